@@ -1,0 +1,60 @@
+"""`mo-bot` command line. Each sub-command lives in its own module exposing ``add_parser(subparsers)``;
+heavy imports (Bolt, matplotlib) stay inside the handlers so `mo-bot --help` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError
+
+# Modules under bot.cli, in the order their commands appear in --help.
+COMMAND_MODULES = (
+    "db_cmd",
+    "import_cmd",
+    "figures_cmd",
+    "status_cmd",
+    "demo_cmd",
+    "ask_cmd",
+    "serve_cmd",
+    "audit_cmd",
+    "actions_cmd",
+    "jobs_cmd",
+    "summary_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mo-bot",
+        description="Managing Offenders figures, action log and Slack bot.",
+    )
+    parser.add_argument("--config", help="TOML config file (default: $MO_CONFIG, else built-in defaults)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"bot.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"bot.cli.{name}":
+                continue  # not built yet
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as e:
+        print(f"mo-bot: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Shared helpers for CLI sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+
+from bot.db import current_revision, upgrade
+from bot.runtime import Runtime
+
+
+def open_runtime(args: argparse.Namespace, *, migrate: bool = True) -> Runtime:
+    """Load config and connect. On the default SQLite file the schema is brought up to date automatically,
+    so a newcomer needs no setup; on PostgreSQL a schema behind the code is an error naming the fix."""
+    rt = Runtime.from_env(config_path=getattr(args, "config", None))
+    if not migrate:
+        return rt
+    if rt.engine.dialect.name == "sqlite":
+        upgrade(rt.config.database_url)
+    else:
+        from alembic.script import ScriptDirectory
+
+        from bot.db import alembic_config
+
+        head = ScriptDirectory.from_config(alembic_config(rt.config.database_url)).get_current_head()
+        have = current_revision(rt.engine)
+        if have != head:
+            print(
+                f"mo-bot: database schema is at {have or 'nothing'}, code needs {head}: run `mo-bot db upgrade`",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+    return rt
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli:unknown"
+
+
+def iso_date(value: str) -> dt.date:
+    """argparse type for YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from None

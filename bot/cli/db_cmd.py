@@ -1,0 +1,24 @@
+"""`mo-bot db upgrade|current`: schema migrations."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.config import load_config
+from bot.db import current_revision, make_engine, upgrade
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("db", help="database schema: upgrade to the latest migration, or show the current one")
+    p.add_argument("action", choices=["upgrade", "current"])
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    if args.action == "upgrade":
+        upgrade(cfg.database_url)
+    engine = make_engine(cfg.database_url)
+    print(f"schema revision: {current_revision(engine) or 'none'}")
+    engine.dispose()
+    return 0

@@ -1,0 +1,320 @@
+"""Configuration: a TOML file (``MO_CONFIG``) over built-in defaults, plus environment variables.
+
+Every key is documented in ``docs/configuration.md``. A broken file stops start-up with a
+:class:`ConfigError` naming the key and what is wrong, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
+ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key and what is wrong."""
+
+
+@dataclass(frozen=True)
+class District:
+    slug: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Force:
+    slug: str
+    name: str
+    timezone: ZoneInfo
+    districts: tuple[District, ...]
+    # Slack workspaces whose users belong to this force; a workspace maps to exactly one force.
+    slack_team_ids: tuple[str, ...] = ()
+    # Imported action owners are initials ("HH"); this maps them to Slack user IDs once known.
+    owners: Mapping[str, str] = field(default_factory=dict)
+
+    def district_slugs(self) -> tuple[str, ...]:
+        return tuple(d.slug for d in self.districts)
+
+    def resolve_district(self, value: str) -> str | None:
+        """Map a district name or alias (any case, spaces or underscores for hyphens) to its slug."""
+        key = normalise_token(value)
+        for d in self.districts:
+            if key == d.slug or key == normalise_token(d.label) or key in d.aliases:
+                return d.slug
+        return None
+
+    def district_label(self, slug: str) -> str:
+        for d in self.districts:
+            if d.slug == slug:
+                return d.label
+        return slug
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    # Channels (IDs) where the bot answers; direct messages with the bot are always allowed.
+    channels: tuple[str, ...] = ()
+    # role -> user IDs / user-group IDs (S…). Anyone in an allowed workspace is at least a viewer.
+    roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    list_cap: int = 50
+    # Channel for the monthly summary and other scheduled posts, by force slug.
+    summary_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: ZoneInfo
+    forces: Mapping[str, Force]
+    default_force: str
+    wanted_review_days: int
+    # dataset -> expected refresh interval in days; older data is flagged as stale.
+    refresh_days: Mapping[str, int]
+    # Closed personal rows older than this many days are purged by the retention job.
+    retention_days: int
+    bail_ending_soon_days: int
+    database_url: str
+    slack: SlackSettings
+    source: str = "built-in defaults"
+
+    def force(self, slug: str | None = None) -> Force:
+        key = slug or self.default_force
+        try:
+            return self.forces[key]
+        except KeyError:
+            raise ConfigError(
+                f"unknown force {key!r}; configured forces: {', '.join(sorted(self.forces))}"
+            ) from None
+
+    def force_for_team(self, team_id: str) -> Force | None:
+        for f in self.forces.values():
+            if team_id in f.slack_team_ids:
+                return f
+        return None
+
+
+def normalise_token(value: str) -> str:
+    """Lower-case, trim, and fold spaces/underscores to hyphens: ``Bury St Edmunds`` → ``bury-st-edmunds``."""
+    return re.sub(r"[\s_]+", "-", value.strip().lower())
+
+
+DEFAULTS: dict[str, Any] = {
+    "timezone": "Europe/London",
+    "default_force": "suffolk",
+    "wanted_review_days": 28,
+    "bail_ending_soon_days": 14,
+    "retention_days": 2190,
+    "refresh_days": {"wanted": 7, "suspects": 35, "bail": 7, "actions": 45},
+    "forces": {
+        "suffolk": {
+            "name": "Suffolk Constabulary",
+            "districts": {
+                "ipswich": {"label": "Ipswich", "aliases": ["south", "ipswich-south"]},
+                "bury-st-edmunds": {
+                    "label": "Bury St Edmunds",
+                    "aliases": ["bury", "bse", "west", "bury-st-eds"],
+                },
+                "lowestoft": {"label": "Lowestoft", "aliases": ["east", "lowestoft-east"]},
+            },
+        },
+        "norfolk": {
+            "name": "Norfolk Constabulary",
+            "districts": {
+                "norwich": {"label": "Norwich", "aliases": ["city"]},
+                "kings-lynn": {"label": "King's Lynn", "aliases": ["lynn", "western"]},
+                "great-yarmouth": {"label": "Great Yarmouth", "aliases": ["yarmouth", "eastern"]},
+            },
+        },
+    },
+    "slack": {"channels": [], "roles": {}, "list_cap": 50, "summary_channels": {}},
+}
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        # Forces replace wholesale: a deployment that declares [forces] means exactly those forces.
+        if k != "forces" and isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _int(raw: Mapping[str, Any], key: str, path: str, minimum: int = 1) -> int:
+    v = raw.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ConfigError(f"{path}{key}: expected a whole number, got {v!r}")
+    if v < minimum:
+        raise ConfigError(f"{path}{key}: must be at least {minimum}, got {v}")
+    return v
+
+
+def _str_list(v: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ConfigError(f"{path}: expected a list of strings, got {v!r}")
+    return tuple(v)
+
+
+def _zone(v: Any, path: str) -> ZoneInfo:
+    if not isinstance(v, str):
+        raise ConfigError(f"{path}: expected an IANA timezone name such as 'Europe/London', got {v!r}")
+    try:
+        return ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: unknown timezone {v!r} (expected e.g. 'Europe/London')") from None
+
+
+_KNOWN_TOP = {
+    "timezone", "default_force", "wanted_review_days", "bail_ending_soon_days", "retention_days",
+    "refresh_days", "forces", "slack", "database_url", "jobs",
+}
+
+
+def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Config:
+    unknown = set(raw) - _KNOWN_TOP
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(_KNOWN_TOP))})")
+    tz = _zone(raw.get("timezone"), "timezone")
+
+    forces_raw = raw.get("forces")
+    if not isinstance(forces_raw, Mapping) or not forces_raw:
+        raise ConfigError("forces: at least one force must be declared, e.g. [forces.suffolk]")
+    forces: dict[str, Force] = {}
+    seen_teams: dict[str, str] = {}
+    for slug, fr in forces_raw.items():
+        p = f"forces.{slug}"
+        if not _SLUG.match(slug):
+            raise ConfigError(f"{p}: force keys must be lower-case slugs like 'suffolk'")
+        if not isinstance(fr, Mapping):
+            raise ConfigError(f"{p}: expected a table")
+        dr = fr.get("districts")
+        if not isinstance(dr, Mapping) or not dr:
+            raise ConfigError(f"{p}.districts: at least one district must be declared")
+        districts: list[District] = []
+        names: dict[str, str] = {}
+        for dslug, dv in dr.items():
+            dp = f"{p}.districts.{dslug}"
+            if not _SLUG.match(dslug):
+                raise ConfigError(f"{dp}: district keys must be lower-case slugs like 'bury-st-edmunds'")
+            if not isinstance(dv, Mapping):
+                raise ConfigError(f"{dp}: expected a table with 'label' and 'aliases'")
+            label = dv.get("label", dslug)
+            if not isinstance(label, str) or not label.strip():
+                raise ConfigError(f"{dp}.label: expected a non-empty string")
+            aliases = tuple(normalise_token(a) for a in _str_list(dv.get("aliases", []), f"{dp}.aliases"))
+            for name in (dslug, normalise_token(label), *aliases):
+                if names.get(name, dslug) != dslug:
+                    raise ConfigError(f"{dp}.aliases: {name!r} already names district {names[name]!r}")
+                names[name] = dslug
+            districts.append(District(dslug, label, aliases))
+        teams = _str_list(fr.get("slack_team_ids", []), f"{p}.slack_team_ids")
+        for t in teams:
+            if t in seen_teams:
+                raise ConfigError(f"{p}.slack_team_ids: {t} already belongs to force {seen_teams[t]!r}")
+            seen_teams[t] = slug
+        owners_raw = fr.get("owners", {})
+        if not isinstance(owners_raw, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.startswith(("U", "W")) for k, v in owners_raw.items()
+        ):
+            raise ConfigError(f"{p}.owners: expected initials = \"U…\" Slack user IDs")
+        name = fr.get("name", slug.title())
+        if not isinstance(name, str):
+            raise ConfigError(f"{p}.name: expected a string")
+        forces[slug] = Force(
+            slug=slug,
+            name=name,
+            timezone=_zone(fr["timezone"], f"{p}.timezone") if "timezone" in fr else tz,
+            districts=tuple(districts),
+            slack_team_ids=teams,
+            owners={k.upper(): v for k, v in owners_raw.items()},
+        )
+
+    default_force = raw.get("default_force")
+    if default_force not in forces:
+        # A deployment that declares only one force needs no default_force line.
+        if default_force == DEFAULTS["default_force"] and len(forces) == 1:
+            default_force = next(iter(forces))
+        else:
+            raise ConfigError(f"default_force: {default_force!r} is not one of {', '.join(sorted(forces))}")
+
+    rd = raw.get("refresh_days")
+    if not isinstance(rd, Mapping):
+        raise ConfigError("refresh_days: expected a table of dataset = days")
+    for k in rd:
+        if k not in DATASETS:
+            raise ConfigError(f"refresh_days.{k}: unknown dataset (known: {', '.join(DATASETS)})")
+    refresh = {k: _int(rd, k, "refresh_days.") for k in DATASETS}
+
+    sr = raw.get("slack", {})
+    if not isinstance(sr, Mapping):
+        raise ConfigError("slack: expected a table")
+    roles_raw = sr.get("roles", {})
+    if not isinstance(roles_raw, Mapping):
+        raise ConfigError("slack.roles: expected a table of role = [IDs]")
+    roles: dict[str, tuple[str, ...]] = {}
+    for role, ids in roles_raw.items():
+        if role not in ROLES:
+            raise ConfigError(f"slack.roles.{role}: unknown role (known: {', '.join(ROLES)})")
+        roles[role] = _str_list(ids, f"slack.roles.{role}")
+    sc_raw = sr.get("summary_channels", {})
+    if not isinstance(sc_raw, Mapping):
+        raise ConfigError("slack.summary_channels: expected a table of force = [channel IDs]")
+    summary_channels: dict[str, tuple[str, ...]] = {}
+    for fslug, chans in sc_raw.items():
+        if fslug not in forces:
+            raise ConfigError(f"slack.summary_channels.{fslug}: unknown force")
+        summary_channels[fslug] = _str_list(chans, f"slack.summary_channels.{fslug}")
+    slack = SlackSettings(
+        channels=_str_list(sr.get("channels", []), "slack.channels"),
+        roles=roles,
+        list_cap=_int(sr, "list_cap", "slack.") if "list_cap" in sr else 50,
+        summary_channels=summary_channels,
+    )
+
+    db = env.get("DATABASE_URL") or raw.get("database_url") or "sqlite:///mo-bot.db"
+    if not isinstance(db, str) or "://" not in db:
+        raise ConfigError(f"DATABASE_URL: expected a URL like sqlite:///mo-bot.db, got {db!r}")
+    # Heroku-style URLs name the scheme 'postgres://'; SQLAlchemy needs the driver spelled out.
+    if db.startswith(("postgres://", "postgresql://")):
+        db = "postgresql+psycopg://" + db.split("://", 1)[1]
+
+    return Config(
+        timezone=tz,
+        forces=forces,
+        default_force=default_force,
+        wanted_review_days=_int(raw, "wanted_review_days", ""),
+        refresh_days=refresh,
+        retention_days=_int(raw, "retention_days", ""),
+        bail_ending_soon_days=_int(raw, "bail_ending_soon_days", ""),
+        database_url=db,
+        slack=slack,
+        source=source,
+    )
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load configuration from ``path`` (or ``$MO_CONFIG``) merged over the defaults."""
+    env = os.environ if env is None else env
+    path = path or env.get("MO_CONFIG") or None
+    raw: dict[str, Any] = {}
+    source = "built-in defaults"
+    if path:
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"MO_CONFIG: file not found: {p}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: not valid TOML: {e}") from None
+        source = str(p)
+    return build_config(_merge(DEFAULTS, raw), env, source)

@@ -1,0 +1,249 @@
+"""The store: SQLAlchemy 2 typed models.
+
+Personal datasets hold only pseudonymous references (person_ref, crime_ref) and officer collar numbers or
+initials — never names or dates of birth (DPA 2018 Part 3, data minimisation). Every row carries its force,
+and every query filters on it, so one force's data is never shown to another.
+
+Indexes follow the figures queries: "open at D" is ``opened_on <= D AND (closed_on IS NULL OR closed_on > D)``
+within one force; the covering indexes let the counts and GROUP BYs run from the index alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids on PostgreSQL (10M+ rows), but SQLite only auto-increments a plain INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps naive UTC; UTC is re-attached on load)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class ImportBatch(Base):
+    """One import of one export file: what it was, when, and what it changed."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    dataset: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    rows_in_file: Mapped[int] = mapped_column(Integer, default=0)
+    rows_added: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_closed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64), default="cli")
+
+    __table_args__ = (Index("ix_import_batch_force_dataset_at", "force", "dataset", "imported_at"),)
+
+
+class WantedCirculation(Base):
+    """One wanted circulation (PNC), for one of the three circumstances of §9.3 of the report."""
+
+    __tablename__ = "wanted"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    crime_ref: Mapped[str | None] = mapped_column(String(64))
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(String(32))
+    circulated_on: Mapped[dt.date] = mapped_column(Date)
+    last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    oic: Mapped[str | None] = mapped_column(String(32))
+    import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("force", "reference", name="uq_wanted_force_reference"),
+        Index(
+            "ix_wanted_open",
+            "force", "closed_on", "circulated_on", "district", "reason", "offence", "last_reviewed_on",
+        ),
+        Index("ix_wanted_circulated", "force", "circulated_on", "district"),
+    )
+
+
+class OutstandingSuspect(Base):
+    """A person identified as a suspect in a reported crime, not yet arrested or dealt with (§9.5)."""
+
+    __tablename__ = "suspect"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    crime_ref: Mapped[str | None] = mapped_column(String(64))
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    oic: Mapped[str | None] = mapped_column(String(32))
+    import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("force", "reference", name="uq_suspect_force_reference"),
+        Index("ix_suspect_open", "force", "closed_on", "identified_on", "district", "offence"),
+        Index("ix_suspect_identified", "force", "identified_on", "district"),
+    )
+
+
+class BailPeriod(Base):
+    """One period of pre-charge bail or release under investigation (RUI)."""
+
+    __tablename__ = "bail_period"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    crime_ref: Mapped[str | None] = mapped_column(String(64))
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(8))  # 'bail' | 'rui'
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    bail_end_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    oic: Mapped[str | None] = mapped_column(String(32))
+    import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("force", "reference", name="uq_bail_period_force_reference"),
+        Index("ix_bail_open", "force", "kind", "ended_on", "started_on", "district", "offence", "bail_end_on"),
+        Index("ix_bail_started", "force", "kind", "started_on", "district"),
+    )
+
+
+class Action(Base):
+    """An item of the Managing Offenders strategy action log (Appendix 1 of the report)."""
+
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(32))  # short and stable: "A-12"
+    pillar: Mapped[str] = mapped_column(String(16))  # detect | divert | deliver | demonstrate
+    title: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(Text)
+    owner_initials: Mapped[str | None] = mapped_column(String(16))
+    owner_user_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # open | ongoing | held | complete | cancelled
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(500))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="import")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Optimistic concurrency: a writer names the version it saw; a stale version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+
+    history: Mapped[list[ActionHistory]] = relationship(
+        back_populates="action", order_by="ActionHistory.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("force", "reference", name="uq_action_force_reference"),
+        Index("ix_action_force_status_due", "force", "status", "due_on"),
+        Index("ix_action_owner", "force", "owner_user_id", "status"),
+    )
+
+
+class ActionHistory(Base):
+    """One changed field of an action: old → new, who, when, why."""
+
+    __tablename__ = "action_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    action: Mapped[Action] = relationship(back_populates="history")
+
+
+class AuditEvent(Base):
+    """Append-only log of every consultation, disclosure, change and erasure (DPA 2018 s.62).
+
+    Database triggers (see the initial migration) refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # Slack user ID, or "cli:<login>", or "job:<name>"
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    force: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))  # command | view | change | import | purge | export …
+    detail: Mapped[str] = mapped_column(Text, default="")  # the command text or what was changed
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | invalid | error
+    records_disclosed: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str | None] = mapped_column(String(32))  # error reference shown to the user

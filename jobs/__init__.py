@@ -1,0 +1,1 @@
+"""Scheduled work: the monthly summary, digests, reminders, freshness checks and retention purge."""

@@ -1,0 +1,121 @@
+"""Shared fixtures. The database comes from ``MO_TEST_DATABASE_URL``: unset means a fresh SQLite file per test;
+a PostgreSQL URL (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) makes this run create its own
+database on that server, migrate it once, and truncate every table before each test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import FixedClock
+from bot.config import Config, load_config
+from bot.db import make_engine, make_session_factory, upgrade
+from bot.models import Base
+from bot.runtime import Runtime
+
+TEST_DB = os.environ.get("MO_TEST_DATABASE_URL", "").strip()
+IS_PG = TEST_DB.startswith("postgres")
+# Mid-morning on a Monday in late November (GMT): 'today' is the same date in UTC and London.
+DEFAULT_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"mo-bot test database: {'PostgreSQL ' + make_url(TEST_DB).render_as_string() if IS_PG else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate once per test run: a SQLite template file to copy, or a private PostgreSQL database."""
+    if IS_PG:
+        base = make_url(TEST_DB)
+        if base.drivername in ("postgresql", "postgres"):
+            base = base.set(drivername="postgresql+psycopg")
+        name = f"mobot_t_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        try:
+            yield url
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("dbtemplate") / "template.db"
+        upgrade(f"sqlite:///{path}")
+        yield str(path)
+
+
+_pg_engine: Engine | None = None
+
+
+@pytest.fixture
+def db_url(_database_template: str, tmp_path: Path) -> str:
+    """A migrated, empty database for this test."""
+    global _pg_engine
+    if IS_PG:
+        if _pg_engine is None:
+            _pg_engine = make_engine(_database_template)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        extra = [r for r in _extra_tables(_pg_engine) if r not in {t.name for t in Base.metadata.sorted_tables}]
+        with _pg_engine.begin() as c:
+            # TRUNCATE is not a row-level UPDATE/DELETE, so the audit log's append-only trigger allows it.
+            c.execute(text(f"TRUNCATE {', '.join([tables, *extra])} RESTART IDENTITY CASCADE"))
+        return _database_template
+    path = tmp_path / "test.db"
+    shutil.copyfile(_database_template, path)
+    return f"sqlite:///{path}"
+
+
+def _extra_tables(engine: Engine) -> list[str]:
+    """Tables created by later migrations but not (yet) in Base.metadata, except Alembic's own."""
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars()
+        return [r for r in rows if r != "alembic_version"]
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    if IS_PG:
+        assert _pg_engine is not None
+        yield _pg_engine
+        return
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    return load_config(env={"DATABASE_URL": db_url})
+
+
+@pytest.fixture
+def runtime(config: Config, engine: Engine, clock: FixedClock) -> Runtime:
+    return Runtime.create(config, clock=clock, engine=engine)
