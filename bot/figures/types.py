@@ -1,0 +1,98 @@
+"""Typed results of the figures services: what the CLI prints as JSON, the Slack answers render and the
+monthly summary charts. Breakdowns are ordered dicts: bands in band order, districts in config order,
+reasons and offences by count (descending, then name)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+WANTED_AGE_BANDS: tuple[str, ...] = ("0-27d", "28-90d", "91-180d", "181-365d", "over-365d")
+LENGTH_BANDS: tuple[str, ...] = ("0-3m", "3-6m", "6-9m", "9-12m", "over-12m")
+KINDS: tuple[str, ...] = ("bail", "rui")
+WANTED_REASONS: tuple[str, ...] = ("never_arrested", "failed_to_answer_bail", "bail_breach", "rui_fresh_evidence")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing a question; every figure of one answer is computed under the same filters."""
+
+    district: str | None = None  # a district slug of the force (already resolved from aliases)
+    offence: str | None = None  # offence group, matched case-insensitively
+    reason: str | None = None  # wanted only: one of WANTED_REASONS
+    older_than_days: int | None = None  # only rows opened more than this many days before as_of
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: str  # "YYYY-MM"
+    open_at_end: int  # open on the month's last day (or on as_of for the current month)
+    opened: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class WantedFigures:
+    force: str
+    district: str | None
+    as_of: dt.date
+    data_as_of: dt.datetime | None  # imported_at of the latest import of this force's wanted data
+    open: int
+    by_district: dict[str, int]
+    by_age_band: dict[str, int]
+    by_reason: dict[str, int]
+    by_offence: dict[str, int]
+    review_overdue: int
+    opened_in_month: int
+    closed_in_month: int
+    open_a_month_ago: int
+    dataset: str = "wanted"
+
+
+@dataclass(frozen=True)
+class SuspectFigures:
+    force: str
+    district: str | None
+    as_of: dt.date
+    data_as_of: dt.datetime | None
+    open: int
+    by_district: dict[str, int]
+    by_age_band: dict[str, int]
+    by_offence: dict[str, int]
+    opened_in_month: int
+    closed_in_month: int
+    open_a_month_ago: int
+    dataset: str = "suspects"
+
+
+@dataclass(frozen=True)
+class BailEnding:
+    """An active bail period whose current bail end date falls within the look-ahead window."""
+
+    reference: str
+    district: str
+    offence: str
+    started_on: dt.date
+    bail_end_on: dt.date
+    days_left: int
+    # Who must authorise the next extension under PCSCA 2022: 'inspector' (to 6 months),
+    # 'superintendent' (to 9 months) or 'magistrates' court' (beyond 9 months).
+    next_authority: str
+
+
+@dataclass(frozen=True)
+class BailFigures:
+    force: str
+    district: str | None
+    as_of: dt.date
+    data_as_of: dt.datetime | None
+    active_bail: int
+    active_rui: int
+    opened_in_month: dict[str, int]  # kind -> count
+    closed_in_month: dict[str, int]  # kind -> count
+    length_bands: dict[str, dict[str, int]]  # kind -> band -> count
+    by_district: dict[str, dict[str, int]]  # kind -> district -> count
+    by_offence: dict[str, dict[str, int]]  # kind -> offence -> count
+    bail_ending_soon: list[BailEnding] = field(default_factory=list)
+    bail_ending_within_days: int = 14
+    dataset: str = "bail"

@@ -1,0 +1,50 @@
+"""Typed request and report of an import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_REPORTED_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based data row number as a person sees it in a spreadsheet (header is row 1)
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    dataset: str  # wanted | suspects | bail | actions
+    path: Path
+    force: str | None = None  # default: the config's default force, unless the file has a force column
+    as_of: dt.date | None = None  # default: today in the force's timezone
+    snapshot: bool = False
+    actor: str = "cli"
+
+
+@dataclass
+class ImportReport:
+    dataset: str
+    file_name: str
+    file_sha256: str = ""
+    as_of: dt.date | None = None
+    forces: list[str] = field(default_factory=list)
+    rows_in_file: int = 0
+    added: int = 0
+    updated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
+    error_count: int = 0
+    refused: str | None = None  # a whole-file refusal (names/DOB columns, empty file, unreadable format)
+    batch_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.error_count == 0
