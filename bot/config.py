@@ -91,9 +91,7 @@ class Config:
         try:
             return self.forces[key]
         except KeyError:
-            raise ConfigError(
-                f"unknown force {key!r}; configured forces: {', '.join(sorted(self.forces))}"
-            ) from None
+            raise ConfigError(f"unknown force {key!r}; configured forces: {', '.join(sorted(self.forces))}") from None
 
     def force_for_team(self, team_id: str) -> Force | None:
         for f in self.forces.values():
@@ -175,8 +173,16 @@ def _zone(v: Any, path: str) -> ZoneInfo:
 
 
 _KNOWN_TOP = {
-    "timezone", "default_force", "wanted_review_days", "bail_ending_soon_days", "retention_days",
-    "refresh_days", "forces", "slack", "database_url", "jobs",
+    "timezone",
+    "default_force",
+    "wanted_review_days",
+    "bail_ending_soon_days",
+    "retention_days",
+    "refresh_days",
+    "forces",
+    "slack",
+    "database_url",
+    "jobs",
 }
 
 
@@ -226,7 +232,7 @@ def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) ->
         if not isinstance(owners_raw, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) and v.startswith(("U", "W")) for k, v in owners_raw.items()
         ):
-            raise ConfigError(f"{p}.owners: expected initials = \"U…\" Slack user IDs")
+            raise ConfigError(f'{p}.owners: expected initials = "U…" Slack user IDs')
         name = fr.get("name", slug.title())
         if not isinstance(name, str):
             raise ConfigError(f"{p}.name: expected a string")

@@ -117,7 +117,13 @@ class WantedCirculation(Base):
         UniqueConstraint("force", "reference", name="uq_wanted_force_reference"),
         Index(
             "ix_wanted_open",
-            "force", "closed_on", "circulated_on", "district", "reason", "offence", "last_reviewed_on",
+            "force",
+            "closed_on",
+            "circulated_on",
+            "district",
+            "reason",
+            "offence",
+            "last_reviewed_on",
         ),
         Index("ix_wanted_circulated", "force", "circulated_on", "district"),
     )

@@ -34,8 +34,14 @@ def test_audit_rejects_unknown_outcome(session) -> None:
 
 
 def test_reference_unique_per_force(sessions) -> None:
-    row = dict(reference="W1", offence="burglary", district="ipswich", reason="never_arrested",
-               circulated_on=dt.date(2026, 1, 1), status="open")
+    row = dict(
+        reference="W1",
+        offence="burglary",
+        district="ipswich",
+        reason="never_arrested",
+        circulated_on=dt.date(2026, 1, 1),
+        status="open",
+    )
     with sessions() as s, s.begin():
         s.add(WantedCirculation(force="suffolk", **row))
         s.add(WantedCirculation(force="norfolk", **row))  # same reference, other force: allowed
@@ -68,7 +74,10 @@ def test_default_config() -> None:
         ("[refresh_days]\nwanted = -1", "refresh_days.wanted"),
         ("[refresh_days]\nburglary = 3", "refresh_days.burglary"),
         ('colour = "blue"', "colour"),
-        ('[forces.suffolk]\nname = "S"\n[forces.suffolk.districts.Ipswich]\nlabel = "I"', "forces.suffolk.districts.Ipswich"),
+        (
+            '[forces.suffolk]\nname = "S"\n[forces.suffolk.districts.Ipswich]\nlabel = "I"',
+            "forces.suffolk.districts.Ipswich",
+        ),
         ('[forces.suffolk.districts.ipswich]\naliases = "south"', "forces.suffolk.districts.ipswich.aliases"),
         ('[forces.a.districts.x]\naliases = ["y"]\n[forces.a.districts.y]\nlabel = "Y"', "forces.a.districts.y"),
         ('[slack.roles]\nsuperuser = ["U1"]', "slack.roles.superuser"),
@@ -95,3 +104,15 @@ def test_database_url_from_env_and_heroku_scheme() -> None:
 
     cfg = build_config(DEFAULTS, {"DATABASE_URL": "postgres://u@h/db"}, "test")
     assert cfg.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_migrations_match_models(engine) -> None:
+    """The migrated schema is exactly what the models declare (catches a model change without a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.models import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
