@@ -116,3 +116,12 @@ def test_migrations_match_models(engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_example_config_loads() -> None:
+    from pathlib import Path
+
+    cfg = load_config(Path(__file__).parent.parent / "docs" / "mo-bot.example.toml", env={})
+    assert list(cfg.forces) == ["suffolk"]
+    assert cfg.force_for_team("T0SUFFOLK") is cfg.force("suffolk")
+    assert cfg.slack.roles["analyst"] == ("S0PERFTEAM",)
