@@ -230,6 +230,8 @@ class ActionHistory(Base):
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
+    # The action's version after this change: a writer who saw version N is shown the rows with version > N.
+    version: Mapped[int | None] = mapped_column(Integer)
 
     action: Mapped[Action] = relationship(back_populates="history")
 
@@ -253,3 +255,37 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | invalid | error
     records_disclosed: Mapped[int] = mapped_column(Integer, default=0)
     reference: Mapped[str | None] = mapped_column(String(32))  # error reference shown to the user
+
+
+class ActionMessage(Base):
+    """A bot message about one action (channel + ts), so a change can update it in place and reply in its thread."""
+
+    __tablename__ = "action_message"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("action_id", "channel_id", "ts", name="uq_action_message_action_id"),
+        Index("ix_action_message_action", "action_id", "posted_at"),
+    )
+
+
+class ActionReminder(Base):
+    """Reminder log per action: 'sent' (a DM listed it) or 'snooze' (the owner asked to be reminded next week).
+
+    An action is reminded at most once a week: it is due again at max(sent at + 7 days, snoozed until)."""
+
+    __tablename__ = "action_reminder"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))  # sent | snooze
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_action_reminder_action", "action_id", "until"),)
