@@ -289,3 +289,38 @@ class ActionReminder(Base):
     until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_action_reminder_action", "action_id", "until"),)
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one period and target: the claim that makes posting exactly-once.
+
+    A replica INSERTs the row (unique job, period, scope, channel) before doing anything visible; a crashed
+    holder's claim is taken over once ``lease_expires_at`` has passed; ``steps_done`` and ``posted_ts`` record
+    how far a multi-step post got, so a takeover resumes instead of posting the header again.
+    """
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))  # 2026-11 | 2026-11-23 | 2026-W48
+    scope: Mapped[str] = mapped_column(String(64))  # force slug (or force:district), or "-" for global jobs
+    channel: Mapped[str] = mapped_column(String(32))  # Slack channel ID, or "-" when the job posts nowhere
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed | abandoned
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    holder: Mapped[str | None] = mapped_column(String(96))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)  # counts or a one-line result, never personal data
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("job", "period", "scope", "channel", name="uq_job_run_job_period_scope_channel"),
+        Index("ix_job_run_status_next", "status", "next_attempt_at"),
+    )

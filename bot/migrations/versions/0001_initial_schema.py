@@ -240,6 +240,32 @@ def upgrade() -> None:
     with op.batch_alter_table("action_reminder", schema=None) as batch_op:
         batch_op.create_index("ix_action_reminder_action", ["action_id", "until"], unique=False)
 
+    op.create_table(
+        "job_run",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("job", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("holder", sa.String(length=96), nullable=True),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("steps_done", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("posted_ts", sa.String(length=32), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_run")),
+        sa.UniqueConstraint("job", "period", "scope", "channel", name="uq_job_run_job_period_scope_channel"),
+    )
+    with op.batch_alter_table("job_run", schema=None) as batch_op:
+        batch_op.create_index("ix_job_run_status_next", ["status", "next_attempt_at"], unique=False)
+
     # ### end Alembic commands ###
     # The audit log is append-only (DPA 2018 s.62): the database itself refuses UPDATE and DELETE.
     guard = AUDIT_GUARD_PG if op.get_bind().dialect.name == "postgresql" else AUDIT_GUARD_SQLITE
@@ -248,6 +274,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("job_run", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_run_status_next")
+    op.drop_table("job_run")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
