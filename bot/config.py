@@ -85,6 +85,8 @@ class Config:
     database_url: str
     slack: SlackSettings
     source: str = "built-in defaults"
+    # The [jobs] section: schedules, targets and the exactly-once settings of the scheduled jobs.
+    jobs: JobsSettings = field(default_factory=lambda: JobsSettings())
 
     def force(self, slug: str | None = None) -> Force:
         key = slug or self.default_force
@@ -184,6 +186,145 @@ _KNOWN_TOP = {
     "database_url",
     "jobs",
 }
+
+
+JOB_NAMES: tuple[str, ...] = ("monthly_summary", "bail_digest", "reminders", "freshness_check", "retention")
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_JOB_DEFAULTS: dict[str, dict[str, Any]] = {
+    # The monthly summary goes out on the first weekday of the month (a Saturday 1st posts on Monday the 3rd).
+    "monthly_summary": {"at": "09:00", "days": list(WEEKDAYS[:5]), "day_of_month": "first-weekday"},
+    "bail_digest": {"at": "08:00", "days": list(WEEKDAYS)},
+    "reminders": {"at": "09:30", "days": ["mon"]},
+    "freshness_check": {"at": "08:30", "days": list(WEEKDAYS[:5])},
+    # 03:15 exists exactly once on both clock-change nights in the UK (the changes happen at 01:00 UTC).
+    "retention": {"at": "03:15", "days": list(WEEKDAYS)},
+}
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class JobTarget:
+    """Where one job posts for one force (optionally narrowed to a district)."""
+
+    force: str
+    channel: str
+    district: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"{self.force}:{self.district}" if self.district else self.force
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    enabled: bool
+    hour: int
+    minute: int
+    days: tuple[int, ...]  # ISO weekday numbers - 1 (0 = Monday) on which the job may fire
+    day_of_month: str | None = None  # monthly_summary only: "first-weekday" or "1".."28"
+    targets: tuple[JobTarget, ...] = ()
+
+
+def _default_specs() -> dict[str, JobSpec]:
+    return {
+        name: JobSpec(
+            name=name,
+            enabled=True,
+            hour=int(d["at"][:2]),
+            minute=int(d["at"][3:]),
+            days=tuple(WEEKDAYS.index(x) for x in d["days"]),
+            day_of_month=d.get("day_of_month"),
+        )
+        for name, d in _JOB_DEFAULTS.items()
+    }
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    # Runs missed while every replica was down are caught up at start-up if at most this old (marked late).
+    grace_days: int = 3
+    # A claim whose holder has not finished or renewed within this many seconds is taken over.
+    lease_seconds: int = 600
+    # A failed post is retried (with growing waits starting at retry_minutes) at most this many times in all.
+    max_attempts: int = 5
+    retry_minutes: int = 15
+    specs: Mapping[str, JobSpec] = field(default_factory=_default_specs)
+
+
+def _jobs(raw: Any, forces: Mapping[str, Force], summary_channels: Mapping[str, tuple[str, ...]]) -> JobsSettings:
+    if not isinstance(raw, Mapping):
+        raise ConfigError("jobs: expected a table")
+    settings = {"grace_days": 3, "lease_seconds": 600, "max_attempts": 5, "retry_minutes": 15}
+    for k in raw:
+        if k not in settings and k not in JOB_NAMES:
+            raise ConfigError(f"jobs.{k}: unknown key (known: {', '.join([*settings, *JOB_NAMES])})")
+    values = {
+        k: (_int(raw, k, "jobs.", minimum=0 if k == "grace_days" else 1) if k in raw else v)
+        for k, v in settings.items()
+    }
+    specs: dict[str, JobSpec] = {}
+    for name in JOB_NAMES:
+        p = f"jobs.{name}"
+        jr = raw.get(name, {})
+        if not isinstance(jr, Mapping):
+            raise ConfigError(f"{p}: expected a table")
+        known = {"enabled", "at", "days", "posts"} | ({"day_of_month"} if name == "monthly_summary" else set())
+        for k in jr:
+            if k not in known:
+                raise ConfigError(f"{p}.{k}: unknown key (known: {', '.join(sorted(known))})")
+        d = {**_JOB_DEFAULTS[name], **jr}
+        enabled = d.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{p}.enabled: expected true or false, got {enabled!r}")
+        m = _TIME.match(d["at"]) if isinstance(d["at"], str) else None
+        if not m:
+            raise ConfigError(f'{p}.at: expected a 24-hour local time like "09:00", got {d["at"]!r}')
+        days = _str_list(d["days"], f"{p}.days")
+        bad = [x for x in days if x.lower() not in WEEKDAYS]
+        if bad or not days:
+            raise ConfigError(f"{p}.days: expected weekday names from {', '.join(WEEKDAYS)}, got {d['days']!r}")
+        dom = d.get("day_of_month")
+        if dom is not None:
+            dom = str(dom)
+            if dom != "first-weekday" and not (dom.isdigit() and 1 <= int(dom) <= 28):
+                raise ConfigError(f'{p}.day_of_month: expected "first-weekday" or a day 1-28, got {dom!r}')
+        targets: list[JobTarget] = []
+        posts = jr.get("posts")
+        if posts is None and name == "monthly_summary":
+            # By default the summary goes to each force's summary channel(s) from [slack].
+            targets = [JobTarget(f, c) for f, chans in summary_channels.items() for c in chans]
+        elif posts is not None:
+            if not isinstance(posts, list) or not all(isinstance(x, Mapping) for x in posts):
+                raise ConfigError(f'{p}.posts: expected a list of tables like {{force = "suffolk", channel = "C…"}}')
+            for i, t in enumerate(posts):
+                tp = f"{p}.posts[{i}]"
+                for k in t:
+                    if k not in ("force", "channel", "district"):
+                        raise ConfigError(f"{tp}.{k}: unknown key (known: force, channel, district)")
+                force = t.get("force")
+                if force not in forces:
+                    raise ConfigError(f"{tp}.force: {force!r} is not one of {', '.join(sorted(forces))}")
+                channel = t.get("channel")
+                if not isinstance(channel, str) or channel[:1] not in ("C", "G", "D"):
+                    raise ConfigError(f'{tp}.channel: expected a Slack channel ID like "C0123ABC", got {channel!r}')
+                district = t.get("district")
+                if district is not None:
+                    slug = forces[force].resolve_district(str(district))
+                    if slug is None:
+                        raise ConfigError(f"{tp}.district: {district!r} is not a district of {force}")
+                    district = slug
+                targets.append(JobTarget(force, channel, district))
+        specs[name] = JobSpec(
+            name=name,
+            enabled=enabled,
+            hour=int(m.group(1)),
+            minute=int(m.group(2)),
+            days=tuple(sorted({WEEKDAYS.index(x.lower()) for x in days})),
+            day_of_month=dom,
+            targets=tuple(targets),
+        )
+    return JobsSettings(specs=specs, **values)
 
 
 def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Config:
@@ -305,6 +446,7 @@ def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) ->
         database_url=db,
         slack=slack,
         source=source,
+        jobs=_jobs(raw.get("jobs", {}), forces, summary_channels),
     )
 
 
