@@ -1,0 +1,90 @@
+"""Who may see what: the asker's force, where the bot answers, and roles.
+
+- The force is always the workspace's force (``forces.<slug>.slack_team_ids``); no flag selects another force's
+  data. An unknown workspace is refused. Only the terminal (``mo-bot ask``, no team) picks a force itself: the
+  configured default or ``--force``.
+- The bot answers in the channels listed in ``slack.channels`` and in direct messages with it; an empty list means
+  DMs only.
+- Roles from ``slack.roles`` by user ID or user-group ID (``S…``); the highest wins, everyone in a mapped workspace
+  is at least a viewer. ``viewer``: counts; ``analyst``: adds case-reference lists (ephemeral, capped);
+  ``admin``: everything. The operator at the terminal (``cli:<login>``) is an admin: they already hold the
+  database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.config import ROLES, Config, Force
+from bot.slack.escape import esc
+
+if TYPE_CHECKING:
+    from bot.conversation import Requester
+
+CLI_PREFIX = "cli:"
+
+
+@dataclass(frozen=True)
+class Access:
+    force: Force
+    role: str
+
+
+class Refused(Exception):
+    """A request that is not allowed; ``reason`` is shown to the asker (it names no other force's data)."""
+
+    def __init__(self, reason: str, force: Force | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.force = force
+
+
+def role_rank(role: str) -> int:
+    return ROLES.index(role)
+
+
+def at_least(role: str, needed: str) -> bool:
+    return role_rank(role) >= role_rank(needed)
+
+
+def role_for(config: Config, user_id: str, user_groups: tuple[str, ...] = ()) -> str:
+    if user_id.startswith(CLI_PREFIX):
+        return "admin"
+    ids = {user_id, *user_groups}
+    best = "viewer"
+    for role, members in config.slack.roles.items():
+        if ids.intersection(members) and role_rank(role) > role_rank(best):
+            best = role
+    return best
+
+
+def channel_rule(config: Config) -> str:
+    chans = config.slack.channels
+    if not chans:
+        return "I only answer in a direct message with me."
+    return "I answer in " + ", ".join(f"<#{c}>" for c in chans) + " and in a direct message with me."
+
+
+def resolve(config: Config, who: Requester) -> Access:
+    """The asker's force and role, or :class:`Refused` saying why."""
+    if who.team_id is None:
+        # The terminal: the operator picks the force (default: the configured one).
+        try:
+            force = config.force(who.force_override)
+        except Exception:
+            known = ", ".join(sorted(config.forces))
+            raise Refused(f"There is no force {esc(repr(who.force_override))}; configured forces: {known}") from None
+    else:
+        found = config.force_for_team(who.team_id)
+        if found is None:
+            raise Refused("This Slack workspace is not set up for mo-bot, so I can't answer here.")
+        force = found
+        if who.force_override is not None and who.force_override != force.slug:
+            raise Refused("The force comes from the Slack workspace and can't be chosen.", force)
+        # Slack requests are always in a channel; the terminal may name one to check the rule.
+    if who.channel_id is not None and not who.channel_is_dm and who.channel_id not in config.slack.channels:
+        raise Refused(f"I don't answer in this channel. {channel_rule(config)}", force)
+    if who.team_id is not None and who.channel_id is None:
+        raise Refused(f"I couldn't tell which channel this came from. {channel_rule(config)}", force)
+    return Access(force=force, role=role_for(config, who.user_id, who.user_groups))

@@ -1,0 +1,95 @@
+"""Case-level queries for `/mo … --list` (analysts only) and the one comparison the figures lack.
+
+A list carries case references and where/what/when only — reference, district, offence group, the date opened
+and, for bail, the current bail end date — never a person reference or an officer (data minimisation). The
+rows are exactly those the figures count under the same filters ("open at D", :mod:`bot.figures.source`),
+so a list's ``total`` equals the headline figure of the same question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Force
+from bot.figures.source import BAIL, SOURCES, count_open, open_rows, row_conditions
+from bot.figures.types import KINDS, Filters
+
+LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    reference: str
+    district: str
+    offence: str
+    opened_on: dt.date
+    bail_end_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class CaseList:
+    total: int  # every matching case; rows holds at most `limit` of them
+    rows: list[CaseRow]
+
+
+def open_cases(
+    session: Session,
+    dataset: str,
+    force: Force,
+    as_of: dt.date,
+    filters: Filters,
+    limit: int,
+    *,
+    ending_within_days: int | None = None,
+) -> CaseList:
+    """Cases of ``dataset`` (wanted, suspects, bail or rui) open at ``as_of``: oldest first, except bail, which
+    is ordered by the soonest bail end date. ``ending_within_days`` (bail only) keeps bail ending from
+    ``as_of`` to ``as_of + N`` days, as the figures' "bail ending soon" does."""
+    if dataset not in LIST_DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(LIST_DATASETS)}")
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    kind = dataset if dataset in KINDS else None
+    src = BAIL if kind else SOURCES[dataset]
+    m = src.model
+    conds = row_conditions(src, force.slug, as_of, filters, kind=kind)
+    if ending_within_days is not None:
+        if kind != "bail":
+            raise ValueError("ending_within_days applies to bail only")
+        conds += [m.bail_end_on >= as_of, m.bail_end_on <= as_of + dt.timedelta(days=ending_within_days)]
+    cols = [m.reference, m.district, m.offence, src.opened.label("opened_on")]
+    if kind is not None:
+        cols.append(m.bail_end_on)
+    sub = open_rows(src, as_of, conds, *cols)
+    if kind == "bail":
+        order = [sub.c.bail_end_on.asc().nulls_last(), sub.c.reference]
+    else:
+        order = [sub.c.opened_on, sub.c.reference]
+    rows: list[CaseRow] = []
+    total = 0
+    for r in session.execute(select(sub, func.count().over().label("total")).order_by(*order).limit(limit)):
+        total = int(r.total)
+        rows.append(
+            CaseRow(
+                reference=r.reference,
+                district=r.district,
+                offence=r.offence,
+                opened_on=r.opened_on,
+                bail_end_on=r.bail_end_on if kind is not None else None,
+            )
+        )
+    return CaseList(total=total, rows=rows)
+
+
+def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:
+    """Active bail and RUI at ``at`` (e.g. a month before ``as_of``) under the filters of a question asked at
+    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons."""
+    cols = []
+    for k in KINDS:
+        cols += count_open(BAIL, at, row_conditions(BAIL, force.slug, as_of, filters, kind=k))
+    r = [int(x) for x in session.execute(select(*cols)).one()]
+    return {k: r[2 * i] + r[2 * i + 1] for i, k in enumerate(KINDS)}

@@ -1,0 +1,1 @@
+"""Slack rendering: escaping, Block Kit builders within Slack's limits, and the answers' layouts."""

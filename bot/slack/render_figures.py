@@ -1,0 +1,265 @@
+"""Block Kit layouts of the figures answers: wanted, suspects, bail, RUI, dataset status and case lists.
+
+Every number shown comes straight from the figures result it is given; every data-derived label (district,
+offence group, reference) is escaped. Breakdown lines have one shape, ``• label: n``, so people scan them the
+same way everywhere (and tests read them back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Force
+from bot.figures.cases import CaseList
+from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
+from bot.freshness import Freshness
+from bot.slack.blocks import MessageBuilder, change_text, fmt_int
+from bot.slack.escape import esc
+
+Rendered = tuple[str, list[dict[str, Any]]]
+
+# How many rows of an open-ended breakdown (offence groups) are shown before "and N more".
+TOP_N = 10
+
+REASON_LABELS = {
+    "never_arrested": "never arrested",
+    "failed_to_answer_bail": "failed to answer bail",
+    "bail_breach": "breach of bail conditions",
+    "rui_fresh_evidence": "RUI, fresh evidence",
+}
+AGE_BAND_LABELS = {
+    "0-27d": "under 28 days",
+    "28-90d": "28–90 days",
+    "91-180d": "91–180 days",
+    "181-365d": "181–365 days",
+    "over-365d": "over a year",
+}
+LENGTH_BAND_LABELS = {
+    "0-3m": "under 3 months",
+    "3-6m": "3–6 months",
+    "6-9m": "6–9 months",
+    "9-12m": "9–12 months",
+    "over-12m": "over 12 months",
+}
+AUTHORITY_LABELS = {
+    "inspector": "inspector (extension to 6 months)",
+    "superintendent": "superintendent (extension to 9 months)",
+    "magistrates' court": "magistrates' court (beyond 9 months)",
+}
+DATASET_LABELS = {
+    "wanted": "Wanted circulations",
+    "suspects": "Outstanding suspects",
+    "bail": "Pre-charge bail and RUI",
+    "actions": "Action log",
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What every answer names: whose figures, for where, on which date, under which filters, from which data."""
+
+    force: Force
+    district: str | None
+    as_of: dt.date
+    freshness: Freshness | None
+    filters: Sequence[str] = field(default_factory=tuple)  # human descriptions, unescaped
+
+    @property
+    def place(self) -> str:
+        return self.force.district_label(self.district) if self.district else self.force.name
+
+
+def fmt_date(d: dt.date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def fmt_time(t: dt.datetime, force: Force) -> str:
+    local = t.astimezone(force.timezone)
+    return f"{local.day} {local:%b %Y %H:%M %Z}"
+
+
+def pct(n: int, total: int) -> str:
+    return f" ({n / total:.0%})" if total else ""
+
+
+def context_lines(frame: Frame) -> list[str]:
+    parts = [esc(frame.force.name)]
+    if frame.district:
+        parts.append(esc(frame.force.district_label(frame.district)))
+    parts.append(f"as of {fmt_date(frame.as_of)}")
+    parts.extend(esc(f) for f in frame.filters)
+    fr = frame.freshness
+    if fr is None or fr.imported_at is None:
+        data = ":warning: no data imported yet"
+    else:
+        data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
+        if fr.stale:
+            data += f" :warning: *stale* — not refreshed within {fr.expected_days} days"
+    return [" · ".join(parts), data]
+
+
+def breakdown(
+    m: MessageBuilder, heading: str, counts: dict[str, int], labels: dict[str, str] | None = None, *, top: int = 0
+) -> None:
+    """``• label: n (p%)`` lines; ``top`` > 0 keeps the first ``top`` and says how many more there are."""
+    total = sum(counts.values())
+    items = list(counts.items())
+    lines = [f"• {esc((labels or {}).get(k, k))}: {fmt_int(v)}{pct(v, total)}" for k, v in items] or ["• none"]
+    m.lines(heading, lines, max_lines=top or None)
+
+
+def district_labels(force: Force, counts: dict[str, int]) -> dict[str, str]:
+    return {k: force.district_label(k) for k in counts}
+
+
+def _change_line(now: int, before: int, when: dt.date) -> str:
+    return f"{change_text(now, before)} on a month ago ({fmt_int(before)} on {fmt_date(when)})"
+
+
+def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
+    m = MessageBuilder().header(f"Wanted — {frame.place}")
+    m.section(
+        f"*{fmt_int(fig.open)}* open wanted circulations\n"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
+        f"This month: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+    )
+    if fig.review_overdue:
+        m.section(
+            f":warning: *{fmt_int(fig.review_overdue)}* not reviewed in the last {review_days} days — review overdue"
+        )
+    if not fig.district:
+        breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
+    breakdown(m, "By time since circulated", fig.by_age_band, AGE_BAND_LABELS)
+    breakdown(m, "By reason", fig.by_reason, REASON_LABELS)
+    breakdown(m, "By offence group", fig.by_offence, top=TOP_N)
+    m.context(*context_lines(frame))
+    return m.build()
+
+
+def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
+    m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
+    m.section(
+        f"*{fmt_int(fig.open)}* outstanding suspects\n"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
+        f"This month: {fmt_int(fig.opened_in_month)} identified, {fmt_int(fig.closed_in_month)} dealt with"
+    )
+    if not fig.district:
+        breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
+    breakdown(m, "By time since identified", fig.by_age_band, AGE_BAND_LABELS)
+    breakdown(m, "By offence group", fig.by_offence, top=TOP_N)
+    m.context(*context_lines(frame))
+    return m.build()
+
+
+def _ending_soon(m: MessageBuilder, fig: BailFigures) -> None:
+    n = fig.bail_ending_soon_total
+    days = fig.bail_ending_within_days
+    if not n:
+        m.section(f"No bail ends within the next {days} days.")
+        return
+    by_authority = Counter(e.next_authority for e in fig.bail_ending_soon)
+    grouped_over = len(fig.bail_ending_soon)
+    lines = [f"• {AUTHORITY_LABELS.get(a, a)}: {fmt_int(c)}" for a, c in by_authority.most_common()]
+    note = f" (grouped over the {fmt_int(grouped_over)} ending soonest)" if grouped_over < n else ""
+    within_7 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 7)
+    m.lines(
+        f":alarm_clock: {fmt_int(n)} on bail ending within {days} days — {fmt_int(within_7)} within 7 days. "
+        f"Next extension needs{note}:",
+        lines,
+    )
+
+
+def render_bail(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int]) -> Rendered:
+    m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
+    m.section(
+        f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation\n"
+        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago)}\n"
+        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
+        f"This month: bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} "
+        f"ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended"
+    )
+    _ending_soon(m, fig)
+    breakdown(m, "Bail by time since it started", fig.length_bands["bail"], LENGTH_BAND_LABELS)
+    if not fig.district:
+        by = fig.by_district["bail"]
+        breakdown(m, "Bail by district", by, district_labels(frame.force, by))
+    breakdown(m, "Bail by offence group", fig.by_offence["bail"], top=TOP_N)
+    m.context(*context_lines(frame))
+    return m.build()
+
+
+def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int]) -> Rendered:
+    m = MessageBuilder().header(f"Released under investigation — {frame.place}")
+    m.section(
+        f"*{fmt_int(fig.active_rui)}* active RUI\n"
+        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
+        f"This month: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+        f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+    )
+    over = fig.length_bands["rui"].get("over-12m", 0)
+    if over:
+        m.section(
+            f":hourglass: *{fmt_int(over)}* RUI running over 12 months{pct(over, fig.active_rui)} — "
+            "RUI has no statutory time limit"
+        )
+    breakdown(m, "By length of RUI", fig.length_bands["rui"], LENGTH_BAND_LABELS)
+    if not fig.district:
+        by = fig.by_district["rui"]
+        breakdown(m, "By district", by, district_labels(frame.force, by))
+    breakdown(m, "By offence group", fig.by_offence["rui"], top=TOP_N)
+    m.context(*context_lines(frame))
+    return m.build()
+
+
+def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
+    m = MessageBuilder().header(f"Data status — {force.name}")
+    lines = []
+    for f in entries:
+        label = DATASET_LABELS.get(f.dataset, f.dataset)
+        if f.imported_at is None:
+            lines.append(f":warning: *{label}*: never imported (expected every {f.expected_days} days)")
+            continue
+        icon = ":warning:" if f.stale else ":white_check_mark:"
+        file_as_of = f", file as of {fmt_date(f.file_as_of)}" if f.file_as_of else ""
+        age = f"{f.age_days:.1f} days ago" if f.age_days is not None else ""
+        state = " — *stale*" if f.stale else ""
+        lines.append(
+            f"{icon} *{label}*: imported {fmt_time(f.imported_at, force)}{file_as_of}, {age} "
+            f"(expected every {f.expected_days} days){state}"
+        )
+    m.lines(None, lines)
+    m.context(f"{esc(force.name)} · `/mo help` for the questions I answer")
+    return m.build()
+
+
+LIST_TITLES = {
+    "wanted": ("Wanted", "open wanted circulations", "circulated"),
+    "suspects": ("Outstanding suspects", "outstanding suspects", "identified"),
+    "bail": ("Pre-charge bail", "on pre-charge bail", "bail started"),
+    "rui": ("Released under investigation", "active RUI", "released"),
+}
+
+
+def render_case_list(dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str) -> tuple[str, list, int]:
+    """The list and how many rows it shows (= records disclosed)."""
+    title, noun, opened_word = LIST_TITLES[dataset]
+    m = MessageBuilder().header(f"{title} — case list — {frame.place}")
+    lines = []
+    for r in cases.rows:
+        line = (
+            f"`{esc(r.reference)}` · {esc(frame.force.district_label(r.district))} · {esc(r.offence)} · "
+            f"{opened_word} {r.opened_on.isoformat()}"
+        )
+        if r.bail_end_on is not None and dataset == "bail":
+            line += f" · bail ends {r.bail_end_on.isoformat()}"
+        lines.append(line)
+    showing = f"; showing {order_note}" if cases.total else ""
+    m.section(f"*{fmt_int(cases.total)}* {noun}{showing}. Case references only — only you can see this list.")
+    shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
+    m.context(*context_lines(frame), f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`.")
+    text, blocks = m.build()
+    return text, blocks, shown

@@ -1,0 +1,195 @@
+"""Value types of `/mo` flags: each converts the typed text and, when it can't, says what was expected.
+
+Types that depend on who asks (a district of *their* force, a date not after *their* today) read the
+:class:`ParseContext`; without one (``plan()``, which must stay cheap and force-free) they only check the shape.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Force, normalise_token
+
+
+class BadValue(ValueError):
+    """A flag value that can't be used; ``message`` says why and ``hint`` what would work."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    force: Force | None = None
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ValueType:
+    name: str
+    metavar: str
+    # Shown in help and in errors: the accepted format.
+    format_hint: str
+    convert: Callable[[str, ParseContext], Any]
+    is_switch: bool = False
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of time as typed (``90d``, ``12w``, ``6m``); months are calendar months back from a date."""
+
+    amount: int
+    unit: str  # d | w | m
+
+    def days(self, before: dt.date) -> int:
+        if self.unit == "d":
+            return self.amount
+        if self.unit == "w":
+            return self.amount * 7
+        return (before - months_before(before, self.amount)).days
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+def months_before(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.year * 12 + (d.month - 1) - months, 12)
+    return dt.date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(word.lower(), list(options), n=n, cutoff=0.6)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def _text(raw: str, _ctx: ParseContext) -> str:
+    v = raw.strip()
+    if not v:
+        raise BadValue("is empty")
+    if len(v) > 100:
+        raise BadValue("is longer than 100 characters")
+    return v
+
+
+def _switch(raw: str, _ctx: ParseContext) -> bool:
+    return True
+
+
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY, e.g. 2026-11-01 or 01/11/2026"
+
+
+def parse_date(raw: str) -> dt.date:
+    v = raw.strip()
+    try:
+        m = _DMY.match(v)
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+            return dt.date.fromisoformat(v)
+    except ValueError:
+        raise BadValue(f"{raw!r} is not a real date", f"expected {DATE_FORMATS}") from None
+    raise BadValue(f"{raw!r} is not a date", f"expected {DATE_FORMATS}")
+
+
+def _date(raw: str, _ctx: ParseContext) -> dt.date:
+    return parse_date(raw)
+
+
+def _as_of(raw: str, ctx: ParseContext) -> dt.date:
+    d = parse_date(raw)
+    if ctx.today is not None and d > ctx.today:
+        raise BadValue(f"{d.isoformat()} is in the future", f"use a date up to today ({ctx.today.isoformat()})")
+    if d.year < 2000:
+        raise BadValue(f"{d.isoformat()} is before the data starts", "use a date from 2000 on")
+    return d
+
+
+_DURATION = re.compile(r"^(\d{1,4})\s*(d|days?|w|weeks?|m|months?)$")
+
+
+def _duration(raw: str, _ctx: ParseContext) -> Duration:
+    m = _DURATION.match(raw.strip().lower())
+    if not m or int(m[1]) == 0:
+        raise BadValue(f"{raw!r} is not a length of time", "expected a number and d, w or m, e.g. 90d, 12w or 6m")
+    return Duration(int(m[1]), m[2][0])
+
+
+def _month(raw: str, _ctx: ParseContext) -> str:
+    v = raw.strip()
+    m = re.match(r"^(\d{4})-(\d{2})$", v)
+    if not m or not 1 <= int(m[2]) <= 12:
+        raise BadValue(f"{raw!r} is not a month", "expected YYYY-MM, e.g. 2026-10")
+    return v
+
+
+def district_choices(force: Force) -> str:
+    parts = []
+    for d in force.districts:
+        alias = f" (also: {', '.join(d.aliases)})" if d.aliases else ""
+        parts.append(f"{d.slug}{alias}")
+    return "; ".join(parts)
+
+
+def _district(raw: str, ctx: ParseContext) -> str:
+    v = _text(raw, ctx)
+    if ctx.force is None:
+        return normalise_token(v)
+    slug = ctx.force.resolve_district(v)
+    if slug is not None:
+        return slug
+    names = [n for d in ctx.force.districts for n in (d.slug, normalise_token(d.label), *d.aliases)]
+    close = did_you_mean(normalise_token(v), names)
+    guess = ""
+    if close:
+        slugs = dict.fromkeys(ctx.force.resolve_district(c) for c in close)
+        guess = f"did you mean {' or '.join(f'`{s}`' for s in slugs)}? "
+    raise BadValue(f"{v!r} is not a district of {ctx.force.name}", f"{guess}districts: {district_choices(ctx.force)}")
+
+
+_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
+
+
+def _user_or_me(raw: str, _ctx: ParseContext) -> str:
+    v = raw.strip()
+    if v.lower() in ("me", "@me"):
+        return "me"
+    m = _USER.match(v)
+    if not m:
+        raise BadValue(f"{raw!r} is not a Slack user", "mention the person with @ (pick them from the list) or say me")
+    return m[1]
+
+
+def choice(*values: str, aliases: dict[str, str] | None = None, metavar: str | None = None) -> ValueType:
+    """One of ``values``; hyphens, spaces and underscores are the same, case is ignored."""
+    aliases = aliases or {}
+    key = {v.replace("_", "-"): v for v in values}
+    key.update({a.replace("_", "-"): v for a, v in aliases.items()})
+
+    def conv(raw: str, _ctx: ParseContext) -> str:
+        k = normalise_token(raw)
+        if k in key:
+            return key[k]
+        close = did_you_mean(k, list(key))
+        guess = f"did you mean `{key[close[0]]}`? " if close else ""
+        raise BadValue(f"{raw!r} is not one of the choices", f"{guess}choices: {', '.join(values)}")
+
+    return ValueType("choice", metavar or "|".join(values), "one of " + ", ".join(values), conv)
+
+
+TEXT = ValueType("text", "TEXT", "words", _text)
+SWITCH = ValueType("switch", "", "", _switch, is_switch=True)
+DATE = ValueType("date", "DATE", DATE_FORMATS, _date)
+AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of)
+DURATION = ValueType("duration", "AGE", "a number and d, w or m: 90d, 12w, 6m", _duration)
+MONTH = ValueType("month", "YYYY-MM", "YYYY-MM, e.g. 2026-10", _month)
+DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district)
+USER_OR_ME = ValueType("user", "@USER|me", "a Slack @mention, or me", _user_or_me)
