@@ -324,3 +324,14 @@ class JobRun(Base):
         UniqueConstraint("job", "period", "scope", "channel", name="uq_job_run_job_period_scope_channel"),
         Index("ix_job_run_status_next", "status", "next_attempt_at"),
     )
+
+
+class SlackDelivery(Base):
+    """An event Slack delivered, claimed once (key: its event_id) so that Slack's retry of it (``X-Slack-Retry-Num``)
+    is acknowledged without doing the work twice — across gunicorn workers and replicas, hence a table rather than
+    a per-process cache. Rows older than a day are purged as new ones are claimed (Slack retries within minutes)."""
+
+    __tablename__ = "slack_delivery"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

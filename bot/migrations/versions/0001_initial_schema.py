@@ -266,6 +266,15 @@ def upgrade() -> None:
     with op.batch_alter_table("job_run", schema=None) as batch_op:
         batch_op.create_index("ix_job_run_status_next", ["status", "next_attempt_at"], unique=False)
 
+    op.create_table(
+        "slack_delivery",
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_slack_delivery")),
+    )
+    with op.batch_alter_table("slack_delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_slack_delivery_received_at"), ["received_at"], unique=False)
+
     # ### end Alembic commands ###
     # The audit log is append-only (DPA 2018 s.62): the database itself refuses UPDATE and DELETE.
     guard = AUDIT_GUARD_PG if op.get_bind().dialect.name == "postgresql" else AUDIT_GUARD_SQLITE
@@ -274,6 +283,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("slack_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_slack_delivery_received_at"))
+    op.drop_table("slack_delivery")
     with op.batch_alter_table("job_run", schema=None) as batch_op:
         batch_op.drop_index("ix_job_run_status_next")
     op.drop_table("job_run")

@@ -1,0 +1,64 @@
+"""The ``/mo`` slash command: a thin listener over ``bot.conversation``.
+
+Fast answers (counts, help, errors) are computed inside the ack, so the user gets them in one round trip.
+Answers the conversation layer marks as deferred (``plan(text).deferred``: case lists, anything slow) are acked at
+once with a short "working on it" note and finished by a lazy listener that posts to the command's
+``response_url``. ``plan`` only parses — no database, no matplotlib, no import work on the ack path.
+
+``--share`` answers carry ``response_type="in_channel"``: Slack accepts that in the ack of a slash command (and
+through ``response_url``), and shows the answer to the channel with the command that asked for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.app import UserGroups, requester_from
+from bot.conversation import SlackContext, answer, plan
+from bot.runtime import Runtime
+
+log = logging.getLogger("mo_bot.commands.mo")
+
+COMMAND = "/mo"
+WORKING = ":hourglass_flowing_sand: Working on it — the answer will appear here in a moment."
+
+
+def register(app: App, rt: Runtime) -> None:
+    groups = UserGroups.for_runtime(rt)
+    plan("help")  # build the parser and registry now, not on a user's first request
+
+    def _context(command: dict[str, Any], client: WebClient) -> SlackContext:
+        return SlackContext(
+            client=client, trigger_id=command.get("trigger_id"), response_url=command.get("response_url")
+        )
+
+    def ack_mo(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        text = command.get("text") or ""
+        if plan(text).deferred:
+            ack(text=WORKING, response_type="ephemeral")
+            return
+        reply = answer(rt, requester_from(command, client, groups), text, slack=_context(command, client))
+        ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
+
+    def finish_mo(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        text = command.get("text") or ""
+        if not plan(text).deferred:
+            return  # answered in the ack
+        reply = answer(
+            rt, requester_from(command, client, groups), text, slack=_context(command, client), deferred=True
+        )
+        # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
+        resp = respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type=reply.response_type,
+            replace_original=reply.response_type == "ephemeral",
+        )
+        if resp.status_code != 200:
+            log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
+
+    app.command(COMMAND)(ack=ack_mo, lazy=[finish_mo])
