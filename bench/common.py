@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -118,7 +119,7 @@ def spread(samples: Sequence[float]) -> dict[str, float | int]:
 
     def pct(p: float) -> float:
         # Nearest-rank percentile: with few samples, interpolation would invent values never observed.
-        return ms[min(n - 1, max(0, int(round(p / 100 * n + 0.5)) - 1))]
+        return ms[min(n - 1, max(0, math.ceil(p / 100 * n) - 1))]
 
     q = statistics.quantiles(ms, n=4) if n >= 2 else [ms[0]] * 3
     return {
