@@ -1,0 +1,99 @@
+"""Block Kit for the monthly summary and the daily bail-deadline digest.
+
+The headline figures are written out as text — in the blocks and in the message's ``text`` — so they are
+searchable in Slack and readable without the charts (which follow in the thread, each with alt text).
+Everything taken from data or config (force, district and dataset names) is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from bot.figures.types import BailFigures
+from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, change_text, clip, fmt_int
+from bot.slack.escape import esc
+from bot.summary import SUMMARY_DATASETS, MonthlySummary
+
+
+def _when(t: dt.datetime | None) -> str:
+    return f"{t:%d %b %Y %H:%M} UTC" if t else "never imported"
+
+
+def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> tuple[str, list[dict]]:
+    """(text fallback, blocks) of the summary message; ``charts`` is how many charts follow in the thread."""
+    b = MessageBuilder()
+    b.header(f"{'Preview: ' if preview else ''}Monthly summary — {s.month_label}")
+    scope = esc(s.scope_label)
+    lines: list[str] = []
+    if not s.has_data:
+        msg = (
+            f"*{scope}*: no data for {esc(s.month_label)} — nothing was open or recorded in the month, "
+            "so there are no charts this time."
+        )
+        b.section(msg)
+        lines.append(msg)
+    else:
+        intro = f"*{scope}* · figures at {s.as_of:%d %b %Y}, against {s.previous_as_of:%d %b %Y}"
+        b.section(intro)
+        fields = []
+        for h in s.headlines:
+            label = f"{h.label} ({h.note})" if h.note else h.label
+            change = change_text(h.now, h.before)
+            fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change} (was {fmt_int(h.before)})")
+            lines.append(f"{label}: {fmt_int(h.now)}, {change} (was {fmt_int(h.before)})")
+        b.fields(fields)
+    if s.stale:
+        warn = "⚠️ Overdue for refresh: " + ", ".join(
+            f"{esc(ds)} (last import {_when(s.data_as_of.get(ds))})" for ds in s.stale
+        )
+        b.section(warn)
+        lines.append(warn)
+    data_line = "Data as of " + "; ".join(f"{esc(ds)} {_when(s.data_as_of.get(ds))}" for ds in SUMMARY_DATASETS)
+    ctx = [data_line]
+    if s.has_data and charts:
+        ctx.append(f"{charts} charts in the thread, each with a text description")
+    b.context(*ctx)
+    _, blocks = b.build()
+    head = f"{'Preview: ' if preview else ''}Monthly summary — {s.month_label} — {s.scope_label}"
+    text = clip("\n".join([esc(head), *lines, data_line]), MAX_FALLBACK)
+    return text, blocks
+
+
+def render_chart_comment(s: MonthlySummary) -> str:
+    return f"Charts for {esc(s.scope_label)}, {esc(s.month_label)}"
+
+
+def render_bail_digest(
+    fig: BailFigures, force_name: str, district_label: str | None, today: dt.date
+) -> tuple[str, list[dict]]:
+    """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
+    b = MessageBuilder()
+    b.header(f"Bail deadlines — {today:%a %d %b %Y}")
+    scope = esc(force_name + (f" — {district_label}" if district_label else ""))
+    total = fig.bail_ending_soon_total
+    n = fig.bail_ending_within_days
+    within3 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 3)
+    lines = [
+        f"*{scope}*: {fmt_int(total)} active pre-charge bail period{'s' if total != 1 else ''} end within {n} days"
+    ]
+    if total:
+        lines[0] += f", {fmt_int(within3)} within 3 days."
+    else:
+        lines[0] += "."
+    b.section(lines[0])
+    if total:
+        auth = Counter(e.next_authority for e in fig.bail_ending_soon)
+        dist = Counter(e.district for e in fig.bail_ending_soon)
+        auth_line = "Next extension needs: " + ", ".join(f"{esc(k)} {v}" for k, v in auth.most_common())
+        dist_line = "By district: " + ", ".join(f"{esc(k)} {v}" for k, v in dist.most_common())
+        b.fields(
+            [f"*Next extension needs*\n{auth_line.split(': ', 1)[1]}", f"*By district*\n{dist_line.split(': ', 1)[1]}"]
+        )
+        lines += [auth_line, dist_line]
+        b.section("Case references: `/mo bail --expiring 14d --list` (analysts; only you see it).")
+    data_line = f"Data as of {_when(fig.data_as_of)}"
+    b.context(data_line)
+    _, blocks = b.build()
+    text = clip("\n".join([f"Bail deadlines — {today:%d %b %Y}", *lines, data_line]), MAX_FALLBACK)
+    return text, blocks

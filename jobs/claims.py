@@ -1,0 +1,298 @@
+"""Exactly-once claims for scheduled runs, in the database every replica shares.
+
+A run is identified by (job, period, scope, channel). Before doing anything visible a replica INSERTs that
+row with ``ON CONFLICT DO NOTHING``: the unique constraint lets exactly one replica win, on PostgreSQL under
+any concurrency and on SQLite for one process. The winner holds a lease; if it dies, the row stays
+``claimed`` with an expired lease and another replica takes it over with a conditional UPDATE that re-checks
+the lease (PostgreSQL re-evaluates the WHERE clause on the latest row version, so two replicas racing for
+the same takeover cannot both succeed). A failed post is recorded with its reason and a next-attempt time;
+the same conditional UPDATE picks it up again later, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.db import session_scope
+from bot.models import JobRun
+
+CLAIMED, POSTED, FAILED, ABANDONED = "claimed", "posted", "failed", "abandoned"
+STATUSES = (CLAIMED, POSTED, FAILED, ABANDONED)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    job: str
+    period: str
+    scope: str = "-"  # force slug, "force:district", or "-" for a job that is not per force
+    channel: str = "-"  # Slack channel ID, or "-" for a job that posts nowhere
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run this holder owns until ``lease_expires_at``; pass it back to record progress or the result."""
+
+    id: int
+    key: RunKey
+    holder: str
+    attempts: int
+    steps_done: int
+    posted_ts: str | None
+    late: bool
+    scheduled_at: dt.datetime
+    lease_expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FailureOutcome:
+    attempts: int
+    will_retry: bool
+    next_attempt_at: dt.datetime | None
+
+
+def new_holder_id() -> str:
+    """Unique per scheduler instance, readable in the table: host, process and a random suffix."""
+    return f"{socket.gethostname()[:48]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ClaimStore:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        *,
+        holder: str | None = None,
+        lease: dt.timedelta = dt.timedelta(minutes=10),
+        max_attempts: int = 5,
+        retry_after: dt.timedelta = dt.timedelta(minutes=15),
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.holder = holder or new_holder_id()
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.retry_after = retry_after
+
+    # -- claiming ---------------------------------------------------------------------------------------
+
+    def claim(self, key: RunKey, scheduled_at: dt.datetime, *, late: bool = False) -> Claim | None:
+        """Claim the run, or take it over if its holder died or it failed and is due for a retry.
+
+        Returns None when someone else holds it, it is already posted, or it has used up its attempts."""
+        now = self.clock.now()
+        values = {
+            "job": key.job,
+            "period": key.period,
+            "scope": key.scope,
+            "channel": key.channel,
+            "status": CLAIMED,
+            "late": late,
+            "scheduled_at": scheduled_at,
+            "holder": self.holder,
+            "lease_expires_at": now + self.lease,
+            "attempts": 1,
+            "steps_done": 0,
+            "claimed_at": now,
+        }
+        with session_scope(self.sessions) as s:
+            dialect = s.get_bind().dialect.name
+            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**values)
+            inserted = s.execute(
+                ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"])
+            ).rowcount
+        if inserted != 1:
+            return self._take_over(key, now)
+        return self._load(key)
+
+    def _take_over(self, key: RunKey, now: dt.datetime) -> Claim | None:
+        with session_scope(self.sessions) as s:
+            taken = s.execute(
+                update(JobRun)
+                .where(
+                    JobRun.job == key.job,
+                    JobRun.period == key.period,
+                    JobRun.scope == key.scope,
+                    JobRun.channel == key.channel,
+                    JobRun.attempts < self.max_attempts,
+                    or_(
+                        and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
+                        and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
+                    ),
+                )
+                .values(
+                    status=CLAIMED,
+                    holder=self.holder,
+                    lease_expires_at=now + self.lease,
+                    attempts=JobRun.attempts + 1,
+                    next_attempt_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        return self._load(key) if taken == 1 else None
+
+    def _load(self, key: RunKey) -> Claim | None:
+        with self.sessions() as s:
+            row = s.scalars(
+                select(JobRun).where(
+                    JobRun.job == key.job,
+                    JobRun.period == key.period,
+                    JobRun.scope == key.scope,
+                    JobRun.channel == key.channel,
+                )
+            ).one()
+            if row.holder != self.holder or row.status != CLAIMED:
+                return None
+            assert row.lease_expires_at is not None
+            return Claim(
+                id=row.id,
+                key=key,
+                holder=self.holder,
+                attempts=row.attempts,
+                steps_done=row.steps_done,
+                posted_ts=row.posted_ts,
+                late=row.late,
+                scheduled_at=row.scheduled_at,
+                lease_expires_at=row.lease_expires_at,
+            )
+
+    # -- while holding ----------------------------------------------------------------------------------
+
+    def _mine(self, claim: Claim):  # type: ignore[no-untyped-def]
+        # Only the current holder of a live claim may write; a holder whose lease lapsed and was taken over
+        # must not overwrite the new holder's progress.
+        return and_(JobRun.id == claim.id, JobRun.holder == self.holder, JobRun.status == CLAIMED)
+
+    def record_step(self, claim: Claim, steps_done: int, posted_ts: str | None = None) -> bool:
+        """Record progress (and renew the lease). False means the claim was lost: stop without posting more."""
+        now = self.clock.now()
+        values: dict[str, object] = {"steps_done": steps_done, "lease_expires_at": now + self.lease}
+        if posted_ts is not None:
+            values["posted_ts"] = posted_ts
+        with session_scope(self.sessions) as s:
+            return s.execute(update(JobRun).where(self._mine(claim)).values(**values)).rowcount == 1
+
+    def renew(self, claim: Claim) -> bool:
+        with session_scope(self.sessions) as s:
+            return (
+                s.execute(
+                    update(JobRun).where(self._mine(claim)).values(lease_expires_at=self.clock.now() + self.lease)
+                ).rowcount
+                == 1
+            )
+
+    def finish(self, claim: Claim, detail: str = "", posted_ts: str | None = None) -> bool:
+        now = self.clock.now()
+        values: dict[str, object] = {
+            "status": POSTED,
+            "finished_at": now,
+            "lease_expires_at": None,
+            "detail": detail[:2000],
+            "last_error": None,
+        }
+        if posted_ts is not None:
+            values["posted_ts"] = posted_ts
+        with session_scope(self.sessions) as s:
+            return s.execute(update(JobRun).where(self._mine(claim)).values(**values)).rowcount == 1
+
+    def fail(self, claim: Claim, error: str) -> FailureOutcome:
+        """Record a failed attempt; it is retried after a growing wait until ``max_attempts`` is used up."""
+        now = self.clock.now()
+        will_retry = claim.attempts < self.max_attempts
+        next_at = now + self.retry_after * (2 ** (claim.attempts - 1)) if will_retry else None
+        with session_scope(self.sessions) as s:
+            s.execute(
+                update(JobRun)
+                .where(self._mine(claim))
+                .values(
+                    status=FAILED if will_retry else ABANDONED,
+                    last_error=error[:2000],
+                    next_attempt_at=next_at,
+                    lease_expires_at=None,
+                    finished_at=None if will_retry else now,
+                )
+            )
+        return FailureOutcome(attempts=claim.attempts, will_retry=will_retry, next_attempt_at=next_at)
+
+    # -- queries ----------------------------------------------------------------------------------------
+
+    def existing(self, job: str, periods: list[str]) -> set[tuple[str, str, str]]:
+        """(period, scope, channel) of the runs of ``job`` already recorded for these periods, in any state."""
+        if not periods:
+            return set()
+        with self.sessions() as s:
+            rows = s.execute(
+                select(JobRun.period, JobRun.scope, JobRun.channel).where(JobRun.job == job, JobRun.period.in_(periods))
+            ).all()
+        return {(r[0], r[1], r[2]) for r in rows}
+
+    def due_for_retry(self) -> list[JobRun]:
+        """Failed runs whose wait is over, and claims whose holder's lease has lapsed (holder died)."""
+        now = self.clock.now()
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(JobRun)
+                    .where(
+                        JobRun.attempts < self.max_attempts,
+                        or_(
+                            and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
+                            and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
+                        ),
+                    )
+                    .order_by(JobRun.scheduled_at, JobRun.id)
+                )
+            )
+
+    def stuck(self) -> list[JobRun]:
+        """Claims whose holder died on its last allowed attempt: nobody may take them over any more."""
+        now = self.clock.now()
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(JobRun).where(
+                        JobRun.attempts >= self.max_attempts,
+                        JobRun.status == CLAIMED,
+                        JobRun.lease_expires_at < now,
+                    )
+                )
+            )
+
+    def abandon(self, run_id: int, error: str) -> bool:
+        """Give up on a stuck claim (conditional, so only one replica reports it)."""
+        now = self.clock.now()
+        with session_scope(self.sessions) as s:
+            return (
+                s.execute(
+                    update(JobRun)
+                    .where(JobRun.id == run_id, JobRun.status == CLAIMED, JobRun.lease_expires_at < now)
+                    .values(status=ABANDONED, last_error=error[:2000], finished_at=now, lease_expires_at=None)
+                ).rowcount
+                == 1
+            )
+
+    def get(self, key: RunKey) -> JobRun | None:
+        with self.sessions() as s:
+            return s.scalars(
+                select(JobRun).where(
+                    JobRun.job == key.job,
+                    JobRun.period == key.period,
+                    JobRun.scope == key.scope,
+                    JobRun.channel == key.channel,
+                )
+            ).first()
+
+    def runs(self, job: str | None = None) -> list[JobRun]:
+        with self.sessions() as s:
+            q = select(JobRun).order_by(JobRun.scheduled_at, JobRun.id)
+            if job:
+                q = q.where(JobRun.job == job)
+            return list(s.scalars(q))

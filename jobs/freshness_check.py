@@ -1,0 +1,43 @@
+"""The daily data-freshness check: DM the admins when any force's export is overdue (older than its
+``refresh_days``, or never imported). Nothing is sent when everything is fresh."""
+
+from __future__ import annotations
+
+from bot.freshness import dataset_freshness
+from bot.slack.escape import esc
+from jobs.runner import JobContext, admin_user_ids, notify_admins
+
+
+def overdue_lines(ctx: JobContext) -> list[str]:
+    rt = ctx.rt
+    now = rt.clock.now()
+    lines: list[str] = []
+    with rt.sessions() as session:
+        for force in rt.config.forces.values():
+            for f in dataset_freshness(session, rt.config, force, now):
+                if not f.stale:
+                    continue
+                if f.imported_at is None:
+                    lines.append(f"• {esc(force.name)}: *{esc(f.dataset)}* has never been imported")
+                else:
+                    lines.append(
+                        f"• {esc(force.name)}: *{esc(f.dataset)}* last imported {f.imported_at:%d %b %Y %H:%M} UTC "
+                        f"({f.age_days:.0f} days ago; expected every {f.expected_days} days)"
+                    )
+    return lines
+
+
+def run(ctx: JobContext) -> str:
+    lines = overdue_lines(ctx)
+    if not lines:
+        return "all datasets fresh"
+    if not admin_user_ids(ctx.rt):
+        return f"{len(lines)} overdue, but no admin user IDs in slack.roles.admin to tell"
+    text = ":hourglass: Data overdue for refresh — please import the latest exports:\n" + "\n".join(lines)
+    told = notify_admins(ctx.rt, ctx.slack(), text)
+    if told == 0:
+        from jobs.runner import JobFailed
+
+        raise JobFailed("could not DM any admin")
+    ctx.step(1)
+    return f"{len(lines)} overdue; told {told} admin(s)"

@@ -1,0 +1,44 @@
+"""The scheduled jobs by name: what each does and which runs (scope, channel) one period has."""
+
+from __future__ import annotations
+
+from bot.config import JobSpec
+from bot.runtime import Runtime
+from jobs import bail_digest, freshness_check, monthly_summary, retention
+from jobs.runner import JobContext, JobDef, JobFailed, target_keys
+
+
+def _once(_rt: Runtime, _spec: JobSpec) -> list[tuple[str, str]]:
+    return [("-", "-")]
+
+
+def _admins(_rt: Runtime, _spec: JobSpec) -> list[tuple[str, str]]:
+    return [("-", "admins")]
+
+
+def _reminders(ctx: JobContext) -> str:
+    try:
+        from jobs.reminders import send_reminders
+    except ModuleNotFoundError as e:
+        if e.name == "jobs.reminders":
+            raise JobFailed("the action reminders module is not installed") from None
+        raise
+    result = send_reminders(ctx.rt, ctx.slack())
+    return str(result)[:500]
+
+
+JOBS: dict[str, JobDef] = {
+    j.name: j
+    for j in (
+        JobDef(
+            "monthly_summary",
+            "Monthly summary with charts, per force and channel (first weekday of the month)",
+            target_keys,
+            monthly_summary.run,
+        ),
+        JobDef("bail_digest", "Bail deadlines digest for the bail management channel", target_keys, bail_digest.run),
+        JobDef("reminders", "Weekly DM reminders to owners of overdue or due-soon actions", _once, _reminders),
+        JobDef("freshness_check", "DM admins when an export is overdue for refresh", _admins, freshness_check.run),
+        JobDef("retention", "Purge personal rows closed longer than retention_days (audited)", _once, retention.run),
+    )
+}

@@ -1,0 +1,257 @@
+"""Runs scheduled jobs through the claims: what is due (jobs.schedule), who runs it (jobs.claims), what happens
+on failure (recorded, retried later, admins told by DM). APScheduler only calls :meth:`JobRunner.tick`; the CLI
+and `/mo summary --post` call :meth:`JobRunner.run_now` — the same exactly-once path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import JobSpec, JobTarget
+from bot.runtime import Runtime
+from jobs.claims import Claim, ClaimStore, RunKey
+from jobs.schedule import due_runs
+
+log = logging.getLogger("mo_bot.jobs")
+
+
+class JobFailed(Exception):
+    """A run could not complete; ``reason`` is short and holds no personal data (e.g. ``not_in_channel``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ClaimLost(Exception):
+    """Our lease lapsed and another replica took the run over: stop without posting anything more."""
+
+
+@dataclass
+class JobContext:
+    rt: Runtime
+    client: Any  # slack_sdk.WebClient, or None when no Slack token is configured
+    claims: ClaimStore
+    claim: Claim
+    target: JobTarget | None  # None for jobs that do not post per force/channel
+
+    @property
+    def period(self) -> str:
+        return self.claim.key.period
+
+    def step(self, steps_done: int, posted_ts: str | None = None) -> None:
+        """Record progress before the next visible action; raises ClaimLost if another replica took over."""
+        if not self.claims.record_step(self.claim, steps_done, posted_ts):
+            raise ClaimLost(f"{self.claim.key} was taken over")
+
+    def slack(self) -> Any:
+        if self.client is None:
+            raise JobFailed("no Slack client: set SLACK_BOT_TOKEN")
+        return self.client
+
+
+@dataclass(frozen=True)
+class JobDef:
+    name: str
+    description: str
+    # (scope, channel) of each run for one period; the claim is unique per job, period, scope and channel.
+    keys: Callable[[Runtime, JobSpec], list[tuple[str, str]]]
+    run: Callable[[JobContext], str]  # returns a one-line result (counts), never personal data
+
+
+@dataclass(frozen=True)
+class RunResult:
+    key: RunKey
+    outcome: str  # done | skipped | failed | abandoned | lost
+    detail: str = ""
+    late: bool = False
+
+
+def target_keys(_rt: Runtime, spec: JobSpec) -> list[tuple[str, str]]:
+    return [(t.scope, t.channel) for t in spec.targets]
+
+
+def target_from_key(key: RunKey) -> JobTarget | None:
+    if key.scope == "-":
+        return None
+    force, _, district = key.scope.partition(":")
+    return JobTarget(force=force, channel=key.channel, district=district or None)
+
+
+def slack_error_reason(exc: BaseException) -> str | None:
+    """Slack's error code for a failed Web API call (``not_in_channel``, ``ratelimited``, ``http_503``…)."""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        err = resp.get("error") if resp is not None and hasattr(resp, "get") else None
+        status = getattr(resp, "status_code", None)
+        if status == 429:
+            return "ratelimited (429 after retries)"
+        if status is not None and status >= 500:
+            return f"http_{status}"
+        return str(err or f"http_{status}")
+    if isinstance(exc, SlackClientError | OSError):
+        return f"connection: {type(exc).__name__}"
+    return None
+
+
+class JobRunner:
+    def __init__(self, rt: Runtime, client: Any = None, *, holder: str | None = None) -> None:
+        from jobs.registry import JOBS
+
+        s = rt.config.jobs
+        self.rt = rt
+        self.client = client
+        self.jobs: dict[str, JobDef] = JOBS
+        self.claims = ClaimStore(
+            rt.sessions,
+            rt.clock,
+            holder=holder,
+            lease=dt.timedelta(seconds=s.lease_seconds),
+            max_attempts=s.max_attempts,
+            retry_after=dt.timedelta(minutes=s.retry_minutes),
+        )
+        # One tick at a time per process: cron and sweep triggers may coincide; claims guard across processes.
+        self._busy = threading.Lock()
+
+    # -- entry points -----------------------------------------------------------------------------------
+
+    def tick(self) -> list[RunResult]:
+        """Start every due run not yet claimed, retry failed ones whose wait is over, take over dead claims."""
+        if not self._busy.acquire(blocking=False):
+            return []
+        try:
+            return self._tick()
+        finally:
+            self._busy.release()
+
+    def _tick(self) -> list[RunResult]:
+        results: list[RunResult] = []
+        cfg = self.rt.config
+        for occ in due_runs(cfg.jobs, cfg.timezone, self.rt.clock.now()):
+            spec = cfg.jobs.specs[occ.job]
+            known = self.claims.existing(occ.job, [occ.period])
+            for scope, channel in self.jobs[occ.job].keys(self.rt, spec):
+                if (occ.period, scope, channel) in known:
+                    continue  # claimed, posted or failed already: retries go through the sweep below
+                results.append(self.execute(RunKey(occ.job, occ.period, scope, channel), occ.scheduled_at, occ.late))
+        for row in self.claims.due_for_retry():
+            if row.job in self.jobs:
+                key = RunKey(row.job, row.period, row.scope, row.channel)
+                results.append(self.execute(key, row.scheduled_at, row.late))
+        for row in self.claims.stuck():
+            if self.claims.abandon(row.id, "holder stopped during its last allowed attempt"):
+                key = RunKey(row.job, row.period, row.scope, row.channel)
+                self._tell_admins(key, "its holder stopped during the last allowed attempt", will_retry=False)
+                results.append(RunResult(key, "abandoned", "holder died on the last attempt", row.late))
+        return results
+
+    def run_now(self, job: str, period: str, *, scope: str | None = None) -> list[RunResult]:
+        """Run ``job`` for ``period`` now (CLI, `/mo summary --post`), through the same claims."""
+        if job not in self.jobs:
+            raise ValueError(f"unknown job {job!r}; jobs: {', '.join(self.jobs)}")
+        spec = self.rt.config.jobs.specs[job]
+        keys = [(s, c) for s, c in self.jobs[job].keys(self.rt, spec) if scope is None or s.split(":")[0] == scope]
+        now = self.rt.clock.now()
+        return [self.execute(RunKey(job, period, s, c), now, False) for s, c in keys]
+
+    # -- one run ----------------------------------------------------------------------------------------
+
+    def execute(self, key: RunKey, scheduled_at: dt.datetime, late: bool) -> RunResult:
+        claim = self.claims.claim(key, scheduled_at, late=late)
+        if claim is None:
+            return RunResult(key, "skipped", self._why_not(key), late)
+        ctx = JobContext(self.rt, self.client, self.claims, claim, target_from_key(key))
+        try:
+            detail = self.jobs[key.job].run(ctx)
+        except ClaimLost as e:
+            log.warning("mo-bot job %s: claim lost: %s", key, e)
+            return RunResult(key, "lost", str(e), claim.late)
+        except JobFailed as e:
+            return self._failed(claim, e.reason)
+        except Exception as e:
+            reason = slack_error_reason(e)
+            if reason is None:
+                log.exception("mo-bot job %s failed", key)
+                reason = f"error: {type(e).__name__}"
+            return self._failed(claim, reason)
+        if not self.claims.finish(claim, detail):
+            return RunResult(key, "lost", "claim taken over before it finished", claim.late)
+        log.info("mo-bot job %s done%s: %s", key, " (late)" if claim.late else "", detail)
+        return RunResult(key, "done", detail, claim.late)
+
+    def _why_not(self, key: RunKey) -> str:
+        row = self.claims.get(key)
+        if row is None:
+            return "not claimed"
+        if row.status == "posted":
+            return f"already done at {row.finished_at:%Y-%m-%d %H:%M} UTC" + (
+                f" (ts {row.posted_ts})" if row.posted_ts else ""
+            )
+        if row.status == "claimed":
+            return f"being run by {row.holder} (lease until {row.lease_expires_at:%H:%M:%S} UTC)"
+        if row.status == "failed":
+            return f"failed ({row.last_error}); next attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+        return f"gave up after {row.attempts} attempts ({row.last_error})"
+
+    def _failed(self, claim: Claim, reason: str) -> RunResult:
+        out = self.claims.fail(claim, reason)
+        log.warning("mo-bot job %s failed (attempt %d): %s", claim.key, out.attempts, reason)
+        self._tell_admins(
+            claim.key, reason, will_retry=out.will_retry, next_at=out.next_attempt_at, attempt=out.attempts
+        )
+        return RunResult(claim.key, "failed" if out.will_retry else "abandoned", reason, claim.late)
+
+    def _tell_admins(
+        self,
+        key: RunKey,
+        reason: str,
+        *,
+        will_retry: bool,
+        next_at: dt.datetime | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        from bot.slack.escape import esc
+
+        tz = self.rt.config.timezone
+        where = f" to <#{key.channel}>" if key.channel.startswith(("C", "G")) else ""
+        then = (
+            f"I will try again at {next_at.astimezone(tz):%H:%M on %d %b} (London time)."
+            if will_retry and next_at
+            else "I have stopped retrying; run `mo-bot jobs run "
+            f"{key.job} --period {key.period}` once the cause is fixed."
+        )
+        text = (
+            f":warning: mo-bot could not run *{esc(key.job)}* for {esc(key.period)} ({esc(key.scope)}){where}"
+            f"{f' (attempt {attempt})' if attempt else ''}: `{esc(reason)}`. {then}"
+        )
+        if key.channel != "-" and reason in ("not_in_channel", "channel_not_found"):
+            text += " Invite the bot to the channel (`/invite @mo-bot`) or fix the channel ID in the config."
+        notify_admins(self.rt, self.client, text)
+
+
+def admin_user_ids(rt: Runtime) -> list[str]:
+    """Admins named by user ID in ``slack.roles.admin`` (user groups are not expanded for DMs)."""
+    return [u for u in rt.config.slack.roles.get("admin", ()) if u.startswith(("U", "W"))]
+
+
+def notify_admins(rt: Runtime, client: Any, text: str) -> int:
+    """DM every admin; returns how many were told. Failures are logged, never raised (this is the fallback)."""
+    if client is None:
+        log.warning("mo-bot: no Slack client to tell admins: %s", text)
+        return 0
+    told = 0
+    for user in admin_user_ids(rt):
+        try:
+            im = client.conversations_open(users=user)
+            client.chat_postMessage(channel=im["channel"]["id"], text=text, unfurl_links=False)
+            told += 1
+        except Exception as e:
+            log.error("mo-bot: could not DM admin %s (%s): %s", user, slack_error_reason(e) or type(e).__name__, text)
+    return told

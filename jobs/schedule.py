@@ -1,0 +1,112 @@
+"""When each job is due: pure functions of the config, the force timezone and "now".
+
+All calendar logic lives here, not in APScheduler triggers, so it is tested with plain datetimes (no waiting)
+and handles what a cron expression cannot say, such as "the first weekday of the month". Local times are
+built with zoneinfo in the force's timezone, so 09:00 means 09:00 in London in GMT and in BST alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.config import JobSpec, JobsSettings
+
+# A run started this long after its scheduled time counts as late (caught up rather than on time).
+ON_TIME_TOLERANCE = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    job: str
+    period: str  # what the run covers: "2026-10" (monthly summary of October), "2026-11-23", "2026-W48"
+    scheduled_at: dt.datetime  # UTC
+    late: bool = False
+
+
+def first_weekday(year: int, month: int) -> dt.date:
+    d = dt.date(year, month, 1)
+    while d.weekday() >= 5:
+        d += dt.timedelta(days=1)
+    return d
+
+
+def previous_month(d: dt.date) -> str:
+    first = d.replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def fires_on(spec: JobSpec, day: dt.date) -> bool:
+    if spec.day_of_month == "first-weekday":
+        return day == first_weekday(day.year, day.month)
+    if spec.day_of_month is not None:
+        return day.day == int(spec.day_of_month)
+    return day.weekday() in spec.days
+
+
+def period_for(spec: JobSpec, day: dt.date) -> str:
+    """The period a run on local ``day`` covers."""
+    if spec.name == "monthly_summary":
+        return previous_month(day)  # the run on 1 December summarises November
+    if spec.name == "reminders":
+        y, w, _ = day.isocalendar()
+        return f"{y}-W{w:02d}"
+    return day.isoformat()
+
+
+def scheduled_time(spec: JobSpec, day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, spec.hour, spec.minute, tzinfo=tz).astimezone(dt.UTC)
+
+
+def occurrences(spec: JobSpec, tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """Scheduled runs of ``spec`` with start <= scheduled_at <= end (UTC bounds)."""
+    out: list[Occurrence] = []
+    day = start.astimezone(tz).date() - dt.timedelta(days=1)
+    last = end.astimezone(tz).date() + dt.timedelta(days=1)
+    while day <= last:
+        if fires_on(spec, day):
+            at = scheduled_time(spec, day, tz)
+            if start <= at <= end:
+                out.append(Occurrence(spec.name, period_for(spec, day), at))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def due_runs(settings: JobsSettings, tz: ZoneInfo, now: dt.datetime) -> list[Occurrence]:
+    """Every run that should have started by ``now`` and is still within the catch-up grace, oldest first.
+
+    The caller claims each one; runs already claimed or posted are skipped by the claim, so calling this on
+    every tick and at start-up is safe. Runs older than the grace are not returned (they are left missed)."""
+    window = max(dt.timedelta(days=settings.grace_days), ON_TIME_TOLERANCE)
+    out: list[Occurrence] = []
+    for spec in settings.specs.values():
+        if not spec.enabled:
+            continue
+        for o in occurrences(spec, tz, now - window, now):
+            out.append(Occurrence(o.job, o.period, o.scheduled_at, late=now - o.scheduled_at > ON_TIME_TOLERANCE))
+    return sorted(out, key=lambda o: (o.scheduled_at, o.job))
+
+
+def next_run(spec: JobSpec, tz: ZoneInfo, after: dt.datetime) -> dt.datetime | None:
+    """The first scheduled time strictly after ``after`` (within ~two months), or None if disabled."""
+    if not spec.enabled:
+        return None
+    found = occurrences(spec, tz, after + dt.timedelta(microseconds=1), after + dt.timedelta(days=62))
+    return found[0].scheduled_at if found else None
+
+
+def parse_period(job: str, value: str) -> str:
+    """Validate a ``--period`` for ``job``: YYYY-MM for the monthly summary, YYYY-Www for reminders, else a date."""
+    try:
+        if job == "monthly_summary":
+            dt.datetime.strptime(value, "%Y-%m")
+        elif job == "reminders":
+            y, w = value.split("-W")
+            dt.date.fromisocalendar(int(y), int(w), 1)
+        else:
+            dt.date.fromisoformat(value)
+    except ValueError:
+        shape = {"monthly_summary": "YYYY-MM", "reminders": "YYYY-Www (ISO week)"}.get(job, "YYYY-MM-DD")
+        raise ValueError(f"period {value!r} for {job}: expected {shape}") from None
+    return value
