@@ -82,9 +82,7 @@ def resolve(config: Config, who: Requester) -> Access:
         force = found
         if who.force_override is not None and who.force_override != force.slug:
             raise Refused("The force comes from the Slack workspace and can't be chosen.", force)
-        # Slack requests are always in a channel; the terminal may name one to check the rule.
+    # Slack requests always name their channel; the terminal (no channel) may name one to check the rule.
     if who.channel_id is not None and not who.channel_is_dm and who.channel_id not in config.slack.channels:
         raise Refused(f"I don't answer in this channel. {channel_rule(config)}", force)
-    if who.team_id is not None and who.channel_id is None:
-        raise Refused(f"I couldn't tell which channel this came from. {channel_rule(config)}", force)
     return Access(force=force, role=role_for(config, who.user_id, who.user_groups))
