@@ -1,5 +1,8 @@
 """`/mo wanted`, `suspects`, `bail`, `rui` and `status`: thin handlers — arguments → figures service → Block Kit.
 
+Figures come through :mod:`bot.figures.cache` (they only change when data is imported); case lists and dataset
+freshness (which depends on the clock) are always read fresh.
+
 (`/mo help` is answered by the pipeline itself from the registry.)
 """
 
@@ -8,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.conversation import AnswerContext, Reply
-from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
+from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, open_cases
 from bot.figures.dates import a_month_before
 from bot.figures.types import WANTED_REASONS
@@ -152,14 +155,22 @@ def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
     return expiring.days(as_of) if expiring else ctx.config.bail_ending_soon_days
 
 
+def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, filters: Filters) -> dict[str, int]:
+    return cache.cached(
+        ctx.session,
+        ctx.force.slug,
+        "bail",
+        ("active_by_kind_at", as_of, month_ago, filters),
+        lambda: active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters),
+    )
+
+
 # --- handlers ------------------------------------------------------------------------------------------------------
 def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
-    fig = wanted_figures(
-        ctx.session, ctx.force, as_of, _filters(args, as_of), review_days=ctx.config.wanted_review_days
-    )
+    fig = cache.wanted(ctx.session, ctx.force, as_of, _filters(args, as_of), review_days=ctx.config.wanted_review_days)
     text, blocks = render_wanted(
         fig, _frame(ctx, args, as_of, "wanted"), a_month_before(as_of), ctx.config.wanted_review_days
     )
@@ -170,7 +181,7 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
-    fig = suspect_figures(ctx.session, ctx.force, as_of, _filters(args, as_of))
+    fig = cache.suspects(ctx.session, ctx.force, as_of, _filters(args, as_of))
     text, blocks = render_suspects(fig, _frame(ctx, args, as_of, "suspects"), a_month_before(as_of))
     return ctx.ok(text, blocks)
 
@@ -181,9 +192,9 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
     filters = _filters(args, as_of)
-    fig = bail_figures(ctx.session, ctx.force, as_of, filters, ending_within_days=days)
+    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=days)
     month_ago = a_month_before(as_of)
-    before = active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters)
+    before = _active_a_month_ago(ctx, as_of, month_ago, filters)
     text, blocks = render_bail(fig, _frame(ctx, args, as_of, "bail"), month_ago, before)
     return ctx.ok(text, blocks)
 
@@ -194,9 +205,9 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     as_of = _as_of(ctx, args)
     filters = _filters(args, as_of)
     # The ending-soon part of the bail figures is not shown in the RUI view; keep that query minimal.
-    fig = bail_figures(ctx.session, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
+    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
     month_ago = a_month_before(as_of)
-    before = active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters)
+    before = _active_a_month_ago(ctx, as_of, month_ago, filters)
     text, blocks = render_rui(fig, _frame(ctx, args, as_of, "bail"), month_ago, before)
     return ctx.ok(text, blocks)
 

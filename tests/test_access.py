@@ -27,11 +27,18 @@ from sqlalchemy import select
 from bot.access import role_for
 from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, wanted_figures
+from bot.figures.cache import figures_cache
 from bot.figures.cases import open_cases
 from bot.models import AuditEvent
 from bot.runtime import Runtime
 
 AS_OF = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> None:
+    # Each test's database restarts import batch ids, so a cached figure of an earlier test could match.
+    figures_cache.clear()
 
 
 @pytest.fixture

@@ -13,9 +13,16 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.figures import Filters, wanted_figures
+from bot.figures.cache import figures_cache
 from bot.models import AuditEvent
 
 AS_OF = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> None:
+    # Each test's database restarts import batch ids, so a cached figure of an earlier test could match.
+    figures_cache.clear()
 
 
 @pytest.fixture
@@ -83,12 +90,12 @@ def test_invalid_question_exits_2_with_a_kind_message(cli_env, capsys) -> None:
 
 
 def test_unexpected_failure_exits_1_with_reference(cli_env, capsys, monkeypatch) -> None:
-    import commands.figures_answers as fa
+    import bot.figures.wanted
 
     def fail(*a, **k):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(fa, "wanted_figures", fail)
+    monkeypatch.setattr(bot.figures.wanted, "wanted_figures", fail)
     assert main(["ask", "wanted"]) == 1
     out = capsys.readouterr().out
     ref = re.search(r"E-[0-9A-F]{6}", out)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
+from bot.figures.cache import figures_cache
 from bot.figures.cases import open_cases
 from bot.figures.types import WantedFigures
 from bot.models import AuditEvent, BailPeriod, ImportBatch, WantedCirculation
@@ -32,6 +33,12 @@ from commands.registry import CommandSpec, load_registry
 
 AS_OF = dt.date(2026, 11, 23)
 MENTION = re.compile(r"<[!@#]")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> None:
+    # Each test's database restarts import batch ids, so a cached figure of an earlier test could match.
+    figures_cache.clear()
 
 
 @pytest.fixture
