@@ -315,11 +315,15 @@ class HelpPage:
 
 def overview_help(reg: Registry | None = None) -> HelpPage:
     reg = reg or default_registry()
-    lines = [f"`/mo {s.usage()}` — {s.summary}" for s in reg]
+    lines = []
+    for s in reg:
+        opts = ", ".join(f"`{f.name}`" for f in s.flags)
+        lines.append(f"`/mo {s.name}` — {s.summary}" + (f"\n      options: {opts}" if opts else ""))
     return HelpPage(
         title="/mo — Managing Offenders",
-        intro="Ask about wanted persons, outstanding suspects, bail and RUI in your force. "
-        "Answers are only visible to you unless you add `--share`. `/mo <sub-command> --help` explains one.",
+        intro="Questions about your force's wanted persons, outstanding suspects, bail and RUI, and the "
+        "subgroup's action log. Answers are only visible to you unless you add `--share`. "
+        "`/mo <sub-command> --help` explains one, e.g. `/mo bail --help`.",
         sections=[("Sub-commands", lines)],
     )
 
@@ -330,7 +334,7 @@ def command_help(spec: CommandSpec) -> HelpPage:
         sections.append(("Arguments", [f"`<{p.name}>` — {p.help}" for p in spec.positionals]))
     opts = []
     for f in spec.flags:
-        extra = f" ({f.type.format_hint})" if f.takes_value and f.type.format_hint else ""
+        extra = f" ({f.type.format_hint})" if f.takes_value and f.type.help_format and f.type.format_hint else ""
         role = f" — {f.min_role}s and up" if f.min_role != "viewer" else ""
         opts.append(f"`{f.usage()}` — {f.help}{extra}{role}")
     opts.append("`--help` — this help")
@@ -354,7 +358,7 @@ def reference_markdown(reg: Registry | None = None) -> str:
     for page in [overview_help(reg), *(command_help(s) for s in reg)]:
         out += [f"## `{page.title}`", "", page.intro, ""]
         for heading, lines in page.sections:
-            out += [f"**{heading}**", ""] + [f"- {ln}" for ln in lines] + [""]
+            out += [f"**{heading}**", ""] + [f"- {ln}".replace("\n      ", "<br>") for ln in lines] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -40,6 +40,8 @@ class ValueType:
     format_hint: str
     convert: Callable[[str, ParseContext], Any]
     is_switch: bool = False
+    # Whether help repeats format_hint after the flag's own help (useful for dates and durations, noise for text).
+    help_format: bool = True
 
 
 @dataclass(frozen=True)
@@ -185,11 +187,11 @@ def choice(*values: str, aliases: dict[str, str] | None = None, metavar: str | N
     return ValueType("choice", metavar or "|".join(values), "one of " + ", ".join(values), conv)
 
 
-TEXT = ValueType("text", "TEXT", "words", _text)
-SWITCH = ValueType("switch", "", "", _switch, is_switch=True)
+TEXT = ValueType("text", "TEXT", "words", _text, help_format=False)
+SWITCH = ValueType("switch", "", "", _switch, is_switch=True, help_format=False)
 DATE = ValueType("date", "DATE", DATE_FORMATS, _date)
 AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of)
 DURATION = ValueType("duration", "AGE", "a number and d, w or m: 90d, 12w, 6m", _duration)
 MONTH = ValueType("month", "YYYY-MM", "YYYY-MM, e.g. 2026-10", _month)
-DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district)
-USER_OR_ME = ValueType("user", "@USER|me", "a Slack @mention, or me", _user_or_me)
+DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district, help_format=False)
+USER_OR_ME = ValueType("user", "@USER|me", "a Slack @mention, or me", _user_or_me, help_format=False)

@@ -271,9 +271,13 @@ def test_missing_modules_are_skipped() -> None:
 # --- generated help ------------------------------------------------------------------------------------------------
 def test_help_lists_every_subcommand_and_flag() -> None:
     reg = default_registry()
-    overview = "\n".join(overview_help(reg).sections[0][1])
+    overview = overview_help(reg).sections[0][1]
+    assert len(overview) == len(reg.names())
     for spec in reg:
-        assert f"`/mo {spec.name}" in overview
+        entry = next(line for line in overview if line.startswith(f"`/mo {spec.name}`"))
+        assert spec.summary in entry
+        for f in spec.flags:
+            assert f"`{f.name}`" in entry
         page = command_help(spec)
         body = "\n".join(line for _, lines in page.sections for line in lines)
         for f in spec.flags:
