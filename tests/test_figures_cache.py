@@ -59,8 +59,13 @@ def test_cached_figures_equal_the_services_and_are_reused_until_an_import(demo: 
         assert other == wanted_figures(s, force, as_of, Filters(district="lowestoft"), review_days=28)
     assert (figures_cache.stats.hits - hits0, figures_cache.stats.misses - misses0) == (1, 4)
 
-    generation = import_generation(rt.sessions(), "suffolk", "wanted")
+    long_lived = rt.sessions()
+    generation = import_generation(long_lived, "suffolk", "wanted")
     _import_one_more_wanted(rt, as_of)
+    assert import_generation(long_lived, "suffolk", "wanted") == generation  # memo: one query per transaction
+    long_lived.commit()  # …and the next transaction sees the import
+    assert import_generation(long_lived, "suffolk", "wanted") > generation
+    long_lived.close()
     with rt.sessions() as s:
         assert import_generation(s, "suffolk", "wanted") > generation
         after = fc.wanted(s, force, as_of, f, review_days=28)

@@ -35,7 +35,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
@@ -59,14 +59,29 @@ class CacheStats:
     misses: int = 0
 
 
+_MEMO = "mo_import_generation"
+_GENERATION = select(func.max(ImportBatch.__table__.c.id)).where(
+    ImportBatch.__table__.c.force == bindparam("force"), ImportBatch.__table__.c.dataset == bindparam("dataset")
+)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_generations(session: Session, transaction: Any) -> None:
+    # The memo below is valid within one transaction; a long-lived session sees the next import after commit.
+    session.info.pop(_MEMO, None)
+
+
 def import_generation(session: Session, force: str, dataset: str) -> int:
-    """The id of the latest import batch of ``force``'s ``dataset`` (0 before any import)."""
-    return (
-        session.scalar(
-            select(func.max(ImportBatch.id)).where(ImportBatch.force == force, ImportBatch.dataset == dataset)
-        )
-        or 0
-    )
+    """The id of the latest import batch of ``force``'s ``dataset`` (0 before any import).
+
+    Asked once per transaction (one request) and dataset: a request that reads several figures of one dataset pays
+    one query. Core rather than ORM execution: this runs on every answer, and the ORM layer would triple its cost.
+    """
+    memo: dict[tuple[str, str], int] = session.info.setdefault(_MEMO, {})
+    key = (force, dataset)
+    if key not in memo:
+        memo[key] = session.connection().execute(_GENERATION, {"force": force, "dataset": dataset}).scalar() or 0
+    return memo[key]
 
 
 class FiguresCache:
