@@ -46,7 +46,7 @@ from bot.slack_client import make_client
 log = logging.getLogger("mo_bot.app")
 
 # Modules whose ``register(app, rt)`` adds listeners; later issues append theirs (actions, home, summary).
-LISTENER_MODULES: tuple[str, ...] = ("commands.mo",)
+LISTENER_MODULES: tuple[str, ...] = ("commands.mo", "commands.actions", "commands.home")
 
 USERGROUP_TTL_S = 300.0
 

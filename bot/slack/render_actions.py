@@ -1,0 +1,596 @@
+"""Block Kit for the action log: list pages with per-item controls, one action with its history, modals, the
+reminder DM, the overdue digest, App Home and short thread notes.
+
+All text from people or imports (titles, notes, sources, initials) goes through :func:`bot.slack.escape.esc`
+before it is put in mrkdwn, so a title like ``<!channel> please`` shows as typed and pings nobody. Every
+interactive element's ``action_id`` starts with ``mo_act_`` (one Bolt listener takes them all) and its value is
+``op|reference|version`` — the version the person was looking at, so a stale click is detected, not applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.actions.rules import TRANSITIONS
+from bot.actions.types import (
+    PILLARS,
+    STATUSES,
+    TITLE_MAX,
+    ActionPage,
+    ActionView,
+    HistoryEntry,
+    Overview,
+    OwnerReminder,
+    PillarGroup,
+    Refusal,
+)
+from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, clip
+from bot.slack.escape import esc
+
+Rendered = tuple[str, list[dict[str, Any]]]
+
+ACTION_PREFIX = "mo_act_"
+CB_ADD = "mo_action_add"
+CB_EDIT = "mo_action_edit"
+CB_NOTE = "mo_action_note"
+SHORTCUT = "turn_into_action"
+MAX_VIEW_BLOCKS = 100
+HISTORY_SHOWN = 12
+
+STATUS_EMOJI = {
+    "open": ":white_circle:",
+    "ongoing": ":large_blue_circle:",
+    "held": ":double_vertical_bar:",
+    "complete": ":white_check_mark:",
+    "cancelled": ":heavy_multiplication_x:",
+}
+STATUS_VERB = {
+    "open": "Reopen as open",
+    "ongoing": "Mark ongoing",
+    "held": "Put on hold…",
+    "complete": "Mark complete",
+    "cancelled": "Cancel…",
+}
+FIELD_LABEL = {
+    "status": "status",
+    "owner": "owner",
+    "due_on": "due date",
+    "title": "title",
+    "detail": "detail",
+    "pillar": "pillar",
+    "source": "source",
+    "completed_on": "completed",
+    "note": "note",
+    "created": "created",
+}
+_URL = re.compile(r"^https://[^\s<>|]+$")
+
+
+# --- small pieces -------------------------------------------------------------------------------------------------
+def fmt_date(d: dt.date | None) -> str:
+    return f"{d.day} {d:%b %Y}" if d else "no due date"
+
+
+def owner_mrkdwn(a: ActionView) -> str:
+    if a.owner_user_id:
+        return f"<@{a.owner_user_id}>"
+    if a.owner_initials:
+        return f"{esc(a.owner_initials)} _(not on Slack yet)_"
+    return "_unassigned_"
+
+
+def due_mrkdwn(a: ActionView) -> str:
+    if a.due_on is None:
+        return "no due date"
+    if a.overdue:
+        days = a.days_overdue
+        return f":warning: *overdue* {days} day{'s' if days != 1 else ''} (due {fmt_date(a.due_on)})"
+    return f"due {fmt_date(a.due_on)}"
+
+
+def source_mrkdwn(source: str | None) -> str:
+    if not source:
+        return "—"
+    if _URL.match(source):
+        return f"<{source}|the Slack message>" if "/archives/" in source else f"<{source}|{esc(source)}>"
+    return esc(source)
+
+
+def action_line(a: ActionView) -> str:
+    status = f"{STATUS_EMOJI.get(a.status, '')} {a.status}"
+    return f"*{esc(a.reference)}* {esc(clip(a.title, 300))}\n{owner_mrkdwn(a)} · {status} · {due_mrkdwn(a)}"
+
+
+def value(op: str, a: ActionView) -> str:
+    return f"{op}|{a.reference}|{a.version}"
+
+
+def parse_value(raw: str) -> tuple[str, str, int]:
+    op, ref, version = raw.split("|")
+    return op, ref, int(version)
+
+
+def _opt(text: str, val: str) -> Option:
+    return Option(text=PlainTextObject(text=text), value=val)
+
+
+def item_menu(a: ActionView, n: int = 0) -> OverflowMenuElement:
+    """At most five options (Slack's limit): the usual next statuses, add a note, edit."""
+    options: list[Option] = []
+    if a.status in ("complete", "cancelled"):
+        options.append(_opt("Reopen…", value("edit", a)))
+        options.append(_opt("View history", value("view", a)))
+    else:
+        for s in ("ongoing", "complete", "held"):
+            if s in TRANSITIONS[a.status]:
+                options.append(_opt(STATUS_VERB[s], value(f"status:{s}", a)))
+        options.append(_opt("Add a note…", value("note", a)))
+        options.append(_opt("Edit…", value("edit", a)))
+        options = options[:5]
+    return OverflowMenuElement(action_id=f"{ACTION_PREFIX}menu_{n}", options=options)
+
+
+def _section(text: str, accessory: Any = None, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT)), accessory=accessory, block_id=block_id
+    )
+
+
+def _context(*texts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(t, MAX_SECTION_TEXT)) for t in texts][:10])
+
+
+def _dicts(blocks: Sequence[Block], limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+    out = [b.to_dict() for b in blocks]
+    if len(out) > limit:  # never happens by construction; a guard so Slack never rejects the whole answer
+        out = [*out[: limit - 1], _context("_…cut to fit Slack's limit_").to_dict()]
+    return out
+
+
+def _plain(text: str) -> str:
+    """The fallback ``text`` of a message: mrkdwn markers dropped, still escaped."""
+    return clip(re.sub(r"[*_]", "", text), 3000)
+
+
+# --- lists --------------------------------------------------------------------------------------------------------
+def render_action_list(page: ActionPage, heading: str, *, interactive: bool = True, page_value: str = "") -> Rendered:
+    """One page of the log, grouped by pillar. ``page_value`` (the filters, JSON) rides on the page buttons."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=clip(heading, 150)))]
+    lines = [heading]
+    if page.total == 0:
+        blocks.append(_section("No actions match."))
+        lines.append("No actions match.")
+    n = 0
+    for group in page.groups:
+        blocks.append(_section(f"*{esc(group.label)}*"))
+        lines.append(group.label)
+        for a in group.items:
+            blocks.append(
+                _section(action_line(a), item_menu(a, n) if interactive else None, block_id=f"act:{a.reference}")
+            )
+            lines.append(f"{a.reference} {a.title} · {a.owner_label} · {a.status} · {fmt_date(a.due_on)}")
+            n += 1
+    if page.pages > 1 and interactive:
+        buttons = []
+        if page.page > 1:
+            buttons.append(
+                ButtonElement(
+                    text="◀ Previous",
+                    action_id=f"{ACTION_PREFIX}page_prev",
+                    value=_page_value(page_value, page.page - 1),
+                )
+            )
+        if page.page < page.pages:
+            buttons.append(
+                ButtonElement(
+                    text="Next ▶", action_id=f"{ACTION_PREFIX}page_next", value=_page_value(page_value, page.page + 1)
+                )
+            )
+        blocks.append(ActionsBlock(elements=buttons, block_id="pages"))
+    footer = f"Page {page.page} of {page.pages} · {page.total} action{'s' if page.total != 1 else ''}"
+    if page.pages > 1 and not interactive:
+        footer += " · add `--page N` for more"
+    blocks.append(_context(footer))
+    lines.append(footer)
+    return _plain("\n".join(esc(x) for x in lines)), _dicts(blocks)
+
+
+def _page_value(filters_json: str, page: int) -> str:
+    data = json.loads(filters_json) if filters_json else {}
+    data["page"] = page
+    return clip(json.dumps(data, separators=(",", ":")), 2000)
+
+
+def render_digest(groups: Sequence[PillarGroup], total: int, force_name: str, today: dt.date) -> Rendered:
+    """The chair's digest of every overdue action, for the channel: no controls, cut to fit one message."""
+    heading = f"Overdue actions — {total}"
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
+    fallback = [heading]
+    shown = 0
+    for g in groups:
+        lines = [f"• {action_line(a).replace(chr(10), ' — ')}" for a in g.items]
+        text = f"*{esc(g.label)}*\n" + "\n".join(lines)
+        if len(blocks) >= MAX_BLOCKS - 2:
+            break
+        if len(text) > MAX_SECTION_TEXT:
+            keep = []
+            for line in lines:
+                if len("\n".join([*keep, line])) > MAX_SECTION_TEXT - 300:
+                    break
+                keep.append(line)
+            text = f"*{esc(g.label)}*\n" + "\n".join(keep) + f"\n_…and {len(lines) - len(keep)} more_"
+            shown += len(keep)
+        else:
+            shown += len(lines)
+        blocks.append(_section(text))
+        fallback.append(f"{g.label}: {len(g.items)}")
+    if total == 0:
+        blocks.append(_section("Nothing is overdue. :tada:"))
+    more = f" · {total - shown} more not shown" if shown < total else ""
+    blocks.append(_context(f"{esc(force_name)} · as of {fmt_date(today)}{more} · `/mo actions --overdue` for controls"))
+    return _plain("\n".join(esc(x) for x in fallback)), _dicts(blocks)
+
+
+def render_achievements(groups: Sequence[PillarGroup], since: dt.date | None) -> Rendered:
+    heading = "Achievements" + (f" since {fmt_date(since)}" if since else "")
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=heading))]
+    total = sum(len(g.items) for g in groups)
+    for g in groups:
+        if len(blocks) >= MAX_BLOCKS - 2:
+            break
+        lines = [
+            f"• *{esc(a.reference)}* {esc(clip(a.title, 300))}"
+            + (f" — completed {fmt_date(a.completed_on)}" if a.completed_on else "")
+            for a in g.items
+        ]
+        keep: list[str] = []
+        for line in lines:
+            if len("\n".join([*keep, line])) > MAX_SECTION_TEXT - 300:
+                break
+            keep.append(line)
+        more = f"\n_…and {len(lines) - len(keep)} more_" if len(keep) < len(lines) else ""
+        blocks.append(_section(f"*{esc(g.label)}*\n" + "\n".join(keep) + more))
+    if total == 0:
+        blocks.append(_section("No completed actions" + (f" since {fmt_date(since)}." if since else " yet.")))
+    blocks.append(_context(f"{total} completed action{'s' if total != 1 else ''}"))
+    return _plain(f"{heading}: {total}"), _dicts(blocks)
+
+
+# --- one action ---------------------------------------------------------------------------------------------------
+def history_line(h: HistoryEntry, tz: Any) -> str:
+    when = h.changed_at.astimezone(tz)
+    who = f"<@{h.changed_by}>" if re.match(r"^[UW][A-Z0-9]+$", h.changed_by) else esc(h.changed_by)
+    label = FIELD_LABEL.get(h.field, h.field)
+    if h.field == "created":
+        what = f"created ({esc(h.new_value or '')})"
+    elif h.field == "note":
+        what = "note"
+    elif h.field == "owner":
+        old = f"<@{h.old_value}>" if h.old_value else "—"
+        new = f"<@{h.new_value}>" if h.new_value else "—"
+        what = f"owner {old} → {new}"
+    elif h.field in ("detail", "title", "source"):
+        what = f"{label} changed"
+    else:
+        what = f"{label} {esc(h.old_value or '—')} → {esc(h.new_value or '—')}"
+    note = f" — _{esc(clip(h.note, 300))}_" if h.note else ""
+    return f"• {when.day} {when:%b %Y %H:%M} {who}: {what}{note}"
+
+
+def render_action_card(
+    a: ActionView, history: Sequence[HistoryEntry] = (), tz: Any = dt.UTC, *, interactive: bool = True
+) -> Rendered:
+    """One action: its fields, controls, and (newest first) its history. This is also the message the bot keeps
+    in step in the channel when the action changes."""
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(f"{a.reference} · {a.title}", 150))),
+        _section(
+            f"*{esc(a.reference)}* {esc(clip(a.title, 2000))}",
+            item_menu(a) if interactive else None,
+            block_id=f"act:{a.reference}",
+        ),
+        SectionBlock(
+            block_id=f"card:{a.reference}",
+            fields=[
+                MarkdownTextObject(text=f"*Pillar*\n{esc(a.pillar_label)}"),
+                MarkdownTextObject(text=f"*Owner*\n{owner_mrkdwn(a)}"),
+                MarkdownTextObject(text=f"*Status*\n{STATUS_EMOJI.get(a.status, '')} {a.status}"),
+                MarkdownTextObject(
+                    text=f"*Due*\n{due_mrkdwn(a)}"
+                    + (f"\n*Completed* {fmt_date(a.completed_on)}" if a.completed_on else "")
+                ),
+                MarkdownTextObject(text=f"*Source*\n{source_mrkdwn(a.source)}"),
+            ],
+        ),
+    ]
+    if a.detail:
+        blocks.append(_section(esc(clip(a.detail, MAX_SECTION_TEXT - 100))))
+    if interactive and a.status not in ("complete", "cancelled"):
+        buttons = []
+        if "complete" in TRANSITIONS[a.status]:
+            buttons.append(
+                ButtonElement(
+                    text="Done", action_id=f"{ACTION_PREFIX}done", value=value("status:complete", a), style="primary"
+                )
+            )
+        buttons.append(ButtonElement(text="Add a note", action_id=f"{ACTION_PREFIX}note", value=value("note", a)))
+        buttons.append(ButtonElement(text="Edit", action_id=f"{ACTION_PREFIX}edit", value=value("edit", a)))
+        blocks.append(ActionsBlock(elements=buttons, block_id=f"ctl:{a.reference}"))
+    if history:
+        newest = list(reversed(history))
+        lines = [history_line(h, tz) for h in newest[:HISTORY_SHOWN]]
+        more = len(newest) - len(lines)
+        text = "*History*\n" + "\n".join(lines) + (f"\n_…and {more} earlier_" if more else "")
+        blocks.append(_section(clip(text, MAX_SECTION_TEXT)))
+    blocks.append(_context(f"version {a.version} · updated {fmt_date(a.updated_at.astimezone(tz).date())}"))
+    fallback = f"{a.reference} {a.title} · {a.owner_label} · {a.status} · {fmt_date(a.due_on)}"
+    return esc(clip(fallback, 3000)), _dicts(blocks)
+
+
+def render_change_note(a: ActionView, written: Sequence[HistoryEntry], tz: Any) -> str:
+    """The short thread reply under the bot's message about an action: what changed, by whom, why."""
+    parts = [history_line(h, tz).lstrip("• ") for h in written if h.field != "completed_on"]
+    return clip(f"{esc(a.reference)} updated: " + "; ".join(parts), 3000)
+
+
+def render_refusal(refusal: Refusal, tz: Any = dt.UTC) -> Rendered:
+    """A refused change: why, and for a stale version what changed since and the current state."""
+    blocks: list[Block] = [_section(f":no_entry: {esc(refusal.reason)}")]
+    if refusal.code == "stale" and refusal.changes_since:
+        lines = [history_line(h, tz) for h in refusal.changes_since[-HISTORY_SHOWN:]]
+        blocks.append(_section(clip("*Changed since you looked*\n" + "\n".join(lines), MAX_SECTION_TEXT)))
+    if refusal.current is not None:
+        a = refusal.current
+        blocks.append(_section(f"*Now:* {action_line(a)}", item_menu(a), f"act:{a.reference}"))
+    blocks.append(_context("Nothing was changed."))
+    return esc(refusal.reason), _dicts(blocks)
+
+
+def refresh_blocks(
+    blocks: Sequence[dict[str, Any]], current: dict[str, ActionView], snoozed: str | None = None
+) -> list[dict[str, Any]]:
+    """``blocks`` of a list page or reminder with each item (``act:REF``) and its controls (``ctl:REF``) redrawn
+    from ``current``: the new status and the new version in every control's value."""
+    out: list[dict[str, Any]] = []
+    for n, b in enumerate(blocks):
+        bid = str(b.get("block_id", ""))
+        ref = bid[4:]
+        a = current.get(ref)
+        if a is None or not bid.startswith(("act:", "ctl:")):
+            out.append(dict(b))
+            continue
+        if bid.startswith("act:"):
+            menu = item_menu(a, n) if b.get("accessory") else None
+            if menu is not None:
+                menu.action_id = (b.get("accessory") or {}).get("action_id") or menu.action_id
+            out.append(_section(action_line(a), menu, block_id=bid).to_dict())
+        elif snoozed == ref:
+            out.append(
+                _context(f":zzz: I'll remind you about {esc(ref)} again in a week.").to_dict() | {"block_id": bid}
+            )
+        elif not a.is_live:
+            out.append(
+                _context(f"{STATUS_EMOJI.get(a.status, '')} {esc(ref)} is {a.status}.").to_dict() | {"block_id": bid}
+            )
+        else:
+            elements = []
+            for el in b.get("elements") or []:
+                el = dict(el)
+                if "value" in el and el["value"].count("|") == 2:
+                    op = el["value"].split("|")[0]
+                    if op == "status:complete" and "complete" not in TRANSITIONS[a.status]:
+                        continue
+                    el["value"] = value(op, a)
+                elements.append(el)
+            out.append({**b, "elements": elements})
+    return out
+
+
+# --- modals -------------------------------------------------------------------------------------------------------
+def _pillar_select(initial: str | None) -> StaticSelectElement:
+    options = [_opt(label, slug) for slug, label in PILLARS.items()]
+    init = next((o for o in options if o.value == initial), None)
+    return StaticSelectElement(action_id="pillar", options=options, initial_option=init, placeholder="Choose a pillar")
+
+
+def _text_input(action_id: str, initial: str | None, multiline: bool = False, max_length: int = 3000) -> Any:
+    return PlainTextInputElement(
+        action_id=action_id,
+        initial_value=clip(initial, max_length) if initial else None,
+        multiline=multiline,
+        max_length=max_length,
+    )
+
+
+def action_form_blocks(
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    pillar: str | None = None,
+    owner: str | None = None,
+    due: dt.date | None = None,
+    source: str | None = None,
+) -> list[Block]:
+    return [
+        InputBlock(block_id="title", label="Title", element=_text_input("title", title, max_length=TITLE_MAX)),
+        InputBlock(
+            block_id="detail", label="Detail", optional=True, element=_text_input("detail", detail, multiline=True)
+        ),
+        InputBlock(block_id="pillar", label="Pillar", element=_pillar_select(pillar)),
+        InputBlock(
+            block_id="owner",
+            label="Owner",
+            optional=True,
+            element=UserSelectElement(action_id="owner", initial_user=owner, placeholder="Who owns it?"),
+        ),
+        InputBlock(
+            block_id="due_on",
+            label="Due date",
+            optional=True,
+            element=DatePickerElement(action_id="due_on", initial_date=due.isoformat() if due else None),
+        ),
+        InputBlock(
+            block_id="source",
+            label="Source",
+            hint="e.g. an HMICFRS recommendation, a meeting, or a link",
+            optional=True,
+            element=_text_input("source", source, max_length=500),
+        ),
+    ]
+
+
+def add_modal(
+    metadata: dict[str, Any], *, title: str | None = None, owner: str | None = None, source: str | None = None
+) -> dict:
+    view = View(
+        type="modal",
+        callback_id=CB_ADD,
+        title="New action",
+        submit="Add",
+        close="Cancel",
+        private_metadata=json.dumps(metadata)[:3000],
+        blocks=action_form_blocks(title=title, owner=owner, source=source),
+    )
+    return view.to_dict()
+
+
+def edit_modal(a: ActionView, metadata: dict[str, Any]) -> dict:
+    statuses = [a.status, *sorted(TRANSITIONS[a.status], key=STATUSES.index)]
+    status_options = [_opt(s.capitalize(), s) for s in statuses]
+    blocks = [
+        _section(f"*{esc(a.reference)}* · version {a.version}"),
+        *action_form_blocks(
+            title=a.title, detail=a.detail, pillar=a.pillar, owner=a.owner_user_id, due=a.due_on, source=a.source
+        ),
+        InputBlock(
+            block_id="status",
+            label="Status",
+            element=StaticSelectElement(action_id="status", options=status_options, initial_option=status_options[0]),
+        ),
+        InputBlock(
+            block_id="note",
+            label="Note",
+            hint="Required when putting the action on hold or cancelling it",
+            optional=True,
+            element=_text_input("note", None, multiline=True, max_length=2000),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=CB_EDIT,
+        title=clip(f"Edit {a.reference}", 24),
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version})[:3000],
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def note_modal(a: ActionView, metadata: dict[str, Any], status: str | None = None) -> dict:
+    label = "Why is it on hold?" if status == "held" else "Why is it cancelled?" if status == "cancelled" else "Note"
+    title = {"held": "Put on hold", "cancelled": "Cancel action"}.get(status or "", "Add a note")
+    view = View(
+        type="modal",
+        callback_id=CB_NOTE,
+        title=clip(f"{title} {a.reference}", 24),
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version, "status": status})[:3000],
+        blocks=[
+            _section(action_line(a)),
+            InputBlock(
+                block_id="note", label=label, element=_text_input("note", None, multiline=True, max_length=2000)
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+# --- reminders and home -------------------------------------------------------------------------------------------
+def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str) -> Rendered:
+    """The weekly DM to one owner: each action with "Done", "Update" and "Remind me next week"."""
+    actions = r.actions if isinstance(r, OwnerReminder) else tuple(r)
+    overdue = [a for a in actions if a.overdue]
+    blocks: list[Block] = [
+        _section(
+            f":wave: Your actions in the {esc(force_name)} Managing Offenders log that need a look: "
+            f"{len(overdue)} overdue, {len(actions) - len(overdue)} due within 7 days."
+        )
+    ]
+    for a in actions[:15]:
+        blocks.append(_section(action_line(a), block_id=f"act:{a.reference}"))
+        if a.is_live:
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"ctl:{a.reference}",
+                    elements=[
+                        ButtonElement(
+                            text="Done",
+                            action_id=f"{ACTION_PREFIX}done",
+                            value=value("status:complete", a),
+                            style="primary",
+                        ),
+                        ButtonElement(text="Update", action_id=f"{ACTION_PREFIX}edit", value=value("edit", a)),
+                        ButtonElement(
+                            text="Remind me next week", action_id=f"{ACTION_PREFIX}snooze", value=value("snooze", a)
+                        ),
+                    ],
+                )
+            )
+    if len(actions) > 15:
+        blocks.append(_context(f"…and {len(actions) - 15} more: `/mo actions --owner me`"))
+    blocks.append(_context("You get this at most once a week per action. `/mo actions --owner me` lists them all."))
+    fallback = f"{len(overdue)} overdue and {len(actions) - len(overdue)} due-soon actions: " + ", ".join(
+        a.reference for a in actions
+    )
+    return esc(fallback), _dicts(blocks)
+
+
+def render_home(mine: Sequence[ActionView], overview: Overview, force_name: str, today: dt.date) -> dict:
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text="My actions")),
+        ActionsBlock(
+            block_id="home_add",
+            elements=[ButtonElement(text="Add an action", action_id=f"{ACTION_PREFIX}add", value="add|-|0")],
+        ),
+    ]
+    if not mine:
+        blocks.append(_section("You have no open actions. :tada:"))
+    for n, a in enumerate(mine[:40]):
+        blocks.append(_section(action_line(a), item_menu(a, n), block_id=f"act:{a.reference}"))
+    blocks.append(DividerBlock())
+    blocks.append(HeaderBlock(text=PlainTextObject(text="The log by pillar")))
+    for slug, label in PILLARS.items():
+        counts = overview.counts.get(slug, {})
+        parts = [f"{STATUS_EMOJI[s]} {s} {counts[s]}" for s in STATUSES if counts.get(s)]
+        over = overview.overdue.get(slug, 0)
+        if over:
+            parts.append(f":warning: {over} overdue")
+        blocks.append(_section(f"*{esc(label)}*\n" + (" · ".join(parts) or "no actions")))
+    blocks.append(_context(f"{esc(force_name)} · as of {fmt_date(today)} · `/mo actions` for the full log"))
+    return View(type="home", blocks=_dicts(blocks, MAX_VIEW_BLOCKS)).to_dict()  # type: ignore[arg-type]

@@ -1,0 +1,66 @@
+"""The weekly action reminders: each owner gets one DM listing their overdue and due-within-7-days actions, with
+"Done", "Update" and "Remind me next week" on each; an action is listed at most once a week.
+
+Called by the scheduler (``jobs.registry``) and by ``mo-bot remind``. Selection is the pure domain function
+``bot.actions.reminders.plan_reminders``; a DM that Slack accepted is logged (``record_sent``) in its own
+transaction, so one owner's failure never blocks or repeats another's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+
+from bot.actions import reminders
+from bot.actions.types import ReminderPlan
+from bot.config import Force
+from bot.runtime import Runtime
+from bot.slack.render_actions import render_reminder
+from commands.action_effects import dm
+
+log = logging.getLogger("mo_bot.jobs.reminders")
+
+
+@dataclass
+class ReminderRun:
+    dms_sent: int = 0
+    actions_listed: int = 0
+    failed_users: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)  # references whose owner has no Slack user yet
+
+    def __str__(self) -> str:
+        parts = [f"{self.dms_sent} DM(s), {self.actions_listed} action(s)"]
+        if self.failed_users:
+            parts.append(f"failed for {', '.join(self.failed_users)}")
+        if self.unmapped:
+            parts.append(f"owner not on Slack: {', '.join(self.unmapped)}")
+        return "; ".join(parts)
+
+
+def plan_all(rt: Runtime, forces: list[Force] | None = None) -> list[tuple[Force, ReminderPlan]]:
+    out = []
+    for force in forces or list(rt.config.forces.values()):
+        with rt.sessions() as s:
+            out.append((force, reminders.plan_reminders(s, force, rt.clock.now())))
+    return out
+
+
+def send_reminders(rt: Runtime, client: WebClient, forces: list[Force] | None = None) -> ReminderRun:
+    run = ReminderRun()
+    for force, plan in plan_all(rt, forces):
+        run.unmapped.extend(a.reference for a in plan.unmapped)
+        for r in plan.reminders:
+            text, blocks = render_reminder(r, force.name)
+            posted = dm(client, r.user_id, text, blocks)
+            if posted is None:
+                run.failed_users.append(r.user_id)
+                continue
+            with rt.sessions() as s:
+                reminders.record_sent(s, force, r, rt.clock.now())
+                s.commit()
+            run.dms_sent += 1
+            run.actions_listed += len(r.actions)
+    log.info("mo-bot: reminders: %s", run)
+    return run
