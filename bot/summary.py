@@ -73,13 +73,13 @@ class MonthlySummary:
 
     @property
     def has_data(self) -> bool:
-        """False when nothing was open or moved in the month and the action log is empty: say so, post no charts."""
+        """False when nothing was open at either month end and nothing opened, closed or fell due in the month:
+        the message says so and no charts are posted. (The action log's current state alone does not count —
+        it says nothing about the month.)"""
         if any(h.now or h.before for h in self.headlines):
             return True
         last = [s[-1] for s in (self.wanted_series, self.suspects_series, self.bail_series, self.rui_series) if s]
-        if any(p.opened or p.closed for p in last):
-            return True
-        return any(n for statuses in self.actions_by_pillar.values() for n in statuses.values())
+        return any(p.opened or p.closed for p in last)
 
     def headline(self, key: str) -> Headline:
         for h in self.headlines:

@@ -106,10 +106,12 @@ class ClaimStore:
         with session_scope(self.sessions) as s:
             dialect = s.get_bind().dialect.name
             ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**values)
+            # RETURNING says whether this INSERT created the row (rowcount is not reliable for ORM-enabled
+            # inserts on every driver); a conflict returns nothing.
             inserted = s.execute(
-                ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"])
-            ).rowcount
-        if inserted != 1:
+                ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"]).returning(JobRun.id)
+            ).first()
+        if inserted is None:
             return self._take_over(key, now)
         return self._load(key)
 

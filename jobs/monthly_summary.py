@@ -62,15 +62,17 @@ def run(ctx: JobContext) -> str:
     force = rt.config.force(target.force)
     client = ctx.slack()
     summary = make_summary(rt, force, ctx.period, target.district)
-    uploads = chart_uploads(summary)  # rendered before posting, so a chart failure posts nothing half-done
+    charts = 4 if summary.has_data else 0
     ts = ctx.claim.posted_ts
     if ctx.claim.steps_done < 1 or ts is None:
-        ts = post_header(client, target.channel, summary, len(uploads))
+        # The text first: the figures reach the channel even if rendering fails, and a channel the bot cannot
+        # post in fails fast, before any chart is drawn. A retry resumes with the charts in this thread.
+        ts = post_header(client, target.channel, summary, charts)
         ctx.step(1, posted_ts=ts)
-    if ctx.claim.steps_done < 2 and uploads:
-        upload_charts(client, target.channel, ts, uploads)
+    if ctx.claim.steps_done < 2 and charts:
+        upload_charts(client, target.channel, ts, chart_uploads(summary))
         ctx.step(2)
-    detail = f"summary {ctx.period} posted (ts {ts}), {len(uploads)} charts" if uploads else f"no data for {ctx.period}"
+    detail = f"summary {ctx.period} posted (ts {ts}), {charts} charts" if charts else f"no data for {ctx.period}"
     record_separately(
         rt.sessions,
         AuditEntry(
