@@ -161,7 +161,8 @@ def test_slash_command_copy_with_retry_header_does_no_work(bot: Bot) -> None:
 
 def test_retried_event_delivery_is_acknowledged_without_running_again(bot: Bot) -> None:
     seen: list[str] = []
-    bot.app.event("app_home_opened")(lambda event: seen.append(event["user"]))
+    # An event no listener module subscribes to, so the test's listener is the only one that runs.
+    bot.app.event("member_joined_channel")(lambda event: seen.append(event["user"]))
     event = {
         "token": "x",
         "team_id": bot.fake.team_id,
@@ -169,7 +170,7 @@ def test_retried_event_delivery_is_acknowledged_without_running_again(bot: Bot) 
         "type": "event_callback",
         "event_id": "Ev0TEST0001",
         "event_time": int(time.time()),
-        "event": {"type": "app_home_opened", "user": VIEWER, "channel": "D0VIEWER1", "tab": "home"},
+        "event": {"type": "member_joined_channel", "user": VIEWER, "channel": CHANNEL, "channel_type": "C"},
     }
     assert post_signed(bot.url, json_body=event).status == 200
     for attempt in (1, 2, 3):
