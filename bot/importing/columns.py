@@ -1,0 +1,384 @@
+"""What an export may contain: canonical columns per dataset, header aliases, value vocabularies, and the
+header names that would carry names or dates of birth (refused outright).
+
+This module is the single source of truth: ``docs/importing.md`` renders these tables (a test checks the two
+agree), and the validators build their lookup dictionaries from them once per import.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnKind = Literal["text", "district", "date", "enum", "force", "owner"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: ColumnKind
+    required: bool = False  # the header must be present
+    max_len: int = 64  # the store's column width; longer text is a row error rather than a truncation
+    vocabulary: str | None = None  # for kind "enum": a key of VOCABULARIES
+    future_ok: bool = False  # dates that may lie after the as-of date (bail end, due date)
+
+
+def _cols(*cols: Column) -> tuple[Column, ...]:
+    return cols
+
+
+FORCE = Column("force", "force", max_len=32)
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "wanted": _cols(
+        Column("reference", "text", required=True),
+        Column("person_ref", "text"),
+        Column("crime_ref", "text"),
+        Column("offence", "text", required=True),
+        Column("district", "district", required=True),
+        Column("reason", "enum", required=True, vocabulary="reason"),
+        Column("circulated_on", "date", required=True),
+        Column("last_reviewed_on", "date"),
+        Column("closed_on", "date"),
+        Column("status", "enum", vocabulary="case_status"),
+        Column("oic", "text", max_len=32),
+    ),
+    "suspects": _cols(
+        Column("reference", "text", required=True),
+        Column("person_ref", "text"),
+        Column("crime_ref", "text"),
+        Column("offence", "text", required=True),
+        Column("district", "district", required=True),
+        Column("identified_on", "date", required=True),
+        Column("closed_on", "date"),
+        Column("status", "enum", vocabulary="case_status"),
+        Column("oic", "text", max_len=32),
+    ),
+    "bail": _cols(
+        Column("reference", "text", required=True),
+        Column("person_ref", "text"),
+        Column("crime_ref", "text"),
+        Column("offence", "text", required=True),
+        Column("district", "district", required=True),
+        Column("kind", "enum", required=True, vocabulary="kind"),
+        Column("started_on", "date", required=True),
+        Column("bail_end_on", "date", future_ok=True),
+        Column("ended_on", "date"),
+        Column("outcome", "enum", vocabulary="outcome"),
+        Column("oic", "text", max_len=32),
+    ),
+    "actions": _cols(
+        Column("reference", "text", required=True, max_len=32),
+        Column("pillar", "enum", required=True, vocabulary="pillar"),
+        Column("title", "text", required=True, max_len=500),
+        Column("detail", "text", max_len=100_000),
+        Column("owner", "owner", max_len=16),
+        Column("status", "enum", required=True, vocabulary="action_status"),
+        Column("due_on", "date", future_ok=True),
+        Column("source", "text", max_len=500),
+        Column("notes", "text", max_len=100_000),
+    ),
+}
+
+# The model class / table each dataset lands in, and its opened / closed date columns.
+TABLES: dict[str, str] = {"wanted": "wanted", "suspects": "suspect", "bail": "bail_period", "actions": "action"}
+OPENED: dict[str, str] = {"wanted": "circulated_on", "suspects": "identified_on", "bail": "started_on"}
+CLOSED: dict[str, str] = {"wanted": "closed_on", "suspects": "closed_on", "bail": "ended_on"}
+
+# Header aliases, by canonical column. A header matches after normalisation (see ``header_key``), so
+# "Date Circulated", "date_circulated" and "DATE-CIRCULATED" are one alias. The canonical name always matches.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "force": ("Force", "Force Name", "Force Code"),
+    "reference": (
+        "Ref",
+        "Reference No",
+        "Wanted Ref",
+        "Wanted Reference",
+        "Circulation Ref",
+        "Circulation Reference",
+        "Circulation No",
+        "Suspect Ref",
+        "Suspect Reference",
+        "Bail Ref",
+        "Bail Reference",
+        "Period Ref",
+        "Action Ref",
+        "Action No",
+        "Action ID",
+        "ID",
+    ),
+    "person_ref": ("Person Ref", "Person Reference", "Person ID", "Nominal Ref", "Nominal ID", "Nominal Reference"),
+    "crime_ref": ("Crime No", "Crime Number", "Crime Ref", "Crime Reference", "CRN", "Occurrence Ref"),
+    "offence": ("Offence Group", "Offence Type", "Offence Category", "Crime Type", "Crime Group"),
+    "district": ("Policing Area", "Area", "District", "Division", "Locality"),
+    "reason": ("Circulation Reason", "Wanted Reason", "Reason Wanted", "Circumstance"),
+    "circulated_on": ("Date Circulated", "Circulated", "Circulated Date", "Circulation Date", "Date Wanted"),
+    "last_reviewed_on": ("Last Reviewed", "Date Last Reviewed", "Last Review Date", "Last Review", "Reviewed On"),
+    "closed_on": ("Date Closed", "Closed", "Closed Date", "Closure Date", "Date Cancelled", "Date Arrested"),
+    "status": ("Status", "Current Status", "State", "Action Status"),
+    "oic": ("OIC", "Officer in Case", "Officer in Charge", "Officer", "OIC Collar", "Collar No"),
+    "identified_on": ("Date Identified", "Identified", "Identified Date", "Date Suspect Identified"),
+    "kind": ("Type", "Bail Type", "Bail or RUI", "Bail RUI", "Bail/RUI"),
+    "started_on": ("Start Date", "Date Started", "Started", "Bail Start", "Bail Start Date", "Date Bailed"),
+    "bail_end_on": (
+        "Bail End Date",
+        "Current Bail End",
+        "Current Bail End Date",
+        "Bail End",
+        "Bail Expiry",
+        "Bail Expiry Date",
+        "Bail Due Date",
+        "Answer Date",
+    ),
+    "ended_on": ("Date Ended", "End Date", "Ended", "Ended Date", "Date Finalised", "Finalised Date"),
+    "outcome": ("Outcome", "Result", "Final Outcome"),
+    "pillar": ("Pillar", "Strategy Pillar", "Theme", "Strand"),
+    "title": ("Title", "Action", "Action Title", "Action Description"),
+    "detail": ("Detail", "Details", "Description"),
+    "owner": ("Owner", "Owners", "Action Owner", "Lead", "Owner Initials"),
+    "due_on": ("Due Date", "Due", "Due By", "Deadline", "Target Date"),
+    "source": ("Source", "Origin", "Recommendation", "Source Recommendation"),
+    "notes": ("Notes", "Note", "Update", "Latest Update", "Comments", "Progress"),
+}
+
+# Value vocabularies: canonical value -> accepted spellings (matched after ``value_key`` normalisation).
+VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "reason": {
+        "never_arrested": ("never arrested", "not arrested", "not yet arrested", "never been arrested", "NA"),
+        "failed_to_answer_bail": (
+            "failed to answer bail",
+            "fail to answer bail",
+            "failure to answer bail",
+            "failed to answer police bail",
+            "FTA",
+            "FTAB",
+            "FTA bail",
+        ),
+        "bail_breach": (
+            "bail breach",
+            "breach of bail",
+            "breach of bail conditions",
+            "breached bail",
+            "breached bail conditions",
+            "breach",
+        ),
+        "rui_fresh_evidence": (
+            "RUI fresh evidence",
+            "RUI - fresh evidence",
+            "RUI with fresh evidence",
+            "RUI new evidence",
+            "fresh evidence",
+            "new evidence",
+            "released under investigation fresh evidence",
+        ),
+    },
+    "case_status": {
+        "open": ("open", "live", "active", "circulated", "outstanding", "current", "wanted", "ongoing"),
+        "closed": (
+            "closed",
+            "arrested",
+            "located",
+            "cancelled",
+            "canceled",
+            "withdrawn",
+            "NFA",
+            "no further action",
+            "filed",
+            "dealt with",
+            "resolved",
+            "complete",
+            "completed",
+        ),
+    },
+    "kind": {
+        "bail": ("bail", "pre-charge bail", "precharge bail", "pre charge bail", "PCB", "police bail"),
+        "rui": ("RUI", "released under investigation", "release under investigation", "under investigation"),
+    },
+    "outcome": {
+        "charged": ("charged", "charge", "charged or summonsed", "summonsed", "postal requisition", "requisitioned"),
+        "nfa": ("NFA", "no further action", "no further police action", "NFPA"),
+        "out_of_court_disposal": (
+            "out of court disposal",
+            "out-of-court disposal",
+            "OOCD",
+            "caution",
+            "conditional caution",
+            "community resolution",
+            "cannabis warning",
+        ),
+        "converted_to_rui": ("converted to RUI", "to RUI", "RUI", "released under investigation", "bail lapsed"),
+        "converted_to_bail": ("converted to bail", "to bail", "bailed", "re-bailed", "pre-charge bail"),
+        "other": ("other", "other outcome"),
+        # Written by --snapshot when an open period is absent from a full export; accepted on re-import.
+        "not_in_export": ("not in export",),
+    },
+    "pillar": {
+        "detect": (
+            "detect",
+            "Detect Crime & Create Confidence",
+            "Detect Crime and Create Confidence",
+            "Detect Crime",
+            "Create confidence",
+        ),
+        "divert": ("divert", "Divert & Deter", "Divert and Deter", "Deter"),
+        "deliver": ("deliver", "Deliver a Quality Service", "Deliver Quality Service", "Quality Service"),
+        "demonstrate": (
+            "demonstrate",
+            "Demonstrate Compliance & Quality",
+            "Demonstrate Compliance and Quality",
+            "Demonstrate Compliance",
+            "Compliance",
+        ),
+    },
+    "action_status": {
+        "open": ("open", "new", "not started"),
+        "ongoing": ("ongoing", "in progress", "in hand", "underway", "on going"),
+        "held": ("held", "on hold", "hold", "paused"),
+        "complete": ("complete", "completed", "done", "achieved", "closed", "achievement"),
+        "cancelled": ("cancelled", "canceled", "withdrawn", "dropped"),
+    },
+}
+
+# Headers that would carry names or dates of birth. The bot stores pseudonymous references only
+# (DPA 2018 Part 3, data minimisation), so a file offering them is refused before any data row is read.
+NAME_HEADERS = frozenset(
+    {
+        "name",
+        "names",
+        "forename",
+        "forenames",
+        "firstname",
+        "firstnames",
+        "givenname",
+        "givennames",
+        "christianname",
+        "middlename",
+        "middlenames",
+        "surname",
+        "surnames",
+        "lastname",
+        "familyname",
+        "maidenname",
+        "fullname",
+        "aliasname",
+        "aliasnames",
+        "alias",
+        "aliases",
+        "aka",
+        "nickname",
+        "initialsandsurname",
+    }
+)
+DOB_HEADERS = frozenset({"dob", "dateofbirth", "birthdate", "birthday", "dobdate", "yearofbirth", "dateborn"})
+# "<thing> name" headers that describe a place or category rather than a person.
+_NON_PERSONAL_NAME_PREFIXES = frozenset(
+    {"offence", "crime", "district", "area", "force", "file", "team", "unit", "station", "pillar", "sheet", "user"}
+)
+
+
+def header_key(header: object) -> str:
+    """Normalise a header: lower case, every character that is not a letter or digit dropped.
+
+    So case, spaces, hyphens, underscores and punctuation never matter: ``D.O.B.`` → ``dob``,
+    ``Date-Circulated`` → ``datecirculated``.
+    """
+    return re.sub(r"[^0-9a-z]+", "", str(header if header is not None else "").lower())
+
+
+def personal_header_reason(header: object) -> str | None:
+    """Why a header may not be imported (it holds names or dates of birth), or None if it is fine."""
+    key = header_key(header)
+    if not key:
+        return None
+    if key in DOB_HEADERS or "dateofbirth" in key or "birthdate" in key or key.startswith("dob") or key.endswith("dob"):
+        return "it would hold dates of birth"
+    if key in NAME_HEADERS or "forename" in key or "surname" in key:
+        return "it would hold names"
+    for suffix in ("names", "name"):
+        if key.endswith(suffix):
+            prefix = key[: -len(suffix)]
+            if prefix not in _NON_PERSONAL_NAME_PREFIXES:
+                return "it would hold names"
+    return None
+
+
+def value_key(value: str) -> str:
+    """Normalise a vocabulary value: lower case, ``&`` read as "and", runs of other punctuation as one space."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", value.lower().replace("&", " and ")).split())
+
+
+def header_map(dataset: str) -> dict[str, str]:
+    """Normalised header -> canonical column, for one dataset (its own columns plus ``force``)."""
+    out: dict[str, str] = {}
+    for col in (*SCHEMAS[dataset], FORCE):
+        out[header_key(col.name)] = col.name
+        for alias in ALIASES.get(col.name, ()):
+            out.setdefault(header_key(alias), col.name)
+    return out
+
+
+def vocabulary_lookup(vocabulary: str) -> dict[str, str]:
+    """Normalised spelling -> canonical value."""
+    out: dict[str, str] = {}
+    for canonical, spellings in VOCABULARIES[vocabulary].items():
+        out[value_key(canonical)] = canonical
+        for s in spellings:
+            out.setdefault(value_key(s), canonical)
+    return out
+
+
+def check_tables() -> None:
+    """Guard against ambiguous tables (an alias naming two columns of one dataset, a spelling naming two
+    values of one vocabulary); run by the tests."""
+    for dataset, cols in SCHEMAS.items():
+        seen: dict[str, str] = {}
+        for col in (*cols, FORCE):
+            for alias in (col.name, *ALIASES.get(col.name, ())):
+                k = header_key(alias)
+                if seen.get(k, col.name) != col.name:
+                    raise AssertionError(f"{dataset}: header {alias!r} names both {seen[k]} and {col.name}")
+                seen[k] = col.name
+                if personal_header_reason(alias):
+                    raise AssertionError(f"{dataset}: alias {alias!r} would be refused as personal data")
+    for vocab, values in VOCABULARIES.items():
+        seen = {}
+        for canonical, spellings in values.items():
+            for s in (canonical, *spellings):
+                k = value_key(s)
+                if seen.get(k, canonical) != canonical:
+                    raise AssertionError(f"{vocab}: {s!r} means both {seen[k]} and {canonical}")
+                seen[k] = canonical
+
+
+def markdown_tables() -> str:
+    """The column, alias and vocabulary tables of ``docs/importing.md`` (kept in step by a test)."""
+    out = ["### Columns per dataset", "", "| dataset | required columns | optional columns |", "|---|---|---|"]
+    for dataset, cols in SCHEMAS.items():
+        req = ", ".join(f"`{c.name}`" for c in cols if c.required)
+        opt = ", ".join(f"`{c.name}`" for c in (*cols, FORCE) if not c.required)
+        out.append(f"| {dataset} | {req} | {opt} |")
+    out += ["", "### Header aliases", "", "| column | also accepted as |", "|---|---|"]
+    for name, aliases in ALIASES.items():
+        out.append(f"| `{name}` | {', '.join(aliases)} |")
+    out += ["", "### Values", "", "| vocabulary | value | also accepted as |", "|---|---|---|"]
+    for vocab, values in VOCABULARIES.items():
+        for canonical, spellings in values.items():
+            others = [s for s in spellings if value_key(s) != value_key(canonical)]
+            out.append(f"| {vocab} | `{canonical}` | {', '.join(others) or '—'} |")
+    out += [
+        "",
+        "### Refused headers (names and dates of birth)",
+        "",
+        "After normalisation (lower case, letters and digits only) a header is refused when it is one of: "
+        + ", ".join(f"`{h}`" for h in sorted(NAME_HEADERS | DOB_HEADERS))
+        + "; or contains `forename`, `surname`, `dateofbirth` or `birthdate`; or starts or ends with `dob`; "
+        "or ends with `name`/`names` (except after "
+        + ", ".join(f"`{p}`" for p in sorted(_NON_PERSONAL_NAME_PREFIXES))
+        + ").",
+    ]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the tables: python -m bot.importing.columns
+    print(markdown_tables(), end="")

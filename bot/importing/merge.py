@@ -1,0 +1,223 @@
+"""Set-based merge of the staging table into the store, one force at a time.
+
+Upsert keyed by (force, reference): an UPDATE … FROM touches only rows whose values differ (so an unchanged
+row keeps its import_batch_id and a re-import changes nothing), then an INSERT … SELECT adds the new ones.
+With ``--snapshot``, open rows of the force absent from the file are closed as of the as-of date.
+The action log is small and every changed field needs a history row, so it is merged row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import UniqueConstraint, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, DropConstraint
+
+from bot.importing.columns import CLOSED, OPENED, TABLES
+from bot.importing.staging import STAGE, is_pg, iter_stage
+from bot.importing.validate import staging_columns
+from bot.models import Action, ActionHistory, Base
+
+# Bulk mode: adding at least this many rows, and at least half as many as the table already holds, is faster
+# with the secondary indexes (and, on PostgreSQL, the import_batch foreign key) dropped and rebuilt in one
+# sorted pass — PostgreSQL's own advice for populating a database. It all happens inside the import's
+# transaction, so a failure restores them; on PostgreSQL readers of the table wait until the import commits.
+BULK_MIN_ROWS = 50_000
+
+
+@contextmanager
+def bulk_mode(session: Session, dataset: str, staged: int) -> Iterator[bool]:
+    """Drop and rebuild the table's secondary indexes around a large merge; yields whether it did."""
+    table = Base.metadata.tables[TABLES[dataset]]
+    bulk = staged >= BULK_MIN_ROWS and _new_rows(session, table.name, staged) * 2 >= _row_estimate(session, table.name)
+    if not bulk:
+        yield False
+        return
+    conn = session.connection()
+    pg = is_pg(session)
+    indexes = sorted(table.indexes, key=lambda ix: str(ix.name))
+    # PostgreSQL can also drop the unique key (the merge's NOT EXISTS becomes a hash anti-join) and the
+    # foreign key to import_batch (checked row by row otherwise); SQLite cannot drop table constraints.
+    constraints = (
+        [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        + [fk for fk in table.foreign_key_constraints if fk.referred_table.name == "import_batch"]
+        if pg
+        else []
+    )
+    if pg:
+        # Server memory for the index sorts; the default 64 MB spills a million-row sort to disk.
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for c in constraints:
+        conn.execute(DropConstraint(c))
+    for ix in indexes:
+        ix.drop(conn)
+    yield True
+    for ix in indexes:
+        ix.create(conn)
+    for c in constraints:
+        conn.execute(AddConstraint(c))
+
+
+def _row_estimate(session: Session, table: str) -> int:
+    if is_pg(session):
+        # The planner's estimate: a count(*) over ten million rows would cost more than it saves.
+        est = session.execute(text(f"SELECT reltuples::bigint FROM pg_class WHERE oid = '{table}'::regclass")).scalar()
+        if est is not None and est >= 0:
+            return int(est)
+    return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def _new_rows(session: Session, table: str, staged: int) -> int:
+    if session.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first() is None:
+        return staged
+    return int(
+        session.execute(
+            text(
+                f"SELECT count(*) FROM {STAGE} AS s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {table} AS t WHERE t.force = s.force AND t.reference = s.reference)"
+            )
+        ).scalar_one()
+    )
+
+
+@dataclass
+class MergeCounts:
+    added: int = 0
+    updated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+
+
+def merge_cases(
+    session: Session, dataset: str, force: str, batch_id: int, staged: int, as_of: dt.date, snapshot: bool
+) -> MergeCounts:
+    """Merge the staged rows of ``force`` into the wanted / suspect / bail_period table."""
+    table = TABLES[dataset]
+    cols = staging_columns(dataset)
+    values = [c for c in cols if c != "reference"]
+    differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
+    changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
+    sets = ", ".join(f"{c} = s.{c}" for c in values)
+    params: dict[str, Any] = {"f": force, "b": batch_id}
+    updated = session.execute(
+        text(
+            f"UPDATE {table} AS t SET {sets}, import_batch_id = :b FROM {STAGE} AS s "
+            f"WHERE s.force = :f AND t.force = :f AND t.reference = s.reference AND ({changed})"
+        ),
+        params,
+    ).rowcount
+    all_cols = ", ".join(["force", *cols])
+    added = session.execute(
+        text(
+            f"INSERT INTO {table} ({all_cols}, import_batch_id) SELECT s.{', s.'.join(['force', *cols])}, :b "
+            f"FROM {STAGE} AS s WHERE s.force = :f AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} AS t WHERE t.force = s.force AND t.reference = s.reference)"
+        ),
+        params,
+    ).rowcount
+    closed = 0
+    if snapshot:
+        closed = _snapshot_close(session, dataset, force, batch_id, as_of)
+    return MergeCounts(added=added, updated=updated, closed=closed, unchanged=staged - added - updated)
+
+
+def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:
+    table, opened, closed = TABLES[dataset], OPENED[dataset], CLOSED[dataset]
+    sets = f"{closed} = :d, outcome = 'not_in_export'" if dataset == "bail" else f"{closed} = :d, status = 'closed'"
+    # Rows opened after the as-of date (from a later export) are left alone: closing them would close a row
+    # before it opened.
+    return session.execute(
+        text(
+            f"UPDATE {table} SET {sets}, import_batch_id = :b WHERE force = :f AND {closed} IS NULL "
+            f"AND {opened} <= :d AND NOT EXISTS "
+            f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
+        ),
+        {"f": force, "b": batch_id, "d": as_of if is_pg(session) else as_of.isoformat()},
+    ).rowcount
+
+
+_ACTION_FIELDS = ("pillar", "title", "detail", "owner_initials", "owner_user_id", "status", "due_on", "source", "notes")
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(v)
+
+
+def _history_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+def merge_actions(
+    session: Session,
+    batches: dict[str, int],
+    as_of: dt.date,
+    now: dt.datetime,
+    actor: str,
+    file_name: str,
+) -> dict[str, MergeCounts]:
+    """Upsert action-log items; every changed field of an existing action gets an ActionHistory row."""
+    counts = {f: MergeCounts() for f in batches}
+    existing = {
+        (a.force, a.reference): a for a in session.scalars(select(Action).where(Action.force.in_(list(batches))))
+    }
+    note = f"import {file_name}"
+    for row in iter_stage(session, "actions"):
+        force = row["force"]
+        new = {k: row[k] for k in _ACTION_FIELDS}
+        new["due_on"] = _as_date(new["due_on"])
+        action = existing.get((force, row["reference"]))
+        if action is None:
+            session.add(
+                Action(
+                    force=force,
+                    reference=row["reference"],
+                    **new,
+                    completed_on=as_of if new["status"] == "complete" else None,
+                    created_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
+                    import_batch_id=batches[force],
+                )
+            )
+            counts[force].added += 1
+            continue
+        if new["owner_user_id"] is None and new["owner_initials"] == action.owner_initials:
+            # Keep an owner linked by hand (in Slack) when the file names the same initials.
+            new["owner_user_id"] = action.owner_user_id
+        if new["status"] == "complete":
+            new["completed_on"] = action.completed_on or as_of
+        else:
+            new["completed_on"] = None
+        changes = [(k, getattr(action, k), v) for k, v in new.items() if getattr(action, k) != v]
+        if not changes:
+            counts[force].unchanged += 1
+            continue
+        for field, old, value in changes:
+            setattr(action, field, value)
+            session.add(
+                ActionHistory(
+                    action_id=action.id,
+                    field=field,
+                    old_value=_history_text(old),
+                    new_value=_history_text(value),
+                    changed_by=actor,
+                    changed_at=now,
+                    note=note,
+                )
+            )
+        action.version += 1
+        action.updated_at = now
+        action.import_batch_id = batches[force]
+        counts[force].updated += 1
+    session.flush()
+    return counts

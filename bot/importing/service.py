@@ -1,0 +1,201 @@
+"""Import one export file: the all-or-nothing, streaming upsert behind `mo-bot import` and the demo loader."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.audit import AuditEntry, record
+from bot.config import Config
+from bot.importing import staging
+from bot.importing.columns import SCHEMAS
+from bot.importing.fastpath import compile_fast_path
+from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases
+from bot.importing.readers import FileRefused, open_table
+from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
+from bot.importing.validate import ErrorSink, RowValidator, resolve_force
+from bot.models import ImportBatch
+
+
+def import_file(session: Session, config: Config, request: ImportRequest, now: dt.datetime) -> ImportReport:
+    """Validate ``request.path`` completely and, only if every row is valid, upsert it into the store.
+
+    Transaction contract:
+
+    - Runs inside the caller's transaction and never commits. On success (``report.ok``) it has written the
+      rows, one :class:`ImportBatch` per force in the file (``report.forces`` / ``report.batch_ids`` in the
+      same order) and one ``import`` audit event per force; the caller commits.
+    - If the report is not ok (``report.refused`` for a whole-file refusal, or ``report.errors`` /
+      ``report.error_count`` for bad rows) nothing durable has been written: rows are validated while they
+      stream into a TEMP staging table, duplicates are found there, and the real tables are touched only
+      after that. The caller rolls back and records the refusal with ``bot.audit.record_separately``
+      (outcome ``refused`` or ``invalid``).
+    - Memory stays flat as the file grows: rows are never held in a Python list or set.
+    """
+    path = Path(request.path)
+    report = ImportReport(dataset=request.dataset, file_name=path.name)
+    if request.dataset not in SCHEMAS:
+        report.refused = f"unknown dataset {request.dataset!r}: expected one of {', '.join(SCHEMAS)}"
+        return report
+    if request.snapshot and request.dataset == "actions":
+        report.refused = "--snapshot applies to wanted, suspects and bail exports, not to the action log"
+        return report
+    try:
+        force = resolve_force(config, request.force)
+        report.file_sha256 = _sha256(path)
+    except FileRefused as e:
+        report.refused = str(e)
+        return report
+    tz = config.force(force).timezone
+    as_of = request.as_of or now.astimezone(tz).date()
+    report.as_of = as_of
+
+    session.flush()
+    # On PostgreSQL a failed COPY aborts the transaction; a savepoint lets us undo just our own work.
+    savepoint = session.begin_nested() if staging.is_pg(session) else None
+    try:
+        ok = _stage_and_merge(session, config, request, path, force, as_of, now, report)
+    except BaseException:
+        _abandon(session, savepoint)
+        raise
+    if not ok:
+        _abandon(session, savepoint)
+    elif savepoint is not None:
+        savepoint.commit()
+    return report
+
+
+def _abandon(session: Session, savepoint: Any) -> None:
+    if savepoint is not None:
+        if savepoint.is_active:
+            savepoint.rollback()
+        return
+    with contextlib.suppress(Exception):  # the caller rolls back in any case
+        staging.drop_stage(session)
+
+
+def _stage_and_merge(
+    session: Session,
+    config: Config,
+    request: ImportRequest,
+    path: Path,
+    force: str | None,
+    as_of: dt.date,
+    now: dt.datetime,
+    report: ImportReport,
+) -> bool:
+    dataset = request.dataset
+    errors = ErrorSink()
+    seen = 0
+    try:
+        with open_table(path) as table:
+            # Header checks (names/DOB refusal, required columns) happen here, before any data row is read.
+            validator = RowValidator(dataset, table.header, config, force, as_of, errors, table.header_row)
+            report.ignored_columns = list(validator.ignored)
+            staging.create_stage(session, dataset)
+
+            fast = compile_fast_path(validator)
+
+            def valid_rows() -> Iterator[tuple[Any, ...]]:
+                nonlocal seen
+                for row_no, cells in table.rows:
+                    seen += 1
+                    out = None
+                    if fast is not None:
+                        try:
+                            out = fast(row_no, cells)
+                        except Exception:
+                            out = None  # anything unusual: the full validator decides and explains
+                    if out is None:
+                        out = validator(row_no, cells)
+                    if out is not None:
+                        yield out
+
+            staging.load_stage(session, dataset, valid_rows())
+    except FileRefused as e:
+        report.refused = str(e)
+        return False
+    report.rows_in_file = seen
+    if seen == 0:
+        report.refused = f"{path.name} has a header row but no data rows: nothing to import"
+        return False
+
+    staging.index_stage(session)
+    dup_errors, dup_count = staging.duplicate_errors(session)
+    if errors.count or dup_count:
+        report.errors = sorted([*errors.errors, *dup_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
+        report.error_count = errors.count + dup_count
+        return False
+
+    per_force = staging.stage_counts(session)
+    batches: dict[str, ImportBatch] = {}
+    for f in sorted(per_force):
+        batches[f] = ImportBatch(
+            force=f,
+            dataset=dataset,
+            file_name=path.name[:255],
+            file_sha256=report.file_sha256,
+            as_of=as_of,
+            snapshot=request.snapshot,
+            rows_in_file=per_force[f],
+            imported_at=now,
+            imported_by=request.actor,
+        )
+        session.add(batches[f])
+    session.flush()
+
+    if dataset == "actions":
+        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name)
+    else:
+        with bulk_mode(session, dataset, sum(per_force.values())):
+            counts = {
+                f: merge_cases(session, dataset, f, b.id, per_force[f], as_of, request.snapshot)
+                for f, b in batches.items()
+            }
+    staging.drop_stage(session)
+
+    for f, b in batches.items():
+        c = counts.get(f, MergeCounts())
+        b.rows_added, b.rows_updated, b.rows_closed, b.rows_unchanged = c.added, c.updated, c.closed, c.unchanged
+        report.added += c.added
+        report.updated += c.updated
+        report.closed += c.closed
+        report.unchanged += c.unchanged
+        report.forces.append(f)
+        report.batch_ids.append(b.id)
+        record(
+            session,
+            AuditEntry(
+                actor=request.actor,
+                action="import",
+                outcome="ok",
+                force=f,
+                detail=(
+                    f"import {dataset} {path.name} as of {as_of.isoformat()}"
+                    f"{' (snapshot)' if request.snapshot else ''}: "
+                    f"{per_force[f]} rows; added {c.added}, updated {c.updated}, closed {c.closed}, "
+                    f"unchanged {c.unchanged} (batch {b.id})"
+                ),
+                records_disclosed=0,
+            ),
+            at=now,
+        )
+    session.flush()
+    return True
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except OSError as e:
+        raise FileRefused(f"cannot read {path.name}: {e.strerror or e}") from None
+    return h.hexdigest()

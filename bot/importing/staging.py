@@ -1,0 +1,116 @@
+"""Bulk load of validated rows into a TEMP staging table, on the caller's connection and transaction.
+
+PostgreSQL: psycopg 3 ``COPY … FROM STDIN`` (CSV format, written in 64 KB chunks) — the server parses while
+Python reads the next rows. SQLite: raw ``sqlite3`` ``executemany`` over a generator. Both stream: no list of
+rows is ever held. Temporary tables are invisible to other connections and never durable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bot.importing.columns import SCHEMAS
+from bot.importing.types import MAX_REPORTED_ERRORS, RowError
+from bot.importing.validate import staging_columns
+
+STAGE = "mo_import_stage"
+_CHUNK = 64 * 1024
+
+
+def _date_columns(dataset: str) -> set[str]:
+    return {c.name for c in SCHEMAS[dataset] if c.kind == "date"}
+
+
+def is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def create_stage(session: Session, dataset: str) -> None:
+    pg = is_pg(session)
+    dates = _date_columns(dataset)
+    cols = ", ".join(f"{c} {'date' if pg and c in dates else 'text'}" for c in staging_columns(dataset))
+    drop_stage(session)
+    suffix = " ON COMMIT DROP" if pg else ""
+    session.execute(text(f"CREATE TEMP TABLE {STAGE} (row_no integer NOT NULL, force text NOT NULL, {cols}){suffix}"))
+
+
+def drop_stage(session: Session) -> None:
+    session.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
+
+
+def load_stage(session: Session, dataset: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Stream ``rows`` (staging tuples) into the staging table."""
+    cols = ["row_no", "force", *staging_columns(dataset)]
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    if is_pg(session):
+        with raw.cursor() as cur, cur.copy(f"COPY {STAGE} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            buf = io.StringIO()
+            # csv.writer writes None as an unquoted empty field, which COPY's CSV format reads as NULL;
+            # empty strings never reach here (blank cells become None in validation).
+            writer = csv.writer(buf, lineterminator="\n")
+            for row in rows:
+                writer.writerow(row)
+                if buf.tell() > _CHUNK:
+                    copy.write(buf.getvalue())
+                    buf.seek(0)
+                    buf.truncate()
+            if buf.tell():
+                copy.write(buf.getvalue())
+    else:
+        marks = ", ".join("?" for _ in cols)
+        raw.executemany(f"INSERT INTO {STAGE} ({', '.join(cols)}) VALUES ({marks})", rows)
+
+
+def index_stage(session: Session) -> None:
+    # One index serves the duplicate check, the snapshot's "absent from the file" test and the merge join.
+    session.execute(text(f"CREATE INDEX {STAGE}_key ON {STAGE} (force, reference)"))
+
+
+def stage_counts(session: Session) -> dict[str, int]:
+    """Rows staged per force."""
+    return {f: int(n) for f, n in session.execute(text(f"SELECT force, count(*) FROM {STAGE} GROUP BY force"))}
+
+
+def duplicate_errors(session: Session) -> tuple[list[RowError], int]:
+    """Rows whose (force, reference) appears more than once in the file: the first MAX_REPORTED_ERRORS
+    (each naming every row that holds the reference) and how many rows in all."""
+    total = session.execute(
+        text(
+            f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {STAGE} "
+            "GROUP BY force, reference HAVING count(*) > 1) d"
+        )
+    ).scalar_one()
+    if not total:
+        return [], 0
+    rows = session.execute(
+        text(
+            f"SELECT s.row_no, s.force, s.reference FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {STAGE} o "
+            "WHERE o.force = s.force AND o.reference = s.reference AND o.row_no <> s.row_no) "
+            "ORDER BY s.row_no LIMIT :n"
+        ),
+        {"n": MAX_REPORTED_ERRORS},
+    ).all()
+    out: list[RowError] = []
+    for row_no, force, reference in rows:
+        others = session.execute(
+            text(f"SELECT row_no FROM {STAGE} WHERE force = :f AND reference = :r ORDER BY row_no LIMIT 6"),
+            {"f": force, "r": reference},
+        ).scalars()
+        listed = ", ".join(str(n) for n in others)
+        out.append(RowError(row_no, "reference", reference, f"duplicate reference within the file: rows {listed}"))
+    return out, int(total)
+
+
+def iter_stage(session: Session, dataset: str) -> Iterator[dict[str, Any]]:
+    """Staged rows in file order, as dicts (used by the small action-log merge)."""
+    cols = ["row_no", "force", *staging_columns(dataset)]
+    result = session.execute(text(f"SELECT {', '.join(cols)} FROM {STAGE} ORDER BY row_no"))
+    for row in result.mappings():
+        yield dict(row)

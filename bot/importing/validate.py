@@ -1,0 +1,426 @@
+"""Row validation: a row of cells -> a typed tuple for the staging table, or RowErrors.
+
+Built once per import (header positions, lookup dictionaries) so the per-row work is a few dictionary
+lookups and string comparisons: dates stay ISO strings (they compare correctly as text), and every
+vocabulary lookup is memoised by the raw cell text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.config import Config, ConfigError
+from bot.importing.columns import (
+    CLOSED,
+    FORCE,
+    OPENED,
+    SCHEMAS,
+    VOCABULARIES,
+    Column,
+    header_key,
+    header_map,
+    personal_header_reason,
+    value_key,
+    vocabulary_lookup,
+)
+from bot.importing.readers import Cell, FileRefused
+from bot.importing.types import MAX_REPORTED_ERRORS, RowError
+
+_MEMO_LIMIT = 10_000  # distinct raw spellings remembered per column (a typo per row must not grow memory)
+_UK_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
+_ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+DATE_HELP = "dates are read day first: 31/07/2022, 31-07-2022, 31.07.2022 or 2022-07-31"
+
+
+class Bad(Exception):
+    """One cell is invalid; ``reason`` says why in words an analyst can act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ErrorSink:
+    """Counts every row error, keeps the first MAX_REPORTED_ERRORS."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.count = 0
+
+    def add(self, row: int, column: str, value: Cell, reason: str) -> None:
+        self.count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(row, column, display(value), reason))
+
+
+def display(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        value = value.date()
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def cell_text(raw: Cell) -> str:
+    """A non-string cell (XLSX number, date) as the text a person would see."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime):
+        return raw.isoformat(sep=" ")
+    return str(raw)
+
+
+def parse_date(raw: Cell) -> dt.date | None:
+    """Parse a date cell; None for an empty cell; :class:`Bad` when it is not a real date.
+
+    ISO ``2022-07-31`` (optionally with a time), UK day-first ``31/07/2022``, ``31/7/2022``, ``31-07-2022`` or
+    ``31.07.2022``, and real Excel dates. Never month-first: ``07/31/2022`` is an impossible date.
+    """
+    iso = date_iso(raw, "9999-12-31", False)
+    return None if iso is None else dt.date.fromisoformat(iso)
+
+
+def date_iso(raw: Cell, as_of_iso: str, future_ok: bool) -> str | None:
+    if raw is None:
+        return None
+    if raw.__class__ is str:
+        s = raw.strip()
+        if not s:
+            return None
+        if len(s) == 10 and s[4] == "-" and s[7] == "-":
+            try:
+                dt.date.fromisoformat(s)
+            except ValueError:
+                raise Bad(f"not a real date ({DATE_HELP})") from None
+            iso = s
+        else:
+            iso = _slow_date(s)
+    elif isinstance(raw, dt.datetime):
+        iso = raw.date().isoformat()
+    elif isinstance(raw, dt.date):
+        iso = raw.isoformat()
+    else:
+        raise Bad(f"a number, not a date: format the column as a date ({DATE_HELP})")
+    if iso > as_of_iso and not future_ok:
+        raise Bad(f"after the import's as-of date {as_of_iso}")
+    return iso
+
+
+def _slow_date(s: str) -> str:
+    m = _UK_DATE.match(s)
+    if m:
+        d, mo, y = m.groups()
+        if len(y) != 4:
+            raise Bad(f"write the year in full, e.g. 31/07/2022 ({DATE_HELP})")
+        try:
+            return dt.date(int(y), int(mo), int(d)).isoformat()
+        except ValueError:
+            raise Bad(f"not a real date ({DATE_HELP}; never month first)") from None
+    m = _ISO_DATETIME.match(s)
+    if m:
+        try:
+            return dt.date.fromisoformat(m.group(1)).isoformat()
+        except ValueError:
+            raise Bad(f"not a real date ({DATE_HELP})") from None
+    raise Bad(f"not a date ({DATE_HELP})")
+
+
+Converter = Callable[[Cell, str], Any]
+
+
+class RowValidator:
+    """Maps header positions to canonical columns and turns each row into the staging tuple
+    ``(row_no, force, <dataset columns…>)``; for actions ``owner`` becomes ``owner_initials, owner_user_id``."""
+
+    def __init__(
+        self,
+        dataset: str,
+        header: Sequence[str],
+        config: Config,
+        force: str | None,
+        as_of: dt.date,
+        errors: ErrorSink,
+        header_row: int = 1,
+    ) -> None:
+        self.dataset = dataset
+        self.config = config
+        self.requested_force = force
+        self.default_force = force or config.default_force
+        self.as_of_iso = as_of.isoformat()
+        self.errors = errors
+        self.ignored: list[str] = []
+        self._plan_header(header, header_row)
+        # Memos of accepted raw cells; shared with the compiled fast path (see fastpath.py).
+        self.district_memo: dict[str, dict[Cell, str]] = {f: {} for f in config.forces}
+        self.force_memo: dict[Cell, str] = {"": self.default_force}
+        self.enum_memos: dict[str, dict[Cell, str]] = {}
+        self.converters: list[tuple[str, int, Converter]] = [
+            (c.name, self.positions.get(c.name, -1), self._converter(c)) for c in SCHEMAS[dataset]
+        ]
+        self.force_pos = self.positions.get("force", -1)
+        self.check = self._cross_checks()
+
+    # -- header -------------------------------------------------------------------------------------------
+    def _plan_header(self, header: Sequence[str], header_row: int) -> None:
+        # Names and dates of birth are refused before a single data row is read.
+        for h in header:
+            why = personal_header_reason(h)
+            if why:
+                raise FileRefused(
+                    f"column {h!r} is refused because {why}. The bot stores pseudonymous references only "
+                    "(data minimisation, DPA 2018 Part 3): delete that column from the export and import again; "
+                    "nothing was imported"
+                )
+        names = header_map(self.dataset)
+        self.positions: dict[str, int] = {}
+        for i, h in enumerate(header):
+            key = header_key(h)
+            if not key:
+                continue
+            canonical = names.get(key)
+            if canonical is None:
+                self.ignored.append(h)
+            elif canonical in self.positions:
+                other = header[self.positions[canonical]]
+                raise FileRefused(f"columns {other!r} and {h!r} both mean {canonical}: keep one of them")
+            else:
+                self.positions[canonical] = i
+        missing = [c.name for c in SCHEMAS[self.dataset] if c.required and c.name not in self.positions]
+        if missing:
+            raise FileRefused(
+                f"missing required column{'s' if len(missing) > 1 else ''} for {self.dataset}: {', '.join(missing)} "
+                f"(header row {header_row} has: {', '.join(h for h in header if h) or 'nothing'})"
+            )
+
+    # -- converters -----------------------------------------------------------------------------------------
+    def _converter(self, col: Column) -> Converter:
+        if col.kind == "date":
+            return self._date_converter(col)
+        if col.kind == "enum":
+            return self._enum_converter(col)
+        if col.kind == "district":
+            return self._district
+        if col.kind == "owner":
+            return self._owner_converter(col)
+        return self._text_converter(col)
+
+    @staticmethod
+    def _text_converter(col: Column) -> Converter:
+        max_len, required = col.max_len, col.required
+
+        def text(raw: Cell, force: str) -> str | None:
+            if raw is None:
+                v = ""
+            elif raw.__class__ is str:
+                v = raw.strip()
+            else:
+                v = cell_text(raw).strip()
+            if not v:
+                if required:
+                    raise Bad("missing: this column is required")
+                return None
+            if len(v) > max_len:
+                raise Bad(f"longer than {max_len} characters")
+            return v
+
+        return text
+
+    def _date_converter(self, col: Column) -> Converter:
+        as_of_iso, future_ok, required = self.as_of_iso, col.future_ok, col.required
+
+        def date(raw: Cell, force: str) -> str | None:
+            v = date_iso(raw, as_of_iso, future_ok)
+            if v is None and required:
+                raise Bad("missing: this date is required")
+            return v
+
+        return date
+
+    def _enum_converter(self, col: Column) -> Converter:
+        assert col.vocabulary is not None
+        lookup = vocabulary_lookup(col.vocabulary)
+        valid = ", ".join(VOCABULARIES[col.vocabulary])
+        memo: dict[Cell, str] = self.enum_memos.setdefault(col.name, {})
+        required, name = col.required, col.name
+
+        def enum(raw: Cell, force: str) -> str | None:
+            hit = memo.get(raw)
+            if hit is not None:
+                return hit
+            text = "" if raw is None else (raw if raw.__class__ is str else cell_text(raw)).strip()
+            if not text:
+                if required:
+                    raise Bad(f"missing: this column is required (valid values: {valid})")
+                return None
+            v = lookup.get(value_key(text))
+            if v is None:
+                raise Bad(f"unknown {name}; valid values: {valid}")
+            if len(memo) < _MEMO_LIMIT:
+                memo[raw] = v
+            return v
+
+        return enum
+
+    def _district(self, raw: Cell, force: str) -> str:
+        memo = self.district_memo[force]
+        hit = memo.get(raw)
+        if hit is not None:
+            return hit
+        text = "" if raw is None else (raw if raw.__class__ is str else cell_text(raw)).strip()
+        if not text:
+            raise Bad("missing: this column is required")
+        f = self.config.force(force)
+        slug = f.resolve_district(text) or f.resolve_district(value_key(text))
+        if slug is None:
+            raise Bad(f"unknown district for force {force}; valid: {', '.join(f.district_slugs())} (or their aliases)")
+        if len(memo) < _MEMO_LIMIT:
+            memo[raw] = slug
+        return slug
+
+    def _owner_converter(self, col: Column) -> Converter:
+        text = self._text_converter(col)
+
+        def owner(raw: Cell, force: str) -> tuple[str | None, str | None]:
+            initials = text(raw, force)
+            if initials is None:
+                return None, None
+            owners = self.config.force(force).owners
+            ids = {owners[i] for i in re.split(r"[^A-Za-z]+|\band\b", initials.upper()) if i and i in owners}
+            return initials, (next(iter(ids)) if len(ids) == 1 else None)
+
+        return owner
+
+    def _force(self, raw: Cell) -> str:
+        if raw is None or (raw.__class__ is str and not raw.strip()):
+            return self.default_force
+        hit = self.force_memo.get(raw)
+        if hit is not None:
+            return hit
+        text = raw.strip() if raw.__class__ is str else cell_text(raw)
+        key = value_key(text).replace(" ", "-")
+        for slug, f in self.config.forces.items():
+            if key in (slug, value_key(f.name).replace(" ", "-")):
+                break
+        else:
+            raise Bad(f"unknown force; configured forces: {', '.join(sorted(self.config.forces))}")
+        if self.requested_force is not None and slug != self.requested_force:
+            raise Bad(f"this row is for force {slug} but the import is for --force {self.requested_force}")
+        if len(self.force_memo) < _MEMO_LIMIT:
+            self.force_memo[raw] = slug
+        return slug
+
+    # -- rows ------------------------------------------------------------------------------------------------
+    def __call__(self, row_no: int, cells: Sequence[Cell]) -> tuple[Any, ...] | None:
+        """The staging tuple, or None after recording the row's errors."""
+        n = len(cells)
+        ok = True
+        if self.force_pos >= 0:
+            raw_force = cells[self.force_pos] if self.force_pos < n else None
+            try:
+                force = self._force(raw_force)
+            except Bad as e:
+                self.errors.add(row_no, FORCE.name, raw_force, e.reason)
+                return None  # districts cannot be checked without a force
+        else:
+            force = self.default_force
+        out: list[Any] = [row_no, force]
+        for name, pos, conv in self.converters:
+            raw = cells[pos] if 0 <= pos < n else None
+            try:
+                v = conv(raw, force)
+            except Bad as e:
+                self.errors.add(row_no, name, raw, e.reason)
+                ok = False
+                v = None
+            if name == "owner":
+                out.extend(v or (None, None))
+            else:
+                out.append(v)
+        if ok and not self.check(row_no, out):
+            ok = False
+        if not ok:
+            return None
+        return tuple(out)
+
+    def _cross_checks(self) -> Callable[[int, list[Any]], bool]:
+        """Checks between the columns of one row; ``out`` indexes are 2 + the schema position."""
+        cols = [c.name for c in SCHEMAS[self.dataset]]
+        if self.dataset == "actions":
+            return lambda row_no, out: True
+        ix = {name: 2 + i for i, name in enumerate(cols)}
+        errors = self.errors
+        o_col, c_col = OPENED[self.dataset], CLOSED[self.dataset]
+        o_i, c_i = ix[o_col], ix[c_col]
+
+        if self.dataset in ("wanted", "suspects"):
+            s_i = ix["status"]
+            r_i = ix.get("last_reviewed_on")
+
+            def case_check(row_no: int, out: list[Any]) -> bool:
+                ok = True
+                opened, closed, status = out[o_i], out[c_i], out[s_i]
+                if closed is not None and closed < opened:
+                    errors.add(row_no, c_col, closed, f"before {o_col} {opened}")
+                    ok = False
+                if r_i is not None and out[r_i] is not None and out[r_i] < opened:
+                    errors.add(row_no, "last_reviewed_on", out[r_i], f"before {o_col} {opened}")
+                    ok = False
+                if status is None:
+                    # No status column (or a blank cell): the closing date decides.
+                    out[s_i] = "closed" if closed is not None else "open"
+                elif status == "open" and closed is not None:
+                    errors.add(row_no, "status", status, f"status open contradicts {c_col} {closed}")
+                    ok = False
+                elif status == "closed" and closed is None:
+                    errors.add(row_no, "status", status, f"status closed but {c_col} is empty")
+                    ok = False
+                return ok
+
+            return case_check
+
+        k_i, b_i, oc_i = ix["kind"], ix["bail_end_on"], ix["outcome"]
+
+        def bail_check(row_no: int, out: list[Any]) -> bool:
+            ok = True
+            started, ended, bail_end, outcome = out[o_i], out[c_i], out[b_i], out[oc_i]
+            if ended is not None and ended < started:
+                errors.add(row_no, c_col, ended, f"before started_on {started}")
+                ok = False
+            if bail_end is not None:
+                if out[k_i] == "rui":
+                    errors.add(row_no, "bail_end_on", bail_end, "RUI has no bail end date (kind is rui)")
+                    ok = False
+                elif bail_end < started:
+                    errors.add(row_no, "bail_end_on", bail_end, f"before started_on {started}")
+                    ok = False
+            if outcome is not None and ended is None:
+                errors.add(row_no, "outcome", outcome, "an outcome needs ended_on (the date the period ended)")
+                ok = False
+            elif ended is not None and outcome is None:
+                errors.add(row_no, "ended_on", ended, "an ended period needs an outcome")
+                ok = False
+            return ok
+
+        return bail_check
+
+
+def staging_columns(dataset: str) -> list[str]:
+    """Column names of the staging tuple after ``row_no, force``."""
+    cols: list[str] = []
+    for c in SCHEMAS[dataset]:
+        cols.extend(("owner_initials", "owner_user_id") if c.name == "owner" else (c.name,))
+    return cols
+
+
+def resolve_force(config: Config, force: str | None) -> str | None:
+    """Validate ``--force`` (None stays None); raises FileRefused for an unknown force."""
+    if force is None:
+        return None
+    try:
+        return config.force(force).slug
+    except ConfigError as e:
+        raise FileRefused(str(e)) from None
