@@ -9,16 +9,18 @@ freshness (which depends on the clock) are always read fresh.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from bot.conversation import AnswerContext, Reply
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, open_cases
 from bot.figures.dates import a_month_before
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import Freshness, dataset_freshness
+from bot.freshness import Freshness, data_as_of, dataset_freshness
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
+    Rendered,
     render_bail,
     render_case_list,
     render_rui,
@@ -121,19 +123,26 @@ def _descriptions(args: ParsedArgs) -> list[str]:
     return out
 
 
-def _freshness(ctx: AnswerContext, dataset: str) -> Freshness | None:
-    for f in dataset_freshness(ctx.session, ctx.config, ctx.force, ctx.now):
-        if f.dataset == dataset:
-            return f
-    return None
+def _freshness(ctx: AnswerContext, dataset: str, imported_at: dt.datetime | None) -> Freshness:
+    """Freshness from the import time the figures already carry, so an answer needs no extra query; the rule is
+    :func:`bot.freshness.dataset_freshness`'s (stale: never imported, or older than ``refresh_days``)."""
+    expected = ctx.config.refresh_days[dataset]
+    if imported_at is None:
+        return Freshness(dataset, None, None, expected, None, True)
+    age = ctx.now - imported_at
+    return Freshness(
+        dataset, imported_at, None, expected, round(age.total_seconds() / 86400, 2), age > dt.timedelta(days=expected)
+    )
 
 
-def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -> Frame:
+def _frame(
+    ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str, imported_at: dt.datetime | None
+) -> Frame:
     return Frame(
         force=ctx.force,
         district=args.get("district"),
         as_of=as_of,
-        freshness=_freshness(ctx, dataset),
+        freshness=_freshness(ctx, dataset, imported_at),
         filters=_descriptions(args),
     )
 
@@ -145,7 +154,8 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
         ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
     )
     order = "the soonest bail end dates first" if dataset == "bail" else "the oldest first"
-    frame = _frame(ctx, args, as_of, "bail" if dataset == "rui" else dataset)
+    source = "bail" if dataset == "rui" else dataset
+    frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
     text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
     return ctx.ok(text, blocks, records_disclosed=shown)
 
@@ -165,16 +175,30 @@ def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, 
     )
 
 
+def _rendered(
+    ctx: AnswerContext, args: ParsedArgs, dataset: str, as_of: dt.date, frame: Frame, render: Callable[[], Rendered]
+) -> Reply:
+    """The rendered answer, reused until the dataset's next import: rendering through slack_sdk (which validates
+    every block) costs more than reading the cached figures. The key holds everything the layout depends on —
+    the typed arguments (hence filters and their descriptions), the date and whether the data is stale."""
+    stale = frame.freshness.stale if frame.freshness else True
+    values = tuple(sorted((k, v) for k, v in args.values.items() if k != "share"))
+    key = ("rendered", args.command, values, as_of, stale)
+    text, blocks = cache.cached(ctx.session, ctx.force.slug, dataset, key, render)
+    return ctx.ok(text, list(blocks))
+
+
 # --- handlers ------------------------------------------------------------------------------------------------------
 def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
-    fig = cache.wanted(ctx.session, ctx.force, as_of, _filters(args, as_of), review_days=ctx.config.wanted_review_days)
-    text, blocks = render_wanted(
-        fig, _frame(ctx, args, as_of, "wanted"), a_month_before(as_of), ctx.config.wanted_review_days
+    review_days = ctx.config.wanted_review_days
+    fig = cache.wanted(ctx.session, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
+    frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
+    return _rendered(
+        ctx, args, "wanted", as_of, frame, lambda: render_wanted(fig, frame, a_month_before(as_of), review_days)
     )
-    return ctx.ok(text, blocks)
 
 
 def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
@@ -182,8 +206,8 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
     fig = cache.suspects(ctx.session, ctx.force, as_of, _filters(args, as_of))
-    text, blocks = render_suspects(fig, _frame(ctx, args, as_of, "suspects"), a_month_before(as_of))
-    return ctx.ok(text, blocks)
+    frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
+    return _rendered(ctx, args, "suspects", as_of, frame, lambda: render_suspects(fig, frame, a_month_before(as_of)))
 
 
 def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
@@ -193,10 +217,13 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
     filters = _filters(args, as_of)
     fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=days)
+    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
-    before = _active_a_month_ago(ctx, as_of, month_ago, filters)
-    text, blocks = render_bail(fig, _frame(ctx, args, as_of, "bail"), month_ago, before)
-    return ctx.ok(text, blocks)
+
+    def render() -> Rendered:
+        return render_bail(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+
+    return _rendered(ctx, args, "bail", as_of, frame, render)
 
 
 def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
@@ -206,10 +233,13 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     filters = _filters(args, as_of)
     # The ending-soon part of the bail figures is not shown in the RUI view; keep that query minimal.
     fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
+    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
-    before = _active_a_month_ago(ctx, as_of, month_ago, filters)
-    text, blocks = render_rui(fig, _frame(ctx, args, as_of, "bail"), month_ago, before)
-    return ctx.ok(text, blocks)
+
+    def render() -> Rendered:
+        return render_rui(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+
+    return _rendered(ctx, args, "bail", as_of, frame, render)
 
 
 def handle_status(ctx: AnswerContext, args: ParsedArgs) -> Reply:

@@ -390,3 +390,30 @@ def test_unexpected_error_shows_a_reference_in_log_and_audit(rt: Runtime, caplog
         ev = s.scalars(select(AuditEvent)).one()
         assert (ev.outcome, ev.reference, ev.detail) == ("error", r.reference, "boom")
         assert s.scalars(select(ImportBatch)).all() == []  # the handler's work was rolled back
+
+
+def test_cached_answers_follow_imports_and_the_clock(rt: Runtime) -> None:
+    seed(rt.sessions, n=50, forces=("suffolk",))
+    first = blocks_text(ask(rt, "wanted"))
+    assert blocks_text(ask(rt, "wanted")) == first  # the same answer until something changes
+    with rt.sessions() as s:
+        before = wanted_figures(s, rt.config.force("suffolk"), AS_OF).open
+    with rt.sessions() as s, s.begin():
+        s.add(ImportBatch(force="suffolk", dataset="wanted", file_name="n.csv", file_sha256="1" * 64, as_of=AS_OF))
+        for i in range(3):
+            s.add(
+                WantedCirculation(
+                    force="suffolk",
+                    reference=f"NEW{i}",
+                    offence="theft",
+                    district="lowestoft",
+                    reason="bail_breach",
+                    circulated_on=AS_OF,
+                    status="open",
+                )
+            )
+    after = blocks_text(ask(rt, "wanted"))
+    assert f"*{fmt_int(before)}* open" in first and f"*{fmt_int(before + 3)}* open" in after
+    assert "stale" not in after
+    rt.clock.advance(dt.timedelta(days=8))
+    assert ":warning: *stale*" in blocks_text(ask(rt, "wanted --as-of 2026-11-23"))

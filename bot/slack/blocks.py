@@ -63,8 +63,7 @@ class MessageBuilder:
     def _add(self, block: Block) -> bool:
         if self.room <= 0:
             return False
-        block.to_dict()  # validate now, so a bad block fails where it was made
-        self._blocks.append(block)
+        self._blocks.append(block)  # validated once, by to_dict() in build()
         return True
 
     def header(self, text: str) -> MessageBuilder:
