@@ -95,4 +95,6 @@ class BailFigures:
     by_offence: dict[str, dict[str, int]]  # kind -> offence -> count
     bail_ending_soon: list[BailEnding] = field(default_factory=list)
     bail_ending_within_days: int = 14
+    # All active bail ending within the window; bail_ending_soon may be capped below it.
+    bail_ending_soon_total: int = 0
     dataset: str = "bail"

@@ -1,0 +1,51 @@
+"""Calendar arithmetic for the figures, done in Python so every date boundary is a bound parameter and the SQL
+stays the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+
+def add_months(d: dt.date, n: int) -> dt.date:
+    """``d`` moved by ``n`` calendar months, the day clamped to the target month's end (31 Jan + 1 → 28/29 Feb)."""
+    y, m0 = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return dt.date(y, m0 + 1, min(d.day, calendar.monthrange(y, m0 + 1)[1]))
+
+
+def month_start(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def month_end(d: dt.date) -> dt.date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def a_month_before(d: dt.date) -> dt.date:
+    """The same day of the previous month, or that month's last day when it is shorter (31 Mar → 28/29 Feb)."""
+    return add_months(d, -1)
+
+
+def latest_start_reaching(d: dt.date, n: int) -> dt.date:
+    """The latest date ``t`` with ``add_months(t, n) <= d``.
+
+    ``add_months(·, n)`` never decreases, so "start + n months <= d" holds exactly when ``start <= t``: a
+    calendar-month band becomes a plain date comparison that an index can serve. Clamping makes several
+    starts reach the same day (29, 30, 31 Jan + 1 month = 28 Feb), hence the short walk forward.
+    """
+    t = add_months(d, -n)
+    while add_months(t + dt.timedelta(days=1), n) <= d:
+        t += dt.timedelta(days=1)
+    return t
+
+
+def last_months(as_of: dt.date, months: int) -> list[tuple[dt.date, dt.date]]:
+    """(first day, last day counted) of each of the last ``months`` months ending with as_of's month, oldest
+    first; the current month ends at ``as_of``."""
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    out = []
+    for k in range(months - 1, -1, -1):
+        start = add_months(month_start(as_of), -k)
+        out.append((start, as_of if k == 0 else month_end(start)))
+    return out
