@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bot.conversation import AnswerContext, Reply
 from bot.figures import Filters, cache
-from bot.figures.cases import active_by_kind_at, open_cases
+from bot.figures.cases import active_by_kind_at, bail_ending_soon, open_cases
 from bot.figures.dates import a_month_before
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import Freshness, data_as_of, dataset_freshness
@@ -216,12 +216,16 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
     filters = _filters(args, as_of)
-    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=days)
+    # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
+    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
     frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
-        return render_bail(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+        before = _active_a_month_ago(ctx, as_of, month_ago, filters)
+        return render_bail(
+            fig, frame, month_ago, before, bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
+        )
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
-from bot.figures.cases import open_cases
+from bot.figures.cases import bail_ending_soon, open_cases
 from bot.figures.types import WantedFigures
 from bot.models import AuditEvent, BailPeriod, ImportBatch, WantedCirculation
 from bot.runtime import Runtime
@@ -417,3 +417,18 @@ def test_cached_answers_follow_imports_and_the_clock(rt: Runtime) -> None:
     assert "stale" not in after
     rt.clock.advance(dt.timedelta(days=8))
     assert ":warning: *stale*" in blocks_text(ask(rt, "wanted --as-of 2026-11-23"))
+
+
+def test_ending_soon_is_counted_in_full_beyond_the_figures_cap(rt: Runtime) -> None:
+    seed(rt.sessions, n=600, forces=("suffolk",))
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        full = bail_figures(s, force, AS_OF, Filters(), ending_within_days=30, ending_soon_cap=10**6)
+        capped = bail_figures(s, force, AS_OF, Filters(), ending_within_days=30, ending_soon_cap=5)
+        soon = bail_ending_soon(s, force, AS_OF, Filters(), 30)
+    assert len(capped.bail_ending_soon) == 5 < capped.bail_ending_soon_total == soon.total == len(full.bail_ending_soon)
+    assert soon.within_7_days == sum(1 for e in full.bail_ending_soon if e.days_left <= 7)
+    for authority, n in soon.by_authority.items():
+        assert n == sum(1 for e in full.bail_ending_soon if e.next_authority == authority)
+    body = blocks_text(ask(rt, "bail --expiring 30d"))
+    assert f"{fmt_int(soon.total)} on bail ending within 30 days — {soon.within_7_days} within 7 days" in body

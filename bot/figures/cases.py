@@ -1,4 +1,4 @@
-"""Case-level queries for `/mo … --list` (analysts only) and the one comparison the figures lack.
+"""Case-level queries for `/mo … --list` (analysts only), and two counts the figures results lack.
 
 A list carries case references and where/what/when only — reference, district, offence group, the date opened
 and, for bail, the current bail end date — never a person reference or an officer (data minimisation). The
@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.figures.bail import next_authority
 from bot.figures.source import BAIL, SOURCES, count_open, open_rows, row_conditions
 from bot.figures.types import KINDS, Filters
+from bot.models import BailPeriod
 
 LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
 
@@ -93,3 +95,35 @@ def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.dat
         cols += count_open(BAIL, at, row_conditions(BAIL, force.slug, as_of, filters, kind=k))
     r = [int(x) for x in session.execute(select(*cols)).one()]
     return {k: r[2 * i] + r[2 * i + 1] for i, k in enumerate(KINDS)}
+
+
+@dataclass(frozen=True)
+class EndingSoon:
+    """Active bail ending from ``as_of`` to ``as_of + within_days``, counted in full (the figures' own list of
+    ending-soon rows is capped): how many, how many within a week, and by who must authorise the extension."""
+
+    within_days: int
+    total: int
+    within_7_days: int
+    by_authority: dict[str, int]  # "inspector" | "superintendent" | "magistrates' court" -> count, most first
+
+
+def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Filters, within_days: int) -> EndingSoon:
+    """Two date columns per row ending soon (a few thousand at most on the largest force): the authority rule
+    needs calendar-month arithmetic, which is :func:`bot.figures.bail.next_authority`'s, not SQL's."""
+    m = BailPeriod
+    conds = [
+        *row_conditions(BAIL, force.slug, as_of, filters, kind="bail"),
+        m.bail_end_on >= as_of,
+        m.bail_end_on <= as_of + dt.timedelta(days=within_days),
+    ]
+    sub = open_rows(BAIL, as_of, conds, m.started_on, m.bail_end_on)
+    total = week = 0
+    by: dict[str, int] = {}
+    for started_on, bail_end_on in session.execute(select(sub.c.started_on, sub.c.bail_end_on)):
+        total += 1
+        week += (bail_end_on - as_of).days <= 7
+        a = next_authority(started_on, bail_end_on)
+        by[a] = by.get(a, 0) + 1
+    ordered = dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
+    return EndingSoon(within_days=within_days, total=total, within_7_days=week, by_authority=ordered)

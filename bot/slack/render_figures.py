@@ -8,13 +8,12 @@ same way everywhere (and tests read them back).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Force
-from bot.figures.cases import CaseList
+from bot.figures.cases import CaseList, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
 from bot.slack.blocks import MessageBuilder, change_text, fmt_int
@@ -155,25 +154,21 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
     return m.build()
 
 
-def _ending_soon(m: MessageBuilder, fig: BailFigures) -> None:
-    n = fig.bail_ending_soon_total
-    days = fig.bail_ending_within_days
-    if not n:
-        m.section(f"No bail ends within the next {days} days.")
+def _ending_soon(m: MessageBuilder, soon: EndingSoon) -> None:
+    if not soon.total:
+        m.section(f"No bail ends within the next {soon.within_days} days.")
         return
-    by_authority = Counter(e.next_authority for e in fig.bail_ending_soon)
-    grouped_over = len(fig.bail_ending_soon)
-    lines = [f"• {AUTHORITY_LABELS.get(a, a)}: {fmt_int(c)}" for a, c in by_authority.most_common()]
-    note = f" (grouped over the {fmt_int(grouped_over)} ending soonest)" if grouped_over < n else ""
-    within_7 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 7)
+    lines = [f"• {AUTHORITY_LABELS.get(a, a)}: {fmt_int(c)}" for a, c in soon.by_authority.items()]
     m.lines(
-        f":alarm_clock: {fmt_int(n)} on bail ending within {days} days — {fmt_int(within_7)} within 7 days. "
-        f"Next extension needs{note}:",
+        f":alarm_clock: {fmt_int(soon.total)} on bail ending within {soon.within_days} days — "
+        f"{fmt_int(soon.within_7_days)} within 7 days. The next extension needs:",
         lines,
     )
 
 
-def render_bail(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int]) -> Rendered:
+def render_bail(
+    fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int], soon: EndingSoon
+) -> Rendered:
     m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
     m.section(
         f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation\n"
@@ -182,7 +177,7 @@ def render_bail(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month
         f"This month: bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} "
         f"ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended"
     )
-    _ending_soon(m, fig)
+    _ending_soon(m, soon)
     breakdown(m, "Bail by time since it started", fig.length_bands["bail"], LENGTH_BAND_LABELS)
     if not fig.district:
         by = fig.by_district["bail"]
