@@ -74,16 +74,20 @@ def occurrences(spec: JobSpec, tz: ZoneInfo, start: dt.datetime, end: dt.datetim
 
 
 def due_runs(settings: JobsSettings, tz: ZoneInfo, now: dt.datetime) -> list[Occurrence]:
-    """Every run that should have started by ``now`` and is still within the catch-up grace, oldest first.
+    """For each job, its latest run that should have started by ``now``, if still within the catch-up grace.
 
     The caller claims each one; runs already claimed or posted are skipped by the claim, so calling this on
-    every tick and at start-up is safe. Runs older than the grace are not returned (they are left missed)."""
+    every tick and at start-up is safe. Runs older than the grace are not returned (they are left missed), and
+    neither is an earlier run superseded by a later one inside the grace: after two days down, yesterday's
+    bail digest is stale news, today's is the one to post."""
     window = max(dt.timedelta(days=settings.grace_days), ON_TIME_TOLERANCE)
     out: list[Occurrence] = []
     for spec in settings.specs.values():
         if not spec.enabled:
             continue
-        for o in occurrences(spec, tz, now - window, now):
+        found = occurrences(spec, tz, now - window, now)
+        if found:
+            o = found[-1]
             out.append(Occurrence(o.job, o.period, o.scheduled_at, late=now - o.scheduled_at > ON_TIME_TOLERANCE))
     return sorted(out, key=lambda o: (o.scheduled_at, o.job))
 

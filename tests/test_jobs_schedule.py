@@ -95,6 +95,17 @@ def test_missed_run_is_caught_up_late_within_the_grace_and_not_beyond() -> None:
     assert o3.late is False
 
 
+def test_only_the_latest_missed_run_of_a_job_is_caught_up() -> None:
+    # Down from Friday 20 Nov to Monday 23 Nov 08:10 UTC: three daily digests were missed; only today's runs.
+    cfg = _cfg()
+    (o,) = [
+        o for o in due_runs(cfg.jobs, LONDON, dt.datetime(2026, 11, 23, 8, 10, tzinfo=UTC)) if o.job == "bail_digest"
+    ]
+    assert (o.period, o.late) == ("2026-11-23", False)
+    (r,) = [o for o in due_runs(cfg.jobs, LONDON, dt.datetime(2026, 11, 23, 8, 10, tzinfo=UTC)) if o.job == "retention"]
+    assert (r.period, r.late) == ("2026-11-23", True)
+
+
 def test_periods_of_each_job() -> None:
     cfg = _cfg()
     now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
