@@ -23,23 +23,24 @@ _WRITE = """
 import datetime as dt, json, time
 from pathlib import Path
 from bot.demo import write_exports
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 paths = write_exports(Path({out!r}), rows={rows}, seed=7, end=dt.date.today())
-s = time.perf_counter() - t
-print(json.dumps({{"seconds": s, "bytes": sum(p.stat().st_size for p in paths.values())}}))
+s, cpu = time.perf_counter() - t, time.process_time() - c
+print(json.dumps({{"seconds": s, "cpu": cpu, "bytes": sum(p.stat().st_size for p in paths.values())}}))
 """
 _STEPS = re.compile(r"\(seconds: (.*?)\)")
 
 
 def bench_write(rows: int, runs: int) -> dict[str, Any]:
     out = workdir() / "exports"
-    samples, rss, size = [], [], 0
+    samples, cpu, rss, size = [], [], [], 0
     for _ in range(runs):
         m = python_step(_WRITE.format(out=str(out), rows=rows))
         if m.returncode != 0:
             raise RuntimeError(f"write_exports failed:\n{m.stderr[-2000:]}")
         data = json.loads(m.stdout.strip().splitlines()[-1])
         samples.append(data["seconds"])
+        cpu.append(data["cpu"])
         rss.append(m.peak_rss_mb)
         size = data["bytes"]
     med = statistics.median(samples)
@@ -52,6 +53,8 @@ def bench_write(rows: int, runs: int) -> dict[str, Any]:
         "seconds_min": round(min(samples), 2),
         "seconds_max": round(max(samples), 2),
         "rows_per_s": int(3 * rows / med),
+        "cpu_seconds_median": round(statistics.median(cpu), 2),
+        "rows_per_cpu_s": int(3 * rows / statistics.median(cpu)),
         "peak_rss_mb": round(max(rss), 1),
         "mb_written": round(size / 1e6, 1),
     }
@@ -87,6 +90,7 @@ def bench_demo_command(kind: str, rows: int) -> dict[str, Any]:
         "rows_per_file": rows,
         "rows_total": 3 * rows,
         "seconds_wall": round(m.seconds, 2),
+        "cpu_seconds": round(m.cpu_seconds, 2),
         "seconds_write": round(steps.get("write", 0.0), 2),
         "seconds_import_wanted": round(steps.get("wanted", 0.0), 2),
         "seconds_import_suspects": round(steps.get("suspects", 0.0), 2),
@@ -99,18 +103,21 @@ def bench_demo_command(kind: str, rows: int) -> dict[str, Any]:
 def markdown(results: list[dict[str, Any]]) -> str:
     w = results[0]
     lines = [
-        "| step | rows (3 files) | seconds (median, min–max of runs) | rows/s | peak RSS MB | MB written |",
-        "|---|---|---|---|---|---|",
+        "| step | rows (3 files) | seconds (median, min–max of runs) | rows/s | CPU s (median) | rows per CPU s "
+        "| peak RSS MB | MB written |",
+        "|---|---|---|---|---|---|---|---|",
         f"| write_exports | {w['rows_total']:,} | {w['seconds_median']} ({w['seconds_min']}–{w['seconds_max']}, "
-        f"{w['runs']} runs) | {w['rows_per_s']:,} | {w['peak_rss_mb']} | {w['mb_written']} |",
+        f"{w['runs']} runs) | {w['rows_per_s']:,} | {w['cpu_seconds_median']} | {w['rows_per_cpu_s']:,} "
+        f"| {w['peak_rss_mb']} | {w['mb_written']} |",
         "",
-        "| `mo-bot demo` into | rows (3 files) | wall s | write s | import s wanted / suspects / bail "
+        "| `mo-bot demo` into | rows (3 files) | wall s | CPU s (client) | write s | import s wanted / suspects / bail "
         "| import rows/s | peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results[1:]:
         lines.append(
-            f"| {r['database']} | {r['rows_total']:,} | {r['seconds_wall']} | {r['seconds_write']} "
+            f"| {r['database']} | {r['rows_total']:,} | {r['seconds_wall']} | {r['cpu_seconds']} "
+            f"| {r['seconds_write']} "
             f"| {r['seconds_import_wanted']} / {r['seconds_import_suspects']} / {r['seconds_import_bail']} "
             f"| {r['import_rows_per_s'] or 0:,} | {r['peak_rss_mb']} |"
         )

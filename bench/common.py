@@ -85,6 +85,8 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    # user + system CPU seconds of the child: on a shared, loaded machine this moves far less than wall time.
+    cpu_seconds: float = 0.0
 
 
 def run_measured(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
@@ -104,6 +106,7 @@ def run_measured(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd:
             returncode=proc.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
         )
 
 

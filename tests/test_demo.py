@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -64,6 +67,27 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path:
         assert a[k].read_bytes() != c[k].read_bytes()
         assert len(a[k].read_text().splitlines()) == 1500 + 1  # header + rows
     assert not list((tmp_path / "a").glob("*.part"))
+
+
+_WRITE = (
+    "import datetime as dt, sys; from pathlib import Path; from bot.demo import write_exports; "
+    "write_exports(Path(sys.argv[1]), rows=int(sys.argv[2]), end=dt.date(2026, 11, 23))"
+)
+
+
+def _peak_rss_mb_of_write(out: Path, rows: int) -> float:
+    proc = subprocess.Popen([sys.executable, "-c", _WRITE, str(out), str(rows)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_maxrss / 1024
+
+
+def test_write_exports_streams_in_flat_memory(tmp_path: Path) -> None:
+    """Twenty times the rows, (almost) the same peak memory: rows are never all held at once."""
+    small = _peak_rss_mb_of_write(tmp_path / "small", 5_000)
+    large = _peak_rss_mb_of_write(tmp_path / "large", 100_000)
+    assert (tmp_path / "large" / "wanted.csv").stat().st_size > 15 * (tmp_path / "small" / "wanted.csv").stat().st_size
+    assert large - small < 10, (small, large)
 
 
 def test_headers_exercise_aliases_and_carry_no_names_or_dates_of_birth(exports: dict[str, Path]) -> None:
