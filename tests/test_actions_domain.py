@@ -559,3 +559,23 @@ def test_live_statuses_are_the_default_list(session, force, clock) -> None:
     page = _page(session, force, clock)
     assert {a.status for a in page.items} <= set(LIVE_STATUSES)
     assert [a.reference for a in page.items] == ["A-2"]
+
+
+def test_stale_refusal_shows_changes_made_by_an_import(session, config, force, clock, tmp_path) -> None:
+    """The importer writes history without version stamps; a writer who saw the earlier version still sees them."""
+    from bot.importing.service import import_file
+    from bot.importing.types import ImportRequest
+
+    path = tmp_path / "log.csv"
+    path.write_text("reference,pillar,title,owner,status\nA-1,divert,Warrants data,HH,ongoing\n")
+    assert import_file(session, config, ImportRequest("actions", path, force="suffolk"), clock.now()).ok
+    session.commit()
+    seen = service.load_action(session, force, "A-1").version
+    path.write_text("reference,pillar,title,owner,status\nA-1,divert,Warrants data,HH,held\n")
+    clock.advance(dt.timedelta(days=1))
+    assert import_file(session, config, ImportRequest("actions", path, force="suffolk"), clock.now()).ok
+    session.commit()
+    res = service.change_action(session, force, CHAIR, ActionChange("A-1", seen, status="complete"), clock)
+    assert res.refusal.code == "stale"
+    assert [(h.field, h.old_value, h.new_value) for h in res.refusal.changes_since] == [("status", "ongoing", "held")]
+    assert res.refusal.current.status == "held"

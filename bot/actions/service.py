@@ -14,7 +14,7 @@ import re
 import zlib
 from dataclasses import replace
 
-from sqlalchemy import select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.actions import rules
@@ -384,9 +384,22 @@ def apply_if_version(session: Session, action_id: int, seen_version: int, values
 
 
 def history_since(session: Session, action_id: int, version: int) -> tuple[HistoryEntry, ...]:
+    """History written after the writer's ``version``: rows stamped with a later version, and unstamped rows
+    (a writer that does not stamp versions, e.g. an import) written after the last row of that version."""
+    last_seen = (
+        select(func.coalesce(func.max(ActionHistory.id), 0))
+        .where(ActionHistory.action_id == action_id, ActionHistory.version <= version)
+        .scalar_subquery()
+    )
     rows = session.scalars(
         select(ActionHistory)
-        .where(ActionHistory.action_id == action_id, ActionHistory.version > version)
+        .where(
+            ActionHistory.action_id == action_id,
+            or_(
+                ActionHistory.version > version,
+                and_(ActionHistory.version.is_(None), ActionHistory.id > last_seen),
+            ),
+        )
         .order_by(ActionHistory.id)
     )
     return tuple(to_entry(h) for h in rows)
