@@ -33,6 +33,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_client import make_client
 from bot.web import WebApp, database_check
+from commands.mo import WORKING
 from jobs.reminders import send_reminders
 
 fake_slack = fakeslack.fake_slack
@@ -293,6 +294,7 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
     pages_block = next(b for b in blocks if b.get("block_id") == "pages")
     next_value = pages_block["elements"][-1]["value"]
     seen = {b["block_id"][4:] for b in blocks if b.get("block_id", "").startswith("act:")}
+    all_text = [shown]
     # Walk the pages with the Next button, as a person would.
     for _ in range(10):
         url = bot.click(next_value, action_id="mo_act_page_next", overflow=False, ephemeral=True)
@@ -300,6 +302,7 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
         page = bot.fake.posts_to(url)[-1].payload
         assert page["replace_original"] is True and len(page["blocks"]) <= 50
         seen |= {b["block_id"][4:] for b in page["blocks"] if b.get("block_id", "").startswith("act:")}
+        all_text.append(blocks_text(page["blocks"]))
         nxt = [b for b in page["blocks"] if b.get("block_id") == "pages"]
         buttons = [e for e in nxt[0]["elements"] if e["action_id"] == "mo_act_page_next"] if nxt else []
         if not buttons:
@@ -307,8 +310,10 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
         next_value = buttons[0]["value"]
     assert seen == {a.reference for a in live}
     # Unmapped owners show as their initials; JM is mapped to a Slack user.
-    assert "HH _(not on Slack yet)_" in shown or "HH" in blocks_text(page["blocks"])
-    assert f"<@{OTHER}>" in json.dumps([blocks, page["blocks"]])
+    everything = "\n".join(all_text)
+    assert "HH _(not on Slack yet)_" in everything
+    assert f"<@{OTHER}>" in everything
+    assert "Page 2 of" in everything
 
 
 def test_add_inline_posts_a_card_and_escapes_mrkdwn(bot: Bot) -> None:
@@ -316,7 +321,7 @@ def test_add_inline_posts_a_card_and_escapes_mrkdwn(bot: Bot) -> None:
     body, url = bot.command(
         'action add "&lt;!channel&gt; ping &amp; &lt;@U0EVIL&gt; now" --pillar deliver --due 2026-12-31'
     )
-    assert body.get("text", "").startswith(":hourglass") or body == {} or "Working" in json.dumps(body)
+    assert body["text"] == WORKING  # a change is acked at once and finished through response_url
     assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
     reply = bot.fake.posts_to(url)[-1].payload
     a = bot.action("A-1")
@@ -415,7 +420,7 @@ def test_held_needs_a_note_in_the_modal(bot: Bot) -> None:
     assert bot.action(ref).status == "open"
     # With the note, through the note modal.
     resp = bot.submit(view, {"note": "awaiting MOJ EMS data"})
-    assert resp == {} or resp.get("response_action") is None
+    assert resp.get("response_action") is None  # the modal closes
     assert bot.action(ref).status == "held"
     assert bot.history(ref)[-1].note == "awaiting MOJ EMS data"
 
@@ -453,7 +458,7 @@ def test_two_concurrent_edits(bot: Bot) -> None:
     assert resp["response_action"] == "update"
     shown = blocks_text(resp["view"]["blocks"])
     assert "was changed by" in shown and OWNER in shown and "Changed since you looked" in shown
-    assert "Owner&#x27;s title" in shown or "Owner's title" in shown
+    assert "Owner's title" in shown
     a = bot.action(ref)
     assert (a.title, a.due_on, a.version) == ("Owner's title", None, 2)
     assert [h.changed_by for h in bot.history(ref)] == [CHAIR, OWNER]
@@ -577,7 +582,7 @@ def test_overdue_digest_is_for_the_chair(bot: Bot) -> None:
     bot.create("Not late", due_on=dt.date(2027, 1, 1))
     bot.rt.clock.advance(dt.timedelta(days=3))
     body, _ = bot.command("actions --overdue --share", user=OWNER)
-    assert "is for admins" in blocks_text(body["blocks"]) or "admins" in body["text"]
+    assert "`--share` is for admins" in blocks_text(body["blocks"])
     body, _ = bot.command("actions --overdue --share", user=CHAIR)
     assert body["response_type"] == "in_channel"
     shown = blocks_text(body["blocks"])
