@@ -215,6 +215,20 @@ def test_duplicate_reference_reports_both_rows(session, config, tmp_path) -> Non
     assert all("duplicate reference" in e.reason and "rows 2, 4" in e.reason for e in errors)
 
 
+def test_many_duplicates_are_counted_and_capped(session, config, tmp_path) -> None:
+    lines = [WANTED_HEADER]
+    lines += [f"D{i % 30},P,C,Theft,ipswich,never_arrested,2026-01-05,,,open,1" for i in range(60)]  # 30 pairs
+    lines += ["R,P,C,Theft,ipswich,never_arrested,2026-01-05,,,open,1"] * 8
+    report = run(session, config, "wanted", write(tmp_path, "\n".join(lines) + "\n"))
+    assert report.error_count == 68
+    assert [e.row for e in report.errors] == list(range(2, 2 + MAX_REPORTED_ERRORS))
+    assert report.errors[0].reason == "duplicate reference within the file: rows 2, 32"
+    assert nothing_written(session)
+    lines = [WANTED_HEADER] + ["R,P,C,Theft,ipswich,never_arrested,2026-01-05,,,open,1"] * 8
+    report = run(session, config, "wanted", write(tmp_path, "\n".join(lines) + "\n"))
+    assert report.errors[0].reason == "duplicate reference within the file: rows 2, 3, 4, 5, 6, 7, …"
+
+
 def test_same_reference_in_two_forces_is_not_a_duplicate(session, config, tmp_path) -> None:
     rows = (
         f"{WANTED_HEADER},force\n{GOOD_WANTED},suffolk\n"
@@ -504,7 +518,7 @@ cell = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(dataset=st.sampled_from(["wanted", "suspects", "bail"]), rows=st.lists(st.lists(cell, max_size=13), max_size=8))
 def test_fast_path_agrees_with_the_full_validator(config, dataset: str, rows: list[list[str]]) -> None:
     header = [c.name for c in SCHEMAS[dataset]] + ["force"]

@@ -126,7 +126,8 @@ def _stage_and_merge(
         report.refused = f"{path.name} has a header row but no data rows: nothing to import"
         return False
 
-    staging.index_stage(session)
+    if request.snapshot:
+        staging.index_stage(session)
     dup_errors, dup_count = staging.duplicate_errors(session)
     if errors.count or dup_count:
         report.errors = sorted([*errors.errors, *dup_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
