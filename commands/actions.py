@@ -350,6 +350,9 @@ def _card_modal(a: ActionView, history: Any, force: Force) -> dict[str, Any]:
 
 def _ack_refusal(ack: Ack, refusal: Refusal | None, force: Force) -> None:
     assert refusal is not None
+    if refusal.code == "unchanged" and refusal.field is None:
+        ack()  # the form was saved as it was: nothing to do, just close it
+        return
     block = FIELD_BLOCKS.get(refusal.field or "")
     if refusal.field == "note":
         block = "note"

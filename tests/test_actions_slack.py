@@ -602,3 +602,25 @@ def test_export_is_sent_by_dm(bot: Bot) -> None:
     assert rows[0][:3] == ["Pillar", "Ref", "Action"]
     assert [r[0] for r in rows[1:]] == ["Detect Crime & Create Confidence", "Deliver a Quality Service"]
     assert "by DM" in blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
+
+
+def test_edit_modal_changes_owner_and_due_and_refreshes_both_homes(bot: Bot) -> None:
+    ref = bot.create(due_on=dt.date(2026, 12, 1))
+    bot.click(f"edit|{ref}|1")
+    form = bot.last_view()
+    assert form["callback_id"] == "mo_action_edit" and json.loads(form["private_metadata"])["version"] == 1
+    bot.fake.reset()
+    resp = bot.submit(form, {"owner": OTHER, "due_on": "2027-02-28", "note": "handed over"})
+    assert resp.get("response_action") is None
+    rows = {h.field: (h.old_value, h.new_value, h.note) for h in bot.history(ref) if h.version == 2}
+    assert rows == {
+        "owner": (OWNER, OTHER, "handed over"),
+        "due_on": ("2026-12-01", "2027-02-28", "handed over"),
+    }
+    homes = {c.params["user_id"] for c in bot.wait("views.publish", 2)}
+    assert homes == {OWNER, OTHER}
+    # The form saved again unchanged (with the new version) just closes; nothing is written.
+    bot.click(f"edit|{ref}|2", user=OTHER)
+    again = bot.last_view()
+    assert bot.submit(again, {}, user=OTHER).get("response_action") is None
+    assert bot.action(ref).version == 2
