@@ -69,6 +69,8 @@ def channel_rule(config: Config) -> str:
 def resolve(config: Config, who: Requester) -> Access:
     """The asker's force and role, or :class:`Refused` saying why."""
     if who.team_id is None:
+        if not who.is_terminal:
+            raise Refused("I couldn't tell which Slack workspace this came from, so I can't answer.")
         # The terminal: the operator picks the force (default: the configured one).
         try:
             force = config.force(who.force_override)

@@ -44,6 +44,14 @@ class Requester:
     channel_is_dm: bool = False  # a DM with the bot (channel IDs starting with "D")
     user_groups: tuple[str, ...] = ()  # user-group IDs (S…) the user belongs to, if known
     force_override: str | None = None  # CLI only
+    # The terminal (`mo-bot ask`). A "cli:<login>" user is always the terminal; `--user U…` sets this. A request
+    # without a team that is not from the terminal is refused, so a Slack payload missing its team_id never
+    # falls back to the default force.
+    terminal: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.terminal or self.user_id.startswith("cli:")
 
 
 @dataclass

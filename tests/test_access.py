@@ -187,3 +187,14 @@ def test_every_request_is_audited_once(seeded: Runtime) -> None:
     assert [e.detail for e in evs] == texts
     assert [e.outcome for e in evs] == outcomes == ["ok", "invalid", "refused", "ok", "ok"]
     assert all(e.at == seeded.clock.now() for e in evs)
+
+
+def test_slack_request_without_a_team_never_falls_back_to_a_force(seeded: Runtime) -> None:
+    r = ask(seeded, "wanted", team=None)
+    assert r.outcome == "refused" and "workspace" in blocks_text(r)
+    assert "open wanted" not in blocks_text(r)
+    # The terminal may omit the team: the configured default force, or the one it names.
+    cli = answer(seeded, Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="norfolk"), "wanted")
+    assert cli.outcome == "ok" and "Norfolk Constabulary" in blocks_text(cli)
+    as_user = answer(seeded, Requester(user_id=VIEWER, team_id=None, channel_id=None, terminal=True), "wanted --list")
+    assert as_user.outcome == "refused"  # the named user's role applies at the terminal too

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
             channel_is_dm=bool(args.channel and args.channel.startswith("D")),
             user_groups=tuple(args.group),
             force_override=args.force,
+            terminal=True,
         )
         reply = answer(rt, who, " ".join(args.text))
     finally:
