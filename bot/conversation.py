@@ -144,44 +144,63 @@ def answer(
 ) -> Reply:
     """Answer one `/mo` request. Never raises; always audits exactly once."""
     started = time.perf_counter()
-    reg = registry or default_registry()
     detail = _detail(text)
-    force: Force | None = None
-    command = "?"
+    seen = _Seen()
     try:
-        try:
-            access = resolve(rt.config, who)
-        except Refused as r:
-            force = r.force
-            reply = _refused(r.reason)
-        else:
-            force = access.force
-            today = today_in(rt.clock, force.timezone)
-            try:
-                args = parse(text, reg, ParseContext(force=force, today=today))
-            except ParseError as e:
-                reply = _invalid(e)
-            else:
-                command = args.command
-                reply, audited = _dispatch(rt, who, access.force, access.role, today, args, reg, slack, detail)
-                if not audited:
-                    _audit(rt, who, force, detail, reply)
-                reply.deferred = deferred
-                _log(command, reply, started)
-                return reply
-        _audit(rt, who, force, detail, reply)
+        reply, audited = _answer(rt, who, text, registry or default_registry(), slack, detail, seen)
+        if not audited:
+            _audit(rt, who, seen.force, detail, reply)
     except Exception:
         ref = new_reference()
-        log.exception("mo-bot: /mo %s failed [%s] user=%s team=%s", command, ref, who.user_id, who.team_id)
+        log.exception("mo-bot: /mo %s failed [%s] user=%s team=%s", seen.command, ref, who.user_id, who.team_id)
         text_, blocks = render_error(ref)
         reply = Reply(text=text_, blocks=blocks, outcome="error", reference=ref)
         try:
-            _audit(rt, who, force, detail, reply)
+            _audit(rt, who, seen.force, detail, reply)
         except Exception:
             log.exception("mo-bot: could not audit failed request [%s]", ref)
     reply.deferred = deferred
-    _log(command, reply, started)
+    log.info(
+        "mo-bot: /mo %s -> %s (%d records, %.1f ms)",
+        seen.command,
+        reply.outcome,
+        reply.records_disclosed,
+        (time.perf_counter() - started) * 1000,
+    )
     return reply
+
+
+@dataclass
+class _Seen:
+    """What is known so far about a request, for the audit and the log line if a later step fails."""
+
+    force: Force | None = None
+    command: str = "?"
+
+
+def _answer(
+    rt: Runtime,
+    who: Requester,
+    text: str,
+    reg: Registry,
+    slack: SlackContext | None,
+    detail: str,
+    seen: _Seen,
+) -> tuple[Reply, bool]:
+    """The reply, and whether it was already audited (in the handler's transaction)."""
+    try:
+        access = resolve(rt.config, who)
+    except Refused as r:
+        seen.force = r.force
+        return _refused(r.reason), False
+    seen.force = access.force
+    today = today_in(rt.clock, access.force.timezone)
+    try:
+        args = parse(text, reg, ParseContext(force=access.force, today=today))
+    except ParseError as e:
+        return _invalid(e), False
+    seen.command = args.command
+    return _dispatch(rt, who, access.force, access.role, today, args, reg, slack, detail)
 
 
 def _dispatch(
@@ -195,7 +214,6 @@ def _dispatch(
     slack: SlackContext | None,
     detail: str,
 ) -> tuple[Reply, bool]:
-    """The reply, and whether it was already audited (in the handler's transaction)."""
     if args.help:
         spec = reg.get(args.help_topic) if args.help_topic else None
         page = command_help(spec) if spec else overview_help(reg)
@@ -271,13 +289,3 @@ def _refused(reason: str) -> Reply:
 def _invalid(e: ParseError) -> Reply:
     text, blocks = render_invalid(e.message, e.hint, command=e.command)
     return Reply(text=text, blocks=blocks, outcome="invalid")
-
-
-def _log(command: str, reply: Reply, started: float) -> None:
-    log.info(
-        "mo-bot: /mo %s -> %s (%d records, %.1f ms)",
-        command,
-        reply.outcome,
-        reply.records_disclosed,
-        (time.perf_counter() - started) * 1000,
-    )
