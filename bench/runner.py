@@ -101,7 +101,14 @@ def run_module(name: str, *, quick: bool, timeout: int, scratch: Path) -> dict[s
     seconds = round(time.perf_counter() - t0, 1)
     result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else parse_json_output(proc.stdout)
     status = "ok" if proc.returncode == 0 and isinstance(result, dict) else "failed"
-    entry: dict[str, Any] = {"status": status, "seconds": seconds, "returncode": proc.returncode, "argv": argv[1:]}
+    entry: dict[str, Any] = {
+        "status": status,
+        "seconds": seconds,
+        "returncode": proc.returncode,
+        "argv": argv[1:],
+        # The machine is shared: the load while a module ran says how far to trust its wall times.
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+    }
     if result is not None:
         entry["result"] = result
     if status != "ok":
@@ -127,7 +134,8 @@ def summary(report: dict[str, Any]) -> str:
         f"PostgreSQL {m['postgresql'] or 'not reachable'}; load average at start {m['load_avg_1m']}.",
     ]
     for name, entry in report["benchmarks"].items():
-        lines += ["", f"## {name} — {entry['status']} ({entry.get('seconds', 0)} s)", ""]
+        load = f"; load average after {entry['load_avg_1m_after']}" if "load_avg_1m_after" in entry else ""
+        lines += ["", f"## {name} — {entry['status']} ({entry.get('seconds', 0)} s{load})", ""]
         if entry["status"] == "skipped":
             lines.append(f"_{entry['note']}_")
             continue
