@@ -624,3 +624,27 @@ def test_edit_modal_changes_owner_and_due_and_refreshes_both_homes(bot: Bot) -> 
     again = bot.last_view()
     assert bot.submit(again, {}, user=OTHER).get("response_action") is None
     assert bot.action(ref).version == 2
+
+
+def test_a_workspace_not_set_up_cannot_read_or_change(bot: Bot) -> None:
+    ref = bot.create()
+    body = bot._base("block_actions", OWNER)
+    body["team"] = {"id": "T0STRANGER"}
+    body["user"]["team_id"] = "T0STRANGER"
+    url = bot.fake.new_response_url()
+    body |= {
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL, "is_ephemeral": True},
+        "channel": {"id": CHANNEL},
+        "message": {"ts": "1.1", "text": "x", "blocks": []},
+        "response_url": url,
+        "actions": [
+            {"type": "button", "action_id": "mo_act_done", "block_id": "b", "value": f"status:complete|{ref}|1"}
+        ],
+    }
+    assert post_signed(bot.url, {"payload": json.dumps(body)}).status == 200
+    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
+    assert "not set up for mo-bot" in blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
+    assert bot.action(ref).status == "open"
+    with bot.rt.sessions() as s:
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.team_id == "T0STRANGER")).one()
+    assert (ev.actor, ev.action, ev.outcome) == (OWNER, "interaction", "refused")
