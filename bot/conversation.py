@@ -94,6 +94,7 @@ class AnswerContext:
     now: dt.datetime  # aware UTC, from the injected clock
     registry: Registry
     slack: SlackContext | None = None
+    command: str = ""  # the sub-command being answered (its --help is offered after an invalid request)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,7 +112,7 @@ class AnswerContext:
         return Reply(text=text, blocks=blocks, outcome="refused")
 
     def invalid(self, message: str, hint: str = "") -> Reply:
-        text, blocks = render_invalid(message, hint)
+        text, blocks = render_invalid(message, hint, command=self.command or None)
         return Reply(text=text, blocks=blocks, outcome="invalid")
 
 
@@ -244,6 +245,7 @@ def _dispatch(
             now=rt.clock.now(),
             registry=reg,
             slack=slack,
+            command=spec.name,
         )
         reply = spec.handler(ctx, args)
         if reply.outcome == "ok" and args.has("--share"):

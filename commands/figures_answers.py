@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bot.conversation import AnswerContext, Reply
 from bot.figures import Filters, cache
-from bot.figures.cases import active_by_kind_at, bail_ending_soon, open_cases
+from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.dates import a_month_before
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import Freshness, data_as_of, dataset_freshness
@@ -147,6 +147,26 @@ def _frame(
     )
 
 
+def _unknown_offence(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Reply | None:
+    """An ``--offence`` naming no offence group in the data gets a did-you-mean, not a page of zeros."""
+    wanted: str | None = args.get("offence")
+    if not wanted:
+        return None
+    source = "bail" if dataset in ("bail", "rui") else dataset
+    groups = cache.cached(
+        ctx.session, ctx.force.slug, source, ("offence_groups",), lambda: offence_groups(ctx.session, source, ctx.force)
+    )
+    by_key = {g.strip().lower(): g for g in groups}
+    if not groups or wanted.strip().lower() in by_key:
+        return None
+    close = t.did_you_mean(wanted.strip().lower(), list(by_key))
+    guess = f"did you mean `{by_key[close[0]]}`? " if close else ""
+    return ctx.invalid(
+        f"`--offence`: no offence group {wanted!r} in the {ctx.force.name} data",
+        f"{guess}offence groups: {', '.join(groups)}",
+    )
+
+
 def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_days: int | None = None) -> Reply:
     as_of = _as_of(ctx, args)
     cap = ctx.config.slack.list_cap
@@ -190,6 +210,8 @@ def _rendered(
 
 # --- handlers ------------------------------------------------------------------------------------------------------
 def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "wanted"):
+        return bad
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
@@ -202,6 +224,8 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
 
 def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "suspects"):
+        return bad
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
@@ -211,6 +235,8 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
 
 def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "bail"):
+        return bad
     as_of = _as_of(ctx, args)
     days = _ending_days(ctx, args, as_of)
     if args.has("list"):
@@ -231,6 +257,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
 
 def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "rui"):
+        return bad
     if args.has("list"):
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)

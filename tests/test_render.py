@@ -432,3 +432,16 @@ def test_ending_soon_is_counted_in_full_beyond_the_figures_cap(rt: Runtime) -> N
         assert n == sum(1 for e in full.bail_ending_soon if e.next_authority == authority)
     body = blocks_text(ask(rt, "bail --expiring 30d"))
     assert f"{fmt_int(soon.total)} on bail ending within 30 days — {soon.within_7_days} within 7 days" in body
+
+
+def test_unknown_offence_group_gets_did_you_mean(rt: Runtime) -> None:
+    seed(rt.sessions, n=60, forces=("suffolk",))
+    r = ask(rt, "wanted --offence burgalry")
+    assert r.outcome == "invalid"
+    body = blocks_text(r)
+    assert "did you mean `burglary`?" in body and "criminal damage" in body
+    assert "`/mo wanted --help`" in body
+    assert ask(rt, "bail --offence BURGLARY").outcome == "ok"  # groups match case-insensitively
+    hostile = ask(rt, "rui --list --offence &lt;!channel&gt;", user=ANALYST)
+    assert hostile.outcome == "invalid" and "&lt;!channel&gt;" in blocks_text(hostile)
+    assert_no_mention(hostile)

@@ -127,3 +127,11 @@ def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Fi
         by[a] = by.get(a, 0) + 1
     ordered = dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
     return EndingSoon(within_days=within_days, total=total, within_7_days=week, by_authority=ordered)
+
+
+def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:
+    """The offence groups present in a force's ``dataset`` (wanted, suspects or bail), sorted — so a filter on
+    a group that does not exist is reported instead of answered with zeros."""
+    src = SOURCES["bail" if dataset in KINDS else dataset]
+    m = src.model
+    return sorted(session.scalars(select(m.offence).where(m.force == force.slug).distinct()))
