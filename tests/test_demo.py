@@ -13,10 +13,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
+from bot.clock import FixedClock
 from bot.config import Config
 from bot.demo import FORCES, load_demo, seed_actions_path, write_exports
 from bot.demo.exports import HEADERS, add_months, history_start
@@ -253,7 +254,9 @@ def test_load_demo_imports_every_dataset_and_matches_the_files(runtime: Runtime,
     assert again.reports["actions"].unchanged == again.reports["actions"].rows_in_file
 
 
-def test_mo_bot_demo_command(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_mo_bot_demo_command(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.delenv("MO_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -344,3 +347,23 @@ def test_seed_csv_imports_as_four_pillars_with_its_statuses(session: Session, co
     expected = Counter(r["status"] for r in rows)
     got = dict(session.execute(select(Action.status, func.count()).group_by(Action.status)).all())
     assert got == dict(expected)
+
+
+def test_demo_refuses_a_configuration_without_both_forces(
+    engine: Engine, clock: FixedClock, db_url: str, tmp_path: Path
+) -> None:
+    from bot.config import ConfigError, load_config
+
+    toml = tmp_path / "one-force.toml"
+    toml.write_text(
+        '[forces.suffolk]\nname = "Suffolk"\n'
+        "[forces.suffolk.districts.ipswich]\n[forces.suffolk.districts.bury-st-edmunds]\n"
+        "[forces.suffolk.districts.lowestoft]\n",
+        encoding="utf-8",
+    )
+    rt = Runtime.create(load_config(toml, env={"DATABASE_URL": db_url}), clock=clock, engine=engine)
+    with pytest.raises(ConfigError, match="norfolk"):
+        load_demo(rt, rows=10, workdir=tmp_path / "ex")
+    assert not (tmp_path / "ex").exists()  # refused before writing anything
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0
