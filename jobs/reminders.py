@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from bot.actions import reminders
-from bot.actions.types import ReminderPlan
+from bot.actions.types import OwnerReminder, ReminderPlan
 from bot.config import Force
 from bot.runtime import Runtime
-from bot.slack.render_actions import render_reminder
+from bot.slack.render_actions import REMINDER_MAX, render_reminder
 from commands.action_effects import dm
 
 log = logging.getLogger("mo_bot.jobs.reminders")
@@ -51,8 +51,10 @@ def send_reminders(rt: Runtime, client: WebClient, forces: list[Force] | None = 
     run = ReminderRun()
     for force, plan in plan_all(rt, forces):
         run.unmapped.extend(a.reference for a in plan.unmapped)
-        for r in plan.reminders:
-            text, blocks = render_reminder(r, force.name)
+        for full in plan.reminders:
+            # Only the actions the DM can show are logged as reminded; the rest come up next time.
+            r = _cap(full, REMINDER_MAX)
+            text, blocks = render_reminder(r, force.name, more=len(full.actions) - len(r.actions))
             posted = dm(client, r.user_id, text, blocks)
             if posted is None:
                 run.failed_users.append(r.user_id)
@@ -64,3 +66,9 @@ def send_reminders(rt: Runtime, client: WebClient, forces: list[Force] | None = 
             run.actions_listed += len(r.actions)
     log.info("mo-bot: reminders: %s", run)
     return run
+
+
+def _cap(r: OwnerReminder, n: int) -> OwnerReminder:
+    """The first ``n`` actions of a reminder, overdue ones first."""
+    overdue = r.overdue[:n]
+    return OwnerReminder(r.user_id, overdue, r.due_soon[: max(0, n - len(overdue))])

@@ -648,3 +648,18 @@ def test_a_workspace_not_set_up_cannot_read_or_change(bot: Bot) -> None:
     with bot.rt.sessions() as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.team_id == "T0STRANGER")).one()
     assert (ev.actor, ev.action, ev.outcome) == (OWNER, "interaction", "refused")
+
+
+def test_a_long_reminder_fits_one_message_and_the_rest_follow(bot: Bot) -> None:
+    refs = [bot.create(f"Item {i}", due_on=dt.date(2026, 11, 24)) for i in range(20)]
+    bot.rt.clock.advance(dt.timedelta(days=2))
+    client = make_client(bot.fake.token, bot.fake.base_url)
+    first = send_reminders(bot.rt, client)
+    assert (first.dms_sent, first.actions_listed) == (1, 15)
+    dm = bot.fake.calls_to("chat.postMessage")[0].params
+    assert len(dm["blocks"]) <= 50 and "…and 5 more" in blocks_text(dm["blocks"])
+    listed = [b["block_id"][4:] for b in dm["blocks"] if b.get("block_id", "").startswith("act:")]
+    assert listed == refs[:15]
+    second = send_reminders(bot.rt, client)
+    assert (second.dms_sent, second.actions_listed) == (1, 5)
+    assert send_reminders(bot.rt, client).dms_sent == 0

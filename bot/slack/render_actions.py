@@ -52,6 +52,8 @@ CB_NOTE = "mo_action_note"
 SHORTCUT = "turn_into_action"
 MAX_VIEW_BLOCKS = 100
 HISTORY_SHOWN = 12
+# Actions listed in one reminder DM (two blocks each, within the 50-block message limit).
+REMINDER_MAX = 15
 
 STATUS_EMOJI = {
     "open": ":white_circle:",
@@ -538,7 +540,7 @@ def note_modal(a: ActionView, metadata: dict[str, Any], status: str | None = Non
 
 
 # --- reminders and home -------------------------------------------------------------------------------------------
-def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str) -> Rendered:
+def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str, more: int = 0) -> Rendered:
     """The weekly DM to one owner: each action with "Done", "Update" and "Remind me next week"."""
     actions = r.actions if isinstance(r, OwnerReminder) else tuple(r)
     overdue = [a for a in actions if a.overdue]
@@ -548,7 +550,7 @@ def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str) ->
             f"{len(overdue)} overdue, {len(actions) - len(overdue)} due within 7 days."
         )
     ]
-    for a in actions[:15]:
+    for a in actions[:REMINDER_MAX]:
         blocks.append(_section(action_line(a), block_id=f"act:{a.reference}"))
         if a.is_live:
             blocks.append(
@@ -561,8 +563,9 @@ def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str) ->
                     f"ctl:{a.reference}",
                 )
             )
-    if len(actions) > 15:
-        blocks.append(_context(f"…and {len(actions) - 15} more: `/mo actions --owner me`"))
+    left = len(actions) - REMINDER_MAX + more if len(actions) > REMINDER_MAX else more
+    if left > 0:
+        blocks.append(_context(f"…and {left} more: `/mo actions --owner me`"))
     blocks.append(_context("You get this at most once a week per action. `/mo actions --owner me` lists them all."))
     fallback = f"{len(overdue)} overdue and {len(actions) - len(overdue)} due-soon actions: " + ", ".join(
         a.reference for a in actions
