@@ -121,6 +121,7 @@ def test_wanted_by_district_is_answered_in_the_ack_with_the_services_figures(bot
         CHANNEL,
     )
     assert bot.fake.posts_to(response_url) == []
+    assert "auth.test" not in bot.fake.methods()  # authorize() gives the token; Bolt never calls auth.test
 
 
 def test_bad_signature_is_401_without_side_effects(bot: Bot) -> None:

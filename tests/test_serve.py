@@ -242,3 +242,17 @@ def test_mo_bot_serve_answers_signed_commands_under_gunicorn(
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_socket_mode_with_a_refused_app_token_stops_with_one_line(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = serve_env(
+        fake_slack, db_url, _config_file(tmp_path / "mo.toml", fake_slack.team_id, "C0MOBOT01"), _free_port()
+    )
+    env["SLACK_APP_TOKEN"] = "xapp-1-A0FAKE-revoked"
+    r = subprocess.run([MO_BOT, "serve"], env=env, capture_output=True, timeout=60)
+    assert r.returncode == 2
+    assert "mo-bot serve: SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in r.stderr.decode().splitlines()
+    opened = fake_slack.calls_to("apps.connections.open", include_failed=True)
+    assert len(opened) == 1 and opened[0].headers["authorization"] == "Bearer xapp-1-A0FAKE-revoked"

@@ -1,7 +1,8 @@
 """`mo-bot serve`: run the Slack bot.
 
 - HTTP mode (default): gunicorn, embedded, with gthread workers (``WEB_CONCURRENCY`` processes × ``THREADS``
-  threads, keep-alive) serving ``POST /slack/events`` and ``GET /healthz`` on ``$PORT``. Not Bolt's
+  threads, keep-alive; on SQLite one process unless ``WEB_CONCURRENCY`` is set — see ``run``) serving
+  ``POST /slack/events`` and ``GET /healthz`` on ``$PORT``. Not Bolt's
   ``app.start()``: that dev server is single-threaded (p99 ~1.1 s at 8 concurrent users; resets at 32).
 - Socket Mode (``SLACK_APP_TOKEN`` set): one process holds the WebSocket to Slack; ``/healthz`` is still served on
   ``$PORT`` (a small threaded server) and reports 503 while the socket is down.
@@ -13,6 +14,7 @@ stops with exit status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -57,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     # instead of in every worker.
     rt = open_runtime(args)
     rt.engine.dispose()  # workers make their own connections; none may be inherited across fork
+    if rt.engine.dialect.name == "sqlite" and not os.environ.get("WEB_CONCURRENCY", "").strip():
+        # SQLite has one writer at a time and every answer appends an audit row; writers in different processes
+        # wait in SQLite's busy handler, which sleeps 1–100 ms at a time (measured: 2 processes × 8 threads gave
+        # less throughput than 1 process and a p99 over 700 ms). One process of threads serves SQLite better;
+        # PostgreSQL takes concurrent inserts and keeps the default of 2 processes.
+        settings = dataclasses.replace(settings, web_concurrency=1)
     if args.check:
         mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
         print(f"mo-bot serve: settings, config ({rt.config.source}) and database OK; would run {mode}")
@@ -122,6 +130,7 @@ def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import build_app
     from bot.runtime import Runtime
@@ -145,7 +154,12 @@ def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        handler.connect()  # non-blocking; the client reconnects by itself and /healthz shows when it is down
+        try:
+            handler.connect()  # non-blocking; the client reconnects by itself and /healthz shows when it is down
+        except SlackApiError as e:
+            # A refused app token never heals by retrying: say so in one line and stop.
+            print(f"mo-bot serve: SLACK_APP_TOKEN: Slack refused it ({e.response.get('error')})", file=sys.stderr)
+            return 2
         log.info("mo-bot: Socket Mode connected; /healthz on port %d", settings.port)
         server.serve_forever()
     finally:
