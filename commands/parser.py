@@ -18,7 +18,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from commands.registry import CommandSpec, FlagSpec, Registry, default_registry
 from commands.types import BadValue, ParseContext, did_you_mean
@@ -150,7 +150,7 @@ def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None 
     if not tokens or tokens[0].lower() in ("help", *HELP_FLAGS):
         topic = tokens[1].lower() if len(tokens) > 1 else None
         if topic is not None and reg.get(topic) is None:
-            return _unknown_command(topic, reg)
+            _unknown_command(topic, reg)
         spec = reg.get(topic) if topic else None
         return ParsedArgs(command="help", text=norm, help=True, help_topic=spec.name if spec else None)
 
@@ -163,7 +163,7 @@ def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None 
                 f"`/mo` starts with a sub-command, not with {first!r}",
                 "sub-commands: " + ", ".join(f"`{n}`" for n in reg.names()),
             )
-        return _unknown_command(first, reg)
+        _unknown_command(first, reg)
     rest = tokens[1:]
     if any(t.lower() in HELP_FLAGS for t in rest):
         return ParsedArgs(command=spec.name, text=norm, help=True, help_topic=spec.name)
@@ -180,7 +180,6 @@ def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None 
             flag = spec.flag(name) if name.startswith("--") else None
             if flag is None:
                 _unknown_flag(name, spec, reg)
-            assert flag is not None
             if flag.dest in values:
                 raise ParseError(
                     "repeated_flag", f"`{flag.name}` is given twice", "give each option once", command=spec.name
@@ -251,7 +250,7 @@ def _convert(flag: FlagSpec, raw: str, ctx: ParseContext, spec: CommandSpec) -> 
         ) from None
 
 
-def _unknown_command(word: str, reg: Registry) -> ParsedArgs:
+def _unknown_command(word: str, reg: Registry) -> NoReturn:
     close = did_you_mean(word, reg.all_names())
     guess = f"did you mean `{reg.get(close[0]).name}`? " if close else ""  # type: ignore[union-attr]
     raise ParseError(
@@ -261,7 +260,7 @@ def _unknown_command(word: str, reg: Registry) -> ParsedArgs:
     )
 
 
-def _unknown_flag(name: str, spec: CommandSpec, reg: Registry) -> None:
+def _unknown_flag(name: str, spec: CommandSpec, reg: Registry) -> NoReturn:
     canonical = "--" + name.lstrip("-")
     if spec.flag(canonical) is not None or canonical == "--help":  # "-list" for "--list"
         raise ParseError(
