@@ -148,7 +148,8 @@ def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None 
     norm = normalise(text)
     tokens = tokenize(norm)
     if not tokens or tokens[0].lower() in ("help", *HELP_FLAGS):
-        topic = tokens[1].lower() if len(tokens) > 1 else None
+        words = [w for w in tokens[1:] if not w.startswith("-")]
+        topic = words[0].lower() if words else None
         if topic is not None and reg.get(topic) is None:
             _unknown_command(topic, reg)
         spec = reg.get(topic) if topic else None

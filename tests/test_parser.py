@@ -285,7 +285,9 @@ def test_help_lists_every_subcommand_and_flag() -> None:
         assert "`--help`" in body
 
 
-@pytest.mark.parametrize("text", ["", "help", "--help", "-h", "help bail", "bail --help", "bail --district nowhere -h"])
+@pytest.mark.parametrize(
+    "text", ["", "help", "--help", "-h", "help --share", "help bail", "bail --help", "bail --district nowhere -h"]
+)
 def test_help_forms(text: str) -> None:
     a = parse(text, ctx=CTX)
     assert a.help
