@@ -32,6 +32,10 @@ def describe_update(h: HistoryEntry) -> str:
         text = f"due date {h.old_value or 'none'} → {h.new_value or 'none'}"
     else:
         text = f"{h.field} changed"
+    return _short(text)
+
+
+def _short(text: str) -> str:
     return text if len(text) <= SHORT_NOTE else text[: SHORT_NOTE - 1] + "…"
 
 
@@ -68,6 +72,8 @@ def export_rows(
     out = []
     for r in rows:
         h = latest.get(r.id)
+        # An action with no history yet (imported): its last update is the import, with the log's own note.
+        fallback = " ".join((r.notes or "imported").split())
         out.append(
             ExportRow(
                 pillar=PILLARS.get(r.pillar, r.pillar),
@@ -76,8 +82,8 @@ def export_rows(
                 owner=owner_for_paper(force, r.owner_initials, r.owner_user_id),
                 status=r.status.upper(),
                 due=r.due_on,
-                last_update_on=h.changed_at.astimezone(force.timezone).date() if h else None,
-                last_update=describe_update(h) if h else "",
+                last_update_on=(h.changed_at if h else r.updated_at).astimezone(force.timezone).date(),
+                last_update=describe_update(h) if h else _short(fallback),
             )
         )
     record_detail = f"actions export pillar={pillar or 'all'} status={','.join(statuses) or 'all'} rows={len(out)}"

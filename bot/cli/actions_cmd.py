@@ -148,7 +148,9 @@ def run_show(args: argparse.Namespace) -> int:
     if a.source:
         print(f"  source {a.source}")
     for h in d.history:
-        print(f"  {h.changed_at:%Y-%m-%d %H:%M} {h.changed_by}: {h.field} {describe_update(h)}")
+        change = "" if h.field in ("note", "created") else f"{h.field} {h.old_value or '-'} → {h.new_value or '-'}"
+        what = " — ".join(x for x in (change or describe_update(h), h.note if change and h.note else "") if x)
+        print(f"  {h.changed_at:%Y-%m-%d %H:%M} {h.changed_by}: {what}")
     return 0
 
 
