@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from bot.actions.types import PILLARS
 from bot.cli import main
 from bot.models import Action, AuditEvent
 
+LONDON = ZoneInfo("Europe/London")
 SEED = Path(__file__).parent.parent / "bot" / "data" / "actions-2022-07.csv"
 
 
@@ -41,7 +43,7 @@ def test_export_csv_is_the_appendix(seeded: list[Action], capsys: pytest.Capture
         assert (r[0], r[2], r[4]) == (PILLARS[a.pillar], a.title, a.status.upper())
         assert r[3] == (a.owner_initials or "")
         # No history yet: the last update is the import, with the log's own note.
-        assert r[6].startswith(f"{a.updated_at.date().isoformat()}: ")
+        assert r[6].startswith(f"{a.updated_at.astimezone(LONDON).date().isoformat()}: ")
         assert " ".join((a.notes or "imported").split())[:60] in r[6]
     # Pillars in the strategy's order.
     order = [list(PILLARS.values()).index(r[0]) for r in rows[1:]]
