@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from conv_seed import ALLOWED, ANALYST, SUFFOLK_TEAM, VIEWER, blocks_text, seed, slack_config
 from sqlalchemy import select
 
+from bot.config import District
 from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
@@ -60,8 +62,22 @@ def all_strings(obj: Any) -> list[str]:
     return []
 
 
+def mrkdwn_strings(obj: Any) -> list[str]:
+    """Every mrkdwn text in the blocks. (plain_text, as in headers, is shown literally: Slack parses no mentions
+    there, so a "<!channel>" in a header pings nobody.)"""
+    if isinstance(obj, dict):
+        if obj.get("type") == "mrkdwn":
+            return [obj["text"]]
+        return [s for v in obj.values() for s in mrkdwn_strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in mrkdwn_strings(v)]
+    return []
+
+
 def assert_no_mention(reply: Reply) -> None:
-    for s in [reply.text, *all_strings(reply.blocks)]:
+    texts = mrkdwn_strings(reply.blocks)
+    assert texts
+    for s in [reply.text, *texts]:
         assert not MENTION.search(s), s
 
 
@@ -217,7 +233,8 @@ def test_huge_breakdowns_and_lists_never_break_limits(rt: Runtime) -> None:
         closed_in_month=2,
         open_a_month_ago=999_999,
     )
-    text, blocks = render_wanted(fig, Frame(force, None, AS_OF, None), dt.date(2026, 10, 23), 28)
+    hostile = replace(force, districts=(District("ipswich", "<!channel> Ipswich"),))
+    text, blocks = render_wanted(fig, Frame(hostile, "ipswich", AS_OF, None), dt.date(2026, 10, 23), 28)
     reply = Reply(text=text, blocks=blocks)
     assert_within_limits(reply)
     assert_no_mention(reply)

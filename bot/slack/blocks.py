@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.escape import esc
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
@@ -69,7 +71,7 @@ class MessageBuilder:
     def header(self, text: str) -> MessageBuilder:
         t = clip(text, MAX_HEADER)
         self._add(HeaderBlock(text=PlainTextObject(text=t, emoji=True)))
-        self._fallback.append(t)
+        self._fallback.append(esc(t))  # plain text in the block, but the fallback is read as mrkdwn
         return self
 
     def section(self, mrkdwn: str, fallback: bool = True) -> MessageBuilder:
