@@ -54,7 +54,7 @@ def test_ask_prints_the_answer_as_text(cli_env, config, capsys) -> None:
 
 
 def test_operator_is_admin_and_may_list(cli_env, capsys) -> None:
-    assert main(["ask", "--", "wanted", "--list", "--as-of", "2026-11-20"]) == 0
+    assert main(["ask", "wanted", "--list", "--as-of", "2026-11-20"]) == 0
     out = capsys.readouterr().out
     refs = re.findall(r"SUW\d{5}", out)
     assert len(refs) == 5  # list_cap of the test config
@@ -109,3 +109,17 @@ def test_json_output_and_share(cli_env, capsys) -> None:
     payload = json.loads(capsys.readouterr().out)
     assert payload["response_type"] == "in_channel"
     assert payload["blocks"][0]["type"] == "header" and payload["text"]
+
+
+def test_question_may_be_quoted_split_or_after_dashes(cli_env, capsys) -> None:
+    outputs = []
+    for argv in (
+        ["ask", "suspects --offence 'criminal damage' --as-of 2026-11-20"],
+        ["ask", "suspects", "--offence", "criminal damage", "--as-of", "2026-11-20"],
+        ["ask", "--", "suspects", "--offence", "criminal damage", "--as-of", "2026-11-20"],
+    ):
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "offence: criminal damage" in outputs[0]
+    assert [e.detail for e in events(cli_env)][1] == "suspects --offence 'criminal damage' --as-of 2026-11-20"

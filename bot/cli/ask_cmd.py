@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 
 from bot.cli.common import cli_actor, open_runtime
 
@@ -20,17 +21,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser(
         "ask",
         help='ask what /mo answers in Slack, e.g. mo-bot ask "wanted --district ipswich"',
-        description="Answer a /mo question in the terminal. Quote the question, or put it after --: "
-        "mo-bot ask -- wanted --district ipswich",
+        description="Answer a /mo question in the terminal: mo-bot ask wanted --district ipswich. "
+        "Options of mo-bot ask itself go before the question; everything from the question on is the /mo text.",
     )
-    p.add_argument("text", nargs="+", help='the /mo text, e.g. "bail --expiring 14d" (use "help" for the list)')
     p.add_argument("--user", metavar="U…", help="answer as this Slack user (their configured role applies)")
     p.add_argument("--group", action="append", default=[], metavar="S…", help="a user group the --user is in")
     p.add_argument("--force", metavar="SLUG", help="the force to ask about (default: the configured default force)")
     p.add_argument("--team", metavar="T…", help="as if asked from this Slack workspace (its force applies)")
     p.add_argument("--channel", metavar="C…", help="as if asked in this channel (checks the channel rule)")
     p.add_argument("--json", action="store_true", help="print the Block Kit reply as JSON instead of text")
+    p.add_argument(
+        "text", nargs=argparse.REMAINDER, help='the /mo text, e.g. bail --expiring 14d (quoting is optional; "help")'
+    )
     p.set_defaults(func=run)
+
+
+def question(words: list[str]) -> str:
+    """The /mo text from the command line: one quoted argument as it is, or words the shell split (a word that
+    held spaces was one quoted value, so it is quoted again)."""
+    if words[:1] == ["--"]:
+        words = words[1:]
+    if len(words) == 1:
+        return words[0]
+    return " ".join(shlex.quote(w) if " " in w else w for w in words)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             force_override=args.force,
             terminal=True,
         )
-        reply = answer(rt, who, " ".join(args.text))
+        reply = answer(rt, who, question(args.text))
     finally:
         rt.engine.dispose()
     if args.json:
