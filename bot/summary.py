@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from bot.actions.types import LIVE_STATUSES, PILLARS, STATUSES
 from bot.config import Config, Force
-from bot.figures.bail import bail_figures
+from bot.figures.bail import length_band_ranges
 from bot.figures.dates import add_months, month_end
 from bot.figures.series import monthly_series
+from bot.figures.source import BAIL, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
 from bot.freshness import data_as_of
-from bot.models import Action
+from bot.models import Action, BailPeriod
 
 SERIES_MONTHS = 13
 SUMMARY_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
@@ -146,6 +147,51 @@ def actions_by_pillar(session: Session, force: str) -> dict[str, dict[str, int]]
     return counts
 
 
+def bail_bands_by_district(
+    session: Session, force: Force, at: dt.date, filters: Filters
+) -> dict[str, dict[str, dict[str, int]]]:
+    """kind -> district -> length band -> bail/RUI periods active at ``at``.
+
+    ``bail_figures`` answers one district at a time and also lists the bail ending soon; the summary needs
+    every district at two dates, so this is one GROUP BY over the active rows with one conditional sum per
+    band — built from the figures service's own definitions (``open_rows``, ``length_band_ranges``), and
+    tests/test_summary_service.py checks it equals ``bail_figures`` per district."""
+    m = BailPeriod
+    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS)]
+    rows = open_rows(BAIL, at, conds, m.kind, m.district, m.started_on)
+    sums = []
+    for after, upto in length_band_ranges(at):
+        cond = (
+            rows.c.started_on <= upto if after is None else and_(rows.c.started_on <= upto, rows.c.started_on > after)
+        )
+        sums.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0))
+    out: dict[str, dict[str, dict[str, int]]] = {k: {} for k in KINDS}
+    for r in session.execute(select(rows.c.kind, rows.c.district, *sums).group_by(rows.c.kind, rows.c.district)):
+        out[r[0]][r[1]] = {band: int(n) for band, n in zip(LENGTH_BANDS, r[2:], strict=True)}
+    districts = (filters.district,) if filters.district else force.district_slugs()
+    for k in KINDS:
+        for d in districts:
+            out[k].setdefault(d, dict.fromkeys(LENGTH_BANDS, 0))
+    return out
+
+
+def rui_over_12m_count(session: Session, force: Force, at: dt.date, filters: Filters) -> int:
+    """RUI active at ``at`` that started at least 12 months before (``bail_figures``'s over-12m band)."""
+    m = BailPeriod
+    _, upto = length_band_ranges(at)[-1]
+    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "rui"]
+    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, m.started_on <= upto))).one())
+
+
+def bail_ending_soon_count(session: Session, force: Force, at: dt.date, filters: Filters, days: int) -> int:
+    """Active pre-charge bail whose bail end date falls in [at, at + days] — ``bail_figures``'s
+    ``bail_ending_soon_total``, as two index-range counts instead of a listing."""
+    m = BailPeriod
+    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "bail"]
+    window = [m.bail_end_on >= at, m.bail_end_on <= at + dt.timedelta(days=days)]
+    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, *window))).one())
+
+
 def build_summary(
     session: Session,
     config: Config,
@@ -171,8 +217,7 @@ def build_summary(
         "bail": monthly_series(session, "bail", force, as_of, SERIES_MONTHS, filters, kind="bail"),
         "rui": monthly_series(session, "bail", force, as_of, SERIES_MONTHS, filters, kind="rui"),
     }
-    bail_now = bail_figures(session, force, as_of, filters, ending_within_days=soon_days, ending_soon_cap=1)
-    bail_prev = bail_figures(session, force, prev, filters, ending_within_days=soon_days, ending_soon_cap=1)
+    bands_now = bail_bands_by_district(session, force, as_of, filters)
     overdue_now, done_now = _action_counts(session, force.slug, first, as_of)
     overdue_prev, done_prev = _action_counts(session, force.slug, add_months(first, -1), prev)
 
@@ -188,27 +233,23 @@ def build_summary(
         Headline(
             "rui_over_12m",
             "RUI over 12 months",
-            bail_now.length_bands["rui"]["over-12m"],
-            bail_prev.length_bands["rui"]["over-12m"],
+            sum(b["over-12m"] for b in bands_now["rui"].values()),
+            rui_over_12m_count(session, force, prev, filters),
         ),
         Headline(
             "bail_ending_soon",
             f"Bail ending within {soon_days} days",
-            bail_now.bail_ending_soon_total,
-            bail_prev.bail_ending_soon_total,
+            bail_ending_soon_count(session, force, as_of, filters, soon_days),
+            bail_ending_soon_count(session, force, prev, filters, soon_days),
         ),
         Headline("actions_overdue", "Actions overdue", overdue_now, overdue_prev),
         Headline("actions_completed", "Actions completed", done_now, done_prev, note="in the month"),
     )
 
     districts = (filters.district,) if filters.district else force.district_slugs()
-    bands: dict[str, dict[str, dict[str, int]]] = {k: {} for k in KINDS}
-    for d in districts:
-        bf = bail_figures(
-            session, force, as_of, Filters(district=d, offence=filters.offence), ending_within_days=0, ending_soon_cap=1
-        )
-        for k in KINDS:
-            bands[k][d] = {b: bf.length_bands[k][b] for b in LENGTH_BANDS}
+    # Config order first; districts no longer configured (older data) after them.
+    order = [*districts, *sorted(d for d in bands_now["bail"].keys() | bands_now["rui"].keys() if d not in districts)]
+    bands = {k: {d: bands_now[k].get(d, dict.fromkeys(LENGTH_BANDS, 0)) for d in order} for k in KINDS}
 
     times = {ds: data_as_of(session, force.slug, ds) for ds in SUMMARY_DATASETS}
     stale = tuple(
@@ -230,7 +271,7 @@ def build_summary(
         bail_series=tuple(series["bail"]),
         rui_series=tuple(series["rui"]),
         length_bands_by_district=bands,
-        district_labels={d: force.district_label(d) for d in districts},
+        district_labels={d: force.district_label(d) for d in order},
         actions_by_pillar=actions_by_pillar(session, force.slug),
         bail_ending_within_days=soon_days,
     )
