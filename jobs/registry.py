@@ -24,6 +24,11 @@ def _reminders(ctx: JobContext) -> str:
             raise JobFailed("the action reminders module is not installed") from None
         raise
     result = send_reminders(ctx.rt, ctx.slack())
+    if result.failed_users:
+        # Owners already reminded are recorded (record_sent) and not listed again, so a retry reaches only
+        # the ones whose DM failed.
+        raise JobFailed(f"reminder DM failed for {len(result.failed_users)} owner(s); {result.dms_sent} sent")
+    ctx.step(1)
     return str(result)[:500]
 
 

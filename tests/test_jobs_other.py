@@ -202,3 +202,35 @@ def test_freshness_check_is_quiet_when_everything_is_fresh(rt: Runtime, fake_sla
 def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> None:
     (r,) = JobRunner(rt, None).run_now("bail_digest", TODAY.isoformat())
     assert (r.outcome, r.detail) == ("failed", "no Slack client: set SLACK_BOT_TOKEN")
+
+
+def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    from bot.models import Action
+
+    owner = "U0OWNER01"
+    fake_slack.users[owner] = {"id": owner}
+    with rt.sessions() as s:
+        s.add(
+            Action(
+                force="suffolk",
+                reference="A-1",
+                pillar="detect",
+                title="Secure data on length of RUI and bail",
+                owner_user_id=owner,
+                status="open",
+                due_on=TODAY - dt.timedelta(days=10),
+            )
+        )
+        s.commit()
+    rt.clock.set(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]  # Monday 09:30
+    (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"]
+    assert (r.key.period, r.outcome) == ("2026-W48", "done")
+    assert r.detail.startswith("1 DM(s), 1 action(s)")
+    dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]
+    assert len(dms) == 1 and "A-1" in dms[0].params["text"]
+    # Another replica's tick, or a re-run the same week, sends nothing more.
+    rt.clock.advance(dt.timedelta(hours=2))  # type: ignore[attr-defined]
+    assert [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"] == []
+    (again,) = JobRunner(rt, client_for(fake_slack)).run_now("reminders", "2026-W48")
+    assert again.outcome == "skipped"
+    assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]) == 1
