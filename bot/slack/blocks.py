@@ -10,6 +10,7 @@ validated by slack_sdk's ``to_dict()``. Texts given to it are mrkdwn the caller 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -123,7 +124,7 @@ class MessageBuilder:
         self._context.extend(mrkdwn)
         return self
 
-    def build(self) -> tuple[str, list[dict]]:
+    def build(self) -> tuple[str, list[dict[str, Any]]]:
         blocks = list(self._blocks)
         if self._context:
             elements = [MarkdownTextObject(text=clip(c, MAX_SECTION_TEXT)) for c in self._context]

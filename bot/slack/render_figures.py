@@ -239,7 +239,9 @@ LIST_TITLES = {
 }
 
 
-def render_case_list(dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str) -> tuple[str, list, int]:
+def render_case_list(
+    dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str
+) -> tuple[str, list[dict[str, Any]], int]:
     """The list and how many rows it shows (= records disclosed)."""
     title, noun, opened_word = LIST_TITLES[dataset]
     m = MessageBuilder().header(f"{title} — case list — {frame.place}")
