@@ -328,3 +328,51 @@ def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys
         events = s.execute(select(AuditEvent.action, AuditEvent.outcome).order_by(AuditEvent.id)).all()
         assert events == [("import", "ok"), ("import", "invalid"), ("import", "refused")]
         assert s.execute(text("SELECT count(*) FROM wanted")).scalar_one() == 3
+
+
+# ---- the initial load (straight into an empty table) and the staged path agree ----------------------------------
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_initial_load_and_staged_import_agree(session, config, tmp_path, monkeypatch, rebuild: bool) -> None:
+    from bot.importing import direct
+
+    if rebuild:
+        monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
+    header = WANTED_HEADER + ",force"
+    rows = [r + ",suffolk" for r in wanted_rows(40)] + [r + ",norfolk" for r in wanted_rows(20, 100, "norwich")]
+    path = write(tmp_path, csv_text(header, rows))
+
+    def contents() -> list[tuple[Any, ...]]:
+        cols = [c for c in WantedCirculation.__table__.columns if c.name not in ("id", "import_batch_id")]
+        return sorted(tuple(r) for r in session.execute(select(*cols)).all())
+
+    first = run(session, config, "wanted", path)  # empty table: the direct load
+    assert (first.added, first.forces) == (60, ["norfolk", "suffolk"])
+    loaded = contents()
+    batches = {b.id: (b.force, b.rows_in_file, b.rows_added) for b in session.scalars(select(ImportBatch))}
+    assert batches == {first.batch_ids[0]: ("norfolk", 20, 20), first.batch_ids[1]: ("suffolk", 40, 40)}
+    by_batch = session.execute(select(WantedCirculation.force, WantedCirculation.import_batch_id)).all()
+    assert {(f, b) for f, b in by_batch} == {("norfolk", first.batch_ids[0]), ("suffolk", first.batch_ids[1])}
+
+    session.execute(WantedCirculation.__table__.delete().where(WantedCirculation.reference != "W0"))
+    session.commit()
+    second = run(session, config, "wanted", path)  # one row left: the staged upsert
+    assert (second.added, second.unchanged) == (59, 1)
+    assert contents() == loaded
+    # Indexes and constraints are all there after either path.
+    names = {i["name"] for i in inspect(session.get_bind()).get_indexes("wanted")}
+    assert {"ix_wanted_open", "ix_wanted_circulated"} <= names
+
+
+def test_initial_load_with_a_duplicate_falls_back_to_the_full_report(session, config, tmp_path, monkeypatch) -> None:
+    from bot.importing import direct
+
+    monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
+    rows = [*wanted_rows(10), wanted_rows(1, 3)[0], "W99,P,C,Theft,Atlantis,never_arrested,2026-01-05,,,open"]
+    report = run(session, config, "wanted", write(tmp_path, csv_text(WANTED_HEADER, rows)))
+    assert [(e.row, e.column) for e in report.errors] == [(5, "reference"), (12, "reference"), (13, "district")]
+    assert report.error_count == 3
+    assert dump(session)["wanted"] == [] and dump(session)["import_batch"] == []
+    names = {i["name"] for i in inspect(session.get_bind()).get_indexes("wanted")}
+    assert {"ix_wanted_open", "ix_wanted_circulated"} <= names

@@ -38,13 +38,23 @@ def bulk_mode(session: Session, dataset: str, staged: int) -> Iterator[bool]:
     if not bulk:
         yield False
         return
+    with rebuilt_indexes(session, dataset, keep_unique=False):
+        yield True
+
+
+@contextmanager
+def rebuilt_indexes(session: Session, dataset: str, *, keep_unique: bool) -> Iterator[None]:
+    """Drop the table's secondary indexes (and on PostgreSQL its foreign key to import_batch, and unless
+    ``keep_unique`` its unique key), run the body, then build them again in one sorted pass each. On an
+    exception nothing is rebuilt: the caller's rollback restores them with everything else."""
+    table = Base.metadata.tables[TABLES[dataset]]
     conn = session.connection()
     pg = is_pg(session)
     indexes = sorted(table.indexes, key=lambda ix: str(ix.name))
-    # PostgreSQL can also drop the unique key (the merge's NOT EXISTS becomes a hash anti-join) and the
-    # foreign key to import_batch (checked row by row otherwise); SQLite cannot drop table constraints.
+    # SQLite cannot drop table constraints; there the unique key stays and the foreign key check is a cheap
+    # primary-key probe of import_batch.
     constraints = (
-        [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        [c for c in table.constraints if isinstance(c, UniqueConstraint) and not keep_unique]
         + [fk for fk in table.foreign_key_constraints if fk.referred_table.name == "import_batch"]
         if pg
         else []
@@ -56,11 +66,15 @@ def bulk_mode(session: Session, dataset: str, staged: int) -> Iterator[bool]:
         conn.execute(DropConstraint(c))
     for ix in indexes:
         ix.drop(conn)
-    yield True
+    yield
     for ix in indexes:
         ix.create(conn)
     for c in constraints:
         conn.execute(AddConstraint(c))
+
+
+def table_is_empty(session: Session, dataset: str) -> bool:
+    return session.execute(text(f"SELECT 1 FROM {TABLES[dataset]} LIMIT 1")).first() is None
 
 
 def _row_estimate(session: Session, table: str) -> int:

@@ -94,7 +94,7 @@ def _csv_table(raw: IO[bytes], name: str) -> Table:
             for row in reader:
                 n += 1
                 # Blank lines keep their number (as a spreadsheet shows them) but carry nothing to import.
-                if row and any(row):
+                if row and (row[0] or any(row)):
                     yield n, row
         except UnicodeDecodeError:
             raise FileRefused(f"{name} is not UTF-8 text (near row {n + 1}); {CSV_UTF8_HINT}") from None

@@ -15,8 +15,9 @@ from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS
+from bot.importing.direct import load_into_empty_table
 from bot.importing.fastpath import compile_fast_path
-from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases
+from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, open_table
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
 from bot.importing.validate import ErrorSink, RowValidator, resolve_force
@@ -34,8 +35,9 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
     - If the report is not ok (``report.refused`` for a whole-file refusal, or ``report.errors`` /
       ``report.error_count`` for bad rows) nothing durable has been written: rows are validated while they
       stream into a TEMP staging table, duplicates are found there, and the real tables are touched only
-      after that. The caller rolls back and records the refusal with ``bot.audit.record_separately``
-      (outcome ``refused`` or ``invalid``).
+      after that — or, when the dataset's table is empty (an initial load), they stream into it inside a
+      savepoint that is rolled back unless every row is valid (see ``direct.py``). The caller rolls back and
+      records the refusal with ``bot.audit.record_separately`` (outcome ``refused`` or ``invalid``).
     - Memory stays flat as the file grows: rows are never held in a Python list or set.
     """
     path = Path(request.path)
@@ -91,6 +93,20 @@ def _stage_and_merge(
     report: ImportReport,
 ) -> bool:
     dataset = request.dataset
+    if dataset != "actions" and table_is_empty(session, dataset):
+        direct_errors = ErrorSink()
+        try:
+            loaded = load_into_empty_table(session, config, request, path, force, as_of, now, report, direct_errors)
+        except FileRefused as e:
+            report.refused = str(e)
+            return False
+        if loaded is not None:
+            _finish(session, request, path, as_of, now, report, *loaded)
+            return True
+        if direct_errors.count:
+            report.errors, report.error_count = direct_errors.errors, direct_errors.count
+            return False
+        # A duplicate reference (or no rows): the staged import reports it fully.
     errors = ErrorSink()
     seen = 0
     try:
@@ -128,13 +144,13 @@ def _stage_and_merge(
 
     if request.snapshot:
         staging.index_stage(session)
-    dup_errors, dup_count = staging.duplicate_errors(session)
+    per_force, repeated = staging.stage_counts(session)
+    dup_errors, dup_count = staging.duplicate_errors(session) if repeated else ([], 0)
     if errors.count or dup_count:
         report.errors = sorted([*errors.errors, *dup_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
         report.error_count = errors.count + dup_count
         return False
 
-    per_force = staging.stage_counts(session)
     batches: dict[str, ImportBatch] = {}
     for f in sorted(per_force):
         batches[f] = ImportBatch(
@@ -160,7 +176,23 @@ def _stage_and_merge(
                 for f, b in batches.items()
             }
     staging.drop_stage(session)
+    _finish(session, request, path, as_of, now, report, batches, counts, per_force)
+    return True
 
+
+def _finish(
+    session: Session,
+    request: ImportRequest,
+    path: Path,
+    as_of: dt.date,
+    now: dt.datetime,
+    report: ImportReport,
+    batches: dict[str, ImportBatch],
+    counts: dict[str, MergeCounts],
+    per_force: dict[str, int],
+) -> None:
+    """Counts onto the batches and the report, and one audit event per force."""
+    dataset = request.dataset
     for f, b in batches.items():
         c = counts.get(f, MergeCounts())
         b.rows_added, b.rows_updated, b.rows_closed, b.rows_unchanged = c.added, c.updated, c.closed, c.unchanged
@@ -188,7 +220,6 @@ def _stage_and_merge(
             at=now,
         )
     session.flush()
-    return True
 
 
 def _sha256(path: Path) -> str:

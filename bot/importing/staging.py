@@ -50,11 +50,15 @@ def drop_stage(session: Session) -> None:
 
 def load_stage(session: Session, dataset: str, rows: Iterable[tuple[Any, ...]]) -> None:
     """Stream ``rows`` (staging tuples) into the staging table."""
-    cols = ["row_no", "force", *staging_columns(dataset)]
+    bulk_write(session, STAGE, ["row_no", "force", *staging_columns(dataset)], rows)
+
+
+def bulk_write(session: Session, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Stream ``rows`` into ``table`` on the session's connection: COPY on PostgreSQL, executemany on SQLite."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
     if is_pg(session):
-        with raw.cursor() as cur, cur.copy(f"COPY {STAGE} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
             buf = io.StringIO()
             # csv.writer writes None as an unquoted empty field, which COPY's CSV format reads as NULL;
             # empty strings never reach here (blank cells become None in validation).
@@ -69,7 +73,7 @@ def load_stage(session: Session, dataset: str, rows: Iterable[tuple[Any, ...]]) 
                 copy.write(buf.getvalue())
     else:
         marks = ", ".join("?" for _ in cols)
-        raw.executemany(f"INSERT INTO {STAGE} ({', '.join(cols)}) VALUES ({marks})", rows)
+        raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
 
 
 def index_stage(session: Session) -> None:
@@ -78,9 +82,16 @@ def index_stage(session: Session) -> None:
         session.execute(text(f"CREATE INDEX {STAGE}_key ON {STAGE} (force, reference)"))
 
 
-def stage_counts(session: Session) -> dict[str, int]:
-    """Rows staged per force."""
-    return {f: int(n) for f, n in session.execute(text(f"SELECT force, count(*) FROM {STAGE} GROUP BY force"))}
+def stage_counts(session: Session) -> tuple[dict[str, int], bool]:
+    """Rows staged per force, and whether any (force, reference) is staged twice — one pass over the stage."""
+    per_force: dict[str, int] = {}
+    repeated = False
+    for force, n, distinct in session.execute(
+        text(f"SELECT force, count(*), count(DISTINCT reference) FROM {STAGE} GROUP BY force")
+    ):
+        per_force[force] = int(n)
+        repeated = repeated or n != distinct
+    return per_force, repeated
 
 
 def duplicate_errors(session: Session) -> tuple[list[RowError], int]:

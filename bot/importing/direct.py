@@ -1,0 +1,154 @@
+"""The initial load: rows stream straight into an empty table, skipping the staging table.
+
+When the dataset's table holds no rows at all, every valid row is an addition, so the staging table (an extra
+write, scan and drop of every row) buys nothing. Rows go straight into the table inside a savepoint, with the
+secondary indexes dropped and rebuilt afterwards; the table's unique key stays and is the duplicate check.
+Anything but a clean file rolls the savepoint back, so the all-or-nothing contract is unchanged:
+
+- bad rows: the savepoint is rolled back and the row errors reported (there can be no duplicates among the
+  valid rows, or the unique key would have said so);
+- a duplicate reference: the savepoint is rolled back and the caller falls back to the staged import, which
+  reports every duplicate with both row numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from bot.importing.columns import TABLES
+from bot.importing.fastpath import compile_fast_path
+from bot.importing.merge import MergeCounts, rebuilt_indexes
+from bot.importing.readers import FileRefused, open_table
+from bot.importing.staging import bulk_write, is_pg
+from bot.importing.types import ImportReport, ImportRequest
+from bot.importing.validate import ErrorSink, RowValidator, staging_columns
+from bot.models import ImportBatch
+
+# Below this file size the indexes are simply maintained row by row: rebuilding them costs more.
+REBUILD_MIN_BYTES = 4 << 20
+
+
+class _Invalid(Exception):
+    """Some rows were invalid: undo the load and report them."""
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.errors.IntegrityError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
+
+
+def load_into_empty_table(
+    session: Session,
+    config: Config,
+    request: ImportRequest,
+    path: Path,
+    force: str | None,
+    as_of: dt.date,
+    now: dt.datetime,
+    report: ImportReport,
+    errors: ErrorSink,
+) -> tuple[dict[str, ImportBatch], dict[str, MergeCounts], dict[str, int]] | None:
+    """Load ``path`` into the dataset's empty table. Returns (batches, counts, rows per force) on success;
+    raises FileRefused for a whole-file refusal; returns None (with the load undone) when the file holds a
+    duplicate reference or bad rows — ``errors`` then says which — so the caller can report or fall back."""
+    dataset = request.dataset
+    cols = staging_columns(dataset)
+    if not is_pg(session):
+        # A SAVEPOINT opened outside a transaction would itself be the transaction, and releasing it would
+        # commit: make sure the caller's transaction has really begun.
+        raw = session.connection().connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN")
+    savepoint = session.begin_nested()
+    per_force: Counter[str] = Counter()
+    seen = 0
+    try:
+        with open_table(path) as table:
+            validator = RowValidator(dataset, table.header, config, force, as_of, errors, table.header_row)
+            report.ignored_columns = list(validator.ignored)
+            if validator.positions.get("force", -1) < 0:
+                candidates = [validator.default_force]
+            else:
+                candidates = [force] if force else sorted(config.forces)
+            # Forces are known only once the rows are read: a batch for each possible one, unused ones dropped.
+            batches = {
+                f: ImportBatch(
+                    force=f,
+                    dataset=dataset,
+                    file_name=path.name[:255],
+                    file_sha256=report.file_sha256,
+                    as_of=as_of,
+                    snapshot=request.snapshot,
+                    imported_at=now,
+                    imported_by=request.actor,
+                )
+                for f in candidates
+            }
+            session.add_all(batches.values())
+            session.flush()
+            batch_ids = {f: b.id for f, b in batches.items()}
+            fast = compile_fast_path(validator)
+
+            def rows() -> Iterator[tuple[Any, ...]]:
+                nonlocal seen
+                for row_no, cells in table.rows:
+                    seen += 1
+                    out = None
+                    if fast is not None:
+                        try:
+                            out = fast(row_no, cells)
+                        except Exception:
+                            out = None  # anything unusual: the full validator decides and explains
+                    if out is None:
+                        out = validator(row_no, cells)
+                    if out is not None:
+                        f = out[1]
+                        per_force[f] += 1
+                        yield (*out[1:], batch_ids[f])
+
+            target = TABLES[dataset]
+            columns = ["force", *cols, "import_batch_id"]
+            if path.stat().st_size >= REBUILD_MIN_BYTES:
+                with rebuilt_indexes(session, dataset, keep_unique=True):
+                    bulk_write(session, target, columns, rows())
+                    if errors.count or not seen:
+                        raise _Invalid
+            else:
+                bulk_write(session, target, columns, rows())
+    except FileRefused:
+        savepoint.rollback()
+        raise
+    except _Invalid:
+        savepoint.rollback()
+        report.rows_in_file = seen
+        return None
+    except _integrity_errors():
+        savepoint.rollback()
+        errors.count = 0  # the staged import will validate again from scratch
+        errors.errors.clear()
+        return None
+    report.rows_in_file = seen
+    if errors.count or not seen:
+        savepoint.rollback()
+        return None
+    for f in [f for f in batches if not per_force[f]]:
+        session.delete(batches.pop(f))
+    for f, b in batches.items():
+        b.rows_in_file = per_force[f]
+    session.flush()
+    savepoint.commit()
+    return batches, {f: MergeCounts(added=per_force[f]) for f in batches}, dict(per_force)
