@@ -125,7 +125,10 @@ class WantedCirculation(Base):
             "offence",
             "last_reviewed_on",
         ),
-        Index("ix_wanted_circulated", "force", "circulated_on", "district"),
+        # Opened-in-month and the monthly series: ranges of circulated_on, the filter columns covered.
+        Index("ix_wanted_circulated", "force", "circulated_on", "district", "reason", "offence"),
+        # Breakdowns of the open rows: GROUP BY district, reason, offence streams in this index's order.
+        Index("ix_wanted_groups", "force", "closed_on", "district", "reason", "offence", "circulated_on"),
     )
 
 
@@ -150,7 +153,8 @@ class OutstandingSuspect(Base):
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_suspect_force_reference"),
         Index("ix_suspect_open", "force", "closed_on", "identified_on", "district", "offence"),
-        Index("ix_suspect_identified", "force", "identified_on", "district"),
+        Index("ix_suspect_identified", "force", "identified_on", "district", "offence"),
+        Index("ix_suspect_groups", "force", "closed_on", "district", "offence", "identified_on"),
     )
 
 
@@ -177,7 +181,10 @@ class BailPeriod(Base):
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_bail_period_force_reference"),
         Index("ix_bail_open", "force", "kind", "ended_on", "started_on", "district", "offence", "bail_end_on"),
-        Index("ix_bail_started", "force", "kind", "started_on", "district"),
+        Index("ix_bail_started", "force", "kind", "started_on", "district", "offence"),
+        Index("ix_bail_groups", "force", "kind", "ended_on", "district", "offence", "started_on"),
+        # Bail ending soon: a short range of bail_end_on; "active" is checked on those rows only.
+        Index("ix_bail_ending", "force", "kind", "bail_end_on"),
     )
 
 

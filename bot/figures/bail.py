@@ -18,19 +18,37 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.caseload import by_count, district_counts
 from bot.figures.dates import add_months, latest_start_reaching, month_start
-from bot.figures.source import BAIL, NO_FILTERS, count_closed_between, count_opened_between, open_rows, row_conditions
+from bot.figures.source import (
+    BAIL,
+    NO_FILTERS,
+    closed_after_sums,
+    count_closed_between,
+    count_never_closed,
+    count_opened_between,
+    open_groups,
+    row_conditions,
+)
 from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filters
 from bot.freshness import data_as_of
 from bot.models import BailPeriod
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
 ENDING_SOON_CAP = 500
+
+
+def length_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
+    """(after, up to) started_on of each length band at ``as_of``; None = no lower limit.
+
+    A period is at least n months old when start + n months <= as_of, i.e. start <= T_n (the latest such
+    start); so 0-3m is (T_3, as_of], 3-6m (T_6, T_3], …, over-12m (−∞, T_12]."""
+    t = [as_of] + [latest_start_reaching(as_of, n) for n in LENGTH_BAND_MONTHS]
+    return [(t[i + 1], t[i]) for i in range(len(LENGTH_BAND_MONTHS))] + [(None, t[-1])]
 
 
 def next_authority(started_on: dt.date, bail_end_on: dt.date) -> str:
@@ -55,57 +73,69 @@ def bail_figures(
     m = BailPeriod
     conds = row_conditions(BAIL, force.slug, as_of, filters)
 
-    # 1. Active rows of both kinds, grouped; the kind IN list lets the (force, kind, ended_on, …) index seek.
-    rows = open_rows(BAIL, as_of, [*conds, m.kind.in_(KINDS)], m.kind, m.district, m.offence, m.started_on)
-    cum = [
-        func.sum(case((rows.c.started_on <= latest_start_reaching(as_of, n), 1), else_=0)) for n in LENGTH_BAND_MONTHS
-    ]
-    group = [rows.c.kind, rows.c.district, rows.c.offence]
+    # 1. Active rows of both kinds, grouped (kind IN lets the (force, kind, ended_on, …) index seek per kind).
     active = dict.fromkeys(KINDS, 0)
     districts: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
-    bands = {k: dict.fromkeys(LENGTH_BANDS, 0) for k in KINDS}
-    for r in session.execute(select(*group, func.count(), *cum).group_by(*group)):
-        n = int(r[3])
-        reached = [int(x or 0) for x in r[4:]]  # rows at least 3, 6, 9, 12 months old
+    for r in session.execute(open_groups(BAIL, as_of, [*conds, m.kind.in_(KINDS)], m.kind, m.district, m.offence)):
+        n = int(r[-1])
         active[r.kind] += n
         districts[r.kind][r.district] = districts[r.kind].get(r.district, 0) + n
         offences[r.kind][r.offence] = offences[r.kind].get(r.offence, 0) + n
-        edges = [n, *reached, 0]
-        for i, band in enumerate(LENGTH_BANDS):
-            bands[r.kind][band] += edges[i] - edges[i + 1]
 
-    # 2. Month flows per kind, one row of scalar counts.
+    # 2. One row of scalars, per kind: each length band is a range of started_on (see length_band_ranges),
+    # counted as an index range over the never-ended half and by conditional sums over the ended-after-D
+    # half; then the month flows.
     first = month_start(as_of)
-    flow_cols = []
+    cols = []
+    tail_exprs = []
     for k in KINDS:
         kc = [*conds, m.kind == k]
-        flow_cols += [count_opened_between(BAIL, first, as_of, kc), count_closed_between(BAIL, first, as_of, kc)]
-    flows = session.execute(select(*flow_cols)).one()
+        ranges = [
+            [m.started_on <= upto] + ([m.started_on > after] if after is not None else [])
+            for after, upto in length_band_ranges(as_of)
+        ]
+        cols += [count_never_closed(BAIL, as_of, kc, *r) for r in ranges]
+        cols += [count_opened_between(BAIL, first, as_of, kc), count_closed_between(BAIL, first, as_of, kc)]
+        tail_exprs += [and_(m.kind == k, *r) for r in ranges]
+    tail = closed_after_sums(BAIL, as_of, [*conds, m.kind.in_(KINDS)], tail_exprs)
+    v = [int(x) for x in session.execute(select(*cols, *tail.c)).one()]
+    nb = len(LENGTH_BANDS)
+    per_kind = nb + 2
+    bands: dict[str, dict[str, int]] = {}
+    opened_in_month: dict[str, int] = {}
+    closed_in_month: dict[str, int] = {}
+    for i, k in enumerate(KINDS):
+        kv = v[i * per_kind : (i + 1) * per_kind]
+        after = v[len(KINDS) * per_kind + i * nb : len(KINDS) * per_kind + (i + 1) * nb]
+        bands[k] = {band: kv[j] + after[j] for j, band in enumerate(LENGTH_BANDS)}
+        opened_in_month[k], closed_in_month[k] = kv[nb], kv[nb + 1]
 
-    # 3. Bail ending soon: the only row-level query, small by nature and capped.
-    soon = open_rows(
-        BAIL,
-        as_of,
-        [
+    # 3. Bail ending soon: the only row-level query, small by nature and capped. It seeks the
+    # (force, kind, bail_end_on) index on the look-ahead window, then checks "active" on those rows only.
+    soon = (
+        select(
+            m.reference,
+            m.district,
+            m.offence,
+            m.started_on,
+            m.bail_end_on,
+            func.count().over().label("total"),
+        )
+        .where(
             *conds,
             m.kind == "bail",
             m.bail_end_on >= as_of,
             m.bail_end_on <= as_of + dt.timedelta(days=ending_within_days),
-        ],
-        m.reference,
-        m.district,
-        m.offence,
-        m.started_on,
-        m.bail_end_on,
+            m.started_on <= as_of,
+            or_(m.ended_on.is_(None), m.ended_on > as_of),
+        )
+        .order_by(m.bail_end_on, m.reference)
+        .limit(ending_soon_cap)
     )
     ending: list[BailEnding] = []
     total = 0
-    for r in session.execute(
-        select(soon, func.count().over().label("total"))
-        .order_by(soon.c.bail_end_on, soon.c.reference)
-        .limit(ending_soon_cap)
-    ):
+    for r in session.execute(soon):
         total = int(r.total)
         ending.append(
             BailEnding(
@@ -126,8 +156,8 @@ def bail_figures(
         data_as_of=data_as_of(session, force.slug, BAIL.dataset),
         active_bail=active["bail"],
         active_rui=active["rui"],
-        opened_in_month={k: int(flows[2 * i]) for i, k in enumerate(KINDS)},
-        closed_in_month={k: int(flows[2 * i + 1]) for i, k in enumerate(KINDS)},
+        opened_in_month=opened_in_month,
+        closed_in_month=closed_in_month,
         length_bands=bands,
         by_district={k: district_counts(force, filters, districts[k]) for k in KINDS},
         by_offence={k: by_count(offences[k]) for k in KINDS},

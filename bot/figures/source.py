@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.figures.types import WANTED_REASONS, Filters
@@ -79,6 +79,35 @@ def open_rows(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *colum
     """A subquery of ``columns`` of the rows open at ``at`` (UNION ALL of the two halves)."""
     parts: list[Select[Any]] = [select(*columns).where(*w) for w in open_branches(src, at, conds)]
     return parts[0].union_all(parts[1]).subquery("open_rows")
+
+
+def open_groups(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *keys: Any) -> Any:
+    """Counts of the rows open at ``at`` by ``keys``: one GROUP BY per half, UNION ALL'd; the caller adds the
+    halves' counts per key. Each half reads an index whose order is (force, closed, *keys), so the grouping
+    streams in index order instead of sorting (SQLite: no temporary B-tree)."""
+    parts = [select(*keys, func.count()).where(*w).group_by(*keys) for w in open_branches(src, at, conds)]
+    return parts[0].union_all(parts[1])
+
+
+def count_open_where(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *where: Any) -> list[Any]:
+    """Two scalar counts (one per half) whose sum is the number of rows open at ``at`` also meeting ``where``."""
+    return [count_where(src, *w, *where) for w in open_branches(src, at, conds)]
+
+
+def count_never_closed(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *where: Any) -> Any:
+    """Scalar count of the ``closed IS NULL`` half of "open at ``at``" meeting ``where`` (typically a range
+    of the opened date, which the (force, closed, opened, …) index serves as one range)."""
+    return count_where(src, *conds, src.closed.is_(None), src.opened <= at, *where)
+
+
+def closed_after_sums(src: Source, at: dt.date, conds: list[ColumnElement[bool]], exprs: list[Any]) -> Any:
+    """One-row subquery: for each of ``exprs``, how many rows of the ``closed > at`` half meet it.
+
+    That half is small for a recent ``at`` (rows closed since), so it is read once with conditional sums;
+    split into per-band range counts instead, the planner would pick the opened-date index for the band
+    range and visit every row opened in the band."""
+    sums = [func.coalesce(func.sum(case((e, 1), else_=0)), 0).label(f"s{i}") for i, e in enumerate(exprs)]
+    return select(*sums).where(*conds, src.closed > at, src.opened <= at).subquery("closed_after")
 
 
 def count_where(src: Source, *where: ColumnElement[bool]) -> Any:

@@ -131,7 +131,11 @@ def upgrade() -> None:
             ["force", "kind", "ended_on", "started_on", "district", "offence", "bail_end_on"],
             unique=False,
         )
-        batch_op.create_index("ix_bail_started", ["force", "kind", "started_on", "district"], unique=False)
+        batch_op.create_index("ix_bail_started", ["force", "kind", "started_on", "district", "offence"], unique=False)
+        batch_op.create_index(
+            "ix_bail_groups", ["force", "kind", "ended_on", "district", "offence", "started_on"], unique=False
+        )
+        batch_op.create_index("ix_bail_ending", ["force", "kind", "bail_end_on"], unique=False)
 
     op.create_table(
         "suspect",
@@ -154,7 +158,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("force", "reference", name="uq_suspect_force_reference"),
     )
     with op.batch_alter_table("suspect", schema=None) as batch_op:
-        batch_op.create_index("ix_suspect_identified", ["force", "identified_on", "district"], unique=False)
+        batch_op.create_index("ix_suspect_identified", ["force", "identified_on", "district", "offence"], unique=False)
+        batch_op.create_index(
+            "ix_suspect_groups", ["force", "closed_on", "district", "offence", "identified_on"], unique=False
+        )
         batch_op.create_index(
             "ix_suspect_open", ["force", "closed_on", "identified_on", "district", "offence"], unique=False
         )
@@ -182,7 +189,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("force", "reference", name="uq_wanted_force_reference"),
     )
     with op.batch_alter_table("wanted", schema=None) as batch_op:
-        batch_op.create_index("ix_wanted_circulated", ["force", "circulated_on", "district"], unique=False)
+        batch_op.create_index(
+            "ix_wanted_circulated", ["force", "circulated_on", "district", "reason", "offence"], unique=False
+        )
+        batch_op.create_index(
+            "ix_wanted_groups", ["force", "closed_on", "district", "reason", "offence", "circulated_on"], unique=False
+        )
         batch_op.create_index(
             "ix_wanted_open",
             ["force", "closed_on", "circulated_on", "district", "reason", "offence", "last_reviewed_on"],
@@ -302,15 +314,19 @@ def downgrade() -> None:
     with op.batch_alter_table("wanted", schema=None) as batch_op:
         batch_op.drop_index("ix_wanted_open")
         batch_op.drop_index("ix_wanted_circulated")
+        batch_op.drop_index("ix_wanted_groups")
 
     op.drop_table("wanted")
     with op.batch_alter_table("suspect", schema=None) as batch_op:
         batch_op.drop_index("ix_suspect_open")
         batch_op.drop_index("ix_suspect_identified")
+        batch_op.drop_index("ix_suspect_groups")
 
     op.drop_table("suspect")
     with op.batch_alter_table("bail_period", schema=None) as batch_op:
         batch_op.drop_index("ix_bail_started")
+        batch_op.drop_index("ix_bail_groups")
+        batch_op.drop_index("ix_bail_ending")
         batch_op.drop_index("ix_bail_open")
 
     op.drop_table("bail_period")
