@@ -198,3 +198,11 @@ def test_slack_request_without_a_team_never_falls_back_to_a_force(seeded: Runtim
     assert cli.outcome == "ok" and "Norfolk Constabulary" in blocks_text(cli)
     as_user = answer(seeded, Requester(user_id=VIEWER, team_id=None, channel_id=None, terminal=True), "wanted --list")
     assert as_user.outcome == "refused"  # the named user's role applies at the terminal too
+
+
+def test_deferred_answer_is_marked_and_audited_like_any_other(seeded: Runtime) -> None:
+    who = Requester(user_id=ANALYST, team_id=SUFFOLK_TEAM, channel_id=ALLOWED)
+    r = answer(seeded, who, "wanted --list", deferred=True)
+    assert r.deferred and r.outcome == "ok" and r.records_disclosed == 5
+    assert not answer(seeded, who, "wanted").deferred
+    assert [(e.detail, e.records_disclosed) for e in audit(seeded)] == [("wanted --list", 5), ("wanted", 0)]
