@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from conv_seed import ALLOWED, ANALYST, SUFFOLK_TEAM, VIEWER, blocks_text, seed, slack_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.config import District
+from bot.config import District, load_config
 from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
@@ -462,3 +464,37 @@ def test_unknown_offence_group_gets_did_you_mean(rt: Runtime) -> None:
     hostile = ask(rt, "rui --list --offence &lt;!channel&gt;", user=ANALYST)
     assert hostile.outcome == "invalid" and "&lt;!channel&gt;" in blocks_text(hostile)
     assert_no_mention(hostile)
+
+
+_labels = st.text(alphabet=st.sampled_from([*"ab <>&!@#*_`~:|\n", "é", "—"]), min_size=1, max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(_labels, st.integers(0, 10**7), max_size=300),
+    st.dictionaries(_labels, st.integers(0, 10**7), max_size=300),
+    st.lists(_labels, max_size=3),
+)
+def test_any_figures_render_within_limits_and_escaped(
+    offences: dict[str, int], districts: dict[str, int], filters: list[str]
+) -> None:
+    force = load_config(env={}).force("suffolk")
+    fig = WantedFigures(
+        force="suffolk",
+        district=None,
+        as_of=AS_OF,
+        data_as_of=None,
+        open=sum(offences.values()),
+        by_district=districts,
+        by_age_band=dict.fromkeys(AGE_BAND_LABELS, 1),
+        by_reason=dict.fromkeys(REASON_LABELS, 2),
+        by_offence=offences,
+        review_overdue=1,
+        opened_in_month=0,
+        closed_in_month=0,
+        open_a_month_ago=0,
+    )
+    text, blocks = render_wanted(fig, Frame(force, None, AS_OF, None, filters), dt.date(2026, 10, 23), 28)
+    reply = Reply(text=text, blocks=blocks)
+    assert_within_limits(reply)
+    assert_no_mention(reply)
