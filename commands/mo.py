@@ -11,6 +11,7 @@ through ``response_url``), and shows the answer to the channel with the command 
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -20,11 +21,33 @@ from slack_sdk import WebClient
 from bot.app import UserGroups, requester_from
 from bot.conversation import SlackContext, answer, plan
 from bot.runtime import Runtime
+from commands.parser import normalise
+from commands.registry import default_registry
 
 log = logging.getLogger("mo_bot.commands.mo")
 
 COMMAND = "/mo"
 WORKING = ":hourglass_flowing_sand: Working on it — the answer will appear here in a moment."
+
+
+@functools.cache
+def _deferral_words() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Sub-command names (and aliases) that are always deferred, and every flag that defers its sub-command."""
+    reg = default_registry()
+    commands = frozenset(n.lower() for spec in reg if spec.deferred for n in (spec.name, *spec.aliases))
+    flags = tuple(sorted({f.lower() for spec in reg for f in spec.deferred_flags}))
+    return commands, flags
+
+
+def is_deferred(text: str) -> bool:
+    """``plan(text).deferred``, without parsing the text twice on the common path: a question that names no
+    deferred sub-command and no deferring flag (after Slack's dashes and quotes are normalised) is answered in the
+    ack, so only the few that might defer pay a full parse here (the answer parses once more either way)."""
+    commands, flags = _deferral_words()
+    norm = normalise(text).lower()
+    if norm.split(" ", 1)[0] not in commands and not any(f in norm for f in flags):
+        return False
+    return plan(text).deferred
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -37,7 +60,7 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     def deferred(command: dict[str, Any]) -> bool:
-        return plan(command.get("text") or "").deferred
+        return is_deferred(command.get("text") or "")
 
     def ack_at_once(ack: Ack) -> None:
         ack(text=WORKING, response_type="ephemeral")

@@ -257,3 +257,17 @@ def test_same_numbers_for_cli_and_slack(bot: Bot) -> None:
     with bot.rt.sessions() as s:
         asked = s.scalars(select(AuditEvent.actor).where(AuditEvent.action == "command").order_by(AuditEvent.id))
         assert list(asked) == [VIEWER, "cli:test"]
+
+
+def test_fast_deferral_check_agrees_with_the_parser() -> None:
+    from bot.conversation import plan
+    from commands.mo import is_deferred
+    from commands.registry import default_registry
+
+    texts = ["", "help", "wanted", "wanted --district ipswich", "wanted — list", "WANTED --LIST", "bail --list --share"]
+    for spec in default_registry():
+        texts += [spec.name, f"{spec.name} --help", *(f"{spec.name} {f} x" for f in spec.deferred_flags)]
+        texts += [f"{a} {f}" for a in spec.aliases for f in spec.deferred_flags]
+    assert any(plan(t).deferred for t in texts) and not all(plan(t).deferred for t in texts)
+    for t in texts:
+        assert is_deferred(t) == plan(t).deferred, t
