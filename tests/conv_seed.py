@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, SlackSettings, load_config
@@ -107,34 +108,32 @@ def seed(
     with sessions() as s, s.begin():
         for force in forces:
             ids = {d: _batch(s, force, d, imported_at) for d in ("wanted", "suspects", "bail")}
+            wanted: list[dict[str, object]] = []
+            suspects: list[dict[str, object]] = []
+            bail: list[dict[str, object]] = []
             for i in range(n):
                 opened = as_of - dt.timedelta(days=rnd.randint(0, 730))
                 closed = opened + dt.timedelta(days=rnd.randint(1, 400)) if rnd.random() < 0.35 else None
                 district = rnd.choice(DISTRICTS[force])
                 offence = rnd.choice(offences)
                 reviewed = opened + dt.timedelta(days=rnd.randint(0, 60)) if rnd.random() < 0.6 else None
-                s.add(
-                    WantedCirculation(
-                        force=force,
+                common = dict(force=force, offence=offence, district=district, closed_on=closed)
+                wanted.append(
+                    dict(
+                        common,
                         reference=f"{force[:2].upper()}W{i:05d}",
-                        offence=offence,
-                        district=district,
                         reason=rnd.choice(REASONS),
                         circulated_on=opened,
                         last_reviewed_on=reviewed if reviewed and reviewed <= as_of else None,
-                        closed_on=closed,
                         status="closed" if closed else "open",
                         import_batch_id=ids["wanted"],
                     )
                 )
-                s.add(
-                    OutstandingSuspect(
-                        force=force,
+                suspects.append(
+                    dict(
+                        common,
                         reference=f"{force[:2].upper()}S{i:05d}",
-                        offence=offence,
-                        district=district,
                         identified_on=opened,
-                        closed_on=closed,
                         status="closed" if closed else "open",
                         import_batch_id=ids["suspects"],
                     )
@@ -143,8 +142,8 @@ def seed(
                 bail_end = opened + dt.timedelta(days=rnd.randint(20, 400)) if kind == "bail" else None
                 if bail_end is not None and bail_end < as_of and closed is None and rnd.random() < 0.7:
                     bail_end = as_of + dt.timedelta(days=rnd.randint(0, 30))
-                s.add(
-                    BailPeriod(
+                bail.append(
+                    dict(
                         force=force,
                         reference=f"{force[:2].upper()}B{i:05d}",
                         offence=offence,
@@ -156,6 +155,10 @@ def seed(
                         import_batch_id=ids["bail"],
                     )
                 )
+            # Core executemany: the same rows as ORM objects, an order of magnitude faster to insert.
+            s.execute(insert(WantedCirculation), wanted)
+            s.execute(insert(OutstandingSuspect), suspects)
+            s.execute(insert(BailPeriod), bail)
 
 
 def blocks_text(reply: object) -> str:
