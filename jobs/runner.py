@@ -222,7 +222,7 @@ class JobRunner:
         tz = self.rt.config.timezone
         where = f" to <#{key.channel}>" if key.channel.startswith(("C", "G")) else ""
         then = (
-            f"I will try again at {next_at.astimezone(tz):%H:%M on %d %b} (London time)."
+            f"I will try again at {next_at.astimezone(tz):%H:%M on %d %b} ({tz.key} time)."
             if will_retry and next_at
             else "I have stopped retrying; run `mo-bot jobs run "
             f"{key.job} --period {key.period}` once the cause is fixed."
