@@ -378,7 +378,7 @@ def series_tuples(points) -> list[tuple]:
 
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -1,0 +1,194 @@
+"""`mo-bot figures` and `mo-bot status` through bot.cli.main, against the test database, with the clock
+injected into the runtime the command opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import figures_cmd, main, status_cmd
+from bot.clock import FixedClock
+from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
+from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def cli(monkeypatch, db_url, sessions):
+    """Point the CLI at the test database and give its runtime a FixedClock."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("MO_CONFIG", raising=False)
+    for mod in (figures_cmd, status_cmd):
+        real = mod.open_runtime
+
+        def fixed(args, _real=real):  # type: ignore[no-untyped-def]
+            rt = _real(args)
+            rt.clock = FixedClock(NOW)
+            return rt
+
+        monkeypatch.setattr(mod, "open_runtime", fixed)
+    return sessions
+
+
+def seed(sessions) -> None:
+    with sessions() as s, s.begin():
+        rows = [
+            ("suffolk", "W1", "ipswich", "burglary", dt.date(2026, 11, 2), None),
+            ("suffolk", "W2", "bury-st-edmunds", "robbery", dt.date(2026, 6, 1), None),
+            ("suffolk", "W3", "bury-st-edmunds", "burglary", dt.date(2026, 10, 1), dt.date(2026, 11, 5)),
+            ("norfolk", "W1", "norwich", "burglary", dt.date(2026, 11, 1), None),
+        ]
+        for force, ref, district, offence, opened, closed in rows:
+            s.add(
+                WantedCirculation(
+                    force=force,
+                    reference=ref,
+                    district=district,
+                    offence=offence,
+                    reason="never_arrested",
+                    circulated_on=opened,
+                    closed_on=closed,
+                    status="closed" if closed else "open",
+                )
+            )
+            s.add(
+                OutstandingSuspect(
+                    force=force,
+                    reference=ref.replace("W", "S"),
+                    district=district,
+                    offence=offence,
+                    identified_on=opened,
+                    closed_on=closed,
+                    status="closed" if closed else "open",
+                )
+            )
+        s.add(
+            BailPeriod(
+                force="suffolk",
+                reference="B1",
+                district="lowestoft",
+                offence="burglary",
+                kind="bail",
+                started_on=dt.date(2026, 8, 28),
+                bail_end_on=dt.date(2026, 11, 28),
+            )
+        )
+        s.add(
+            ImportBatch(
+                force="suffolk",
+                dataset="wanted",
+                file_name="wanted.csv",
+                file_sha256="0" * 64,
+                as_of=dt.date(2026, 11, 22),
+                imported_at=NOW - dt.timedelta(days=1),
+            )
+        )
+
+
+def test_figures_wanted_json_equals_the_service_and_is_audited(cli, config, capsys) -> None:
+    seed(cli)
+    assert main(["figures", "wanted", "--district", "bse", "--as-of", "2026-11-23", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    with cli() as s:
+        want = figures_to_json(wanted_figures(s, config.force("suffolk"), TODAY, Filters(district="bury-st-edmunds")))
+        audit = s.scalars(select(AuditEvent)).all()
+    assert out == want
+    assert (out["district"], out["open"], out["closed_in_month"]) == ("bury-st-edmunds", 1, 1)
+    assert out["data_as_of"] == (NOW - dt.timedelta(days=1)).isoformat()
+    assert [(a.action, a.outcome, a.force) for a in audit] == [("command", "ok", "suffolk")]
+    assert audit[0].detail.startswith("figures wanted district=bury-st-edmunds")
+    assert audit[0].actor.startswith("cli:")
+
+
+def test_figures_default_as_of_is_today_on_the_clock_and_force_is_respected(cli, config, capsys) -> None:
+    seed(cli)
+    assert main(["figures", "suspects", "--force", "norfolk", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    with cli() as s:
+        want = figures_to_json(suspect_figures(s, config.force("norfolk"), TODAY))
+    assert out == want
+    assert (out["as_of"], out["force"], out["open"]) == ("2026-11-23", "norfolk", 1)
+    assert out["by_district"] == {"norwich": 1, "kings-lynn": 0, "great-yarmouth": 0}
+
+
+def test_figures_human_readable(cli, capsys) -> None:
+    seed(cli)
+    assert main(["figures", "wanted", "--as-of", "2026-11-23"]) == 0
+    text = capsys.readouterr().out
+    assert "Wanted circulations — Suffolk Constabulary, all districts, as of 2026-11-23" in text
+    assert "Open: 2 (a month ago: 2)" in text
+    assert "Ipswich 1 · Bury St Edmunds 1 · Lowestoft 0" in text
+    assert "Data as of 2026-11-22 10:00 UTC" in text and "STALE" not in text
+    assert main(["figures", "suspects", "--offence", "BURGLARY"]) == 0
+    text = capsys.readouterr().out
+    assert "Open: 1 " in text and "no suspects import yet (STALE)" in text
+
+
+def test_figures_bail_lists_who_authorises_the_next_extension(cli, config, capsys) -> None:
+    seed(cli)
+    assert main(["figures", "bail", "--as-of", "2026-11-23"]) == 0
+    text = capsys.readouterr().out
+    assert "Bail ending within 14 days: 1" in text
+    assert "B1  ends 2026-11-28 (5 days)  Lowestoft  burglary  next: inspector" in text
+    assert main(["figures", "bail", "--as-of", "2026-11-23", "--within-days", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    with cli() as s:
+        want = figures_to_json(bail_figures(s, config.force("suffolk"), TODAY, ending_within_days=3))
+    assert out == want and out["bail_ending_soon"] == [] and out["active_bail"] == 1
+
+
+def test_unknown_district_exits_2_listing_valid_values(cli, capsys) -> None:
+    assert main(["figures", "wanted", "--district", "felixstowe"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown district 'felixstowe'" in err
+    for valid in ("ipswich", "bury-st-edmunds", "bse", "lowestoft", "east"):
+        assert valid in err
+    assert main(["figures", "suspects", "--reason", "bail_breach"]) == 2
+    assert main(["figures", "wanted", "--reason", "shoplifting"]) == 2
+    assert main(["figures", "wanted", "--force", "essex"]) == 2
+    assert "unknown force 'essex'" in capsys.readouterr().err
+
+
+def test_status_flags_stale_datasets(cli, capsys) -> None:
+    seed(cli)
+    with cli() as s, s.begin():
+        s.add(
+            ImportBatch(
+                force="suffolk",
+                dataset="bail",
+                file_name="bail.csv",
+                file_sha256="0" * 64,
+                as_of=dt.date(2026, 11, 1),
+                imported_at=NOW - dt.timedelta(days=10),
+            )
+        )
+    assert main(["status", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["now"] == NOW.isoformat()
+    suffolk = {f["dataset"]: f for f in out["forces"]["suffolk"]}
+    assert (suffolk["wanted"]["stale"], suffolk["wanted"]["age_days"], suffolk["wanted"]["expected_days"]) == (
+        False,
+        1.0,
+        7,
+    )
+    assert (suffolk["bail"]["stale"], suffolk["bail"]["file_as_of"]) == (True, "2026-11-01")
+    assert suffolk["suspects"] == {
+        "dataset": "suspects",
+        "imported_at": None,
+        "file_as_of": None,
+        "expected_days": 35,
+        "age_days": None,
+        "stale": True,
+    }
+    assert all(f["stale"] for f in out["forces"]["norfolk"])
+    assert main(["status", "--force", "suffolk"]) == 0
+    text = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ")}
+    assert "STALE" not in lines["wanted"] and "imported 2026-11-22 10:00 UTC" in lines["wanted"]
+    assert lines["bail"].endswith("STALE") and "never imported" in lines["suspects"]
+    assert "Norfolk" not in text

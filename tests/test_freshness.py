@@ -1,0 +1,57 @@
+"""Data freshness: the latest import per force and dataset, and staleness against refresh_days, on an
+injected FixedClock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.clock import FixedClock
+from bot.freshness import dataset_freshness, latest_import
+from bot.models import ImportBatch
+
+
+def batch(session, force: str, dataset: str, at: dt.datetime, as_of: dt.date | None = None) -> ImportBatch:
+    b = ImportBatch(
+        force=force,
+        dataset=dataset,
+        file_name=f"{dataset}.csv",
+        file_sha256="0" * 64,
+        as_of=as_of or at.date(),
+        imported_at=at,
+    )
+    session.add(b)
+    session.flush()
+    return b
+
+
+def test_latest_import_is_per_force_and_dataset(session) -> None:
+    t = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
+    batch(session, "suffolk", "wanted", t)
+    newest = batch(session, "suffolk", "wanted", t + dt.timedelta(days=7), dt.date(2026, 11, 7))
+    batch(session, "norfolk", "wanted", t + dt.timedelta(days=9))
+    batch(session, "suffolk", "bail", t + dt.timedelta(days=10))
+    got = latest_import(session, "suffolk", "wanted")
+    assert got is not None and got.id == newest.id and got.as_of == dt.date(2026, 11, 7)
+    assert latest_import(session, "suffolk", "suspects") is None
+    assert latest_import(session, "essex", "wanted") is None
+
+
+def test_staleness_follows_refresh_days_on_the_clock(session, config, clock: FixedClock) -> None:
+    suffolk = config.force("suffolk")
+    now = clock.now()
+    expected = config.refresh_days["wanted"]
+    batch(session, "suffolk", "wanted", now - dt.timedelta(days=expected))  # exactly the interval: fresh
+    batch(session, "suffolk", "bail", now - dt.timedelta(days=config.refresh_days["bail"], seconds=1))  # just over
+    batch(session, "norfolk", "suspects", now)  # another force's import never freshens Suffolk's data
+    fresh = {f.dataset: f for f in dataset_freshness(session, config, suffolk, now)}
+    assert list(fresh) == ["wanted", "suspects", "bail", "actions"]
+    w = fresh["wanted"]
+    assert (w.stale, w.expected_days, w.age_days) == (False, expected, float(expected))
+    assert w.imported_at == now - dt.timedelta(days=expected) and w.file_as_of == w.imported_at.date()
+    assert fresh["bail"].stale is True
+    assert (fresh["suspects"].stale, fresh["suspects"].imported_at, fresh["suspects"].age_days) == (True, None, None)
+    assert fresh["actions"].stale is True
+    # A minute later the wanted import is older than its interval.
+    clock.advance(dt.timedelta(minutes=1))
+    later = {f.dataset: f for f in dataset_freshness(session, config, suffolk, clock.now())}
+    assert later["wanted"].stale is True
