@@ -78,6 +78,22 @@ def _month_label(month: str, first: bool) -> str:
     return d.strftime("%b\n%Y") if first or d.month == 1 else d.strftime("%b")
 
 
+def _month_labels(ax: Any, months: list[str]) -> None:
+    """Month names under the x axis as plain texts. A matplotlib Tick is five artists built by deep-copying
+    properties; 13 of them were a fifth of a chart's render time, and these labels need no tick marks."""
+    ax.set_xticks([])
+    for i, m in enumerate(months):
+        ax.text(
+            i,
+            -0.03,
+            _month_label(m, i == 0),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=BASE_FONT,
+        )
+
+
 def _new_figure(summary: MonthlySummary, title: str):  # type: ignore[no-untyped-def]
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -165,7 +181,7 @@ def caseload_chart(summary: MonthlySummary) -> Chart:
             fontweight="bold",
         )
     _separate_end_labels(ax, lines)
-    ax.set_xticks(x, [_month_label(m, i == 0) for i, m in enumerate(months)])
+    _month_labels(ax, months)
     ax.set_xlim(-0.4, len(x) - 0.6)
     ax.set_ylim(bottom=0, top=max([*series[0][1], *series[1][1], 1]) * 1.15)
     ax.yaxis.set_major_formatter(_thousands())
@@ -322,7 +338,7 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
             f"active: {', '.join(map(str, d['active']))}."
         )
     axes[0].set_xticks([])  # the months are labelled once, under the lower panel
-    axes[1].set_xticks(x, [_month_label(m, i == 0) for i, m in enumerate(months)])
+    _month_labels(axes[1], months)
     handles = [legend_bars[0].handle, legend_bars[1].handle, axes[0].get_lines()[0]]
     fig.legend(
         handles,
