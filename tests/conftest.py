@@ -31,6 +31,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"mo-bot test database: {'PostgreSQL ' + make_url(TEST_DB).render_as_string() if IS_PG else 'SQLite'}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> None:
+    """Each test's database restarts import-batch ids, so an answer cached by an earlier test could match."""
+    from bot.figures.cache import figures_cache
+
+    figures_cache.clear()
+
+
 @pytest.fixture(scope="session")
 def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrate once per test run: a SQLite template file to copy, or a private PostgreSQL database."""
