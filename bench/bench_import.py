@@ -96,6 +96,8 @@ def _child(url: str, file: Path) -> None:
     config = load_config(env={"DATABASE_URL": url})
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = u0.ru_utime + u0.ru_stime
     t0 = time.perf_counter()
     with sessions() as s:
         report = import_file(
@@ -105,8 +107,66 @@ def _child(url: str, file: Path) -> None:
             raise SystemExit(f"import failed: {report.refused or report.errors[:3]}")
         s.commit()
     seconds = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "rows": report.rows_in_file, "added": report.added, "rss_kb": rss_kb}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
+                "rows": report.rows_in_file,
+                "added": report.added,
+                "rss_kb": usage.ru_maxrss,
+            }
+        )
+    )
+
+
+def _floor_child(url: str, file: Path) -> None:
+    """The machine's floor in the same conditions: csv.reader over the same file, rows written unvalidated
+    into a plain table without indexes (raw sqlite3 executemany, or psycopg COPY write_row)."""
+    import csv as csv_mod
+
+    from sqlalchemy import make_url
+
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = u0.ru_utime + u0.ru_stime
+    t0 = time.perf_counter()
+    n = 0
+    with file.open(newline="", encoding="utf-8") as f:
+        reader = csv_mod.reader(f)
+        width = len(next(reader))
+        cols = ", ".join(f"c{i} text" for i in range(width))
+        if url.startswith("sqlite"):
+            import sqlite3
+
+            conn = sqlite3.connect(make_url(url).database or ":memory:")
+            conn.execute(f"CREATE TABLE floor ({cols})")
+            conn.executemany(f"INSERT INTO floor VALUES ({', '.join('?' * width)})", reader)
+            conn.commit()
+            n = conn.execute("SELECT count(*) FROM floor").fetchone()[0]
+            conn.close()
+        else:
+            import psycopg
+
+            u = make_url(url)
+            with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database) as conn:
+                conn.execute(f"CREATE TABLE floor ({cols})")
+                with conn.cursor() as cur, cur.copy("COPY floor FROM STDIN") as copy:
+                    for row in reader:
+                        copy.write_row(row)
+                n = conn.execute("SELECT count(*) FROM floor").fetchone()[0]
+    seconds = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
+                "rows": n,
+                "rss_kb": usage.ru_maxrss,
+            }
+        )
+    )
 
 
 def _fresh_db(kind: str, workdir: Path, admin_url: str) -> tuple[str, object]:
@@ -144,13 +204,15 @@ def _drop_db(kind: str, handle: object, admin_url: str) -> None:
     admin.dispose()
 
 
-def run_bench(kind: str, file: Path, rows: int, runs: int, workdir: Path, admin_url: str) -> dict[str, object]:
+def run_bench(
+    kind: str, file: Path, rows: int, runs: int, workdir: Path, admin_url: str, mode: str = "--child"
+) -> dict[str, object]:
     results = []
     for _ in range(runs):
         url, handle = _fresh_db(kind, workdir, admin_url)
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "bench.bench_import", "--child", url, str(file)],
+                [sys.executable, "-m", "bench.bench_import", mode, url, str(file)],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -162,15 +224,20 @@ def run_bench(kind: str, file: Path, rows: int, runs: int, workdir: Path, admin_
         finally:
             _drop_db(kind, handle, admin_url)
     rates = [r["rows"] / r["seconds"] for r in results]
+    cpu_rates = [r["rows"] / r["cpu_seconds"] for r in results]
     rss = [r["rss_kb"] / 1024 for r in results]
     return {
         "database": kind,
+        "what": "mo-bot import" if mode == "--child" else "floor: csv.reader + plain-table insert/COPY, no checks",
         "rows": rows,
         "runs": runs,
         "rows_per_s_median": round(statistics.median(rates)),
         "rows_per_s_min": round(min(rates)),
         "rows_per_s_max": round(max(rates)),
         "seconds": [round(r["seconds"], 2) for r in results],
+        # CPU of the importing process only (on PostgreSQL the server's share is not included): a figure that
+        # a busy machine disturbs less than wall time.
+        "rows_per_cpu_s_median": round(statistics.median(cpu_rates)),
         "peak_rss_mb_median": round(statistics.median(rss), 1),
         "peak_rss_mb_max": round(max(rss), 1),
         # getrusage(RUSAGE_CHILDREN): the largest peak RSS of any child this process has waited for so far.
@@ -183,12 +250,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         _child(argv[1], Path(argv[2]))
         return 0
+    if argv[:1] == ["--floor-child"]:
+        _floor_child(argv[1], Path(argv[2]))
+        return 0
     p = argparse.ArgumentParser(prog="python -m bench.bench_import", description=__doc__)
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--pg-admin-url", default=os.environ.get("MO_BENCH_PG_URL", PG_ADMIN_URL))
     p.add_argument("--file", type=Path, help="import this wanted CSV instead of generating one")
+    p.add_argument("--no-floor", action="store_true", help="skip re-measuring the machine's floor in the same run")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mo-bench-") as tmp:
         workdir = Path(tmp)
@@ -210,6 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Other work on the machine slows every figure; the load average says how busy it was.
             "load_average_1m_before": round(os.getloadavg()[0], 2),
             "results": [run_bench(k, file, args.rows, args.runs, workdir, args.pg_admin_url) for k in kinds],
+            "floors": []
+            if args.no_floor
+            else [
+                run_bench(k, file, args.rows, args.runs, workdir, args.pg_admin_url, mode="--floor-child")
+                for k in kinds
+            ],
             "load_average_1m_after": round(os.getloadavg()[0], 2),
         }
     print(json.dumps(out, indent=2))
