@@ -131,6 +131,13 @@ def _pg_database(rows: int) -> str:
     scratch = Path(tempfile.mkdtemp(prefix="mo-bench-slack-pg-"))
     _load(url, rows, scratch)
     shutil.rmtree(scratch, ignore_errors=True)
+    # What autovacuum does some minutes after a bulk load, done now: without it the planner has no statistics
+    # and the visibility map is empty, so the covering indexes' index-only scans fetch every heap row (measured:
+    # one wanted count 521 ms before, 15 ms after). The import itself should run ANALYZE after a large import.
+    eng = make_engine(url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text("VACUUM (ANALYZE)"))
+    eng.dispose()
     return url
 
 
