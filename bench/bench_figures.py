@@ -229,6 +229,24 @@ def measure(url: str, case: str, rows: int, repeat: int, *, build: bool = True) 
         open_wanted = c.execute(text("SELECT count(*) FROM wanted WHERE closed_on IS NULL")).scalar_one()
     log = StatementLog(engine)
     results: list[dict[str, Any]] = []
+    # Calibration, measured in the same run (FLOORS.md: ratios hold better than absolute times on a shared
+    # machine): a full count(*) of the 1M-row table (FLOORS: 1.6 ms on SQLite), and a range count stepping
+    # every Suffolk index entry, the unit of work the figures queries are made of.
+    floors = {
+        "floor: count(*) full table": "SELECT count(*) FROM wanted",
+        "floor: range count, every suffolk entry": "SELECT count(*) FROM wanted WHERE force = 'suffolk' "
+        "AND circulated_on >= '1900-01-01'",
+    }
+    for name, sql in floors.items():
+        with engine.connect() as c:
+            for _ in range(2):
+                c.execute(text(sql)).scalar_one()
+            samples = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                c.execute(text(sql)).scalar_one()
+                samples.append(time.perf_counter() - t)
+        results.append({"db": case, "query": name, "rows": counts["wanted"], **spread(samples)})
     plans: dict[str, Any] = {}
     for name, fn in _cases(config).items():
         with Session(engine) as s:
@@ -236,12 +254,17 @@ def measure(url: str, case: str, rows: int, repeat: int, *, build: bool = True) 
                 fn(s)
                 s.rollback()
             samples = []
+            cpu = []
             for _ in range(repeat):
-                t = time.perf_counter()
+                t, c0 = time.perf_counter(), time.process_time()
                 fn(s)
                 samples.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c0)
                 s.rollback()
-        results.append({"db": case, "query": name, "rows": counts["wanted"], **spread(samples)})
+        # Client CPU per call: on SQLite that is the query's own work (in-process), robust to other load on
+        # the machine; on PostgreSQL the work is in the server and this is only the client's share.
+        cpu_ms = round(sorted(cpu)[len(cpu) // 2] * 1000, 3)
+        results.append({"db": case, "query": name, "rows": counts["wanted"], **spread(samples), "cpu_p50_ms": cpu_ms})
         plans[name] = _explain(engine, log, fn)
     engine.dispose()
     return {
@@ -255,11 +278,15 @@ def measure(url: str, case: str, rows: int, repeat: int, *, build: bool = True) 
 
 
 def _markdown(runs: list[dict[str, Any]]) -> str:
-    lines = ["| db | query | p50 ms | p90 ms | min ms | max ms |", "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| db | query | p50 ms | p90 ms | min ms | max ms | client CPU p50 ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for run in runs:
         for r in run["results"]:
             lines.append(
-                f"| {r['db']} | {r['query']} | {r['p50_ms']} | {r['p90_ms']} | {r['min_ms']} | {r['max_ms']} |"
+                f"| {r['db']} | {r['query']} | {r['p50_ms']} | {r['p90_ms']} | {r['min_ms']} | {r['max_ms']} "
+                f"| {r.get('cpu_p50_ms', '')} |"
             )
     return "\n".join(lines)
 
