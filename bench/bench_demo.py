@@ -2,7 +2,7 @@
 
 Cases (each step in a fresh child process, so its peak RSS is its own):
 
-* ``write_exports`` — 3 files of N rows each (N = 1,000,000; 20,000 with --quick), three runs, median/min/max;
+* ``write_exports`` — 3 files of N rows each (N = 1,000,000; 10,000 with --quick), three runs, median/min/max;
 * ``mo-bot demo --rows N`` into a fresh SQLite file, and into a fresh PostgreSQL database when reachable:
   write + import of the three files + the seed action log through the real import path.
 """
@@ -131,7 +131,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__ or "", argv)
-    rows = args.rows or (20_000 if args.quick else 1_000_000)
+    rows = args.rows or (10_000 if args.quick else 1_000_000)
     results = [bench_write(rows, runs=3)]
     results.append(bench_demo_command("sqlite", rows))
     notes = []
