@@ -35,6 +35,7 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -86,7 +87,7 @@ def build_app(
         # Bolt's own "unhandled request" warning would spam the log for events we do not subscribe to.
         raise_error_for_unhandled_request=False,
     )
-    app.use(_dedupe_middleware(rt))
+    app.use(_Dedupe(rt))
     for name in listener_modules:
         importlib.import_module(name).register(app, rt)
     return app
@@ -99,8 +100,14 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _dedupe_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:
-    def dedupe(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+class _Dedupe(Middleware):
+    """The retry rule of the module docstring. A :class:`Middleware` subclass rather than a function given to
+    ``app.use``: Bolt inspects a function middleware's signature to build its arguments on every request."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         retry = (req.headers.get("x-slack-retry-num") or [None])[0]
         key = delivery_key(req.body) if isinstance(req.body, dict) else None
         if key is None:
@@ -108,12 +115,10 @@ def _dedupe_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:
                 log.warning("mo-bot: ignored a retried delivery Slack does not retry (retry %s)", retry)
                 return BoltResponse(status=200, body="")
             return next()
-        if not deliveries.claim(rt.sessions, key, rt.clock.now()):
+        if not deliveries.claim(self.rt.sessions, key, self.rt.clock.now()):
             log.info("mo-bot: %s already handled; acknowledged retry %s without redoing it", key, retry)
             return BoltResponse(status=200, body="")
         return next()
-
-    return dedupe
 
 
 class UserGroups:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.access import Refused, at_least, resolve
-from bot.audit import AuditEntry, record, record_separately
+from bot.audit import AuditEntry, append, record_separately
 from bot.clock import today_in
 from bot.config import Config, Force
 from bot.runtime import Runtime
@@ -161,7 +161,10 @@ def answer(
         except Exception:
             log.exception("mo-bot: could not audit failed request [%s]", ref)
     reply.deferred = deferred
-    log.info(
+    # Every request is in the audit log already; the log line is for operators, so a routine answer is DEBUG (one
+    # formatted write per request to stderr costs a visible share of a cached answer) and anything else INFO.
+    log.log(
+        logging.DEBUG if reply.outcome == "ok" else logging.INFO,
         "mo-bot: /mo %s -> %s (%d records, %.1f ms)",
         seen.command,
         reply.outcome,
@@ -197,11 +200,31 @@ def _answer(
     seen.force = access.force
     today = today_in(rt.clock, access.force.timezone)
     try:
-        args = parse(text, reg, ParseContext(force=access.force, today=today))
+        args = _parse(text, reg, access.force, today)
     except ParseError as e:
         return _invalid(e), False
     seen.command = args.command
     return _dispatch(rt, who, access.force, access.role, today, args, reg, slack, detail)
+
+
+# Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value
+# conversion, district lookup) costs more than the rest of a cached answer. The result depends only on the text,
+# the registry, the force (districts) and today (relative dates), which make the key; registry and force are keyed
+# by identity and kept in the value so a recycled id() can never match. Only successful parses are kept.
+_PARSED: dict[tuple[str, int, int, dt.date], tuple[Registry, Force, ParsedArgs]] = {}
+_PARSED_MAX = 4096
+
+
+def _parse(text: str, reg: Registry, force: Force, today: dt.date) -> ParsedArgs:
+    key = (text, id(reg), id(force), today)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] is reg and hit[1] is force:
+        return hit[2]
+    args = parse(text, reg, ParseContext(force=force, today=today))
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()  # crude but bounded; a day's questions refill it at once
+    _PARSED[key] = (reg, force, args)
+    return args
 
 
 def _dispatch(
@@ -251,7 +274,7 @@ def _dispatch(
         if reply.outcome == "ok" and args.has("--share"):
             reply.response_type = "in_channel"
         # The audit event commits with whatever the handler changed, or neither does.
-        record(session, _entry(who, force, detail, reply), at=rt.clock.now())
+        append(session, _entry(who, force, detail, reply), at=rt.clock.now())
         session.commit()
     return reply, True
 

@@ -14,6 +14,7 @@ Regenerate the command reference with ``python -m commands.parser > docs/command
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Mapping
@@ -96,6 +97,9 @@ _BARE_LINK = re.compile(r"<((?:mailto:|https?://|tel:)[^|>]*)>")
 _INTRA_WORD_APOSTROPHE = "\ue000"  # a private-use stand-in while shlex splits
 
 
+# Pure and asked several times per request (the deferral check, the audit detail, the parse): remembered for the
+# few thousand distinct questions a team asks; a dozen regex passes cost more than the lookup.
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Undo what Slack clients do to typed text (see the module docstring); the result is single-spaced."""
     s = _ZERO_WIDTH.sub("", text)
@@ -114,6 +118,12 @@ def normalise(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Split normalised text into words, honouring "double" and 'single' quotes; backslashes are literal."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    # shlex reads character by character (the costliest step of a parse); the result is immutable, so remembered.
     guarded = re.sub(r"(?<=\w)'(?=\w)", _INTRA_WORD_APOSTROPHE, text)
     lexer = shlex.shlex(guarded, posix=True)
     lexer.whitespace_split = True
@@ -128,7 +138,7 @@ def tokenize(text: str) -> list[str]:
             f"a {quote} quote is opened but never closed",
             'put values with spaces in a pair of double quotes, e.g. --offence "criminal damage"',
         ) from None
-    return [t.replace(_INTRA_WORD_APOSTROPHE, "'") for t in tokens]
+    return tuple(t.replace(_INTRA_WORD_APOSTROPHE, "'") for t in tokens)
 
 
 # --- parsing -----------------------------------------------------------------------------------------------------
