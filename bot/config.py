@@ -269,7 +269,11 @@ def _jobs(raw: Any, forces: Mapping[str, Force], summary_channels: Mapping[str, 
         jr = raw.get(name, {})
         if not isinstance(jr, Mapping):
             raise ConfigError(f"{p}: expected a table")
-        known = {"enabled", "at", "days", "posts"} | ({"day_of_month"} if name == "monthly_summary" else set())
+        known = {"enabled", "at", "days"}
+        if name in ("monthly_summary", "bail_digest"):
+            known |= {"posts"}  # the jobs that post in channels; the others DM or post nothing
+        if name == "monthly_summary":
+            known |= {"day_of_month"}
         for k in jr:
             if k not in known:
                 raise ConfigError(f"{p}.{k}: unknown key (known: {', '.join(sorted(known))})")

@@ -197,6 +197,7 @@ def test_jobs_config_defaults_and_targets() -> None:
         ({"bail_digest": {"posts": [{"force": "suffolk", "channel": "C1", "district": "mars"}]}}, "posts[0].district"),
         ({"retention": {"enabled": "yes"}}, "jobs.retention.enabled"),
         ({"retention": {"day_of_month": 1}}, "jobs.retention.day_of_month"),
+        ({"reminders": {"posts": [{"force": "suffolk", "channel": "C1"}]}}, "jobs.reminders.posts"),
     ],
 )
 def test_jobs_config_errors_name_the_key(jobs: dict, key: str) -> None:
