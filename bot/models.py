@@ -115,20 +115,21 @@ class WantedCirculation(Base):
 
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_wanted_force_reference"),
+        # The open rows in one pass: both halves of "open at D" (closed_on IS NULL, closed_on > D) are ranges of
+        # (force, closed_on); GROUP BY district, reason, offence streams in this order; the age bands and the
+        # overdue review are counted from the two dates at the end, so the table is never read.
         Index(
             "ix_wanted_open",
             "force",
             "closed_on",
-            "circulated_on",
             "district",
             "reason",
             "offence",
+            "circulated_on",
             "last_reviewed_on",
         ),
         # Opened-in-month and the monthly series: ranges of circulated_on, the filter columns covered.
         Index("ix_wanted_circulated", "force", "circulated_on", "district", "reason", "offence"),
-        # Breakdowns of the open rows: GROUP BY district, reason, offence streams in this index's order.
-        Index("ix_wanted_groups", "force", "closed_on", "district", "reason", "offence", "circulated_on"),
     )
 
 
@@ -152,9 +153,8 @@ class OutstandingSuspect(Base):
 
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_suspect_force_reference"),
-        Index("ix_suspect_open", "force", "closed_on", "identified_on", "district", "offence"),
+        Index("ix_suspect_open", "force", "closed_on", "district", "offence", "identified_on"),
         Index("ix_suspect_identified", "force", "identified_on", "district", "offence"),
-        Index("ix_suspect_groups", "force", "closed_on", "district", "offence", "identified_on"),
     )
 
 
@@ -180,11 +180,11 @@ class BailPeriod(Base):
 
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_bail_period_force_reference"),
-        Index("ix_bail_open", "force", "kind", "ended_on", "started_on", "district", "offence", "bail_end_on"),
+        Index("ix_bail_open", "force", "kind", "ended_on", "district", "offence", "started_on", "bail_end_on"),
         Index("ix_bail_started", "force", "kind", "started_on", "district", "offence"),
-        Index("ix_bail_groups", "force", "kind", "ended_on", "district", "offence", "started_on"),
-        # Bail ending soon: a short range of bail_end_on; "active" is checked on those rows only.
-        Index("ix_bail_ending", "force", "kind", "bail_end_on"),
+        # Bail ending soon: a short range of bail_end_on in list order (bail_end_on, reference); "active" is
+        # checked in the index, so only the rows listed (capped) are read from the table.
+        Index("ix_bail_ending", "force", "kind", "bail_end_on", "reference", "started_on", "ended_on"),
     )
 
 

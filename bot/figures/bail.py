@@ -17,22 +17,24 @@ Definitions, pinned by tests/test_figures_*.py:
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.caseload import by_count, district_counts
-from bot.figures.dates import add_months, latest_start_reaching, month_start
+from bot.figures.caseload import by_count, district_counts, flow_values
+from bot.figures.dates import add_months, latest_start_reaching
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
-    closed_after_sums,
-    count_closed_between,
-    count_never_closed,
-    count_opened_between,
-    open_groups,
-    row_conditions,
+    Shape,
+    bound_conditions,
+    date_param,
+    filter_values,
+    flows,
+    open_cube,
 )
 from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filters
 from bot.freshness import data_as_of
@@ -40,6 +42,39 @@ from bot.models import BailPeriod
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
 ENDING_SOON_CAP = 500
+
+
+@cache
+def _statements(shape: Shape) -> tuple[Any, Any]:
+    m = BailPeriod
+    conds = [*bound_conditions(BAIL, shape), m.kind.in_(KINDS)]
+    thresholds = [m.started_on <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
+    return open_cube(BAIL, conds, [m.kind, m.district, m.offence], thresholds), flows(BAIL, conds, [m.kind])
+
+
+@cache
+def _ending_soon(shape: Shape) -> Any:
+    """Active bail ending from ``:at`` to ``:soon_last``, first ``:cap`` by (bail_end_on, reference), with the
+    full count. The (force, kind, bail_end_on, reference, started_on, ended_on) index yields the window in
+    that order with "active" checked in the index, so only the listed rows are read from the table; the count
+    is a separate scalar subquery over the same index range (a window count would read every row)."""
+    m = BailPeriod
+    at = date_param("at")
+    where = [
+        *bound_conditions(BAIL, shape),
+        m.kind == "bail",
+        m.bail_end_on >= at,
+        m.bail_end_on <= date_param("soon_last"),
+        m.started_on <= at,
+        or_(m.ended_on.is_(None), m.ended_on > at),
+    ]
+    total = select(func.count()).select_from(m).where(*where).scalar_subquery()
+    return (
+        select(m.reference, m.district, m.offence, m.started_on, m.bail_end_on, total.label("total"))
+        .where(*where)
+        .order_by(m.bail_end_on, m.reference)
+        .limit(bindparam("cap"))
+    )
 
 
 def length_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
@@ -70,72 +105,46 @@ def bail_figures(
     ending_within_days: int = 14,
     ending_soon_cap: int = ENDING_SOON_CAP,
 ) -> BailFigures:
-    m = BailPeriod
-    conds = row_conditions(BAIL, force.slug, as_of, filters)
+    shape, values = filter_values(BAIL, force.slug, as_of, filters)
+    cube, flow = _statements(shape)
+    values |= flow_values(as_of)
+    for n, (_, upto) in zip(LENGTH_BAND_MONTHS, length_band_ranges(as_of)[1:], strict=True):
+        values[f"t{n}"] = upto
+    conn = session.connection()
 
-    # 1. Active rows of both kinds, grouped (kind IN lets the (force, kind, ended_on, …) index seek per kind).
+    # 1. One pass over the active rows of both kinds: per kind, district and offence, the count and how many
+    # started on or before each T_n (see length_band_ranges); a band is the difference of two of these.
+    nb = len(LENGTH_BANDS)
     active = dict.fromkeys(KINDS, 0)
+    cum: dict[str, list[int]] = {k: [0] * nb for k in KINDS}
     districts: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
-    for r in session.execute(open_groups(BAIL, as_of, [*conds, m.kind.in_(KINDS)], m.kind, m.district, m.offence)):
-        n = int(r[-1])
-        active[r.kind] += n
-        districts[r.kind][r.district] = districts[r.kind].get(r.district, 0) + n
-        offences[r.kind][r.offence] = offences[r.kind].get(r.offence, 0) + n
+    for r in conn.execute(cube, values):
+        kind, district, offence, n = r[0], r[1], r[2], r[3]
+        active[kind] += n
+        districts[kind][district] = districts[kind].get(district, 0) + n
+        offences[kind][offence] = offences[kind].get(offence, 0) + n
+        c = cum[kind]
+        for j in range(nb):
+            c[j] += r[3 + j]
+    bands = {
+        k: dict(zip(LENGTH_BANDS, [c[j] - c[j + 1] for j in range(nb - 1)] + [c[-1]], strict=True))
+        for k, c in cum.items()
+    }
 
-    # 2. One row of scalars, per kind: each length band is a range of started_on (see length_band_ranges),
-    # counted as an index range over the never-ended half and by conditional sums over the ended-after-D
-    # half; then the month flows.
-    first = month_start(as_of)
-    cols = []
-    tail_exprs = []
-    for k in KINDS:
-        kc = [*conds, m.kind == k]
-        ranges = [
-            [m.started_on <= upto] + ([m.started_on > after] if after is not None else [])
-            for after, upto in length_band_ranges(as_of)
-        ]
-        cols += [count_never_closed(BAIL, as_of, kc, *r) for r in ranges]
-        cols += [count_opened_between(BAIL, first, as_of, kc), count_closed_between(BAIL, first, as_of, kc)]
-        tail_exprs += [and_(m.kind == k, *r) for r in ranges]
-    tail = closed_after_sums(BAIL, as_of, [*conds, m.kind.in_(KINDS)], tail_exprs)
-    v = [int(x) for x in session.execute(select(*cols, *tail.c)).one()]
-    nb = len(LENGTH_BANDS)
-    per_kind = nb + 2
-    bands: dict[str, dict[str, int]] = {}
-    opened_in_month: dict[str, int] = {}
-    closed_in_month: dict[str, int] = {}
-    for i, k in enumerate(KINDS):
-        kv = v[i * per_kind : (i + 1) * per_kind]
-        after = v[len(KINDS) * per_kind + i * nb : len(KINDS) * per_kind + (i + 1) * nb]
-        bands[k] = {band: kv[j] + after[j] for j, band in enumerate(LENGTH_BANDS)}
-        opened_in_month[k], closed_in_month[k] = kv[nb], kv[nb + 1]
+    # 2. Started and ended in the month, per kind.
+    opened_in_month = dict.fromkeys(KINDS, 0)
+    closed_in_month = dict.fromkeys(KINDS, 0)
+    for r in conn.execute(flow, values):
+        (closed_in_month if r[0] else opened_in_month)[r[1]] = r[2]
 
     # 3. Bail ending soon: the only row-level query, small by nature and capped. It seeks the
     # (force, kind, bail_end_on) index on the look-ahead window, then checks "active" on those rows only.
-    soon = (
-        select(
-            m.reference,
-            m.district,
-            m.offence,
-            m.started_on,
-            m.bail_end_on,
-            func.count().over().label("total"),
-        )
-        .where(
-            *conds,
-            m.kind == "bail",
-            m.bail_end_on >= as_of,
-            m.bail_end_on <= as_of + dt.timedelta(days=ending_within_days),
-            m.started_on <= as_of,
-            or_(m.ended_on.is_(None), m.ended_on > as_of),
-        )
-        .order_by(m.bail_end_on, m.reference)
-        .limit(ending_soon_cap)
-    )
+    values |= {"soon_last": as_of + dt.timedelta(days=ending_within_days), "cap": ending_soon_cap}
+    soon = _ending_soon(shape)
     ending: list[BailEnding] = []
     total = 0
-    for r in session.execute(soon):
+    for r in conn.execute(soon, values):
         total = int(r.total)
         ending.append(
             BailEnding(

@@ -1,37 +1,41 @@
 """The open caseload of wanted circulations and outstanding suspects at a date: the shared engine behind
 ``wanted_figures`` and ``suspect_figures``.
 
-Two statements answer everything, both dialect-neutral with every date boundary bound from Python:
-1. the open rows grouped by district, offence (and reason), streamed in the order of a covering index — a few
-   hundred group rows at most, folded into the breakdowns in Python;
-2. one row of scalar index-range counts: each age band is a range of the opened date within the open rows
-   (no per-row CASE), the overdue reviews, opened and closed in D's month, and open a month before D.
+Two statements answer everything, both dialect-neutral with every date boundary bound from Python, both built
+once per filter shape (values bound per call, run through Core):
+1. one pass over the open rows (:func:`bot.figures.source.open_cube`): per district, offence (and reason), the
+   count and FILTER counts of "opened on or before each age-band edge" and "review overdue", streamed in the
+   order of a covering index — a few hundred group rows, folded into every breakdown in Python (a band is the
+   difference of two cumulative counts);
+2. the month flows (:func:`bot.figures.source.flows`): opened and closed from the 1st of D's month and since a
+   month before D, two short index ranges. Open a month before D follows without another pass over the open
+   rows: ``open(D − 1 month) = open(D) − opened since + closed since`` (a row never closes before it opens).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.dates import a_month_before, month_start
 from bot.figures.source import (
     WANTED,
+    Shape,
     Source,
-    closed_after_sums,
-    count_closed_between,
-    count_never_closed,
-    count_open,
-    count_opened_between,
-    open_groups,
-    row_conditions,
+    bound_conditions,
+    date_param,
+    filter_values,
+    flows,
+    open_cube,
 )
 from bot.figures.types import WANTED_AGE_BANDS, Filters
 
-# Days since opened covered by each age band: (fewest, most); None = no upper limit.
 AGE_BAND_DAYS: tuple[tuple[int, int | None], ...] = ((0, 27), (28, 90), (91, 180), (181, 365), (366, None))
 
 
@@ -71,6 +75,25 @@ def age_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
     ]
 
 
+@cache
+def _statements(src: Source, shape: Shape, is_wanted: bool) -> tuple[Any, Any]:
+    m = src.model
+    conds = bound_conditions(src, shape)
+    keys = [m.district, *([m.reason] if is_wanted else []), m.offence]
+    # Cumulative band edges: opened on or before as_of − (fewest days of band k), k = 1..4.
+    thresholds = [src.opened <= date_param(f"edge{k}") for k in range(1, len(AGE_BAND_DAYS))]
+    if is_wanted:
+        # Overdue: as_of − coalesce(last_reviewed_on, circulated_on) > review_days.
+        thresholds.append(func.coalesce(m.last_reviewed_on, src.opened) < date_param("overdue_before"))
+    return open_cube(src, conds, keys, thresholds), flows(src, conds)
+
+
+def flow_values(as_of: dt.date) -> dict[str, dt.date]:
+    """Bound dates of :func:`bot.figures.source.flows` at ``as_of``."""
+    first, ago = month_start(as_of), a_month_before(as_of)
+    return {"at": as_of, "first": first, "ago": ago, "lo": min(first, ago + dt.timedelta(days=1))}
+
+
 def caseload(
     session: Session,
     src: Source,
@@ -81,52 +104,48 @@ def caseload(
     review_days: int | None = None,
     reasons: tuple[str, ...] = (),
 ) -> Caseload:
-    m = src.model
-    conds = row_conditions(src, force.slug, as_of, filters)
+    shape, values = filter_values(src, force.slug, as_of, filters)
     is_wanted = src is WANTED
+    cube, flow = _statements(src, shape, is_wanted)
+    values |= flow_values(as_of)
+    for k in range(1, len(AGE_BAND_DAYS)):
+        values[f"edge{k}"] = as_of - dt.timedelta(days=AGE_BAND_DAYS[k][0])
+    if is_wanted:
+        assert review_days is not None
+        values["overdue_before"] = as_of - dt.timedelta(days=review_days)
+    conn = session.connection()
 
-    # 1. Breakdowns.
-    keys = [m.district, *([m.reason] if is_wanted else []), m.offence]
+    # 1. One pass over the open rows.
+    nk = 3 if is_wanted else 2
+    nb = len(AGE_BAND_DAYS)
     districts: dict[str, int] = {}
     offences: dict[str, int] = {}
     reason_counts: dict[str, int] = {}
-    for r in session.execute(open_groups(src, as_of, conds, *keys)):
-        n = int(r[-1])
-        districts[r.district] = districts.get(r.district, 0) + n
-        offences[r.offence] = offences.get(r.offence, 0) + n
+    cum = [0] * nb  # cum[0]: all open; cum[k]: open and opened on or before edge k
+    overdue = 0
+    for r in conn.execute(cube, values):
+        n = r[nk]
+        districts[r[0]] = districts.get(r[0], 0) + n
+        offences[r[nk - 1]] = offences.get(r[nk - 1], 0) + n
         if is_wanted:
-            reason_counts[r.reason] = reason_counts.get(r.reason, 0) + n
+            reason_counts[r[1]] = reason_counts.get(r[1], 0) + n
+            overdue += r[nk + nb]
+        for k in range(nb):
+            cum[k] += r[nk + k]
+    bands = [cum[k] - cum[k + 1] for k in range(nb - 1)] + [cum[-1]]
 
-    # 2. Scalars: the never-closed half as index-range counts (an age band is a range of the opened date),
-    # the closed-after-D half as conditional sums, and the month flows.
-    band_ranges = []
-    for earliest, latest in age_band_ranges(as_of):
-        band_ranges.append([src.opened <= latest] + ([src.opened >= earliest] if earliest is not None else []))
-    figures = [and_(*r) for r in band_ranges]
-    cols = [count_never_closed(src, as_of, conds, *r) for r in band_ranges]
-    if is_wanted:
-        assert review_days is not None
-        # Overdue: as_of − coalesce(last_reviewed_on, circulated_on) > review_days.
-        overdue = func.coalesce(m.last_reviewed_on, src.opened) < as_of - dt.timedelta(days=review_days)
-        figures.append(overdue)
-        cols.append(count_never_closed(src, as_of, conds, overdue))
-    first = month_start(as_of)
-    cols += [count_opened_between(src, first, as_of, conds), count_closed_between(src, first, as_of, conds)]
-    cols += count_open(src, a_month_before(as_of), conds)
-    after = closed_after_sums(src, as_of, conds, figures)
-    v = [int(x) for x in session.execute(select(*cols, *after.c)).one()]
-    n = len(figures)
-    totals = [a + b for a, b in zip(v[:n], v[-n:], strict=True)]
-    opened_in_month, closed_in_month, ago_a, ago_b = v[n : n + 4]
+    # 2. Month flows.
+    f = {r[0]: (r[1], r[2]) for r in conn.execute(flow, values)}
+    (opened_in_month, opened_since), (closed_in_month, closed_since) = f[0], f[1]
 
     return Caseload(
-        open=sum(totals[: len(AGE_BAND_DAYS)]),
+        open=cum[0],
         by_district=district_counts(force, filters, districts),
-        by_age_band=dict(zip(WANTED_AGE_BANDS, totals[: len(AGE_BAND_DAYS)], strict=True)),
+        by_age_band=dict(zip(WANTED_AGE_BANDS, bands, strict=True)),
         by_offence=by_count(offences),
         by_reason=by_count(reason_counts, reasons),
-        review_overdue=totals[-1] if is_wanted else 0,
+        review_overdue=overdue if is_wanted else 0,
         opened_in_month=opened_in_month,
         closed_in_month=closed_in_month,
-        open_a_month_ago=ago_a + ago_b,
+        open_a_month_ago=cum[0] - opened_since + closed_since,
     )

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.figures.types import WANTED_REASONS, Filters
@@ -125,3 +125,105 @@ def count_opened_between(src: Source, first: dt.date, last: dt.date, conds: list
 
 def count_closed_between(src: Source, first: dt.date, last: dt.date, conds: list[ColumnElement[bool]]) -> Any:
     return count_where(src, *conds, src.closed >= first, src.closed <= last)
+
+
+# --- Statements built once, values bound per call ------------------------------------------------------------
+# Building a select() and its cache key costs ~1 ms of Python per statement; the figures' statements differ only
+# in which filters are present, so each shape is built once and run through Core with a dict of values.
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Which row filters a statement carries (their values are bound per call)."""
+
+    district: bool = False
+    offence: bool = False
+    reason: bool = False
+    older: bool = False
+    kind: bool = False
+
+
+def filter_values(
+    src: Source, force: str, as_of: dt.date, filters: Filters, *, kind: str | None = None
+) -> tuple[Shape, dict[str, Any]]:
+    """The statement shape and bound values of :func:`row_conditions`' predicates (same checks, same meaning)."""
+    values: dict[str, Any] = {"force": force}
+    if kind is not None:
+        values["kind"] = kind
+    if filters.district:
+        values["district"] = filters.district
+    if filters.offence:
+        values["offence"] = filters.offence.strip().lower()
+    if filters.reason:
+        if src is not WANTED:
+            raise ValueError("the reason filter applies to wanted circulations only")
+        if filters.reason not in WANTED_REASONS:
+            raise ValueError(f"unknown reason {filters.reason!r}; expected one of {', '.join(WANTED_REASONS)}")
+        values["reason"] = filters.reason
+    if filters.older_than_days is not None:
+        if filters.older_than_days < 0:
+            raise ValueError("older_than_days must not be negative")
+        values["older_cutoff"] = as_of - dt.timedelta(days=filters.older_than_days)
+    shape = Shape(
+        district="district" in values,
+        offence="offence" in values,
+        reason="reason" in values,
+        older="older_cutoff" in values,
+        kind=kind is not None,
+    )
+    return shape, values
+
+
+def bound_conditions(src: Source, shape: Shape) -> list[ColumnElement[bool]]:
+    """:func:`row_conditions` with bind parameters named as in :func:`filter_values`."""
+    m = src.model
+    conds: list[ColumnElement[bool]] = [m.force == bindparam("force")]
+    if shape.kind:
+        conds.append(m.kind == bindparam("kind"))
+    if shape.district:
+        conds.append(m.district == bindparam("district"))
+    if shape.offence:
+        conds.append(func.lower(m.offence) == bindparam("offence"))
+    if shape.reason:
+        conds.append(m.reason == bindparam("reason"))
+    if shape.older:
+        conds.append(src.opened < bindparam("older_cutoff", type_=Date))
+    return conds
+
+
+def date_param(name: str) -> Any:
+    return bindparam(name, type_=Date)
+
+
+def open_cube(
+    src: Source, conds: list[ColumnElement[bool]], keys: list[Any], thresholds: list[ColumnElement[bool]]
+) -> Any:
+    """One pass over the rows open at ``:at``: per group of ``keys``, the count and how many meet each of
+    ``thresholds`` (``count(*) FILTER (WHERE …)``, on both databases). The two halves of "open at" (see the
+    module docstring) are UNION ALL'd; the caller adds their counts per key. The never-closed half reads the
+    (force, closed, *keys, opened, …) index in order, so it aggregates as it streams: no sort, no table."""
+    at = date_param("at")
+    aggs = [func.count(), *(func.count().filter(t) for t in thresholds)]
+    parts = [
+        select(*keys, *aggs).where(*conds, src.closed.is_(None), src.opened <= at).group_by(*keys),
+        select(*keys, *aggs).where(*conds, src.closed > at, src.opened <= at).group_by(*keys),
+    ]
+    return parts[0].union_all(parts[1])
+
+
+def flows(src: Source, conds: list[ColumnElement[bool]], keys: list[Any] | None = None) -> Any:
+    """Rows ``(which, *keys, in_month, since_ago)``: for which = 0 the rows opened, for which = 1 the rows
+    closed, from ``:first`` to ``:at`` (in_month) and after ``:ago`` up to ``:at`` (since_ago). Each is one
+    index range, from ``:lo`` (the earlier of ``:first`` and the day after ``:ago``), with two FILTER counts."""
+    at, first, ago, lo = date_param("at"), date_param("first"), date_param("ago"), date_param("lo")
+    keys = keys or []
+    parts = []
+    for which, col in ((0, src.opened), (1, src.closed)):
+        q = select(
+            literal(which).label("which"),
+            *keys,
+            func.count().filter(col >= first).label("in_month"),
+            func.count().filter(col > ago).label("since_ago"),
+        ).where(*conds, col >= lo, col <= at)
+        parts.append(q.group_by(*keys) if keys else q)
+    return parts[0].union_all(parts[1])

@@ -128,14 +128,13 @@ def upgrade() -> None:
     with op.batch_alter_table("bail_period", schema=None) as batch_op:
         batch_op.create_index(
             "ix_bail_open",
-            ["force", "kind", "ended_on", "started_on", "district", "offence", "bail_end_on"],
+            ["force", "kind", "ended_on", "district", "offence", "started_on", "bail_end_on"],
             unique=False,
         )
         batch_op.create_index("ix_bail_started", ["force", "kind", "started_on", "district", "offence"], unique=False)
         batch_op.create_index(
-            "ix_bail_groups", ["force", "kind", "ended_on", "district", "offence", "started_on"], unique=False
+            "ix_bail_ending", ["force", "kind", "bail_end_on", "reference", "started_on", "ended_on"], unique=False
         )
-        batch_op.create_index("ix_bail_ending", ["force", "kind", "bail_end_on"], unique=False)
 
     op.create_table(
         "suspect",
@@ -160,10 +159,7 @@ def upgrade() -> None:
     with op.batch_alter_table("suspect", schema=None) as batch_op:
         batch_op.create_index("ix_suspect_identified", ["force", "identified_on", "district", "offence"], unique=False)
         batch_op.create_index(
-            "ix_suspect_groups", ["force", "closed_on", "district", "offence", "identified_on"], unique=False
-        )
-        batch_op.create_index(
-            "ix_suspect_open", ["force", "closed_on", "identified_on", "district", "offence"], unique=False
+            "ix_suspect_open", ["force", "closed_on", "district", "offence", "identified_on"], unique=False
         )
 
     op.create_table(
@@ -193,11 +189,8 @@ def upgrade() -> None:
             "ix_wanted_circulated", ["force", "circulated_on", "district", "reason", "offence"], unique=False
         )
         batch_op.create_index(
-            "ix_wanted_groups", ["force", "closed_on", "district", "reason", "offence", "circulated_on"], unique=False
-        )
-        batch_op.create_index(
             "ix_wanted_open",
-            ["force", "closed_on", "circulated_on", "district", "reason", "offence", "last_reviewed_on"],
+            ["force", "closed_on", "district", "reason", "offence", "circulated_on", "last_reviewed_on"],
             unique=False,
         )
 
@@ -314,18 +307,15 @@ def downgrade() -> None:
     with op.batch_alter_table("wanted", schema=None) as batch_op:
         batch_op.drop_index("ix_wanted_open")
         batch_op.drop_index("ix_wanted_circulated")
-        batch_op.drop_index("ix_wanted_groups")
 
     op.drop_table("wanted")
     with op.batch_alter_table("suspect", schema=None) as batch_op:
         batch_op.drop_index("ix_suspect_open")
         batch_op.drop_index("ix_suspect_identified")
-        batch_op.drop_index("ix_suspect_groups")
 
     op.drop_table("suspect")
     with op.batch_alter_table("bail_period", schema=None) as batch_op:
         batch_op.drop_index("ix_bail_started")
-        batch_op.drop_index("ix_bail_groups")
         batch_op.drop_index("ix_bail_ending")
         batch_op.drop_index("ix_bail_open")
 
