@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.importing.columns import TABLES
-from bot.importing.fastpath import compile_fast_path
+from bot.importing.fastpath import row_checker
 from bot.importing.merge import MergeCounts, rebuilt_indexes
 from bot.importing.readers import FileRefused, open_table
 from bot.importing.staging import bulk_write, is_pg
@@ -101,20 +101,13 @@ def load_into_empty_table(
             session.add_all(batches.values())
             session.flush()
             batch_ids = {f: b.id for f, b in batches.items()}
-            fast = compile_fast_path(validator)
+            check = row_checker(validator)
 
             def rows() -> Iterator[tuple[Any, ...]]:
                 nonlocal seen
                 for row_no, cells in table.rows:
                     seen += 1
-                    out = None
-                    if fast is not None:
-                        try:
-                            out = fast(row_no, cells)
-                        except Exception:
-                            out = None  # anything unusual: the full validator decides and explains
-                    if out is None:
-                        out = validator(row_no, cells)
+                    out = check(row_no, cells)
                     if out is not None:
                         f = out[1]
                         per_force[f] += 1

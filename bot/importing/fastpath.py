@@ -92,3 +92,20 @@ def compile_fast_path(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | 
     exec(compile(source, f"<import fast path: {dataset}>", "exec"), env)
     fast: Callable[[int, Sequence[Cell]], Row | None] = env["fast"]
     return fast
+
+
+def row_checker(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | None]:
+    """Check one row: the compiled fast path for clean rows, the full validator for anything else (it decides
+    and records the exact error). Returns the typed row, or None when the row is invalid."""
+    fast = compile_fast_path(v)
+    if fast is None:
+        return v
+
+    def check(row_no: int, cells: Sequence[Cell]) -> Row | None:
+        try:
+            out = fast(row_no, cells)
+        except Exception:
+            out = None  # anything unusual: the full validator decides and explains
+        return out if out is not None else v(row_no, cells)
+
+    return check

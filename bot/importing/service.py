@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS
 from bot.importing.direct import load_into_empty_table
-from bot.importing.fastpath import compile_fast_path
+from bot.importing.fastpath import row_checker
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, open_table
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
@@ -116,20 +116,13 @@ def _stage_and_merge(
             report.ignored_columns = list(validator.ignored)
             staging.create_stage(session, dataset)
 
-            fast = compile_fast_path(validator)
+            check = row_checker(validator)
 
             def valid_rows() -> Iterator[tuple[Any, ...]]:
                 nonlocal seen
                 for row_no, cells in table.rows:
                     seen += 1
-                    out = None
-                    if fast is not None:
-                        try:
-                            out = fast(row_no, cells)
-                        except Exception:
-                            out = None  # anything unusual: the full validator decides and explains
-                    if out is None:
-                        out = validator(row_no, cells)
+                    out = check(row_no, cells)
                     if out is not None:
                         yield out
 
