@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.access import Refused, at_least, resolve
-from bot.audit import AuditEntry, append, record_separately
+from bot.audit import AuditEntry, append, group_commit
 from bot.clock import today_in
 from bot.config import Config, Force
+from bot.figures.cache import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_error, render_help, render_invalid, render_refused
 from commands.parser import ParsedArgs, ParseError, command_help, normalise, overview_help, parse
@@ -86,7 +87,7 @@ class AnswerContext:
     """Everything a sub-command handler gets besides its parsed arguments."""
 
     rt: Runtime
-    session: Session
+    db: Reads  # the request's database access: import generations, and a session opened on first use
     who: Requester
     force: Force
     role: str
@@ -100,6 +101,11 @@ class AnswerContext:
     @property
     def config(self) -> Config:
         return self.rt.config
+
+    @property
+    def session(self) -> Session:
+        """The request's ORM session, opened on first use; committed by the pipeline with the audit event."""
+        return self.db.session
 
     def is_at_least(self, role: str) -> bool:
         return at_least(self.role, role)
@@ -257,10 +263,11 @@ def _dispatch(
             False,
         )
 
-    with rt.sessions() as session:
+    db = Reads(rt.engine, rt.sessions)
+    try:
         ctx = AnswerContext(
             rt=rt,
-            session=session,
+            db=db,
             who=who,
             force=force,
             role=role,
@@ -273,9 +280,18 @@ def _dispatch(
         reply = spec.handler(ctx, args)
         if reply.outcome == "ok" and args.has("--share"):
             reply.response_type = "in_channel"
-        # The audit event commits with whatever the handler changed, or neither does.
-        append(session, _entry(who, force, detail, reply), at=rt.clock.now())
-        session.commit()
+        session = db.opened
+        if session is not None:
+            # The handler used the session (it may have changed something): the audit event commits with its
+            # changes, or neither does.
+            append(session, _entry(who, force, detail, reply), at=rt.clock.now())
+            session.commit()
+        else:
+            # A cached answer: nothing read through the ORM and nothing changed. Its event is committed with the
+            # other requests' (one transaction for a burst) before the answer leaves.
+            group_commit(rt.engine).append(_entry(who, force, detail, reply), at=rt.clock.now())
+    finally:
+        db.close()
     return reply, True
 
 
@@ -294,7 +310,7 @@ def _entry(who: Requester, force: Force | None, detail: str, reply: Reply) -> Au
 
 
 def _audit(rt: Runtime, who: Requester, force: Force | None, detail: str, reply: Reply) -> None:
-    record_separately(rt.sessions, _entry(who, force, detail, reply), at=rt.clock.now())
+    group_commit(rt.engine).append(_entry(who, force, detail, reply), at=rt.clock.now())
 
 
 def _detail(text: str) -> str:

@@ -154,7 +154,7 @@ def _unknown_offence(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Repl
         return None
     source = "bail" if dataset in ("bail", "rui") else dataset
     groups = cache.cached(
-        ctx.session, ctx.force.slug, source, ("offence_groups",), lambda: offence_groups(ctx.session, source, ctx.force)
+        ctx.db, ctx.force.slug, source, ("offence_groups",), lambda: offence_groups(ctx.session, source, ctx.force)
     )
     by_key = {g.strip().lower(): g for g in groups}
     if not groups or wanted.strip().lower() in by_key:
@@ -187,7 +187,7 @@ def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
 
 def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, filters: Filters) -> dict[str, int]:
     return cache.cached(
-        ctx.session,
+        ctx.db,
         ctx.force.slug,
         "bail",
         ("active_by_kind_at", as_of, month_ago, filters),
@@ -204,7 +204,7 @@ def _rendered(
     stale = frame.freshness.stale if frame.freshness else True
     values = tuple(sorted((k, v) for k, v in args.values.items() if k != "share"))
     key = ("rendered", args.command, values, as_of, stale)
-    text, blocks = cache.cached(ctx.session, ctx.force.slug, dataset, key, render)
+    text, blocks = cache.cached(ctx.db, ctx.force.slug, dataset, key, render)
     return ctx.ok(text, list(blocks))
 
 
@@ -216,7 +216,7 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
     review_days = ctx.config.wanted_review_days
-    fig = cache.wanted(ctx.session, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
+    fig = cache.wanted(ctx.db, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
     frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
     return _rendered(
         ctx, args, "wanted", as_of, frame, lambda: render_wanted(fig, frame, a_month_before(as_of), review_days)
@@ -229,7 +229,7 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
-    fig = cache.suspects(ctx.session, ctx.force, as_of, _filters(args, as_of))
+    fig = cache.suspects(ctx.db, ctx.force, as_of, _filters(args, as_of))
     frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
     return _rendered(ctx, args, "suspects", as_of, frame, lambda: render_suspects(fig, frame, a_month_before(as_of)))
 
@@ -243,7 +243,7 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
     filters = _filters(args, as_of)
     # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
-    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
+    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
     frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
 
@@ -264,7 +264,7 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     as_of = _as_of(ctx, args)
     filters = _filters(args, as_of)
     # The ending-soon part of the bail figures is not shown in the RUI view; keep that query minimal.
-    fig = cache.bail(ctx.session, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
+    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
     frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
 

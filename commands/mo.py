@@ -2,7 +2,7 @@
 
 Fast answers (counts, help, errors) are computed inside the ack, so the user gets them in one round trip.
 Answers the conversation layer marks as deferred (``plan(text).deferred``: case lists, anything slow) are acked at
-once with a short "working on it" note and finished by a lazy listener that posts to the command's
+once with a short "working on it" note and finished on Bolt's listener executor, which posts to the command's
 ``response_url``. ``plan`` only parses — no database, no matplotlib, no import work on the ack path.
 
 ``--share`` answers carry ``response_type="in_channel"``: Slack accepts that in the ack of a slash command (and
@@ -53,40 +53,42 @@ def is_deferred(text: str) -> bool:
 def register(app: App, rt: Runtime) -> None:
     groups = UserGroups.for_runtime(rt)
     plan("help")  # build the parser and registry now, not on a user's first request
+    # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started by the one
+    # listener below rather than by a lazy listener: Bolt starts a lazy listener on every request its listener
+    # matches (a deep copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must
+    # not pay, and a second listener to route them would make Bolt build its arguments twice per request.
+    executor = app.listener_runner.listener_executor
 
     def _context(command: dict[str, Any], client: WebClient) -> SlackContext:
         return SlackContext(
             client=client, trigger_id=command.get("trigger_id"), response_url=command.get("response_url")
         )
 
-    def deferred(command: dict[str, Any]) -> bool:
-        return is_deferred(command.get("text") or "")
-
-    def ack_at_once(ack: Ack) -> None:
-        ack(text=WORKING, response_type="ephemeral")
-
     def finish_mo(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = command.get("text") or ""
-        reply = answer(
-            rt, requester_from(command, client, groups), text, slack=_context(command, client), deferred=True
-        )
-        # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
-        resp = respond(
-            text=reply.text,
-            blocks=reply.blocks,
-            response_type=reply.response_type,
-            replace_original=reply.response_type == "ephemeral",
-        )
-        if resp.status_code != 200:
-            log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
+        try:
+            text = command.get("text") or ""
+            reply = answer(
+                rt, requester_from(command, client, groups), text, slack=_context(command, client), deferred=True
+            )
+            # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
+            resp = respond(
+                text=reply.text,
+                blocks=reply.blocks,
+                response_type=reply.response_type,
+                replace_original=reply.response_type == "ephemeral",
+            )
+            if resp.status_code != 200:
+                log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
+        except Exception:  # answer() never raises; this is the response_url post (network) or requester_from
+            log.exception("mo-bot: a deferred /mo answer could not be delivered")
 
-    def answer_in_ack(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         text = command.get("text") or ""
+        if is_deferred(text):
+            ack(text=WORKING, response_type="ephemeral")
+            executor.submit(finish_mo, command, client, respond)
+            return
         reply = answer(rt, requester_from(command, client, groups), text, slack=_context(command, client))
         ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
 
-    # Two listeners, the first matching wins. Only deferred answers take the lazy path: Bolt starts a lazy
-    # listener on every request it matches (a deep copy of the request and a thread hand-off, ~1 ms), which the
-    # answers given in the ack must not pay.
-    app.command(COMMAND, matchers=[deferred])(ack=ack_at_once, lazy=[finish_mo])
-    app.command(COMMAND)(answer_in_ack)
+    app.command(COMMAND)(on_mo)
