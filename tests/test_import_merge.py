@@ -376,3 +376,30 @@ def test_initial_load_with_a_duplicate_falls_back_to_the_full_report(session, co
     assert dump(session)["wanted"] == [] and dump(session)["import_batch"] == []
     names = {i["name"] for i in inspect(session.get_bind()).get_indexes("wanted")}
     assert {"ix_wanted_open", "ix_wanted_circulated"} <= names
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_text_with_backslashes_tabs_and_line_breaks_is_stored_exactly(
+    session, config, tmp_path, monkeypatch, rebuild
+) -> None:
+    """PostgreSQL loads rows as COPY text lines; a value holding COPY's own escape or separator characters must
+    come back byte for byte, through the initial load (with and without the index rebuild) and the staged
+    upsert alike."""
+    from bot.importing import direct
+
+    if rebuild:
+        monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
+    odd = {"W1": "P\\N", "W2": "tab\there", "W3": "two\nlines", "W4": "C:\\temp\\", "W5": "cr\rx"}
+    rows = [f'{ref},"{val}",C1,Theft,ipswich,never_arrested,2026-01-05,,,open' for ref, val in odd.items()]
+    first = run(session, config, "wanted", write(tmp_path, csv_text(WANTED_HEADER, rows)))
+    assert first.added == 5
+    stored = dict(session.execute(select(WantedCirculation.reference, WantedCirculation.person_ref)).all())
+    assert stored == odd
+    # The staged path: change every value to another odd one.
+    odd2 = {ref: f"{val}\\t\t2" for ref, val in odd.items()}
+    rows2 = [f'{ref},"{val}",C1,Theft,ipswich,never_arrested,2026-01-05,,,open' for ref, val in odd2.items()]
+    second = run(session, config, "wanted", write(tmp_path, csv_text(WANTED_HEADER, rows2), "second.csv"))
+    assert (second.added, second.updated) == (0, 5)
+    session.expire_all()
+    stored = dict(session.execute(select(WantedCirculation.reference, WantedCirculation.person_ref)).all())
+    assert stored == odd2

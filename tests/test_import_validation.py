@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.importing.columns import SCHEMAS, check_tables, header_map, markdown_tables, personal_header_reason
-from bot.importing.fastpath import compile_fast_path
+from bot.importing.fastpath import copy_line, copy_line_checker, row_checker
 from bot.importing.service import import_file
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest, RowError
 from bot.importing.validate import Bad, ErrorSink, RowValidator, parse_date
@@ -513,30 +514,47 @@ cell = st.one_of(
     st.sampled_from(["", " ", "W1", "W2", "P1", "Theft", "ipswich", "South", "Atlantis", "norwich", "FTA",
                      "never_arrested", "bored", "open", "closed", "Live", "arrested", "bail", "rui", "RUI",
                      "charged", "nfa", "2026-01-05", "2026-02-30", "05/01/2026", "2026-10-31", "2026-11-01",
-                     "2025-12-31", "x" * 70, "suffolk", "norfolk", "essex"]),
+                     "2025-12-31", "x" * 70, "suffolk", "norfolk", "essex", "W\\3", "Theft\tx", "a\nb", "1\r2"]),
     st.text(max_size=12),
 )  # fmt: skip
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(dataset=st.sampled_from(["wanted", "suspects", "bail"]), rows=st.lists(st.lists(cell, max_size=13), max_size=8))
-def test_fast_path_agrees_with_the_full_validator(config, dataset: str, rows: list[list[str]]) -> None:
+@given(
+    dataset=st.sampled_from(["wanted", "suspects", "bail"]),
+    rows=st.lists(st.lists(cell, max_size=13), max_size=8),
+    table_shape=st.booleans(),
+    copy=st.booleans(),
+)
+def test_fast_path_agrees_with_the_full_validator(
+    config, dataset: str, rows: list[list[str]], table_shape: bool, copy: bool
+) -> None:
+    """Every output shape of the checker (staging or table tuple, tuple or COPY line) is exactly the full
+    validator's row, reshaped; the errors recorded are the full validator's; the per-force counts are right."""
     header = [c.name for c in SCHEMAS[dataset]] + ["force"]
     slow_errors, fast_errors = ErrorSink(), ErrorSink()
     slow = RowValidator(dataset, header, config, None, AS_OF, slow_errors)
     both = RowValidator(dataset, header, config, None, AS_OF, fast_errors)
-    fast = compile_fast_path(both)
-    assert fast is not None
+    batch_ids = {"suffolk": 11, "norfolk": 12} if table_shape else None
+    counts: Counter[str] = Counter()
+    make = copy_line_checker if copy else row_checker
+    check = make(both, batch_ids, counts)
+    expected_counts: Counter[str] = Counter()
     for i, cells in enumerate(rows * 2):  # twice: the second pass hits the memos the first one filled
         expected = slow(i, cells)
-        try:
-            got = fast(i, cells)
-        except Exception:
-            got = None
-        if got is None:
-            got = both(i, cells)
-        assert got == expected
+        if expected is not None:
+            expected_counts[expected[1]] += 1
+            if batch_ids is not None:
+                expected = (*expected[1:], batch_ids[expected[1]])
+            if copy:
+                expected = copy_line(expected)
+        assert check(i, cells) == expected
     assert fast_errors.errors == slow_errors.errors
+    assert counts == expected_counts
+
+
+def test_copy_line_escapes_what_copy_text_format_would_misread() -> None:
+    assert copy_line((1, None, "a\\b", "t\tab", "two\nlines\r")) == "1\t\\N\ta\\\\b\tt\\tab\ttwo\\nlines\\r"
 
 
 # ---- the tables and their documentation ------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 When the dataset's table holds no rows at all, every valid row is an addition, so the staging table (an extra
 write, scan and drop of every row) buys nothing. Rows go straight into the table inside a savepoint, with the
-secondary indexes dropped and rebuilt afterwards; the table's unique key stays and is the duplicate check.
+secondary indexes dropped and rebuilt afterwards; the table's unique key is the duplicate check (kept on SQLite,
+rebuilt after the load on PostgreSQL, where the table is also truncated so that COPY can write the rows frozen).
 Anything but a clean file rolls the savepoint back, so the all-or-nothing contract is unchanged:
 
-- bad rows: the savepoint is rolled back and the row errors reported (there can be no duplicates among the
-  valid rows, or the unique key would have said so);
+- bad rows, SQLite: the savepoint is rolled back and the row errors reported (there can be no duplicates
+  among the valid rows, or the unique key would have said so);
+- bad rows, PostgreSQL: the load stops at the first one, the savepoint is rolled back and the caller falls back
+  to the staged import, which reports bad rows and duplicates together;
 - a duplicate reference: the savepoint is rolled back and the caller falls back to the staged import, which
   reports every duplicate with both row numbers.
 """
@@ -20,14 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.importing.columns import TABLES
-from bot.importing.fastpath import row_checker
 from bot.importing.merge import MergeCounts, rebuilt_indexes
 from bot.importing.readers import FileRefused, open_table
-from bot.importing.staging import bulk_write, is_pg
+from bot.importing.staging import bulk_write, checker, is_pg
 from bot.importing.types import ImportReport, ImportRequest
 from bot.importing.validate import ErrorSink, RowValidator, staging_columns
 from bot.models import ImportBatch
@@ -38,6 +41,22 @@ REBUILD_MIN_BYTES = 4 << 20
 
 class _Invalid(Exception):
     """Some rows were invalid: undo the load and report them."""
+
+
+class _NotEmpty(Exception):
+    """Another import filled the table after we looked: take the staged path."""
+
+
+def _truncate_if_still_empty(session: Session, table: str) -> bool:
+    """PostgreSQL: lock the table against every other writer and reader until we commit, and if it is still
+    empty, truncate it in this subtransaction so that ``COPY … FREEZE`` may write the rows all-visible (without
+    that, every index-only scan of the figures pays a heap visit until a VACUUM runs). The lock is the one the
+    index drop takes anyway; the second look closes the race with an import that committed meanwhile."""
+    session.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    if session.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
+        return False
+    session.execute(text(f"TRUNCATE {table}"))
+    return True
 
 
 def _integrity_errors() -> tuple[type[BaseException], ...]:
@@ -67,7 +86,8 @@ def load_into_empty_table(
     duplicate reference or bad rows — ``errors`` then says which — so the caller can report or fall back."""
     dataset = request.dataset
     cols = staging_columns(dataset)
-    if not is_pg(session):
+    pg = is_pg(session)
+    if not pg:
         # A SAVEPOINT opened outside a transaction would itself be the transaction, and releasing it would
         # commit: make sure the caller's transaction has really begun.
         raw = session.connection().connection.driver_connection
@@ -101,23 +121,31 @@ def load_into_empty_table(
             session.add_all(batches.values())
             session.flush()
             batch_ids = {f: b.id for f, b in batches.items()}
-            check = row_checker(validator)
+            # Rows come out of the checker in the table's shape, with their batch id, counted per force.
+            check = checker(session, validator, batch_ids, per_force)
 
-            def rows() -> Iterator[tuple[Any, ...]]:
+            def rows() -> Iterator[Any]:
                 nonlocal seen
                 for row_no, cells in table.rows:
                     seen += 1
                     out = check(row_no, cells)
                     if out is not None:
-                        f = out[1]
-                        per_force[f] += 1
-                        yield (*out[1:], batch_ids[f])
+                        yield out
+                    elif pg:
+                        # Without its unique key the table cannot tell duplicates: the staged import
+                        # reports bad rows and duplicates together, so stop here and let it.
+                        raise _Invalid
 
             target = TABLES[dataset]
             columns = ["force", *cols, "import_batch_id"]
             if path.stat().st_size >= REBUILD_MIN_BYTES:
-                with rebuilt_indexes(session, dataset, keep_unique=True):
-                    bulk_write(session, target, columns, rows())
+                freeze = pg and _truncate_if_still_empty(session, target)
+                if pg and not freeze:
+                    raise _NotEmpty
+                # PostgreSQL rebuilds the unique key too (one sorted pass instead of a million probes), which
+                # is then the duplicate check; SQLite cannot drop it, and probes it row by row.
+                with rebuilt_indexes(session, dataset, keep_unique=not pg):
+                    bulk_write(session, target, columns, rows(), freeze=freeze)
                     if errors.count or not seen:
                         raise _Invalid
             else:
@@ -128,6 +156,12 @@ def load_into_empty_table(
     except _Invalid:
         savepoint.rollback()
         report.rows_in_file = seen
+        if pg:
+            errors.count = 0
+            errors.errors.clear()
+        return None
+    except _NotEmpty:
+        savepoint.rollback()
         return None
     except _integrity_errors():
         savepoint.rollback()

@@ -6,12 +6,22 @@ generated once per import from the dataset's schema and header positions, does t
 errors: on anything unusual (a memo miss, a non-ISO date, a non-text XLSX cell, a short row, a failed check)
 it gives up and the row goes through the full validator, which produces the exact error or the accepted
 value (and fills the memos the fast path reads). So the fast path can only make valid rows faster.
+
+The generated function also builds the row in the shape its destination wants, so no second pass re-packs it:
+
+- the staging shape ``(row_no, force, *columns)``, or the table shape ``(force, *columns, import_batch_id)``
+  for the initial load straight into an empty table (``batch_ids`` given);
+- as a tuple (SQLite ``executemany``) or as one line of PostgreSQL's ``COPY`` text format (``copy=True``):
+  formatting the line in the same f-string is several times cheaper than a CSV writer or ``Copy.write_row``.
+  Text cells holding a backslash, tab or line break go the slow way, through :func:`copy_line`'s escaping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.importing.columns import CLOSED, OPENED, SCHEMAS
@@ -19,10 +29,24 @@ from bot.importing.readers import Cell
 from bot.importing.validate import RowValidator
 
 Row = tuple[Any, ...]
+# What COPY's text format would read as an escape or a field/row separator.
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
-def compile_fast_path(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | None] | None:
-    """A function (row_no, cells) -> staging tuple, or None when the row needs the full validator."""
+def copy_line(row: Row) -> str:
+    r"""One row in PostgreSQL's COPY text format: tab-separated, ``\N`` for NULL, backslash escapes."""
+    return "\t".join(
+        "\\N"
+        if v is None
+        else str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        for v in row
+    )
+
+
+def _compile(
+    v: RowValidator, batch_ids: Mapping[str, int] | None, copy: bool, counts: Counter[str] | None
+) -> Callable[[int, Sequence[Cell]], Any] | None:
+    """A function (row_no, cells) -> row (tuple or COPY line), or None when the row needs the full validator."""
     dataset = v.dataset
     if dataset not in OPENED:
         return None  # the action log is small; the full validator is fast enough
@@ -39,16 +63,25 @@ def compile_fast_path(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | 
         "DISTRICTS": v.district_memo,
         "fromiso": dt.date.fromisoformat,
         "AS_OF": v.as_of_iso,
+        "BATCH": batch_ids,
+        "COUNTS": counts,
+        "NUL": "\\N",
+        "special": _COPY_SPECIAL.search,
     }
     names: list[str] = []
+    optional: set[str] = set()
+    texts: list[str] = []
     for col in SCHEMAS[dataset]:
         name = col.name
         names.append(name)
         pos = v.positions.get(name, -1)
+        if not col.required:
+            optional.add(name)
         if pos < 0:
             add(f"    {name} = None")
             continue
         if col.kind == "text":
+            texts.append(name)
             add(f"    {name} = c[{pos}].strip()")
             if col.required:
                 add(f"    if not {name} or len({name}) > {col.max_len}: return None")
@@ -87,25 +120,65 @@ def compile_fast_path(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | 
     else:
         add("    if bail_end_on is not None and (kind == 'rui' or bail_end_on < started_on): return None")
         add("    if (outcome is None) != (ended_on is None): return None")
-    add(f"    return (row_no, force, {', '.join(names)})")
+    fields = ["force", *names]
+    if batch_ids is None:
+        fields.insert(0, "row_no")
+    else:
+        fields.append("BATCH[force]")
+    if copy and texts:
+        joined = "".join("{" + (f"{t} or ''" if t in optional else t) + "}" for t in texts)
+        add(f"    if special(f{joined!r}): return None")
+    if counts is not None:
+        add("    COUNTS[force] += 1")  # last, after every check: a row that goes the slow way is counted there
+    if not copy:
+        add(f"    return ({', '.join(fields)})")
+    else:
+        parts = ["{" + (f"NUL if {f} is None else {f}" if f in optional else f) + "}" for f in fields]
+        add(f"    return f{chr(9).join(parts)!r}")
     source = "\n".join(lines)
     exec(compile(source, f"<import fast path: {dataset}>", "exec"), env)
-    fast: Callable[[int, Sequence[Cell]], Row | None] = env["fast"]
+    fast: Callable[[int, Sequence[Cell]], Any] = env["fast"]
     return fast
 
 
-def row_checker(v: RowValidator) -> Callable[[int, Sequence[Cell]], Row | None]:
-    """Check one row: the compiled fast path for clean rows, the full validator for anything else (it decides
-    and records the exact error). Returns the typed row, or None when the row is invalid."""
-    fast = compile_fast_path(v)
-    if fast is None:
-        return v
+def _checker(
+    v: RowValidator, batch_ids: Mapping[str, int] | None, copy: bool, counts: Counter[str] | None
+) -> Callable[[int, Sequence[Cell]], Any]:
+    fast = _compile(v, batch_ids, copy, counts)
 
-    def check(row_no: int, cells: Sequence[Cell]) -> Row | None:
+    def slow(row_no: int, cells: Sequence[Cell]) -> Any:
+        staged = v(row_no, cells)
+        if staged is None:
+            return None
+        row = staged if batch_ids is None else (*staged[1:], batch_ids[staged[1]])
+        if counts is not None:
+            counts[staged[1]] += 1
+        return copy_line(row) if copy else row
+
+    if fast is None:
+        return slow
+
+    def check(row_no: int, cells: Sequence[Cell]) -> Any:
         try:
             out = fast(row_no, cells)
         except Exception:
             out = None  # anything unusual: the full validator decides and explains
-        return out if out is not None else v(row_no, cells)
+        return out if out is not None else slow(row_no, cells)
 
     return check
+
+
+def row_checker(
+    v: RowValidator, batch_ids: Mapping[str, int] | None = None, counts: Counter[str] | None = None
+) -> Callable[[int, Sequence[Cell]], Row | None]:
+    """Check one row: the compiled fast path for clean rows, the full validator for anything else (it decides
+    and records the exact error). Returns the row as a tuple — the staging shape, or with ``batch_ids`` the
+    table shape — or None when the row is invalid. ``counts`` (if given) counts the valid rows per force."""
+    return _checker(v, batch_ids, False, counts)
+
+
+def copy_line_checker(
+    v: RowValidator, batch_ids: Mapping[str, int] | None = None, counts: Counter[str] | None = None
+) -> Callable[[int, Sequence[Cell]], str | None]:
+    """As :func:`row_checker`, but each valid row comes back as a line of PostgreSQL's COPY text format."""
+    return _checker(v, batch_ids, True, counts)

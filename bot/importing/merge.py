@@ -61,7 +61,7 @@ def rebuilt_indexes(session: Session, dataset: str, *, keep_unique: bool) -> Ite
     )
     if pg:
         # Server memory for the index sorts; the default 64 MB spills a million-row sort to disk.
-        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
     for c in constraints:
         conn.execute(DropConstraint(c))
     for ix in indexes:

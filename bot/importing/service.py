@@ -16,7 +16,6 @@ from bot.config import Config
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS
 from bot.importing.direct import load_into_empty_table
-from bot.importing.fastpath import row_checker
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, open_table
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
@@ -116,9 +115,9 @@ def _stage_and_merge(
             report.ignored_columns = list(validator.ignored)
             staging.create_stage(session, dataset)
 
-            check = row_checker(validator)
+            check = staging.checker(session, validator)
 
-            def valid_rows() -> Iterator[tuple[Any, ...]]:
+            def valid_rows() -> Iterator[Any]:
                 nonlocal seen
                 for row_no, cells in table.rows:
                     seen += 1
