@@ -263,8 +263,10 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)
     filters = _filters(args, as_of)
-    # The ending-soon part of the bail figures is not shown in the RUI view; keep that query minimal.
-    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=0, ending_soon_cap=1)
+    # The RUI view shows no ending-soon part, but asks with `/mo bail`'s default options so that the two views of
+    # the same filters share one cached computation of the bail figures (a cold answer computes it once).
+    days = ctx.config.bail_ending_soon_days
+    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
     frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)
 
