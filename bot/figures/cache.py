@@ -27,6 +27,7 @@ their dicts). Case lists (``--list``) are not cached: they are deferred anyway a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -44,6 +45,8 @@ from bot.figures.types import BailFigures, Filters, SuspectFigures, WantedFigure
 from bot.models import ImportBatch
 
 T = TypeVar("T")
+
+IDLE_PING_S = 5.0  # a kept connection unused this long is pinged before use
 
 NO_FILTERS = Filters()
 
@@ -88,42 +91,78 @@ def import_generation(db: Session | Reads, force: str, dataset: str) -> int:
 
 
 class _GenerationReader:
-    """The generation query for one engine, as plain DB-API calls on a pooled connection outside any transaction.
+    """The generation query for one engine, as plain DB-API calls outside any transaction.
 
-    It runs on every `/mo` answer, so its cost is per request: through a Core ``Connection`` it took ~75 µs of
-    CPU on SQLite, on the raw driver connection ~20 µs; on PostgreSQL a read inside a transaction also costs BEGIN
-    and, when the pool takes the connection back, ROLLBACK — two more round trips than the SELECT — so it is read
-    in autocommit (psycopg: a local flag, no round trip). Other drivers take the Core path."""
+    It runs on every `/mo` answer, so its cost is per request. SQLite: a pooled connection, raw cursor (~20 µs of
+    CPU; ~75 µs through a Core ``Connection``); its driver opens no transaction for a SELECT. PostgreSQL
+    (psycopg): each serving thread keeps one connection of its own in autocommit — a pool check-out would cost
+    the pool's ping (a round trip) and, in a transaction, BEGIN and ROLLBACK (two more) around a one-row SELECT;
+    it is pinged only after :data:`IDLE_PING_S` unused and replaced after any error. One connection per serving
+    thread (``THREADS``) per process, besides the pool. Other drivers take the Core path."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self._engine = weakref.ref(engine)  # _readers' entry must not keep the engine alive
         compiled = _GENERATION.compile(dialect=engine.dialect)
         self.sql = str(compiled)
         self.order = tuple(compiled.positiontup or ()) if engine.dialect.positional else ()
-        self.raw = engine.dialect.name == "sqlite" or engine.dialect.driver == "psycopg"
-        self.autocommit = engine.dialect.name != "sqlite"  # SQLite's driver opens no transaction for a SELECT
+        self.kind = (
+            "sqlite" if engine.dialect.name == "sqlite" else "own" if engine.dialect.driver == "psycopg" else "core"
+        )
+        self._local = threading.local()
 
     def __call__(self, force: str, dataset: str) -> int:
         params = {"force": force, "dataset": dataset}
-        if not self.raw:
-            with self.engine.connect() as conn:
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this reader is gone")
+        if self.kind == "core":
+            with engine.connect() as conn:
                 return conn.execute(_GENERATION, params).scalar() or 0
         args: Any = tuple(params[k] for k in self.order) if self.order else params
-        raw = self.engine.raw_connection()
-        try:
-            if self.autocommit:
-                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+        if self.kind == "sqlite":
+            raw = engine.raw_connection()
             try:
-                cur = raw.cursor()
-                cur.execute(self.sql, args)
-                row = cur.fetchone()
-                cur.close()
+                return self._fetch(raw, args)
             finally:
-                if self.autocommit:
-                    raw.driver_connection.autocommit = False  # type: ignore[union-attr]
+                raw.close()  # back to the pool
+        conn = self._own(engine)
+        try:
+            value = self._fetch(conn, args)
+        except BaseException:
+            self._local.conn = None  # never reuse a connection after an error
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        self._local.used = time.monotonic()
+        return value
+
+    def _fetch(self, conn: Any, args: Any) -> int:
+        cur = conn.cursor()
+        try:
+            cur.execute(self.sql, args)
+            row = cur.fetchone()
         finally:
-            raw.close()  # back to the pool
+            cur.close()
         return (row[0] if row else None) or 0
+
+    def _own(self, engine: Engine) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and time.monotonic() - self._local.used > IDLE_PING_S:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+            except Exception:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                conn = None
+        if conn is None:
+            fairy = engine.raw_connection()
+            conn = fairy.dbapi_connection
+            fairy.detach()  # this thread's, never back to the pool (it is left in autocommit)
+            conn.autocommit = True
+            self._local.conn = conn
+            self._local.used = time.monotonic()
+        return conn
 
 
 _readers: weakref.WeakKeyDictionary[Engine, _GenerationReader] = weakref.WeakKeyDictionary()
