@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.clock import today_in
+from bot.figures.month_flow import rebuild_month_flows
 from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
 from jobs.runner import JobContext
 
@@ -45,6 +46,9 @@ def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: d
             .execution_options(synchronize_session=False)
         )
         counts.append(int(res.rowcount or 0))
+    for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
+        if n:
+            rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
     out = PurgeCounts(force, cutoff, *counts)
     record(
         session,

@@ -119,6 +119,7 @@ def bail_figures(
     cum: dict[str, list[int]] = {k: [0] * nb for k in KINDS}
     districts: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
+    opened_in_month = dict.fromkeys(KINDS, 0)
     for r in conn.execute(cube, values):
         kind, district, offence, n = r[0], r[1], r[2], r[3]
         active[kind] += n
@@ -127,16 +128,17 @@ def bail_figures(
         c = cum[kind]
         for j in range(nb):
             c[j] += r[3 + j]
+        opened_in_month[kind] += r[3 + nb]
     bands = {
         k: dict(zip(LENGTH_BANDS, [c[j] - c[j + 1] for j in range(nb - 1)] + [c[-1]], strict=True))
         for k, c in cum.items()
     }
 
-    # 2. Started and ended in the month, per kind.
-    opened_in_month = dict.fromkeys(KINDS, 0)
+    # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
     closed_in_month = dict.fromkeys(KINDS, 0)
-    for r in conn.execute(flow, values):
-        (closed_in_month if r[0] else opened_in_month)[r[1]] = r[2]
+    for kind, closed, _closed_since, opened, _opened_since in conn.execute(flow, values):
+        closed_in_month[kind] = closed
+        opened_in_month[kind] += opened
 
     # 3. Bail ending soon: the only row-level query, small by nature and capped. It seeks the
     # (force, kind, bail_end_on) index on the look-ahead window, then checks "active" on those rows only.

@@ -7,9 +7,10 @@ once per filter shape (values bound per call, run through Core):
    count and FILTER counts of "opened on or before each age-band edge" and "review overdue", streamed in the
    order of a covering index — a few hundred group rows, folded into every breakdown in Python (a band is the
    difference of two cumulative counts);
-2. the month flows (:func:`bot.figures.source.flows`): opened and closed from the 1st of D's month and since a
-   month before D, two short index ranges. Open a month before D follows without another pass over the open
-   rows: ``open(D − 1 month) = open(D) − opened since + closed since`` (a row never closes before it opens).
+2. the month flows (:func:`bot.figures.source.flows`): the rows closed from the 1st of D's month or since a
+   month before D, one short index range; the rows opened in that time are those of them plus the open ones
+   the first pass counted. Open a month before D follows without another pass over the open rows:
+   ``open(D − 1 month) = open(D) − opened since + closed since`` (a row never closes before it opens).
 """
 
 from __future__ import annotations
@@ -118,11 +119,12 @@ def caseload(
     # 1. One pass over the open rows.
     nk = 3 if is_wanted else 2
     nb = len(AGE_BAND_DAYS)
+    nt = nb - 1 + (1 if is_wanted else 0)  # thresholds: band edges (and review overdue)
     districts: dict[str, int] = {}
     offences: dict[str, int] = {}
     reason_counts: dict[str, int] = {}
     cum = [0] * nb  # cum[0]: all open; cum[k]: open and opened on or before edge k
-    overdue = 0
+    overdue = opened_in_month = opened_since = 0
     for r in conn.execute(cube, values):
         n = r[nk]
         districts[r[0]] = districts.get(r[0], 0) + n
@@ -132,11 +134,14 @@ def caseload(
             overdue += r[nk + nb]
         for k in range(nb):
             cum[k] += r[nk + k]
+        opened_in_month += r[nk + 1 + nt]
+        opened_since += r[nk + 2 + nt]
     bands = [cum[k] - cum[k + 1] for k in range(nb - 1)] + [cum[-1]]
 
-    # 2. Month flows.
-    f = {r[0]: (r[1], r[2]) for r in conn.execute(flow, values)}
-    (opened_in_month, opened_since), (closed_in_month, closed_since) = f[0], f[1]
+    # 2. The rows closed in the month or since a month ago (and how many of those opened in that time).
+    closed_in_month, closed_since, opened_closed_in_month, opened_closed_since = conn.execute(flow, values).one()
+    opened_in_month += opened_closed_in_month
+    opened_since += opened_closed_since
 
     return Caseload(
         open=cum[0],

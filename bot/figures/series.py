@@ -2,31 +2,43 @@
 first), the rows open at the month's end (for the current month: at as_of), and those opened and closed in
 the month (the current month up to as_of).
 
-Only the open count at as_of is computed directly; earlier month ends follow by walking back,
+Two reads: the current month from the case rows (the open count at as_of, and opened and closed since the 1st
+— the same index ranges the snapshot figures read), and the earlier months' opened and closed from the month
+flows an import keeps (:mod:`bot.figures.month_flow`). Earlier month ends follow by walking back,
 ``open(end of m−1) = open(end of m) − opened in m + closed in m``, which holds because a row is never closed
-before it is opened (the import refuses such rows). So the whole series is one statement of index range
-counts, instead of N open-at-D scans that each read every row closed after that date.
+before it is opened (the import refuses such rows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.dates import last_months
+from bot.figures.caseload import flow_values
+from bot.figures.dates import last_months, month_start
+from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
     SOURCES,
-    count_closed_between,
-    count_open,
-    count_opened_between,
-    row_conditions,
+    Shape,
+    Source,
+    bound_conditions,
+    filter_values,
+    flows,
+    open_cube,
 )
 from bot.figures.types import KINDS, Filters, MonthPoint
+
+
+@cache
+def _statements(src: Source, shape: Shape) -> tuple[Any, Any]:
+    conds = bound_conditions(src, shape)
+    return open_cube(src, conds, [], []), flows(src, conds)
 
 
 def monthly_series(
@@ -48,18 +60,34 @@ def monthly_series(
         raise ValueError("kind (bail or rui) is required for the bail series and only for it")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    conds = row_conditions(src, force.slug, as_of, filters, kind=kind)
     windows = last_months(as_of, months)
-    cols = count_open(src, as_of, conds)
-    for first, last in windows:
-        cols += [count_opened_between(src, first, last, conds), count_closed_between(src, first, last, conds)]
-    r = [int(x) for x in session.execute(select(*cols)).one()]
+    shape, values = filter_values(src, force.slug, as_of, filters, kind=kind)
+    cube, flow = _statements(src, shape)
+    values |= flow_values(as_of)
+    conn = session.connection()
 
-    open_at_end = r[0] + r[1]
+    # The current month, up to as_of: open now (and opened since the 1st) from the open rows, plus the rows
+    # closed since the 1st (and how many of those opened since).
+    open_now = opened = 0
+    for n, opened_first, _opened_since in conn.execute(cube, values):
+        open_now += n
+        opened += opened_first
+    closed, _closed_since, opened_closed, _ = conn.execute(flow, values).one()
+    opened += opened_closed
+
+    current = month_start(as_of)
+    past: dict[dt.date, tuple[int, int]] = {}
+    if len(windows) > 1:
+        from_rows = filters.older_than_days is not None or not flows_current(session, force.slug, src.dataset)
+        past = window_flows(
+            session, src, force.slug, as_of, windows[0][0], current, filters, kind=kind, from_rows=from_rows
+        )
+
     points: list[MonthPoint] = []
-    for i in range(len(windows) - 1, -1, -1):
-        opened, closed = r[2 + 2 * i], r[3 + 2 * i]
-        points.append(MonthPoint(windows[i][0].strftime("%Y-%m"), open_at_end, opened, closed))
-        open_at_end = open_at_end - opened + closed
+    open_at_end = open_now
+    for first, _last in reversed(windows):
+        o, c = (opened, closed) if first == current else past.get(first, (0, 0))
+        points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end, o, c))
+        open_at_end = open_at_end - o + c
     points.reverse()
     return points

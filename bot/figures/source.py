@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, literal, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.figures.types import WANTED_REASONS, Filters
@@ -198,12 +198,18 @@ def date_param(name: str) -> Any:
 def open_cube(
     src: Source, conds: list[ColumnElement[bool]], keys: list[Any], thresholds: list[ColumnElement[bool]]
 ) -> Any:
-    """One pass over the rows open at ``:at``: per group of ``keys``, the count and how many meet each of
-    ``thresholds`` (``count(*) FILTER (WHERE …)``, on both databases). The two halves of "open at" (see the
-    module docstring) are UNION ALL'd; the caller adds their counts per key. The never-closed half reads the
-    (force, closed, *keys, opened, …) index in order, so it aggregates as it streams: no sort, no table."""
-    at = date_param("at")
-    aggs = [func.count(), *(func.count().filter(t) for t in thresholds)]
+    """One pass over the rows open at ``:at``: per group of ``keys``, the count, how many meet each of
+    ``thresholds`` (``count(*) FILTER (WHERE …)``, on both databases), and — last two — how many were opened
+    from ``:first`` and after ``:ago`` (see :func:`flows`). The two halves of "open at" (see the module
+    docstring) are UNION ALL'd; the caller adds their counts per key. Each half is one range of the
+    (force, closed, …) index, which covers every column read: the table is never visited."""
+    at, first, ago = date_param("at"), date_param("first"), date_param("ago")
+    aggs = [
+        func.count(),
+        *(func.count().filter(t) for t in thresholds),
+        func.count().filter(src.opened >= first),
+        func.count().filter(src.opened > ago),
+    ]
     parts = [
         select(*keys, *aggs).where(*conds, src.closed.is_(None), src.opened <= at).group_by(*keys),
         select(*keys, *aggs).where(*conds, src.closed > at, src.opened <= at).group_by(*keys),
@@ -212,18 +218,21 @@ def open_cube(
 
 
 def flows(src: Source, conds: list[ColumnElement[bool]], keys: list[Any] | None = None) -> Any:
-    """Rows ``(which, *keys, in_month, since_ago)``: for which = 0 the rows opened, for which = 1 the rows
-    closed, from ``:first`` to ``:at`` (in_month) and after ``:ago`` up to ``:at`` (since_ago). Each is one
-    index range, from ``:lo`` (the earlier of ``:first`` and the day after ``:ago``), with two FILTER counts."""
+    """Rows ``(*keys, closed_in_month, closed_since, opened_in_month, opened_since)`` over the rows closed from
+    ``:lo`` (the earlier of ``:first`` and the day after ``:ago``) to ``:at``: closed from ``:first`` and after
+    ``:ago``, and — of those same rows — opened from ``:first`` and after ``:ago``.
+
+    Why no index on the opened date is needed: a row opened in a window ending at ``:at`` was, at ``:at``,
+    either still open (counted by :func:`open_cube`'s last two columns) or closed in the window, since it
+    cannot close before it opens (the import refuses such rows). So "opened in the month" is the open cube's
+    part plus this part, and all of it comes from ranges of the (force, closed, …) index."""
     at, first, ago, lo = date_param("at"), date_param("first"), date_param("ago"), date_param("lo")
     keys = keys or []
-    parts = []
-    for which, col in ((0, src.opened), (1, src.closed)):
-        q = select(
-            literal(which).label("which"),
-            *keys,
-            func.count().filter(col >= first).label("in_month"),
-            func.count().filter(col > ago).label("since_ago"),
-        ).where(*conds, col >= lo, col <= at)
-        parts.append(q.group_by(*keys) if keys else q)
-    return parts[0].union_all(parts[1])
+    q = select(
+        *keys,
+        func.count().filter(src.closed >= first).label("closed_in_month"),
+        func.count().filter(src.closed > ago).label("closed_since"),
+        func.count().filter(src.opened >= first).label("opened_in_month"),
+        func.count().filter(src.opened > ago).label("opened_since"),
+    ).where(*conds, src.closed >= lo, src.closed <= at)
+    return q.group_by(*keys) if keys else q

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.config import Config
+from bot.figures.month_flow import rebuild_month_flows
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS
 from bot.importing.direct import load_into_empty_table
@@ -212,6 +213,9 @@ def _finish(
             at=now,
         )
     session.flush()
+    if dataset != "actions":
+        for f in batches:
+            rebuild_month_flows(session, dataset, f)
 
 
 def _sha256(path: Path) -> str:
