@@ -26,9 +26,10 @@ requests signed before each phase (the signature covers a timestamp valid for 5 
 the timing. It shares the 2 cores with the server, equally for the product and the floor.
 An error is a non-200, a connection failure, or an answer that is not an ``ok`` figures answer (the mix is valid).
 
-The databases, built with ``bot.demo.load_demo`` on first use (minutes at 1M rows) and reused afterwards (delete
-to rebuild): SQLite ``MO_BENCH_SLACK_CACHE`` (default ``/tmp/mo-bench-slack``)/``slack-<rows>.db``; PostgreSQL
-database ``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL``. No tool is installed: the load generator is this file.
+The databases, built with ``bot.demo.load_demo`` on first use (minutes at 1M rows) and reused afterwards while
+their schema is at the code's migration head (rebuilt otherwise; delete to rebuild): SQLite
+``MO_BENCH_SLACK_CACHE`` (default ``/tmp/mo-bench-slack``)/``slack-<rows>.db``; PostgreSQL database
+``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL``. No tool is installed: the load generator is this file.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def database(rows: int, kind: str = "sqlite") -> str:
     cache = Path(os.environ.get("MO_BENCH_SLACK_CACHE", Path(tempfile.gettempdir()) / "mo-bench-slack"))
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"slack-{rows}.db"
+    if path.exists() and not _schema_is_current(f"sqlite:///{path}"):
+        print(f"bench_slack: {path} predates the current schema; rebuilding it", file=sys.stderr)
+        for p in cache.glob(f"slack-{rows}.db*"):
+            p.unlink()
     if not path.exists():
         partial = cache / f"slack-{rows}.db.partial"
         for p in cache.glob(f"slack-{rows}.db.partial*"):
@@ -80,6 +85,21 @@ def database(rows: int, kind: str = "sqlite") -> str:
         _load(f"sqlite:///{partial}", rows, cache)
         partial.rename(path)
     return f"sqlite:///{path}"
+
+
+def _schema_is_current(url: str) -> bool:
+    """Whether a cached database is at the code's migration head (an older one is rebuilt, not migrated: the
+    figures' indexes and tables may have changed, and a migrated copy is not what a fresh import builds)."""
+    from alembic.script import ScriptDirectory
+
+    from bot.db import alembic_config, current_revision, make_engine
+
+    eng = make_engine(url)
+    try:
+        have = current_revision(eng)
+    finally:
+        eng.dispose()
+    return have == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
 def _load(url: str, rows: int, scratch: Path) -> None:
@@ -120,7 +140,7 @@ def _pg_database(rows: int) -> str:
             except Exception:
                 done = 0
             eng.dispose()
-            if done >= 4:
+            if done >= 4 and _schema_is_current(url):
                 return url
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
