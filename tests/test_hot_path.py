@@ -243,3 +243,40 @@ def test_a_failed_group_commit_raises_in_every_request_of_the_batch_and_the_next
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 1
     engine.dispose()
+
+
+def test_generation_reader_survives_a_cut_connection_and_pings_after_idle(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.figures import cache
+
+    reader = cache._reader(runtime.engine)
+    assert reader("suffolk", "wanted") == 0
+    with runtime.sessions() as s, s.begin():
+        s.add(
+            ImportBatch(
+                force="suffolk", dataset="wanted", file_name="a.csv", file_sha256="2" * 64, as_of=dt.date(2026, 11, 1)
+            )
+        )
+    first = reader("suffolk", "wanted")
+    assert first > 0
+    reader._local.conn.close()  # cut behind its back (a database restart, a killed backend)
+    assert reader("suffolk", "wanted") == first  # read again on a new connection
+    monkeypatch.setattr(cache, "IDLE_PING_S", -1.0)  # every use now counts as after an idle spell: pinged first
+    kept = reader._local.conn
+    assert reader("suffolk", "wanted") == first and reader._local.conn is kept
+
+
+def test_group_commit_replaces_a_cut_connection(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import audit
+
+    gc = GroupCommit(engine)
+    gc.append(AuditEntry(actor="U1", action="command", outcome="ok", detail="one"))
+    gc._conn.close()
+    with pytest.raises(Exception):  # noqa: B017 — whatever the driver raises for a closed connection
+        gc.append(AuditEntry(actor="U1", action="command", outcome="ok", detail="lost"))
+    gc.append(AuditEntry(actor="U1", action="command", outcome="ok", detail="two"))
+    monkeypatch.setattr(audit, "IDLE_PING_S", -1.0)
+    gc.append(AuditEntry(actor="U1", action="command", outcome="ok", detail="three"))  # pinged, then written
+    with Session(engine) as s:
+        assert list(s.scalars(select(AuditEvent.detail).order_by(AuditEvent.id))) == ["one", "two", "three"]

@@ -119,32 +119,41 @@ class _GenerationReader:
             with engine.connect() as conn:
                 return conn.execute(_GENERATION, params).scalar() or 0
         args: Any = tuple(params[k] for k in self.order) if self.order else params
-        conn = self._own(engine)
-        try:
-            value = self._fetch(conn, args)
-        except BaseException:
-            self._local.conn = None  # never reuse a connection after an error
-            with contextlib.suppress(Exception):
-                conn.close()
-            raise
-        self._local.used = time.monotonic()
-        return value
+        for attempt in (1, 2):
+            conn = self._own(engine)
+            try:
+                value = self._fetch(conn, args)
+            except Exception:
+                self._local.conn = None  # never reuse a connection after an error
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if attempt == 2:
+                    raise
+                # A read is safe to repeat: once more on a new connection (the kept one may have been cut, e.g.
+                # by a database restart, since it was last used).
+                continue
+            self._local.used = time.monotonic()
+            return value
+        raise AssertionError("unreachable")
 
     def _fetch(self, conn: Any, args: Any) -> int:
-        cur = conn.cursor()
+        row = self._fetch_one(conn, self.sql, args)
+        return (row[0] if row else None) or 0
+
+    @staticmethod
+    def _fetch_one(conn: Any, sql: str, args: Any) -> Any:
+        cur = conn.cursor()  # not `with`: sqlite3 cursors are no context managers
         try:
-            cur.execute(self.sql, args)
-            row = cur.fetchone()
+            cur.execute(sql, args)
+            return cur.fetchone()
         finally:
             cur.close()
-        return (row[0] if row else None) or 0
 
     def _own(self, engine: Engine) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is not None and time.monotonic() - self._local.used > IDLE_PING_S:
             try:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT 1")
+                self._fetch_one(conn, "SELECT 1", ())
             except Exception:
                 with contextlib.suppress(Exception):
                     conn.close()
