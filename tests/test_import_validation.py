@@ -17,11 +17,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Config
-from bot.importing.columns import SCHEMAS, check_tables, header_map, markdown_tables, personal_header_reason
+from bot.figures.month_flow import FlowTally
+from bot.importing.columns import (
+    CLOSED,
+    OPENED,
+    SCHEMAS,
+    check_tables,
+    header_map,
+    markdown_tables,
+    personal_header_reason,
+)
 from bot.importing.fastpath import copy_line, copy_line_checker, row_checker
 from bot.importing.service import import_file
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest, RowError
-from bot.importing.validate import Bad, ErrorSink, RowValidator, parse_date
+from bot.importing.validate import Bad, ErrorSink, RowValidator, parse_date, staging_columns
 from bot.models import Action, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -537,13 +546,22 @@ def test_fast_path_agrees_with_the_full_validator(
     both = RowValidator(dataset, header, config, None, AS_OF, fast_errors)
     batch_ids = {"suffolk": 11, "norfolk": 12} if table_shape else None
     counts: Counter[str] = Counter()
+    tally, expected_tally = FlowTally(), FlowTally()
     make = copy_line_checker if copy else row_checker
-    check = make(both, batch_ids, counts)
+    check = make(both, batch_ids, counts, tally)
     expected_counts: Counter[str] = Counter()
+    names = ["row_no", "force", *staging_columns(dataset)]
     for i, cells in enumerate(rows * 2):  # twice: the second pass hits the memos the first one filled
         expected = slow(i, cells)
         if expected is not None:
             expected_counts[expected[1]] += 1
+            r = dict(zip(names, expected, strict=True))
+            series = r["kind"] if dataset == "bail" else dataset
+            group = (r["district"], r["offence"], r.get("reason", "") if dataset == "wanted" else "")
+            opened, closed = r[OPENED[dataset]], r[CLOSED[dataset]]
+            expected_tally.opened[(r["force"], series, opened[:7], *group)] += 1
+            if closed is not None:
+                expected_tally.closed[(r["force"], series, closed[:7], *group)] += 1
             if batch_ids is not None:
                 expected = (*expected[1:], batch_ids[expected[1]])
             if copy:
@@ -551,6 +569,7 @@ def test_fast_path_agrees_with_the_full_validator(
         assert check(i, cells) == expected
     assert fast_errors.errors == slow_errors.errors
     assert counts == expected_counts
+    assert tally == expected_tally
 
 
 def test_copy_line_escapes_what_copy_text_format_would_misread() -> None:

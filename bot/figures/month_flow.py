@@ -12,6 +12,8 @@ counts the same months from the case rows (:func:`window_flows` with ``from_rows
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, literal, select, union_all
@@ -27,7 +29,8 @@ def month_key(session: Session, col: Any) -> Any:
     SQLAlchemy stores a Date there)."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", col), Date)
-    return func.date(col, "start of month")
+    # Dates are ISO text in SQLite: the month is its first seven characters (cheaper than date(…, 'start of month')).
+    return func.substr(col, 1, 7).concat("-01")
 
 
 def _series_of(src: Source) -> Any:
@@ -81,6 +84,53 @@ def rebuild_month_flows(session: Session, dataset: str, force: str) -> None:
             select(literal(force), *parts.c),
         )
     )
+    _stamp(session, dataset, force)
+
+
+FlowKey = tuple[str, str, str, str, str, str]  # (force, series, "YYYY-MM", district, offence, reason)
+
+
+@dataclass
+class FlowTally:
+    """Month flows counted while an initial load streams the rows in (see ``bot.importing.fastpath``), so that
+    load does not need the grouped pass over the table afterwards."""
+
+    opened: Counter[FlowKey] = field(default_factory=Counter)
+    closed: Counter[FlowKey] = field(default_factory=Counter)
+
+
+def write_month_flows(session: Session, dataset: str, force: str, tally: FlowTally) -> None:
+    """Replace the month flows of ``force``'s ``dataset`` with the counted ones and stamp them with its latest
+    batch (the caller's import, flushed)."""
+    src = SOURCES[dataset]
+    series = ["bail", "rui"] if src is BAIL else [dataset]
+    session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))
+    merged: dict[FlowKey, list[int]] = {}
+    for which, counter in enumerate((tally.opened, tally.closed)):
+        for key, n in counter.items():
+            if key[0] == force:
+                merged.setdefault(key, [0, 0])[which] += n
+    if merged:
+        session.execute(
+            insert(MonthFlow),
+            [
+                {
+                    "force": force,
+                    "series": k[1],
+                    "month": dt.date(int(k[2][:4]), int(k[2][5:7]), 1),
+                    "district": k[3],
+                    "offence": k[4],
+                    "reason": k[5],
+                    "opened": v[0],
+                    "closed": v[1],
+                }
+                for k, v in merged.items()
+            ],
+        )
+    _stamp(session, dataset, force)
+
+
+def _stamp(session: Session, dataset: str, force: str) -> None:
     batch = latest_batch(session, force, dataset)
     session.execute(delete(MonthFlowState).where(MonthFlowState.force == force, MonthFlowState.dataset == dataset))
     if batch is not None:

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.config import Config
+from bot.figures.month_flow import FlowTally
 from bot.importing.columns import TABLES
 from bot.importing.merge import MergeCounts, rebuilt_indexes
 from bot.importing.readers import FileRefused, open_table
@@ -80,8 +81,8 @@ def load_into_empty_table(
     now: dt.datetime,
     report: ImportReport,
     errors: ErrorSink,
-) -> tuple[dict[str, ImportBatch], dict[str, MergeCounts], dict[str, int]] | None:
-    """Load ``path`` into the dataset's empty table. Returns (batches, counts, rows per force) on success;
+) -> tuple[dict[str, ImportBatch], dict[str, MergeCounts], dict[str, int], FlowTally] | None:
+    """Load ``path`` into the dataset's empty table. Returns (batches, counts, rows per force, month flows) on success;
     raises FileRefused for a whole-file refusal; returns None (with the load undone) when the file holds a
     duplicate reference or bad rows — ``errors`` then says which — so the caller can report or fall back."""
     dataset = request.dataset
@@ -95,6 +96,7 @@ def load_into_empty_table(
             raw.execute("BEGIN")
     savepoint = session.begin_nested()
     per_force: Counter[str] = Counter()
+    tally = FlowTally()  # the month flows, counted as the rows stream by
     seen = 0
     try:
         with open_table(path) as table:
@@ -122,7 +124,7 @@ def load_into_empty_table(
             session.flush()
             batch_ids = {f: b.id for f, b in batches.items()}
             # Rows come out of the checker in the table's shape, with their batch id, counted per force.
-            check = checker(session, validator, batch_ids, per_force)
+            check = checker(session, validator, batch_ids, per_force, tally)
 
             def rows() -> Iterator[Any]:
                 nonlocal seen
@@ -178,4 +180,4 @@ def load_into_empty_table(
         b.rows_in_file = per_force[f]
     session.flush()
     savepoint.commit()
-    return batches, {f: MergeCounts(added=per_force[f]) for f in batches}, dict(per_force)
+    return batches, {f: MergeCounts(added=per_force[f]) for f in batches}, dict(per_force), tally

@@ -24,9 +24,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bot.figures.month_flow import FlowTally
 from bot.importing.columns import CLOSED, OPENED, SCHEMAS
 from bot.importing.readers import Cell
-from bot.importing.validate import RowValidator
+from bot.importing.validate import RowValidator, staging_columns
 
 Row = tuple[Any, ...]
 # What COPY's text format would read as an escape or a field/row separator.
@@ -44,7 +45,11 @@ def copy_line(row: Row) -> str:
 
 
 def _compile(
-    v: RowValidator, batch_ids: Mapping[str, int] | None, copy: bool, counts: Counter[str] | None
+    v: RowValidator,
+    batch_ids: Mapping[str, int] | None,
+    copy: bool,
+    counts: Counter[str] | None,
+    tally: FlowTally | None,
 ) -> Callable[[int, Sequence[Cell]], Any] | None:
     """A function (row_no, cells) -> row (tuple or COPY line), or None when the row needs the full validator."""
     dataset = v.dataset
@@ -67,6 +72,8 @@ def _compile(
         "COUNTS": counts,
         "NUL": "\\N",
         "special": _COPY_SPECIAL.search,
+        "OPEN_T": tally.opened if tally else None,
+        "CLOSE_T": tally.closed if tally else None,
     }
     names: list[str] = []
     optional: set[str] = set()
@@ -128,8 +135,14 @@ def _compile(
     if copy and texts:
         joined = "".join("{" + (f"{t} or ''" if t in optional else t) + "}" for t in texts)
         add(f"    if special(f{joined!r}): return None")
+    # Last, after every check: a row that goes the slow way is counted there.
     if counts is not None:
-        add("    COUNTS[force] += 1")  # last, after every check: a row that goes the slow way is counted there
+        add("    COUNTS[force] += 1")
+    if tally is not None:
+        series, reason = _flow_group(dataset)
+        group = f"district, offence, {reason}"
+        add(f"    OPEN_T[(force, {series}, {opened}[:7], {group})] += 1")
+        add(f"    if {closed} is not None: CLOSE_T[(force, {series}, {closed}[:7], {group})] += 1")
     if not copy:
         add(f"    return ({', '.join(fields)})")
     else:
@@ -141,10 +154,25 @@ def _compile(
     return fast
 
 
+def _flow_group(dataset: str) -> tuple[str, str]:
+    """Source of the series name and the reason in a month-flow key (see ``bot.figures.month_flow``)."""
+    return ("kind" if dataset == "bail" else repr(dataset)), ("reason" if dataset == "wanted" else "''")
+
+
 def _checker(
-    v: RowValidator, batch_ids: Mapping[str, int] | None, copy: bool, counts: Counter[str] | None
+    v: RowValidator,
+    batch_ids: Mapping[str, int] | None,
+    copy: bool,
+    counts: Counter[str] | None,
+    tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], Any]:
-    fast = _compile(v, batch_ids, copy, counts)
+    fast = _compile(v, batch_ids, copy, counts, tally)
+    at = {name: i for i, name in enumerate(["row_no", "force", *staging_columns(v.dataset)])}
+    if tally is not None:
+        opened_at, closed_at = at[OPENED[v.dataset]], at[CLOSED[v.dataset]]
+        series_at = at.get("kind")
+        reason_at = at.get("reason") if v.dataset == "wanted" else None
+        district_at, offence_at = at["district"], at["offence"]
 
     def slow(row_no: int, cells: Sequence[Cell]) -> Any:
         staged = v(row_no, cells)
@@ -153,6 +181,12 @@ def _checker(
         row = staged if batch_ids is None else (*staged[1:], batch_ids[staged[1]])
         if counts is not None:
             counts[staged[1]] += 1
+        if tally is not None:
+            series = staged[series_at] if series_at is not None else v.dataset
+            group = (staged[district_at], staged[offence_at], "" if reason_at is None else staged[reason_at])
+            tally.opened[(staged[1], series, staged[opened_at][:7], *group)] += 1
+            if staged[closed_at] is not None:
+                tally.closed[(staged[1], series, staged[closed_at][:7], *group)] += 1
         return copy_line(row) if copy else row
 
     if fast is None:
@@ -169,16 +203,23 @@ def _checker(
 
 
 def row_checker(
-    v: RowValidator, batch_ids: Mapping[str, int] | None = None, counts: Counter[str] | None = None
+    v: RowValidator,
+    batch_ids: Mapping[str, int] | None = None,
+    counts: Counter[str] | None = None,
+    tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], Row | None]:
     """Check one row: the compiled fast path for clean rows, the full validator for anything else (it decides
     and records the exact error). Returns the row as a tuple — the staging shape, or with ``batch_ids`` the
-    table shape — or None when the row is invalid. ``counts`` (if given) counts the valid rows per force."""
-    return _checker(v, batch_ids, False, counts)
+    table shape — or None when the row is invalid. ``counts`` (if given) counts the valid rows per force,
+    ``tally`` their month flows."""
+    return _checker(v, batch_ids, False, counts, tally)
 
 
 def copy_line_checker(
-    v: RowValidator, batch_ids: Mapping[str, int] | None = None, counts: Counter[str] | None = None
+    v: RowValidator,
+    batch_ids: Mapping[str, int] | None = None,
+    counts: Counter[str] | None = None,
+    tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], str | None]:
     """As :func:`row_checker`, but each valid row comes back as a line of PostgreSQL's COPY text format."""
-    return _checker(v, batch_ids, True, counts)
+    return _checker(v, batch_ids, True, counts, tally)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.config import Config
-from bot.figures.month_flow import rebuild_month_flows
+from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS
 from bot.importing.direct import load_into_empty_table
@@ -183,8 +183,10 @@ def _finish(
     batches: dict[str, ImportBatch],
     counts: dict[str, MergeCounts],
     per_force: dict[str, int],
+    tally: FlowTally | None = None,
 ) -> None:
-    """Counts onto the batches and the report, and one audit event per force."""
+    """Counts onto the batches and the report, one audit event per force, and the month flows of each force
+    (``tally``, counted during an initial load, or recounted from the table)."""
     dataset = request.dataset
     for f, b in batches.items():
         c = counts.get(f, MergeCounts())
@@ -215,7 +217,10 @@ def _finish(
     session.flush()
     if dataset != "actions":
         for f in batches:
-            rebuild_month_flows(session, dataset, f)
+            if tally is not None:
+                write_month_flows(session, dataset, f, tally)
+            else:
+                rebuild_month_flows(session, dataset, f)
 
 
 def _sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bot.figures.month_flow import FlowTally
 from bot.importing.columns import SCHEMAS
 from bot.importing.fastpath import copy_line_checker, row_checker
 from bot.importing.readers import Cell
@@ -60,11 +61,12 @@ def checker(
     validator: RowValidator,
     batch_ids: Mapping[str, int] | None = None,
     counts: Counter[str] | None = None,
+    tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], Any]:
     """The row checker whose output :func:`bulk_write` takes on this database: COPY text lines on PostgreSQL,
     tuples on SQLite (see ``fastpath``)."""
     make = copy_line_checker if is_pg(session) else row_checker
-    return make(validator, batch_ids, counts)
+    return make(validator, batch_ids, counts, tally)
 
 
 def bulk_write(session: Session, table: str, cols: list[str], rows: Iterable[Any], *, freeze: bool = False) -> None:
