@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Config
-from bot.figures.month_flow import FlowTally
+from bot.figures.month_flow import FlowTally, flow_key
 from bot.importing.columns import (
     CLOSED,
     OPENED,
@@ -546,7 +546,8 @@ def test_fast_path_agrees_with_the_full_validator(
     both = RowValidator(dataset, header, config, None, AS_OF, fast_errors)
     batch_ids = {"suffolk": 11, "norfolk": 12} if table_shape else None
     counts: Counter[str] = Counter()
-    tally, expected_tally = FlowTally(), FlowTally()
+    tally = FlowTally()
+    expected_keys: Counter[str] = Counter()
     make = copy_line_checker if copy else row_checker
     check = make(both, batch_ids, counts, tally)
     expected_counts: Counter[str] = Counter()
@@ -557,11 +558,9 @@ def test_fast_path_agrees_with_the_full_validator(
             expected_counts[expected[1]] += 1
             r = dict(zip(names, expected, strict=True))
             series = r["kind"] if dataset == "bail" else dataset
-            group = (r["district"], r["offence"], r.get("reason", "") if dataset == "wanted" else "")
+            reason = r["reason"] if dataset == "wanted" else ""
             opened, closed = r[OPENED[dataset]], r[CLOSED[dataset]]
-            expected_tally.opened[(r["force"], series, opened[:7], *group)] += 1
-            if closed is not None:
-                expected_tally.closed[(r["force"], series, closed[:7], *group)] += 1
+            expected_keys[flow_key(r["force"], series, opened, closed, r["district"], reason, r["offence"])] += 1
             if batch_ids is not None:
                 expected = (*expected[1:], batch_ids[expected[1]])
             if copy:
@@ -569,7 +568,7 @@ def test_fast_path_agrees_with_the_full_validator(
         assert check(i, cells) == expected
     assert fast_errors.errors == slow_errors.errors
     assert counts == expected_counts
-    assert tally == expected_tally
+    assert Counter(tally.pending) == expected_keys
 
 
 def test_copy_line_escapes_what_copy_text_format_would_misread() -> None:

@@ -130,6 +130,8 @@ def load_into_empty_table(
                 nonlocal seen
                 for row_no, cells in table.rows:
                     seen += 1
+                    if not seen % 10_000:
+                        tally.flush()
                     out = check(row_no, cells)
                     if out is not None:
                         yield out

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.figures.month_flow import FlowTally
+from bot.figures.month_flow import FlowTally, flow_key
 from bot.importing.columns import CLOSED, OPENED, SCHEMAS
 from bot.importing.readers import Cell
 from bot.importing.validate import RowValidator, staging_columns
@@ -72,8 +72,7 @@ def _compile(
         "COUNTS": counts,
         "NUL": "\\N",
         "special": _COPY_SPECIAL.search,
-        "OPEN_T": tally.opened if tally else None,
-        "CLOSE_T": tally.closed if tally else None,
+        "FLOW_KEY": tally.pending.append if tally else None,
     }
     names: list[str] = []
     optional: set[str] = set()
@@ -139,10 +138,12 @@ def _compile(
     if counts is not None:
         add("    COUNTS[force] += 1")
     if tally is not None:
-        series, reason = _flow_group(dataset)
-        group = f"district, offence, {reason}"
-        add(f"    OPEN_T[(force, {series}, {opened}[:7], {group})] += 1")
-        add(f"    if {closed} is not None: CLOSE_T[(force, {series}, {closed}[:7], {group})] += 1")
+        # The same string as bot.figures.month_flow.flow_key, built inline.
+        series = "{kind}" if dataset == "bail" else dataset
+        reason = "{reason}" if dataset == "wanted" else ""
+        add(f"    c_month = {closed}[:7] if {closed} is not None else ''")
+        key = f"{{force}}\t{series}\t{{{opened}[:7]}}\t{{c_month}}\t{{district}}\t{reason}\t{{offence}}"
+        add(f"    FLOW_KEY(f{key!r})")
     if not copy:
         add(f"    return ({', '.join(fields)})")
     else:
@@ -152,11 +153,6 @@ def _compile(
     exec(compile(source, f"<import fast path: {dataset}>", "exec"), env)
     fast: Callable[[int, Sequence[Cell]], Any] = env["fast"]
     return fast
-
-
-def _flow_group(dataset: str) -> tuple[str, str]:
-    """Source of the series name and the reason in a month-flow key (see ``bot.figures.month_flow``)."""
-    return ("kind" if dataset == "bail" else repr(dataset)), ("reason" if dataset == "wanted" else "''")
 
 
 def _checker(
@@ -182,11 +178,17 @@ def _checker(
         if counts is not None:
             counts[staged[1]] += 1
         if tally is not None:
-            series = staged[series_at] if series_at is not None else v.dataset
-            group = (staged[district_at], staged[offence_at], "" if reason_at is None else staged[reason_at])
-            tally.opened[(staged[1], series, staged[opened_at][:7], *group)] += 1
-            if staged[closed_at] is not None:
-                tally.closed[(staged[1], series, staged[closed_at][:7], *group)] += 1
+            tally.pending.append(
+                flow_key(
+                    staged[1],
+                    staged[series_at] if series_at is not None else v.dataset,
+                    staged[opened_at],
+                    staged[closed_at],
+                    staged[district_at],
+                    "" if reason_at is None else staged[reason_at],
+                    staged[offence_at],
+                )
+            )
         return copy_line(row) if copy else row
 
     if fast is None:
