@@ -91,3 +91,27 @@ def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.C
     assert out == ["suffolk HH (no Slack user mapped): A-1", "suffolk JM (no Slack user mapped): A-9"]
     assert main(["remind"]) == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_export_into_a_closed_pipe_stops_quietly(seeded: list[Action], db_url: str) -> None:
+    """`mo-bot actions export | head -0`: the reader is gone before the first write; the command stops with
+    SIGPIPE's status and no BrokenPipeError traceback on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("MO_CONFIG", None)
+    read, write = os.pipe()
+    os.close(read)  # nobody will ever read: the first write fails with EPIPE
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "actions", "export"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+    )
+    os.close(write)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141
