@@ -22,6 +22,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from bot.figures.month_flow import FlowTally, flow_key
@@ -32,6 +33,16 @@ from bot.importing.validate import RowValidator, staging_columns
 Row = tuple[Any, ...]
 # What COPY's text format would read as an escape or a field/row separator.
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+# The dates the fast path knows (~30,000 strings, built once per import in ~15 ms); others take the slow path.
+_EARLIEST = dt.date(1950, 1, 1)
+_AHEAD_YEARS = 10
+
+
+@lru_cache(maxsize=8)
+def _iso_dates(first: dt.date, last: dt.date) -> frozenset[str]:
+    return frozenset((first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1))
 
 
 def copy_line(row: Row) -> str:
@@ -55,6 +66,7 @@ def _compile(
     dataset = v.dataset
     if dataset not in OPENED:
         return None  # the action log is small; the full validator is fast enough
+    as_of = dt.date.fromisoformat(v.as_of_iso)
     lines = ["def fast(row_no, c):"]
     add = lines.append
     fp = v.positions.get("force", -1)
@@ -66,8 +78,8 @@ def _compile(
         "FORCE_MEMO": v.force_memo,
         "DEFAULT_FORCE": v.default_force,
         "DISTRICTS": v.district_memo,
-        "fromiso": dt.date.fromisoformat,
-        "AS_OF": v.as_of_iso,
+        "DATES_PAST": _iso_dates(_EARLIEST, as_of),
+        "DATES_ANY": _iso_dates(_EARLIEST, as_of.replace(year=as_of.year + _AHEAD_YEARS, day=28)),
         "BATCH": batch_ids,
         "COUNTS": counts,
         "NUL": "\\N",
@@ -106,11 +118,11 @@ def _compile(
                 add(f"    {name} = {memo}[{name}] if {name} else None")
         elif col.kind == "date":
             add(f"    {name} = c[{pos}].strip()")
+            # One set lookup instead of a shape check, a parse and a comparison: the set holds every ISO date
+            # string the column may take (up to the as-of date unless it may lie ahead); anything else —
+            # another format, an impossible or out-of-range date — goes the slow way.
             add(f"    if {name}:")
-            add(f"        if len({name}) != 10 or {name}[4] != '-' or {name}[7] != '-': return None")
-            add(f"        fromiso({name})")
-            if not col.future_ok:
-                add(f"        if {name} > AS_OF: return None")
+            add(f"        if {name} not in {'DATES_ANY' if col.future_ok else 'DATES_PAST'}: return None")
             add("    else:")
             add("        return None" if col.required else f"        {name} = None")
         else:
