@@ -523,7 +523,8 @@ cell = st.one_of(
     st.sampled_from(["", " ", "W1", "W2", "P1", "Theft", "ipswich", "South", "Atlantis", "norwich", "FTA",
                      "never_arrested", "bored", "open", "closed", "Live", "arrested", "bail", "rui", "RUI",
                      "charged", "nfa", "2026-01-05", "2026-02-30", "05/01/2026", "2026-10-31", "2026-11-01",
-                     "2025-12-31", "x" * 70, "suffolk", "norfolk", "essex", "1949-12-31", "2040-01-01", "W\\3", "Theft\tx", "a\nb", "1\r2"]),
+                     "2025-12-31", "x" * 70, "suffolk", "norfolk", "essex", "1949-12-31", "2040-01-01",
+                     "W\\3", "Theft\tx", "a\nb", "1\r2"]),
     st.text(max_size=12),
 )  # fmt: skip
 
