@@ -196,10 +196,9 @@ def date_param(name: str) -> Any:
 
 
 def count_if(cond: ColumnElement[bool]) -> Any:
-    """How many rows meet ``cond``: ``count(CASE WHEN cond THEN 1 END)``. The same as ``count(*) FILTER (WHERE
-    cond)``, but SQLite 3.40 runs a query with several FILTER clauses markedly slower (a 48,000-row group pass
-    with five of them: 47 ms with FILTER, 35 ms with CASE); PostgreSQL runs both alike."""
-    return func.count(case((cond, 1)))
+    """How many rows meet ``cond``: ``count(*) FILTER (WHERE cond)`` on both databases. (A portable
+    ``count(CASE WHEN …)`` measured no faster on PostgreSQL and, with bound parameters, slower on SQLite.)"""
+    return func.count().filter(cond)
 
 
 def open_cube(
