@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.importing import staging
-from bot.importing.columns import SCHEMAS
+from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, open_table
@@ -221,6 +222,19 @@ def _finish(
                 write_month_flows(session, dataset, f, tally)
             else:
                 rebuild_month_flows(session, dataset, f)
+        _refresh_statistics(session, TABLES[dataset])
+
+
+def _refresh_statistics(session: Session, table: str) -> None:
+    """Planner statistics for the table just changed, in the import's transaction. Without them a freshly
+    loaded SQLite database has none at all, and its planner read the bail figures' "never ended" half through
+    a non-covering index (262 ms instead of 17 ms on a million rows). PostgreSQL samples 30,000 rows;
+    SQLite is told to look at 1,000 rows per index instead of reading every index whole."""
+    if staging.is_pg(session):
+        session.execute(text(f"ANALYZE {table}"))
+    else:
+        session.execute(text("PRAGMA analysis_limit = 1000"))
+        session.execute(text(f"ANALYZE {table}"))
 
 
 def _sha256(path: Path) -> str:
