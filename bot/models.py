@@ -370,22 +370,3 @@ class SlackDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-
-
-def metadata_for(dialect: str) -> MetaData:
-    """The schema exactly as ``dialect`` gets it: the models without any index declared for another database
-    only (``Index(...).ddl_if(dialect=...)``, as migration 0002's INCLUDE indexes were). Alembic's
-    autogenerate knows nothing of ``ddl_if`` and keys indexes by name, so it compares against this
-    (bot/migrations/env.py, tests/test_store.py)."""
-    md = MetaData(naming_convention=NAMING)
-    for table in Base.metadata.sorted_tables:
-        copy = table.to_metadata(md)
-        for ix in table.indexes:
-            ddl_if = ix._ddl_if
-            if ddl_if is None or ddl_if.dialect in (None, dialect):
-                continue
-            cols = [c.name for c in ix.columns]
-            for other in list(copy.indexes):
-                if other.name == ix.name and [c.name for c in other.columns] == cols:
-                    copy.indexes.discard(other)
-    return md

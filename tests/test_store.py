@@ -111,10 +111,10 @@ def test_migrations_match_models(engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from bot.models import metadata_for
+    from bot.models import Base
 
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata_for(conn.dialect.name))
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
 
 

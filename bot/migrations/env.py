@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from bot.db import make_engine
-from bot.models import Base, metadata_for
+from bot.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,10 +29,7 @@ def run_migrations_online() -> None:
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Batch mode so ALTERs work on SQLite too.
-        # The models as this database gets them (indexes declared for the other database left out).
-        context.configure(
-            connection=connection, target_metadata=metadata_for(connection.dialect.name), render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
