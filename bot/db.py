@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -28,6 +28,14 @@ def make_engine(url: str, **kw: object) -> Engine:
 
         return engine
     kw.setdefault("pool_pre_ping", True)
+    if "options" not in make_url(url).query:
+        # No parallel query workers: every query the bot runs is a short index-only range, and on a small server
+        # starting the workers costs more than they save (1M-row figures, 2 vCPUs: wanted 94 → 72 ms, suspects
+        # 85 → 52, bail 133 → 105 ms p50, measured back to back). Index builds keep their own parallel workers
+        # (max_parallel_maintenance_workers). An ``options`` parameter in DATABASE_URL replaces this default.
+        connect_args = dict(kw.pop("connect_args", None) or {})  # type: ignore[call-overload]
+        connect_args.setdefault("options", "-c max_parallel_workers_per_gather=0")
+        kw["connect_args"] = connect_args
     return create_engine(url, **kw)
 
 

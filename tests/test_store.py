@@ -125,3 +125,14 @@ def test_example_config_loads() -> None:
     assert list(cfg.forces) == ["suffolk"]
     assert cfg.force_for_team("T0SUFFOLK") is cfg.force("suffolk")
     assert cfg.slack.roles["analyst"] == ("S0PERFTEAM",)
+
+
+def test_engine_session_settings(engine) -> None:
+    """What every connection of the bot runs with: SQLite in WAL mode with foreign keys on; PostgreSQL without
+    parallel query workers (see bot.db.make_engine)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        else:
+            assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
