@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.figures.source import BAIL, SOURCES, WANTED, Source, row_conditions
@@ -62,7 +62,7 @@ def _flow_parts(session: Session, src: Source, where: list[ColumnElement[bool]])
     ).where(*where, src.closed.is_not(None))
     u = union_all(opened, closed).subquery("u")
     keys = [u.c.series, u.c.month, u.c.district, u.c.offence, u.c.reason]
-    return select(*keys, func.sum(u.c.o), func.sum(u.c.c)).group_by(*keys)
+    return select(*keys, func.sum(u.c.o).label("opened"), func.sum(u.c.c).label("closed")).group_by(*keys)
 
 
 def latest_batch(session: Session, force: str, dataset: str) -> int | None:
@@ -75,8 +75,7 @@ def rebuild_month_flows(session: Session, dataset: str, force: str) -> None:
     """Recount the month flows of ``force``'s ``dataset`` from its rows and stamp them with its latest batch
     (the caller's import, flushed). One grouped pass over the force's rows, in the caller's transaction."""
     src = SOURCES[dataset]
-    series = ["bail", "rui"] if src is BAIL else [dataset]
-    session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))
+    _clear(session, src, force)
     parts = _flow_parts(session, src, [src.model.force == force]).subquery("f")
     session.execute(
         insert(MonthFlow).from_select(
@@ -124,9 +123,7 @@ def write_month_flows(session: Session, dataset: str, force: str, tally: FlowTal
     if tally.overflow:
         rebuild_month_flows(session, dataset, force)
         return
-    src = SOURCES[dataset]
-    series = ["bail", "rui"] if src is BAIL else [dataset]
-    session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))
+    _clear(session, SOURCES[dataset], force)
     merged: dict[tuple[str, str, str, str, str], list[int]] = {}
     for key, n in tally.counts.items():
         f, kind, opened, closed, district, reason, offence = key.split("\t", 6)
@@ -153,6 +150,11 @@ def write_month_flows(session: Session, dataset: str, force: str, tally: FlowTal
             ],
         )
     _stamp(session, dataset, force)
+
+
+def _clear(session: Session, src: Source, force: str) -> None:
+    series = ["bail", "rui"] if src is BAIL else [src.dataset]
+    session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))
 
 
 def _stamp(session: Session, dataset: str, force: str) -> None:
@@ -187,15 +189,16 @@ def window_flows(
     ``before`` (both month starts), under ``filters``: from ``month_flow``, or with ``from_rows`` from the
     case rows (``older_than`` filters need the rows: their cutoff falls inside a month)."""
     if from_rows:
-        where = row_conditions(src, force, as_of, filters, kind=kind)
-        o = select(month_key(session, src.opened).label("month"), literal(1).label("o"), literal(0).label("c")).where(
-            *where, src.opened >= first, src.opened < before
+        # The same grouped count the flows are built from, over the rows opened or closed in the window (a row
+        # opened in it cannot have closed before it), summed per month.
+        rows = [*row_conditions(src, force, as_of, filters, kind=kind), src.opened < before]
+        rows.append(or_(src.closed.is_(None), src.closed >= first))
+        f = _flow_parts(session, src, rows).subquery("f")
+        q = (
+            select(f.c.month, func.sum(f.c.opened), func.sum(f.c.closed))
+            .where(f.c.month >= first, f.c.month < before)
+            .group_by(f.c.month)
         )
-        c = select(month_key(session, src.closed), literal(0), literal(1)).where(
-            *where, src.closed >= first, src.closed < before
-        )
-        u = union_all(o, c).subquery("u")
-        q = select(u.c.month, func.sum(u.c.o), func.sum(u.c.c)).group_by(u.c.month)
     else:
         f = MonthFlow
         series = kind if src is BAIL else src.dataset

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.figures.types import WANTED_REASONS, Filters
@@ -81,33 +81,9 @@ def open_rows(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *colum
     return parts[0].union_all(parts[1]).subquery("open_rows")
 
 
-def open_groups(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *keys: Any) -> Any:
-    """Counts of the rows open at ``at`` by ``keys``: one GROUP BY per half, UNION ALL'd; the caller adds the
-    halves' counts per key. Each half reads an index whose order is (force, closed, *keys), so the grouping
-    streams in index order instead of sorting (SQLite: no temporary B-tree)."""
-    parts = [select(*keys, func.count()).where(*w).group_by(*keys) for w in open_branches(src, at, conds)]
-    return parts[0].union_all(parts[1])
-
-
 def count_open_where(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *where: Any) -> list[Any]:
     """Two scalar counts (one per half) whose sum is the number of rows open at ``at`` also meeting ``where``."""
     return [count_where(src, *w, *where) for w in open_branches(src, at, conds)]
-
-
-def count_never_closed(src: Source, at: dt.date, conds: list[ColumnElement[bool]], *where: Any) -> Any:
-    """Scalar count of the ``closed IS NULL`` half of "open at ``at``" meeting ``where`` (typically a range
-    of the opened date, which the (force, closed, opened, …) index serves as one range)."""
-    return count_where(src, *conds, src.closed.is_(None), src.opened <= at, *where)
-
-
-def closed_after_sums(src: Source, at: dt.date, conds: list[ColumnElement[bool]], exprs: list[Any]) -> Any:
-    """One-row subquery: for each of ``exprs``, how many rows of the ``closed > at`` half meet it.
-
-    That half is small for a recent ``at`` (rows closed since), so it is read once with conditional sums;
-    split into per-band range counts instead, the planner would pick the opened-date index for the band
-    range and visit every row opened in the band."""
-    sums = [func.coalesce(func.sum(case((e, 1), else_=0)), 0).label(f"s{i}") for i, e in enumerate(exprs)]
-    return select(*sums).where(*conds, src.closed > at, src.opened <= at).subquery("closed_after")
 
 
 def count_where(src: Source, *where: ColumnElement[bool]) -> Any:
@@ -117,14 +93,6 @@ def count_where(src: Source, *where: ColumnElement[bool]) -> Any:
 def count_open(src: Source, at: dt.date, conds: list[ColumnElement[bool]]) -> list[Any]:
     """Two scalar counts whose sum is the number of rows open at ``at``."""
     return [count_where(src, *w) for w in open_branches(src, at, conds)]
-
-
-def count_opened_between(src: Source, first: dt.date, last: dt.date, conds: list[ColumnElement[bool]]) -> Any:
-    return count_where(src, *conds, src.opened >= first, src.opened <= last)
-
-
-def count_closed_between(src: Source, first: dt.date, last: dt.date, conds: list[ColumnElement[bool]]) -> Any:
-    return count_where(src, *conds, src.closed >= first, src.closed <= last)
 
 
 # --- Statements built once, values bound per call ------------------------------------------------------------
