@@ -2,8 +2,8 @@
 
 When the dataset's table holds no rows at all, every valid row is an addition, so the staging table (an extra
 write, scan and drop of every row) buys nothing. Rows go straight into the table inside a savepoint, with the
-secondary indexes dropped and rebuilt afterwards; the table's unique key is the duplicate check (kept on SQLite,
-rebuilt after the load on PostgreSQL, where the table is also truncated so that COPY can write the rows frozen).
+secondary indexes dropped and rebuilt afterwards; the table's unique key stays and is the duplicate check (on
+PostgreSQL the table is also truncated so that COPY can write the rows frozen).
 Anything but a clean file rolls the savepoint back, so the all-or-nothing contract is unchanged:
 
 - bad rows, SQLite: the savepoint is rolled back and the row errors reported (there can be no duplicates
@@ -136,8 +136,8 @@ def load_into_empty_table(
                     if out is not None:
                         yield out
                     elif pg:
-                        # Without its unique key the table cannot tell duplicates: the staged import
-                        # reports bad rows and duplicates together, so stop here and let it.
+                        # A failed row aborts PostgreSQL's COPY anyway: stop here and let the staged import
+                        # report bad rows and duplicates together, with both row numbers.
                         raise _Invalid
 
             target = TABLES[dataset]
@@ -146,9 +146,10 @@ def load_into_empty_table(
                 freeze = pg and _truncate_if_still_empty(session, target)
                 if pg and not freeze:
                     raise _NotEmpty
-                # PostgreSQL rebuilds the unique key too (one sorted pass instead of a million probes), which
-                # is then the duplicate check; SQLite cannot drop it, and probes it row by row.
-                with rebuilt_indexes(session, dataset, keep_unique=not pg):
+                # The unique and primary keys stay: during COPY the client (parse and checks) is the bottleneck
+                # and the server has a core to spare, so maintaining them row by row costs less wall time than
+                # rebuilding them afterwards (measured on 1M rows: COPY 5.5 -> 5.9 s, rebuilds -2.1 s).
+                with rebuilt_indexes(session, dataset, keep_unique=True):
                     bulk_write(session, target, columns, rows(), freeze=freeze)
                     if errors.count or not seen:
                         raise _Invalid
