@@ -418,7 +418,16 @@ def test_cached_answers_follow_imports_and_the_clock(rt: Runtime) -> None:
     with rt.sessions() as s:
         before = wanted_figures(s, rt.config.force("suffolk"), AS_OF).open
     with rt.sessions() as s, s.begin():
-        s.add(ImportBatch(force="suffolk", dataset="wanted", file_name="n.csv", file_sha256="1" * 64, as_of=AS_OF))
+        s.add(
+            ImportBatch(
+                force="suffolk",
+                dataset="wanted",
+                file_name="n.csv",
+                file_sha256="1" * 64,
+                as_of=AS_OF,
+                imported_at=rt.clock.now(),  # the injected clock's "now", not the machine's
+            )
+        )
         for i in range(3):
             s.add(
                 WantedCirculation(
