@@ -12,12 +12,13 @@ What it does
   ``headers``, ``status``, ``response``). Helpers: ``fake.calls_to("chat.postMessage")`` (successful calls only
   unless ``include_failed=True``), ``fake.methods()`` (the method names in order), ``fake.wait_for(pred)``.
 - **Answers Slack-shaped JSON** — ``ok``, ``ts``, ``channel``, ``message``, ``response_metadata``…
-- **Rejects what real Slack rejects** (HTTP 200 with ``ok: false`` like Slack):
-  ``not_authed`` / ``invalid_auth`` unless ``Authorization: Bearer <fake.token>``; ``channel_not_found`` for a
-  channel it does not know; ``not_in_channel`` for a known channel the bot is not a member of
-  (``fake.add_channel("C1", member=False)``); ``invalid_blocks`` (with ``response_metadata.messages`` naming the
-  JSON pointer) for more than 50 blocks in a message or 100 in a modal / Home tab, section text over 3,000
-  characters, more than 10 section fields or a field over 2,000, header text over 150 or not plain_text, a
+- **Rejects what real Slack rejects** (HTTP 200 with ``ok: false`` like Slack): ``not_authed`` / ``invalid_auth``
+  unless ``Authorization: Bearer <fake.token>``; ``not_allowed_token_type`` for the app-level token
+  (``fake.app_token``) on any method but ``apps.connections.open``, and for a bot or user token on that one;
+  ``channel_not_found`` for a channel it does not know; ``not_in_channel`` for a known channel the bot is not a
+  member of (``fake.add_channel("C1", member=False)``); ``invalid_blocks`` (with ``response_metadata.messages``
+  naming the JSON pointer) for more than 50 blocks in a message or 100 in a modal / Home tab, section text over
+  3,000 characters, more than 10 section fields or a field over 2,000, header text over 150 or not plain_text, a
   plain_text object whose text is empty, a button label over 75, duplicate block_ids, an unknown block type;
   ``msg_too_long`` for text over 40,000 characters; ``no_text`` when a message has neither text nor blocks; a
   ``missing_text`` warning when blocks come without the ``text`` fallback (the answer stays ok, like Slack);
@@ -34,16 +35,26 @@ What it does
   records ``files`` (with ``alt_txt``/``title``), ``channel_id``, ``initial_comment``, ``thread_ts``;
   ``fake.files[file_id]`` holds each file's ``name``, ``length``, ``title`` and ``alt_txt`` (slack_sdk's
   ``files_upload_v2`` sends the alt text with ``files.getUploadURLExternal``).
+- **Socket Mode** — ``apps.connections.open`` takes only ``Authorization: Bearer <fake.app_token>`` (``xapp-…``;
+  another app token, or the right one as a ``token`` form field only, is ``invalid_auth``) and answers
+  ``ws://127.0.0.1:PORT/link/?ticket=…``: a WebSocket on the fake's own port that sends ``hello``, answers pings,
+  takes envelopes from the test and records the client's acks. ``fake.socket_mode`` drives it:
+  ``.slash_command(form)`` / ``.interactive(body)`` / ``.event(body)`` push an envelope and return its id,
+  ``.wait_ack(id)`` gives the ack (``payload`` is what the bot answered), ``.wait_connected()``, ``.drop()``
+  (close frame; ``reset=True`` for a TCP reset), ``.request_refresh()`` (Slack's ``disconnect`` message),
+  ``.accepting = False`` (refuse new connections), ``.answer_pings = False`` (a silent connection). Details in
+  :mod:`fakesocket`.
 
-Methods: auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete, chat.getPermalink,
-conversations.open, conversations.info, views.open, views.update, views.publish, views.push, users.info,
-usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal.
+Methods: apps.connections.open, auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete,
+chat.getPermalink, conversations.open, conversations.info, views.open, views.update, views.publish, views.push,
+users.info, usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal.
 Anything else answers ``unknown_method`` (and is recorded), so a test notices a call it did not expect.
 
-State you can set: ``fake.token``, ``fake.team_id``, ``fake.bot_user_id``, ``fake.add_channel(id, member=True,
-name=None, is_im=False)``, ``fake.users[user_id] = {...}``, ``fake.usergroups[group_id] = ["U…", …]``.
+State you can set: ``fake.token``, ``fake.app_token``, ``fake.team_id``, ``fake.bot_user_id``,
+``fake.add_channel(id, member=True, name=None, is_im=False)``, ``fake.users[user_id] = {...}``,
+``fake.usergroups[group_id] = ["U…", …]``.
 ``fake.messages[(channel, ts)]`` holds every message the bot posted or updated; ``fake.views[view_id]`` every view.
-``fake.reset()`` forgets calls and posts (keeps channels, users and groups).
+``fake.reset()`` forgets calls, posts, envelopes and acks (keeps channels, users, groups and open sockets).
 """
 
 from __future__ import annotations
@@ -60,6 +71,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from fakesocket import DEFAULT_APP_TOKEN, SOCKET_PATH, FakeSocketMode
 
 DEFAULT_TOKEN = "xoxb-fake-0000-test-token"
 MAX_MESSAGE_BLOCKS = 50
@@ -72,6 +84,7 @@ MAX_BUTTON_TEXT = 75
 MAX_MESSAGE_TEXT = 40000
 MAX_VIEW_TITLE = 24
 MAX_RESPONSE_URL_POSTS = 5
+APP_TOKEN_METHODS = ("apps.connections.open",)  # the methods that take the app-level token (xapp-…)
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "users")
 KNOWN_BLOCKS = {
     "section",
@@ -249,8 +262,15 @@ def view_problems(view: Any) -> tuple[str, list[str]]:
 class FakeSlack:
     """See the module docstring."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, team_id: str = "T0FAKE001", bot_user_id: str = "UBOT0001") -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        team_id: str = "T0FAKE001",
+        bot_user_id: str = "UBOT0001",
+        app_token: str = DEFAULT_APP_TOKEN,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
@@ -268,6 +288,7 @@ class FakeSlack:
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.socket_mode = FakeSocketMode(self)
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> FakeSlack:
@@ -286,6 +307,7 @@ class FakeSlack:
 
     def stop(self) -> None:
         if self._server is not None:
+            self.socket_mode.drop()  # the HTTP server's shutdown would leave WebSocket threads running
             self._server.shutdown()
             self._server.server_close()
             self._server = None
@@ -347,6 +369,8 @@ class FakeSlack:
             self.calls.clear()
             self.response_posts.clear()
             self._failures.clear()
+            self.socket_mode.envelopes.clear()
+            self.socket_mode.acks.clear()
 
     # ----------------------------------------------------------------------------------------- inspection
     def calls_to(self, method: str, *, include_failed: bool = False) -> list[Call]:
@@ -404,7 +428,7 @@ class FakeSlack:
         else:
             status = 200
             try:
-                self._authenticate(params, headers)
+                self._authenticate(method, params, headers)
                 if failure is not None:
                     raise SlackError(failure.error)
                 handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -418,11 +442,22 @@ class FakeSlack:
         self._record(Call(method, params, headers, status, body))
         return status, body, extra
 
-    def _authenticate(self, params: dict[str, Any], headers: dict[str, str]) -> None:
+    def _authenticate(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
         auth = headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else params.get("token")
+        bearer = auth[7:] if auth.lower().startswith("bearer ") else None
+        token = bearer or params.get("token")
         if not token:
             raise SlackError("not_authed")
+        if method in APP_TOKEN_METHODS:
+            if not str(token).startswith("xapp-"):
+                raise SlackError("not_allowed_token_type")  # a bot or user token where an app-level one belongs
+            if bearer != self.app_token:
+                # Slack refuses a wrong or revoked app token, and takes the right one only as a Bearer header
+                # (not as a ``token`` form field: slackapi/python-slack-sdk#1877).
+                raise SlackError("invalid_auth")
+            return
+        if token == self.app_token:
+            raise SlackError("not_allowed_token_type")  # an app-level token calls only app-level methods
         if token != self.token:
             raise SlackError("invalid_auth")
 
@@ -466,6 +501,9 @@ class FakeSlack:
         return {"warning": ",".join(warnings), "response_metadata": {"warnings": warnings}} if warnings else {}
 
     # ----------------------------------------------------------------------------------------- methods
+    def _m_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.socket_mode.new_url()}
+
     def _m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": "https://fake.slack.test/",
@@ -694,6 +732,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path == SOCKET_PATH:
+            self.owner.socket_mode.serve(self)
+            return
         self.do_POST()
 
     def do_POST(self) -> None:

@@ -1,4 +1,5 @@
-"""`mo-bot serve`: settings validation, /healthz, and the real gunicorn server driven over HTTP."""
+"""`mo-bot serve`: settings validation, /healthz, the real gunicorn server driven over HTTP, and Socket Mode driven over
+the fake Slack's WebSocket."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from pathlib import Path
 import fakeslack
 import pytest
 from fakeslack import FakeSlack
-from slackutil import SIGNING_SECRET, LocalServer, blocks_text, get, post_signed, slash_command
+from slackutil import SIGNING_SECRET, LocalServer, Reply, blocks_text, get, post_signed, slash_command
+from sqlalchemy import Engine, select
 
 from bot.app import build_app
 from bot.cli import main as cli_main
 from bot.db import make_engine
+from bot.models import AuditEvent
 from bot.runtime import Runtime
 from bot.settings import SettingsError, load_settings
 from bot.slack_client import make_client
@@ -256,3 +259,64 @@ def test_socket_mode_with_a_refused_app_token_stops_with_one_line(
     assert "mo-bot serve: SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in r.stderr.decode().splitlines()
     opened = fake_slack.calls_to("apps.connections.open", include_failed=True)
     assert len(opened) == 1 and opened[0].headers["authorization"] == "Bearer xapp-1-A0FAKE-revoked"
+
+
+def _wait_status(url: str, status: int, timeout: float = 10) -> Reply:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = get(url, timeout=2)
+        if r.status == status or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)
+
+
+def test_mo_bot_serve_in_socket_mode_answers_over_the_socket_and_healthz_follows_it(
+    db_url: str, engine: Engine, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = serve_env(fake_slack, db_url, _config_file(tmp_path / "mo.toml", fake_slack.team_id, "C0MOBOT01"), port)
+    env["SLACK_APP_TOKEN"] = fake_slack.app_token
+    proc = subprocess.Popen([MO_BOT, "serve"], env=env, stderr=subprocess.PIPE)
+    health = f"http://127.0.0.1:{port}/healthz"
+    sm = fake_slack.socket_mode
+
+    def ask(text: str) -> tuple[dict, int]:
+        form = slash_command(
+            text,
+            user_id="U0ANYONE1",
+            team_id=fake_slack.team_id,
+            channel_id="C0MOBOT01",
+            response_url=fake_slack.new_response_url(),
+        )
+        ack = sm.wait_ack(sm.slash_command(form), timeout=10)
+        assert ack.payload is not None
+        return ack.payload, ack.connection
+
+    try:
+        _wait_healthy(health, proc)
+        assert get(health).json() == {"status": "ok", "mode": "socket", "database": "ok", "slack_socket": "connected"}
+        opened = fake_slack.calls_to("apps.connections.open")
+        assert [c.headers["authorization"] for c in opened] == [f"Bearer {fake_slack.app_token}"]
+        first = sm.wait_connected()
+        answer, on = ask("help")
+        assert on == first.id and "/mo wanted" in blocks_text(answer["blocks"])
+        # Slack's routine refresh: a new connection, the old one closed, healthy throughout.
+        assert sm.request_refresh() == 1
+        assert fake_slack.wait_for(lambda f: len(sm.connections) == 2 and not first.is_open, timeout=10)
+        assert get(health).status == 200
+        answer, on = ask("help")
+        assert on == sm.connections[1].id and answer["blocks"]
+        # Slack drops the connection and refuses new ones for now: /healthz says so.
+        sm.accepting = False
+        assert sm.drop() == 1
+        r = _wait_status(health, 503)
+        assert r.status == 503
+        assert r.json() == {"status": "unavailable", "mode": "socket", "database": "ok", "slack_socket": "disconnected"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+    # Each answer given over the socket was audited by the serving process.
+    with engine.connect() as c:
+        rows = c.execute(select(AuditEvent.actor, AuditEvent.detail, AuditEvent.channel_id).order_by(AuditEvent.id))
+        assert [tuple(r) for r in rows] == [("U0ANYONE1", "help", "C0MOBOT01")] * 2
