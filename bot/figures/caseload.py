@@ -34,6 +34,7 @@ from bot.figures.source import (
     filter_values,
     flows,
     open_cube,
+    val,
 )
 from bot.figures.types import WANTED_AGE_BANDS, Filters
 
@@ -82,10 +83,10 @@ def _statements(src: Source, shape: Shape, is_wanted: bool) -> tuple[Any, Any]:
     conds = bound_conditions(src, shape)
     keys = [m.district, *([m.reason] if is_wanted else []), m.offence]
     # Cumulative band edges: opened on or before as_of − (fewest days of band k), k = 1..4.
-    thresholds = [src.opened <= date_param(f"edge{k}") for k in range(1, len(AGE_BAND_DAYS))]
+    thresholds = [val(src.opened) <= date_param(f"edge{k}") for k in range(1, len(AGE_BAND_DAYS))]
     if is_wanted:
         # Overdue: as_of − coalesce(last_reviewed_on, circulated_on) > review_days.
-        thresholds.append(func.coalesce(m.last_reviewed_on, src.opened) < date_param("overdue_before"))
+        thresholds.append(func.coalesce(val(m.last_reviewed_on), val(src.opened)) < date_param("overdue_before"))
     return open_cube(src, conds, keys, thresholds), flows(src, conds)
 
 

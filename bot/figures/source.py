@@ -6,6 +6,14 @@ Open at D: opened on or before D and not closed on or before D, i.e.
 and both SQLite (MULTI-INDEX OR) and PostgreSQL (BitmapOr) would then read the table; so the predicate is
 split into two branches — ``closed IS NULL`` and ``closed > D`` — each an index-only range scan, whose
 results are added (UNION ALL, or two scalar counts).
+
+Per-row date comparisons (everything not an index range: FILTER counts, "opened on or before D" after the
+closed-date range) go through :func:`val`. SQLite stores these dates as ISO text in columns of NUMERIC
+affinity (declared DATE), so comparing such a column with a bound value makes SQLite try to read both strings
+as numbers, at every row, before it falls back to comparing the text; ``+column`` has no affinity and compares
+the text at once — the same result, and a third less work per row in the figures' passes (measured on the
+1M-row benchmark table: 40 → 27 ms CPU for the open-rows pass). Index ranges keep the bare column, which the
+planner needs to see.
 """
 
 from __future__ import annotations
@@ -14,8 +22,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, func, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.figures.types import WANTED_REASONS, Filters
 from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
@@ -35,6 +46,27 @@ BAIL = Source("bail", BailPeriod, BailPeriod.started_on, BailPeriod.ended_on)
 SOURCES = {s.dataset: s for s in (WANTED, SUSPECTS, BAIL)}
 # Filters is frozen, so one shared "no filters" default is safe.
 NO_FILTERS = Filters()
+
+
+class val(FunctionElement[Any]):  # lower case: it reads like the SQL function it stands for
+    """A column's value for a per-row comparison: ``+column`` on SQLite (no affinity: see the module
+    docstring), the bare column elsewhere. Never for a comparison meant to be an index range."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(val)
+def _val(element: val, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(val, "sqlite")
+def _val_sqlite(element: val, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 def row_conditions(
@@ -63,15 +95,15 @@ def row_conditions(
     if filters.older_than_days is not None:
         if filters.older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
-        conds.append(src.opened < as_of - dt.timedelta(days=filters.older_than_days))
+        conds.append(val(src.opened) < as_of - dt.timedelta(days=filters.older_than_days))
     return conds
 
 
 def open_branches(src: Source, at: dt.date, conds: list[ColumnElement[bool]]) -> list[list[ColumnElement[bool]]]:
     """The two index-range halves of "open at ``at``" (see the module docstring); they never overlap."""
     return [
-        [*conds, src.closed.is_(None), src.opened <= at],
-        [*conds, src.closed > at, src.opened <= at],
+        [*conds, src.closed.is_(None), val(src.opened) <= at],
+        [*conds, src.closed > at, val(src.opened) <= at],
     ]
 
 
@@ -155,7 +187,7 @@ def bound_conditions(src: Source, shape: Shape) -> list[ColumnElement[bool]]:
     if shape.reason:
         conds.append(m.reason == bindparam("reason"))
     if shape.older:
-        conds.append(src.opened < bindparam("older_cutoff", type_=Date))
+        conds.append(val(src.opened) < bindparam("older_cutoff", type_=Date))
     return conds
 
 
@@ -175,20 +207,27 @@ def open_cube(
     """One pass over the rows open at ``:at``: per group of ``keys``, the count, how many meet each of
     ``thresholds`` (``count_if``), and — last two — how many were opened
     from ``:first`` and after ``:ago`` (see :func:`flows`). The two halves of "open at" (see the module
-    docstring) are UNION ALL'd; the caller adds their counts per key. Each half is one range of the
-    (force, closed, …) index, which covers every column read: the table is never visited."""
+    docstring) are UNION ALL'd; the caller adds their counts per key. Each half reads one of the table's two
+    open indexes (:func:`bot.models.open_indexes`), which cover every column read: the table is never visited,
+    and the rows not closed stream in the order of ``keys``."""
+    return union_all(*open_cube_parts(src, conds, keys, thresholds))
+
+
+def open_cube_parts(
+    src: Source, conds: list[ColumnElement[bool]], keys: list[Any], thresholds: list[ColumnElement[bool]]
+) -> list[Select[Any]]:
+    """:func:`open_cube`'s two SELECTs, for a caller that unions several cubes (SQLite takes no nested UNION)."""
     at, first, ago = date_param("at"), date_param("first"), date_param("ago")
     aggs = [
         func.count(),
         *(count_if(t) for t in thresholds),
-        count_if(src.opened >= first),
-        count_if(src.opened > ago),
+        count_if(val(src.opened) >= first),
+        count_if(val(src.opened) > ago),
     ]
-    parts = [
-        select(*keys, *aggs).where(*conds, src.closed.is_(None), src.opened <= at).group_by(*keys),
-        select(*keys, *aggs).where(*conds, src.closed > at, src.opened <= at).group_by(*keys),
+    return [
+        select(*keys, *aggs).where(*conds, src.closed.is_(None), val(src.opened) <= at).group_by(*keys),
+        select(*keys, *aggs).where(*conds, src.closed > at, val(src.opened) <= at).group_by(*keys),
     ]
-    return parts[0].union_all(parts[1])
 
 
 def flows(src: Source, conds: list[ColumnElement[bool]], keys: list[Any] | None = None) -> Any:
@@ -204,9 +243,9 @@ def flows(src: Source, conds: list[ColumnElement[bool]], keys: list[Any] | None 
     keys = keys or []
     q = select(
         *keys,
-        count_if(src.closed >= first).label("closed_in_month"),
-        count_if(src.closed > ago).label("closed_since"),
-        count_if(src.opened >= first).label("opened_in_month"),
-        count_if(src.opened > ago).label("opened_since"),
+        count_if(val(src.closed) >= first).label("closed_in_month"),
+        count_if(val(src.closed) > ago).label("closed_since"),
+        count_if(val(src.opened) >= first).label("opened_in_month"),
+        count_if(val(src.opened) > ago).label("opened_since"),
     ).where(*conds, src.closed >= lo, src.closed <= at)
     return q.group_by(*keys) if keys else q
