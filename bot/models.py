@@ -41,6 +41,11 @@ NAMING = {
 
 # BigInteger ids on PostgreSQL (10M+ rows), but SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# A case reference from an export. Compared byte for byte on PostgreSQL as SQLite's BINARY does, so both order
+# references alike, and the unique key's b-tree is maintained with memcmp instead of the locale's strcoll (a
+# million-row import: the unique key's upkeep during COPY 2.7 -> 1.3 s of server time, with the key led by the
+# reference).
+CaseReference = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -94,34 +99,39 @@ class ImportBatch(Base):
     __table_args__ = (Index("ix_import_batch_force_dataset_at", "force", "dataset", "imported_at"),)
 
 
-def open_indexes(stem: str, prefix: list[str], closed: str, covered: list[str]) -> tuple[Index, Index]:
+def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], dates: list[str]) -> tuple[Index, Index]:
     """The two indexes every figure reads, one per half of "open at D" (``closed IS NULL`` / ``closed > D``,
     see :mod:`bot.figures.source`); between them they hold each row once, so an import builds no more entries
-    than one index over the table would.
+    than one index over the table would. Both cover every column the figures read (``prefix``: force, and
+    bail's kind; ``groups``: what the figures group by; ``dates``: the opened date and the other dates they
+    compare), so the table is never visited (index-only scans).
 
-    - ``ix_<stem>_open``, partial, the rows not closed: ``prefix`` (force, and bail's kind) then the grouping
-      columns. The figures' GROUP BY follows the equality prefix, so both databases stream the groups in index
-      order: no hash and no sort (PostgreSQL cannot see that order past a ``closed IS NULL`` key column, so it
-      hashed: 48 → 31 ms for the bail open-rows pass on a million rows). The closed column comes last, always
-      NULL here, so that SQLite also sees the index as covering.
-    - ``ix_<stem>_closed``, partial, the closed rows: ``prefix``, the closed date, then the same columns — for
-      "closed after D" and "closed in a recent window" (a row never closes before it opens), as ranges.
-
-    Both cover every column the figures read, so the table is never visited (index-only scans)."""
+    - ``ix_<stem>_open``, partial, the rows not closed: ``prefix``, ``groups``, ``dates``. The figures' GROUP BY
+      follows the equality prefix, so both databases stream the groups in index order: no hash and no sort
+      (PostgreSQL cannot see that order past a ``closed IS NULL`` key column, so it hashed: 48 → 31 ms for the
+      bail open-rows pass on a million rows). The closed column comes last, always NULL here, so that SQLite
+      also sees the index as covering.
+    - ``ix_<stem>_closed``, partial, the closed rows, dates first: the closed date (ranges: "closed after D",
+      "closed in a recent window" — a row never closes before it opens), the other dates, then ``prefix`` and
+      ``groups``, checked in the index. With the fixed-width dates ahead of the text columns, PostgreSQL's
+      index build compares and deforms far less (1M wanted rows: 5.3 → 2.5 s) and a recent-window scan is
+      quicker too, although it steps over every force's entries (13.6 → 9.7 ms)."""
     return (
         Index(
             f"ix_{stem}_open",
             *prefix,
-            *covered,
+            *groups,
+            *dates,
             closed,
             sqlite_where=text(f"{closed} IS NULL"),
             postgresql_where=text(f"{closed} IS NULL"),
         ),
         Index(
             f"ix_{stem}_closed",
-            *prefix,
             closed,
-            *covered,
+            *dates,
+            *prefix,
+            *groups,
             sqlite_where=text(f"{closed} IS NOT NULL"),
             postgresql_where=text(f"{closed} IS NOT NULL"),
         ),
@@ -135,7 +145,7 @@ class WantedCirculation(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     force: Mapped[str] = mapped_column(String(32))
-    reference: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(CaseReference)
     person_ref: Mapped[str | None] = mapped_column(String(64))
     crime_ref: Mapped[str | None] = mapped_column(String(64))
     offence: Mapped[str] = mapped_column(String(64))
@@ -149,9 +159,9 @@ class WantedCirculation(Base):
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint("force", "reference", name="uq_wanted_force_reference"),
+        UniqueConstraint("reference", "force", name="uq_wanted_force_reference"),  # reference first: see 0005
         *open_indexes(
-            "wanted", ["force"], "closed_on", ["district", "reason", "offence", "circulated_on", "last_reviewed_on"]
+            "wanted", ["force"], "closed_on", ["district", "reason", "offence"], ["circulated_on", "last_reviewed_on"]
         ),
     )
 
@@ -163,7 +173,7 @@ class OutstandingSuspect(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     force: Mapped[str] = mapped_column(String(32))
-    reference: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(CaseReference)
     person_ref: Mapped[str | None] = mapped_column(String(64))
     crime_ref: Mapped[str | None] = mapped_column(String(64))
     offence: Mapped[str] = mapped_column(String(64))
@@ -175,8 +185,8 @@ class OutstandingSuspect(Base):
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint("force", "reference", name="uq_suspect_force_reference"),
-        *open_indexes("suspect", ["force"], "closed_on", ["district", "offence", "identified_on"]),
+        UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
+        *open_indexes("suspect", ["force"], "closed_on", ["district", "offence"], ["identified_on"]),
     )
 
 
@@ -187,7 +197,7 @@ class BailPeriod(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     force: Mapped[str] = mapped_column(String(32))
-    reference: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(CaseReference)
     person_ref: Mapped[str | None] = mapped_column(String(64))
     crime_ref: Mapped[str | None] = mapped_column(String(64))
     offence: Mapped[str] = mapped_column(String(64))
@@ -201,8 +211,8 @@ class BailPeriod(Base):
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint("force", "reference", name="uq_bail_period_force_reference"),
-        *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence", "started_on", "bail_end_on"]),
+        UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
+        *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
         # Bail ending soon: a short range of bail_end_on in list order (bail_end_on, reference), "active" checked
         # and every listed column read in the index (index-only). RUI has no bail end date: not in it.
         Index(

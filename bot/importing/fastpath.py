@@ -19,9 +19,9 @@ The generated function also builds the row in the shape its destination wants, s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -31,8 +31,6 @@ from bot.importing.readers import Cell
 from bot.importing.validate import RowValidator, staging_columns
 
 Row = tuple[Any, ...]
-# What COPY's text format would read as an escape or a field/row separator.
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
 # The dates the fast path knows (~30,000 strings, built once per import in ~15 ms); others take the slow path.
@@ -55,25 +53,42 @@ def copy_line(row: Row) -> str:
     )
 
 
+class _Miss(Exception):
+    """Raised inside the compiled stream when a row needs the full validator."""
+
+
+@dataclass
+class CheckedRows:
+    """The valid rows of a table, in their destination's shape, as they stream by (:func:`checked_rows`);
+    ``seen`` is how many rows were read so far, valid or not."""
+
+    rows: Iterator[Any]
+    seen: int = 0
+
+
 def _compile(
     v: RowValidator,
     batch_ids: Mapping[str, int] | None,
     copy: bool,
     counts: Counter[str] | None,
     tally: FlowTally | None,
-) -> Callable[[int, Sequence[Cell]], Any] | None:
-    """A function (row_no, cells) -> row (tuple or COPY line), or None when the row needs the full validator."""
+    invalid: type[Exception] | None,
+) -> Callable[[Iterable[tuple[int, Sequence[Cell]]], CheckedRows, Callable[[int, Sequence[Cell]], Any]], Any] | None:
+    """A generator function ``stream(rows, state, slow)``: for each ``(row_no, cells)``, the checks inline, the row
+    yielded in its destination's shape; anything unusual raises inside and the row goes to ``slow`` (the full
+    validator), whose None means invalid: skipped, or ``invalid`` raised when given. One loop with the checks
+    inline, rather than a function call per row behind generators, saves about a fifth of the client's time."""
     dataset = v.dataset
     if dataset not in OPENED:
         return None  # the action log is small; the full validator is fast enough
     as_of = dt.date.fromisoformat(v.as_of_iso)
-    lines = ["def fast(row_no, c):"]
+    lines: list[str] = []
     add = lines.append
     fp = v.positions.get("force", -1)
     if fp >= 0:
-        add(f"    force = FORCE_MEMO[c[{fp}]]")
+        add(f"force = FORCE_MEMO[c[{fp}]]")
     else:
-        add("    force = DEFAULT_FORCE")
+        add("force = DEFAULT_FORCE")
     env: dict[str, Any] = {
         "FORCE_MEMO": v.force_memo,
         "DEFAULT_FORCE": v.default_force,
@@ -83,9 +98,12 @@ def _compile(
         "BATCH": batch_ids,
         "COUNTS": counts,
         "NUL": "\\N",
-        "special": _COPY_SPECIAL.search,
+        "MISS": _Miss,
+        "INVALID": invalid,
         "FLOW_KEY": tally.pending.append if tally else None,
+        "FLUSH": tally.flush if tally else None,
     }
+    miss = "raise MISS"
     names: list[str] = []
     optional: set[str] = set()
     texts: list[str] = []
@@ -96,85 +114,111 @@ def _compile(
         if not col.required:
             optional.add(name)
         if pos < 0:
-            add(f"    {name} = None")
+            add(f"{name} = None")
             continue
         if col.kind == "text":
             texts.append(name)
-            add(f"    {name} = c[{pos}].strip()")
+            add(f"{name} = c[{pos}].strip()")
             if col.required:
-                add(f"    if not {name} or len({name}) > {col.max_len}: return None")
+                add(f"if not {name} or len({name}) > {col.max_len}: {miss}")
             else:
-                add(f"    if not {name}: {name} = None")
-                add(f"    elif len({name}) > {col.max_len}: return None")
+                add(f"if not {name}: {name} = None")
+                add(f"elif len({name}) > {col.max_len}: {miss}")
         elif col.kind == "district":
-            add(f"    {name} = DISTRICTS[force][c[{pos}]]")
+            add(f"{name} = DISTRICTS[force][c[{pos}]]")
         elif col.kind == "enum":
             memo = f"MEMO_{name}"
             env[memo] = v.enum_memos[name]
             if col.required:
-                add(f"    {name} = {memo}[c[{pos}]]")
+                add(f"{name} = {memo}[c[{pos}]]")
             else:
-                add(f"    {name} = c[{pos}]")
-                add(f"    {name} = {memo}[{name}] if {name} else None")
+                add(f"{name} = c[{pos}]")
+                add(f"{name} = {memo}[{name}] if {name} else None")
         elif col.kind == "date":
-            add(f"    {name} = c[{pos}].strip()")
-            # One set lookup instead of a shape check, a parse and a comparison: the set holds every ISO date
-            # string the column may take (up to the as-of date unless it may lie ahead); anything else —
-            # another format, an impossible or out-of-range date — goes the slow way.
-            add(f"    if {name}:")
-            add(f"        if {name} not in {'DATES_ANY' if col.future_ok else 'DATES_PAST'}: return None")
-            add("    else:")
-            add("        return None" if col.required else f"        {name} = None")
+            # One set lookup of the cell as it stands instead of a strip, a shape check, a parse and a
+            # comparison: the set holds every ISO date string the column may take (up to the as-of date unless it
+            # may lie ahead); anything else — another format, spaces around it, an impossible or out-of-range
+            # date — goes the slow way.
+            dates = "DATES_ANY" if col.future_ok else "DATES_PAST"
+            add(f"{name} = c[{pos}]")
+            if col.required:
+                add(f"if {name} not in {dates}: {miss}")
+            else:
+                add(f"if not {name}: {name} = None")
+                add(f"elif {name} not in {dates}: {miss}")
         else:
             return None
     opened, closed = OPENED[dataset], CLOSED[dataset]
-    add(f"    if {closed} is not None and {closed} < {opened}: return None")
+    add(f"if {closed} is not None and {closed} < {opened}: {miss}")
     if dataset in ("wanted", "suspects"):
         if dataset == "wanted":
-            add(f"    if last_reviewed_on is not None and last_reviewed_on < {opened}: return None")
-        add("    if status is None:")
-        add(f"        status = 'open' if {closed} is None else 'closed'")
-        add(f"    elif (status == 'open') != ({closed} is None): return None")
+            add(f"if last_reviewed_on is not None and last_reviewed_on < {opened}: {miss}")
+        add("if status is None:")
+        add(f"    status = 'open' if {closed} is None else 'closed'")
+        add(f"elif (status == 'open') != ({closed} is None): {miss}")
     else:
-        add("    if bail_end_on is not None and (kind == 'rui' or bail_end_on < started_on): return None")
-        add("    if (outcome is None) != (ended_on is None): return None")
+        add(f"if bail_end_on is not None and (kind == 'rui' or bail_end_on < started_on): {miss}")
+        add(f"if (outcome is None) != (ended_on is None): {miss}")
     fields = ["force", *names]
     if batch_ids is None:
         fields.insert(0, "row_no")
     else:
         fields.append("BATCH[force]")
     if copy and texts:
+        # What COPY's text format would misread — a backslash, or a tab, line feed or carriage return (none of
+        # them printable) — goes the slow way, through copy_line's escaping.
         joined = "".join("{" + (f"{t} or ''" if t in optional else t) + "}" for t in texts)
-        add(f"    if special(f{joined!r}): return None")
-    # Last, after every check: a row that goes the slow way is counted there.
+        add(f"text = f{joined!r}")
+        add(f"if '\\\\' in text or not text.isprintable(): {miss}")
+    if not copy:
+        add(f"out = ({', '.join(fields)},)")
+    else:
+        parts = ["{" + (f"NUL if {f} is None else {f}" if f in optional else f) + "}" for f in fields]
+        add(f"out = f{chr(9).join(parts)!r}")
+    # Last, once the row is known good: a row that goes the slow way is counted there.
     if counts is not None:
-        add("    COUNTS[force] += 1")
+        add("COUNTS[force] += 1")
     if tally is not None:
         # The same string as bot.figures.month_flow.flow_key, built inline.
         series = "{kind}" if dataset == "bail" else dataset
         reason = "{reason}" if dataset == "wanted" else ""
-        add(f"    c_month = {closed}[:7] if {closed} is not None else ''")
+        add(f"c_month = {closed}[:7] if {closed} is not None else ''")
         key = f"{{force}}\t{series}\t{{{opened}[:7]}}\t{{c_month}}\t{{district}}\t{reason}\t{{offence}}"
-        add(f"    FLOW_KEY(f{key!r})")
-    if not copy:
-        add(f"    return ({', '.join(fields)})")
-    else:
-        parts = ["{" + (f"NUL if {f} is None else {f}" if f in optional else f) + "}" for f in fields]
-        add(f"    return f{chr(9).join(parts)!r}")
-    source = "\n".join(lines)
+        add(f"FLOW_KEY(f{key!r})")
+    body = "\n".join(" " * 16 + line for line in lines)
+    on_invalid = "raise INVALID" if invalid is not None else "continue"
+    flush = "            if not n % 10_000: FLUSH()\n" if tally is not None else ""
+    source = (
+        "def stream(rows, state, slow):\n"
+        "    n = 0\n"
+        "    try:\n"
+        "        for row_no, c in rows:\n"
+        "            n += 1\n"
+        f"{flush}"
+        "            try:\n"
+        f"{body}\n"
+        "            except Exception:\n"
+        "                # Anything unusual: the full validator decides and explains.\n"
+        "                out = slow(row_no, c)\n"
+        "                if out is None:\n"
+        f"                    {on_invalid}\n"
+        "            yield out\n"
+        "    finally:\n"
+        "        state.seen += n\n"
+    )
     exec(compile(source, f"<import fast path: {dataset}>", "exec"), env)
-    fast: Callable[[int, Sequence[Cell]], Any] = env["fast"]
-    return fast
+    stream: Any = env["stream"]
+    return stream
 
 
-def _checker(
+def _slow(
     v: RowValidator,
     batch_ids: Mapping[str, int] | None,
     copy: bool,
     counts: Counter[str] | None,
-    tally: FlowTally | None = None,
+    tally: FlowTally | None,
 ) -> Callable[[int, Sequence[Cell]], Any]:
-    fast = _compile(v, batch_ids, copy, counts, tally)
+    """The full validator's answer for one row, in the same output shape (and counted the same way)."""
     at = {name: i for i, name in enumerate(["row_no", "force", *staging_columns(v.dataset)])}
     if tally is not None:
         opened_at, closed_at = at[OPENED[v.dataset]], at[CLOSED[v.dataset]]
@@ -203,17 +247,47 @@ def _checker(
             )
         return copy_line(row) if copy else row
 
-    if fast is None:
-        return slow
+    return slow
 
-    def check(row_no: int, cells: Sequence[Cell]) -> Any:
-        try:
-            out = fast(row_no, cells)
-        except Exception:
-            out = None  # anything unusual: the full validator decides and explains
-        return out if out is not None else slow(row_no, cells)
 
-    return check
+def checked_rows(
+    v: RowValidator,
+    rows: Iterable[tuple[int, Sequence[Cell]]],
+    *,
+    copy: bool,
+    batch_ids: Mapping[str, int] | None = None,
+    counts: Counter[str] | None = None,
+    tally: FlowTally | None = None,
+    invalid: type[Exception] | None = None,
+) -> CheckedRows:
+    """Check every ``(row_no, cells)`` of ``rows``: the compiled fast path for clean rows, the full validator for
+    anything else (it decides and records the exact error). The valid rows stream out as tuples — the staging
+    shape, or with ``batch_ids`` the table shape — or with ``copy`` as lines of PostgreSQL's COPY text format.
+    An invalid row is skipped, or with ``invalid`` raises it. ``counts`` (if given) counts the valid rows per
+    force, ``tally`` their month flows (flushed every 10,000 rows)."""
+    slow = _slow(v, batch_ids, copy, counts, tally)
+    state = CheckedRows(iter(()))
+    stream = _compile(v, batch_ids, copy, counts, tally, invalid)
+    state.rows = stream(rows, state, slow) if stream is not None else _slow_stream(rows, state, slow, tally, invalid)
+    return state
+
+
+def _slow_stream(
+    rows: Iterable[tuple[int, Sequence[Cell]]],
+    state: CheckedRows,
+    slow: Callable[[int, Sequence[Cell]], Any],
+    tally: FlowTally | None,
+    invalid: type[Exception] | None,
+) -> Iterator[Any]:
+    for row_no, cells in rows:
+        state.seen += 1
+        if tally is not None and not state.seen % 10_000:
+            tally.flush()
+        out = slow(row_no, cells)
+        if out is not None:
+            yield out
+        elif invalid is not None:
+            raise invalid
 
 
 def row_checker(
@@ -222,11 +296,8 @@ def row_checker(
     counts: Counter[str] | None = None,
     tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], Row | None]:
-    """Check one row: the compiled fast path for clean rows, the full validator for anything else (it decides
-    and records the exact error). Returns the row as a tuple — the staging shape, or with ``batch_ids`` the
-    table shape — or None when the row is invalid. ``counts`` (if given) counts the valid rows per force,
-    ``tally`` their month flows."""
-    return _checker(v, batch_ids, False, counts, tally)
+    """:func:`checked_rows` for one row at a time (tests): the row as a tuple, or None when it is invalid."""
+    return _one_at_a_time(v, False, batch_ids, counts, tally)
 
 
 def copy_line_checker(
@@ -236,4 +307,23 @@ def copy_line_checker(
     tally: FlowTally | None = None,
 ) -> Callable[[int, Sequence[Cell]], str | None]:
     """As :func:`row_checker`, but each valid row comes back as a line of PostgreSQL's COPY text format."""
-    return _checker(v, batch_ids, True, counts, tally)
+    return _one_at_a_time(v, True, batch_ids, counts, tally)
+
+
+def _one_at_a_time(
+    v: RowValidator,
+    copy: bool,
+    batch_ids: Mapping[str, int] | None,
+    counts: Counter[str] | None,
+    tally: FlowTally | None,
+) -> Callable[[int, Sequence[Cell]], Any]:
+    slow = _slow(v, batch_ids, copy, counts, tally)
+    stream = _compile(v, batch_ids, copy, counts, tally, None)
+    if stream is None:
+        return slow
+    state = CheckedRows(iter(()))
+
+    def check(row_no: int, cells: Sequence[Cell]) -> Any:
+        return next(stream([(row_no, cells)], state, slow), None)
+
+    return check

@@ -9,7 +9,8 @@ never durable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import text
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.figures.month_flow import FlowTally
 from bot.importing.columns import SCHEMAS
-from bot.importing.fastpath import copy_line_checker, row_checker
+from bot.importing.fastpath import CheckedRows, checked_rows
 from bot.importing.readers import Cell
 from bot.importing.types import MAX_REPORTED_ERRORS, RowError
 from bot.importing.validate import RowValidator, staging_columns
@@ -37,7 +38,10 @@ def is_pg(session: Session) -> bool:
 def create_stage(session: Session, dataset: str) -> None:
     pg = is_pg(session)
     dates = _date_columns(dataset)
-    cols = ", ".join(f"{c} {'date' if pg and c in dates else 'text'}" for c in staging_columns(dataset))
+    # On PostgreSQL the reference compares as the table's does (COLLATE "C"), so the merge's joins on it agree.
+    types = {c: ("date" if pg and c in dates else 'text COLLATE "C"' if pg and c == "reference" else "text")
+             for c in staging_columns(dataset)}  # fmt: skip
+    cols = ", ".join(f"{c} {t}" for c, t in types.items())
     drop_stage(session)
     suffix = " ON COMMIT DROP" if pg else ""
     if pg:
@@ -56,17 +60,20 @@ def load_stage(session: Session, dataset: str, rows: Iterable[Any]) -> None:
     bulk_write(session, STAGE, ["row_no", "force", *staging_columns(dataset)], rows)
 
 
-def checker(
+def checked(
     session: Session,
     validator: RowValidator,
+    rows: Iterable[tuple[int, Sequence[Cell]]],
     batch_ids: Mapping[str, int] | None = None,
     counts: Counter[str] | None = None,
     tally: FlowTally | None = None,
-) -> Callable[[int, Sequence[Cell]], Any]:
-    """The row checker whose output :func:`bulk_write` takes on this database: COPY text lines on PostgreSQL,
-    tuples on SQLite (see ``fastpath``)."""
-    make = copy_line_checker if is_pg(session) else row_checker
-    return make(validator, batch_ids, counts, tally)
+    invalid: type[Exception] | None = None,
+) -> CheckedRows:
+    """The valid rows in the shape :func:`bulk_write` takes on this database: COPY text lines on PostgreSQL,
+    tuples on SQLite (see ``fastpath.checked_rows``)."""
+    return checked_rows(
+        validator, rows, copy=is_pg(session), batch_ids=batch_ids, counts=counts, tally=tally, invalid=invalid
+    )
 
 
 def bulk_write(session: Session, table: str, cols: list[str], rows: Iterable[Any], *, freeze: bool = False) -> None:
@@ -78,17 +85,12 @@ def bulk_write(session: Session, table: str, cols: list[str], rows: Iterable[Any
     assert raw is not None
     if is_pg(session):
         options = " WITH (FREEZE)" if freeze else ""
+        it = iter(rows)
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN{options}") as copy:
-            buf: list[str] = []
-            for line in rows:
-                buf.append(line)
-                if len(buf) >= _LINES:
-                    buf.append("")
-                    copy.write("\n".join(buf))
-                    buf.clear()
-            if buf:
-                buf.append("")
-                copy.write("\n".join(buf))
+            # islice pulls each chunk of lines at C speed: no Python loop step per row here.
+            while chunk := list(islice(it, _LINES)):
+                chunk.append("")
+                copy.write("\n".join(chunk))
     else:
         marks = ", ".join("?" for _ in cols)
         raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
