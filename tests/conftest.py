@@ -79,6 +79,10 @@ def db_url(_database_template: str, tmp_path: Path) -> str:
         with _pg_engine.begin() as c:
             # TRUNCATE is not a row-level UPDATE/DELETE, so the audit log's append-only trigger allows it.
             c.execute(text(f"TRUNCATE {', '.join([tables, *extra])} RESTART IDENTITY CASCADE"))
+        # The ids restart: what the import listeners remember of the last test's batches must go too.
+        from bot.figures.cache import forget_generations
+
+        forget_generations()
         return _database_template
     path = tmp_path / "test.db"
     shutil.copyfile(_database_template, path)

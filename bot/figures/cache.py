@@ -4,9 +4,16 @@ until the next import of that force's dataset.
 Key: ``(force, dataset, latest import batch id of that force and dataset, caller's key)`` where the caller's key
 holds everything else the result depends on — the function, ``as_of``, the :class:`~bot.figures.types.Filters`
 (frozen, hashable) and any option such as ``review_days``. A new import adds an ``import_batch`` row, so its id
-changes the key and every cached figure of that dataset is recomputed on next use; no explicit invalidation is
-needed, and it works across gunicorn workers and replicas (each process keeps its own copy, checked against the
-database on every use with one indexed ``max(id)`` query, ~0.1 ms).
+changes the key and every cached figure of that dataset is recomputed on next use, in every gunicorn worker and
+replica (each process keeps its own copy). How a process learns the latest id:
+
+- SQLite: one indexed ``max(id)`` query per answer on a kept connection (in-process, ~20 µs).
+- PostgreSQL: pushed, not asked. Inserting an import batch also sends ``NOTIFY mo_import_batch`` in the import's
+  transaction (delivered when it commits, dropped if it rolls back); each process keeps the latest ids in memory,
+  kept current by one listening connection (:class:`_GenerationWatcher`), so an answer costs no round trip for
+  them. The process that committed the import knows at once; the others within the notification's delivery (a
+  millisecond or so). While the listener is not connected — at start, or after the database went away — the
+  answer asks the database instead, as on SQLite.
 
 Bounded: at most ``max_entries`` (LRU) and ``ttl_s`` seconds per entry — the TTL is a backstop for changes that
 are not imports (the retention purge deletes long-closed rows). Concurrent misses on one key compute it once
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 import time
 import weakref
@@ -38,13 +46,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, bindparam, event, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Force
 from bot.figures.types import BailFigures, Filters, SuspectFigures, WantedFigures
 from bot.models import ImportBatch
 
 T = TypeVar("T")
+log = logging.getLogger("mo_bot.figures.cache")
 
 IDLE_PING_S = 5.0  # a kept connection unused this long is pinged before use
 
@@ -171,6 +180,180 @@ class _GenerationReader:
         return conn
 
 
+NOTIFY_CHANNEL = "mo_import_batch"
+WATCH_TIMEOUT_S = 2.0  # how long the listener blocks before it looks at its engine and its flags again
+RECONNECT_S = (0.5, 1.0, 2.0, 5.0)  # back-off between attempts while the database is unreachable
+OWN_IMPORT_WAIT_S = 2.0  # how long a commit waits for its own notification to come back
+
+_LATEST = select(
+    ImportBatch.__table__.c.force, ImportBatch.__table__.c.dataset, func.max(ImportBatch.__table__.c.id)
+).group_by(ImportBatch.__table__.c.force, ImportBatch.__table__.c.dataset)
+
+
+class _GenerationWatcher:
+    """PostgreSQL: the latest import batch id per (force, dataset), in memory, kept current by ``LISTEN``.
+
+    One daemon thread per engine and process holds its own connection (outside the pool, autocommit): ``LISTEN``
+    first, then one grouped read of the current ids, then every notification as it comes. PostgreSQL delivers
+    notifications in commit order, so the last one of a (force, dataset) names its latest batch; one committed
+    between the LISTEN and the read is simply seen twice. On any error the thread marks itself not ready,
+    reconnects with back-off and reads the ids again; :meth:`get` answers None meanwhile, and the caller asks the
+    database itself. The thread ends once its engine is disposed or gone."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)
+        self._latest: dict[tuple[str, str], int] = {}
+        self._ready = threading.Event()
+        self._changed = threading.Condition()
+        self._reprime = False
+        self._stopped = False
+        self.reconnects = 0  # for tests: connections made after the first
+        self.backend_pid: int | None = None
+        self._thread = threading.Thread(target=self._run, name="mo-import-generations", daemon=True)
+        self._thread.start()
+
+    def get(self, force: str, dataset: str) -> int | None:
+        """The latest id (0 before any import), or None while not listening."""
+        if not self._ready.is_set():
+            return None
+        return self._latest.get((force, dataset), 0)
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+    def wait_for(self, batches: list[tuple[str, str, int]], timeout: float) -> bool:
+        """Wait until every ``(force, dataset, id)`` is the latest known (this process's own commit, whose
+        notification is on its way back). False — and the ids read again — if it does not come in time."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while any(self._latest.get((f, d)) != i for f, d, i in batches):
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._ready.is_set():
+                    self.forget()
+                    return False
+                self._changed.wait(left)
+        return True
+
+    def forget(self) -> None:
+        """Drop what is known and read it again (answers ask the database until then)."""
+        self._ready.clear()
+        self._reprime = True
+
+    def stop(self, *_: object) -> None:
+        self._ready.clear()
+        self._stopped = True
+
+    def _apply(self, force: str, dataset: str, batch_id: int) -> None:
+        with self._changed:
+            self._latest[(force, dataset)] = batch_id
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stopped:
+            conn: Any = None
+            try:
+                conn = self._connect()
+                if conn is None:
+                    return
+                if attempt:
+                    self.reconnects += 1
+                attempt = 0
+                while not self._stopped and self._engine() is not None:
+                    if self._reprime:
+                        self._prime(conn)
+                    for note in conn.notifies(timeout=WATCH_TIMEOUT_S):
+                        force, dataset, batch_id = note.payload.split("\t")
+                        self._apply(force, dataset, int(batch_id))
+                return
+            except Exception as e:  # the database went away (restart, network, killed backend): reconnect
+                self._ready.clear()
+                log.warning("import notifications: %s; reconnecting", type(e).__name__)
+                time.sleep(RECONNECT_S[min(attempt, len(RECONNECT_S) - 1)])
+                attempt += 1
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+
+    def _connect(self) -> Any:
+        engine = self._engine()
+        if engine is None:
+            return None
+        fairy = engine.raw_connection()
+        conn = fairy.dbapi_connection
+        fairy.detach()  # this thread's for as long as it lives; never back to the pool in autocommit
+        conn.autocommit = True
+        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        self.backend_pid = conn.info.backend_pid  # for tests and diagnostics
+        self._sql = str(_LATEST.compile(dialect=engine.dialect))
+        self._prime(conn)
+        return conn
+
+    def _prime(self, conn: Any) -> None:
+        self._reprime = False
+        rows = conn.execute(self._sql).fetchall()
+        with self._changed:
+            self._latest = {(force, dataset): int(batch_id or 0) for force, dataset, batch_id in rows}
+            self._changed.notify_all()
+        self._ready.set()
+
+
+_watchers: weakref.WeakKeyDictionary[Engine, _GenerationWatcher] = weakref.WeakKeyDictionary()
+_watchers_lock = threading.Lock()
+
+
+def generation_watcher(engine: Engine) -> _GenerationWatcher | None:
+    """The engine's watcher (started on first use), or None where notifications are not used (SQLite)."""
+    if engine.dialect.driver != "psycopg":
+        return None
+    found = _watchers.get(engine)
+    if found is None:
+        with _watchers_lock:
+            found = _watchers.get(engine)
+            if found is None:
+                found = _watchers[engine] = _GenerationWatcher(engine)
+                event.listen(engine, "engine_disposed", found.stop)
+    return found
+
+
+def forget_generations() -> None:
+    """Every watcher drops what it knows and reads it again — for tests that empty the tables and restart the ids
+    (in production ids only grow)."""
+    for watcher in list(_watchers.values()):
+        watcher.forget()
+
+
+_NEW_BATCHES = "mo_new_import_batches"
+
+
+@event.listens_for(ImportBatch, "after_insert")
+def _announce_import(mapper: Any, connection: Any, target: ImportBatch) -> None:
+    # In the inserting transaction: PostgreSQL delivers the notification at commit, and drops it on rollback.
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{target.force}\t{target.dataset}\t{target.id}")))
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_NEW_BATCHES, []).append((target.force, target.dataset, target.id))
+
+
+@event.listens_for(Session, "after_commit")
+def _wait_for_own_imports(session: Session) -> None:
+    # The committing process answers from its import as soon as the commit returns: it waits (a millisecond or
+    # so) for its own notification, so every update of the ids goes through the listener, in commit order.
+    new = session.info.pop(_NEW_BATCHES, None)
+    if new:
+        bind = session.get_bind()
+        watcher = _watchers.get(bind if isinstance(bind, Engine) else bind.engine)
+        if watcher is not None and watcher.get(*new[0][:2]) is not None:
+            watcher.wait_for(new, OWN_IMPORT_WAIT_S)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_own_imports(session: Session) -> None:
+    session.info.pop(_NEW_BATCHES, None)
+
+
 _readers: weakref.WeakKeyDictionary[Engine, _GenerationReader] = weakref.WeakKeyDictionary()
 
 
@@ -214,7 +397,9 @@ class Reads:
             if self._session is not None:
                 found = import_generation(self._session, force, dataset)
             else:
-                found = _reader(self.engine)(force, dataset)
+                watcher = generation_watcher(self.engine)
+                pushed = watcher.get(force, dataset) if watcher is not None else None
+                found = pushed if pushed is not None else _reader(self.engine)(force, dataset)
             self._generations[key] = found
         return found
 
