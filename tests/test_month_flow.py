@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config import Config
 from bot.demo.exports import write_exports
 from bot.figures import Filters, monthly_series
+from bot.figures.cases import offence_groups
 from bot.figures.month_flow import flows_current
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
@@ -83,6 +84,23 @@ def test_flows_follow_every_import_path_and_the_purge(session, config, tmp_path,
     session.commit()
     assert counts.total > 0
     series_both_ways(session, config, monkeypatch, END)
+
+
+def test_offence_groups_from_the_flows_equal_those_of_the_case_rows(session, config, tmp_path, monkeypatch) -> None:
+    from bot.figures import cases
+
+    files = write_exports(tmp_path / "demo", rows=800, end=END)
+    for dataset in ("wanted", "suspects", "bail"):
+        run_import(session, config, dataset, files[dataset])
+    for slug in ("suffolk", "norfolk"):
+        force = config.force(slug)
+        for dataset in ("wanted", "suspects", "bail", "rui"):
+            assert flows_current(session, slug, "bail" if dataset == "rui" else dataset)
+            fast = offence_groups(session, dataset, force)
+            with monkeypatch.context() as m:
+                m.setattr(cases, "flows_current", lambda *_: False)
+                slow = offence_groups(session, dataset, force)
+            assert fast == slow and len(fast) >= 3, (slug, dataset)
 
 
 def test_a_newer_batch_than_the_flows_sends_the_series_to_the_case_rows(session, config, tmp_path) -> None:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.bail import next_authority
+from bot.figures.month_flow import flows_current
 from bot.figures.source import BAIL, SOURCES, count_open, open_rows, row_conditions
 from bot.figures.types import KINDS, Filters
-from bot.models import BailPeriod
+from bot.models import BailPeriod, MonthFlow
 
 LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
 
@@ -131,7 +132,13 @@ def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Fi
 
 def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:
     """The offence groups present in a force's ``dataset`` (wanted, suspects or bail), sorted — so a filter on
-    a group that does not exist is reported instead of answered with zeros."""
+    a group that does not exist is reported instead of answered with zeros. From the month flows while they are
+    current (every row is counted there in the month it opened: a few thousand rows, not a scan of the force's
+    cases, which took 0.5–0.7 s on a million), else from the case rows."""
     src = SOURCES["bail" if dataset in KINDS else dataset]
+    if flows_current(session, force.slug, src.dataset):
+        series = KINDS if src is BAIL else (src.dataset,)
+        q = select(MonthFlow.offence).where(MonthFlow.force == force.slug, MonthFlow.series.in_(series))
+        return sorted(session.scalars(q.distinct()))
     m = src.model
     return sorted(session.scalars(select(m.offence).where(m.force == force.slug).distinct()))
