@@ -261,6 +261,24 @@ def test_socket_mode_with_a_refused_app_token_stops_with_one_line(
     assert len(opened) == 1 and opened[0].headers["authorization"] == "Bearer xapp-1-A0FAKE-revoked"
 
 
+def test_socket_mode_with_slack_unreachable_stops_with_one_line(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    closed = _free_port()  # nothing listens there
+    env = serve_env(
+        fake_slack, db_url, _config_file(tmp_path / "mo.toml", fake_slack.team_id, "C0MOBOT01"), _free_port()
+    )
+    env["SLACK_APP_TOKEN"] = fake_slack.app_token
+    env["SLACK_API_URL"] = f"http://127.0.0.1:{closed}/api/"
+    r = subprocess.run([MO_BOT, "serve"], env=env, capture_output=True, timeout=120)
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("mo-bot serve:")] == [
+        f"mo-bot serve: cannot reach Slack at http://127.0.0.1:{closed}/api/: [Errno 111] Connection refused"
+    ]
+
+
 def _wait_status(url: str, status: int, timeout: float = 10) -> Reply:
     deadline = time.monotonic() + timeout
     while True:

@@ -160,6 +160,10 @@ def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
             # A refused app token never heals by retrying: say so in one line and stop.
             print(f"mo-bot serve: SLACK_APP_TOKEN: Slack refused it ({e.response.get('error')})", file=sys.stderr)
             return 2
+        except OSError as e:  # Slack unreachable (after the client's own retries): one line, and a restart retries
+            reason = getattr(e, "reason", None) or e.strerror or type(e).__name__
+            print(f"mo-bot serve: cannot reach Slack at {settings.api_url}: {reason}", file=sys.stderr)
+            return 2
         log.info("mo-bot: Socket Mode connected; /healthz on port %d", settings.port)
         server.serve_forever()
     finally:
