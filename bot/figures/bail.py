@@ -50,13 +50,13 @@ def _statements(shape: Shape) -> tuple[Any, Any]:
     m = BailPeriod
     base = bound_conditions(BAIL, shape)
     thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
-    # One pass per kind, kind an equality: the open index then streams each kind's groups in order (with an IN
-    # list PostgreSQL hashed them; measured on a million rows: open rows 43 → 31 ms, flows 19 → 13 ms).
-    per_kind = [[*base, m.kind == bindparam(f"kind_{k}", k)] for k in KINDS]
-    cube = union_all(
-        *(p for c in per_kind for p in open_cube_parts(BAIL, c, [m.kind, m.district, m.offence], thresholds))
-    )
-    return cube, union_all(*(flows(BAIL, c, [m.kind]) for c in per_kind))
+    # The open rows: one pass per kind, kind an equality, so that the open index streams each kind's groups in
+    # order (with an IN list PostgreSQL hashed them; on a million rows: 43 → 31 ms). The closed rows: one range
+    # of the closed-rows index, which leads with the end date, counted per kind.
+    is_kind = [m.kind == bindparam(f"kind_{k}", k) for k in KINDS]
+    groups = [m.kind, m.district, m.offence]
+    cube = union_all(*(p for k in is_kind for p in open_cube_parts(BAIL, [*base, k], groups, thresholds)))
+    return cube, flows(BAIL, base, split=is_kind)
 
 
 @cache
@@ -150,7 +150,9 @@ def bail_figures(
 
     # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
     closed_in_month = dict.fromkeys(KINDS, 0)
-    for kind, closed, _closed_since, opened, _opened_since in conn.execute(flow, values):
+    counts = conn.execute(flow, values).one()
+    for i, kind in enumerate(KINDS):
+        closed, _closed_since, opened, _opened_since = counts[4 * i : 4 * i + 4]
         closed_in_month[kind] = closed
         opened_in_month[kind] += opened
 
