@@ -312,3 +312,36 @@ def test_count_answers_commit_without_waiting_for_the_flush_and_disclosures_wait
     with Session(engine) as s:
         rows = s.execute(select(AuditEvent.detail, AuditEvent.records_disclosed).order_by(AuditEvent.id)).all()
     assert [tuple(r) for r in rows] == [("wanted", 0), ("wanted --list", 12), ("bail", 0)]
+
+
+def test_answers_learn_of_imports_without_a_read_per_answer(
+    two_processes: tuple[Runtime, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process keeps the latest import batches in memory (SQLite: read again at most every POLL_S;
+    PostgreSQL: pushed): its own import is known when the commit returns, another's shortly after, and when the
+    memory has nothing to say the answer reads the database itself."""
+    from bot.figures import cache
+
+    monkeypatch.setattr(cache, "POLL_S", 0.05)
+    a, b = two_processes
+    today = today_in(a.clock, a.config.force("suffolk").timezone)
+    source_a, source_b = cache.generation_source(a.engine), cache.generation_source(b.engine)
+    assert source_a is not None and source_b is not None
+    if isinstance(source_a, cache._GenerationWatcher):
+        assert source_a.wait_ready(5) and source_b.wait_ready(5)
+    before = source_a.get("suffolk", "wanted")
+    assert before is not None and before > 0  # the demo's import
+
+    _import_one_more_wanted(b, today)
+    with b.sessions() as s:
+        latest = s.scalar(select(func.max(ImportBatch.id)).where(ImportBatch.dataset == "wanted"))
+    assert latest > before
+    assert source_b.get("suffolk", "wanted") == latest  # the importing process: at once
+    deadline = time.monotonic() + 5
+    while source_a.get("suffolk", "wanted") != latest and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert source_a.get("suffolk", "wanted") == latest  # the other: within a poll, or a notification
+
+    # Nothing known (a failed poll, a listener reconnecting): the answer reads the database itself.
+    monkeypatch.setattr(type(source_a), "get", lambda self, force, dataset: None)
+    assert cache.Reads(a.engine, a.sessions).generation("suffolk", "wanted") == latest

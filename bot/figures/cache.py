@@ -7,7 +7,10 @@ holds everything else the result depends on — the function, ``as_of``, the :cl
 changes the key and every cached figure of that dataset is recomputed on next use, in every gunicorn worker and
 replica (each process keeps its own copy). How a process learns the latest id:
 
-- SQLite: one indexed ``max(id)`` query per answer on a kept connection (in-process, ~20 µs).
+- SQLite: read at most every :data:`POLL_S` per process, all of them in one grouped query
+  (:class:`_PolledGenerations`): an import by another process (``mo-bot import`` beside ``mo-bot serve``) is seen
+  within that, one committed by this process at once. (A read per answer cost little alone but, against the
+  audit writes of the other serving threads, half of a cached answer's time.)
 - PostgreSQL: pushed, not asked. Inserting an import batch also sends ``NOTIFY mo_import_batch`` in the import's
   transaction (delivered when it commits, dropped if it rolls back); each process keeps the latest ids in memory,
   kept current by one listening connection (:class:`_GenerationWatcher`), so an answer costs no round trip for
@@ -317,6 +320,68 @@ def generation_watcher(engine: Engine) -> _GenerationWatcher | None:
     return found
 
 
+POLL_S = 0.1  # SQLite: how stale the latest batch ids of another process's import may be
+
+
+class _PolledGenerations:
+    """SQLite: the latest import batch id per (force, dataset), read again at most every :data:`POLL_S`.
+
+    One thread polls (one grouped query on a pooled connection) while the others answer from the last reading;
+    a commit of this process that inserted batches updates the reading at once. :meth:`get` answers None until
+    a first reading succeeds (and after a failed one), and the caller asks the database itself."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)
+        self._latest: dict[tuple[str, str], int] = {}
+        self._read_at: float | None = None
+        self._polling = threading.Lock()
+
+    def get(self, force: str, dataset: str) -> int | None:
+        read_at = self._read_at
+        if (read_at is None or time.monotonic() - read_at > POLL_S) and self._polling.acquire(blocking=False):
+            try:
+                self._poll()
+            except Exception:  # the caller reads for itself, and reports what fails there
+                self._read_at = None
+            finally:
+                self._polling.release()
+        if self._read_at is None:
+            return None
+        return self._latest.get((force, dataset), 0)
+
+    def saw(self, batches: list[tuple[str, str, int]]) -> None:
+        for force, dataset, batch_id in batches:
+            self._latest[(force, dataset)] = batch_id
+
+    def _poll(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        with engine.connect() as conn:
+            rows = conn.execute(_LATEST).all()
+        self._latest = {(force, dataset): int(batch_id or 0) for force, dataset, batch_id in rows}
+        self._read_at = time.monotonic()
+
+
+_pollers: weakref.WeakKeyDictionary[Engine, _PolledGenerations] = weakref.WeakKeyDictionary()
+
+
+def generation_source(engine: Engine) -> _GenerationWatcher | _PolledGenerations | None:
+    """Where answers on ``engine`` learn the latest import batches: pushed (PostgreSQL), polled (SQLite), or None
+    (another driver: every answer reads them)."""
+    if engine.dialect.driver == "psycopg":
+        return generation_watcher(engine)
+    if engine.dialect.driver != "pysqlite":
+        return None
+    found = _pollers.get(engine)
+    if found is None:
+        with _watchers_lock:
+            found = _pollers.get(engine)
+            if found is None:
+                found = _pollers[engine] = _PolledGenerations(engine)
+    return found
+
+
 def forget_generations() -> None:
     """Every watcher drops what it knows and reads it again — for tests that empty the tables and restart the ids
     (in production ids only grow)."""
@@ -332,21 +397,26 @@ def _announce_import(mapper: Any, connection: Any, target: ImportBatch) -> None:
     # In the inserting transaction: PostgreSQL delivers the notification at commit, and drops it on rollback.
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{target.force}\t{target.dataset}\t{target.id}")))
-        session = object_session(target)
-        if session is not None:
-            session.info.setdefault(_NEW_BATCHES, []).append((target.force, target.dataset, target.id))
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault(_NEW_BATCHES, []).append((target.force, target.dataset, target.id))
 
 
 @event.listens_for(Session, "after_commit")
-def _wait_for_own_imports(session: Session) -> None:
-    # The committing process answers from its import as soon as the commit returns: it waits (a millisecond or
-    # so) for its own notification, so every update of the ids goes through the listener, in commit order.
+def _see_own_imports(session: Session) -> None:
+    # The committing process answers from its import as soon as the commit returns. PostgreSQL: it waits (a
+    # millisecond or so) for its own notification, so every update of the ids goes through the listener, in
+    # commit order. SQLite: the reading is updated here.
     new = session.info.pop(_NEW_BATCHES, None)
     if new:
         bind = session.get_bind()
-        watcher = _watchers.get(bind if isinstance(bind, Engine) else bind.engine)
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        watcher = _watchers.get(engine)
         if watcher is not None and watcher.get(*new[0][:2]) is not None:
             watcher.wait_for(new, OWN_IMPORT_WAIT_S)
+        poller = _pollers.get(engine)
+        if poller is not None:
+            poller.saw(new)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -397,9 +467,9 @@ class Reads:
             if self._session is not None:
                 found = import_generation(self._session, force, dataset)
             else:
-                watcher = generation_watcher(self.engine)
-                pushed = watcher.get(force, dataset) if watcher is not None else None
-                found = pushed if pushed is not None else _reader(self.engine)(force, dataset)
+                source = generation_source(self.engine)
+                known = source.get(force, dataset) if source is not None else None
+                found = known if known is not None else _reader(self.engine)(force, dataset)
             self._generations[key] = found
         return found
 

@@ -1,19 +1,20 @@
 """A compiled fast path for clean rows.
 
-A million-row export is almost entirely clean, ISO-dated text. For those rows a straight-line function,
-generated once per import from the dataset's schema and header positions, does the same checks as
+A million-row export is almost entirely clean, ISO-dated text. For those rows a straight-line loop, generated
+once per import from the dataset's schema and header positions (:func:`checked_rows`), does the same checks as
 :class:`~bot.importing.validate.RowValidator` with a fraction of the interpreter work. It never reports
 errors: on anything unusual (a memo miss, a non-ISO date, a non-text XLSX cell, a short row, a failed check)
-it gives up and the row goes through the full validator, which produces the exact error or the accepted
+it gives up on that row, which goes through the full validator, which produces the exact error or the accepted
 value (and fills the memos the fast path reads). So the fast path can only make valid rows faster.
 
-The generated function also builds the row in the shape its destination wants, so no second pass re-packs it:
+The generated loop also builds each row in the shape its destination wants, so no second pass re-packs it:
 
 - the staging shape ``(row_no, force, *columns)``, or the table shape ``(force, *columns, import_batch_id)``
   for the initial load straight into an empty table (``batch_ids`` given);
 - as a tuple (SQLite ``executemany``) or as one line of PostgreSQL's ``COPY`` text format (``copy=True``):
   formatting the line in the same f-string is several times cheaper than a CSV writer or ``Copy.write_row``.
-  Text cells holding a backslash, tab or line break go the slow way, through :func:`copy_line`'s escaping.
+  Text cells holding a backslash or anything unprintable (a tab, a line break) go the slow way, through
+  :func:`copy_line`'s escaping.
 """
 
 from __future__ import annotations
