@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import one_per_engine
 from bot.models import AuditEvent, utcnow
 
 OUTCOMES = ("ok", "refused", "invalid", "error")
@@ -255,18 +256,11 @@ def _close_quietly(holder: list[Any]) -> None:
 
 
 _group_commits: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
-_group_commits_lock = threading.Lock()
 
 
 def group_commit(engine: Engine) -> GroupCommit:
     """The process's :class:`GroupCommit` for ``engine`` (one per engine, so one writer queue per database)."""
-    gc = _group_commits.get(engine)
-    if gc is None:
-        with _group_commits_lock:
-            gc = _group_commits.get(engine)
-            if gc is None:
-                gc = _group_commits[engine] = GroupCommit(engine)
-    return gc
+    return one_per_engine(_group_commits, engine, GroupCommit)
 
 
 def events_since(session: Session, since: dt.datetime) -> list[AuditEvent]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +40,22 @@ def make_engine(url: str, **kw: object) -> Engine:
         connect_args.setdefault("options", "-c max_parallel_workers_per_gather=0")
         kw["connect_args"] = connect_args
     return create_engine(url, **kw)
+
+
+T = TypeVar("T")
+_per_engine_lock = threading.Lock()
+
+
+def one_per_engine(registry: weakref.WeakKeyDictionary[Engine, T], engine: Engine, make: Callable[[Engine], T]) -> T:
+    """The process's one ``make(engine)`` in ``registry`` (made on first use; the registry holds the engine weakly,
+    so its entry goes with it)."""
+    found = registry.get(engine)
+    if found is None:
+        with _per_engine_lock:
+            found = registry.get(engine)
+            if found is None:
+                found = registry[engine] = make(engine)
+    return found
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

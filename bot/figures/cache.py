@@ -52,6 +52,7 @@ from sqlalchemy import Engine, bindparam, event, func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Force
+from bot.db import one_per_engine
 from bot.figures.types import BailFigures, Filters, SuspectFigures, WantedFigures
 from bot.models import ImportBatch
 
@@ -303,21 +304,19 @@ class _GenerationWatcher:
 
 
 _watchers: weakref.WeakKeyDictionary[Engine, _GenerationWatcher] = weakref.WeakKeyDictionary()
-_watchers_lock = threading.Lock()
+
+
+def _start_watcher(engine: Engine) -> _GenerationWatcher:
+    watcher = _GenerationWatcher(engine)
+    event.listen(engine, "engine_disposed", watcher.stop)
+    return watcher
 
 
 def generation_watcher(engine: Engine) -> _GenerationWatcher | None:
     """The engine's watcher (started on first use), or None where notifications are not used (SQLite)."""
     if engine.dialect.driver != "psycopg":
         return None
-    found = _watchers.get(engine)
-    if found is None:
-        with _watchers_lock:
-            found = _watchers.get(engine)
-            if found is None:
-                found = _watchers[engine] = _GenerationWatcher(engine)
-                event.listen(engine, "engine_disposed", found.stop)
-    return found
+    return one_per_engine(_watchers, engine, _start_watcher)
 
 
 POLL_S = 0.1  # SQLite: how stale the latest batch ids of another process's import may be
@@ -373,13 +372,7 @@ def generation_source(engine: Engine) -> _GenerationWatcher | _PolledGenerations
         return generation_watcher(engine)
     if engine.dialect.driver != "pysqlite":
         return None
-    found = _pollers.get(engine)
-    if found is None:
-        with _watchers_lock:
-            found = _pollers.get(engine)
-            if found is None:
-                found = _pollers[engine] = _PolledGenerations(engine)
-    return found
+    return one_per_engine(_pollers, engine, _PolledGenerations)
 
 
 def forget_generations() -> None:
@@ -428,10 +421,7 @@ _readers: weakref.WeakKeyDictionary[Engine, _GenerationReader] = weakref.WeakKey
 
 
 def _reader(engine: Engine) -> _GenerationReader:
-    found = _readers.get(engine)
-    if found is None:
-        found = _readers[engine] = _GenerationReader(engine)
-    return found
+    return one_per_engine(_readers, engine, _GenerationReader)
 
 
 class Reads:
