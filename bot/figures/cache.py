@@ -226,11 +226,12 @@ class _GenerationWatcher:
         return self._ready.wait(timeout)
 
     def wait_for(self, batches: list[tuple[str, str, int]], timeout: float) -> bool:
-        """Wait until every ``(force, dataset, id)`` is the latest known (this process's own commit, whose
-        notification is on its way back). False — and the ids read again — if it does not come in time."""
+        """Wait until every ``(force, dataset, id)`` has been heard (this process's own commit, whose notification
+        is on its way back; a later import of the same dataset, heard first, covers it: ids only grow). False —
+        and the ids read again — if it does not come in time."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while any(self._latest.get((f, d)) != i for f, d, i in batches):
+            while any(self._latest.get((f, d), 0) < i for f, d, i in batches):
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._ready.is_set():
                     self.forget()
