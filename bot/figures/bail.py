@@ -55,8 +55,11 @@ def _statements(shape: Shape) -> tuple[Any, Any]:
     # of the closed-rows index, which leads with the end date, counted per kind.
     is_kind = [m.kind == bindparam(f"kind_{k}", k) for k in KINDS]
     groups = [m.kind, m.district, m.offence]
-    cube = union_all(*(p for k in is_kind for p in open_cube_parts(BAIL, [*base, k], groups, thresholds)))
-    return cube, flows(BAIL, base, split=is_kind)
+    # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
+    cube = union_all(
+        *(p for k in is_kind for p in open_cube_parts(BAIL, [*base, k], groups, thresholds, since_ago=False))
+    )
+    return cube, flows(BAIL, base, split=is_kind, since_ago=False)
 
 
 @cache
@@ -152,7 +155,7 @@ def bail_figures(
     closed_in_month = dict.fromkeys(KINDS, 0)
     counts = conn.execute(flow, values).one()
     for i, kind in enumerate(KINDS):
-        closed, _closed_since, opened, _opened_since = counts[4 * i : 4 * i + 4]
+        closed, opened = counts[2 * i : 2 * i + 2]
         closed_in_month[kind] = closed
         opened_in_month[kind] += opened
 

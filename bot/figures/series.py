@@ -38,7 +38,7 @@ from bot.figures.types import KINDS, Filters, MonthPoint
 @cache
 def _statements(src: Source, shape: Shape) -> tuple[Any, Any]:
     conds = bound_conditions(src, shape)
-    return open_cube(src, conds, [], []), flows(src, conds)
+    return open_cube(src, conds, [], [], since_ago=False), flows(src, conds, since_ago=False)
 
 
 def monthly_series(
@@ -69,10 +69,10 @@ def monthly_series(
     # The current month, up to as_of: open now (and opened since the 1st) from the open rows, plus the rows
     # closed since the 1st (and how many of those opened since).
     open_now = opened = 0
-    for n, opened_first, _opened_since in conn.execute(cube, values):
+    for n, opened_first in conn.execute(cube, values):
         open_now += n
         opened += opened_first
-    closed, _closed_since, opened_closed, _ = conn.execute(flow, values).one()
+    closed, opened_closed = conn.execute(flow, values).one()
     opened += opened_closed
 
     current = month_start(as_of)
