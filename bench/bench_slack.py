@@ -269,6 +269,23 @@ def _answer_ok(body: bytes, floor: bool) -> bool:
     return bool(blocks) and blocks[0].get("type") == "header" and not ERROR_REF.search(data.get("text", ""))
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants, from /proc (0 elsewhere)."""
+    total = 0.0
+    todo = [pid]
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def load(
     port: int,
     requests: list[tuple[bytes, dict[str, str]]],
@@ -277,9 +294,12 @@ def load(
     seconds: float | None,
     floor: bool,
     per_request: list[float] | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Drive the server; with ``seconds`` None, send each request exactly once (split over the threads), and
-    record each one's latency at its index in ``per_request`` if given."""
+    record each one's latency at its index in ``per_request`` if given. With ``server_pid``, also the CPU per
+    request of the server (its process tree) and of this load generator: the two share the machine's cores, so
+    whichever nears one core's worth of time per request (with one server process) is what sets the rate."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -322,13 +342,18 @@ def load(
             errors.extend(bad)
 
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(concurrency)]
-    t0 = time.perf_counter()
+    server0 = _tree_cpu(server_pid) if server_pid else 0.0
+    t0, mine0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
+    wall, mine_cpu = time.perf_counter() - t0, time.process_time() - mine0
     out: dict[str, Any] = {"concurrency": concurrency, "rps": round(len(latencies) / wall, 1), "errors": len(errors)}
+    if server_pid and latencies:
+        n = len(latencies)
+        out["server_cpu_ms_per_request"] = round((_tree_cpu(server_pid) - server0) / n * 1000, 3)
+        out["loadgen_cpu_ms_per_request"] = round(mine_cpu / n * 1000, 3)
     out.update(spread(latencies) if latencies else {"n": 0})
     if errors:
         out["first_error"] = errors[0]
@@ -444,9 +469,12 @@ def run_database(kind: str, rows: int, seconds: float, base_env: dict[str, str],
                 break
         note(f"warm after {passes} pass(es)")
         for c in CONCURRENCY:
-            r = load(port, signed(asks, response_url), c, seconds=seconds, floor=False)
+            r = load(port, signed(asks, response_url), c, seconds=seconds, floor=False, server_pid=server.proc.pid)
             results.append({"db": kind, "case": "mo", **r})
-            note(f"mo c={c}: {r['rps']} rps, p99 {r['p99_ms']} ms, errors {r['errors']}")
+            note(
+                f"mo c={c}: {r['rps']} rps, p99 {r['p99_ms']} ms, errors {r['errors']}, CPU per request: server "
+                f"{r.get('server_cpu_ms_per_request')} ms, load generator {r.get('loadgen_cpu_ms_per_request')} ms"
+            )
     finally:
         server.stop()
 
@@ -456,9 +484,12 @@ def run_database(kind: str, rows: int, seconds: float, base_env: dict[str, str],
     try:
         load(port, signed(asks, response_url), 8, seconds=1.0, floor=True)
         for c in CONCURRENCY:
-            r = load(port, signed(asks, response_url), c, seconds=seconds, floor=True)
+            r = load(port, signed(asks, response_url), c, seconds=seconds, floor=True, server_pid=floor.proc.pid)
             results.append({"db": kind, "case": "floor (bare Bolt ack)", **r})
-            note(f"floor c={c}: {r['rps']} rps, p99 {r['p99_ms']} ms")
+            note(
+                f"floor c={c}: {r['rps']} rps, p99 {r['p99_ms']} ms, CPU per request: server "
+                f"{r.get('server_cpu_ms_per_request')} ms, load generator {r.get('loadgen_cpu_ms_per_request')} ms"
+            )
     finally:
         floor.stop()
     for r in results:
