@@ -384,7 +384,7 @@ class JobRun(Base):
     period: Mapped[str] = mapped_column(String(16))  # 2026-11 | 2026-11-23 | 2026-W48
     scope: Mapped[str] = mapped_column(String(64))  # force slug (or force:district), or "-" for global jobs
     channel: Mapped[str] = mapped_column(String(32))  # Slack channel ID, or "-" when the job posts nowhere
-    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed | abandoned
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed | abandoned | missed
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     holder: Mapped[str | None] = mapped_column(String(96))

@@ -17,7 +17,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,8 +25,10 @@ from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import JobRun
 
-CLAIMED, POSTED, FAILED, ABANDONED = "claimed", "posted", "failed", "abandoned"
-STATUSES = (CLAIMED, POSTED, FAILED, ABANDONED)
+CLAIMED, POSTED, FAILED, ABANDONED, MISSED = "claimed", "posted", "failed", "abandoned", "missed"
+# MISSED: nobody was running when it was due and it is past the catch-up grace; only an explicit
+# `mo-bot jobs run` (run_now) may still claim it.
+STATUSES = (CLAIMED, POSTED, FAILED, ABANDONED, MISSED)
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,11 @@ class ClaimStore:
 
     # -- claiming ---------------------------------------------------------------------------------------
 
-    def claim(self, key: RunKey, scheduled_at: dt.datetime, *, late: bool = False) -> Claim | None:
-        """Claim the run, or take it over if its holder died or it failed and is due for a retry.
+    def claim(
+        self, key: RunKey, scheduled_at: dt.datetime, *, late: bool = False, missed_ok: bool = False
+    ) -> Claim | None:
+        """Claim the run, or take it over if its holder died or it failed and is due for a retry (or, with
+        ``missed_ok``, if it was recorded as missed).
 
         Returns None when someone else holds it, it is already posted, or it has used up its attempts."""
         now = self.clock.now()
@@ -112,10 +117,48 @@ class ClaimStore:
                 ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"]).returning(JobRun.id)
             ).first()
         if inserted is None:
-            return self._take_over(key, now)
+            return self._take_over(key, now, missed_ok=missed_ok)
         return self._load(key)
 
-    def _take_over(self, key: RunKey, now: dt.datetime) -> Claim | None:
+    def record_missed(self, key: RunKey, scheduled_at: dt.datetime, reason: str) -> bool:
+        """Record a run nobody started as missed (unless a row for it exists); True when this call recorded it,
+        so only one replica tells the admins."""
+        now = self.clock.now()
+        values = {
+            "job": key.job,
+            "period": key.period,
+            "scope": key.scope,
+            "channel": key.channel,
+            "status": MISSED,
+            "late": True,
+            "scheduled_at": scheduled_at,
+            "attempts": 0,
+            "steps_done": 0,
+            "last_error": reason[:2000],
+            "claimed_at": now,
+            "finished_at": now,
+        }
+        with session_scope(self.sessions) as s:
+            dialect = s.get_bind().dialect.name
+            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**values)
+            inserted = s.execute(
+                ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"]).returning(JobRun.id)
+            ).first()
+        return inserted is not None
+
+    def latest_scheduled(self) -> dict[str, dt.datetime]:
+        """Per job, the scheduled time of its latest recorded run (any state)."""
+        with self.sessions() as s:
+            rows = s.execute(select(JobRun.job, func.max(JobRun.scheduled_at)).group_by(JobRun.job)).all()
+        return {job: at for job, at in rows if at is not None}
+
+    def _take_over(self, key: RunKey, now: dt.datetime, *, missed_ok: bool = False) -> Claim | None:
+        takeable = [
+            and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
+            and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
+        ]
+        if missed_ok:
+            takeable.append(JobRun.status == MISSED)
         with session_scope(self.sessions) as s:
             taken = s.execute(
                 update(JobRun)
@@ -125,10 +168,7 @@ class ClaimStore:
                     JobRun.scope == key.scope,
                     JobRun.channel == key.channel,
                     JobRun.attempts < self.max_attempts,
-                    or_(
-                        and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
-                        and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
-                    ),
+                    or_(*takeable),
                 )
                 .values(
                     status=CLAIMED,

@@ -15,7 +15,7 @@ from typing import Any
 from bot.config import JobSpec, JobTarget
 from bot.runtime import Runtime
 from jobs.claims import Claim, ClaimStore, RunKey
-from jobs.schedule import due_runs
+from jobs.schedule import due_runs, missed_runs
 
 log = logging.getLogger("mo_bot.jobs")
 
@@ -67,7 +67,7 @@ class JobDef:
 @dataclass(frozen=True)
 class RunResult:
     key: RunKey
-    outcome: str  # done | skipped | failed | abandoned | lost
+    outcome: str  # done | skipped | failed | abandoned | lost | missed
     detail: str = ""
     late: bool = False
 
@@ -150,6 +150,28 @@ class JobRunner:
                 key = RunKey(row.job, row.period, row.scope, row.channel)
                 self._tell_admins(key, "its holder stopped during the last allowed attempt", will_retry=False)
                 results.append(RunResult(key, "abandoned", "holder died on the last attempt", row.late))
+        results += self._record_missed()
+        return results
+
+    def _record_missed(self) -> list[RunResult]:
+        """Runs past the catch-up grace that nobody started (every replica was down) are recorded as missed,
+        visible in `mo-bot jobs list --runs`, and the admins are told once, with the command that posts them."""
+        cfg = self.rt.config
+        found = missed_runs(cfg.jobs, cfg.timezone, self.rt.clock.now(), self.claims.latest_scheduled())
+        if not found:
+            return []
+        tz = cfg.timezone
+        results: list[RunResult] = []
+        for occ in found:
+            spec = cfg.jobs.specs[occ.job]
+            due = f"{occ.scheduled_at.astimezone(tz):%a %d %b %Y %H:%M} ({tz.key})"
+            reason = f"not running when due at {due}; past the {cfg.jobs.grace_days}-day catch-up grace"
+            for scope, channel in self.jobs[occ.job].keys(self.rt, spec):
+                key = RunKey(occ.job, occ.period, scope, channel)
+                if self.claims.record_missed(key, occ.scheduled_at, reason):
+                    log.warning("mo-bot job %s missed: %s", key, reason)
+                    results.append(RunResult(key, "missed", reason, True))
+        self._tell_admins_missed(results)
         return results
 
     def run_now(self, job: str, period: str, *, scope: str | None = None) -> list[RunResult]:
@@ -159,12 +181,13 @@ class JobRunner:
         spec = self.rt.config.jobs.specs[job]
         keys = [(s, c) for s, c in self.jobs[job].keys(self.rt, spec) if scope is None or s.split(":")[0] == scope]
         now = self.rt.clock.now()
-        return [self.execute(RunKey(job, period, s, c), now, False) for s, c in keys]
+        # An explicit run may post a run that was recorded as missed: that is what the admins were told to do.
+        return [self.execute(RunKey(job, period, s, c), now, False, missed_ok=True) for s, c in keys]
 
     # -- one run ----------------------------------------------------------------------------------------
 
-    def execute(self, key: RunKey, scheduled_at: dt.datetime, late: bool) -> RunResult:
-        claim = self.claims.claim(key, scheduled_at, late=late)
+    def execute(self, key: RunKey, scheduled_at: dt.datetime, late: bool, *, missed_ok: bool = False) -> RunResult:
+        claim = self.claims.claim(key, scheduled_at, late=late, missed_ok=missed_ok)
         if claim is None:
             return RunResult(key, "skipped", self._why_not(key), late)
         ctx = JobContext(self.rt, self.client, self.claims, claim, target_from_key(key))
@@ -198,6 +221,8 @@ class JobRunner:
             return f"being run by {row.holder} (lease until {row.lease_expires_at:%H:%M:%S} UTC)"
         if row.status == "failed":
             return f"failed ({row.last_error}); next attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+        if row.status == "missed":
+            return f"missed ({row.last_error}); `mo-bot jobs run {key.job} --period {key.period}` posts it"
         return f"gave up after {row.attempts} attempts ({row.last_error})"
 
     def _failed(self, claim: Claim, reason: str) -> RunResult:
@@ -234,6 +259,24 @@ class JobRunner:
         if key.channel != "-" and reason in ("not_in_channel", "channel_not_found"):
             text += " Invite the bot to the channel (`/invite @mo-bot`) or fix the channel ID in the config."
         notify_admins(self.rt, self.client, text)
+
+    def _tell_admins_missed(self, missed: list[RunResult]) -> None:
+        """One DM per job for the runs this tick recorded as missed (a week down is one message per job)."""
+        from bot.slack.escape import esc
+
+        by_job: dict[str, list[RunResult]] = {}
+        for r in missed:
+            by_job.setdefault(r.key.job, []).append(r)
+        for job, rs in by_job.items():
+            periods = sorted({r.key.period for r in rs})
+            more = f" and {len(periods) - 5} more" if len(periods) > 5 else ""
+            shown = ", ".join(esc(p) for p in periods[:5]) + more
+            text = (
+                f":warning: mo-bot was not running when *{esc(job)}* was due for {shown}, and it is now past the "
+                f"{self.rt.config.jobs.grace_days}-day catch-up grace, so it was not posted. If it is still wanted: "
+                f"`mo-bot jobs run {esc(job)} --period {esc(periods[-1])}`."
+            )
+            notify_admins(self.rt, self.client, text)
 
 
 def admin_user_ids(rt: Runtime) -> list[str]:

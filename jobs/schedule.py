@@ -92,6 +92,32 @@ def due_runs(settings: JobsSettings, tz: ZoneInfo, now: dt.datetime) -> list[Occ
     return sorted(out, key=lambda o: (o.scheduled_at, o.job))
 
 
+# How far back a missed run is still looked for (beyond that a gap is an outage to explain, not a run to list).
+MISSED_LOOKBACK = dt.timedelta(days=92)
+
+
+def missed_runs(
+    settings: JobsSettings, tz: ZoneInfo, now: dt.datetime, last_known: dict[str, dt.datetime]
+) -> list[Occurrence]:
+    """Runs that nobody started and that are now past the catch-up grace, so will never be posted by the
+    scheduler: for each enabled job, its occurrences after ``last_known[job]`` (the latest run recorded for
+    it, in any state) and older than the grace. A job with no recorded run yet has nothing missed: before its
+    first run the bot was not deployed, which is not a miss. Every run after a known one is either recorded
+    (posted, failed, …, or skipped as superseded by a later recorded run, which is then the latest known) or
+    missed, so nothing is counted twice."""
+    window = max(dt.timedelta(days=settings.grace_days), ON_TIME_TOLERANCE)
+    out: list[Occurrence] = []
+    for spec in settings.specs.values():
+        since = last_known.get(spec.name)
+        if not spec.enabled or since is None:
+            continue
+        start = max(since + dt.timedelta(microseconds=1), now - MISSED_LOOKBACK)
+        end = now - window - dt.timedelta(microseconds=1)
+        if start <= end:
+            out += [o for o in occurrences(spec, tz, start, end) if o.scheduled_at > since]
+    return sorted(out, key=lambda o: (o.scheduled_at, o.job))
+
+
 def next_run(spec: JobSpec, tz: ZoneInfo, after: dt.datetime) -> dt.datetime | None:
     """The first scheduled time strictly after ``after`` (within ~two months), or None if disabled."""
     if not spec.enabled:

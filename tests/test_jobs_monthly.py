@@ -279,6 +279,60 @@ def test_missed_run_beyond_the_grace_is_not_posted(rt: Runtime, slack: FakeSlack
     assert headers_in(slack) == [] and runs(rt) == []
 
 
+def test_run_missed_beyond_the_grace_after_a_posted_one_is_recorded_admins_told_once_and_postable(
+    rt: Runtime, slack: FakeSlack
+) -> None:
+    # The October summary went out on Mon 2 Nov; then every replica was down until Fri 4 Dec 09:30, past the
+    # 3-day grace of the 1 Dec run.
+    rt.clock.set(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    (oct_run,) = [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"]
+    assert (oct_run.key.period, oct_run.outcome) == ("2026-10", "done")
+    rt.clock.set(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    runner = JobRunner(rt, client_for(slack))
+    (r,) = [r for r in runner.tick() if r.key.job == "monthly_summary"]
+    assert (r.key.period, r.key.channel, r.outcome, r.late) == ("2026-11", CHANNEL, "missed", True)
+    assert "Tue 01 Dec 2026 09:00" in r.detail and "3-day catch-up grace" in r.detail
+    assert len(headers_in(slack)) == 1  # only October's: nothing posted for November
+    october, november = runs(rt)
+    assert (october.period, october.status) == ("2026-10", "posted")
+    assert (november.period, november.status, november.attempts, november.scheduled_at) == (
+        "2026-11",
+        "missed",
+        0,
+        DUE,
+    )
+    (dm,) = admin_dms(slack)
+    assert "*monthly_summary* was due for 2026-11" in dm and "mo-bot jobs run monthly_summary --period 2026-11" in dm
+
+    # Later ticks, by this replica or another, neither record it again nor tell the admins again.
+    rt.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    assert [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"] == []
+    assert len(admin_dms(slack)) == 1 and len(runs(rt)) == 2
+
+    # What the admins were told to do posts it, once.
+    (posted,) = JobRunner(rt, client_for(slack)).run_now("monthly_summary", "2026-11")
+    assert (posted.outcome, posted.late) == ("done", True)
+    assert len(headers_in(slack)) == 2 and "November 2026" in headers_in(slack)[-1].params["text"]
+    (again,) = JobRunner(rt, client_for(slack)).run_now("monthly_summary", "2026-11")
+    assert again.outcome == "skipped" and "already done" in again.detail
+    assert [(x.period, x.status, x.attempts) for x in runs(rt)] == [("2026-10", "posted", 1), ("2026-11", "posted", 1)]
+
+
+def test_daily_runs_superseded_by_a_caught_up_one_are_not_reported_missed(rt: Runtime, slack: FakeSlack) -> None:
+    # Down a week with the digest enabled: today's digest is caught up and the older ones are stale news, not
+    # misses; nobody is told about them.
+    cfg = job_config(
+        rt.config.database_url, bail_digest={"enabled": True, "posts": [{"force": "suffolk", "channel": CHANNEL}]}
+    )
+    daily = Runtime(config=cfg, engine=rt.engine, sessions=rt.sessions, clock=rt.clock)
+    rt.clock.set(dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    assert [r.outcome for r in JobRunner(daily, client_for(slack)).tick() if r.key.job == "bail_digest"] == ["done"]
+    rt.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    results = [r for r in JobRunner(daily, client_for(slack)).tick() if r.key.job == "bail_digest"]
+    assert [(r.key.period, r.outcome) for r in results] == [("2026-11-27", "done")]
+    assert admin_dms(slack) == []
+
+
 def test_month_with_no_data_says_so_and_uploads_no_charts(rt: Runtime, slack: FakeSlack) -> None:
     # The demo's history starts in late 2024: January 2023 has nothing open or recorded.
     (r,) = JobRunner(rt, client_for(slack)).run_now("monthly_summary", "2023-01")

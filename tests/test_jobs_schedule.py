@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import DEFAULTS as CONFIG_DEFAULTS
 from bot.config import ConfigError, build_config, load_config
-from jobs.schedule import due_runs, first_weekday, next_run, occurrences, parse_period
+from jobs.schedule import due_runs, first_weekday, missed_runs, next_run, occurrences, parse_period
 from jobs.scheduler import cron_trigger
 
 LONDON = ZoneInfo("Europe/London")
@@ -104,6 +104,35 @@ def test_only_the_latest_missed_run_of_a_job_is_caught_up() -> None:
     assert (o.period, o.late) == ("2026-11-23", False)
     (r,) = [o for o in due_runs(cfg.jobs, LONDON, dt.datetime(2026, 11, 23, 8, 10, tzinfo=UTC)) if o.job == "retention"]
     assert (r.period, r.late) == ("2026-11-23", True)
+
+
+def test_runs_past_the_grace_after_a_known_run_are_missed_and_nothing_before_the_first() -> None:
+    cfg = _cfg()
+    oct_run = dt.datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # the October summary, posted on Mon 2 Nov
+    now = dt.datetime(2026, 12, 4, 9, 1, tzinfo=UTC)  # back 3 days and a minute after the 1 Dec run
+    monthly = [
+        o for o in missed_runs(cfg.jobs, LONDON, now, {"monthly_summary": oct_run}) if o.job == "monthly_summary"
+    ]
+    assert [(o.period, o.scheduled_at, o.late) for o in monthly] == [
+        ("2026-11", dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC), False)
+    ]
+    # Still inside the grace, the run is due (caught up), not missed.
+    inside = dt.datetime(2026, 12, 4, 8, 59, tzinfo=UTC)
+    assert [o for o in missed_runs(cfg.jobs, LONDON, inside, {"monthly_summary": oct_run})] == []
+    # No run recorded yet for a job: nothing is missed (the bot was not deployed), whatever the date.
+    assert missed_runs(cfg.jobs, LONDON, now, {}) == []
+    # Once recorded (the missed row is the latest known), it is not found again.
+    dec_1 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert [o for o in missed_runs(cfg.jobs, LONDON, now, {"monthly_summary": dec_1})] == []
+    # Daily, at 08:00 London: last known run Fri 20 Nov; on Fri 27 Nov at 09:00 UTC the runs of the 21st to the
+    # 24th are more than 3 days old. (The runner first catches up today's run, which then is the latest known and
+    # supersedes them all: a week-old digest is stale news, see the runner test.)
+    last = {"bail_digest": dt.datetime(2026, 11, 20, 8, 0, tzinfo=UTC)}
+    digest = missed_runs(cfg.jobs, LONDON, dt.datetime(2026, 11, 27, 9, 0, tzinfo=UTC), last)
+    assert [o.period for o in digest] == ["2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"]
+    # A disabled job is never missed.
+    off = _cfg({"monthly_summary": {"enabled": False}})
+    assert [o for o in missed_runs(off.jobs, LONDON, now, {"monthly_summary": oct_run})] == []
 
 
 def test_periods_of_each_job() -> None:
