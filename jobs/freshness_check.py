@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.freshness import dataset_freshness
 from bot.slack.escape import esc
-from jobs.runner import JobContext, admin_user_ids, notify_admins
+from jobs.runner import JobContext, has_admins, notify_admins
 
 
 def overdue_lines(ctx: JobContext) -> list[str]:
@@ -31,8 +31,8 @@ def run(ctx: JobContext) -> str:
     lines = overdue_lines(ctx)
     if not lines:
         return "all datasets fresh"
-    if not admin_user_ids(ctx.rt):
-        return f"{len(lines)} overdue, but no admin user IDs in slack.roles.admin to tell"
+    if not has_admins(ctx.rt):
+        return f"{len(lines)} overdue, but no admin user or user group in slack.roles.admin to tell"
     text = ":hourglass: Data overdue for refresh — please import the latest exports:\n" + "\n".join(lines)
     told = notify_admins(ctx.rt, ctx.slack(), text)
     if told == 0:

@@ -155,8 +155,17 @@ def test_bail_digest_posts_counts_once_a_day(rt: Runtime, fake_slack: FakeSlack)
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]) == 1
 
 
-def test_freshness_check_dms_admins_when_an_export_is_overdue(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+@pytest.mark.parametrize("group_readable", [True, False])
+def test_freshness_check_dms_admins_when_an_export_is_overdue(
+    rt: Runtime,
+    fake_slack: FakeSlack,  # noqa: F811
+    group_readable: bool,
+) -> None:
     fake_slack.users[ADMIN] = {"id": ADMIN}
+    fake_slack.users["UADMIN002"] = {"id": "UADMIN002"}
+    if group_readable:
+        # The admin role is also given to a user group: its members are told too, each admin once.
+        fake_slack.usergroups["S0GROUP01"] = ["UADMIN002", ADMIN]
     fake_slack.add_channel(BAIL_CHANNEL)
     with rt.sessions() as s:
         for force in ("suffolk", "norfolk"):
@@ -174,11 +183,14 @@ def test_freshness_check_dms_admins_when_an_export_is_overdue(rt: Runtime, fake_
         s.commit()
     rt.clock.set(dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
     (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "freshness_check"]
-    assert (r.outcome, r.detail) == ("done", "2 overdue; told 1 admin(s)")  # the user group is not DMed
-    (dm,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
-    assert dm.params["channel"] == "D" + ADMIN[1:]
-    assert "Suffolk Constabulary: *bail*" in dm.params["text"] and "Norfolk Constabulary: *bail*" in dm.params["text"]
-    assert "wanted" not in dm.params["text"]
+    told = [ADMIN, "UADMIN002"] if group_readable else [ADMIN]  # an unreadable group is skipped, not fatal
+    assert (r.outcome, r.detail) == ("done", f"2 overdue; told {len(told)} admin(s)")
+    dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
+    assert [dm.params["channel"] for dm in dms] == ["D" + u[1:] for u in told]
+    for dm in dms:
+        text = dm.params["text"]
+        assert "Suffolk Constabulary: *bail*" in text and "Norfolk Constabulary: *bail*" in text
+        assert "wanted" not in text
     with rt.sessions() as s:
         row = s.scalars(select(JobRun).where(JobRun.job == "freshness_check")).one()
     assert (row.period, row.channel, row.status) == ("2026-11-23", "admins", "posted")
