@@ -94,29 +94,17 @@ class ClaimStore:
 
         Returns None when someone else holds it, it is already posted, or it has used up its attempts."""
         now = self.clock.now()
-        values = {
-            "job": key.job,
-            "period": key.period,
-            "scope": key.scope,
-            "channel": key.channel,
-            "status": CLAIMED,
-            "late": late,
-            "scheduled_at": scheduled_at,
-            "holder": self.holder,
-            "lease_expires_at": now + self.lease,
-            "attempts": 1,
-            "steps_done": 0,
-            "claimed_at": now,
-        }
-        with session_scope(self.sessions) as s:
-            dialect = s.get_bind().dialect.name
-            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**values)
-            # RETURNING says whether this INSERT created the row (rowcount is not reliable for ORM-enabled
-            # inserts on every driver); a conflict returns nothing.
-            inserted = s.execute(
-                ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"]).returning(JobRun.id)
-            ).first()
-        if inserted is None:
+        created = self._insert_new(
+            key,
+            status=CLAIMED,
+            late=late,
+            scheduled_at=scheduled_at,
+            holder=self.holder,
+            lease_expires_at=now + self.lease,
+            attempts=1,
+            claimed_at=now,
+        )
+        if not created:
             return self._take_over(key, now, missed_ok=missed_ok)
         return self._load(key)
 
@@ -124,23 +112,26 @@ class ClaimStore:
         """Record a run nobody started as missed (unless a row for it exists); True when this call recorded it,
         so only one replica tells the admins."""
         now = self.clock.now()
-        values = {
-            "job": key.job,
-            "period": key.period,
-            "scope": key.scope,
-            "channel": key.channel,
-            "status": MISSED,
-            "late": True,
-            "scheduled_at": scheduled_at,
-            "attempts": 0,
-            "steps_done": 0,
-            "last_error": reason[:2000],
-            "claimed_at": now,
-            "finished_at": now,
-        }
+        return self._insert_new(
+            key,
+            status=MISSED,
+            late=True,
+            scheduled_at=scheduled_at,
+            attempts=0,
+            last_error=reason[:2000],
+            claimed_at=now,
+            finished_at=now,
+        )
+
+    def _insert_new(self, key: RunKey, **values: object) -> bool:
+        """INSERT the run's row unless one exists (``ON CONFLICT DO NOTHING`` on the run's unique key); True
+        when this call created it, so exactly one replica wins."""
+        row = {"job": key.job, "period": key.period, "scope": key.scope, "channel": key.channel, "steps_done": 0}
         with session_scope(self.sessions) as s:
             dialect = s.get_bind().dialect.name
-            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**values)
+            ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(JobRun).values(**row, **values)
+            # RETURNING says whether this INSERT created the row (rowcount is not reliable for ORM-enabled
+            # inserts on every driver); a conflict returns nothing.
             inserted = s.execute(
                 ins.on_conflict_do_nothing(index_elements=["job", "period", "scope", "channel"]).returning(JobRun.id)
             ).first()
