@@ -5,7 +5,7 @@ For SQLite and PostgreSQL (when reachable): a fresh migrated database gets 2,000
 of another, which must never show) with seeded random pillars, owners, statuses and due dates, a history row
 each. Then, in-process:
 
-* ``pipeline`` — ``bot.conversation.answer`` (parse → access → query → Block Kit → audit, committed) for a mix
+* ``pipeline`` — ``commands.mo.pipeline.answer`` (parse → access → query → Block Kit → audit, committed) for a mix
   of `/mo actions` requests: the default list, ``--owner me``, ``--overdue``, ``--pillar``, ``--due-within``,
   a deep ``--page``, ``--status all``, and the chair's ``--overdue --share`` digest;
 * ``bolt`` — the same mix as signed slash-command requests dispatched by the Bolt app (signature check,
@@ -46,7 +46,7 @@ MIX = (
 def seed(url: str, n: int) -> None:
     from sqlalchemy import insert
 
-    from bot.actions.types import PILLARS
+    from bot.action_log.types import PILLARS
     from bot.db import make_engine
     from bot.models import Action, ActionHistory
 
@@ -120,7 +120,7 @@ def check_blocks(blocks: list[dict[str, Any]]) -> int:
 
 
 def bench_pipeline(rt: Any, repeat: int) -> list[dict[str, Any]]:
-    from bot.conversation import Requester, answer
+    from commands.mo.pipeline import Requester, answer
 
     out = []
     for case, text, user in MIX:
@@ -140,9 +140,9 @@ def bench_pipeline(rt: Any, repeat: int) -> list[dict[str, Any]]:
 def bench_bolt(rt: Any, repeat: int) -> list[dict[str, Any]]:
     from slack_bolt import BoltRequest
 
-    from bot.app import build_app
     from bot.settings import Settings
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from commands.app import build_app
 
     settings = Settings(
         bot_token="xoxb-bench",

@@ -65,7 +65,7 @@ def mo_bot() -> list[str]:
     script = Path(sys.executable).with_name("mo-bot")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from commands.cli import main; sys.exit(main())"]
 
 
 def bench_demo_command(kind: str, rows: int) -> dict[str, Any]:

@@ -405,8 +405,8 @@ def serve_floor() -> None:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_bolt.authorization import AuthorizeResult
 
-    from bot.cli.serve_cmd import gunicorn_options
     from bot.settings import load_settings
+    from commands.cli.serve_cmd import gunicorn_options
 
     settings = load_settings()
 

@@ -59,11 +59,11 @@ def _build_demo(url: str, rows: int) -> float:
 COLD = """
 import datetime as dt, time
 t0 = time.perf_counter()
-from bot.charts import render_all
+from bot.summary.charts import render_all
 from bot.clock import SystemClock, today_in
 from bot.config import load_config
 from bot.db import make_engine, make_session_factory
-from bot.summary import build_summary
+from bot.summary.monthly import build_summary
 cfg = load_config(env={{"DATABASE_URL": {url!r}}})
 force = cfg.force("suffolk")
 with make_session_factory(make_engine(cfg.database_url))() as s:
@@ -75,11 +75,11 @@ print(time.perf_counter() - t0)
 
 
 def measure(url: str, month: str, runs: int) -> list[dict[str, Any]]:
-    from bot import charts as ch
     from bot.clock import SystemClock, today_in
     from bot.config import load_config
     from bot.db import make_engine, make_session_factory
-    from bot.summary import build_summary
+    from bot.summary import charts as ch
+    from bot.summary.monthly import build_summary
 
     cfg = load_config(env={"DATABASE_URL": url})
     force = cfg.force("suffolk")

@@ -20,7 +20,7 @@ from bot.config import ROLES, Config, Force
 from bot.slack.escape import esc
 
 if TYPE_CHECKING:
-    from bot.conversation import Requester
+    from commands.mo.pipeline import Requester
 
 CLI_PREFIX = "cli:"
 

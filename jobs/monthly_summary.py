@@ -16,7 +16,7 @@ from bot.clock import today_in
 from bot.config import Force
 from bot.figures.types import Filters
 from bot.runtime import Runtime
-from bot.summary import MonthlySummary, build_summary
+from bot.summary.monthly import MonthlySummary, build_summary
 from jobs.runner import JobContext, JobFailed
 
 
@@ -28,7 +28,7 @@ def make_summary(rt: Runtime, force: Force, month: str, district: str | None = N
 
 def chart_uploads(summary: MonthlySummary) -> list[dict[str, Any]]:
     """The four charts as ``files_upload_v2`` items (none for a month with no data). matplotlib loads here."""
-    from bot.charts import render_all
+    from bot.summary.charts import render_all
 
     return [
         {

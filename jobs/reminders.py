@@ -1,8 +1,8 @@
 """The weekly action reminders: each owner gets one DM listing their overdue and due-within-7-days actions, with
 "Done", "Update" and "Remind me next week" on each; an action is listed at most once a week.
 
-Called by the scheduler (``jobs.registry``) and by ``mo-bot remind``. Selection is the pure domain function
-``bot.actions.reminders.plan_reminders``; a DM that Slack accepted is logged (``record_sent``) in its own
+Called by the scheduler (``jobs.catalog``) and by ``mo-bot remind``. Selection is the pure domain function
+``bot.action_log.reminders.plan_reminders``; a DM that Slack accepted is logged (``record_sent``) in its own
 transaction, so one owner's failure never blocks or repeats another's.
 """
 
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from bot.actions import reminders
-from bot.actions.types import OwnerReminder, ReminderPlan
+from bot.action_log import reminders
+from bot.action_log.types import OwnerReminder, ReminderPlan
 from bot.config import Force
 from bot.runtime import Runtime
+from bot.slack.action_log_sync import dm
 from bot.slack.render_actions import REMINDER_MAX, render_reminder
-from commands.action_effects import dm
 
 log = logging.getLogger("mo_bot.jobs.reminders")
 

@@ -1,4 +1,4 @@
-"""Runs scheduled jobs through the claims: what is due (jobs.schedule), who runs it (jobs.claims), what happens
+"""Runs scheduled jobs through the claims: what is due (jobs.timetable), who runs it (jobs.claims), what happens
 on failure (recorded, retried later, admins told by DM). APScheduler only calls :meth:`JobRunner.tick`; the CLI
 and `/mo summary --post` call :meth:`JobRunner.run_now` — the same exactly-once path.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from bot.config import JobSpec, JobTarget
 from bot.runtime import Runtime
 from jobs.claims import Claim, ClaimStore, RunKey
-from jobs.schedule import due_runs, missed_runs
+from jobs.timetable import due_runs, missed_runs
 
 log = logging.getLogger("mo_bot.jobs")
 
@@ -103,7 +103,7 @@ def slack_error_reason(exc: BaseException) -> str | None:
 
 class JobRunner:
     def __init__(self, rt: Runtime, client: Any = None, *, holder: str | None = None) -> None:
-        from jobs.registry import JOBS
+        from jobs.catalog import JOBS
 
         s = rt.config.jobs
         self.rt = rt

@@ -1,6 +1,6 @@
 """Driving the bot as Slack does: signed HTTP requests into a WSGI app served on 127.0.0.1.
 
-- :class:`LocalServer` — serve any WSGI app (``bot.web.WebApp``) from a thread: ``with LocalServer(app) as srv:``
+- :class:`LocalServer` — serve any WSGI app (``commands.web.WebApp``) from a thread: ``with LocalServer(app) as srv:``
   then ``srv.url``.
 - :func:`sign` — Slack's v0 request signature (``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``).
 - :func:`slash_command` — the form fields Slack posts for a slash command (response_url from the fake Slack).

@@ -25,12 +25,12 @@ from conv_seed import (
 from sqlalchemy import select
 
 from bot.access import role_for
-from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import open_cases
 from bot.models import AuditEvent
 from bot.runtime import Runtime
+from commands.mo.pipeline import Reply, Requester, answer
 
 AS_OF = dt.date(2026, 11, 23)
 

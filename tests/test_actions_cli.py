@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.actions.types import PILLARS
-from bot.cli import main
+from bot.action_log.types import PILLARS
 from bot.models import Action, AuditEvent
+from commands.cli import main
 
 LONDON = ZoneInfo("Europe/London")
 SEED = Path(__file__).parent.parent / "bot" / "data" / "actions-2022-07.csv"
@@ -105,7 +105,7 @@ def test_export_into_a_closed_pipe_stops_quietly(seeded: list[Action], db_url: s
     read, write = os.pipe()
     os.close(read)  # nobody will ever read: the first write fails with EPIPE
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "actions", "export"],
+        [sys.executable, "-c", "import sys; from commands.cli import main; sys.exit(main())", "actions", "export"],
         stdout=write,
         stderr=subprocess.PIPE,
         env=env,

@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot.actions import export, queries, reminders, rules, service
-from bot.actions.types import (
+from bot.action_log import export, queries, reminders, rules, service
+from bot.action_log.types import (
     LIVE_STATUSES,
     NOTE_REQUIRED,
     PILLARS,

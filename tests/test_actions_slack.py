@@ -22,18 +22,18 @@ from slack_bolt import App
 from slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
 from sqlalchemy import select
 
-from bot.actions import service
-from bot.actions.types import PILLARS, ActionChange, Actor, NewAction
-from bot.app import build_app
+from bot.action_log import service
+from bot.action_log.types import PILLARS, ActionChange, Actor, NewAction
 from bot.config import Force
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import Action, ActionHistory, ActionMessage, AuditEvent
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.web import WebApp, database_check
-from commands.mo import WORKING
+from bot.slack.client import make_client
+from commands.app import build_app
+from commands.listeners.slash_mo import WORKING
+from commands.web import WebApp, database_check
 from jobs.reminders import send_reminders
 
 fake_slack = fakeslack.fake_slack

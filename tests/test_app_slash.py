@@ -15,16 +15,16 @@ from slack_bolt import App
 from slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
 from sqlalchemy import select
 
-from bot.app import build_app
 from bot.clock import today_in
 from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
 from bot.models import AuditEvent, SlackDelivery
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.web import WebApp, database_check
-from commands.mo import WORKING
+from bot.slack.client import make_client
+from commands.app import build_app
+from commands.listeners.slash_mo import WORKING
+from commands.web import WebApp, database_check
 
 fake_slack = fakeslack.fake_slack
 
@@ -247,7 +247,7 @@ def test_ack_is_fast_when_the_answer_is_deferred(bot: Bot) -> None:
 
 
 def test_same_numbers_for_cli_and_slack(bot: Bot) -> None:
-    from bot.conversation import Requester, answer
+    from commands.mo.pipeline import Requester, answer
 
     text = "suspects --district lowestoft --older-than 90d"
     r, _ = bot.command(text)
@@ -260,9 +260,9 @@ def test_same_numbers_for_cli_and_slack(bot: Bot) -> None:
 
 
 def test_fast_deferral_check_agrees_with_the_parser() -> None:
-    from bot.conversation import plan
-    from commands.mo import is_deferred
-    from commands.registry import default_registry
+    from commands.listeners.slash_mo import is_deferred
+    from commands.mo.pipeline import plan
+    from commands.mo.specs import default_registry
 
     texts = ["", "help", "wanted", "wanted --district ipswich", "wanted — list", "WANTED --LIST", "bail --list --share"]
     for spec in default_registry():

@@ -11,10 +11,10 @@ import pytest
 from conv_seed import ALLOWED, ANALYST, OTHER_CHANNEL, SUFFOLK_TEAM, VIEWER, seed, write_config
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.models import AuditEvent
+from commands.cli import main
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.audit import AuditEntry, record
 from bot.audit_export import COLUMNS, iter_events, period_bounds
-from bot.cli import main
 from bot.models import AuditEvent
+from commands.cli import main
 
 UTC = dt.UTC
 EVENTS = [

@@ -15,14 +15,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import charts
 from bot.demo.load import load_demo
 from bot.figures.bail import bail_figures
 from bot.figures.series import monthly_series
 from bot.figures.types import LENGTH_BANDS, Filters
 from bot.models import Action
 from bot.runtime import Runtime
-from bot.summary import MonthlySummary, build_summary
+from bot.summary import charts
+from bot.summary.monthly import MonthlySummary, build_summary
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 END = dt.date(2026, 10, 31)
@@ -174,13 +174,13 @@ def test_no_data_month_renders_no_charts(runtime: Runtime) -> None:
 def test_matplotlib_is_not_imported_on_the_command_path() -> None:
     code = (
         "import sys\n"
-        "import bot.summary, bot.slack.render_summary, jobs.runner, jobs.registry, jobs.scheduler, bot.cli\n"
+        "import bot.summary.monthly, bot.slack.render_summary, jobs.runner, jobs.catalog, jobs.triggers, commands.cli\n"
         "import importlib.util\n"
-        "if importlib.util.find_spec('commands.summary_answers'):\n"
-        "    import commands.summary_answers\n"
-        "bot.cli.build_parser()\n"
+        "if importlib.util.find_spec('commands.mo.summary'):\n"
+        "    import commands.mo.summary\n"
+        "commands.cli.build_parser()\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
-        "import bot.charts\n"
-        "assert 'matplotlib' not in sys.modules, 'bot.charts imports matplotlib at module import'\n"
+        "import bot.summary.charts\n"
+        "assert 'matplotlib' not in sys.modules, 'bot.summary.charts imports matplotlib at module import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

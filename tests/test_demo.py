@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.cli import main
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.demo import FORCES, load_demo, seed_actions_path, write_exports
@@ -26,6 +25,7 @@ from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import Action, AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
+from commands.cli import main
 
 END = dt.date(2026, 11, 23)
 ROWS = 3000

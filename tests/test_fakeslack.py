@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import HeaderBlock, SectionBlock
 
-from bot.slack_client import make_client
+from bot.slack.client import make_client
 
 fake_slack = fakeslack.fake_slack  # the fixture (tests/ is on sys.path under pytest)
 

@@ -1,4 +1,4 @@
-"""`mo-bot figures` and `mo-bot status` through bot.cli.main, against the test database, with the clock
+"""`mo-bot figures` and `mo-bot status` through commands.cli.main, against the test database, with the clock
 injected into the runtime the command opens."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.cli import figures_cmd, main, status_cmd
 from bot.clock import FixedClock
 from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
 from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
+from commands.cli import figures_cmd, main, status_cmd
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

@@ -9,6 +9,7 @@ import itertools
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.dates import a_month_before, add_months, last_months, latest_start_reaching
 from bot.figures import (
     Filters,
     bail_figures,
@@ -18,7 +19,6 @@ from bot.figures import (
     wanted_figures,
 )
 from bot.figures.bail import next_authority
-from bot.figures.dates import a_month_before, add_months, last_months, latest_start_reaching
 from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 D = dt.date

@@ -20,7 +20,6 @@ from slackutil import SIGNING_SECRET, blocks_text
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.app import build_app
 from bot.audit import AuditEntry, GroupCommit, group_commit
 from bot.clock import today_in
 from bot.db import make_engine, make_session_factory
@@ -30,7 +29,8 @@ from bot.figures.cache import figures_cache
 from bot.models import AuditEvent, ImportBatch, WantedCirculation
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
+from bot.slack.client import make_client
+from commands.app import build_app
 
 TEAM = "T0HOTPATH"
 CHANNEL = "C0HOTPATH"

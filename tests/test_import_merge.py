@@ -302,7 +302,7 @@ def test_bulk_mode_rebuilds_indexes_and_constraints(session, config, tmp_path, m
 
 
 def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys, sessions) -> None:
-    from bot.cli import main
+    from commands.cli import main
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.delenv("MO_CONFIG", raising=False)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.demo.load import load_demo
 from bot.models import AuditEvent, JobRun
 from bot.runtime import Runtime
+from commands.cli import main
 from jobs.runner import JobRunner
-from jobs.scheduler import _safe_tick, build_scheduler
+from jobs.triggers import _safe_tick, build_scheduler
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from bot.db import make_engine
 from bot.demo.load import load_demo
 from bot.models import AuditEvent, JobRun
 from bot.runtime import Runtime
-from bot.slack_client import make_client
-from bot.summary import build_summary
+from bot.slack.client import make_client
+from bot.summary.monthly import build_summary
 from jobs.runner import JobRunner
 
 CHANNEL = "C0SUMMARY"

@@ -15,7 +15,7 @@ from bot.config import DEFAULTS, Config, _merge, build_config
 from bot.figures.bail import bail_figures
 from bot.models import AuditEvent, BailPeriod, ImportBatch, JobRun, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
-from bot.slack_client import make_client
+from bot.slack.client import make_client
 from jobs.runner import JobRunner
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)

@@ -10,8 +10,8 @@ import pytest
 
 from bot.config import DEFAULTS as CONFIG_DEFAULTS
 from bot.config import ConfigError, build_config, load_config
-from jobs.schedule import due_runs, first_weekday, missed_runs, next_run, occurrences, parse_period
-from jobs.scheduler import cron_trigger
+from jobs.timetable import due_runs, first_weekday, missed_runs, next_run, occurrences, parse_period
+from jobs.triggers import cron_trigger
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC

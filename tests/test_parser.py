@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import load_config
-from bot.conversation import Reply, plan
-from commands import types as t
-from commands.parser import (
+from commands.mo import values as t
+from commands.mo.parser import (
     ERROR_KINDS,
     ParseError,
     command_help,
@@ -23,8 +22,9 @@ from commands.parser import (
     reference_markdown,
     tokenize,
 )
-from commands.registry import CommandSpec, FlagSpec, PositionalSpec, Registry, common, default_registry, load_registry
-from commands.types import Duration, ParseContext
+from commands.mo.pipeline import Reply, plan
+from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry, common, default_registry, load_registry
+from commands.mo.values import Duration, ParseContext
 
 CFG = load_config(env={})
 SUFFOLK = CFG.force("suffolk")
@@ -203,7 +203,7 @@ def test_error_switch_given_a_value() -> None:
 
 
 def _test_registry() -> Registry:
-    reg = load_registry(("commands.figures_answers",))
+    reg = load_registry(("commands.mo.figures",))
 
     def handler(ctx, args):  # type: ignore[no-untyped-def]
         return Reply(text="", blocks=[])
@@ -256,7 +256,7 @@ def test_registered_subcommand_parses_with_positionals_and_users() -> None:
 
 
 def test_registry_refuses_duplicates() -> None:
-    reg = load_registry(("commands.figures_answers",))
+    reg = load_registry(("commands.mo.figures",))
     with pytest.raises(ValueError, match="twice"):
         reg.add(CommandSpec(name="wanted", summary="again", handler=lambda c, a: None))
     with pytest.raises(ValueError, match="twice"):
@@ -264,7 +264,7 @@ def test_registry_refuses_duplicates() -> None:
 
 
 def test_missing_modules_are_skipped() -> None:
-    reg = load_registry(("commands.figures_answers", "commands.not_written_yet"))
+    reg = load_registry(("commands.mo.figures", "commands.not_written_yet"))
     assert reg.names()[:5] == ["wanted", "suspects", "bail", "rui", "status"]
 
 
@@ -301,7 +301,7 @@ def test_help_for_unknown_topic_is_an_error() -> None:
 def test_docs_commands_md_is_generated_from_the_parser() -> None:
     doc = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
     assert doc.read_text(encoding="utf-8") == reference_markdown(), (
-        "docs/commands.md is out of date: run `python -m commands.parser > docs/commands.md`"
+        "docs/commands.md is out of date: run `python -m commands.mo.parser > docs/commands.md`"
     )
 
 
@@ -319,7 +319,7 @@ def test_plan_defers_lists_only() -> None:
 
 
 def test_registered_slow_subcommand_is_deferred() -> None:
-    reg = load_registry(("commands.figures_answers",))
+    reg = load_registry(("commands.mo.figures",))
     reg.add(CommandSpec(name="summary", summary="s", handler=lambda c, a: None, deferred=True))
     assert plan("summary", reg).deferred is True
 

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.config import District, load_config
-from bot.conversation import Reply, Requester, answer
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import bail_ending_soon, open_cases
@@ -33,7 +32,8 @@ from bot.slack.render_figures import (
     fmt_time,
     render_wanted,
 )
-from commands.registry import CommandSpec, load_registry
+from commands.mo.pipeline import Reply, Requester, answer
+from commands.mo.specs import CommandSpec, load_registry
 
 AS_OF = dt.date(2026, 11, 23)
 MENTION = re.compile(r"<[!@#]")
@@ -391,7 +391,7 @@ def test_help_answer_is_generated(rt: Runtime) -> None:
 
 # --- unexpected errors ---------------------------------------------------------------------------------------------
 def test_unexpected_error_shows_a_reference_in_log_and_audit(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
-    reg = load_registry(("commands.figures_answers",))
+    reg = load_registry(("commands.mo.figures",))
 
     def broken(ctx, args):  # type: ignore[no-untyped-def]
         ctx.session.add(ImportBatch(force="suffolk", dataset="wanted", file_name="x", file_sha256="0", as_of=AS_OF))

@@ -16,14 +16,14 @@ from fakeslack import FakeSlack
 from slackutil import SIGNING_SECRET, LocalServer, Reply, blocks_text, get, post_signed, slash_command
 from sqlalchemy import Engine, select
 
-from bot.app import build_app
-from bot.cli import main as cli_main
 from bot.db import make_engine
 from bot.models import AuditEvent
 from bot.runtime import Runtime
 from bot.settings import SettingsError, load_settings
-from bot.slack_client import make_client
-from bot.web import WebApp, database_check, socket_check
+from bot.slack.client import make_client
+from commands.app import build_app
+from commands.cli import main as cli_main
+from commands.web import WebApp, database_check, socket_check
 
 fake_slack = fakeslack.fake_slack
 MO_BOT = str(Path(sys.executable).parent / "mo-bot")  # the installed console script, as the Procfile runs it

@@ -25,16 +25,16 @@ from slack_sdk.errors import SlackApiError
 from slackutil import SIGNING_SECRET, LocalServer, Reply, blocks_text, get, post_signed, slash_command
 from sqlalchemy import func, select
 
-from bot.app import build_app
 from bot.clock import today_in
 from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
 from bot.models import Action, AuditEvent
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.web import WebApp, database_check, socket_check
-from commands.mo import WORKING
+from bot.slack.client import make_client
+from commands.app import build_app
+from commands.listeners.slash_mo import WORKING
+from commands.web import WebApp, database_check, socket_check
 
 fake_slack = fakeslack.fake_slack
 

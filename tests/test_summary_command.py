@@ -14,16 +14,16 @@ from slack_bolt import App
 from slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
 from sqlalchemy import select
 
-from bot.app import build_app
 from bot.config import JobTarget
 from bot.demo.load import load_demo
 from bot.models import AuditEvent, JobRun
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.summary import build_summary
-from bot.web import WebApp, database_check
-from commands.mo import WORKING
+from bot.slack.client import make_client
+from bot.summary.monthly import build_summary
+from commands.app import build_app
+from commands.listeners.slash_mo import WORKING
+from commands.web import WebApp, database_check
 
 fake_slack = fakeslack.fake_slack
 

@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.types import LIVE_STATUSES
+from bot.action_log.types import LIVE_STATUSES
 from bot.clock import FixedClock
+from bot.dates import month_end
 from bot.demo.load import load_demo
 from bot.figures.bail import bail_figures
-from bot.figures.dates import month_end
 from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.types import Filters
 from bot.figures.wanted import wanted_figures
 from bot.models import Action
 from bot.runtime import Runtime
-from bot.summary import build_summary, last_complete_month, parse_month, summary_text
+from bot.summary.monthly import build_summary, last_complete_month, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

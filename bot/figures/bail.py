@@ -6,7 +6,7 @@ Definitions, pinned by tests/test_figures_*.py:
 - length_bands per kind, in calendar months since start: 0-3m when start + 3 months > D, 3-6m, 6-9m, 9-12m,
   over-12m when start + 12 months <= D ("start + n months" clamps the day to the month's end). Each
   "start + n months <= D" is evaluated as ``started_on <= T_n`` with T_n from
-  :func:`bot.figures.dates.latest_start_reaching`, so the SQL only compares dates;
+  :func:`bot.dates.latest_start_reaching`, so the SQL only compares dates;
 - by_district (config order, zeros included) and by_offence (count descending, then name) per kind, active at D;
 - bail_ending_soon: active bail (kind bail) with D <= bail_end_on <= D + N, ordered by bail_end_on then
   reference, each with days_left and who authorises the next extension under PCSCA 2022: bail_end_on within
@@ -24,8 +24,8 @@ from sqlalchemy import bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values
-from bot.figures.dates import add_months, latest_start_reaching
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,

@@ -24,7 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.dates import a_month_before, month_start
+from bot.dates import a_month_before, month_start
 from bot.figures.source import (
     WANTED,
     Shape,

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
-from bot.figures.dates import last_months, month_start
 from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
     BAIL,

@@ -27,8 +27,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.actions.rules import TRANSITIONS
-from bot.actions.types import (
+from bot.action_log.rules import TRANSITIONS
+from bot.action_log.types import (
     PILLARS,
     STATUSES,
     TITLE_MAX,

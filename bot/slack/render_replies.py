@@ -9,7 +9,7 @@ from bot.slack.blocks import MessageBuilder
 from bot.slack.escape import esc
 
 if TYPE_CHECKING:
-    from commands.parser import HelpPage
+    from commands.mo.parser import HelpPage
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -19,7 +19,7 @@ def render_help(page: HelpPage, force: Force | None = None) -> Rendered:
     for heading, lines in page.sections:
         m.lines(heading, [esc(line) for line in lines])
     if force is not None:
-        from commands.types import district_choices
+        from commands.mo.values import district_choices
 
         m.context(esc(f"{force.name} · districts: {district_choices(force)}"))
     return m.build()

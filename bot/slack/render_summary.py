@@ -13,7 +13,7 @@ from collections import Counter
 from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, change_text, clip, fmt_int
 from bot.slack.escape import esc
-from bot.summary import SUMMARY_DATASETS, MonthlySummary
+from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary
 
 
 def _when(t: dt.datetime | None) -> str:

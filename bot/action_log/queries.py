@@ -1,0 +1,204 @@
+"""Reading the action log: filtered pages grouped by pillar, one action with its history, achievements, and an
+overview by pillar and status. Every read is audited in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.action_log.service import initials_for, load_action, normalise_reference, to_entry, to_view
+from bot.action_log.types import (
+    DEFAULT_PAGE_SIZE,
+    LIVE_STATUSES,
+    PILLARS,
+    ActionDetail,
+    ActionFilters,
+    ActionPage,
+    ActionView,
+    Actor,
+    HistoryEntry,
+    Overview,
+    PillarGroup,
+)
+from bot.audit import AuditEntry, record
+from bot.config import Force
+from bot.models import Action, ActionHistory
+
+# Report order of the pillars; unknown pillars (none expected) sort last.
+_PILLAR_ORDER = case({p: i for i, p in enumerate(PILLARS)}, value=Action.pillar, else_=len(PILLARS))
+
+
+def audit_read(session: Session, force: Force, actor: Actor, detail: str, at: dt.datetime) -> None:
+    # Actions are not case records, so nothing counts towards records_disclosed.
+    record(
+        session,
+        AuditEntry(
+            actor=actor.id,
+            action="view",
+            outcome="ok",
+            detail=detail[:1000],
+            force=force.slug,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+        ),
+        at,
+    )
+
+
+def owner_condition(force: Force, owner: str) -> ColumnElement[bool]:
+    """Actions owned by a Slack user (stored, or through their mapped initials) or by initials."""
+    if owner[:1] in ("U", "W") and owner[1:].isalnum() and owner.upper() == owner and len(owner) > 3:
+        initials = initials_for(force, owner)
+        conds: list[ColumnElement[bool]] = [Action.owner_user_id == owner]
+        if initials:
+            conds.append(and_(Action.owner_user_id.is_(None), func.upper(Action.owner_initials).in_(initials)))
+        return or_(*conds)
+    return func.upper(Action.owner_initials) == owner.strip().upper()
+
+
+def _where(force: Force, f: ActionFilters, today: dt.date) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Action.force == force.slug]
+    statuses = f.statuses or LIVE_STATUSES
+    if f.overdue or f.due_within_days is not None:
+        # Overdue and due-soon only mean something for actions still being worked on.
+        statuses = tuple(s for s in statuses if s in LIVE_STATUSES) or LIVE_STATUSES
+    conds.append(Action.status.in_(statuses))
+    if f.owner:
+        conds.append(owner_condition(force, f.owner))
+    if f.pillar:
+        conds.append(Action.pillar == f.pillar)
+    if f.overdue and f.due_within_days is not None:
+        conds.append(Action.due_on <= today + dt.timedelta(days=f.due_within_days))
+    elif f.overdue:
+        conds.append(Action.due_on < today)
+    elif f.due_within_days is not None:
+        conds.append(Action.due_on.between(today, today + dt.timedelta(days=f.due_within_days)))
+    return conds
+
+
+def list_actions(
+    session: Session,
+    force: Force,
+    actor: Actor,
+    filters: ActionFilters,
+    today: dt.date,
+    now: dt.datetime,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    audit: bool = True,
+) -> ActionPage:
+    """One page of the filtered log, in pillar order, soonest due first (no due date last) within a pillar."""
+    conds = _where(force, filters, today)
+    total = session.scalar(select(func.count()).select_from(Action).where(*conds)) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        select(Action)
+        .where(*conds)
+        .order_by(_PILLAR_ORDER, Action.due_on.is_(None), Action.due_on, Action.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    views = [to_view(force, r, today) for r in rows]
+    if audit:
+        audit_read(session, force, actor, f"actions list {filters.describe()} page={page}", now)
+    return ActionPage(
+        groups=group_by_pillar(views), page=page, pages=pages, total=total, page_size=page_size, filters=filters
+    )
+
+
+def group_by_pillar(views: list[ActionView] | tuple[ActionView, ...]) -> tuple[PillarGroup, ...]:
+    by: dict[str, list[ActionView]] = {}
+    for v in views:
+        by.setdefault(v.pillar, []).append(v)
+    order = {p: i for i, p in enumerate(PILLARS)}
+    return tuple(PillarGroup(p, tuple(items)) for p, items in sorted(by.items(), key=lambda kv: order.get(kv[0], 99)))
+
+
+def get_action(
+    session: Session, force: Force, actor: Actor, reference: str, today: dt.date, now: dt.datetime, audit: bool = True
+) -> ActionDetail | None:
+    row = load_action(session, force, reference)
+    if audit:
+        audit_read(
+            session, force, actor, f"action {normalise_reference(reference)}{'' if row else ' (not found)'}", now
+        )
+    if row is None:
+        return None
+    history = session.scalars(
+        select(ActionHistory).where(ActionHistory.action_id == row.id).order_by(ActionHistory.id)
+    ).all()
+    return ActionDetail(to_view(force, row, today), tuple(to_entry(h) for h in history))
+
+
+def achievements(
+    session: Session,
+    force: Force,
+    actor: Actor,
+    since: dt.date | None,
+    today: dt.date,
+    now: dt.datetime,
+    audit: bool = True,
+) -> tuple[PillarGroup, ...]:
+    """Completed actions by pillar, latest first; ``since`` keeps those completed on or after that date
+    (imported achievements without a completion date are listed only when no date is given)."""
+    conds: list[ColumnElement[bool]] = [Action.force == force.slug, Action.status == "complete"]
+    if since is not None:
+        conds.append(Action.completed_on >= since)
+    rows = session.scalars(
+        select(Action)
+        .where(*conds)
+        .order_by(_PILLAR_ORDER, Action.completed_on.is_(None), Action.completed_on.desc(), Action.id)
+    ).all()
+    if audit:
+        audit_read(session, force, actor, f"achievements since={since.isoformat() if since else 'all'}", now)
+    return group_by_pillar([to_view(force, r, today) for r in rows])
+
+
+def overview(session: Session, force: Force, today: dt.date) -> Overview:
+    counts: dict[str, dict[str, int]] = {p: {} for p in PILLARS}
+    for pillar, status, n in session.execute(
+        select(Action.pillar, Action.status, func.count())
+        .where(Action.force == force.slug)
+        .group_by(Action.pillar, Action.status)
+    ):
+        counts.setdefault(pillar, {})[status] = n
+    overdue: dict[str, int] = {p: 0 for p in PILLARS}
+    for pillar, n in session.execute(
+        select(Action.pillar, func.count())
+        .where(Action.force == force.slug, Action.status.in_(LIVE_STATUSES), Action.due_on < today)
+        .group_by(Action.pillar)
+    ):
+        overdue[pillar] = n
+    return Overview(counts=counts, overdue=overdue)
+
+
+def my_actions(session: Session, force: Force, user_id: str, today: dt.date, limit: int = 20) -> list[ActionView]:
+    """The user's live actions, overdue first, then soonest due (App Home)."""
+    rows = session.scalars(
+        select(Action)
+        .where(Action.force == force.slug, Action.status.in_(LIVE_STATUSES), owner_condition(force, user_id))
+        .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        .limit(limit)
+    ).all()
+    return [to_view(force, r, today) for r in rows]
+
+
+def last_updates(session: Session, action_ids: list[int]) -> dict[int, HistoryEntry]:
+    """The latest history row of each action (for "last update" columns)."""
+    if not action_ids:
+        return {}
+    latest = (
+        select(func.max(ActionHistory.id))
+        .where(ActionHistory.action_id.in_(action_ids))
+        .group_by(ActionHistory.action_id)
+    )
+    rows = session.scalars(select(ActionHistory).where(ActionHistory.id.in_(latest))).all()
+    return {h.action_id: to_entry(h) for h in rows}
+
+
+def find_view(session: Session, force: Force, reference: str, today: dt.date) -> ActionView | None:
+    row = load_action(session, force, reference)
+    return to_view(force, row, today) if row else None

@@ -1,0 +1,144 @@
+"""The action log's rules, as pure functions: which status may follow which, who may change what, and what
+a valid title, pillar, note or due date is. Each refusal says why, in words a user can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.action_log.types import (
+    NOTE_MAX,
+    NOTE_REQUIRED,
+    PILLARS,
+    STATUSES,
+    TITLE_MAX,
+    ActionView,
+    Actor,
+    Refusal,
+)
+
+# Allowed status transitions. Reopening a completed or cancelled action rewrites what the subgroup has already
+# signed off (completed actions become its Achievements), so only an admin (the chair) may do it, and only to
+# the working states named here. An action once started does not go back to "open": hold it (with a reason).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"ongoing", "held", "complete", "cancelled"}),
+    "ongoing": frozenset({"held", "complete", "cancelled"}),
+    "held": frozenset({"ongoing", "complete", "cancelled"}),
+    "complete": frozenset({"ongoing"}),
+    "cancelled": frozenset({"open", "ongoing"}),
+}
+ADMIN_ONLY_FROM: frozenset[str] = frozenset({"complete", "cancelled"})
+
+_PILLAR_ALIASES: dict[str, str] = {}
+
+
+def _key(value: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", value.lower().replace("&", " and ")).split())
+
+
+def _pillar_aliases() -> dict[str, str]:
+    if not _PILLAR_ALIASES:
+        for slug, label in PILLARS.items():
+            _PILLAR_ALIASES[_key(slug)] = slug
+            _PILLAR_ALIASES[_key(label)] = slug
+        # The importer's vocabulary is the one list of spellings seen in the subgroup's papers.
+        try:
+            from bot.importing.columns import VOCABULARIES
+
+            for slug, spellings in VOCABULARIES.get("pillar", {}).items():
+                for s in spellings:
+                    _PILLAR_ALIASES.setdefault(_key(s), slug)
+        except ImportError:  # pragma: no cover - importer not installed
+            pass
+    return _PILLAR_ALIASES
+
+
+def resolve_pillar(value: str) -> str | None:
+    """A pillar slug from its slug, long name or a known spelling (``Divert & Deter`` → ``divert``)."""
+    return _pillar_aliases().get(_key(value))
+
+
+def pillar_choices() -> str:
+    return ", ".join(f"{slug} ({label})" for slug, label in PILLARS.items())
+
+
+def check_transition(current: str, new: str, actor: Actor) -> Refusal | None:
+    if new not in STATUSES:
+        return Refusal("invalid", f"{new!r} is not a status; choose one of {', '.join(STATUSES)}", field="status")
+    if new == current:
+        return Refusal("unchanged", f"the action is already {current}", field="status")
+    if new not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
+        why = ""
+        if current in ("ongoing", "held") and new == "open":
+            why = " — an action once started does not go back to open; set it to held with a note instead"
+        return Refusal(
+            "transition",
+            f"an action that is {current} can't be set to {new}{why} (from {current}: {allowed})",
+            field="status",
+        )
+    if current in ADMIN_ONLY_FROM and not actor.is_admin:
+        return Refusal(
+            "not_allowed",
+            f"only an admin (the chair) can reopen a {current} action: it is part of the record the subgroup "
+            "has signed off",
+            field="status",
+        )
+    return None
+
+
+def check_note(status: str, note: str | None) -> Refusal | None:
+    if note is not None and len(note) > NOTE_MAX:
+        return Refusal("invalid", f"the note is longer than {NOTE_MAX} characters", field="note")
+    if status in NOTE_REQUIRED and not (note and note.strip()):
+        return Refusal("invalid", f"setting an action to {status} needs a note saying why", field="note")
+    return None
+
+
+def check_title(title: str) -> Refusal | None:
+    if not title.strip():
+        return Refusal("invalid", "the title is empty", field="title")
+    if len(title) > TITLE_MAX:
+        return Refusal("invalid", f"the title is longer than {TITLE_MAX} characters", field="title")
+    return None
+
+
+def check_due(due: dt.date, today: dt.date) -> Refusal | None:
+    """A due date set by a person must not already have passed (imports of old logs are not checked)."""
+    if due < today:
+        return Refusal(
+            "invalid",
+            f"the due date {due.isoformat()} has already passed; pick today ({today.isoformat()}) or later",
+            field="due_on",
+        )
+    if due.year > today.year + 10:
+        return Refusal("invalid", f"the due date {due.isoformat()} is more than ten years away", field="due_on")
+    return None
+
+
+_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+
+
+def check_user(user_id: str) -> Refusal | None:
+    if not _USER.match(user_id):
+        return Refusal("invalid", f"{user_id!r} is not a Slack user ID", field="owner")
+    return None
+
+
+def check_may_change(action: ActionView, actor: Actor) -> Refusal | None:
+    """The owner and admins may change an action; anyone else may only read it."""
+    if actor.is_admin:
+        return None
+    if action.owner_user_id is None:
+        who = action.owner_initials or "nobody"
+        return Refusal(
+            "not_allowed",
+            f"{action.reference} is owned by {who}, who has no Slack user mapped yet, so only an admin (the chair) "
+            f"can change it; an admin can map {who} in the force's `owners` config",
+        )
+    if action.owner_user_id != actor.id:
+        return Refusal(
+            "not_allowed",
+            f"only {action.reference}'s owner or an admin (the chair) can change it; you can still read it",
+        )
+    return None

@@ -1,0 +1,418 @@
+"""Changing the action log: create an action, change its fields or status, add a note.
+
+Every change names the version the writer saw. The write is a conditional ``UPDATE … WHERE version = :seen``
+whose row count says whether someone else got there first, so two people editing at once never silently
+overwrite each other on SQLite or PostgreSQL: the second is told what changed since and shown the current state.
+Each changed field gets its own history row (old → new, who, when, note) and the change is audited in the
+same transaction. Refusals are returned (not raised) so the caller commits the audit of the refusal too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from dataclasses import replace
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from bot.action_log import rules
+from bot.action_log.types import (
+    NOTE_REQUIRED,
+    ActionChange,
+    ActionView,
+    Actor,
+    ChangeResult,
+    HistoryEntry,
+    NewAction,
+    Refusal,
+)
+from bot.audit import AuditEntry, record
+from bot.clock import Clock, today_in
+from bot.config import Force
+from bot.models import Action, ActionHistory
+
+_REF = re.compile(r"^A-(\d+)$")
+
+
+def normalise_reference(value: str) -> str:
+    """``a-12``, ``A12``, ``12`` → ``A-12`` (what people type in Slack)."""
+    v = value.strip().upper().replace(" ", "")
+    m = re.match(r"^A?-?(\d+)$", v)
+    return f"A-{int(m[1])}" if m else v
+
+
+def effective_owner(force: Force, owner_user_id: str | None, owner_initials: str | None) -> str | None:
+    """The owner's Slack user: the stored one, else the initials mapped through the force's ``owners`` config."""
+    if owner_user_id:
+        return owner_user_id
+    if owner_initials:
+        return force.owners.get(owner_initials.strip().upper())
+    return None
+
+
+def initials_for(force: Force, user_id: str) -> tuple[str, ...]:
+    return tuple(i for i, u in force.owners.items() if u == user_id)
+
+
+def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
+    return ActionView(
+        id=row.id,
+        force=row.force,
+        reference=row.reference,
+        pillar=row.pillar,
+        title=row.title,
+        detail=row.detail,
+        owner_user_id=effective_owner(force, row.owner_user_id, row.owner_initials),
+        owner_initials=row.owner_initials,
+        status=row.status,
+        due_on=row.due_on,
+        completed_on=row.completed_on,
+        source=row.source,
+        notes=row.notes,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        today=today,
+    )
+
+
+def to_entry(h: ActionHistory) -> HistoryEntry:
+    return HistoryEntry(h.field, h.old_value, h.new_value, h.changed_by, h.changed_at, h.note, h.version)
+
+
+def load_action(session: Session, force: Force, reference: str) -> Action | None:
+    # populate_existing: a row cached in this session's identity map must not hide a newer committed version.
+    stmt = (
+        select(Action)
+        .where(Action.force == force.slug, Action.reference == normalise_reference(reference))
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def lock_references(session: Session, force: Force) -> None:
+    """Hold the reference-allocation lock of ``force`` until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed on the force. SQLite: a write statement that touches no
+    row still takes the database's write lock, so the read of the highest number and the insert cannot interleave
+    with another writer (savepoints are unreliable under pysqlite, so no insert-and-retry)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"mo-bot:action-ref:{force.slug}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    else:
+        session.execute(text("UPDATE action SET version = version WHERE 1 = 0"))
+
+
+def next_reference(session: Session, force: Force) -> str:
+    """The next free ``A-<n>`` of this force (one more than the highest number in use)."""
+    refs = session.scalars(select(Action.reference).where(Action.force == force.slug)).all()
+    numbers = [int(m[1]) for r in refs if (m := _REF.match(r))]
+    return f"A-{max(numbers, default=0) + 1}"
+
+
+def _audit(session: Session, actor: Actor, force: Force, outcome: str, detail: str, at: dt.datetime) -> None:
+    record(
+        session,
+        AuditEntry(
+            actor=actor.id,
+            action="change",
+            outcome=outcome,
+            detail=detail,
+            force=force.slug,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+        ),
+        at,
+    )
+
+
+def _refuse(session: Session, actor: Actor, force: Force, what: str, refusal: Refusal, at: dt.datetime) -> ChangeResult:
+    outcome = "invalid" if refusal.code in ("invalid", "unchanged") else "refused"
+    _audit(session, actor, force, outcome, f"{what}: {refusal.code}: {refusal.reason}"[:1000], at)
+    return ChangeResult(action=refusal.current, refusal=refusal)
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip()
+    return v or None
+
+
+def create_action(session: Session, force: Force, actor: Actor, new: NewAction, clock: Clock) -> ChangeResult:
+    """Add an action to the log with the next free reference. Any member may add one (adding is low-risk and
+    the history says who did); changing it afterwards is for its owner and admins."""
+    now = clock.now()
+    today = today_in(clock, force.timezone)
+    title = " ".join(new.title.split())
+    pillar = rules.resolve_pillar(new.pillar) if new.pillar else None
+    checks = [rules.check_title(title)]
+    if pillar is None:
+        checks.append(
+            Refusal("invalid", f"{new.pillar!r} is not a pillar; choose {rules.pillar_choices()}", field="pillar")
+        )
+    if new.status not in ("open", "ongoing", "held"):
+        checks.append(Refusal("invalid", "a new action starts as open, ongoing or held", field="status"))
+    checks.append(rules.check_note(new.status, _clean(new.note)))
+    if new.due_on is not None:
+        checks.append(rules.check_due(new.due_on, today))
+    if new.owner_user_id is not None:
+        checks.append(rules.check_user(new.owner_user_id))
+    for refusal in checks:
+        if refusal is not None:
+            return _refuse(session, actor, force, "create action", refusal, now)
+    assert pillar is not None
+    initials = new.owner_initials.strip().upper() if new.owner_initials else None
+    owner = new.owner_user_id or effective_owner(force, None, initials)
+    note = _clean(new.note)
+
+    # Two people adding at once must not pick the same number: serialise allocation per force for the rest of
+    # this transaction, then read the highest number in use.
+    lock_references(session, force)
+    row = Action(
+        force=force.slug,
+        reference=next_reference(session, force),
+        pillar=pillar,
+        title=title,
+        detail=_clean(new.detail),
+        owner_initials=initials,
+        owner_user_id=owner,
+        status=new.status,
+        due_on=new.due_on,
+        source=_clean(new.source),
+        notes=note,
+        created_by=actor.id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(row)
+    session.flush()
+    h = ActionHistory(
+        action_id=row.id,
+        field="created",
+        old_value=None,
+        new_value=new.status,
+        changed_by=actor.id,
+        changed_at=now,
+        note=note,
+        version=1,
+    )
+    session.add(h)
+    session.flush()
+    _audit(session, actor, force, "ok", f"create {row.reference} ({pillar}, {new.status})", now)
+    return ChangeResult(action=to_view(force, row, today), written=(to_entry(h),))
+
+
+def _fmt(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def change_action(session: Session, force: Force, actor: Actor, change: ActionChange, clock: Clock) -> ChangeResult:
+    """Apply ``change`` if the writer saw the current version, may change the action, and the change is valid."""
+    now = clock.now()
+    today = today_in(clock, force.timezone)
+    ref = normalise_reference(change.reference)
+    what = f"change {ref}"
+    row = load_action(session, force, ref)
+    if row is None:
+        return _refuse(session, actor, force, what, Refusal("not_found", f"there is no action {ref}"), now)
+    current = to_view(force, row, today)
+    if row.version != change.seen_version:
+        return _refuse(session, actor, force, what, stale_refusal(session, force, row, change.seen_version, today), now)
+    refusal = rules.check_may_change(current, actor)
+    if refusal is None:
+        refusal = _validate(force, current, change, actor, today)
+    if refusal is not None:
+        return _refuse(session, actor, force, what, replace(refusal, current=current), now)
+
+    note = _clean(change.note)
+    values: dict[str, object] = {}
+    if change.status is not None:
+        values["status"] = change.status
+        if change.status == "complete":
+            values["completed_on"] = today
+        elif row.completed_on is not None:
+            values["completed_on"] = None  # reopened: it is no longer complete
+    if change.owner_user_id is not None and change.owner_user_id != current.owner_user_id:
+        values["owner_user_id"] = change.owner_user_id
+        # The initials named the previous owner; keep them only if they map to the new one.
+        if row.owner_initials and force.owners.get(row.owner_initials.upper()) != change.owner_user_id:
+            values["owner_initials"] = None
+    if change.clear_due and row.due_on is not None:
+        values["due_on"] = None
+    elif change.due_on is not None and change.due_on != row.due_on:
+        values["due_on"] = change.due_on
+    for name in ("title", "detail", "source"):
+        new_value = getattr(change, name)
+        if new_value is not None:
+            new_value = " ".join(new_value.split()) if name == "title" else _clean(new_value)
+            if new_value != getattr(row, name):
+                values[name] = new_value
+    if change.pillar is not None:
+        pillar = rules.resolve_pillar(change.pillar)
+        if pillar != row.pillar:
+            values["pillar"] = pillar
+    if note is not None:
+        values["notes"] = note
+    if not values:
+        return _refuse(
+            session,
+            actor,
+            force,
+            what,
+            Refusal("unchanged", "nothing to change: every value is as it was", None, current),
+            now,
+        )
+
+    old = {k: (current.owner_user_id if k == "owner_user_id" else getattr(row, k)) for k in values}
+    new_version = row.version + 1
+    if not apply_if_version(session, row.id, change.seen_version, {**values, "updated_at": now}):
+        # Someone committed between our read and our write.
+        row = load_action(session, force, ref)
+        assert row is not None
+        return _refuse(session, actor, force, what, stale_refusal(session, force, row, change.seen_version, today), now)
+
+    written: list[ActionHistory] = []
+    for name, new_value in values.items():
+        if name == "notes":
+            continue  # the note travels on every row of this change
+        if name == "owner_initials":
+            continue  # recorded as part of the owner change
+        written.append(
+            ActionHistory(
+                action_id=row.id,
+                field="owner" if name == "owner_user_id" else name,
+                old_value=_fmt(old[name]),
+                new_value=_fmt(new_value),
+                changed_by=actor.id,
+                changed_at=now,
+                note=note,
+                version=new_version,
+            )
+        )
+    if not written:  # a note on its own
+        written.append(
+            ActionHistory(
+                action_id=row.id,
+                field="note",
+                old_value=None,
+                new_value=None,
+                changed_by=actor.id,
+                changed_at=now,
+                note=note,
+                version=new_version,
+            )
+        )
+    session.add_all(written)
+    session.flush()
+    fresh = load_action(session, force, ref)
+    assert fresh is not None
+    fields = ", ".join(
+        f"{h.field} {h.old_value or '-'}→{h.new_value or '-'}" if h.field in ("status", "pillar") else h.field
+        for h in written
+    )
+    _audit(session, actor, force, "ok", f"{what}: {fields}", now)
+    return ChangeResult(action=to_view(force, fresh, today), written=tuple(to_entry(h) for h in written))
+
+
+def add_note(
+    session: Session, force: Force, actor: Actor, reference: str, seen_version: int, note: str, clock: Clock
+) -> ChangeResult:
+    """Add a note to an action's history without changing anything else."""
+    if not note.strip():
+        today = today_in(clock, force.timezone)
+        row = load_action(session, force, reference)
+        current = to_view(force, row, today) if row else None
+        return _refuse(
+            session,
+            actor,
+            force,
+            f"note {reference}",
+            Refusal("invalid", "the note is empty", "note", current),
+            clock.now(),
+        )
+    return change_action(session, force, actor, ActionChange(reference, seen_version, note=note), clock)
+
+
+def _validate(force: Force, current: ActionView, change: ActionChange, actor: Actor, today: dt.date) -> Refusal | None:
+    note = _clean(change.note)
+    if change.status is not None:
+        refusal = rules.check_transition(current.status, change.status, actor)
+        if refusal is not None:
+            return refusal
+    elif current.status in ("complete", "cancelled") and not actor.is_admin:
+        return Refusal(
+            "not_allowed", f"{current.reference} is {current.status}; only an admin (the chair) can change it now"
+        )
+    refusal = rules.check_note(change.status or "", note)
+    if refusal is not None:
+        return refusal
+    if change.owner_user_id is not None and (refusal := rules.check_user(change.owner_user_id)):
+        return refusal
+    if (
+        change.due_on is not None
+        and change.due_on != current.due_on
+        and (refusal := rules.check_due(change.due_on, today))
+    ):
+        return refusal
+    if change.title is not None and (refusal := rules.check_title(" ".join(change.title.split()))):
+        return refusal
+    if change.pillar is not None and rules.resolve_pillar(change.pillar) is None:
+        return Refusal("invalid", f"{change.pillar!r} is not a pillar; choose {rules.pillar_choices()}", field="pillar")
+    if change.status in NOTE_REQUIRED and not note:  # pragma: no cover - check_note covers it
+        return Refusal("invalid", f"setting an action to {change.status} needs a note saying why", field="note")
+    return None
+
+
+def apply_if_version(session: Session, action_id: int, seen_version: int, values: dict[str, object]) -> bool:
+    """``UPDATE action SET … , version = version + 1 WHERE id = :id AND version = :seen``; True if it applied."""
+    stmt = (
+        update(Action)
+        .where(Action.id == action_id, Action.version == seen_version)
+        .values(**values, version=Action.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def history_since(session: Session, action_id: int, version: int) -> tuple[HistoryEntry, ...]:
+    """History written after the writer's ``version``: rows stamped with a later version, and unstamped rows
+    (a writer that does not stamp versions, e.g. an import) written after the last row of that version."""
+    last_seen = (
+        select(func.coalesce(func.max(ActionHistory.id), 0))
+        .where(ActionHistory.action_id == action_id, ActionHistory.version <= version)
+        .scalar_subquery()
+    )
+    rows = session.scalars(
+        select(ActionHistory)
+        .where(
+            ActionHistory.action_id == action_id,
+            or_(
+                ActionHistory.version > version,
+                and_(ActionHistory.version.is_(None), ActionHistory.id > last_seen),
+            ),
+        )
+        .order_by(ActionHistory.id)
+    )
+    return tuple(to_entry(h) for h in rows)
+
+
+def stale_refusal(session: Session, force: Force, row: Action, seen: int, today: dt.date) -> Refusal:
+    since = history_since(session, row.id, seen)
+    who = sorted({h.changed_by for h in since})
+    by = f" by {', '.join(who)}" if who else ""
+    return Refusal(
+        "stale",
+        f"{row.reference} was changed{by} after you opened it (you saw version {seen}, it is now version "
+        f"{row.version}); nothing was overwritten — here is what changed and where it stands now",
+        current=to_view(force, row, today),
+        changes_since=since,
+    )

@@ -1,0 +1,124 @@
+"""What happens in Slack after the action log changes, shared by the slash command, the buttons and modals, and
+the reminders job: keep the bot's earlier messages about the action in step (``chat.update``), add a short
+note in the thread of the latest one, post a new card where asked, and refresh the App Home of the people
+concerned. A Slack failure here never undoes the change (it is already committed); it is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.action_log import messages, queries
+from bot.action_log.types import Actor, HistoryEntry
+from bot.clock import today_in
+from bot.config import Force
+from bot.runtime import Runtime
+from bot.slack.render_actions import render_action_card, render_change_note, render_home
+
+log = logging.getLogger("mo_bot.actions")
+
+
+def _is_user(user_id: str | None) -> bool:
+    return bool(user_id) and user_id[0] in ("U", "W") and user_id.isalnum()  # type: ignore[index]
+
+
+def post_card(
+    rt: Runtime, client: WebClient, force: Force, reference: str, channel: str, thread_ts: str | None = None
+) -> str | None:
+    """Post the action's card in ``channel`` (in ``thread_ts``'s thread if given) and remember it, so later changes
+    update it in place. Returns the ts."""
+    today = today_in(rt.clock, force.timezone)
+    with rt.sessions() as s:
+        view = queries.find_view(s, force, reference, today)
+        if view is None:
+            return None
+        text, blocks = render_action_card(view, tz=force.timezone)
+        try:
+            resp = client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
+            )
+        except SlackApiError as e:
+            log.warning("mo-bot: could not post %s in %s: %s", reference, channel, e.response.get("error"))
+            return None
+        ts = str(resp["ts"])
+        messages.remember_message(s, view.id, str(resp.get("channel") or channel), ts, rt.clock.now())
+        s.commit()
+        return ts
+
+
+def after_change(
+    rt: Runtime,
+    client: WebClient,
+    force: Force,
+    reference: str,
+    written: Sequence[HistoryEntry],
+    also_refresh: Iterable[str | None] = (),
+) -> None:
+    """Update every tracked message about the action in place, note the change in the latest one's thread, and
+    refresh App Home for its owner and ``also_refresh`` (the person who changed it, a previous owner)."""
+    today = today_in(rt.clock, force.timezone)
+    with rt.sessions() as s:
+        detail = queries.get_action(s, force, _job_actor(), reference, today, rt.clock.now(), audit=False)
+        if detail is None:
+            return
+        view = detail.action
+        posted = messages.messages_for(s, view.id)
+        text, blocks = render_action_card(view, detail.history, force.timezone)
+        for i, m in enumerate(posted):
+            try:
+                client.chat_update(channel=m.channel_id, ts=m.ts, text=text, blocks=blocks)
+            except SlackApiError as e:
+                err = e.response.get("error")
+                log.warning("mo-bot: could not update %s message %s/%s: %s", reference, m.channel_id, m.ts, err)
+                if err in ("message_not_found", "channel_not_found", "cant_update_message"):
+                    messages.forget_message(s, m.channel_id, m.ts)
+                continue
+            if i == 0 and written:
+                try:
+                    client.chat_postMessage(
+                        channel=m.channel_id,
+                        thread_ts=m.ts,
+                        text=render_change_note(view, written, force.timezone),
+                        unfurl_links=False,
+                    )
+                except SlackApiError as e:
+                    log.warning("mo-bot: could not reply in the thread of %s: %s", reference, e.response.get("error"))
+        s.commit()
+    users = {u for u in (view.owner_user_id, *also_refresh) if _is_user(u)}
+    for user in sorted(users):  # type: ignore[type-var]
+        publish_home(rt, client, force, user)  # type: ignore[arg-type]
+
+
+def publish_home(rt: Runtime, client: WebClient, force: Force, user_id: str) -> bool:
+    """App Home for ``user_id``: their open actions (overdue first, with controls) and the log by pillar."""
+    today = today_in(rt.clock, force.timezone)
+    with rt.sessions() as s:
+        mine = queries.my_actions(s, force, user_id, today)
+        overview = queries.overview(s, force, today)
+    view = render_home(mine, overview, force.name, today)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as e:
+        log.warning("mo-bot: could not publish App Home for %s: %s", user_id, e.response.get("error"))
+        return False
+    return True
+
+
+def dm(client: WebClient, user_id: str, text: str, blocks: list | None = None) -> tuple[str, str] | None:
+    """Open (or reuse) the DM with ``user_id`` and post there; returns (channel, ts)."""
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+    except SlackApiError as e:
+        log.warning("mo-bot: could not DM %s: %s", user_id, e.response.get("error"))
+        return None
+    return str(channel), str(resp["ts"])
+
+
+def _job_actor() -> Actor:
+    # Keeping Slack in step is not a consultation by a person, so these reads are not audited.
+    return Actor("job:slack-sync", role="admin")

@@ -1,0 +1,158 @@
+"""`mo-bot figures {wanted,suspects,bail}`: the figures at a date, human-readable or as one JSON object.
+
+Exit status: 0 answered; 2 for an unknown district, reason or force (the valid values are listed).
+Every run is audited (a consultation under DPA 2018 s.62), with the references it shows counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot.audit import AuditEntry, record_separately
+from bot.clock import today_in
+from bot.config import Force
+from bot.figures import (
+    WANTED_REASONS,
+    BailFigures,
+    Filters,
+    SuspectFigures,
+    WantedFigures,
+    bail_figures,
+    figures_to_json,
+    suspect_figures,
+    wanted_figures,
+)
+from bot.freshness import Freshness, dataset_freshness
+from commands.cli.common import cli_actor, iso_date, open_runtime
+
+TITLES = {"wanted": "Wanted circulations", "suspects": "Outstanding suspects", "bail": "Pre-charge bail and RUI"}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("figures", help="print the wanted, suspects or bail figures at a date")
+    p.add_argument("dataset", choices=["wanted", "suspects", "bail"])
+    p.add_argument("--force", metavar="SLUG", help="force (default: the configured default force)")
+    p.add_argument("--district", metavar="NAME", help="district name or alias, e.g. ipswich, bse, east")
+    p.add_argument("--offence", metavar="GROUP", help="offence group (case-insensitive)")
+    p.add_argument("--reason", metavar="REASON", help=f"wanted only: one of {', '.join(WANTED_REASONS)}")
+    p.add_argument("--older-than-days", type=int, metavar="N", help="only rows opened more than N days before")
+    p.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="date of the figures (default: today)")
+    p.add_argument("--within-days", type=int, metavar="N", help="bail: look-ahead for bail ending soon")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _district_help(force: Force) -> str:
+    return "; ".join(f"{d.slug}" + (f" (also {', '.join(d.aliases)})" if d.aliases else "") for d in force.districts)
+
+
+def run(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        return _run(rt, args)
+    finally:
+        rt.engine.dispose()
+
+
+def _run(rt, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    cfg = rt.config
+    force = cfg.force(args.force)
+    district = None
+    if args.district:
+        district = force.resolve_district(args.district)
+        if district is None:
+            print(
+                f"mo-bot: unknown district {args.district!r} for {force.slug}; valid: {_district_help(force)}",
+                file=sys.stderr,
+            )
+            return 2
+    if args.reason is not None:
+        if args.dataset != "wanted":
+            print("mo-bot: --reason applies to wanted only", file=sys.stderr)
+            return 2
+        if args.reason not in WANTED_REASONS:
+            print(f"mo-bot: unknown reason {args.reason!r}; valid: {', '.join(WANTED_REASONS)}", file=sys.stderr)
+            return 2
+    if args.older_than_days is not None and args.older_than_days < 0:
+        print("mo-bot: --older-than-days must not be negative", file=sys.stderr)
+        return 2
+    filters = Filters(district=district, offence=args.offence, reason=args.reason, older_than_days=args.older_than_days)
+    now = rt.clock.now()
+    as_of = args.as_of or today_in(rt.clock, force.timezone)
+    with rt.sessions() as s:
+        fig: WantedFigures | SuspectFigures | BailFigures
+        if args.dataset == "wanted":
+            fig = wanted_figures(s, force, as_of, filters, review_days=cfg.wanted_review_days)
+        elif args.dataset == "suspects":
+            fig = suspect_figures(s, force, as_of, filters)
+        else:
+            within = args.within_days if args.within_days is not None else cfg.bail_ending_soon_days
+            fig = bail_figures(s, force, as_of, filters, ending_within_days=within)
+        fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
+    shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
+    record_separately(
+        rt.sessions,
+        AuditEntry(
+            actor=cli_actor(),
+            action="command",
+            outcome="ok",
+            force=force.slug,
+            detail=f"figures {args.dataset} district={district or '-'} offence={args.offence or '-'} "
+            f"reason={args.reason or '-'} older_than_days={args.older_than_days} as_of={as_of.isoformat()}"[:2000],
+            records_disclosed=shown,
+        ),
+        at=now,
+    )
+    if args.json:
+        print(json.dumps(figures_to_json(fig), indent=2))
+    else:
+        print(render(fig, force, fresh, cfg.wanted_review_days))
+    return 0
+
+
+def _line(counts: dict[str, int], label=lambda k: k) -> str:  # type: ignore[no-untyped-def]
+    return " · ".join(f"{label(k)} {v}" for k, v in counts.items()) or "none"
+
+
+def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fresh: Freshness, review_days: int) -> str:
+    where = force.district_label(fig.district) if fig.district else "all districts"
+    out = [f"{TITLES[fig.dataset]} — {force.name}, {where}, as of {fig.as_of.isoformat()}"]
+    if fig.data_as_of is None:
+        out.append(f"Data: no {fig.dataset} import yet (STALE)")
+    else:
+        stale = f" — STALE: expected every {fresh.expected_days} days" if fresh.stale else ""
+        out.append(f"Data as of {fig.data_as_of.strftime('%Y-%m-%d %H:%M UTC')} (latest {fig.dataset} import){stale}")
+    dl = force.district_label
+    if isinstance(fig, WantedFigures | SuspectFigures):
+        out.append(
+            f"Open: {fig.open} (a month ago: {fig.open_a_month_ago})   "
+            f"Opened this month: {fig.opened_in_month}   Closed this month: {fig.closed_in_month}"
+        )
+        if isinstance(fig, WantedFigures):
+            out.append(f"Review overdue (more than {review_days} days): {fig.review_overdue}")
+        out.append(f"By district: {_line(fig.by_district, dl)}")
+        out.append(f"By age: {_line(fig.by_age_band)}")
+        if isinstance(fig, WantedFigures):
+            out.append(f"By reason: {_line(fig.by_reason, lambda k: k.replace('_', ' '))}")
+        out.append(f"By offence: {_line(fig.by_offence)}")
+        return "\n".join(out)
+    out.append(f"Active: bail {fig.active_bail} · RUI {fig.active_rui}")
+    for kind, label in (("bail", "Bail"), ("rui", "RUI")):
+        out.append(
+            f"{label}: opened this month {fig.opened_in_month[kind]}, closed this month {fig.closed_in_month[kind]}"
+        )
+        out.append(f"  length: {_line(fig.length_bands[kind])}")
+        out.append(f"  by district: {_line(fig.by_district[kind], dl)}")
+        out.append(f"  by offence: {_line(fig.by_offence[kind])}")
+    n = fig.bail_ending_soon_total
+    out.append(f"Bail ending within {fig.bail_ending_within_days} days: {n}")
+    if len(fig.bail_ending_soon) < n:
+        out.append(f"  (showing the first {len(fig.bail_ending_soon)})")
+    for e in fig.bail_ending_soon:
+        out.append(
+            f"  {e.reference}  ends {e.bail_end_on.isoformat()} ({e.days_left} days)  {dl(e.district)}  "
+            f"{e.offence}  next: {e.next_authority}"
+        )
+    return "\n".join(out)

@@ -1,0 +1,172 @@
+"""`mo-bot serve`: run the Slack bot.
+
+- HTTP mode (default): gunicorn, embedded, with gthread workers (``WEB_CONCURRENCY`` processes × ``THREADS``
+  threads, keep-alive; on SQLite one process unless ``WEB_CONCURRENCY`` is set — see ``run``) serving
+  ``POST /slack/events`` and ``GET /healthz`` on ``$PORT``. Not Bolt's
+  ``app.start()``: that dev server is single-threaded (p99 ~1.1 s at 8 concurrent users; resets at 32).
+- Socket Mode (``SLACK_APP_TOKEN`` set): one process holds the WebSocket to Slack; ``/healthz`` is still served on
+  ``$PORT`` (a small threaded server) and reports 503 while the socket is down.
+
+Settings come from the environment (``bot.settings``); every problem is printed on its own line and start-up
+stops with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("mo_bot.serve")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the Slack bot (HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the Slack bot. Settings come from the environment: SLACK_BOT_TOKEN, "
+        "SLACK_SIGNING_SECRET, SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL, DATABASE_URL, MO_CONFIG, PORT, "
+        "WEB_CONCURRENCY, THREADS. See docs/slack-setup.md.",
+    )
+    p.add_argument("--check", action="store_true", help="check the settings, config and database, then exit")
+    p.set_defaults(func=run)
+
+
+def settings_or_exit(env: dict[str, str] | None = None) -> Settings:
+    try:
+        return load_settings(env)
+    except SettingsError as e:
+        for line in e.problems:
+            print(f"mo-bot serve: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from commands.cli.common import open_runtime
+
+    settings = settings_or_exit()
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # Validates the config and the schema up front, in the parent, so a broken deployment fails once, clearly,
+    # instead of in every worker.
+    rt = open_runtime(args)
+    rt.engine.dispose()  # workers make their own connections; none may be inherited across fork
+    if rt.engine.dialect.name == "sqlite" and not os.environ.get("WEB_CONCURRENCY", "").strip():
+        # SQLite has one writer at a time and every answer appends an audit row; writers in different processes
+        # wait in SQLite's busy handler, which sleeps 1–100 ms at a time (measured: 2 processes × 8 threads gave
+        # less throughput than 1 process and a p99 over 700 ms). One process of threads serves SQLite better;
+        # PostgreSQL takes concurrent inserts and keeps the default of 2 processes.
+        settings = dataclasses.replace(settings, web_concurrency=1)
+    if args.check:
+        mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
+        print(f"mo-bot serve: settings, config ({rt.config.source}) and database OK; would run {mode}")
+        return 0
+    if settings.socket_mode:
+        return serve_socket_mode(args, settings)
+    return serve_http(args, settings)
+
+
+def make_web_app(config_path: str | None, settings: Settings) -> Any:
+    """The WSGI app for one worker process: its own runtime (engine, pool) and Bolt app."""
+    from bot.runtime import Runtime
+    from commands.app import build_app
+    from commands.web import WebApp, database_check
+
+    rt = Runtime.from_env(config_path=config_path)
+    app = build_app(rt, settings=settings)
+    return WebApp(app, [database_check(rt.engine)], mode="http")
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "bind": f"0.0.0.0:{settings.port}",
+        "workers": settings.web_concurrency,
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        # Keep connections open between requests (Slack and load balancers reuse them); a new TCP connection per
+        # request costs ~3× the throughput (FLOORS.md).
+        "keepalive": 75,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "accesslog": os.environ.get("MO_ACCESS_LOG") or None,
+        "errorlog": "-",
+        "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+        "proc_name": "mo-bot",
+    }
+
+
+def serve_http(args: argparse.Namespace, settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    config_path = getattr(args, "config", None)
+
+    class MoBotServer(BaseApplication):  # type: ignore[misc]
+        def __init__(self, factory: Callable[[], Any], options: dict[str, Any]) -> None:
+            self.factory = factory
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return self.factory()
+
+    MoBotServer(lambda: make_web_app(config_path, settings), gunicorn_options(settings)).run()
+    return 0
+
+
+def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.runtime import Runtime
+    from commands.app import build_app
+    from commands.web import WebApp, database_check, socket_check
+
+    class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *a: Any) -> None:  # health probes every few seconds would flood the log
+            pass
+
+    rt = Runtime.from_env(config_path=getattr(args, "config", None))
+    app = build_app(rt, settings=settings)
+    handler = SocketModeHandler(app, settings.app_token)
+    health = WebApp(None, [database_check(rt.engine), socket_check(handler.client.is_connected)], mode="socket")
+    server = make_server("0.0.0.0", settings.port, health, ThreadingWSGIServer, QuietHandler)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        try:
+            handler.connect()  # non-blocking; the client reconnects by itself and /healthz shows when it is down
+        except SlackApiError as e:
+            # A refused app token never heals by retrying: say so in one line and stop.
+            print(f"mo-bot serve: SLACK_APP_TOKEN: Slack refused it ({e.response.get('error')})", file=sys.stderr)
+            return 2
+        except OSError as e:  # Slack unreachable (after the client's own retries): one line, and a restart retries
+            reason = getattr(e, "reason", None) or e.strerror or type(e).__name__
+            print(f"mo-bot serve: cannot reach Slack at {settings.api_url}: {reason}", file=sys.stderr)
+            return 2
+        log.info("mo-bot: Socket Mode connected; /healthz on port %d", settings.port)
+        server.serve_forever()
+    finally:
+        server.server_close()
+        handler.close()
+    return 0

@@ -1,0 +1,73 @@
+"""`mo-bot status`: how fresh each dataset is, per force; stale ones (never imported, or older than their
+``refresh_days``) are flagged. Audited like every consultation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot.audit import AuditEntry, record_separately
+from bot.freshness import Freshness, dataset_freshness
+from commands.cli.common import cli_actor, open_runtime
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("status", help="data freshness per dataset and force; flags stale datasets")
+    p.add_argument("--force", metavar="SLUG", help="only this force (default: every configured force)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _json(f: Freshness) -> dict[str, object]:
+    return {
+        "dataset": f.dataset,
+        "imported_at": f.imported_at.isoformat() if f.imported_at else None,
+        "file_as_of": f.file_as_of.isoformat() if f.file_as_of else None,
+        "expected_days": f.expected_days,
+        "age_days": f.age_days,
+        "stale": f.stale,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        cfg = rt.config
+        forces = [cfg.force(args.force)] if args.force else list(cfg.forces.values())
+        now = rt.clock.now()
+        with rt.sessions() as s:
+            report = {f.slug: dataset_freshness(s, cfg, f, now) for f in forces}
+        record_separately(
+            rt.sessions,
+            AuditEntry(
+                actor=cli_actor(),
+                action="command",
+                outcome="ok",
+                force=args.force,
+                detail=f"status force={args.force or 'all'}",
+            ),
+            at=now,
+        )
+    finally:
+        rt.engine.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                {"now": now.isoformat(), "forces": {k: [_json(f) for f in v] for k, v in report.items()}}, indent=2
+            )
+        )
+        return 0
+    print(f"Data freshness at {now.strftime('%Y-%m-%d %H:%M UTC')}")
+    for force in forces:
+        print(f"{force.name} ({force.slug})")
+        for f in report[force.slug]:
+            if f.imported_at is None:
+                print(f"  {f.dataset:<9} never imported (expected every {f.expected_days} days)  STALE")
+                continue
+            flag = "  STALE" if f.stale else ""
+            print(
+                f"  {f.dataset:<9} imported {f.imported_at.strftime('%Y-%m-%d %H:%M UTC')}, "
+                f"file as of {f.file_as_of.isoformat() if f.file_as_of else '?'}, "
+                f"{f.age_days:.1f} days ago (expected every {f.expected_days} days){flag}"
+            )
+    return 0

@@ -1,0 +1,442 @@
+"""`/mo actions`, `/mo action …` and `/mo achievements`: the strategy action log through the one `/mo` parser.
+
+Thin handlers: parsed arguments → the action services (bot.action_log) → Block Kit (bot.slack.render_actions).
+Changes are committed before Slack is told (cards updated in place, thread note, App Home), so a Slack hiccup
+never loses a change. Reads are audited by the pipeline's command event; changes by the services too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.action_log import export, queries, rules, service
+from bot.action_log.service import normalise_reference
+from bot.action_log.types import STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
+from bot.slack import action_log_sync
+from bot.slack.escape import esc
+from bot.slack.render_actions import (
+    add_modal,
+    render_achievements,
+    render_action_card,
+    render_action_list,
+    render_digest,
+    render_refusal,
+)
+from commands.mo import values as t
+from commands.mo.parser import ParsedArgs
+from commands.mo.pipeline import AnswerContext, Reply
+from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry
+
+log = logging.getLogger("mo_bot.actions")
+
+DIGEST_MAX = 1000
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+# --- value types of the action flags --------------------------------------------------------------------------------
+def _owner(raw: str, ctx: t.ParseContext) -> str:
+    v = raw.strip()
+    if re.fullmatch(r"[A-Za-z]{2,4}", v) and v.lower() != "me":
+        return v.upper()  # initials from the imported log, e.g. HH
+    return t.USER_OR_ME.convert(raw, ctx)
+
+
+def _pillar(raw: str, _ctx: t.ParseContext) -> str:
+    slug = rules.resolve_pillar(raw)
+    if slug is None:
+        close = t.did_you_mean(raw.strip().lower(), ["detect", "divert", "deliver", "demonstrate"])
+        guess = f"did you mean `{close[0]}`? " if close else ""
+        raise t.BadValue(f"{raw!r} is not a pillar", f"{guess}pillars: {rules.pillar_choices()}")
+    return slug
+
+
+def _page(raw: str, _ctx: t.ParseContext) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1 or int(raw) > 10_000:
+        raise t.BadValue(f"{raw!r} is not a page number", "expected a whole number from 1, e.g. --page 2")
+    return int(raw)
+
+
+def _long_text(raw: str, _ctx: t.ParseContext) -> str:
+    v = raw.strip()
+    if not v:
+        raise t.BadValue("is empty")
+    if len(v) > 2000:
+        raise t.BadValue("is longer than 2,000 characters")
+    return v
+
+
+OWNER_T = t.ValueType("owner", "@USER|me|INITIALS", "a Slack @mention, me, or an owner's initials", _owner)
+PILLAR_T = t.ValueType("pillar", "PILLAR", "detect, divert, deliver or demonstrate (or the pillar's name)", _pillar)
+PAGE_T = t.ValueType("page", "N", "a page number from 1", _page)
+LONG_TEXT = t.ValueType("text", "TEXT", "words (quotes optional)", _long_text)
+STATUS_T = t.choice(
+    *STATUSES,
+    "all",
+    aliases={
+        "done": "complete",
+        "completed": "complete",
+        "hold": "held",
+        "on-hold": "held",
+        "in-progress": "ongoing",
+        "canceled": "cancelled",
+    },
+    metavar="STATUS",
+)
+CHANGE_STATUS_T = t.choice(
+    *STATUSES,
+    aliases={"done": "complete", "completed": "complete", "hold": "held", "on-hold": "held", "canceled": "cancelled"},
+    metavar="STATUS",
+)
+
+PILLAR = FlagSpec("--pillar", PILLAR_T, "one pillar of the strategy", greedy=True)
+OWNER = FlagSpec("--owner", OWNER_T, "whose actions: @user, me, or initials such as HH")
+SHARE_DIGEST = FlagSpec(
+    "--share",
+    t.SWITCH,
+    "post to the channel (with --overdue: the digest of every overdue action) — the chair and admins",
+    min_role="admin",
+    conflicts=(("--export", "the export is sent to you only"),),
+)
+CHANGE_FLAGS = ("--status", "--owner", "--due", "--note", "--pillar", "--source", "--detail", "--title")
+
+
+def register_commands(reg: Registry) -> None:
+    reg.add(
+        CommandSpec(
+            name="actions",
+            summary="The strategy action log, grouped by pillar, with controls to update each action",
+            handler=handle_actions,
+            flags=(
+                OWNER,
+                FlagSpec("--status", STATUS_T, "only actions with this status (default: open, ongoing and held)"),
+                PILLAR,
+                FlagSpec("--overdue", t.SWITCH, "only actions past their due date"),
+                FlagSpec("--due-within", t.DURATION, "only actions due within this long, e.g. 14d", metavar="PERIOD"),
+                FlagSpec("--page", PAGE_T, "another page of a long list"),
+                SHARE_DIGEST,
+                FlagSpec("--export", t.SWITCH, "send me the log as a spreadsheet by DM (as the papers show it)"),
+                FlagSpec("--format", t.choice(*EXPORT_FORMATS), "with --export: xlsx (default) or csv"),
+            ),
+            examples=(
+                "actions --owner me",
+                "actions --pillar divert --status held",
+                "actions --due-within 14d",
+                "actions --overdue --share",
+                "actions --export",
+            ),
+            deferred_flags=("--export",),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="action",
+            summary="One action: show it with its history, add one, or change it",
+            handler=handle_action,
+            positionals=(
+                PositionalSpec("ref", "an action reference such as A-12, or `add`", required=True),
+                PositionalSpec("title", "with `add`: the new action's title (in quotes)", rest=True),
+            ),
+            flags=(
+                FlagSpec("--status", CHANGE_STATUS_T, "new status (held and cancelled need --note)"),
+                FlagSpec("--note", LONG_TEXT, "a note for the history: why, what happened", greedy=True),
+                FlagSpec("--owner", t.USER_OR_ME, "new owner: @user or me"),
+                FlagSpec("--due", t.DATE, "new due date"),
+                PILLAR,
+                FlagSpec("--title", LONG_TEXT, "new title", greedy=True),
+                FlagSpec("--detail", LONG_TEXT, "new detail", greedy=True),
+                FlagSpec("--source", LONG_TEXT, "where it came from, e.g. an HMICFRS recommendation", greedy=True),
+                FlagSpec("--post", t.SWITCH, "post the action in this channel and keep that message up to date"),
+            ),
+            examples=(
+                "action A-12",
+                'action add "Deep dive into OOCD breaches" --pillar divert --owner @someone --due 2026-12-31',
+                "action add",
+                'action A-12 --status complete --note "Report to the October meeting"',
+                'action A-12 --status held --note "awaiting MOJ data"',
+                "action A-12 --owner @someone --due 2027-01-31",
+            ),
+            deferred_flags=(*CHANGE_FLAGS, "--post"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="achievements",
+            summary="Completed actions by pillar (the log's Achievements)",
+            handler=handle_achievements,
+            flags=(
+                FlagSpec("--since", t.DATE, "completed on or after this date"),
+                FlagSpec("--share", t.SWITCH, "post the list in the channel"),
+            ),
+            examples=("achievements", "achievements --since 2026-04-01"),
+        )
+    )
+
+
+# --- shared steps -------------------------------------------------------------------------------------------------
+def actor_of(ctx: AnswerContext) -> Actor:
+    return Actor(ctx.who.user_id, ctx.role, ctx.who.team_id, ctx.who.channel_id)
+
+
+def filters_from(ctx: AnswerContext, args: ParsedArgs) -> ActionFilters:
+    owner = args.get("owner")
+    if owner == "me":
+        owner = ctx.who.user_id
+    status = args.get("status")
+    statuses: tuple[str, ...] = ()
+    if status == "all":
+        statuses = STATUSES
+    elif status:
+        statuses = (status,)
+    within: t.Duration | None = args.get("due_within")
+    return ActionFilters(
+        owner=owner,
+        statuses=statuses,
+        pillar=args.get("pillar"),
+        overdue=bool(args.get("overdue")),
+        due_within_days=within.days(ctx.today) if within else None,
+    )
+
+
+def filters_json(f: ActionFilters) -> str:
+    return json.dumps(
+        {"o": f.owner, "s": list(f.statuses), "p": f.pillar, "od": f.overdue, "dw": f.due_within_days},
+        separators=(",", ":"),
+    )
+
+
+def filters_from_json(raw: str) -> tuple[ActionFilters, int]:
+    """The filters and page a page button carries (built by :func:`filters_json`); unknown values are dropped."""
+    d: dict[str, Any] = json.loads(raw)
+    pillar = d.get("p")
+    return (
+        ActionFilters(
+            owner=str(d["o"]) if d.get("o") else None,
+            statuses=tuple(s for s in d.get("s") or () if s in STATUSES),
+            pillar=rules.resolve_pillar(str(pillar)) if pillar else None,
+            overdue=bool(d.get("od")),
+            due_within_days=int(d["dw"]) if d.get("dw") is not None else None,
+        ),
+        max(1, int(d.get("page") or 1)),
+    )
+
+
+def heading_for(f: ActionFilters, me: str | None = None) -> str:
+    parts = []
+    if f.owner:
+        parts.append(
+            "yours" if f.owner == me else f"owner {f.owner}" if not f.owner.startswith(("U", "W")) else "one owner's"
+        )
+    if f.overdue:
+        parts.append("overdue")
+    if f.due_within_days is not None:
+        parts.append(f"due within {f.due_within_days} days")
+    if f.statuses and set(f.statuses) != set(STATUSES):
+        parts.append(", ".join(f.statuses))
+    elif f.statuses:
+        parts.append("every status")
+    if f.pillar:
+        parts.append(f.pillar)
+    return "Action log" + (" — " + "; ".join(parts) if parts else "")
+
+
+def refusal_reply(result: ChangeResult, tz: Any) -> Reply:
+    assert result.refusal is not None
+    text, blocks = render_refusal(result.refusal, tz)
+    outcome = "invalid" if result.refusal.code in ("invalid", "unchanged", "not_found") else "refused"
+    return Reply(text=text, blocks=blocks, outcome=outcome)
+
+
+def _channel_for_posts(ctx: AnswerContext) -> str | None:
+    """Where a card about a new action goes: the channel the command came from, if the bot answers there."""
+    ch = ctx.who.channel_id
+    if ch and ch in ctx.config.slack.channels:
+        return ch
+    return None
+
+
+# --- /mo actions --------------------------------------------------------------------------------------------------
+def handle_actions(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    f = filters_from(ctx, args)
+    actor = actor_of(ctx)
+    if args.has("export"):
+        return _export(ctx, args, f, actor)
+    if args.has("format"):
+        return ctx.invalid("`--format` goes with `--export`", "e.g. `/mo actions --export --format csv`")
+    if args.has("share") and f.overdue:
+        page = queries.list_actions(
+            ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=1, page_size=DIGEST_MAX, audit=False
+        )
+        text, blocks = render_digest(page.groups, page.total, ctx.force.name, ctx.today)
+        return ctx.ok(text, blocks)
+    page = queries.list_actions(
+        ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
+    )
+    text, blocks = render_action_list(
+        page, heading_for(f, ctx.who.user_id), interactive=not args.has("share"), page_value=filters_json(f)
+    )
+    return ctx.ok(text, blocks)
+
+
+def _export(ctx: AnswerContext, args: ParsedArgs, f: ActionFilters, actor: Actor) -> Reply:
+    fmt = args.get("format") or "xlsx"
+    rows = export.export_rows(ctx.session, ctx.force, actor, ctx.now, pillar=f.pillar, statuses=f.statuses)
+    name = f"actions-{ctx.force.slug}-{ctx.today.isoformat()}.{fmt}"
+    data = export.xlsx_bytes(rows) if fmt == "xlsx" else export.csv_bytes(rows)
+    client = ctx.slack.client if ctx.slack else None
+    if client is None:
+        return ctx.invalid(
+            "the export is sent by Slack DM", f"in the terminal use `mo-bot actions export --format {fmt} --out FILE`"
+        )
+    try:
+        dm = client.conversations_open(users=ctx.who.user_id)["channel"]["id"]
+        client.files_upload_v2(
+            channel=dm,
+            file=data,
+            filename=name,
+            title=f"{ctx.force.name} action log, {ctx.today.isoformat()}",
+            initial_comment=f"The action log as the papers show it: {len(rows)} actions.",
+        )
+    except SlackApiError as e:
+        log.warning("mo-bot: could not send the export to %s: %s", ctx.who.user_id, e.response.get("error"))
+        return ctx.refused("I couldn't send you the file by DM. Open a DM with me and try again.")
+    return ctx.ok(
+        f"Sent you {name} by DM ({len(rows)} actions).",
+        [{"type": "section", "text": {"type": "mrkdwn", "text": f":page_facing_up: Sent you *{esc(name)}* by DM "
+          f"({len(rows)} action{'s' if len(rows) != 1 else ''})."}}],
+    )  # fmt: skip
+
+
+# --- /mo action ---------------------------------------------------------------------------------------------------
+def handle_action(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    what = args.positionals.get("ref", "")
+    title = args.positionals.get("title", "")
+    if what.lower() == "add":
+        return _add(ctx, args, title)
+    if title:
+        return ctx.invalid(
+            f"`/mo action {what}` does not take {title!r}",
+            'to change an action use flags, e.g. `--status complete --note "…"`; to add one: `/mo action add "title"`',
+        )
+    ref = normalise_reference(what)
+    if not re.fullmatch(r"A-\d+", ref):
+        return ctx.invalid(f"{what!r} is not an action reference", "references look like A-12; or `/mo action add`")
+    if any(args.has(f) for f in CHANGE_FLAGS):
+        return _change(ctx, args, ref)
+    detail = queries.get_action(ctx.session, ctx.force, actor_of(ctx), ref, ctx.today, ctx.now, audit=False)
+    if detail is None:
+        return ctx.invalid(f"there is no action {ref}", "`/mo actions` lists them")
+    if args.has("post"):
+        return _post(ctx, ref)
+    text, blocks = render_action_card(detail.action, detail.history, ctx.force.timezone)
+    return ctx.ok(text, blocks)
+
+
+def _post(ctx: AnswerContext, ref: str) -> Reply:
+    channel = _channel_for_posts(ctx)
+    client = ctx.slack.client if ctx.slack else None
+    if channel is None or client is None:
+        return ctx.invalid("`--post` works in a channel where I answer", "use it in the subgroup's channel")
+    ts = action_log_sync.post_card(ctx.rt, client, ctx.force, ref, channel)
+    if ts is None:
+        return ctx.refused("I couldn't post in this channel; is the bot a member?")
+    return ctx.ok(f"Posted {ref} in the channel.", _note_blocks(f"Posted *{ref}* here; I'll keep it up to date."))
+
+
+def _note_blocks(mrkdwn: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}]
+
+
+def _add(ctx: AnswerContext, args: ParsedArgs, title: str) -> Reply:
+    client = ctx.slack.client if ctx.slack else None
+    if not title:
+        if client is None or not (ctx.slack and ctx.slack.trigger_id):
+            return ctx.invalid(
+                "the form to add an action opens in Slack",
+                'here give the title and pillar: `action add "title" --pillar divert`',
+            )
+        metadata = {"channel": _channel_for_posts(ctx)}
+        client.views_open(trigger_id=ctx.slack.trigger_id, view=add_modal(metadata, owner=ctx.who.user_id))
+        return ctx.ok("Opening the form to add an action…", _note_blocks("Opening the form to add an action…"))
+    if not args.has("pillar"):
+        return ctx.invalid("a new action needs a pillar", f"add `--pillar P`: {rules.pillar_choices()}")
+    owner = args.get("owner")
+    owner = ctx.who.user_id if owner in (None, "me") and ctx.who.user_id[:1] in "UW" else owner
+    result = service.create_action(
+        ctx.session,
+        ctx.force,
+        actor_of(ctx),
+        NewAction(
+            title=title,
+            pillar=args.get("pillar"),
+            owner_user_id=owner if owner and owner != "me" else None,
+            due_on=args.get("due"),
+            detail=args.get("detail"),
+            source=args.get("source"),
+            status=args.get("status") or "open",
+            note=args.get("note"),
+        ),
+        ctx.rt.clock,
+    )
+    if not result.ok:
+        return refusal_reply(result, ctx.force.timezone)
+    assert result.action is not None
+    ctx.session.commit()
+    a = result.action
+    if client is not None:
+        channel = _channel_for_posts(ctx)
+        if channel:
+            action_log_sync.post_card(ctx.rt, client, ctx.force, a.reference, channel)
+        action_log_sync.after_change(ctx.rt, client, ctx.force, a.reference, (), also_refresh=(ctx.who.user_id,))
+    text, blocks = render_action_card(a, result.written, ctx.force.timezone)
+    return ctx.ok(f"Added {a.reference}. " + text, blocks)
+
+
+def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
+    row = queries.find_view(ctx.session, ctx.force, ref, ctx.today)
+    if row is None:
+        return ctx.invalid(f"there is no action {ref}", "`/mo actions` lists them")
+    owner = args.get("owner")
+    if owner == "me":
+        owner = ctx.who.user_id
+    change = ActionChange(
+        reference=ref,
+        seen_version=row.version,  # typed against what is there now; the write itself is still conditional
+        status=args.get("status"),
+        owner_user_id=owner,
+        due_on=args.get("due"),
+        title=args.get("title"),
+        detail=args.get("detail"),
+        pillar=args.get("pillar"),
+        source=args.get("source"),
+        note=args.get("note"),
+    )
+    result = service.change_action(ctx.session, ctx.force, actor_of(ctx), change, ctx.rt.clock)
+    if not result.ok:
+        return refusal_reply(result, ctx.force.timezone)
+    assert result.action is not None
+    ctx.session.commit()
+    client = ctx.slack.client if ctx.slack else None
+    if client is not None:
+        action_log_sync.after_change(
+            ctx.rt, client, ctx.force, ref, result.written, also_refresh=(ctx.who.user_id, row.owner_user_id)
+        )
+    text, blocks = render_action_card(result.action, (), ctx.force.timezone)
+    changed = ", ".join(sorted({h.field for h in result.written}))
+    return ctx.ok(
+        f"Updated {ref} ({changed}). " + text,
+        _note_blocks(f":white_check_mark: Updated *{ref}* ({esc(changed)}).") + blocks,
+    )
+
+
+# --- /mo achievements ---------------------------------------------------------------------------------------------
+def handle_achievements(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    since: dt.date | None = args.get("since")
+    groups = queries.achievements(ctx.session, ctx.force, actor_of(ctx), since, ctx.today, ctx.now, audit=False)
+    text, blocks = render_achievements(groups, since)
+    return ctx.ok(text, blocks)

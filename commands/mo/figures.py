@@ -1,0 +1,282 @@
+"""`/mo wanted`, `suspects`, `bail`, `rui` and `status`: thin handlers — arguments → figures service → Block Kit.
+
+Figures come through :mod:`bot.figures.cache` (they only change when data is imported); case lists and dataset
+freshness (which depends on the clock) are always read fresh.
+
+(`/mo help` is answered by the pipeline itself from the registry.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from bot.dates import a_month_before
+from bot.figures import Filters, cache
+from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
+from bot.figures.types import WANTED_REASONS
+from bot.freshness import Freshness, data_as_of, dataset_freshness
+from bot.slack.render_figures import (
+    REASON_LABELS,
+    Frame,
+    Rendered,
+    render_bail,
+    render_case_list,
+    render_rui,
+    render_status,
+    render_suspects,
+    render_wanted,
+)
+from commands.mo import values as t
+from commands.mo.parser import ParsedArgs
+from commands.mo.pipeline import AnswerContext, Reply
+from commands.mo.specs import CommandSpec, FlagSpec, Registry, common
+
+REASON = FlagSpec(
+    "--reason",
+    t.choice(
+        *WANTED_REASONS,
+        aliases={"never-arrested": "never_arrested", "ftab": "failed_to_answer_bail", "breach": "bail_breach"},
+        metavar="REASON",
+    ),
+    "why the person is wanted",
+)
+EXPIRING = FlagSpec(
+    "--expiring", t.DURATION, "bail ending within this long (default: 14d, from the config)", metavar="PERIOD"
+)
+
+
+def register_commands(reg: Registry) -> None:
+    base = (common.DISTRICT, common.OFFENCE, common.AS_OF, common.OLDER_THAN)
+    reg.add(
+        CommandSpec(
+            name="wanted",
+            summary="Wanted persons: open circulations, change on a month ago, reviews overdue",
+            handler=handle_wanted,
+            flags=(*base, REASON, common.LIST, common.SHARE),
+            examples=("wanted --district ipswich", "wanted --reason never-arrested --older-than 90d", "wanted --list"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="suspects",
+            summary="Outstanding suspects: identified, not yet arrested or dealt with",
+            handler=handle_suspects,
+            flags=(*base, common.LIST, common.SHARE),
+            aliases=("suspect",),
+            examples=("suspects --district lowestoft", "suspects --offence burglary --older-than 6m"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="bail",
+            summary="Pre-charge bail: active, length, bail ending soon and who must extend it",
+            handler=handle_bail,
+            flags=(*base, EXPIRING, common.LIST, common.SHARE),
+            examples=("bail --expiring 14d", "bail --district bury --list --expiring 7d"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="rui",
+            summary="Released under investigation: active RUI and how long it has run",
+            handler=handle_rui,
+            flags=(*base, common.LIST, common.SHARE),
+            examples=("rui --district ipswich", "rui --older-than 12m --list"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="status",
+            summary="When each dataset was last imported, and whether it is stale",
+            handler=handle_status,
+            flags=(common.SHARE,),
+            examples=("status",),
+        )
+    )
+
+
+# --- shared steps -------------------------------------------------------------------------------------------------
+def _as_of(ctx: AnswerContext, args: ParsedArgs) -> dt.date:
+    value: dt.date | None = args.get("as_of")
+    return value or ctx.today
+
+
+def _filters(args: ParsedArgs, as_of: dt.date) -> Filters:
+    older: t.Duration | None = args.get("older_than")
+    return Filters(
+        district=args.get("district"),
+        offence=args.get("offence"),
+        reason=args.get("reason"),
+        older_than_days=older.days(as_of) if older else None,
+    )
+
+
+def _descriptions(args: ParsedArgs) -> list[str]:
+    out = []
+    if args.has("offence"):
+        out.append(f"offence: {args.get('offence')}")
+    if args.has("reason"):
+        out.append(f"reason: {REASON_LABELS.get(args.get('reason'), args.get('reason'))}")
+    if args.has("older_than"):
+        out.append(f"opened over {args.get('older_than')} ago")
+    return out
+
+
+def _freshness(ctx: AnswerContext, dataset: str, imported_at: dt.datetime | None) -> Freshness:
+    """Freshness from the import time the figures already carry, so an answer needs no extra query; the rule is
+    :func:`bot.freshness.dataset_freshness`'s (stale: never imported, or older than ``refresh_days``)."""
+    expected = ctx.config.refresh_days[dataset]
+    if imported_at is None:
+        return Freshness(dataset, None, None, expected, None, True)
+    age = ctx.now - imported_at
+    return Freshness(
+        dataset, imported_at, None, expected, round(age.total_seconds() / 86400, 2), age > dt.timedelta(days=expected)
+    )
+
+
+def _frame(
+    ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str, imported_at: dt.datetime | None
+) -> Frame:
+    return Frame(
+        force=ctx.force,
+        district=args.get("district"),
+        as_of=as_of,
+        freshness=_freshness(ctx, dataset, imported_at),
+        filters=_descriptions(args),
+    )
+
+
+def _unknown_offence(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Reply | None:
+    """An ``--offence`` naming no offence group in the data gets a did-you-mean, not a page of zeros."""
+    wanted: str | None = args.get("offence")
+    if not wanted:
+        return None
+    source = "bail" if dataset in ("bail", "rui") else dataset
+    groups = cache.cached(
+        ctx.db, ctx.force.slug, source, ("offence_groups",), lambda: offence_groups(ctx.session, source, ctx.force)
+    )
+    by_key = {g.strip().lower(): g for g in groups}
+    if not groups or wanted.strip().lower() in by_key:
+        return None
+    close = t.did_you_mean(wanted.strip().lower(), list(by_key))
+    guess = f"did you mean `{by_key[close[0]]}`? " if close else ""
+    return ctx.invalid(
+        f"`--offence`: no offence group {wanted!r} in the {ctx.force.name} data",
+        f"{guess}offence groups: {', '.join(groups)}",
+    )
+
+
+def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_days: int | None = None) -> Reply:
+    as_of = _as_of(ctx, args)
+    cap = ctx.config.slack.list_cap
+    cases = open_cases(
+        ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
+    )
+    order = "the soonest bail end dates first" if dataset == "bail" else "the oldest first"
+    source = "bail" if dataset == "rui" else dataset
+    frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
+    text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
+    return ctx.ok(text, blocks, records_disclosed=shown)
+
+
+def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
+    expiring: t.Duration | None = args.get("expiring")
+    return expiring.days(as_of) if expiring else ctx.config.bail_ending_soon_days
+
+
+def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, filters: Filters) -> dict[str, int]:
+    return cache.cached(
+        ctx.db,
+        ctx.force.slug,
+        "bail",
+        ("active_by_kind_at", as_of, month_ago, filters),
+        lambda: active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters),
+    )
+
+
+def _rendered(
+    ctx: AnswerContext, args: ParsedArgs, dataset: str, as_of: dt.date, frame: Frame, render: Callable[[], Rendered]
+) -> Reply:
+    """The rendered answer, reused until the dataset's next import: rendering through slack_sdk (which validates
+    every block) costs more than reading the cached figures. The key holds everything the layout depends on —
+    the typed arguments (hence filters and their descriptions), the date and whether the data is stale."""
+    stale = frame.freshness.stale if frame.freshness else True
+    values = tuple(sorted((k, v) for k, v in args.values.items() if k != "share"))
+    key = ("rendered", args.command, values, as_of, stale)
+    text, blocks = cache.cached(ctx.db, ctx.force.slug, dataset, key, render)
+    return ctx.ok(text, list(blocks))
+
+
+# --- handlers ------------------------------------------------------------------------------------------------------
+def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "wanted"):
+        return bad
+    if args.has("list"):
+        return _list(ctx, args, "wanted")
+    as_of = _as_of(ctx, args)
+    review_days = ctx.config.wanted_review_days
+    fig = cache.wanted(ctx.db, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
+    frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
+    return _rendered(
+        ctx, args, "wanted", as_of, frame, lambda: render_wanted(fig, frame, a_month_before(as_of), review_days)
+    )
+
+
+def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "suspects"):
+        return bad
+    if args.has("list"):
+        return _list(ctx, args, "suspects")
+    as_of = _as_of(ctx, args)
+    fig = cache.suspects(ctx.db, ctx.force, as_of, _filters(args, as_of))
+    frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
+    return _rendered(ctx, args, "suspects", as_of, frame, lambda: render_suspects(fig, frame, a_month_before(as_of)))
+
+
+def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "bail"):
+        return bad
+    as_of = _as_of(ctx, args)
+    days = _ending_days(ctx, args, as_of)
+    if args.has("list"):
+        return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
+    filters = _filters(args, as_of)
+    # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
+    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
+    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
+    month_ago = a_month_before(as_of)
+
+    def render() -> Rendered:
+        before = _active_a_month_ago(ctx, as_of, month_ago, filters)
+        return render_bail(
+            fig, frame, month_ago, before, bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
+        )
+
+    return _rendered(ctx, args, "bail", as_of, frame, render)
+
+
+def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    if bad := _unknown_offence(ctx, args, "rui"):
+        return bad
+    if args.has("list"):
+        return _list(ctx, args, "rui")
+    as_of = _as_of(ctx, args)
+    filters = _filters(args, as_of)
+    # The RUI view shows no ending-soon part, but asks with `/mo bail`'s default options so that the two views of
+    # the same filters share one cached computation of the bail figures (a cold answer computes it once).
+    days = ctx.config.bail_ending_soon_days
+    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
+    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
+    month_ago = a_month_before(as_of)
+
+    def render() -> Rendered:
+        return render_rui(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+
+    return _rendered(ctx, args, "bail", as_of, frame, render)
+
+
+def handle_status(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    entries = dataset_freshness(ctx.session, ctx.config, ctx.force, ctx.now)
+    text, blocks = render_status(ctx.force, entries)
+    return ctx.ok(text, blocks)

@@ -1,0 +1,376 @@
+"""The one parser of `/mo` text, and the help generated from the registered specs.
+
+Slack clients change what people type before it reaches us: macOS and iOS turn ``--`` into an em dash and
+straight quotes into curly ones, pasted text carries non-breaking spaces, and with "escape channels, users and
+links" on, mentions arrive as ``<@U123|name>`` and ``&``/``<``/``>`` as HTML entities. :func:`normalise` undoes all
+of that first, so ``—district`` and ``--district`` mean the same; then the text is split like a shell would
+(``shlex``), except that an apostrophe inside a word (``King's Lynn``) is a letter, not a quote.
+
+Errors are :class:`ParseError` with a ``kind`` (one per error class, tested one by one), a message that names
+what was typed and a hint with the valid values. Parsing changes nothing and reads no database.
+
+Regenerate the command reference with ``python -m commands.mo.parser > docs/commands.md`` (a test checks it).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from commands.mo.specs import CommandSpec, FlagSpec, Registry, default_registry
+from commands.mo.values import BadValue, ParseContext, did_you_mean
+
+HELP_FLAGS = ("--help", "-h")
+
+ERROR_KINDS = (
+    "unbalanced_quotes",
+    "unknown_command",
+    "unknown_flag",
+    "flag_not_for_command",
+    "missing_value",
+    "bad_value",
+    "unexpected_argument",
+    "missing_argument",
+    "repeated_flag",
+    "no_value_expected",
+)
+
+
+class ParseError(ValueError):
+    def __init__(self, kind: str, message: str, hint: str = "", command: str | None = None) -> None:
+        assert kind in ERROR_KINDS, kind
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+        self.command = command
+
+
+@dataclass(frozen=True)
+class ParsedArgs:
+    command: str  # the canonical sub-command name
+    text: str  # the normalised command text (what is audited)
+    values: Mapping[str, Any] = field(default_factory=dict)  # flag dest ("as_of") -> converted value
+    positionals: Mapping[str, str] = field(default_factory=dict)
+    help: bool = False
+    help_topic: str | None = None  # `/mo help wanted`
+
+    def get(self, dest: str, default: Any = None) -> Any:
+        return self.values.get(dest.lstrip("-").replace("-", "_"), default)
+
+    def has(self, flag: str) -> bool:
+        return flag.lstrip("-").replace("-", "_") in self.values
+
+
+# --- normalisation -----------------------------------------------------------------------------------------------
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# A token that starts with dashes, at least one of them typographic, then a letter: "—district", "-–list".
+_DASH_FLAG = re.compile(rf"(?:(?<=\s)|^)[-{_DASHES}]*[{_DASHES}][-{_DASHES}]*(?=[A-Za-z])")
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
+_GROUP_MENTION = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
+_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_LABELLED_LINK = re.compile(r"<(?:mailto:|https?://|tel:)[^|>]*\|([^>]*)>")
+_BARE_LINK = re.compile(r"<((?:mailto:|https?://|tel:)[^|>]*)>")
+_INTRA_WORD_APOSTROPHE = "\ue000"  # a private-use stand-in while shlex splits
+
+
+# Pure and asked several times per request (the deferral check, the audit detail, the parse): remembered for the
+# few thousand distinct questions a team asks; a dozen regex passes cost more than the lookup.
+@functools.lru_cache(maxsize=4096)
+def normalise(text: str) -> str:
+    """Undo what Slack clients do to typed text (see the module docstring); the result is single-spaced."""
+    s = _ZERO_WIDTH.sub("", text)
+    s = _USER_MENTION.sub(r"@\1", s)
+    s = _CHANNEL_MENTION.sub(r"#\1", s)
+    s = _GROUP_MENTION.sub(r"@\1", s)
+    s = _SPECIAL_MENTION.sub(r"@\1", s)
+    s = _LABELLED_LINK.sub(r"\1", s)
+    s = _BARE_LINK.sub(r"\1", s)
+    # Slack sends &, < and > as entities; only these three (a literal "&copy;" typed by a user stays as typed).
+    s = s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s = s.translate(_QUOTES)
+    s = _SPACES.sub(" ", s).strip()
+    return _DASH_FLAG.sub("--", s)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split normalised text into words, honouring "double" and 'single' quotes; backslashes are literal."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    # shlex reads character by character (the costliest step of a parse); the result is immutable, so remembered.
+    guarded = re.sub(r"(?<=\w)'(?=\w)", _INTRA_WORD_APOSTROPHE, text)
+    lexer = shlex.shlex(guarded, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""  # nobody means a shell escape in Slack; "C:\temp" or "a\b" stay as typed
+    lexer.commenters = ""  # '#C123' is a channel, not a comment
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        quote = '"' if guarded.count('"') % 2 else "'"
+        raise ParseError(
+            "unbalanced_quotes",
+            f"a {quote} quote is opened but never closed",
+            'put values with spaces in a pair of double quotes, e.g. --offence "criminal damage"',
+        ) from None
+    return tuple(t.replace(_INTRA_WORD_APOSTROPHE, "'") for t in tokens)
+
+
+# --- parsing -----------------------------------------------------------------------------------------------------
+def _is_flag(token: str) -> bool:
+    return (token.startswith("--") and len(token) > 2) or token == "-h"
+
+
+def _flag_list(spec: CommandSpec) -> str:
+    return ", ".join([*(f"`{f.name}`" for f in spec.flags), "`--help`"])
+
+
+def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None = None) -> ParsedArgs:
+    """Parse `/mo` text. Raises :class:`ParseError`. ``ctx`` (the asker's force and today) lets district and
+    date values be checked; without it only their shape is."""
+    reg = registry or default_registry()
+    ctx = ctx or ParseContext()
+    norm = normalise(text)
+    tokens = tokenize(norm)
+    if not tokens or tokens[0].lower() in ("help", *HELP_FLAGS):
+        words = [w for w in tokens[1:] if not w.startswith("-")]
+        topic = words[0].lower() if words else None
+        if topic is not None and reg.get(topic) is None:
+            _unknown_command(topic, reg)
+        spec = reg.get(topic) if topic else None
+        return ParsedArgs(command="help", text=norm, help=True, help_topic=spec.name if spec else None)
+
+    first = tokens[0]
+    spec = reg.get(first.lower())
+    if spec is None:
+        if first.startswith("-"):
+            raise ParseError(
+                "unknown_command",
+                f"`/mo` starts with a sub-command, not with {first!r}",
+                "sub-commands: " + ", ".join(f"`{n}`" for n in reg.names()),
+            )
+        _unknown_command(first, reg)
+    rest = tokens[1:]
+    if any(t.lower() in HELP_FLAGS for t in rest):
+        return ParsedArgs(command=spec.name, text=norm, help=True, help_topic=spec.name)
+
+    values: dict[str, Any] = {}
+    positionals: dict[str, str] = {}
+    pos_specs = list(spec.positionals)
+    i = 0
+    while i < len(rest):
+        tok = rest[i]
+        if _is_flag(tok) or (tok.startswith("-") and len(tok) > 1 and not tok[1].isdigit()):
+            name, eq, inline = tok.partition("=")
+            name = name.lower()
+            flag = spec.flag(name) if name.startswith("--") else None
+            if flag is None:
+                _unknown_flag(name, spec, reg)
+            if flag.dest in values:
+                raise ParseError(
+                    "repeated_flag", f"`{flag.name}` is given twice", "give each option once", command=spec.name
+                )
+            if not flag.takes_value:
+                if eq:
+                    raise ParseError(
+                        "no_value_expected",
+                        f"`{flag.name}` is a switch and takes no value (got {inline!r})",
+                        f"write just `{flag.name}`",
+                        command=spec.name,
+                    )
+                values[flag.dest] = True
+                i += 1
+                continue
+            if eq:
+                raw = inline
+                i += 1
+            else:
+                j = i + 1
+                words: list[str] = []
+                while j < len(rest) and not _is_flag(rest[j]) and (flag.greedy or not words):
+                    words.append(rest[j])
+                    j += 1
+                if not words:
+                    raise ParseError(
+                        "missing_value",
+                        f"`{flag.name}` needs a value",
+                        f"write `{flag.usage()}` — {flag.type.format_hint}",
+                        command=spec.name,
+                    )
+                raw = " ".join(words)
+                i = j
+            values[flag.dest] = _convert(flag, raw, ctx, spec)
+            continue
+        # A bare word: the next positional, or a mistake.
+        if not pos_specs:
+            raise _unexpected(tok, spec, ctx)
+        p = pos_specs.pop(0)
+        if p.rest:
+            j = i
+            words = []
+            while j < len(rest) and not _is_flag(rest[j]):
+                words.append(rest[j])
+                j += 1
+            positionals[p.name] = " ".join(words)
+            i = j
+        else:
+            positionals[p.name] = tok
+            i += 1
+    for p in pos_specs:
+        if p.required:
+            raise ParseError(
+                "missing_argument",
+                f"`/mo {spec.name}` needs <{p.name}>: {p.help}",
+                f"usage: `/mo {spec.usage()}`",
+                command=spec.name,
+            )
+    return ParsedArgs(command=spec.name, text=norm, values=values, positionals=positionals)
+
+
+def _convert(flag: FlagSpec, raw: str, ctx: ParseContext, spec: CommandSpec) -> Any:
+    try:
+        return flag.type.convert(raw, ctx)
+    except BadValue as e:
+        raise ParseError(
+            "bad_value", f"`{flag.name}`: {e.message}", e.hint or flag.type.format_hint, spec.name
+        ) from None
+
+
+def _unknown_command(word: str, reg: Registry) -> NoReturn:
+    close = did_you_mean(word, reg.all_names())
+    guess = f"did you mean `{reg.get(close[0]).name}`? " if close else ""  # type: ignore[union-attr]
+    raise ParseError(
+        "unknown_command",
+        f"`{word}` is not a `/mo` sub-command",
+        guess + "sub-commands: " + ", ".join(f"`{n}`" for n in reg.names()),
+    )
+
+
+def _unknown_flag(name: str, spec: CommandSpec, reg: Registry) -> NoReturn:
+    canonical = "--" + name.lstrip("-")
+    if spec.flag(canonical) is not None or canonical == "--help":  # "-list" for "--list"
+        raise ParseError(
+            "unknown_flag",
+            f"`{name}` is not an option of `/mo {spec.name}`",
+            f"did you mean `{canonical}`? options start with two dashes: {_flag_list(spec)}",
+            command=spec.name,
+        )
+    others = reg.commands_taking(canonical)
+    if others:
+        raise ParseError(
+            "flag_not_for_command",
+            f"`{canonical}` is not an option of `/mo {spec.name}`",
+            f"`{canonical}` goes with: {', '.join(f'`/mo {o}`' for o in others)}. "
+            f"Options of `/mo {spec.name}`: {_flag_list(spec)}",
+            command=spec.name,
+        )
+    close = did_you_mean(canonical, [f.name for f in spec.flags] + ["--help"])
+    guess = f"did you mean `{close[0]}`? " if close else ""
+    raise ParseError(
+        "unknown_flag",
+        f"`{name}` is not an option of `/mo {spec.name}`",
+        f"{guess}options: {_flag_list(spec)}",
+        command=spec.name,
+    )
+
+
+def _unexpected(tok: str, spec: CommandSpec, ctx: ParseContext) -> ParseError:
+    hint = ""
+    if spec.flag("--district") and ctx.force is not None and ctx.force.resolve_district(tok):
+        hint = f"did you mean `--district {tok}`? "
+    elif spec.flag("--offence"):
+        hint = f"to filter by offence write `--offence {tok}`. "
+    return ParseError(
+        "unexpected_argument",
+        f"`/mo {spec.name}` does not take {tok!r} on its own",
+        f"{hint}usage: `/mo {spec.usage()}`",
+        command=spec.name,
+    )
+
+
+# --- generated help ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HelpPage:
+    """Help as data, rendered as Block Kit by the Slack answer and as Markdown for docs/commands.md."""
+
+    title: str
+    intro: str
+    sections: list[tuple[str, list[str]]]  # (heading, lines); lines use `code` spans only
+
+
+def overview_help(reg: Registry | None = None) -> HelpPage:
+    reg = reg or default_registry()
+    lines = []
+    for s in reg:
+        opts = ", ".join(f"`{f.name}`" for f in s.flags)
+        lines.append(f"`/mo {s.name}` — {s.summary}" + (f"\n      options: {opts}" if opts else ""))
+    return HelpPage(
+        title="/mo — Managing Offenders",
+        intro="Questions about your force's wanted persons, outstanding suspects, bail and RUI, and the "
+        "subgroup's action log. Answers are only visible to you unless you add `--share`. "
+        "`/mo <sub-command> --help` explains one, e.g. `/mo bail --help`.",
+        sections=[("Sub-commands", lines)],
+    )
+
+
+def command_help(spec: CommandSpec) -> HelpPage:
+    sections: list[tuple[str, list[str]]] = [("Usage", [f"`/mo {spec.usage()}`"])]
+    if spec.positionals:
+        sections.append(("Arguments", [f"`<{p.name}>` — {p.help}" for p in spec.positionals]))
+    opts = []
+    for f in spec.flags:
+        extra = f" ({f.type.format_hint})" if f.takes_value and f.type.help_format and f.type.format_hint else ""
+        role = f" — {f.min_role}s and up" if f.min_role != "viewer" else ""
+        opts.append(f"`{f.usage()}` — {f.help}{extra}{role}")
+    opts.append("`--help` — this help")
+    sections.append(("Options", opts))
+    if spec.examples:
+        sections.append(("Examples", [f"`/mo {e}`" for e in spec.examples]))
+    aliases = f" (also `/mo {'`, `/mo '.join(spec.aliases)}`)" if spec.aliases else ""
+    intro = spec.summary + aliases + (f". {spec.description}" if spec.description else "")
+    return HelpPage(title=f"/mo {spec.name}", intro=intro, sections=sections)
+
+
+def reference_markdown(reg: Registry | None = None) -> str:
+    """docs/commands.md, generated from the registry."""
+    reg = reg or default_registry()
+    out = [
+        "# `/mo` command reference",
+        "",
+        "<!-- Generated by `python -m commands.mo.parser > docs/commands.md`; tests/test_parser.py checks it. -->",
+        "",
+    ]
+    for page in [overview_help(reg), *(command_help(s) for s in reg)]:
+        out += [f"## `{page.title}`", "", page.intro, ""]
+        for heading, lines in page.sections:
+            out += [f"**{heading}**", ""] + [f"- {ln}".replace("\n      ", "<br>") for ln in lines] + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")
