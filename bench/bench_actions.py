@@ -120,7 +120,8 @@ def check_blocks(blocks: list[dict[str, Any]]) -> int:
 
 
 def bench_pipeline(rt: Any, repeat: int) -> list[dict[str, Any]]:
-    from commands.mo.pipeline import Requester, answer
+    from bot.access import Requester
+    from commands.mo.pipeline import answer
 
     out = []
     for case, text, user in MIX:

@@ -506,10 +506,8 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0], argv)
     rows = args.rows or (20_000 if args.quick else 1_000_000)
     seconds = 2.0 if args.quick else 10.0
-    sys.path.insert(0, str(ROOT / "tests"))
-    from fakeslack import FakeSlack
-
     from bench.common import postgres_available
+    from tests.support.fakeslack import FakeSlack
 
     if "postgresql" in kinds and not postgres_available():
         kinds.remove("postgresql")

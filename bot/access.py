@@ -14,15 +14,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.config import ROLES, Config, Force
 from bot.slack.escape import esc
 
-if TYPE_CHECKING:
-    from commands.mo.pipeline import Requester
-
 CLI_PREFIX = "cli:"
+
+
+@dataclass(frozen=True)
+class Requester:
+    user_id: str  # Slack user ID, or "cli:<login>" for the terminal
+    team_id: str | None  # None only for the CLI (then config.default_force, unless force_override)
+    channel_id: str | None
+    channel_is_dm: bool = False  # a DM with the bot (channel IDs starting with "D")
+    user_groups: tuple[str, ...] = ()  # user-group IDs (S…) the user belongs to, if known
+    force_override: str | None = None  # CLI only
+    # The terminal (`mo-bot ask`). A "cli:<login>" user is always the terminal; `--user U…` sets this. A request
+    # without a team that is not from the terminal is refused, so a Slack payload missing its team_id never
+    # falls back to the default force.
+    terminal: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.terminal or self.user_id.startswith(CLI_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,14 @@ class Force:
                 return d.slug
         return None
 
+    def district_choices(self) -> str:
+        """The districts as a user may name them: ``ipswich (also: south); bury-st-edmunds (also: bury, bse)``."""
+        parts = []
+        for d in self.districts:
+            alias = f" (also: {', '.join(d.aliases)})" if d.aliases else ""
+            parts.append(f"{d.slug}{alias}")
+        return "; ".join(parts)
+
     def district_label(self, slug: str) -> str:
         for d in self.districts:
             if d.slug == slug:

@@ -1,5 +1,6 @@
-"""Calendar arithmetic for the figures, done in Python so every date boundary is a bound parameter and the SQL
-stays the same on SQLite and PostgreSQL."""
+"""Calendar arithmetic, the one place for it: calendar months, month ends, the last complete month. The figures do
+their date boundaries here, in Python, so every boundary is a bound parameter and the SQL stays the same on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def month_start(d: dt.date) -> dt.date:
 
 def month_end(d: dt.date) -> dt.date:
     return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def last_complete_month(today: dt.date) -> str:
+    """The month before ``today``'s, as ``YYYY-MM``: what a monthly summary made on ``today`` covers."""
+    return add_months(month_start(today), -1).strftime("%Y-%m")
 
 
 def a_month_before(d: dt.date) -> dt.date:

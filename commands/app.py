@@ -164,7 +164,7 @@ class UserGroups:
 
 def requester_from(payload: dict[str, Any], client: WebClient, groups: UserGroups) -> Any:
     """A ``commands.mo.pipeline.Requester`` from a slash-command payload (or an interaction's user/team/channel)."""
-    from commands.mo.pipeline import Requester
+    from bot.access import Requester
 
     user = payload.get("user_id") or (payload.get("user") or {}).get("id") or ""
     team = payload.get("team_id") or (payload.get("team") or {}).get("id") or (payload.get("user") or {}).get("team_id")

@@ -9,7 +9,7 @@ import datetime as dt
 from bot.audit import AuditEntry, record
 from bot.figures.bail import bail_figures
 from bot.figures.types import Filters
-from jobs.runner import JobContext, JobFailed
+from jobs.context import JobContext, JobFailed
 
 # Enough rows to count every deadline in the window (the figures service caps its list for answers).
 DIGEST_CAP = 100_000

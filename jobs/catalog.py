@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.config import JobSpec
 from bot.runtime import Runtime
-from jobs import bail_digest, freshness_check, monthly_summary, retention
-from jobs.runner import JobContext, JobDef, JobFailed, target_keys
+from jobs import bail_digest, freshness_check, monthly_summary, reminders, retention
+from jobs.context import JobContext, JobDef, JobFailed, target_keys
 
 
 def _once(_rt: Runtime, _spec: JobSpec) -> list[tuple[str, str]]:
@@ -17,13 +17,7 @@ def _admins(_rt: Runtime, _spec: JobSpec) -> list[tuple[str, str]]:
 
 
 def _reminders(ctx: JobContext) -> str:
-    try:
-        from jobs.reminders import send_reminders
-    except ModuleNotFoundError as e:
-        if e.name == "jobs.reminders":
-            raise JobFailed("the action reminders module is not installed") from None
-        raise
-    result = send_reminders(ctx.rt, ctx.slack())
+    result = reminders.send_reminders(ctx.rt, ctx.slack())
     if result.failed_users:
         # Owners already reminded are recorded (record_sent) and not listed again, so a retry reaches only
         # the ones whose DM failed.

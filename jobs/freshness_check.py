@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from bot.freshness import dataset_freshness
+from bot.slack.admins import has_admins, notify_admins
 from bot.slack.escape import esc
-from jobs.runner import JobContext, has_admins, notify_admins
+from jobs.context import JobContext, JobFailed
 
 
 def overdue_lines(ctx: JobContext) -> list[str]:
@@ -36,8 +37,6 @@ def run(ctx: JobContext) -> str:
     text = ":hourglass: Data overdue for refresh — please import the latest exports:\n" + "\n".join(lines)
     told = notify_admins(ctx.rt, ctx.slack(), text)
     if told == 0:
-        from jobs.runner import JobFailed
-
         raise JobFailed("could not DM any admin")
     ctx.step(1)
     return f"{len(lines)} overdue; told {told} admin(s)"

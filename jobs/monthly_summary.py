@@ -8,50 +8,10 @@ over after a crash continues the thread instead of posting the header a second t
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from bot.audit import AuditEntry, record_separately
-from bot.clock import today_in
-from bot.config import Force
-from bot.figures.types import Filters
-from bot.runtime import Runtime
-from bot.summary.monthly import MonthlySummary, build_summary
-from jobs.runner import JobContext, JobFailed
-
-
-def make_summary(rt: Runtime, force: Force, month: str, district: str | None = None) -> MonthlySummary:
-    today = today_in(rt.clock, force.timezone)
-    with rt.sessions() as session:
-        return build_summary(session, rt.config, force, month, today, rt.clock.now(), Filters(district=district))
-
-
-def chart_uploads(summary: MonthlySummary) -> list[dict[str, Any]]:
-    """The four charts as ``files_upload_v2`` items (none for a month with no data). matplotlib loads here."""
-    from bot.summary.charts import render_all
-
-    return [
-        {
-            "content": c.png,
-            "filename": c.filename(summary),
-            "title": f"{c.title} — {summary.month_label}",
-            "alt_txt": c.alt_text,
-        }
-        for c in render_all(summary)
-    ]
-
-
-def post_header(client: Any, channel: str, summary: MonthlySummary, charts: int, *, preview: bool = False) -> str:
-    from bot.slack.render_summary import render_summary
-
-    text, blocks = render_summary(summary, charts=charts, preview=preview)
-    resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
-    return str(resp["ts"])
-
-
-def upload_charts(client: Any, channel: str, thread_ts: str, uploads: list[dict[str, Any]]) -> None:
-    if uploads:
-        client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts)
+from bot.slack.summary_post import chart_uploads, post_header, upload_charts
+from bot.summary.monthly import make_summary
+from jobs.context import JobContext, JobFailed
 
 
 def run(ctx: JobContext) -> str:
@@ -86,9 +46,3 @@ def run(ctx: JobContext) -> str:
         at=rt.clock.now(),
     )
     return detail
-
-
-def default_month(rt: Runtime, force: Force) -> str:
-    """The last complete month where the force is."""
-    today = today_in(rt.clock, force.timezone)
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")

@@ -8,103 +8,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-from bot.config import JobSpec, JobTarget
+from slack_sdk import WebClient
+
 from bot.runtime import Runtime
+from bot.slack.admins import notify_admins
+from bot.slack.client import slack_error_reason
+from bot.slack.escape import esc
+from jobs.catalog import JOBS
 from jobs.claims import Claim, ClaimStore, RunKey
+from jobs.context import ClaimLost, JobContext, JobDef, JobFailed, RunResult, target_from_key
 from jobs.timetable import due_runs, missed_runs
 
 log = logging.getLogger("mo_bot.jobs")
 
 
-class JobFailed(Exception):
-    """A run could not complete; ``reason`` is short and holds no personal data (e.g. ``not_in_channel``)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ClaimLost(Exception):
-    """Our lease lapsed and another replica took the run over: stop without posting anything more."""
-
-
-@dataclass
-class JobContext:
-    rt: Runtime
-    client: Any  # slack_sdk.WebClient, or None when no Slack token is configured
-    claims: ClaimStore
-    claim: Claim
-    target: JobTarget | None  # None for jobs that do not post per force/channel
-
-    @property
-    def period(self) -> str:
-        return self.claim.key.period
-
-    def step(self, steps_done: int, posted_ts: str | None = None) -> None:
-        """Record progress before the next visible action; raises ClaimLost if another replica took over."""
-        if not self.claims.record_step(self.claim, steps_done, posted_ts):
-            raise ClaimLost(f"{self.claim.key} was taken over")
-
-    def slack(self) -> Any:
-        if self.client is None:
-            raise JobFailed("no Slack client: set SLACK_BOT_TOKEN")
-        return self.client
-
-
-@dataclass(frozen=True)
-class JobDef:
-    name: str
-    description: str
-    # (scope, channel) of each run for one period; the claim is unique per job, period, scope and channel.
-    keys: Callable[[Runtime, JobSpec], list[tuple[str, str]]]
-    run: Callable[[JobContext], str]  # returns a one-line result (counts), never personal data
-
-
-@dataclass(frozen=True)
-class RunResult:
-    key: RunKey
-    outcome: str  # done | skipped | failed | abandoned | lost | missed
-    detail: str = ""
-    late: bool = False
-
-
-def target_keys(_rt: Runtime, spec: JobSpec) -> list[tuple[str, str]]:
-    return [(t.scope, t.channel) for t in spec.targets]
-
-
-def target_from_key(key: RunKey) -> JobTarget | None:
-    if key.scope == "-":
-        return None
-    force, _, district = key.scope.partition(":")
-    return JobTarget(force=force, channel=key.channel, district=district or None)
-
-
-def slack_error_reason(exc: BaseException) -> str | None:
-    """Slack's error code for a failed Web API call (``not_in_channel``, ``ratelimited``, ``http_503``…)."""
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    if isinstance(exc, SlackApiError):
-        resp = exc.response
-        err = resp.get("error") if resp is not None and hasattr(resp, "get") else None
-        status = getattr(resp, "status_code", None)
-        if status == 429:
-            return "ratelimited (429 after retries)"
-        if status is not None and status >= 500:
-            return f"http_{status}"
-        return str(err or f"http_{status}")
-    if isinstance(exc, SlackClientError | OSError):
-        return f"connection: {type(exc).__name__}"
-    return None
-
-
 class JobRunner:
-    def __init__(self, rt: Runtime, client: Any = None, *, holder: str | None = None) -> None:
-        from jobs.catalog import JOBS
-
+    def __init__(self, rt: Runtime, client: WebClient | None = None, *, holder: str | None = None) -> None:
         s = rt.config.jobs
         self.rt = rt
         self.client = client
@@ -242,8 +162,6 @@ class JobRunner:
         next_at: dt.datetime | None = None,
         attempt: int | None = None,
     ) -> None:
-        from bot.slack.escape import esc
-
         tz = self.rt.config.timezone
         where = f" to <#{key.channel}>" if key.channel.startswith(("C", "G")) else ""
         then = (
@@ -262,8 +180,6 @@ class JobRunner:
 
     def _tell_admins_missed(self, missed: list[RunResult]) -> None:
         """One DM per job for the runs this tick recorded as missed (a week down is one message per job)."""
-        from bot.slack.escape import esc
-
         by_job: dict[str, list[RunResult]] = {}
         for r in missed:
             by_job.setdefault(r.key.job, []).append(r)
@@ -277,40 +193,3 @@ class JobRunner:
                 f"`mo-bot jobs run {esc(job)} --period {esc(periods[-1])}`."
             )
             notify_admins(self.rt, self.client, text)
-
-
-def admin_user_ids(rt: Runtime, client: Any = None) -> list[str]:
-    """Who is told when a job needs a person: the admins named by user ID in ``slack.roles.admin`` and, with a
-    ``client``, the members of the user groups (``S…``) named there, read with ``usergroups.users.list`` each
-    time (these messages are rare, and a stale member list would tell someone who has left the group). An
-    unreadable group is logged and skipped. In order, each once."""
-    named = rt.config.slack.roles.get("admin", ())
-    users = [u for u in named if u.startswith(("U", "W"))]
-    if client is not None:
-        for gid in (g for g in named if g.startswith("S")):
-            try:
-                users += [u for u in client.usergroups_users_list(usergroup=gid).get("users", []) if isinstance(u, str)]
-            except Exception as e:
-                log.warning("mo-bot: could not read admin user group %s: %s", gid, slack_error_reason(e) or e)
-    return list(dict.fromkeys(users))
-
-
-def has_admins(rt: Runtime) -> bool:
-    """Whether ``slack.roles.admin`` names anyone to tell (a user or a user group)."""
-    return any(u.startswith(("U", "W", "S")) for u in rt.config.slack.roles.get("admin", ()))
-
-
-def notify_admins(rt: Runtime, client: Any, text: str) -> int:
-    """DM every admin; returns how many were told. Failures are logged, never raised (this is the fallback)."""
-    if client is None:
-        log.warning("mo-bot: no Slack client to tell admins: %s", text)
-        return 0
-    told = 0
-    for user in admin_user_ids(rt, client):
-        try:
-            im = client.conversations_open(users=user)
-            client.chat_postMessage(channel=im["channel"]["id"], text=text, unfurl_links=False)
-            told += 1
-        except Exception as e:
-            log.error("mo-bot: could not DM admin %s (%s): %s", user, slack_error_reason(e) or type(e).__name__, text)
-    return told

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config import JobSpec, JobsSettings
+from bot.dates import last_complete_month
 
 # A run started this long after its scheduled time counts as late (caught up rather than on time).
 ON_TIME_TOLERANCE = dt.timedelta(minutes=15)
@@ -32,11 +33,6 @@ def first_weekday(year: int, month: int) -> dt.date:
     return d
 
 
-def previous_month(d: dt.date) -> str:
-    first = d.replace(day=1)
-    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
-
-
 def fires_on(spec: JobSpec, day: dt.date) -> bool:
     if spec.day_of_month == "first-weekday":
         return day == first_weekday(day.year, day.month)
@@ -48,7 +44,7 @@ def fires_on(spec: JobSpec, day: dt.date) -> bool:
 def period_for(spec: JobSpec, day: dt.date) -> str:
     """The period a run on local ``day`` covers."""
     if spec.name == "monthly_summary":
-        return previous_month(day)  # the run on 1 December summarises November
+        return last_complete_month(day)  # the run on 1 December summarises November
     if spec.name == "reminders":
         y, w, _ = day.isocalendar()
         return f"{y}-W{w:02d}"

@@ -4,8 +4,6 @@ database on that server, migrate it once, and truncate every table before each t
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -20,11 +18,7 @@ from bot.config import Config, load_config
 from bot.db import make_engine, make_session_factory, upgrade
 from bot.models import Base
 from bot.runtime import Runtime
-
-TEST_DB = os.environ.get("MO_TEST_DATABASE_URL", "").strip()
-IS_PG = TEST_DB.startswith("postgres")
-# Mid-morning on a Monday in late November (GMT): 'today' is the same date in UTC and London.
-DEFAULT_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+from tests.support.database import DEFAULT_NOW, IS_PG, TEST_DB
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -18,7 +18,6 @@ choices are an index into a 1,000-slot table rather than ``random.choices``.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from random import Random
+
+from bot.dates import add_months
 
 DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail")
 FILE_NAMES: dict[str, str] = {"wanted": "wanted.csv", "suspects": "suspects.csv", "bail": "bail.csv"}
@@ -142,13 +143,6 @@ BAIL_HEADER = (
 HEADERS: dict[str, tuple[str, ...]] = {"wanted": WANTED_HEADER, "suspects": SUSPECTS_HEADER, "bail": BAIL_HEADER}
 
 Row = tuple[str, ...]
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    """Calendar months later, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    m = d.month - 1 + months
-    y, m = d.year + m // 12, m % 12 + 1
-    return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
 def history_start(end: dt.date) -> dt.date:

@@ -1,6 +1,6 @@
 """Pre-charge bail and RUI at a date (issue 2, item 5).
 
-Definitions, pinned by tests/test_figures_*.py:
+Definitions, pinned by tests/bot/figures/:
 - active at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``; active_bail / active_rui per kind;
 - opened_in_month / closed_in_month per kind: started_on / ended_on from the 1st of D's month to D inclusive;
 - length_bands per kind, in calendar months since start: 0-3m when start + 3 months > D, 3-6m, 6-9m, 9-12m,

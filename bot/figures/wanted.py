@@ -1,6 +1,6 @@
 """Wanted circulations at a date (issue 2, item 5).
 
-Definitions, pinned by tests/test_figures_*.py:
+Definitions, pinned by tests/bot/figures/:
 - open at D: ``circulated_on <= D AND (closed_on IS NULL OR closed_on > D)``;
 - by_district: the force's districts in config order, zeros included (only the filtered one under a
   district filter); by_reason: all four reasons, zeros included; by_reason and by_offence ordered by count

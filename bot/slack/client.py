@@ -17,6 +17,7 @@ from http.client import RemoteDisconnected
 from urllib.error import URLError
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
@@ -126,3 +127,19 @@ def make_client(
     if base_url:
         kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
     return WebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(sleep), **kwargs)  # type: ignore[arg-type]
+
+
+def slack_error_reason(exc: BaseException) -> str | None:
+    """Slack's error code for a failed Web API call (``not_in_channel``, ``ratelimited``, ``http_503``…)."""
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        err = resp.get("error") if resp is not None and hasattr(resp, "get") else None
+        status = getattr(resp, "status_code", None)
+        if status == 429:
+            return "ratelimited (429 after retries)"
+        if status is not None and status >= 500:
+            return f"http_{status}"
+        return str(err or f"http_{status}")
+    if isinstance(exc, SlackClientError | OSError):
+        return f"connection: {type(exc).__name__}"
+    return None

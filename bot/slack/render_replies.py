@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Force
 from bot.slack.blocks import MessageBuilder
 from bot.slack.escape import esc
 
-if TYPE_CHECKING:
-    from commands.mo.parser import HelpPage
-
 Rendered = tuple[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class HelpPage:
+    """Help as data (generated from the `/mo` specs): Block Kit here, Markdown in docs/commands.md."""
+
+    title: str
+    intro: str
+    sections: list[tuple[str, list[str]]]  # (heading, lines); lines use `code` spans only
 
 
 def render_help(page: HelpPage, force: Force | None = None) -> Rendered:
@@ -19,9 +26,7 @@ def render_help(page: HelpPage, force: Force | None = None) -> Rendered:
     for heading, lines in page.sections:
         m.lines(heading, [esc(line) for line in lines])
     if force is not None:
-        from commands.mo.values import district_choices
-
-        m.context(esc(f"{force.name} · districts: {district_choices(force)}"))
+        m.context(esc(f"{force.name} · districts: {force.district_choices()}"))
     return m.build()
 
 

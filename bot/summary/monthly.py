@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.action_log.types import LIVE_STATUSES, PILLARS, STATUSES
+from bot.clock import today_in
 from bot.config import Config, Force
 from bot.dates import add_months, month_end
 from bot.figures.bail import length_band_ranges
@@ -21,6 +22,7 @@ from bot.figures.source import BAIL, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
 from bot.freshness import data_as_of
 from bot.models import Action, BailPeriod
+from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
 SUMMARY_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
@@ -102,10 +104,6 @@ def parse_month(value: str) -> dt.date:
         raise ValueError(f"{value!r} is not a month in the form YYYY-MM (e.g. 2026-10)") from None
 
 
-def last_complete_month(today: dt.date) -> str:
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-
-
 def _action_counts(session: Session, force: str, first: dt.date, last: dt.date) -> tuple[int, int]:
     """(overdue at ``last``, completed between ``first`` and ``last``) for one force.
 
@@ -155,7 +153,7 @@ def bail_bands_by_district(
     ``bail_figures`` answers one district at a time and also lists the bail ending soon; the summary needs
     every district at two dates, so this is one GROUP BY over the active rows with one conditional sum per
     band — built from the figures service's own definitions (``open_rows``, ``length_band_ranges``), and
-    tests/test_summary_service.py checks it equals ``bail_figures`` per district."""
+    tests/bot/summary/test_monthly.py checks it equals ``bail_figures`` per district."""
     m = BailPeriod
     conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS)]
     rows = open_rows(BAIL, at, conds, m.kind, m.district, m.started_on)
@@ -304,3 +302,9 @@ def data_time_line(s: MonthlySummary) -> str:
         when = f"{t:%d %b %Y %H:%M} UTC" if t else "never imported"
         parts.append(f"{ds} {when}{' (stale)' if ds in s.stale else ''}")
     return "Data as of: " + "; ".join(parts)
+
+
+def make_summary(rt: Runtime, force: Force, month: str, district: str | None = None) -> MonthlySummary:
+    today = today_in(rt.clock, force.timezone)
+    with rt.sessions() as session:
+        return build_summary(session, rt.config, force, month, today, rt.clock.now(), Filters(district=district))

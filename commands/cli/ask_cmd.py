@@ -47,8 +47,9 @@ def question(words: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.access import Requester
     from bot.slack.render_text import blocks_to_text
-    from commands.mo.pipeline import Requester, answer
+    from commands.mo.pipeline import answer
 
     rt = open_runtime(args)
     try:

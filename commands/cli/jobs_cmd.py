@@ -120,11 +120,11 @@ def run_one(args: argparse.Namespace) -> int:
 
 def _default_period(rt: Runtime, job: str) -> str:
     from bot.clock import today_in
-    from jobs.timetable import previous_month
+    from bot.dates import last_complete_month
 
     today = today_in(rt.clock, rt.config.timezone)
     if job == "monthly_summary":
-        return previous_month(today)
+        return last_complete_month(today)
     if job == "reminders":
         y, w, _ = today.isocalendar()
         return f"{y}-W{w:02d}"

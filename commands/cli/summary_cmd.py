@@ -21,10 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     from bot.audit import AuditEntry, record_separately
+    from bot.clock import today_in
+    from bot.dates import last_complete_month
     from bot.summary.charts import render_all
-    from bot.summary.monthly import parse_month, summary_text
+    from bot.summary.monthly import make_summary, parse_month, summary_text
     from commands.cli.common import cli_actor
-    from jobs.monthly_summary import default_month, make_summary
 
     rt = open_runtime(args)
     force = rt.config.force(args.force_slug)
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    month = args.month or default_month(rt, force)
+    month = args.month or last_complete_month(today_in(rt.clock, force.timezone))
     try:
         parse_month(month)
         summary = make_summary(rt, force, month, district)

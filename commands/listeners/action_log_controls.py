@@ -20,7 +20,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.access import Refused, resolve
+from bot.access import Refused, Requester, resolve
 from bot.action_log import queries, reminders, service
 from bot.action_log.types import NOTE_REQUIRED, ActionChange, ActionView, Actor, ChangeResult, NewAction, Refusal
 from bot.audit import AuditEntry, record_separately
@@ -47,7 +47,6 @@ from bot.slack.render_actions import (
 from commands.app import UserGroups
 from commands.mo.action_log import filters_from_json, filters_json, heading_for
 from commands.mo.parser import normalise
-from commands.mo.pipeline import Requester
 
 log = logging.getLogger("mo_bot.actions")
 

@@ -10,12 +10,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.access import Refused, resolve
+from bot.access import Refused, Requester, resolve
 from bot.audit import AuditEntry, record_separately
 from bot.runtime import Runtime
 from bot.slack.action_log_sync import publish_home
 from commands.app import UserGroups
-from commands.mo.pipeline import Requester
 
 log = logging.getLogger("mo_bot.home")
 

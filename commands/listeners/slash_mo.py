@@ -20,9 +20,10 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from commands.app import UserGroups, requester_from
+from commands.mo.catalog import default_registry
 from commands.mo.parser import normalise
-from commands.mo.pipeline import SlackContext, answer, plan
-from commands.mo.specs import default_registry
+from commands.mo.pipeline import answer, plan
+from commands.mo.reply import SlackContext
 
 log = logging.getLogger("mo_bot.commands.mo")
 

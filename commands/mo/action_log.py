@@ -29,8 +29,8 @@ from bot.slack.render_actions import (
     render_refusal,
 )
 from commands.mo import values as t
-from commands.mo.parser import ParsedArgs
-from commands.mo.pipeline import AnswerContext, Reply
+from commands.mo.args import ParsedArgs
+from commands.mo.reply import AnswerContext, Reply
 from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry
 
 log = logging.getLogger("mo_bot.actions")

@@ -28,8 +28,8 @@ from bot.slack.render_figures import (
     render_wanted,
 )
 from commands.mo import values as t
-from commands.mo.parser import ParsedArgs
-from commands.mo.pipeline import AnswerContext, Reply
+from commands.mo.args import ParsedArgs
+from commands.mo.reply import AnswerContext, Reply
 from commands.mo.specs import CommandSpec, FlagSpec, Registry, common
 
 REASON = FlagSpec(

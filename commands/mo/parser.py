@@ -8,8 +8,6 @@ of that first, so ``—district`` and ``--district`` mean the same; then the tex
 
 Errors are :class:`ParseError` with a ``kind`` (one per error class, tested one by one), a message that names
 what was typed and a hint with the valid values. Parsing changes nothing and reads no database.
-
-Regenerate the command reference with ``python -m commands.mo.parser > docs/commands.md`` (a test checks it).
 """
 
 from __future__ import annotations
@@ -17,11 +15,10 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from commands.mo.specs import CommandSpec, FlagSpec, Registry, default_registry
+from commands.mo.args import ParsedArgs
+from commands.mo.specs import CommandSpec, FlagSpec, Registry
 from commands.mo.values import BadValue, ParseContext, did_you_mean
 
 HELP_FLAGS = ("--help", "-h")
@@ -48,22 +45,6 @@ class ParseError(ValueError):
         self.message = message
         self.hint = hint
         self.command = command
-
-
-@dataclass(frozen=True)
-class ParsedArgs:
-    command: str  # the canonical sub-command name
-    text: str  # the normalised command text (what is audited)
-    values: Mapping[str, Any] = field(default_factory=dict)  # flag dest ("as_of") -> converted value
-    positionals: Mapping[str, str] = field(default_factory=dict)
-    help: bool = False
-    help_topic: str | None = None  # `/mo help wanted`
-
-    def get(self, dest: str, default: Any = None) -> Any:
-        return self.values.get(dest.lstrip("-").replace("-", "_"), default)
-
-    def has(self, flag: str) -> bool:
-        return flag.lstrip("-").replace("-", "_") in self.values
 
 
 # --- normalisation -----------------------------------------------------------------------------------------------
@@ -150,10 +131,9 @@ def _flag_list(spec: CommandSpec) -> str:
     return ", ".join([*(f"`{f.name}`" for f in spec.flags), "`--help`"])
 
 
-def parse(text: str, registry: Registry | None = None, ctx: ParseContext | None = None) -> ParsedArgs:
+def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedArgs:
     """Parse `/mo` text. Raises :class:`ParseError`. ``ctx`` (the asker's force and today) lets district and
     date values be checked; without it only their shape is."""
-    reg = registry or default_registry()
     ctx = ctx or ParseContext()
     norm = normalise(text)
     tokens = tokenize(norm)
@@ -311,66 +291,3 @@ def _unexpected(tok: str, spec: CommandSpec, ctx: ParseContext) -> ParseError:
         f"{hint}usage: `/mo {spec.usage()}`",
         command=spec.name,
     )
-
-
-# --- generated help ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HelpPage:
-    """Help as data, rendered as Block Kit by the Slack answer and as Markdown for docs/commands.md."""
-
-    title: str
-    intro: str
-    sections: list[tuple[str, list[str]]]  # (heading, lines); lines use `code` spans only
-
-
-def overview_help(reg: Registry | None = None) -> HelpPage:
-    reg = reg or default_registry()
-    lines = []
-    for s in reg:
-        opts = ", ".join(f"`{f.name}`" for f in s.flags)
-        lines.append(f"`/mo {s.name}` — {s.summary}" + (f"\n      options: {opts}" if opts else ""))
-    return HelpPage(
-        title="/mo — Managing Offenders",
-        intro="Questions about your force's wanted persons, outstanding suspects, bail and RUI, and the "
-        "subgroup's action log. Answers are only visible to you unless you add `--share`. "
-        "`/mo <sub-command> --help` explains one, e.g. `/mo bail --help`.",
-        sections=[("Sub-commands", lines)],
-    )
-
-
-def command_help(spec: CommandSpec) -> HelpPage:
-    sections: list[tuple[str, list[str]]] = [("Usage", [f"`/mo {spec.usage()}`"])]
-    if spec.positionals:
-        sections.append(("Arguments", [f"`<{p.name}>` — {p.help}" for p in spec.positionals]))
-    opts = []
-    for f in spec.flags:
-        extra = f" ({f.type.format_hint})" if f.takes_value and f.type.help_format and f.type.format_hint else ""
-        role = f" — {f.min_role}s and up" if f.min_role != "viewer" else ""
-        opts.append(f"`{f.usage()}` — {f.help}{extra}{role}")
-    opts.append("`--help` — this help")
-    sections.append(("Options", opts))
-    if spec.examples:
-        sections.append(("Examples", [f"`/mo {e}`" for e in spec.examples]))
-    aliases = f" (also `/mo {'`, `/mo '.join(spec.aliases)}`)" if spec.aliases else ""
-    intro = spec.summary + aliases + (f". {spec.description}" if spec.description else "")
-    return HelpPage(title=f"/mo {spec.name}", intro=intro, sections=sections)
-
-
-def reference_markdown(reg: Registry | None = None) -> str:
-    """docs/commands.md, generated from the registry."""
-    reg = reg or default_registry()
-    out = [
-        "# `/mo` command reference",
-        "",
-        "<!-- Generated by `python -m commands.mo.parser > docs/commands.md`; tests/test_parser.py checks it. -->",
-        "",
-    ]
-    for page in [overview_help(reg), *(command_help(s) for s in reg)]:
-        out += [f"## `{page.title}`", "", page.intro, ""]
-        for heading, lines in page.sections:
-            out += [f"**{heading}**", ""] + [f"- {ln}".replace("\n      ", "<br>") for ln in lines] + [""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-if __name__ == "__main__":
-    print(reference_markdown(), end="")

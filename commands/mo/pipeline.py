@@ -14,20 +14,21 @@ import datetime as dt
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from bot.access import Refused, at_least, resolve
+from bot.access import Refused, Requester, at_least, resolve
 from bot.audit import AuditEntry, append, group_commit
 from bot.clock import today_in
-from bot.config import Config, Force
+from bot.config import Force
 from bot.figures.cache import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_error, render_help, render_invalid, render_refused
-from commands.mo.parser import ParsedArgs, ParseError, command_help, normalise, overview_help, parse
-from commands.mo.specs import Registry, default_registry
+from commands.mo.args import ParsedArgs
+from commands.mo.catalog import default_registry
+from commands.mo.help import command_help, overview_help
+from commands.mo.parser import ParseError, normalise, parse
+from commands.mo.reply import AnswerContext, Reply, SlackContext
+from commands.mo.specs import Registry
 from commands.mo.values import ParseContext
 
 log = logging.getLogger("mo_bot.conversation")
@@ -38,88 +39,10 @@ MAX_AUDIT_DETAIL = 1000
 
 
 @dataclass(frozen=True)
-class Requester:
-    user_id: str  # Slack user ID, or "cli:<login>" for the terminal
-    team_id: str | None  # None only for the CLI (then config.default_force, unless force_override)
-    channel_id: str | None
-    channel_is_dm: bool = False  # a DM with the bot (channel IDs starting with "D")
-    user_groups: tuple[str, ...] = ()  # user-group IDs (S…) the user belongs to, if known
-    force_override: str | None = None  # CLI only
-    # The terminal (`mo-bot ask`). A "cli:<login>" user is always the terminal; `--user U…` sets this. A request
-    # without a team that is not from the terminal is refused, so a Slack payload missing its team_id never
-    # falls back to the default force.
-    terminal: bool = False
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.terminal or self.user_id.startswith("cli:")
-
-
-@dataclass
-class Reply:
-    text: str  # plain-text fallback (escaped), always present
-    blocks: list[dict[str, Any]]  # Block Kit JSON, validated, ≤ 50 blocks
-    response_type: str = "ephemeral"  # "ephemeral" | "in_channel" (only --share of an aggregate)
-    outcome: str = "ok"  # ok | refused | invalid | error (as audited)
-    records_disclosed: int = 0  # case records shown (list rows); 0 for counts
-    deferred: bool = False  # the answer took the lazy path (ack first, then response_url)
-    reference: str | None = None  # error reference, when outcome == "error"
-
-
-@dataclass(frozen=True)
 class Plan:
     command: str | None  # canonical sub-command, or None when the text does not parse
     deferred: bool  # ack first and answer through response_url
     error_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class SlackContext:
-    """What a handler may need from the Slack request beyond the text (modals, DMs, file uploads)."""
-
-    client: Any = None  # slack_sdk.WebClient
-    trigger_id: str | None = None
-    response_url: str | None = None
-
-
-@dataclass
-class AnswerContext:
-    """Everything a sub-command handler gets besides its parsed arguments."""
-
-    rt: Runtime
-    db: Reads  # the request's database access: import generations, and a session opened on first use
-    who: Requester
-    force: Force
-    role: str
-    today: dt.date  # in the force's timezone
-    now: dt.datetime  # aware UTC, from the injected clock
-    registry: Registry
-    slack: SlackContext | None = None
-    command: str = ""  # the sub-command being answered (its --help is offered after an invalid request)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def config(self) -> Config:
-        return self.rt.config
-
-    @property
-    def session(self) -> Session:
-        """The request's ORM session, opened on first use; committed by the pipeline with the audit event."""
-        return self.db.session
-
-    def is_at_least(self, role: str) -> bool:
-        return at_least(self.role, role)
-
-    def ok(self, text: str, blocks: list[dict[str, Any]], *, records_disclosed: int = 0) -> Reply:
-        return Reply(text=text, blocks=blocks, outcome="ok", records_disclosed=records_disclosed)
-
-    def refused(self, reason: str) -> Reply:
-        text, blocks = render_refused(reason)
-        return Reply(text=text, blocks=blocks, outcome="refused")
-
-    def invalid(self, message: str, hint: str = "") -> Reply:
-        text, blocks = render_invalid(message, hint, command=self.command or None)
-        return Reply(text=text, blocks=blocks, outcome="invalid")
 
 
 def new_reference() -> str:
@@ -273,7 +196,6 @@ def _dispatch(
             role=role,
             today=today,
             now=rt.clock.now(),
-            registry=reg,
             slack=slack,
             command=spec.name,
         )

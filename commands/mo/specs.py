@@ -1,12 +1,12 @@
-"""The `/mo` sub-command registry: declarative specs from which the one parser, `/mo help` and
+"""The `/mo` sub-command specs: declarative descriptions from which the one parser, `/mo help` and
 `docs/commands.md` are all generated.
 
-Adding a sub-command (e.g. the action log's ``actions``/``action``/``achievements`` or the monthly ``summary``)
--------------------------------------------------------------------------------------------------------------
-1. In your own module (say ``commands/actions_answers.py``) write handlers
-   ``def handle(ctx: AnswerContext, args: ParsedArgs) -> Reply`` and a ``register_commands(registry)`` function::
+Adding a sub-command
+--------------------
+1. In a module of ``commands/mo/`` write handlers ``def handle(ctx: AnswerContext, args: ParsedArgs) -> Reply``
+   and a ``register_commands(registry)`` function::
 
-       from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry, common
+       from commands.mo.specs import CommandSpec, FlagSpec, Registry, common
        from commands.mo import values as t
 
        def register_commands(registry: Registry) -> None:
@@ -14,18 +14,16 @@ Adding a sub-command (e.g. the action log's ``actions``/``action``/``achievement
                name="actions",
                summary="The strategy action log, grouped by pillar",
                handler=handle_actions,
-               flags=(FlagSpec("--owner", t.USER_OR_ME, "whose actions: @user or me"),
-                      FlagSpec("--overdue", t.SWITCH, "only actions past their due date"),
-                      common.SHARE),
-               examples=("actions --owner me", "actions --overdue --share"),
+               flags=(FlagSpec("--overdue", t.SWITCH, "only actions past their due date"), common.SHARE),
+               examples=("actions --overdue --share",),
            ))
 
-2. Add the module's dotted name to :data:`COMMAND_MODULES` below — that one line is the whole wiring.
-   The parser, help text, the `--help` of your sub-command, the docs test and the audit all follow.
+2. Import the module in :mod:`commands.mo.catalog` and call its ``register_commands`` there — that is the whole
+   wiring. The parser, help text, the `--help` of your sub-command, the docs test and the audit all follow.
 
-Handlers get an :class:`commands.mo.pipeline.AnswerContext` (config, force, role, a DB session, today's date, and the
-Slack client/trigger id when called from Slack) and the :class:`commands.mo.parser.ParsedArgs`. They return a
-:class:`commands.mo.pipeline.Reply` — use ``ctx.ok(...)``/``ctx.refused(...)``/``ctx.invalid(...)``. The pipeline
+Handlers get a :class:`commands.mo.reply.AnswerContext` (config, force, role, a DB session, today's date, and the
+Slack client/trigger id when called from Slack) and the :class:`commands.mo.args.ParsedArgs`. They return a
+:class:`commands.mo.reply.Reply` — use ``ctx.ok(...)``/``ctx.refused(...)``/``ctx.invalid(...)``. The pipeline
 commits the session after the handler returns, with the audit event in the same transaction; raise to roll back
 (the user then sees an error reference and the failure is audited separately).
 
@@ -36,29 +34,14 @@ below that role; finer rules (e.g. ``--post`` is admin-only) are ``FlagSpec.min_
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from commands.mo import values as t
+from commands.mo.args import ParsedArgs
+from commands.mo.reply import AnswerContext, Reply
 
-if TYPE_CHECKING:
-    from commands.mo.parser import ParsedArgs
-    from commands.mo.pipeline import AnswerContext, Reply
-
-    Handler = Callable[[AnswerContext, ParsedArgs], Reply]
-else:
-    Handler = Callable[..., Any]
-
-# Modules that register sub-commands, in the order they appear in `/mo help`. Each exposes
-# ``register_commands(registry)``. A module not written yet is skipped, so this list may run ahead of the code.
-COMMAND_MODULES: tuple[str, ...] = (
-    "commands.mo.figures",
-    "commands.mo.action_log",
-    "commands.mo.summary",
-)
+Handler = Callable[[AnswerContext, ParsedArgs], Reply]
 
 
 @dataclass(frozen=True)
@@ -131,7 +114,7 @@ class CommandSpec:
 
 @dataclass
 class Registry:
-    """Sub-commands by name and alias. Loaded once per process from :data:`COMMAND_MODULES`."""
+    """Sub-commands by name and alias, in the order they were added (the order of `/mo help`)."""
 
     _specs: dict[str, CommandSpec] = field(default_factory=dict)
     _aliases: dict[str, str] = field(default_factory=dict)
@@ -164,34 +147,6 @@ class Registry:
 
     def commands_taking(self, flag: str) -> list[str]:
         return [s.name for s in self._specs.values() if s.flag(flag) is not None]
-
-
-_lock = threading.Lock()
-_default: Registry | None = None
-
-
-def load_registry(modules: tuple[str, ...] = COMMAND_MODULES) -> Registry:
-    """Build a registry from ``modules`` (skipping ones not written yet)."""
-    reg = Registry()
-    for name in modules:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        mod.register_commands(reg)
-    return reg
-
-
-def default_registry() -> Registry:
-    """The process-wide registry (built on first use, so importing the parser stays cheap)."""
-    global _default
-    if _default is None:
-        with _lock:
-            if _default is None:
-                _default = load_registry()
-    return _default
 
 
 class common:

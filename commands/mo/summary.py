@@ -8,13 +8,16 @@ through response_url): the charts need matplotlib, which never loads on the ack 
 
 from __future__ import annotations
 
+from bot.dates import last_complete_month
 from bot.slack.blocks import MessageBuilder
 from bot.slack.escape import esc
-from bot.summary.monthly import last_complete_month, summary_text
+from bot.slack.summary_post import chart_uploads, post_header, upload_charts
+from bot.summary.monthly import make_summary, summary_text
 from commands.mo import values as t
-from commands.mo.parser import ParsedArgs
-from commands.mo.pipeline import AnswerContext, Reply
+from commands.mo.args import ParsedArgs
+from commands.mo.reply import AnswerContext, Reply
 from commands.mo.specs import CommandSpec, FlagSpec, Registry
+from jobs.runner import JobRunner
 
 MONTH = FlagSpec("--month", t.MONTH, "which month (default: the last complete month)")
 POST = FlagSpec("--post", t.SWITCH, "post it to the summary channel now (admins; never twice)", min_role="admin")
@@ -48,8 +51,6 @@ def handle_summary(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
 
 def _preview(ctx: AnswerContext, month: str) -> Reply:
-    from jobs.monthly_summary import chart_uploads, make_summary, post_header, upload_charts
-
     summary = make_summary(ctx.rt, ctx.force, month)
     client = ctx.slack.client if ctx.slack else None
     if client is None:
@@ -71,8 +72,6 @@ def _preview(ctx: AnswerContext, month: str) -> Reply:
 
 
 def _post(ctx: AnswerContext, month: str) -> Reply:
-    from jobs.runner import JobRunner
-
     client = ctx.slack.client if ctx.slack else None
     spec = ctx.config.jobs.specs["monthly_summary"]
     if not any(tg.force == ctx.force.slug for tg in spec.targets):

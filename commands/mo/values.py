@@ -6,7 +6,6 @@ Types that depend on who asks (a district of *their* force, a date not after *th
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import difflib
 import re
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Force, normalise_token
+from bot.dates import add_months
 
 
 class BadValue(ValueError):
@@ -56,15 +56,10 @@ class Duration:
             return self.amount
         if self.unit == "w":
             return self.amount * 7
-        return (before - months_before(before, self.amount)).days
+        return (before - add_months(before, -self.amount)).days
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
-
-
-def months_before(d: dt.date, months: int) -> dt.date:
-    y, m = divmod(d.year * 12 + (d.month - 1) - months, 12)
-    return dt.date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
@@ -133,14 +128,6 @@ def _month(raw: str, _ctx: ParseContext) -> str:
     return v
 
 
-def district_choices(force: Force) -> str:
-    parts = []
-    for d in force.districts:
-        alias = f" (also: {', '.join(d.aliases)})" if d.aliases else ""
-        parts.append(f"{d.slug}{alias}")
-    return "; ".join(parts)
-
-
 def _district(raw: str, ctx: ParseContext) -> str:
     v = _text(raw, ctx)
     if ctx.force is None:
@@ -154,7 +141,7 @@ def _district(raw: str, ctx: ParseContext) -> str:
     if close:
         slugs = dict.fromkeys(ctx.force.resolve_district(c) for c in close)
         guess = f"did you mean {' or '.join(f'`{s}`' for s in slugs)}? "
-    raise BadValue(f"{v!r} is not a district of {ctx.force.name}", f"{guess}districts: {district_choices(ctx.force)}")
+    raise BadValue(f"{v!r} is not a district of {ctx.force.name}", f"{guess}districts: {ctx.force.district_choices()}")
 
 
 _USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")

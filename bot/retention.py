@@ -1,0 +1,64 @@
+"""The retention purge (DPA 2018 Part 3): personal rows closed longer than ``retention_days`` are deleted.
+
+Only closed rows go — a circulation, suspect or bail period still open is never purged, however old. The
+purge is audited with counts and the cutoff only; nothing of the purged rows is copied anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bot.audit import AuditEntry, record
+from bot.figures.month_flow import rebuild_month_flows
+from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    force: str
+    cutoff: dt.date  # rows closed before this date were deleted
+    wanted: int
+    suspects: int
+    bail: int
+
+    @property
+    def total(self) -> int:
+        return self.wanted + self.suspects + self.bail
+
+
+def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: dt.datetime) -> PurgeCounts:
+    """Delete one force's rows closed before ``cutoff`` and audit the counts, in the caller's transaction."""
+    counts = []
+    for model, closed in (
+        (WantedCirculation, WantedCirculation.closed_on),
+        (OutstandingSuspect, OutstandingSuspect.closed_on),
+        (BailPeriod, BailPeriod.ended_on),
+    ):
+        res = session.execute(
+            delete(model)
+            .where(model.force == force, closed.is_not(None), closed < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        counts.append(int(res.rowcount or 0))
+    for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
+        if n:
+            rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
+    out = PurgeCounts(force, cutoff, *counts)
+    record(
+        session,
+        AuditEntry(
+            actor=actor,
+            action="purge",
+            outcome="ok",
+            force=force,
+            detail=f"retention purge: closed before {cutoff.isoformat()}: wanted {out.wanted}, "
+            f"suspects {out.suspects}, bail/RUI {out.bail}",
+            records_disclosed=0,
+        ),
+        at=at,
+    )
+    return out

@@ -1,0 +1,152 @@
+"""The monthly summary's content: every headline equals the figures services at the month's end and the
+previous month's end; action counts equal a count over the rows; a month with no data says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.action_log.types import LIVE_STATUSES
+from bot.clock import FixedClock
+from bot.dates import last_complete_month, month_end
+from bot.demo.load import load_demo
+from bot.figures.bail import bail_figures
+from bot.figures.series import monthly_series
+from bot.figures.suspects import suspect_figures
+from bot.figures.types import Filters
+from bot.figures.wanted import wanted_figures
+from bot.models import Action
+from bot.runtime import Runtime
+from bot.summary.monthly import build_summary, parse_month, summary_text
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def demo(runtime: Runtime, tmp_path: Path) -> Runtime:
+    load_demo(runtime, rows=400, workdir=tmp_path / "demo")
+    return runtime
+
+
+def _overdue_and_done(session: Session, force: str, first: dt.date, last: dt.date) -> tuple[int, int]:
+    rows = session.scalars(select(Action).where(Action.force == force)).all()
+    overdue = sum(
+        1
+        for a in rows
+        if a.due_on is not None
+        and a.due_on < last
+        and (a.status in LIVE_STATUSES or (a.status == "complete" and a.completed_on and a.completed_on > last))
+    )
+    done = sum(1 for a in rows if a.status == "complete" and a.completed_on and first <= a.completed_on <= last)
+    return overdue, done
+
+
+def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
+    cfg, force = demo.config, demo.config.force("suffolk")
+    with demo.sessions() as s:
+        summary = build_summary(s, cfg, force, "2026-10", TODAY, NOW)
+        end, prev = dt.date(2026, 10, 31), dt.date(2026, 9, 30)
+        assert (summary.as_of, summary.previous_as_of) == (end, prev)
+        for d, attr in ((end, "now"), (prev, "before")):
+            w, su = wanted_figures(s, force, d), suspect_figures(s, force, d)
+            b = bail_figures(s, force, d, ending_within_days=cfg.bail_ending_soon_days)
+            assert getattr(summary.headline("wanted"), attr) == w.open
+            assert getattr(summary.headline("suspects"), attr) == su.open
+            assert getattr(summary.headline("active_bail"), attr) == b.active_bail
+            assert getattr(summary.headline("active_rui"), attr) == b.active_rui
+            assert getattr(summary.headline("rui_over_12m"), attr) == b.length_bands["rui"]["over-12m"]
+            assert getattr(summary.headline("bail_ending_soon"), attr) == b.bail_ending_soon_total
+        overdue, done = _overdue_and_done(s, "suffolk", dt.date(2026, 10, 1), end)
+        assert (summary.headline("actions_overdue").now, summary.headline("actions_completed").now) == (overdue, done)
+        assert summary.headline("wanted").now > 0 and summary.headline("active_rui").now > 0
+        # The chart series are the figures service's series, 13 months ending with October.
+        assert list(summary.wanted_series) == monthly_series(s, "wanted", force, end, 13)
+        assert list(summary.rui_series) == monthly_series(s, "bail", force, end, 13, kind="rui")
+        assert summary.wanted_series[0].month == "2025-10" and len(summary.wanted_series) == 13
+        # Length bands by district equal the service under a district filter.
+        for d in force.district_slugs():
+            fd = bail_figures(s, force, end, Filters(district=d))
+            assert summary.length_bands_by_district["rui"][d] == fd.length_bands["rui"]
+            assert summary.length_bands_by_district["bail"][d] == fd.length_bands["bail"]
+    assert summary.has_data
+    assert summary.data_as_of["wanted"] is not None and summary.stale == ()
+
+
+def test_actions_overdue_and_completed_follow_the_month(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        a = s.scalars(select(Action).where(Action.force == "suffolk").order_by(Action.id)).first()
+        assert a is not None
+        # Due in September, completed on 12 October: overdue at the end of September, completed in October.
+        a.status, a.due_on, a.completed_on = "complete", dt.date(2026, 9, 15), dt.date(2026, 10, 12)
+        b = s.scalars(select(Action).where(Action.force == "suffolk").order_by(Action.id).offset(1)).first()
+        assert b is not None
+        b.status, b.due_on, b.completed_on = "ongoing", dt.date(2026, 10, 20), None
+        s.commit()
+        sep = build_summary(s, demo.config, force, "2026-09", TODAY, NOW)
+        oct_ = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+        exp_sep = _overdue_and_done(s, "suffolk", dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+        exp_oct = _overdue_and_done(s, "suffolk", dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert (sep.headline("actions_overdue").now, sep.headline("actions_completed").now) == exp_sep
+    assert (oct_.headline("actions_overdue").now, oct_.headline("actions_completed").now) == exp_oct
+    assert oct_.headline("actions_completed").now >= 1 and sep.headline("actions_overdue").now >= 1
+    assert oct_.headline("actions_overdue").before == sep.headline("actions_overdue").now
+
+
+def test_current_month_is_summarised_up_to_today_and_future_months_are_refused(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        cur = build_summary(s, demo.config, force, "2026-11", TODAY, NOW)
+        assert cur.as_of == TODAY and cur.previous_as_of == dt.date(2026, 10, 31)
+        assert cur.headline("wanted").now == wanted_figures(s, force, TODAY).open
+        with pytest.raises(ValueError, match="not started"):
+            build_summary(s, demo.config, force, "2026-12", TODAY, NOW)
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        parse_month("2026-13")
+    assert last_complete_month(dt.date(2026, 1, 5)) == "2025-12"
+
+
+def test_a_district_summary_is_narrowed_and_other_forces_are_not_mixed_in(demo: Runtime) -> None:
+    cfg, force = demo.config, demo.config.force("suffolk")
+    with demo.sessions() as s:
+        ips = build_summary(s, cfg, force, "2026-10", TODAY, NOW, Filters(district="ipswich"))
+        whole = build_summary(s, cfg, force, "2026-10", TODAY, NOW)
+        norfolk = build_summary(s, cfg, cfg.force("norfolk"), "2026-10", TODAY, NOW)
+        end = dt.date(2026, 10, 31)
+        assert ips.headline("wanted").now == wanted_figures(s, force, end, Filters(district="ipswich")).open
+        assert norfolk.headline("wanted").now == wanted_figures(s, cfg.force("norfolk"), end).open
+    assert list(ips.length_bands_by_district["bail"]) == ["ipswich"]
+    assert ips.scope_label == "Suffolk Constabulary — Ipswich"
+    assert ips.headline("wanted").now < whole.headline("wanted").now
+    assert set(norfolk.district_labels) == set(cfg.force("norfolk").district_slugs())
+
+
+def test_no_data_month_says_so(runtime: Runtime) -> None:
+    force = runtime.config.force("suffolk")
+    with runtime.sessions() as s:
+        empty = build_summary(s, runtime.config, force, "2026-10", TODAY, NOW)
+    assert not empty.has_data
+    assert all(h.now == 0 and h.before == 0 for h in empty.headlines)
+    text = summary_text(empty)
+    assert "No data for October 2026" in text and "never imported" in text
+
+
+def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock: FixedClock) -> None:
+    with demo.sessions() as s:
+        summary = build_summary(s, demo.config, demo.config.force("suffolk"), "2026-10", TODAY, NOW)
+    text = summary_text(summary)
+    for h in summary.headlines:
+        assert f"{h.label}" in text and f": {h.now:,} (previous month {h.before:,}" in text
+    assert f"wanted {clock.now():%d %b %Y %H:%M} UTC" in text
+    # Stale data is flagged: 40 days later the wanted export (7-day interval) is overdue.
+    with demo.sessions() as s:
+        later = build_summary(
+            s, demo.config, demo.config.force("suffolk"), "2026-10", TODAY, NOW + dt.timedelta(days=40)
+        )
+    assert "wanted" in later.stale and "(stale)" in summary_text(later)
+    assert month_end(dt.date(2026, 2, 1)) == dt.date(2026, 2, 28)

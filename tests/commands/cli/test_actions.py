@@ -1,0 +1,118 @@
+"""`mo-bot actions export|list|show` and `mo-bot remind` on the seed's July 2022 log (imported through the real
+import command), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.action_log.types import PILLARS
+from bot.models import Action, AuditEvent
+from commands.cli import main
+from tests.support.paths import REPO_ROOT
+
+LONDON = ZoneInfo("Europe/London")
+SEED = REPO_ROOT / "bot" / "data" / "actions-2022-07.csv"
+
+
+@pytest.fixture
+def seeded(db_url: str, monkeypatch: pytest.MonkeyPatch, sessions) -> list[Action]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("MO_CONFIG", raising=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["import", "actions", str(SEED)]) == 0
+    with sessions() as s:
+        return list(s.scalars(select(Action).where(Action.force == "suffolk")))
+
+
+def test_export_csv_is_the_appendix(seeded: list[Action], capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["actions", "export", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["Pillar", "Ref", "Action", "Owner", "Status", "Due", "Last update"]
+    assert len(rows) - 1 == len(seeded)
+    by_ref = {r[1]: r for r in rows[1:]}
+    for a in seeded:
+        r = by_ref[a.reference]
+        assert (r[0], r[2], r[4]) == (PILLARS[a.pillar], a.title, a.status.upper())
+        assert r[3] == (a.owner_initials or "")
+        # No history yet: the last update is the import, with the log's own note.
+        assert r[6].startswith(f"{a.updated_at.astimezone(LONDON).date().isoformat()}: ")
+        assert " ".join((a.notes or "imported").split())[:60] in r[6]
+    # Pillars in the strategy's order.
+    order = [list(PILLARS.values()).index(r[0]) for r in rows[1:]]
+    assert order == sorted(order)
+
+
+def test_export_xlsx_by_pillar(seeded: list[Action], tmp_path: Path, sessions) -> None:
+    out = tmp_path / "log.xlsx"
+    assert main(["actions", "export", "--format", "xlsx", "--pillar", "Divert & Deter", "--out", str(out)]) == 0
+    ws = load_workbook(out).active
+    values = list(ws.iter_rows(values_only=True))[1:]
+    assert sorted(v[1] for v in values) == sorted(a.reference for a in seeded if a.pillar == "divert")
+    assert {v[0] for v in values} == {"Divert & Deter"}
+    with sessions() as s:
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.detail.like("actions export%"))).all()
+    assert len(audit) == 1 and audit[0].actor.startswith("cli:") and "pillar=divert" in audit[0].detail
+
+
+def test_list_and_show(seeded: list[Action], capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["actions", "list", "--owner", "hh"]) == 0
+    out = capsys.readouterr().out
+    hh_live = [a for a in seeded if a.owner_initials == "HH" and a.status in ("open", "ongoing", "held")]
+    assert hh_live and all(f"  {a.reference} " in out for a in hh_live)
+    assert f"{len(hh_live)} actions" in out
+    assert main(["actions", "show", "a-8"]) == 0
+    out = capsys.readouterr().out
+    a8 = next(a for a in seeded if a.reference == "A-8")
+    assert out.startswith(f"A-8  {a8.title}")
+    assert main(["actions", "show", "A-999"]) == 2
+
+
+def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.CaptureFixture[str], sessions) -> None:
+    capsys.readouterr()
+    # The seed log has no due dates, so nobody is due a reminder.
+    assert main(["remind", "--dry-run"]) == 0
+    assert capsys.readouterr().out == ""
+    # Give A-1 (HH) and A-9 (JM), neither mapped to a Slack user, a due date that has passed.
+    with sessions() as s:
+        for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-1", "A-9"]))):
+            a.due_on = dt.date.today() - dt.timedelta(days=3)
+        s.commit()
+    assert main(["remind", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["suffolk HH (no Slack user mapped): A-1", "suffolk JM (no Slack user mapped): A-9"]
+    assert main(["remind"]) == 2
+    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_export_into_a_closed_pipe_stops_quietly(seeded: list[Action], db_url: str) -> None:
+    """`mo-bot actions export | head -0`: the reader is gone before the first write; the command stops with
+    SIGPIPE's status and no BrokenPipeError traceback on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("MO_CONFIG", None)
+    read, write = os.pipe()
+    os.close(read)  # nobody will ever read: the first write fails with EPIPE
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from commands.cli import main; sys.exit(main())", "actions", "export"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+    )
+    os.close(write)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141

@@ -1,0 +1,513 @@
+"""Rendered answers: numbers equal the figures service, Slack's limits hold for huge breakdowns, every
+mrkdwn-injection path is escaped, freshness is named, and unexpected errors show a reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.access import Requester
+from bot.config import District, load_config
+from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
+from bot.figures.cache import figures_cache
+from bot.figures.cases import bail_ending_soon, open_cases
+from bot.figures.types import WantedFigures
+from bot.models import AuditEvent, BailPeriod, ImportBatch, WantedCirculation
+from bot.runtime import Runtime
+from bot.slack.blocks import MAX_BLOCKS, MessageBuilder, fmt_int
+from bot.slack.render_figures import (
+    AGE_BAND_LABELS,
+    AUTHORITY_LABELS,
+    LENGTH_BAND_LABELS,
+    REASON_LABELS,
+    Frame,
+    fmt_time,
+    render_wanted,
+)
+from commands.mo import figures
+from commands.mo.catalog import build_registry
+from commands.mo.pipeline import answer
+from commands.mo.reply import Reply
+from commands.mo.specs import CommandSpec
+from tests.support.seed import ALLOWED, ANALYST, SUFFOLK_TEAM, VIEWER, blocks_text, seed, slack_config
+
+AS_OF = dt.date(2026, 11, 23)
+MENTION = re.compile(r"<[!@#]")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> None:
+    # Each test's database restarts import batch ids, so a cached figure of an earlier test could match.
+    figures_cache.clear()
+
+
+@pytest.fixture
+def rt(tmp_path, db_url, engine, clock) -> Runtime:
+    return Runtime.create(slack_config(tmp_path, db_url), clock=clock, engine=engine)
+
+
+def ask(rt: Runtime, text: str, user: str = VIEWER, **kw: Any) -> Reply:
+    return answer(rt, Requester(user_id=user, team_id=SUFFOLK_TEAM, channel_id=ALLOWED), text, **kw)
+
+
+def all_strings(obj: Any) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in all_strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in all_strings(v)]
+    return []
+
+
+def mrkdwn_strings(obj: Any) -> list[str]:
+    """Every mrkdwn text in the blocks. (plain_text, as in headers, is shown literally: Slack parses no mentions
+    there, so a "<!channel>" in a header pings nobody.)"""
+    if isinstance(obj, dict):
+        if obj.get("type") == "mrkdwn":
+            return [obj["text"]]
+        return [s for v in obj.values() for s in mrkdwn_strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in mrkdwn_strings(v)]
+    return []
+
+
+def assert_no_mention(reply: Reply) -> None:
+    texts = mrkdwn_strings(reply.blocks)
+    assert texts
+    for s in [reply.text, *texts]:
+        assert not MENTION.search(s), s
+
+
+def assert_within_limits(reply: Reply) -> None:
+    assert 0 < len(reply.blocks) <= MAX_BLOCKS
+    for b in reply.blocks:
+        if b["type"] == "header":
+            assert len(b["text"]["text"]) <= 150
+        if b["type"] == "section":
+            if "text" in b:
+                assert len(b["text"]["text"]) <= 3000
+            assert len(b.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+        if b["type"] == "context":
+            assert len(b["elements"]) <= 10
+    assert reply.text
+
+
+def line(label: str, n: int) -> str:
+    return f"• {label}: {fmt_int(n)}"
+
+
+# --- figures in answers equal the figures service -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "as_of", "filters"),
+    [
+        ("wanted", AS_OF, Filters()),
+        ("wanted --district west --older-than 90d --as-of 31/10/2026", dt.date(2026, 10, 31), "older90"),
+        (
+            "wanted --reason never-arrested --offence BURGLARY",
+            AS_OF,
+            Filters(reason="never_arrested", offence="BURGLARY"),
+        ),
+    ],
+)
+def test_wanted_answer_equals_service(rt: Runtime, text: str, as_of: dt.date, filters: Any) -> None:
+    seed(rt.sessions, n=200)
+    if filters == "older90":
+        filters = Filters(district="bury-st-edmunds", older_than_days=90)
+    r = ask(rt, text)
+    body = blocks_text(r)
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        fig = wanted_figures(s, force, as_of, filters, review_days=rt.config.wanted_review_days)
+    assert fig.open > 0
+    assert f"*{fmt_int(fig.open)}* open wanted circulations" in body
+    assert f"({fmt_int(fig.open_a_month_ago)} on " in body
+    assert f"This month: {fig.opened_in_month} circulated, {fig.closed_in_month} closed" in body
+    if fig.review_overdue:
+        assert f"*{fmt_int(fig.review_overdue)}* not reviewed in the last 28 days" in body
+    for band, n in fig.by_age_band.items():
+        assert line(AGE_BAND_LABELS[band], n) in body
+    for reason, n in fig.by_reason.items():
+        assert line(REASON_LABELS[reason], n) in body
+    for offence, n in list(fig.by_offence.items())[:10]:
+        assert line(offence, n) in body
+    if not filters.district:
+        for d, n in fig.by_district.items():
+            assert line(force.district_label(d), n) in body
+    assert_within_limits(r)
+
+
+def test_suspects_answer_equals_service(rt: Runtime) -> None:
+    seed(rt.sessions, n=200)
+    r = ask(rt, "suspects --offence theft")
+    body = blocks_text(r)
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        fig = suspect_figures(s, force, AS_OF, Filters(offence="theft"))
+    assert fig.open > 0
+    assert f"*{fmt_int(fig.open)}* outstanding suspects" in body
+    assert f"({fmt_int(fig.open_a_month_ago)} on 23 Oct 2026)" in body
+    for band, n in fig.by_age_band.items():
+        assert line(AGE_BAND_LABELS[band], n) in body
+    for d, n in fig.by_district.items():
+        assert line(force.district_label(d), n) in body
+    assert "offence: theft" in body
+
+
+def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
+    seed(rt.sessions, n=300)
+    force = rt.config.force("suffolk")
+    month_ago = dt.date(2026, 10, 23)
+    with rt.sessions() as s:
+        fig = bail_figures(s, force, AS_OF, Filters(), ending_within_days=21)
+        before = bail_figures(s, force, month_ago, Filters())
+    bail = blocks_text(ask(rt, "bail --expiring 3w"))
+    assert f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released" in bail
+    assert f"({fmt_int(before.active_bail)} on 23 Oct 2026)" in bail
+    assert fig.bail_ending_soon_total > 0
+    assert f"{fmt_int(fig.bail_ending_soon_total)} on bail ending within 21 days" in bail
+    within_7 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 7)
+    assert f"{within_7} within 7 days" in bail
+    for authority in {e.next_authority for e in fig.bail_ending_soon}:
+        n = sum(1 for e in fig.bail_ending_soon if e.next_authority == authority)
+        assert line(AUTHORITY_LABELS[authority], n) in bail
+    for band, n in fig.length_bands["bail"].items():
+        assert line(LENGTH_BAND_LABELS[band], n) in bail
+    assert not re.search(r"SUB\d{5}", bail)  # counts only: no references in the aggregate answer
+
+    rui = blocks_text(ask(rt, "rui"))
+    assert f"*{fmt_int(fig.active_rui)}* active RUI" in rui
+    assert f"({fmt_int(before.active_rui)} on 23 Oct 2026)" in rui
+    for band, n in fig.length_bands["rui"].items():
+        assert line(LENGTH_BAND_LABELS[band], n) in rui
+    for d, n in fig.by_district["rui"].items():
+        assert line(force.district_label(d), n) in rui
+    over = fig.length_bands["rui"]["over-12m"]
+    assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+
+
+def test_bail_list_expiring_matches_ending_soon(rt: Runtime) -> None:
+    seed(rt.sessions, n=300)
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        fig = bail_figures(s, force, AS_OF, Filters(), ending_within_days=14)
+    r = ask(rt, "bail --list --expiring 14d", user=ANALYST)
+    refs = re.findall(r"SUB\d{5}", blocks_text(r))
+    assert refs == [e.reference for e in fig.bail_ending_soon][:5]
+    assert f"*{fig.bail_ending_soon_total}* on pre-charge bail" in blocks_text(r)
+    assert r.records_disclosed == len(refs) == 5
+
+
+# --- Slack's limits -----------------------------------------------------------------------------------------------
+def test_200_offence_groups_stay_within_limits(rt: Runtime) -> None:
+    offences = [f"offence group number {i:03d} with a long descriptive name" for i in range(200)]
+    seed(rt.sessions, n=600, offences=offences, forces=("suffolk",))
+    r = ask(rt, "wanted")
+    assert r.outcome == "ok"
+    assert_within_limits(r)
+    with rt.sessions() as s:
+        fig = wanted_figures(s, rt.config.force("suffolk"), AS_OF)
+    shown = re.findall(r"• offence group number \d{3}", blocks_text(r))
+    assert len(shown) == 10
+    assert f"and {len(fig.by_offence) - 10} more" in blocks_text(r)
+
+
+def test_huge_breakdowns_and_lists_never_break_limits(rt: Runtime) -> None:
+    force = rt.config.force("suffolk")
+    many = {f"<!here> district {i} " + "x" * 120: i for i in range(400)}
+    fig = WantedFigures(
+        force="suffolk",
+        district=None,
+        as_of=AS_OF,
+        data_as_of=None,
+        open=10**6,
+        by_district=many,
+        by_age_band={"0-27d": 1},
+        by_reason=dict.fromkeys(REASON_LABELS, 0),
+        by_offence=many,
+        review_overdue=3,
+        opened_in_month=1,
+        closed_in_month=2,
+        open_a_month_ago=999_999,
+    )
+    hostile = replace(force, districts=(District("ipswich", "<!channel> Ipswich"),))
+    text, blocks = render_wanted(fig, Frame(hostile, "ipswich", AS_OF, None), dt.date(2026, 10, 23), 28)
+    reply = Reply(text=text, blocks=blocks)
+    assert_within_limits(reply)
+    assert_no_mention(reply)
+    assert "more_" in blocks_text(reply)
+
+
+def test_long_list_is_chunked_and_counts_what_it_shows(tmp_path, db_url, engine, clock) -> None:
+    rt = Runtime.create(slack_config(tmp_path, db_url, list_cap=5000), clock=clock, engine=engine)
+    seed(rt.sessions, n=3000, forces=("suffolk",))
+    r = ask(rt, "suspects --list", user=ANALYST)
+    assert_within_limits(r)
+    refs = re.findall(r"SUS\d{5}", blocks_text(r))
+    assert len(refs) == r.records_disclosed == len(set(refs))
+    with rt.sessions() as s:
+        total = open_cases(s, "suspects", rt.config.force("suffolk"), AS_OF, Filters(), 1).total
+    assert total > len(refs)  # the block limit cut the list, and said so
+    assert f"and {fmt_int(total - len(refs))} more" in blocks_text(r)
+    with rt.sessions() as s:
+        ev = s.scalars(select(AuditEvent)).one()
+    assert ev.records_disclosed == len(refs)
+
+
+def test_builder_cuts_with_and_n_more() -> None:
+    m = MessageBuilder().header("h" * 400)
+    shown = m.lines("Lines", ["y" * 100] * 5000)
+    m.context("c")
+    text, blocks = m.build()
+    assert len(blocks) == MAX_BLOCKS
+    assert len(blocks[0]["text"]["text"]) == 150
+    assert f"and {fmt_int(5000 - shown)} more" in blocks[-2]["text"]["text"]
+    assert blocks[-1]["type"] == "context"
+    assert text
+
+
+# --- mrkdwn injection, one test per path ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "wanted --district &lt;!channel&gt;",  # how Slack sends a typed "<!channel>"
+        "wanted --district <!channel>",  # a real special mention in the text
+        "&lt;@U0VICTIM&gt; --list",  # unknown sub-command echoed
+        "wanted --&lt;!here&gt;",  # unknown flag echoed
+        "wanted --as-of &lt;!everyone&gt;",  # bad date echoed
+        "wanted &lt;#C0GENERAL&gt;",  # unexpected argument echoed
+        "wanted --reason &lt;!subteam^S0ALL&gt;",  # bad choice echoed
+    ],
+)
+def test_argument_echo_in_errors_is_escaped(rt: Runtime, typed: str) -> None:
+    r = ask(rt, typed)
+    assert r.outcome == "invalid"
+    assert_no_mention(r)
+    assert "&lt;" in blocks_text(r) or "@channel" in blocks_text(r)
+
+
+def test_filter_echo_in_context_is_escaped(rt: Runtime) -> None:
+    r = ask(rt, 'wanted --offence "&lt;!channel&gt; &amp; co"')
+    assert r.outcome == "ok"
+    assert "offence: &lt;!channel&gt; &amp; co" in blocks_text(r)
+    assert_no_mention(r)
+
+
+def _insert_hostile_rows(rt: Runtime) -> None:
+    with rt.sessions() as s, s.begin():
+        s.add(ImportBatch(force="suffolk", dataset="wanted", file_name="w.csv", file_sha256="0" * 64, as_of=AS_OF))
+        for i, (offence, district) in enumerate(
+            [("<!here> burglary & <@U0BAD>", "ipswich"), ("theft", "<!everyone>"), ("theft", "ipswich")]
+        ):
+            s.add(
+                WantedCirculation(
+                    force="suffolk",
+                    reference=f"<!channel>-{i}",
+                    offence=offence,
+                    district=district,
+                    reason="never_arrested",
+                    circulated_on=AS_OF - dt.timedelta(days=10 + i),
+                    status="open",
+                )
+            )
+        s.add(
+            BailPeriod(
+                force="suffolk",
+                reference="<@U0BAD>",
+                offence="<!channel>",
+                district="ipswich",
+                kind="bail",
+                started_on=AS_OF - dt.timedelta(days=30),
+                bail_end_on=AS_OF + dt.timedelta(days=3),
+            )
+        )
+
+
+def test_offence_and_district_from_data_are_escaped(rt: Runtime) -> None:
+    _insert_hostile_rows(rt)
+    r = ask(rt, "wanted")
+    body = blocks_text(r)
+    assert "• &lt;!here&gt; burglary &amp; &lt;@U0BAD&gt;: 1" in body
+    assert "• &lt;!everyone&gt;: 1" in body
+    assert_no_mention(r)
+    b = ask(rt, "bail")
+    assert "• &lt;!channel&gt;: 1" in blocks_text(b)
+    assert_no_mention(b)
+
+
+def test_references_in_lists_are_escaped(rt: Runtime) -> None:
+    _insert_hostile_rows(rt)
+    r = ask(rt, "wanted --list", user=ANALYST)
+    assert "`&lt;!channel&gt;-0`" in blocks_text(r)
+    assert r.records_disclosed == 3
+    assert_no_mention(r)
+    b = ask(rt, "bail --list", user=ANALYST)
+    assert "`&lt;@U0BAD&gt;`" in blocks_text(b)
+    assert_no_mention(b)
+
+
+# --- freshness, status, help ---------------------------------------------------------------------------------------
+def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
+    seed(rt.sessions, n=20, imported_at=dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC))
+    fresh = blocks_text(ask(rt, "wanted"))
+    assert "data as of 22 Nov 2026 15:30 GMT" in fresh and "stale" not in fresh
+    assert "Suffolk Constabulary · as of 23 Nov 2026" in fresh
+    rt.clock.advance(dt.timedelta(days=8))  # wanted is expected weekly
+    stale = blocks_text(ask(rt, "wanted --district ipswich --as-of 2026-11-23"))
+    assert ":warning: *stale*" in stale and "Ipswich" in stale
+    suspects = blocks_text(ask(rt, "suspects"))  # monthly: still fresh
+    assert "stale" not in suspects
+
+
+def test_times_are_shown_in_the_forces_timezone(rt: Runtime) -> None:
+    force = rt.config.force("suffolk")
+    assert fmt_time(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC), force) == "1 Jul 2026 13:00 BST"
+    assert fmt_time(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), force) == "1 Dec 2026 12:00 GMT"
+
+
+def test_status_shows_each_dataset(rt: Runtime) -> None:
+    seed(rt.sessions, n=5)
+    r = ask(rt, "status")
+    body = blocks_text(r)
+    for label in ("Wanted circulations", "Outstanding suspects", "Pre-charge bail and RUI"):
+        assert f"*{label}*: imported 22 Nov 2026 15:30 GMT" in body
+    assert "*Action log*: never imported" in body
+
+
+def test_help_answer_is_generated(rt: Runtime) -> None:
+    overview = blocks_text(ask(rt, ""))
+    for name in ("wanted", "suspects", "bail", "rui", "status"):
+        assert f"`/mo {name}" in overview
+    bail = blocks_text(ask(rt, "bail --help"))
+    for flag in ("--district", "--expiring", "--list", "--share", "--help"):
+        assert f"`{flag}" in bail
+    assert "&lt;" not in bail or "`" in bail
+
+
+# --- unexpected errors ---------------------------------------------------------------------------------------------
+def test_unexpected_error_shows_a_reference_in_log_and_audit(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    reg = build_registry(figures.register_commands)
+
+    def broken(ctx, args):  # type: ignore[no-untyped-def]
+        ctx.session.add(ImportBatch(force="suffolk", dataset="wanted", file_name="x", file_sha256="0", as_of=AS_OF))
+        ctx.session.flush()
+        raise RuntimeError("database exploded")
+
+    reg.add(CommandSpec(name="boom", summary="fails", handler=broken))
+    with caplog.at_level(logging.ERROR, logger="mo_bot.conversation"):
+        r = ask(rt, "boom", registry=reg)
+    assert r.outcome == "error" and r.reference and re.fullmatch(r"E-[0-9A-F]{6}", r.reference)
+    assert r.reference in blocks_text(r)
+    assert "exploded" not in blocks_text(r) and "Traceback" not in blocks_text(r)
+    assert any(r.reference in rec.getMessage() and rec.exc_info for rec in caplog.records)
+    with rt.sessions() as s:
+        ev = s.scalars(select(AuditEvent)).one()
+        assert (ev.outcome, ev.reference, ev.detail) == ("error", r.reference, "boom")
+        assert s.scalars(select(ImportBatch)).all() == []  # the handler's work was rolled back
+
+
+def test_cached_answers_follow_imports_and_the_clock(rt: Runtime) -> None:
+    seed(rt.sessions, n=50, forces=("suffolk",))
+    first = blocks_text(ask(rt, "wanted"))
+    assert blocks_text(ask(rt, "wanted")) == first  # the same answer until something changes
+    with rt.sessions() as s:
+        before = wanted_figures(s, rt.config.force("suffolk"), AS_OF).open
+    with rt.sessions() as s, s.begin():
+        s.add(
+            ImportBatch(
+                force="suffolk",
+                dataset="wanted",
+                file_name="n.csv",
+                file_sha256="1" * 64,
+                as_of=AS_OF,
+                imported_at=rt.clock.now(),  # the injected clock's "now", not the machine's
+            )
+        )
+        for i in range(3):
+            s.add(
+                WantedCirculation(
+                    force="suffolk",
+                    reference=f"NEW{i}",
+                    offence="theft",
+                    district="lowestoft",
+                    reason="bail_breach",
+                    circulated_on=AS_OF,
+                    status="open",
+                )
+            )
+    after = blocks_text(ask(rt, "wanted"))
+    assert f"*{fmt_int(before)}* open" in first and f"*{fmt_int(before + 3)}* open" in after
+    assert "stale" not in after
+    rt.clock.advance(dt.timedelta(days=8))
+    assert ":warning: *stale*" in blocks_text(ask(rt, "wanted --as-of 2026-11-23"))
+
+
+def test_ending_soon_is_counted_in_full_beyond_the_figures_cap(rt: Runtime) -> None:
+    seed(rt.sessions, n=600, forces=("suffolk",))
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        full = bail_figures(s, force, AS_OF, Filters(), ending_within_days=30, ending_soon_cap=10**6)
+        capped = bail_figures(s, force, AS_OF, Filters(), ending_within_days=30, ending_soon_cap=5)
+        soon = bail_ending_soon(s, force, AS_OF, Filters(), 30)
+    assert len(capped.bail_ending_soon) == 5 < capped.bail_ending_soon_total == soon.total == len(full.bail_ending_soon)
+    assert soon.within_7_days == sum(1 for e in full.bail_ending_soon if e.days_left <= 7)
+    for authority, n in soon.by_authority.items():
+        assert n == sum(1 for e in full.bail_ending_soon if e.next_authority == authority)
+    body = blocks_text(ask(rt, "bail --expiring 30d"))
+    assert f"{fmt_int(soon.total)} on bail ending within 30 days — {soon.within_7_days} within 7 days" in body
+
+
+def test_unknown_offence_group_gets_did_you_mean(rt: Runtime) -> None:
+    seed(rt.sessions, n=60, forces=("suffolk",))
+    r = ask(rt, "wanted --offence burgalry")
+    assert r.outcome == "invalid"
+    body = blocks_text(r)
+    assert "did you mean `burglary`?" in body and "criminal damage" in body
+    assert "`/mo wanted --help`" in body
+    assert ask(rt, "bail --offence BURGLARY").outcome == "ok"  # groups match case-insensitively
+    hostile = ask(rt, "rui --list --offence &lt;!channel&gt;", user=ANALYST)
+    assert hostile.outcome == "invalid" and "&lt;!channel&gt;" in blocks_text(hostile)
+    assert_no_mention(hostile)
+
+
+_labels = st.text(alphabet=st.sampled_from([*"ab <>&!@#*_`~:|\n", "é", "—"]), min_size=1, max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(_labels, st.integers(0, 10**7), max_size=300),
+    st.dictionaries(_labels, st.integers(0, 10**7), max_size=300),
+    st.lists(_labels, max_size=3),
+)
+def test_any_figures_render_within_limits_and_escaped(
+    offences: dict[str, int], districts: dict[str, int], filters: list[str]
+) -> None:
+    force = load_config(env={}).force("suffolk")
+    fig = WantedFigures(
+        force="suffolk",
+        district=None,
+        as_of=AS_OF,
+        data_as_of=None,
+        open=sum(offences.values()),
+        by_district=districts,
+        by_age_band=dict.fromkeys(AGE_BAND_LABELS, 1),
+        by_reason=dict.fromkeys(REASON_LABELS, 2),
+        by_offence=offences,
+        review_overdue=1,
+        opened_in_month=0,
+        closed_in_month=0,
+        open_a_month_ago=0,
+    )
+    text, blocks = render_wanted(fig, Frame(force, None, AS_OF, None, filters), dt.date(2026, 10, 23), 28)
+    reply = Reply(text=text, blocks=blocks)
+    assert_within_limits(reply)
+    assert_no_mention(reply)

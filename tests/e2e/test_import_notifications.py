@@ -1,0 +1,139 @@
+"""PostgreSQL: every process learns of an import from its notification (LISTEN/NOTIFY), not by asking the database
+on every answer (bot.figures.cache._GenerationWatcher). On SQLite each answer reads the latest batch itself; the
+hot-path tests cover that."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from bot.db import make_engine, make_session_factory
+from bot.figures import cache
+from bot.models import ImportBatch
+from tests.support.database import IS_PG
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not IS_PG, reason="import notifications are PostgreSQL's LISTEN/NOTIFY"),
+]
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+@pytest.fixture
+def two_engines(db_url: str) -> Iterator[tuple[Engine, Engine]]:
+    """Two engines on one database, as two gunicorn workers (or a worker and `mo-bot import`) have."""
+    engines = (make_engine(db_url), make_engine(db_url))
+    try:
+        yield engines
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def _ready_watcher(engine: Engine) -> cache._GenerationWatcher:
+    watcher = cache.generation_watcher(engine)
+    assert watcher is not None and watcher.wait_ready(5)
+    return watcher
+
+
+def _import(engine: Engine, force: str = "suffolk", dataset: str = "wanted", *, commit: bool = True) -> int:
+    with Session(engine) as s:
+        batch = ImportBatch(
+            force=force, dataset=dataset, file_name="n.csv", file_sha256="3" * 64, as_of=dt.date.today()
+        )
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+        if commit:
+            s.commit()
+        else:
+            s.rollback()
+    return batch_id
+
+
+def _latest_in_database(engine: Engine, force: str, dataset: str) -> int:
+    with Session(engine) as s:
+        return (
+            s.scalar(select(func.max(ImportBatch.id)).where(ImportBatch.force == force, ImportBatch.dataset == dataset))
+            or 0
+        )
+
+
+def test_an_import_committed_elsewhere_reaches_the_listener_and_a_rolled_back_one_does_not(
+    two_engines: tuple[Engine, Engine],
+) -> None:
+    answering, importing = two_engines
+    watcher = _ready_watcher(answering)
+    assert watcher.get("suffolk", "wanted") == 0  # nothing imported yet
+
+    first = _import(importing)
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") == first)
+    assert watcher.get("suffolk", "bail") == 0 and watcher.get("norfolk", "wanted") == 0  # other keys untouched
+
+    undone = _import(importing, "norfolk", "wanted", commit=False)
+    later = _import(importing, "suffolk", "bail")
+    # Notifications arrive in commit order: once the later import is known, the rolled-back one would have been.
+    assert _eventually(lambda: watcher.get("suffolk", "bail") == later)
+    assert watcher.get("norfolk", "wanted") == 0 and undone > 0
+    assert watcher.get("suffolk", "wanted") == first == _latest_in_database(answering, "suffolk", "wanted")
+
+
+def test_the_committing_process_knows_its_import_when_commit_returns(two_engines: tuple[Engine, Engine]) -> None:
+    engine, _ = two_engines
+    watcher = _ready_watcher(engine)
+    for _ in range(5):
+        batch_id = _import(engine)
+        # No waiting here: the commit itself waited for its notification to come back.
+        assert watcher.get("suffolk", "wanted") == batch_id
+
+
+def test_answers_ask_the_database_while_the_listener_is_down_and_it_reconnects(
+    two_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answering, importing = two_engines
+    monkeypatch.setattr(cache, "RECONNECT_S", (0.3,))
+    watcher = _ready_watcher(answering)
+    reads = cache.Reads(answering, make_session_factory(answering))
+    before = _import(importing)
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") == before)
+
+    # Cut the listener's connection, as a database restart or a killed backend would.
+    with importing.connect() as c:
+        c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": watcher.backend_pid})
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") is None)  # not listening: it says so
+    during = _import(importing)  # its notification goes to nobody in this process…
+    assert reads.generation("suffolk", "wanted") == during  # …and the answer asked the database instead
+
+    # Reconnected, it reads the ids again: the import it did not hear about is known.
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") == during)
+    assert watcher.reconnects >= 1
+    after = _import(importing)
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") == after)
+
+
+def test_a_disposed_engine_stops_its_listener(db_url: str) -> None:
+    engine = make_engine(db_url)
+    watcher = _ready_watcher(engine)
+    pid = watcher.backend_pid
+    engine.dispose()
+    watcher._thread.join(timeout=cache.WATCH_TIMEOUT_S + 3)
+    assert not watcher._thread.is_alive()
+    other = make_engine(db_url)
+    try:
+        with other.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar() == 0
+    finally:
+        other.dispose()

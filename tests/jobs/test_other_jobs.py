@@ -1,0 +1,248 @@
+"""The other scheduled jobs: the retention purge (only closed-and-old rows, audited with counts only), the
+daily bail-deadline digest (counts, no case references), and the data-freshness check (admins DMed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.clock import FixedClock
+from bot.config import DEFAULTS, Config, _merge, build_config
+from bot.figures.bail import bail_figures
+from bot.models import AuditEvent, BailPeriod, ImportBatch, JobRun, OutstandingSuspect, WantedCirculation
+from bot.runtime import Runtime
+from bot.slack.client import make_client
+from jobs.runner import JobRunner
+from tests.support.fakeslack import FakeSlack, fake_slack  # noqa: F401 - the fixture
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+ADMIN = "UADMIN001"
+BAIL_CHANNEL = "C0BAILMGT"
+
+
+def cfg_for(db_url: str, **raw: Any) -> Config:
+    base = {
+        "retention_days": 365,
+        "slack": {"roles": {"admin": [ADMIN, "S0GROUP01"]}},
+        "jobs": {"bail_digest": {"posts": [{"force": "suffolk", "channel": BAIL_CHANNEL}]}},
+    }
+    return build_config(_merge(DEFAULTS, {**base, **raw}), {"DATABASE_URL": db_url}, "test")
+
+
+@pytest.fixture
+def rt(db_url: str, engine: Engine) -> Runtime:
+    return Runtime.create(cfg_for(db_url), clock=FixedClock(NOW), engine=engine)
+
+
+def client_for(fake: FakeSlack) -> Any:
+    return make_client(fake.token, fake.base_url, sleep=lambda _s: None)
+
+
+def _wanted(force: str, ref: str, circulated: dt.date, closed: dt.date | None) -> WantedCirculation:
+    return WantedCirculation(
+        force=force,
+        reference=ref,
+        offence="burglary",
+        district="ipswich" if force == "suffolk" else "norwich",
+        reason="never_arrested",
+        circulated_on=circulated,
+        closed_on=closed,
+        status="closed" if closed else "open",
+    )
+
+
+def _suspect(force: str, ref: str, identified: dt.date, closed: dt.date | None) -> OutstandingSuspect:
+    return OutstandingSuspect(
+        force=force,
+        reference=ref,
+        offence="assault",
+        district="lowestoft",
+        identified_on=identified,
+        closed_on=closed,
+        status="closed" if closed else "open",
+    )
+
+
+def _bail(
+    ref: str, started: dt.date, ended: dt.date | None, *, kind: str = "bail", end: dt.date | None = None
+) -> BailPeriod:
+    return BailPeriod(
+        force="suffolk",
+        reference=ref,
+        offence="theft",
+        district="ipswich" if ref < "B5" else "lowestoft",
+        kind=kind,
+        started_on=started,
+        bail_end_on=end,
+        ended_on=ended,
+        outcome="nfa" if ended else None,
+    )
+
+
+def test_retention_purges_only_closed_and_old_rows_and_audits_counts(rt: Runtime) -> None:
+    cutoff = TODAY - dt.timedelta(days=365)
+    old, recent, ancient = cutoff - dt.timedelta(days=1), cutoff + dt.timedelta(days=1), dt.date(2015, 1, 1)
+    with rt.sessions() as s:
+        s.add_all(
+            [
+                _wanted("suffolk", "W-OLD", ancient, old),  # closed before the cutoff: purged
+                _wanted("suffolk", "W-EDGE", ancient, cutoff),  # closed on the cutoff day: kept
+                _wanted("suffolk", "W-RECENT", ancient, recent),  # closed recently: kept
+                _wanted("suffolk", "W-OPEN", ancient, None),  # open for 11 years: never purged
+                _wanted("norfolk", "W-NF-OLD", ancient, old),  # the other force's old row: purged, its own count
+                _suspect("suffolk", "S-OLD", ancient, old),
+                _suspect("suffolk", "S-OPEN", ancient, None),
+                _bail("B1", ancient, old),
+                _bail("B2", ancient, None, kind="rui"),
+                _bail("B3", old, recent),
+            ]
+        )
+        s.commit()
+    (r,) = JobRunner(rt, None).run_now("retention", TODAY.isoformat())
+    assert r.outcome == "done"
+    assert r.detail == (f"suffolk: 3 purged (closed before {cutoff}); norfolk: 1 purged (closed before {cutoff})")
+    with rt.sessions() as s:
+        assert set(s.scalars(select(WantedCirculation.reference))) == {"W-EDGE", "W-RECENT", "W-OPEN"}
+        assert set(s.scalars(select(OutstandingSuspect.reference))) == {"S-OPEN"}
+        assert set(s.scalars(select(BailPeriod.reference))) == {"B2", "B3"}
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "purge").order_by(AuditEvent.force)).all()
+    assert [(a.force, a.actor, a.outcome, a.records_disclosed) for a in audit] == [
+        ("norfolk", "job:retention", "ok", 0),
+        ("suffolk", "job:retention", "ok", 0),
+    ]
+    assert audit[1].detail == f"retention purge: closed before {cutoff}: wanted 1, suspects 1, bail/RUI 1"
+    # Counts only: no reference of a purged row is copied into the audit log.
+    assert not any(ref in a.detail for a in audit for ref in ("W-OLD", "W-NF-OLD", "S-OLD", "B1"))
+    # Exactly once per day: a second run (another replica, or a re-run) does nothing.
+    (again,) = JobRunner(rt, None).run_now("retention", TODAY.isoformat())
+    assert again.outcome == "skipped"
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "purge")) == 2
+
+
+def test_bail_digest_posts_counts_once_a_day(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    fake_slack.add_channel(BAIL_CHANNEL)
+    d = TODAY
+    with rt.sessions() as s:
+        s.add_all(
+            [
+                _bail("B1", d - dt.timedelta(days=80), None, end=d + dt.timedelta(days=2)),  # inspector next
+                _bail("B2", d - dt.timedelta(days=170), None, end=d + dt.timedelta(days=10)),  # superintendent next
+                _bail("B6", d - dt.timedelta(days=260), None, end=d + dt.timedelta(days=5)),  # court next
+                _bail("B7", d - dt.timedelta(days=30), None, end=d + dt.timedelta(days=60)),  # not within 14 days
+                _bail("B3", d - dt.timedelta(days=30), d - dt.timedelta(days=1), end=d + dt.timedelta(days=3)),  # ended
+            ]
+        )
+        s.commit()
+        fig = bail_figures(s, rt.config.force("suffolk"), d, ending_within_days=14)
+    rt.clock.set(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    results = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"]
+    assert [(r.key.period, r.key.channel, r.outcome) for r in results] == [("2026-11-23", BAIL_CHANNEL, "done")]
+    (msg,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]
+    text = msg.params["text"]
+    assert fig.bail_ending_soon_total == 3
+    assert "3 active pre-charge bail periods end within 14 days, 1 within 3 days" in text
+    assert "inspector 1" in text and "superintendent 1" in text and "magistrates' court 1" in text
+    # Counts only in a channel: no case reference.
+    assert not any(ref in text for ref in ("B1", "B2", "B6"))
+    assert "B1" not in str(msg.params["blocks"])
+    rt.clock.advance(dt.timedelta(hours=3))  # type: ignore[attr-defined]
+    assert [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"] == []
+    assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]) == 1
+
+
+@pytest.mark.parametrize("group_readable", [True, False])
+def test_freshness_check_dms_admins_when_an_export_is_overdue(
+    rt: Runtime,
+    fake_slack: FakeSlack,  # noqa: F811
+    group_readable: bool,
+) -> None:
+    fake_slack.users[ADMIN] = {"id": ADMIN}
+    fake_slack.users["UADMIN002"] = {"id": "UADMIN002"}
+    if group_readable:
+        # The admin role is also given to a user group: its members are told too, each admin once.
+        fake_slack.usergroups["S0GROUP01"] = ["UADMIN002", ADMIN]
+    fake_slack.add_channel(BAIL_CHANNEL)
+    with rt.sessions() as s:
+        for force in ("suffolk", "norfolk"):
+            for ds, age in (("wanted", 2), ("suspects", 3), ("bail", 9), ("actions", 1)):
+                s.add(
+                    ImportBatch(
+                        force=force,
+                        dataset=ds,
+                        file_name=f"{ds}.csv",
+                        file_sha256="0" * 64,
+                        as_of=TODAY,
+                        imported_at=NOW - dt.timedelta(days=age),
+                    )
+                )
+        s.commit()
+    rt.clock.set(dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "freshness_check"]
+    told = [ADMIN, "UADMIN002"] if group_readable else [ADMIN]  # an unreadable group is skipped, not fatal
+    assert (r.outcome, r.detail) == ("done", f"2 overdue; told {len(told)} admin(s)")
+    dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
+    assert [dm.params["channel"] for dm in dms] == ["D" + u[1:] for u in told]
+    for dm in dms:
+        text = dm.params["text"]
+        assert "Suffolk Constabulary: *bail*" in text and "Norfolk Constabulary: *bail*" in text
+        assert "wanted" not in text
+    with rt.sessions() as s:
+        row = s.scalars(select(JobRun).where(JobRun.job == "freshness_check")).one()
+    assert (row.period, row.channel, row.status) == ("2026-11-23", "admins", "posted")
+
+
+def test_freshness_check_is_quiet_when_everything_is_fresh(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    with rt.sessions() as s:
+        for force in ("suffolk", "norfolk"):
+            for ds in ("wanted", "suspects", "bail", "actions"):
+                s.add(
+                    ImportBatch(
+                        force=force, dataset=ds, file_name="f.csv", file_sha256="0" * 64, as_of=TODAY, imported_at=NOW
+                    )
+                )
+        s.commit()
+    (r,) = JobRunner(rt, client_for(fake_slack)).run_now("freshness_check", TODAY.isoformat())
+    assert (r.outcome, r.detail) == ("done", "all datasets fresh")
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> None:
+    (r,) = JobRunner(rt, None).run_now("bail_digest", TODAY.isoformat())
+    assert (r.outcome, r.detail) == ("failed", "no Slack client: set SLACK_BOT_TOKEN")
+
+
+def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    from bot.models import Action
+
+    owner = "U0OWNER01"
+    fake_slack.users[owner] = {"id": owner}
+    with rt.sessions() as s:
+        s.add(
+            Action(
+                force="suffolk",
+                reference="A-1",
+                pillar="detect",
+                title="Secure data on length of RUI and bail",
+                owner_user_id=owner,
+                status="open",
+                due_on=TODAY - dt.timedelta(days=10),
+            )
+        )
+        s.commit()
+    rt.clock.set(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]  # Monday 09:30
+    (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"]
+    assert (r.key.period, r.outcome) == ("2026-W48", "done")
+    assert r.detail.startswith("1 DM(s), 1 action(s)")
+    dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]
+    assert len(dms) == 1 and "A-1" in dms[0].params["text"]
+    # Another replica's tick, or a re-run the same week, sends nothing more.
+    rt.clock.advance(dt.timedelta(hours=2))  # type: ignore[attr-defined]
+    assert [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"] == []
+    (again,) = JobRunner(rt, client_for(fake_slack)).run_now("reminders", "2026-W48")
+    assert again.outcome == "skipped"
+    assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]) == 1
