@@ -120,12 +120,12 @@ def check_blocks(blocks: list[dict[str, Any]]) -> int:
 
 
 def bench_pipeline(rt: Any, repeat: int) -> list[dict[str, Any]]:
-    from bot.access import Requester
+    from bot.access import Requester, identify
     from commands.mo.pipeline import answer
 
     out = []
     for case, text, user in MIX:
-        who = Requester(user_id=user, team_id=TEAM, channel_id=CHANNEL)
+        who = identify(rt.config, Requester(user_id=user, team_id=TEAM, channel_id=CHANNEL))
         reply = answer(rt, who, text)
         assert reply.outcome == "ok", (text, reply.text)
         blocks = check_blocks(reply.blocks)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import ROLES, Config, Force
+from bot.config import ROLES, Config, ConfigError, Force
 from bot.slack.escape import esc
 
 CLI_PREFIX = "cli:"
@@ -40,18 +40,21 @@ class Requester:
 
 
 @dataclass(frozen=True)
-class Access:
-    force: Force
+class Asker:
+    """Who is asking, resolved once per request by :func:`identify`: the force the request is about, the role, and
+    whether a rule refuses it. Which refusals apply is the caller's choice: a slash command (and the terminal) is
+    refused by either; an interaction on the bot's own messages or views, and App Home, only by ``refusal``."""
+
+    requester: Requester
+    force: Force | None  # None when the workspace (or the terminal's force) is unknown; then ``refusal`` says why
     role: str
+    refusal: str | None = None  # the workspace or force rule refuses the request: why (shown to the asker)
+    channel_refusal: str | None = None  # the channel rule refuses it: why
 
-
-class Refused(Exception):
-    """A request that is not allowed; ``reason`` is shown to the asker (it names no other force's data)."""
-
-    def __init__(self, reason: str, force: Force | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.force = force
+    @property
+    def command_refusal(self) -> str | None:
+        """Why a `/mo` question is refused (workspace first, then channel), or None if it may be answered."""
+        return self.refusal or self.channel_refusal
 
 
 def role_rank(role: str) -> int:
@@ -80,25 +83,28 @@ def channel_rule(config: Config) -> str:
     return "I answer in " + ", ".join(f"<#{c}>" for c in chans) + " and in a direct message with me."
 
 
-def resolve(config: Config, who: Requester) -> Access:
-    """The asker's force and role, or :class:`Refused` saying why."""
+def identify(config: Config, who: Requester) -> Asker:
+    """The asker's force, role and any refusal, with its reason (it names no other force's data). Never raises."""
+    role = role_for(config, who.user_id, who.user_groups)
     if who.team_id is None:
         if not who.is_terminal:
-            raise Refused("I couldn't tell which Slack workspace this came from, so I can't answer.")
+            return Asker(who, None, role, "I couldn't tell which Slack workspace this came from, so I can't answer.")
         # The terminal: the operator picks the force (default: the configured one).
         try:
             force = config.force(who.force_override)
-        except Exception:
+        except ConfigError:
             known = ", ".join(sorted(config.forces))
-            raise Refused(f"There is no force {esc(repr(who.force_override))}; configured forces: {known}") from None
+            why = f"There is no force {esc(repr(who.force_override))}; configured forces: {known}"
+            return Asker(who, None, role, why)
     else:
         found = config.force_for_team(who.team_id)
         if found is None:
-            raise Refused("This Slack workspace is not set up for mo-bot, so I can't answer here.")
+            return Asker(who, None, role, "This Slack workspace is not set up for mo-bot, so I can't answer here.")
         force = found
         if who.force_override is not None and who.force_override != force.slug:
-            raise Refused("The force comes from the Slack workspace and can't be chosen.", force)
+            return Asker(who, force, role, "The force comes from the Slack workspace and can't be chosen.")
     # Slack requests always name their channel; the terminal (no channel) may name one to check the rule.
+    channel_refusal = None
     if who.channel_id is not None and not who.channel_is_dm and who.channel_id not in config.slack.channels:
-        raise Refused(f"I don't answer in this channel. {channel_rule(config)}", force)
-    return Access(force=force, role=role_for(config, who.user_id, who.user_groups))
+        channel_refusal = f"I don't answer in this channel. {channel_rule(config)}"
+    return Asker(who, force, role, channel_refusal=channel_refusal)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import FixedClock
 from bot.config import Config, load_config
 from bot.db import make_engine, make_session_factory, upgrade
+from bot.import_generations.sources import forget_generations
 from bot.models import Base
 from bot.runtime import Runtime
 from tests.support.database import DEFAULT_NOW, IS_PG, TEST_DB
@@ -74,8 +75,6 @@ def db_url(_database_template: str, tmp_path: Path) -> str:
             # TRUNCATE is not a row-level UPDATE/DELETE, so the audit log's append-only trigger allows it.
             c.execute(text(f"TRUNCATE {', '.join([tables, *extra])} RESTART IDENTITY CASCADE"))
         # The ids restart: what the import listeners remember of the last test's batches must go too.
-        from bot.figures.cache import forget_generations
-
         forget_generations()
         return _database_template
     path = tmp_path / "test.db"

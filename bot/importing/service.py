@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
@@ -31,7 +33,10 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
 
     - Runs inside the caller's transaction and never commits. On success (``report.ok``) it has written the
       rows, one :class:`ImportBatch` per force in the file (``report.forces`` / ``report.batch_ids`` in the
-      same order) and one ``import`` audit event per force; the caller commits.
+      same order) and one ``import`` audit event per force, and announced the batches
+      (:func:`bot.import_generations.announce.announce_imports`): on PostgreSQL a ``NOTIFY`` in this transaction
+      that every running bot hears when the caller commits, and this process's own answers know them when that
+      commit returns. The caller commits (a rollback, or closing the session uncommitted, drops both).
     - If the report is not ok (``report.refused`` for a whole-file refusal, or ``report.errors`` /
       ``report.error_count`` for bad rows) nothing durable has been written: rows are validated while they
       stream into a TEMP staging table, duplicates are found there, and the real tables are touched only
@@ -68,8 +73,13 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         raise
     if not ok:
         _abandon(session, savepoint)
-    elif savepoint is not None:
+        return report
+    if savepoint is not None:
         savepoint.commit()
+    announce_imports(
+        session,
+        [ImportedBatch(f, request.dataset, b) for f, b in zip(report.forces, report.batch_ids, strict=True)],
+    )
     return report
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any, TypeGuard
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,8 +23,9 @@ from bot.slack.render_actions import render_action_card, render_change_note, ren
 log = logging.getLogger("mo_bot.actions")
 
 
-def _is_user(user_id: str | None) -> bool:
-    return bool(user_id) and user_id[0] in ("U", "W") and user_id.isalnum()  # type: ignore[index]
+def _is_user(user_id: str | None) -> TypeGuard[str]:
+    """A Slack user ID (``U…``/``W…``), not an owner's initials, a job or the terminal."""
+    return user_id is not None and user_id[:1] in ("U", "W") and user_id.isalnum()
 
 
 def post_card(
@@ -89,8 +91,8 @@ def after_change(
                     log.warning("mo-bot: could not reply in the thread of %s: %s", reference, e.response.get("error"))
         s.commit()
     users = {u for u in (view.owner_user_id, *also_refresh) if _is_user(u)}
-    for user in sorted(users):  # type: ignore[type-var]
-        publish_home(rt, client, force, user)  # type: ignore[arg-type]
+    for user in sorted(users):
+        publish_home(rt, client, force, user)
 
 
 def publish_home(rt: Runtime, client: WebClient, force: Force, user_id: str) -> bool:
@@ -108,7 +110,9 @@ def publish_home(rt: Runtime, client: WebClient, force: Force, user_id: str) -> 
     return True
 
 
-def dm(client: WebClient, user_id: str, text: str, blocks: list | None = None) -> tuple[str, str] | None:
+def dm(
+    client: WebClient, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
+) -> tuple[str, str] | None:
     """Open (or reuse) the DM with ``user_id`` and post there; returns (channel, ts)."""
     try:
         channel = client.conversations_open(users=user_id)["channel"]["id"]

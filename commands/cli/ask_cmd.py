@@ -47,7 +47,7 @@ def question(words: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.access import Requester
+    from bot.access import Requester, identify
     from bot.slack.render_text import blocks_to_text
     from commands.mo.pipeline import answer
 
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             force_override=args.force,
             terminal=True,
         )
-        reply = answer(rt, who, question(args.text))
+        reply = answer(rt, identify(rt.config, who), question(args.text))
     finally:
         rt.engine.dispose()
     if args.json:

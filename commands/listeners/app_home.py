@@ -4,49 +4,37 @@ to an action (``bot.slack.action_log_sync.after_change``), so the tab is current
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.access import Refused, Requester, resolve
 from bot.audit import AuditEntry, record_separately
-from bot.runtime import Runtime
 from bot.slack.action_log_sync import publish_home
-from commands.app import UserGroups
-
-log = logging.getLogger("mo_bot.home")
+from commands.middleware import asked
 
 
-def register(app: App, rt: Runtime) -> None:
-    groups = UserGroups.for_runtime(rt)
-
-    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home":
-            return
-        user = event.get("user") or ""
-        team = body.get("team_id")
-        req = Requester(user_id=user, team_id=team, channel_id=None, user_groups=groups.groups_of(client, user))
-        try:
-            access = resolve(rt.config, req)
-        except Refused as r:
-            # A workspace that is not set up sees no data; the attempt is audited like any refused request.
-            record_separately(
-                rt.sessions,
-                AuditEntry(
-                    actor=user, action="view", outcome="refused", detail=f"app home: {r.reason}"[:500], team_id=team
-                ),
-                at=rt.clock.now(),
-            )
-            return
-        if publish_home(rt, client, access.force, user):
-            record_separately(
-                rt.sessions,
-                AuditEntry(
-                    actor=user, action="view", outcome="ok", detail="app home", force=access.force.slug, team_id=team
-                ),
-                at=rt.clock.now(),
-            )
-
+def register(app: App) -> None:
     app.event("app_home_opened")(on_home_opened)
+
+
+def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    if event.get("tab") != "home":
+        return
+    who = asked(context)
+    asker = who.asker
+    if asker.refusal is not None:
+        # A workspace that is not set up sees no data; the attempt is audited like any refused request.
+        who.audit_refusal("view", f"app home: {asker.refusal}")
+        return
+    assert asker.force is not None  # identify() refuses whenever it finds no force
+    if publish_home(who.rt, client, asker.force, who.user_id):
+        entry = AuditEntry(
+            actor=who.user_id,
+            action="view",
+            outcome="ok",
+            detail="app home",
+            force=asker.force.slug,
+            team_id=who.team_id,
+        )
+        record_separately(who.rt.sessions, entry, at=who.rt.clock.now())

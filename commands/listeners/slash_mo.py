@@ -15,11 +15,10 @@ import functools
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.runtime import Runtime
-from commands.app import UserGroups, requester_from
+from commands.middleware import Asked, asked
 from commands.mo.catalog import default_registry
 from commands.mo.parser import normalise
 from commands.mo.pipeline import answer, plan
@@ -51,45 +50,43 @@ def is_deferred(text: str) -> bool:
     return plan(text).deferred
 
 
-def register(app: App, rt: Runtime) -> None:
-    groups = UserGroups.for_runtime(rt)
+def register(app: App) -> None:
     plan("help")  # build the parser and registry now, not on a user's first request
-    # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started by the one
-    # listener below rather than by a lazy listener: Bolt starts a lazy listener on every request its listener
-    # matches (a deep copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must
-    # not pay, and a second listener to route them would make Bolt build its arguments twice per request.
-    executor = app.listener_runner.listener_executor
-
-    def _context(command: dict[str, Any], client: WebClient) -> SlackContext:
-        return SlackContext(
-            client=client, trigger_id=command.get("trigger_id"), response_url=command.get("response_url")
-        )
-
-    def finish_mo(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        try:
-            text = command.get("text") or ""
-            reply = answer(
-                rt, requester_from(command, client, groups), text, slack=_context(command, client), deferred=True
-            )
-            # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
-            resp = respond(
-                text=reply.text,
-                blocks=reply.blocks,
-                response_type=reply.response_type,
-                replace_original=reply.response_type == "ephemeral",
-            )
-            if resp.status_code != 200:
-                log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
-        except Exception:  # answer() never raises; this is the response_url post (network) or requester_from
-            log.exception("mo-bot: a deferred /mo answer could not be delivered")
-
-    def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = command.get("text") or ""
-        if is_deferred(text):
-            ack(text=WORKING, response_type="ephemeral")
-            executor.submit(finish_mo, command, client, respond)
-            return
-        reply = answer(rt, requester_from(command, client, groups), text, slack=_context(command, client))
-        ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
-
     app.command(COMMAND)(on_mo)
+
+
+def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    text = command.get("text") or ""
+    who = asked(context)
+    if is_deferred(text):
+        ack(text=WORKING, response_type="ephemeral")
+        # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started here
+        # rather than by a lazy listener: Bolt starts a lazy listener on every request its listener matches (a deep
+        # copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must not pay, and a
+        # second listener to route them would make Bolt build its arguments twice per request.
+        context.listener_runner.listener_executor.submit(finish_mo, who, command, client, respond)
+        return
+    reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client))
+    ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
+
+
+def finish_mo(who: Asked, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    """A deferred answer, posted to the command's ``response_url``."""
+    try:
+        text = command.get("text") or ""
+        reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client), deferred=True)
+        # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
+        resp = respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type=reply.response_type,
+            replace_original=reply.response_type == "ephemeral",
+        )
+        if resp.status_code != 200:
+            log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
+    except Exception:  # answer() never raises; this is the response_url post (network)
+        log.exception("mo-bot: a deferred /mo answer could not be delivered")
+
+
+def _slack_context(command: dict[str, Any], client: WebClient) -> SlackContext:
+    return SlackContext(client=client, trigger_id=command.get("trigger_id"), response_url=command.get("response_url"))

@@ -2,7 +2,7 @@
 
 ``plan(text)`` is the cheap part the slash-command listener runs before acking (parse only, no database): it says
 whether the answer is ``deferred`` — ack at once and finish through ``response_url`` — or fast enough to send
-inside the ack. ``answer(rt, who, text)`` does the rest and never raises: user mistakes become an ``invalid``
+inside the ack. ``answer(rt, asker, text)`` does the rest and never raises: user mistakes become an ``invalid``
 reply, rules a ``refused`` one, and anything unexpected an ``error`` reply carrying a short reference
 (``E-7F3A2C``) that also appears in the log line and in the audit event. Every call appends exactly one audit
 event, whatever the outcome (DPA 2018 s.62).
@@ -16,11 +16,11 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from bot.access import Refused, Requester, at_least, resolve
+from bot.access import Asker, Requester, at_least
 from bot.audit import AuditEntry, append, group_commit
 from bot.clock import today_in
 from bot.config import Force
-from bot.figures.cache import Reads
+from bot.reads import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_error, render_help, render_invalid, render_refused
 from commands.mo.args import ParsedArgs
@@ -65,19 +65,21 @@ def plan(text: str, registry: Registry | None = None) -> Plan:
 
 def answer(
     rt: Runtime,
-    who: Requester,
+    asker: Asker,
     text: str,
     *,
     slack: SlackContext | None = None,
     registry: Registry | None = None,
     deferred: bool = False,
 ) -> Reply:
-    """Answer one `/mo` request. Never raises; always audits exactly once."""
+    """Answer one `/mo` request from ``asker`` (:func:`bot.access.identify`: the Slack middleware, or the terminal).
+    Never raises; always audits exactly once."""
     started = time.perf_counter()
+    who = asker.requester
     detail = _detail(text)
     seen = _Seen()
     try:
-        reply, audited = _answer(rt, who, text, registry or default_registry(), slack, detail, seen)
+        reply, audited = _answer(rt, asker, text, registry or default_registry(), slack, detail, seen)
         if not audited:
             _audit(rt, who, seen.force, detail, reply)
     except Exception:
@@ -113,7 +115,7 @@ class _Seen:
 
 def _answer(
     rt: Runtime,
-    who: Requester,
+    asker: Asker,
     text: str,
     reg: Registry,
     slack: SlackContext | None,
@@ -121,19 +123,19 @@ def _answer(
     seen: _Seen,
 ) -> tuple[Reply, bool]:
     """The reply, and whether it was already audited (in the handler's transaction)."""
+    seen.force = asker.force
+    refusal = asker.command_refusal
+    if refusal is not None:
+        return _refused(refusal), False
+    force = asker.force
+    assert force is not None  # identify() refuses whenever it finds no force
+    today = today_in(rt.clock, force.timezone)
     try:
-        access = resolve(rt.config, who)
-    except Refused as r:
-        seen.force = r.force
-        return _refused(r.reason), False
-    seen.force = access.force
-    today = today_in(rt.clock, access.force.timezone)
-    try:
-        args = _parse(text, reg, access.force, today)
+        args = _parse(text, reg, force, today)
     except ParseError as e:
         return _invalid(e), False
     seen.command = args.command
-    return _dispatch(rt, who, access.force, access.role, today, args, reg, slack, detail)
+    return _dispatch(rt, asker.requester, force, asker.role, today, args, reg, slack, detail)
 
 
 # Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value

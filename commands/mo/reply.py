@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Requester
 from bot.config import Config, Force
-from bot.figures.cache import Reads
+from bot.reads import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_invalid, render_refused
 
@@ -30,7 +31,7 @@ class Reply:
 class SlackContext:
     """What a handler may need from the Slack request beyond the text (modals, DMs, file uploads)."""
 
-    client: Any = None  # slack_sdk.WebClient
+    client: WebClient | None = None
     trigger_id: str | None = None
     response_url: str | None = None
 

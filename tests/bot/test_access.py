@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.access import Requester, role_for
+from bot.access import Requester, identify, role_for
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import open_cases
@@ -62,7 +62,7 @@ def ask(
     **kw: object,
 ) -> Reply:
     who = Requester(user_id=user, team_id=team, channel_id=channel, **kw)  # type: ignore[arg-type]
-    return answer(rt, who, text)
+    return answer(rt, identify(rt.config, who), text)
 
 
 def audit(rt: Runtime) -> list[AuditEvent]:
@@ -195,15 +195,55 @@ def test_slack_request_without_a_team_never_falls_back_to_a_force(seeded: Runtim
     assert r.outcome == "refused" and "workspace" in blocks_text(r)
     assert "open wanted" not in blocks_text(r)
     # The terminal may omit the team: the configured default force, or the one it names.
-    cli = answer(seeded, Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="norfolk"), "wanted")
+    op = Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="norfolk")
+    cli = answer(seeded, identify(seeded.config, op), "wanted")
     assert cli.outcome == "ok" and "Norfolk Constabulary" in blocks_text(cli)
-    as_user = answer(seeded, Requester(user_id=VIEWER, team_id=None, channel_id=None, terminal=True), "wanted --list")
+    viewer = Requester(user_id=VIEWER, team_id=None, channel_id=None, terminal=True)
+    as_user = answer(seeded, identify(seeded.config, viewer), "wanted --list")
     assert as_user.outcome == "refused"  # the named user's role applies at the terminal too
 
 
 def test_deferred_answer_is_marked_and_audited_like_any_other(seeded: Runtime) -> None:
-    who = Requester(user_id=ANALYST, team_id=SUFFOLK_TEAM, channel_id=ALLOWED)
+    who = identify(seeded.config, Requester(user_id=ANALYST, team_id=SUFFOLK_TEAM, channel_id=ALLOWED))
     r = answer(seeded, who, "wanted --list", deferred=True)
     assert r.deferred and r.outcome == "ok" and r.records_disclosed == 5
     assert not answer(seeded, who, "wanted").deferred
     assert [(e.detail, e.records_disclosed) for e in audit(seeded)] == [("wanted --list", 5), ("wanted", 0)]
+
+
+def test_identify_resolves_force_role_and_each_refusal_without_raising(rt: Runtime) -> None:
+    cfg = rt.config
+    suffolk, norfolk = cfg.force("suffolk"), cfg.force("norfolk")
+
+    def who(**kw: object) -> Requester:
+        base: dict[str, object] = {"user_id": VIEWER, "team_id": SUFFOLK_TEAM, "channel_id": ALLOWED}
+        return Requester(**{**base, **kw})  # type: ignore[arg-type]
+
+    ok = identify(cfg, who(user_id=GROUP_MEMBER, user_groups=(ANALYST_GROUP,)))
+    assert (ok.force, ok.role, ok.refusal, ok.channel_refusal, ok.command_refusal) == (
+        suffolk,
+        "analyst",
+        None,
+        None,
+        None,
+    )
+    assert ok.requester == who(user_id=GROUP_MEMBER, user_groups=(ANALYST_GROUP,))
+    # The channel rule is reported apart from the workspace's: interactions and App Home ignore it.
+    elsewhere = identify(cfg, who(channel_id=OTHER_CHANNEL))
+    assert elsewhere.force == suffolk and elsewhere.refusal is None
+    assert elsewhere.channel_refusal is not None and f"<#{ALLOWED}>" in elsewhere.channel_refusal
+    assert elsewhere.command_refusal == elsewhere.channel_refusal
+    assert identify(cfg, who(channel_id=DM, channel_is_dm=True)).command_refusal is None
+    # An unknown workspace, or a Slack request without one, has no force at all.
+    stranger = identify(cfg, who(team_id="TSTRANGER"))
+    assert stranger.force is None and stranger.refusal is not None and "not set up" in stranger.refusal
+    no_team = identify(cfg, who(team_id=None))
+    assert no_team.force is None and no_team.refusal is not None and "workspace" in no_team.refusal
+    # A force named on a Slack request is refused, though the workspace's force is known (for the audit).
+    forced = identify(cfg, who(team_id=NORFOLK_TEAM, force_override="suffolk"))
+    assert forced.force == norfolk and forced.refusal is not None and "can't be chosen" in forced.refusal
+    # The terminal picks its force; an unknown one is refused with the configured ones named.
+    terminal = identify(cfg, Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="norfolk"))
+    assert (terminal.force, terminal.role, terminal.command_refusal) == (norfolk, "admin", None)
+    bad = identify(cfg, Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="kent"))
+    assert bad.force is None and bad.refusal is not None and "norfolk, suffolk" in bad.refusal

@@ -19,13 +19,21 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.audit import AuditEntry, GroupCommit, group_commit
 from bot.clock import today_in
 from bot.db import make_engine, make_session_factory
 from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
+from bot.import_generations import poller, reader
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
+from bot.import_generations.reader import generation_reader
+from bot.import_generations.sources import generation_source
+from bot.import_generations.watcher import GenerationWatcher
 from bot.models import AuditEvent, ImportBatch, WantedCirculation
+from bot.reads import Reads
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.client import make_client
@@ -104,6 +112,7 @@ def _import_one_more_wanted(rt: Runtime, as_of: dt.date) -> None:
         batch = ImportBatch(force="suffolk", dataset="wanted", file_name="more.csv", file_sha256="1" * 64, as_of=as_of)
         s.add(batch)
         s.flush()
+        announce_imports(s, [ImportedBatch("suffolk", "wanted", batch.id)])  # as the import service does
         s.add(
             WantedCirculation(
                 force="suffolk",
@@ -254,28 +263,24 @@ def test_a_failed_group_commit_raises_in_every_request_of_the_batch_and_the_next
 def test_generation_reader_survives_a_cut_connection_and_pings_after_idle(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.figures import cache
-
-    reader = cache._reader(runtime.engine)
-    assert reader("suffolk", "wanted") == 0
+    read = generation_reader(runtime.engine)
+    assert read("suffolk", "wanted") == 0
     with runtime.sessions() as s, s.begin():
         s.add(
             ImportBatch(
                 force="suffolk", dataset="wanted", file_name="a.csv", file_sha256="2" * 64, as_of=dt.date(2026, 11, 1)
             )
         )
-    first = reader("suffolk", "wanted")
+    first = read("suffolk", "wanted")
     assert first > 0
-    reader._local.conn.close()  # cut behind its back (a database restart, a killed backend)
-    assert reader("suffolk", "wanted") == first  # read again on a new connection
-    monkeypatch.setattr(cache, "IDLE_PING_S", -1.0)  # every use now counts as after an idle spell: pinged first
-    kept = reader._local.conn
-    assert reader("suffolk", "wanted") == first and reader._local.conn is kept
+    read._local.conn.close()  # cut behind its back (a database restart, a killed backend)
+    assert read("suffolk", "wanted") == first  # read again on a new connection
+    monkeypatch.setattr(reader, "IDLE_PING_S", -1.0)  # every use now counts as after an idle spell: pinged first
+    kept = read._local.conn
+    assert read("suffolk", "wanted") == first and read._local.conn is kept
 
 
 def test_group_commit_replaces_a_cut_connection(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import audit
-
     gc = GroupCommit(engine)
     gc.append(AuditEntry(actor="U1", action="command", outcome="ok", detail="one"))
     gc._conn.close()
@@ -320,14 +325,12 @@ def test_answers_learn_of_imports_without_a_read_per_answer(
     """Each process keeps the latest import batches in memory (SQLite: read again at most every POLL_S;
     PostgreSQL: pushed): its own import is known when the commit returns, another's shortly after, and when the
     memory has nothing to say the answer reads the database itself."""
-    from bot.figures import cache
-
-    monkeypatch.setattr(cache, "POLL_S", 0.05)
+    monkeypatch.setattr(poller, "POLL_S", 0.05)
     a, b = two_processes
     today = today_in(a.clock, a.config.force("suffolk").timezone)
-    source_a, source_b = cache.generation_source(a.engine), cache.generation_source(b.engine)
+    source_a, source_b = generation_source(a.engine), generation_source(b.engine)
     assert source_a is not None and source_b is not None
-    if isinstance(source_a, cache._GenerationWatcher):
+    if isinstance(source_a, GenerationWatcher):
         assert source_a.wait_ready(5) and source_b.wait_ready(5)
     before = source_a.get("suffolk", "wanted")
     assert before is not None and before > 0  # the demo's import
@@ -344,4 +347,4 @@ def test_answers_learn_of_imports_without_a_read_per_answer(
 
     # Nothing known (a failed poll, a listener reconnecting): the answer reads the database itself.
     monkeypatch.setattr(type(source_a), "get", lambda self, force, dataset: None)
-    assert cache.Reads(a.engine, a.sessions).generation("suffolk", "wanted") == latest
+    assert Reads(a.engine, a.sessions).generation("suffolk", "wanted") == latest

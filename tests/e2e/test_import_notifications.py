@@ -1,6 +1,7 @@
 """PostgreSQL: every process learns of an import from its notification (LISTEN/NOTIFY), not by asking the database
-on every answer (bot.figures.cache._GenerationWatcher). On SQLite each answer reads the latest batch itself; the
-hot-path tests cover that."""
+on every answer (bot.import_generations.watcher.GenerationWatcher). An import announces its batches explicitly
+(bot.import_generations.announce, as the import service does); `mo-bot import` in a process of its own is covered by
+test_import_while_serving.py. On SQLite the latest batches are polled; the hot-path tests cover that."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db import make_engine, make_session_factory
-from bot.figures import cache
+from bot.import_generations import watcher as watching
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
+from bot.import_generations.sources import generation_watcher
+from bot.import_generations.watcher import GenerationWatcher
 from bot.models import ImportBatch
+from bot.reads import Reads
 from tests.support.database import IS_PG
 
 pytestmark = [
@@ -43,8 +49,8 @@ def two_engines(db_url: str) -> Iterator[tuple[Engine, Engine]]:
             e.dispose()
 
 
-def _ready_watcher(engine: Engine) -> cache._GenerationWatcher:
-    watcher = cache.generation_watcher(engine)
+def _ready_watcher(engine: Engine) -> GenerationWatcher:
+    watcher = generation_watcher(engine)
     assert watcher is not None and watcher.wait_ready(5)
     return watcher
 
@@ -57,6 +63,7 @@ def _import(engine: Engine, force: str = "suffolk", dataset: str = "wanted", *, 
         s.add(batch)
         s.flush()
         batch_id = batch.id
+        announce_imports(s, [ImportedBatch(force, dataset, batch_id)])  # as the import service does
         if commit:
             s.commit()
         else:
@@ -104,9 +111,9 @@ def test_answers_ask_the_database_while_the_listener_is_down_and_it_reconnects(
     two_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answering, importing = two_engines
-    monkeypatch.setattr(cache, "RECONNECT_S", (0.3,))
+    monkeypatch.setattr(watching, "RECONNECT_S", (0.3,))
     watcher = _ready_watcher(answering)
-    reads = cache.Reads(answering, make_session_factory(answering))
+    reads = Reads(answering, make_session_factory(answering))
     before = _import(importing)
     assert _eventually(lambda: watcher.get("suffolk", "wanted") == before)
 
@@ -129,7 +136,7 @@ def test_a_disposed_engine_stops_its_listener(db_url: str) -> None:
     watcher = _ready_watcher(engine)
     pid = watcher.backend_pid
     engine.dispose()
-    watcher._thread.join(timeout=cache.WATCH_TIMEOUT_S + 3)
+    watcher._thread.join(timeout=watching.WATCH_TIMEOUT_S + 3)
     assert not watcher._thread.is_alive()
     other = make_engine(db_url)
     try:

@@ -12,6 +12,7 @@ import pytest
 from slack_bolt import App
 from sqlalchemy import select
 
+from bot.access import Requester, identify
 from bot.clock import today_in
 from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
@@ -20,7 +21,9 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.client import make_client
 from commands.app import build_app
-from commands.listeners.slash_mo import WORKING
+from commands.listeners.slash_mo import WORKING, is_deferred
+from commands.mo.catalog import default_registry
+from commands.mo.pipeline import answer, plan
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
 from tests.support.fakeslack import FakeSlack
@@ -247,12 +250,9 @@ def test_ack_is_fast_when_the_answer_is_deferred(bot: Bot) -> None:
 
 
 def test_same_numbers_for_cli_and_slack(bot: Bot) -> None:
-    from bot.access import Requester
-    from commands.mo.pipeline import answer
-
     text = "suspects --district lowestoft --older-than 90d"
     r, _ = bot.command(text)
-    cli = answer(bot.rt, Requester(user_id="cli:test", team_id=None, channel_id=None), text)
+    cli = answer(bot.rt, identify(bot.rt.config, Requester(user_id="cli:test", team_id=None, channel_id=None)), text)
     assert cli.outcome == "ok"
     assert blocks_text(r.json()["blocks"]) == blocks_text(cli.blocks)
     with bot.rt.sessions() as s:
@@ -261,10 +261,6 @@ def test_same_numbers_for_cli_and_slack(bot: Bot) -> None:
 
 
 def test_fast_deferral_check_agrees_with_the_parser() -> None:
-    from commands.listeners.slash_mo import is_deferred
-    from commands.mo.catalog import default_registry
-    from commands.mo.pipeline import plan
-
     texts = ["", "help", "wanted", "wanted --district ipswich", "wanted — list", "WANTED --LIST", "bail --list --share"]
     for spec in default_registry():
         texts += [spec.name, f"{spec.name} --help", *(f"{spec.name} {f} x" for f in spec.deferred_flags)]

@@ -11,7 +11,8 @@ import pytest
 from bot.demo.load import load_demo
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures import cache as fc
-from bot.figures.cache import FiguresCache, figures_cache, import_generation
+from bot.figures.cache import FiguresCache, figures_cache
+from bot.import_generations.reader import import_generation
 from bot.models import ImportBatch, WantedCirculation
 from bot.runtime import Runtime
 

@@ -14,12 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.access import Requester
+from bot.access import Requester, identify
 from bot.config import District, load_config
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import bail_ending_soon, open_cases
 from bot.figures.types import WantedFigures
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
 from bot.models import AuditEvent, BailPeriod, ImportBatch, WantedCirculation
 from bot.runtime import Runtime
 from bot.slack.blocks import MAX_BLOCKS, MessageBuilder, fmt_int
@@ -55,7 +57,8 @@ def rt(tmp_path, db_url, engine, clock) -> Runtime:
 
 
 def ask(rt: Runtime, text: str, user: str = VIEWER, **kw: Any) -> Reply:
-    return answer(rt, Requester(user_id=user, team_id=SUFFOLK_TEAM, channel_id=ALLOWED), text, **kw)
+    who = Requester(user_id=user, team_id=SUFFOLK_TEAM, channel_id=ALLOWED)
+    return answer(rt, identify(rt.config, who), text, **kw)
 
 
 def all_strings(obj: Any) -> list[str]:
@@ -422,16 +425,17 @@ def test_cached_answers_follow_imports_and_the_clock(rt: Runtime) -> None:
     with rt.sessions() as s:
         before = wanted_figures(s, rt.config.force("suffolk"), AS_OF).open
     with rt.sessions() as s, s.begin():
-        s.add(
-            ImportBatch(
-                force="suffolk",
-                dataset="wanted",
-                file_name="n.csv",
-                file_sha256="1" * 64,
-                as_of=AS_OF,
-                imported_at=rt.clock.now(),  # the injected clock's "now", not the machine's
-            )
+        batch = ImportBatch(
+            force="suffolk",
+            dataset="wanted",
+            file_name="n.csv",
+            file_sha256="1" * 64,
+            as_of=AS_OF,
+            imported_at=rt.clock.now(),  # the injected clock's "now", not the machine's
         )
+        s.add(batch)
+        s.flush()
+        announce_imports(s, [ImportedBatch("suffolk", "wanted", batch.id)])  # as the import service does
         for i in range(3):
             s.add(
                 WantedCirculation(

@@ -1,0 +1,117 @@
+"""What the action log's listeners share: who may act, the follow-ups an ack function hands to its lazy listener,
+and small modal helpers.
+
+Each listener acks inside Slack's 3 seconds and does the database work inline (milliseconds), so a modal can
+answer with inline errors (``response_action: errors``) or show a refused change in place. What only tells Slack
+about a change already committed — updating the bot's earlier messages, the thread note, App Home — runs in a
+lazy listener; the ack function hands it one :data:`FollowUp` through Bolt's context (:func:`hand_over`, read
+back with :func:`follow_up`). Bolt deep-copies the context for the lazy listener, so a follow-up holds plain
+immutable data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.action_log.types import ActionView, Actor, HistoryEntry, Refusal
+from bot.config import Force
+from commands.middleware import Asked
+
+log = logging.getLogger("mo_bot.actions")
+
+FOLLOW_UP = "mo_follow_up"
+
+
+@dataclass(frozen=True)
+class ShowRefusal:
+    """Tell the person who clicked why nothing changed (ephemeral in the conversation; from App Home, a modal)."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ShowPage:
+    """Replace the clicked list with another page of it."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    """An item's reminders were snoozed: redraw the clicked message, which shows it."""
+
+    force: Force
+    reference: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An action changed: redraw where the change was made from, then keep the bot's other messages about it, the
+    thread note and App Home in step."""
+
+    force: Force
+    action: ActionView  # as it stands after the change
+    written: tuple[HistoryEntry, ...]
+    refresh: tuple[str | None, ...]  # App Homes to refresh besides the owner's: who changed it, the owner before
+    origin: dict[str, Any] | None = None  # a modal's message of origin (a reminder DM is redrawn)
+
+
+@dataclass(frozen=True)
+class Created:
+    """An action was added from a modal: post its card where asked, and refresh App Home."""
+
+    force: Force
+    reference: str
+    channel: str | None  # post the card here (in ``thread_ts``'s thread, if given)
+    thread_ts: str | None
+    refresh: tuple[str, ...]
+
+
+FollowUp: TypeAlias = ShowRefusal | ShowPage | Snoozed | Changed | Created
+
+
+def hand_over(context: BoltContext, todo: FollowUp) -> None:
+    """Give the request's lazy listener ``todo``."""
+    context[FOLLOW_UP] = todo
+
+
+def follow_up(context: BoltContext) -> FollowUp | None:
+    """What the ack function handed over, or None (nothing to do)."""
+    todo = context.get(FOLLOW_UP)
+    return todo if isinstance(todo, ShowRefusal | ShowPage | Snoozed | Changed | Created) else None
+
+
+def acting(who: Asked) -> tuple[Force, Actor] | Refusal:
+    """The force and the acting person of an interaction, or why they may not act (audited). Interactions happen
+    on the bot's own messages and views, so the channel rule of slash commands does not apply; the workspace and
+    roles do."""
+    asker = who.asker
+    if asker.refusal is not None:
+        who.audit_refusal("interaction", asker.refusal)
+        return Refusal("not_allowed", asker.refusal)
+    assert asker.force is not None  # identify() refuses whenever it finds no force
+    return asker.force, Actor(who.user_id, asker.role, who.team_id, asker.requester.channel_id)
+
+
+def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as e:
+        log.warning("mo-bot: could not open a modal: %s", e.response.get("error"))
+
+
+def message_modal(title: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks[:100],
+    }

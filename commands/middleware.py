@@ -1,0 +1,152 @@
+"""The Bolt app's own global middleware: retried deliveries dropped, and who is asking resolved once per request.
+
+Both are :class:`slack_bolt.middleware.Middleware` subclasses rather than functions given to ``app.use``: Bolt
+inspects a function middleware's signature to build its arguments on every request.
+
+Who is asking
+-------------
+:class:`Identify` reads the asker from the request body (team → force, user and their user groups → role, channel
+and whether it is a DM, by :func:`bot.access.identify`) and puts one :class:`Asked` into the Bolt context, with the
+Runtime. Listeners take it with :func:`asked` (``context`` is a listener argument Bolt fills); none resolves the
+requester itself, and each applies the refusals that concern it (a slash command both, an interaction on the bot's
+own messages and App Home only the workspace's). It adds no database round trip and no Slack call on the ``/mo``
+hot path: user groups are read (cached, :class:`bot.slack.user_groups.UserGroups`) only when a role names a group.
+
+Retries
+-------
+Slack re-sends an Events API delivery (``X-Slack-Retry-Num``) it thinks failed. Every event's ``event_id`` is
+claimed in the ``slack_delivery`` table (one INSERT; shared by all workers and replicas, which an in-process cache
+would not be); a retry whose key is already claimed is acknowledged and nothing runs. Slash commands and
+interactions are never retried by Slack (the user sees an error instead), so their first deliveries cost no claim,
+and a copy of one that does carry a retry header is acknowledged without running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
+
+from bot import deliveries
+from bot.access import Asker, Requester, identify
+from bot.audit import AuditEntry, record_separately
+from bot.runtime import Runtime
+from bot.slack.user_groups import UserGroups
+
+log = logging.getLogger("mo_bot.app")
+
+ASKED = "mo_asked"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What every listener knows about its request: the process's Runtime and who is asking."""
+
+    rt: Runtime
+    asker: Asker
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Asked:
+        # Bolt deep-copies the context for lazy listeners. This holder is immutable and its Runtime (engine,
+        # session factory, clock) must stay the process's one, so the copy is the holder itself.
+        return self
+
+    @property
+    def user_id(self) -> str:
+        return self.asker.requester.user_id
+
+    @property
+    def team_id(self) -> str | None:
+        return self.asker.requester.team_id
+
+    def audit_refusal(self, action: str, detail: str) -> None:
+        """Record a request refused before any work (its own transaction: nothing else is written)."""
+        entry = AuditEntry(
+            actor=self.user_id, action=action, outcome="refused", detail=detail[:500], team_id=self.team_id
+        )
+        record_separately(self.rt.sessions, entry, at=self.rt.clock.now())
+
+
+def asked(context: BoltContext) -> Asked:
+    """The request's :class:`Asked`, put there by :class:`Identify` (an app built without it is a bug)."""
+    found = context.get(ASKED)
+    if not isinstance(found, Asked):
+        raise LookupError("no asker in the Bolt context: build the app with commands.app.build_app")
+    return found
+
+
+def requester_from(body: dict[str, Any], user_groups: Callable[[str], tuple[str, ...]]) -> Requester:
+    """The asker of a slash command (``user_id``, ``team_id``, ``channel_id``), an interaction (``user``, ``team``,
+    ``channel`` or ``container``) or an event (``event.user``, ``team_id``, ``event.channel``).
+
+    The team is the asker's own workspace (``team_id``, then ``team.id``, then ``user.team_id``), not Bolt's
+    ``context.team_id``, which prefers the workspace the app is installed in (``view.app_installed_team_id``,
+    ``authorizations``): the force is always the asker's workspace's."""
+    user_obj, event = _dict(body, "user"), _dict(body, "event")
+    event_user, event_channel = event.get("user"), event.get("channel")
+    user = body.get("user_id") or user_obj.get("id") or (event_user if isinstance(event_user, str) else "") or ""
+    team = body.get("team_id") or _dict(body, "team").get("id") or user_obj.get("team_id")
+    channel = (
+        body.get("channel_id")
+        or _dict(body, "channel").get("id")
+        or _dict(body, "container").get("channel_id")
+        or (event_channel if isinstance(event_channel, str) else None)
+    )
+    return Requester(
+        user_id=user,
+        team_id=team,
+        channel_id=channel,
+        channel_is_dm=bool(channel and channel.startswith("D")) or body.get("channel_name") == "directmessage",
+        user_groups=user_groups(user) if user else (),
+    )
+
+
+def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:
+    found = body.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+class Identify(Middleware):
+    """Who is asking, resolved once per request (see the module docstring)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.groups = UserGroups.for_config(rt.config)
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body = req.body if isinstance(req.body, dict) else {}
+        client = req.context.client
+        who = requester_from(body, lambda user: self.groups.groups_of(client, user))
+        req.context[ASKED] = Asked(self.rt, identify(self.rt.config, who))
+        return next()
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """The claim key of an Events API delivery (``event_id``), or None for anything else."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    return None
+
+
+class Dedupe(Middleware):
+    """Retried deliveries acknowledged without running again (see the module docstring)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        retries = req.headers.get("x-slack-retry-num") or ()
+        retry = retries[0] if retries else None
+        key = delivery_key(req.body) if isinstance(req.body, dict) else None
+        if key is None:
+            if retry is not None:
+                log.warning("mo-bot: ignored a retried delivery Slack does not retry (retry %s)", retry)
+                return BoltResponse(status=200, body="")
+            return next()
+        if not deliveries.claim(self.rt.sessions, key, self.rt.clock.now()):
+            log.info("mo-bot: %s already handled; acknowledged retry %s without redoing it", key, retry)
+            return BoltResponse(status=200, body="")
+        return next()
