@@ -215,7 +215,7 @@ def _cases(config: Any) -> dict[str, Callable[[Session], object]]:
         "wanted": lambda s: wanted_figures(s, suffolk, AS_OF, review_days=28),
         "wanted --district ipswich": lambda s: wanted_figures(s, suffolk, AS_OF, ipswich),
         "suspects": lambda s: suspect_figures(s, suffolk, AS_OF),
-        "bail": lambda s: bail_figures(s, suffolk, AS_OF),
+        "bail": lambda s: bail_figures(s, suffolk, AS_OF, ending_within_days=config.bail_ending_soon_days),
         "series wanted 13m": lambda s: monthly_series(s, "wanted", suffolk, AS_OF, 13),
         "series suspects 13m": lambda s: monthly_series(s, "suspects", suffolk, AS_OF, 13),
         "series bail 13m": lambda s: monthly_series(s, "bail", suffolk, AS_OF, 13, kind="bail"),

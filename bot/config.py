@@ -89,6 +89,7 @@ class Config:
     refresh_days: Mapping[str, int]
     # Closed personal rows older than this many days are purged by the retention job.
     retention_days: int
+    # The default look-ahead of "bail ending soon" (figures, /mo bail, the digest, the summary); see bail_window.
     bail_ending_soon_days: int
     database_url: str
     slack: SlackSettings
@@ -102,6 +103,10 @@ class Config:
             return self.forces[key]
         except KeyError:
             raise ConfigError(f"unknown force {key!r}; configured forces: {', '.join(sorted(self.forces))}") from None
+
+    def bail_window(self, days: int | None = None) -> int:
+        """The bail-ending-soon window a question asks for: ``days`` when it names one, else the configured."""
+        return self.bail_ending_soon_days if days is None else days
 
     def force_for_team(self, team_id: str) -> Force | None:
         for f in self.forces.values():

@@ -1,6 +1,9 @@
 """How fresh each dataset is: the latest import of a force's dataset, and whether it is older than the
 interval the analysts promised to refresh it in (``refresh_days`` in the config). Every figures answer names
-the import it rests on (``data_as_of``)."""
+the import it rests on (``data_as_of``).
+
+:func:`freshness` is the one rule for "stale"; everything that flags stale data builds its :class:`Freshness`
+with it, from an import time it queried (:func:`dataset_freshness`) or already holds (a figures result)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,31 @@ class Freshness:
     stale: bool  # never imported, or older than expected_days
 
 
+def freshness(
+    config: Config,
+    dataset: str,
+    imported_at: dt.datetime | None,
+    now: dt.datetime,
+    file_as_of: dt.date | None = None,
+) -> Freshness:
+    """``dataset``'s freshness at ``now`` (from the injected clock) given the time of its latest import:
+    stale when never imported, or imported more than ``config.refresh_days[dataset]`` days before ``now``."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    expected = config.refresh_days[dataset]
+    if imported_at is None:
+        return Freshness(dataset, None, None, expected, None, True)
+    age = now - imported_at
+    return Freshness(
+        dataset=dataset,
+        imported_at=imported_at,
+        file_as_of=file_as_of,
+        expected_days=expected,
+        age_days=round(age.total_seconds() / 86400, 2),
+        stale=age > dt.timedelta(days=expected),
+    )
+
+
 def latest_import(session: Session, force_slug: str, dataset: str) -> ImportBatch | None:
     """The most recent import of ``dataset`` for ``force_slug`` (ties on time broken by the later batch)."""
     return session.scalars(
@@ -40,25 +68,12 @@ def data_as_of(session: Session, force_slug: str, dataset: str) -> dt.datetime |
 
 
 def dataset_freshness(session: Session, config: Config, force: Force, now: dt.datetime) -> list[Freshness]:
-    """One entry per dataset, in ``DATASETS`` order. ``now`` comes from the injected clock."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    """One entry per dataset, in ``DATASETS`` order."""
     out = []
     for dataset in DATASETS:
-        expected = config.refresh_days[dataset]
         batch = latest_import(session, force.slug, dataset)
         if batch is None:
-            out.append(Freshness(dataset, None, None, expected, None, True))
-            continue
-        age = now - batch.imported_at
-        out.append(
-            Freshness(
-                dataset=dataset,
-                imported_at=batch.imported_at,
-                file_as_of=batch.as_of,
-                expected_days=expected,
-                age_days=round(age.total_seconds() / 86400, 2),
-                stale=age > dt.timedelta(days=expected),
-            )
-        )
+            out.append(freshness(config, dataset, None, now))
+        else:
+            out.append(freshness(config, dataset, batch.imported_at, now, batch.as_of))
     return out

@@ -9,6 +9,7 @@ import datetime as dt
 from bot.audit import AuditEntry, record
 from bot.figures.bail import bail_figures
 from bot.figures.types import Filters
+from bot.slack.render_summary import render_bail_digest
 from jobs.context import JobContext, JobFailed
 
 # Enough rows to count every deadline in the window (the figures service caps its list for answers).
@@ -16,8 +17,6 @@ DIGEST_CAP = 100_000
 
 
 def run(ctx: JobContext) -> str:
-    from bot.slack.render_summary import render_bail_digest
-
     target = ctx.target
     if target is None:
         raise JobFailed("bail_digest needs a force and channel")

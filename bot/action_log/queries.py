@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.action_log.counts import counts_by_pillar
 from bot.action_log.service import initials_for, load_action, normalise_reference, to_entry, to_view
 from bot.action_log.types import (
     DEFAULT_PAGE_SIZE,
@@ -158,13 +159,8 @@ def achievements(
 
 
 def overview(session: Session, force: Force, today: dt.date) -> Overview:
-    counts: dict[str, dict[str, int]] = {p: {} for p in PILLARS}
-    for pillar, status, n in session.execute(
-        select(Action.pillar, Action.status, func.count())
-        .where(Action.force == force.slug)
-        .group_by(Action.pillar, Action.status)
-    ):
-        counts.setdefault(pillar, {})[status] = n
+    by_pillar = counts_by_pillar(session, force.slug)
+    counts = {p: {s: n for s, n in c.items() if n} for p, c in by_pillar.items()}
     overdue: dict[str, int] = {p: 0 for p in PILLARS}
     for pillar, n in session.execute(
         select(Action.pillar, func.count())

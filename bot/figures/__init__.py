@@ -1,4 +1,4 @@
-"""Figures: counts over the imported datasets at a date, computed by SQL aggregates (issue 2, item 5)."""
+"""Figures: counts over the imported datasets at a date, computed by SQL aggregates."""
 
 from bot.figures.bail import bail_figures
 from bot.figures.json import figures_to_json

@@ -1,4 +1,4 @@
-"""Pre-charge bail and RUI at a date (issue 2, item 5).
+"""Pre-charge bail and RUI at a date.
 
 Definitions, pinned by tests/bot/figures/:
 - active at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``; active_bail / active_rui per kind;
@@ -8,10 +8,12 @@ Definitions, pinned by tests/bot/figures/:
   "start + n months <= D" is evaluated as ``started_on <= T_n`` with T_n from
   :func:`bot.dates.latest_start_reaching`, so the SQL only compares dates;
 - by_district (config order, zeros included) and by_offence (count descending, then name) per kind, active at D;
-- bail_ending_soon: active bail (kind bail) with D <= bail_end_on <= D + N, ordered by bail_end_on then
-  reference, each with days_left and who authorises the next extension under PCSCA 2022: bail_end_on within
-  start + 3 months → "inspector" (to 6 months), within start + 6 months → "superintendent" (to 9 months),
-  else "magistrates' court". Capped at ``ending_soon_cap`` rows; ``bail_ending_soon_total`` has the full count.
+- bail_ending_soon: active bail (kind bail) with D <= bail_end_on <= D + N (N: ``ending_within_days``, which
+  callers take from ``Config.bail_ending_soon_days`` unless the question names another window), ordered by
+  bail_end_on then reference, each with days_left and who authorises the next extension under PCSCA 2022:
+  bail_end_on within start + 3 months → "inspector" (to 6 months), within start + 6 months → "superintendent"
+  (to 9 months), else "magistrates' court". Capped at ``ending_soon_cap`` rows; ``bail_ending_soon_total`` has
+  the full count.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def bail_figures(
     as_of: dt.date,
     filters: Filters = NO_FILTERS,
     *,
-    ending_within_days: int = 14,
+    ending_within_days: int,
     ending_soon_cap: int = ENDING_SOON_CAP,
 ) -> BailFigures:
     shape, values = filter_values(BAIL, force.slug, as_of, filters)

@@ -69,14 +69,6 @@ def by_count(counts: dict[str, int], keys: tuple[str, ...] = ()) -> dict[str, in
     return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def age_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
-    """(earliest, latest) opened date of each age band at ``as_of``; None = no lower limit."""
-    return [
-        (None if most is None else as_of - dt.timedelta(days=most), as_of - dt.timedelta(days=fewest))
-        for fewest, most in AGE_BAND_DAYS
-    ]
-
-
 @cache
 def _statements(src: Source, shape: Shape, is_wanted: bool) -> tuple[Any, Any]:
     m = src.model

@@ -1,5 +1,5 @@
-"""Figures as one JSON object: keys exactly the issue's figure names plus dataset, force, district, as_of and
-data_as_of (ISO strings); bail_ending_soon as a list of objects."""
+"""Figures as one JSON object: keys exactly the figure names of the product brief plus dataset, force, district,
+as_of and data_as_of (ISO strings); bail_ending_soon as a list of objects."""
 
 from __future__ import annotations
 

@@ -93,8 +93,8 @@ class BailFigures:
     length_bands: dict[str, dict[str, int]]  # kind -> band -> count
     by_district: dict[str, dict[str, int]]  # kind -> district -> count
     by_offence: dict[str, dict[str, int]]  # kind -> offence -> count
+    bail_ending_within_days: int  # the look-ahead window N of bail_ending_soon, in days
     bail_ending_soon: list[BailEnding] = field(default_factory=list)
-    bail_ending_within_days: int = 14
     # All active bail ending within the window; bail_ending_soon may be capped below it.
     bail_ending_soon_total: int = 0
     dataset: str = "bail"

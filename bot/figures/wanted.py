@@ -1,4 +1,4 @@
-"""Wanted circulations at a date (issue 2, item 5).
+"""Wanted circulations at a date.
 
 Definitions, pinned by tests/bot/figures/:
 - open at D: ``circulated_on <= D AND (closed_on IS NULL OR closed_on > D)``;

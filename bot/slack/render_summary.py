@@ -91,7 +91,7 @@ def render_bail_digest(
             [f"*Next extension needs*\n{auth_line.split(': ', 1)[1]}", f"*By district*\n{dist_line.split(': ', 1)[1]}"]
         )
         lines += [auth_line, dist_line]
-        b.section("Case references: `/mo bail --expiring 14d --list` (analysts; only you see it).")
+        b.section(f"Case references: `/mo bail --expiring {n}d --list` (analysts; only you see it).")
     data_line = f"Data as of {_when(fig.data_as_of)}"
     b.context(data_line)
     _, blocks = b.build()

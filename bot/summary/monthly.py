@@ -1,7 +1,7 @@
 """The monthly summary's content: figures at a month's end against the previous month's end, the series the
 charts plot, and the data time — as plain dataclasses, so the Slack renderer, the CLI (papers) and the chart
-module all show the same numbers. Every figure comes from the figures services (bot.figures); only the
-action-log counts are queried here, because the action service answers "now", not "at a past month end".
+module all show the same numbers. Every number comes from a service: the case figures from bot.figures, the
+action-log counts from bot.action_log.counts, the data times and their staleness from bot.freshness.
 """
 
 from __future__ import annotations
@@ -9,19 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.action_log.types import LIVE_STATUSES, PILLARS, STATUSES
+from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
 from bot.dates import add_months, month_end
-from bot.figures.bail import length_band_ranges
+from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.series import monthly_series
-from bot.figures.source import BAIL, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
-from bot.freshness import data_as_of
-from bot.models import Action, BailPeriod
+from bot.freshness import data_as_of, freshness
 from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
@@ -62,9 +59,9 @@ class MonthlySummary:
     # kind -> district slug -> length band -> active at the month end (config order, bands in band order)
     length_bands_by_district: dict[str, dict[str, dict[str, int]]]
     district_labels: dict[str, str]
+    bail_ending_within_days: int  # the window of the "bail ending soon" headline (config.bail_ending_soon_days)
     # pillar -> status -> number of actions (current state of the log)
     actions_by_pillar: dict[str, dict[str, int]] = field(default_factory=dict)
-    bail_ending_within_days: int = 14
 
     @property
     def month_label(self) -> str:
@@ -104,92 +101,6 @@ def parse_month(value: str) -> dt.date:
         raise ValueError(f"{value!r} is not a month in the form YYYY-MM (e.g. 2026-10)") from None
 
 
-def _action_counts(session: Session, force: str, first: dt.date, last: dt.date) -> tuple[int, int]:
-    """(overdue at ``last``, completed between ``first`` and ``last``) for one force.
-
-    Overdue at D: due before D and still being worked on at D — live now, or completed only after D.
-    Cancellations carry no date, so a cancelled action is never counted as overdue."""
-    a = Action
-    overdue_col = func.coalesce(
-        func.sum(
-            case(
-                (
-                    and_(
-                        a.due_on < last,
-                        or_(a.status.in_(LIVE_STATUSES), and_(a.status == "complete", a.completed_on > last)),
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        ),
-        0,
-    )
-    done_col = func.coalesce(
-        func.sum(case((and_(a.status == "complete", a.completed_on.between(first, last)), 1), else_=0)), 0
-    )
-    row = session.execute(select(overdue_col, done_col).where(a.force == force)).one()
-    return int(row[0]), int(row[1])
-
-
-def actions_by_pillar(session: Session, force: str) -> dict[str, dict[str, int]]:
-    counts = {p: dict.fromkeys(STATUSES, 0) for p in PILLARS}
-    rows = session.execute(
-        select(Action.pillar, Action.status, func.count())
-        .where(Action.force == force)
-        .group_by(Action.pillar, Action.status)
-    )
-    for pillar, status, n in rows:
-        counts.setdefault(pillar, dict.fromkeys(STATUSES, 0))
-        counts[pillar][status] = counts[pillar].get(status, 0) + int(n)
-    return counts
-
-
-def bail_bands_by_district(
-    session: Session, force: Force, at: dt.date, filters: Filters
-) -> dict[str, dict[str, dict[str, int]]]:
-    """kind -> district -> length band -> bail/RUI periods active at ``at``.
-
-    ``bail_figures`` answers one district at a time and also lists the bail ending soon; the summary needs
-    every district at two dates, so this is one GROUP BY over the active rows with one conditional sum per
-    band — built from the figures service's own definitions (``open_rows``, ``length_band_ranges``), and
-    tests/bot/summary/test_monthly.py checks it equals ``bail_figures`` per district."""
-    m = BailPeriod
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS)]
-    rows = open_rows(BAIL, at, conds, m.kind, m.district, m.started_on)
-    sums = []
-    for after, upto in length_band_ranges(at):
-        cond = (
-            rows.c.started_on <= upto if after is None else and_(rows.c.started_on <= upto, rows.c.started_on > after)
-        )
-        sums.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0))
-    out: dict[str, dict[str, dict[str, int]]] = {k: {} for k in KINDS}
-    for r in session.execute(select(rows.c.kind, rows.c.district, *sums).group_by(rows.c.kind, rows.c.district)):
-        out[r[0]][r[1]] = {band: int(n) for band, n in zip(LENGTH_BANDS, r[2:], strict=True)}
-    districts = (filters.district,) if filters.district else force.district_slugs()
-    for k in KINDS:
-        for d in districts:
-            out[k].setdefault(d, dict.fromkeys(LENGTH_BANDS, 0))
-    return out
-
-
-def rui_over_12m_count(session: Session, force: Force, at: dt.date, filters: Filters) -> int:
-    """RUI active at ``at`` that started at least 12 months before (``bail_figures``'s over-12m band)."""
-    m = BailPeriod
-    _, upto = length_band_ranges(at)[-1]
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "rui"]
-    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, m.started_on <= upto))).one())
-
-
-def bail_ending_soon_count(session: Session, force: Force, at: dt.date, filters: Filters, days: int) -> int:
-    """Active pre-charge bail whose bail end date falls in [at, at + days] — ``bail_figures``'s
-    ``bail_ending_soon_total``, as two index-range counts instead of a listing."""
-    m = BailPeriod
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "bail"]
-    window = [m.bail_end_on >= at, m.bail_end_on <= at + dt.timedelta(days=days)]
-    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, *window))).one())
-
-
 def build_summary(
     session: Session,
     config: Config,
@@ -215,9 +126,9 @@ def build_summary(
         "bail": monthly_series(session, "bail", force, as_of, SERIES_MONTHS, filters, kind="bail"),
         "rui": monthly_series(session, "bail", force, as_of, SERIES_MONTHS, filters, kind="rui"),
     }
-    bands_now = bail_bands_by_district(session, force, as_of, filters)
-    overdue_now, done_now = _action_counts(session, force.slug, first, as_of)
-    overdue_prev, done_prev = _action_counts(session, force.slug, add_months(first, -1), prev)
+    bands_now = length_bands_by_district(session, force, as_of, filters)
+    actions_now = month_actions(session, force.slug, first, as_of)
+    actions_prev = month_actions(session, force.slug, add_months(first, -1), prev)
 
     def ends(key: str) -> tuple[int, int]:
         s = series[key]
@@ -240,8 +151,10 @@ def build_summary(
             bail_ending_soon_count(session, force, as_of, filters, soon_days),
             bail_ending_soon_count(session, force, prev, filters, soon_days),
         ),
-        Headline("actions_overdue", "Actions overdue", overdue_now, overdue_prev),
-        Headline("actions_completed", "Actions completed", done_now, done_prev, note="in the month"),
+        Headline("actions_overdue", "Actions overdue", actions_now.overdue, actions_prev.overdue),
+        Headline(
+            "actions_completed", "Actions completed", actions_now.completed, actions_prev.completed, note="in the month"
+        ),
     )
 
     districts = (filters.district,) if filters.district else force.district_slugs()
@@ -250,9 +163,8 @@ def build_summary(
     bands = {k: {d: bands_now[k].get(d, dict.fromkeys(LENGTH_BANDS, 0)) for d in order} for k in KINDS}
 
     times = {ds: data_as_of(session, force.slug, ds) for ds in SUMMARY_DATASETS}
-    stale = tuple(
-        ds for ds, t in times.items() if t is not None and now - t > dt.timedelta(days=config.refresh_days[ds])
-    )
+    # A dataset never imported is named "never imported" in the data line, not flagged as overdue for refresh.
+    stale = tuple(ds for ds, t in times.items() if t is not None and freshness(config, ds, t, now).stale)
     return MonthlySummary(
         force=force.slug,
         force_name=force.name,
@@ -270,8 +182,8 @@ def build_summary(
         rui_series=tuple(series["rui"]),
         length_bands_by_district=bands,
         district_labels={d: force.district_label(d) for d in order},
-        actions_by_pillar=actions_by_pillar(session, force.slug),
         bail_ending_within_days=soon_days,
+        actions_by_pillar=counts_by_pillar(session, force.slug),
     )
 
 

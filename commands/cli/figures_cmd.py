@@ -88,8 +88,7 @@ def _run(rt, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
         elif args.dataset == "suspects":
             fig = suspect_figures(s, force, as_of, filters)
         else:
-            within = args.within_days if args.within_days is not None else cfg.bail_ending_soon_days
-            fig = bail_figures(s, force, as_of, filters, ending_within_days=within)
+            fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
         fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
     record_separately(

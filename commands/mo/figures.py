@@ -15,7 +15,7 @@ from bot.dates import a_month_before
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import Freshness, data_as_of, dataset_freshness
+from bot.freshness import data_as_of, dataset_freshness, freshness
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
@@ -42,7 +42,10 @@ REASON = FlagSpec(
     "why the person is wanted",
 )
 EXPIRING = FlagSpec(
-    "--expiring", t.DURATION, "bail ending within this long (default: 14d, from the config)", metavar="PERIOD"
+    "--expiring",
+    t.DURATION,
+    "bail ending within this long (default: the config's bail_ending_soon_days)",
+    metavar="PERIOD",
 )
 
 
@@ -123,18 +126,6 @@ def _descriptions(args: ParsedArgs) -> list[str]:
     return out
 
 
-def _freshness(ctx: AnswerContext, dataset: str, imported_at: dt.datetime | None) -> Freshness:
-    """Freshness from the import time the figures already carry, so an answer needs no extra query; the rule is
-    :func:`bot.freshness.dataset_freshness`'s (stale: never imported, or older than ``refresh_days``)."""
-    expected = ctx.config.refresh_days[dataset]
-    if imported_at is None:
-        return Freshness(dataset, None, None, expected, None, True)
-    age = ctx.now - imported_at
-    return Freshness(
-        dataset, imported_at, None, expected, round(age.total_seconds() / 86400, 2), age > dt.timedelta(days=expected)
-    )
-
-
 def _frame(
     ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str, imported_at: dt.datetime | None
 ) -> Frame:
@@ -142,7 +133,8 @@ def _frame(
         force=ctx.force,
         district=args.get("district"),
         as_of=as_of,
-        freshness=_freshness(ctx, dataset, imported_at),
+        # From the import time the figures already carry, so an answer needs no extra query.
+        freshness=freshness(ctx.config, dataset, imported_at, ctx.now),
         filters=_descriptions(args),
     )
 
@@ -181,8 +173,9 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
 
 
 def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
+    """The bail-ending-soon window this request asks for: ``--expiring``, else the config's."""
     expiring: t.Duration | None = args.get("expiring")
-    return expiring.days(as_of) if expiring else ctx.config.bail_ending_soon_days
+    return ctx.config.bail_window(expiring.days(as_of) if expiring else None)
 
 
 def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, filters: Filters) -> dict[str, int]:
@@ -263,9 +256,9 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)
     filters = _filters(args, as_of)
-    # The RUI view shows no ending-soon part, but asks with `/mo bail`'s default options so that the two views of
-    # the same filters share one cached computation of the bail figures (a cold answer computes it once).
-    days = ctx.config.bail_ending_soon_days
+    # The RUI view shows no ending-soon part, but asks with `/mo bail`'s default options (`rui` takes no
+    # --expiring) so that the two views of the same filters share one cached computation of the bail figures.
+    days = _ending_days(ctx, args, as_of)
     fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
     frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
     month_ago = a_month_before(as_of)

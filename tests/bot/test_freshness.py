@@ -3,10 +3,13 @@ injected FixedClock."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pytest
+
 from bot.clock import FixedClock
-from bot.freshness import dataset_freshness, latest_import
+from bot.freshness import dataset_freshness, freshness, latest_import
 from bot.models import ImportBatch
 
 
@@ -55,3 +58,18 @@ def test_staleness_follows_refresh_days_on_the_clock(session, config, clock: Fix
     clock.advance(dt.timedelta(minutes=1))
     later = {f.dataset: f for f in dataset_freshness(session, config, suffolk, clock.now())}
     assert later["wanted"].stale is True
+
+
+def test_freshness_from_an_import_time_is_the_rule_dataset_freshness_applies(session, config, clock) -> None:
+    """The /mo answers build freshness from the import time their figures carry (no query); the result is the
+    one dataset_freshness gives, but for the file's as-of date they do not know."""
+    suffolk = config.force("suffolk")
+    now = clock.now()
+    batch(session, "suffolk", "wanted", now - dt.timedelta(days=3))
+    batch(session, "suffolk", "bail", now - dt.timedelta(days=config.refresh_days["bail"], seconds=1))
+    for f in dataset_freshness(session, config, suffolk, now):
+        built = freshness(config, f.dataset, f.imported_at, now)
+        assert built == dataclasses.replace(f, file_as_of=None)
+    assert freshness(config, "suspects", None, now).stale is True
+    with pytest.raises(ValueError, match="timezone-aware"):
+        freshness(config, "wanted", now, now.replace(tzinfo=None))

@@ -191,7 +191,7 @@ def test_norfolk_rows_never_count_for_suffolk(session, config) -> None:
     w, s, b = (
         wanted_figures(session, suffolk, as_of),
         suspect_figures(session, suffolk, as_of),
-        bail_figures(session, suffolk, as_of),
+        bail_figures(session, suffolk, as_of, ending_within_days=14),
     )
     assert (w.open, w.opened_in_month, s.open, b.active_bail, b.active_rui) == (0, 0, 0, 0, 0)
     assert b.bail_ending_soon == [] and b.opened_in_month == {"bail": 0, "rui": 0}
@@ -200,7 +200,7 @@ def test_norfolk_rows_never_count_for_suffolk(session, config) -> None:
     assert all(p.open_at_end == p.opened == 0 for p in monthly_series(session, "wanted", suffolk, as_of, 3))
     n = wanted_figures(session, norfolk, as_of)
     assert n.open == 2 and n.by_district == {"norwich": 1, "kings-lynn": 0, "great-yarmouth": 0, "ipswich": 1}
-    assert bail_figures(session, norfolk, as_of).active_rui == 2
+    assert bail_figures(session, norfolk, as_of, ending_within_days=14).active_rui == 2
 
 
 def test_filters_narrow_every_figure(session, config) -> None:
@@ -269,7 +269,7 @@ def test_bail_ending_soon_lists_authorities_in_order(session, config) -> None:
     bail(session, start, D(2024, 4, 1), bail_end_on=D(2024, 4, 25), reference="B-ENDED")  # not active
     bail(session, start, kind="rui", bail_end_on=D(2024, 4, 25), reference="R-1")  # RUI: no bail end
     session.flush()
-    fig = bail_figures(session, suffolk, as_of)
+    fig = bail_figures(session, suffolk, as_of, ending_within_days=14)
     assert [(e.reference, e.days_left, e.next_authority) for e in fig.bail_ending_soon] == [
         ("B-TODAY", 0, "inspector"),
         ("B-INSP", 10, "inspector"),
@@ -277,7 +277,7 @@ def test_bail_ending_soon_lists_authorities_in_order(session, config) -> None:
         ("B-SUPT", 11, "superintendent"),
     ]
     assert fig.bail_ending_soon_total == 4
-    capped = bail_figures(session, suffolk, as_of, ending_soon_cap=2)
+    capped = bail_figures(session, suffolk, as_of, ending_soon_cap=2, ending_within_days=14)
     assert len(capped.bail_ending_soon) == 2 and capped.bail_ending_soon_total == 4
     assert len(bail_figures(session, suffolk, as_of, ending_within_days=15).bail_ending_soon) == 5
 
@@ -289,14 +289,14 @@ def test_length_bands_in_calendar_months(session, config) -> None:
     for start in (D(2024, 3, 31), D(2024, 4, 1), D(2023, 6, 30), D(2023, 7, 1), D(2023, 12, 30), D(2023, 9, 30)):
         bail(session, start, kind="rui")
     session.flush()
-    bands = bail_figures(session, suffolk, as_of).length_bands
+    bands = bail_figures(session, suffolk, as_of, ending_within_days=14).length_bands
     assert bands["rui"] == {"0-3m": 1, "3-6m": 1, "6-9m": 1, "9-12m": 2, "over-12m": 1}
     assert bands["bail"] == {"0-3m": 0, "3-6m": 0, "6-9m": 0, "9-12m": 0, "over-12m": 0}
     leap = D(2024, 2, 29)
     bail(session, leap, kind="bail", reference="LEAP")
     session.flush()
-    assert bail_figures(session, suffolk, D(2025, 2, 28)).length_bands["bail"]["over-12m"] == 1
-    assert bail_figures(session, suffolk, D(2025, 2, 27)).length_bands["bail"]["9-12m"] == 1
+    assert bail_figures(session, suffolk, D(2025, 2, 28), ending_within_days=14).length_bands["bail"]["over-12m"] == 1
+    assert bail_figures(session, suffolk, D(2025, 2, 27), ending_within_days=14).length_bands["bail"]["9-12m"] == 1
 
 
 # ------------------------------------------------------------------ series, data_as_of, JSON
@@ -345,7 +345,7 @@ def test_data_as_of_is_latest_import_of_that_force_and_dataset(session, config) 
     session.flush()
     as_of = D(2024, 6, 10)
     assert wanted_figures(session, suffolk, as_of).data_as_of == t2
-    assert bail_figures(session, suffolk, as_of).data_as_of == t1
+    assert bail_figures(session, suffolk, as_of, ending_within_days=14).data_as_of == t1
     assert suspect_figures(session, suffolk, as_of).data_as_of is None
 
 
@@ -368,7 +368,9 @@ def test_json_keys_are_exactly_the_issue_names(session, config) -> None:
     }
     s = figures_to_json(suspect_figures(session, suffolk, D(2024, 4, 20)))
     assert set(s) == set(w) - {"by_reason", "review_overdue"}
-    b = figures_to_json(bail_figures(session, suffolk, D(2024, 4, 20), Filters(district="ipswich")))
+    b = figures_to_json(
+        bail_figures(session, suffolk, D(2024, 4, 20), Filters(district="ipswich"), ending_within_days=14)
+    )
     assert set(b) == common | {
         "active_bail",
         "active_rui",

@@ -59,7 +59,9 @@ def test_plotted_values_equal_the_figures_services(summary: MonthlySummary, runt
         wanted = monthly_series(s, "wanted", force, END, 13)
         suspects = monthly_series(s, "suspects", force, END, 13)
         kinds = {k: monthly_series(s, "bail", force, END, 13, kind=k) for k in ("bail", "rui")}
-        per_district = {d: bail_figures(s, force, END, Filters(district=d)) for d in force.district_slugs()}
+        per_district = {
+            d: bail_figures(s, force, END, Filters(district=d), ending_within_days=14) for d in force.district_slugs()
+        }
         actions: dict[tuple[str, str], int] = {
             (p, st): int(n)
             for p, st, n in s.execute(

@@ -70,7 +70,7 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
         assert summary.wanted_series[0].month == "2025-10" and len(summary.wanted_series) == 13
         # Length bands by district equal the service under a district filter.
         for d in force.district_slugs():
-            fd = bail_figures(s, force, end, Filters(district=d))
+            fd = bail_figures(s, force, end, Filters(district=d), ending_within_days=cfg.bail_ending_soon_days)
             assert summary.length_bands_by_district["rui"][d] == fd.length_bands["rui"]
             assert summary.length_bands_by_district["bail"][d] == fd.length_bands["bail"]
     assert summary.has_data

@@ -172,7 +172,7 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
     month_ago = dt.date(2026, 10, 23)
     with rt.sessions() as s:
         fig = bail_figures(s, force, AS_OF, Filters(), ending_within_days=21)
-        before = bail_figures(s, force, month_ago, Filters())
+        before = bail_figures(s, force, month_ago, Filters(), ending_within_days=14)
     bail = blocks_text(ask(rt, "bail --expiring 3w"))
     assert f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released" in bail
     assert f"({fmt_int(before.active_bail)} on 23 Oct 2026)" in bail
