@@ -104,7 +104,7 @@ def runtime_for(url: str) -> Any:
     from bot.config import load_config
     from bot.runtime import Runtime
 
-    cfg = load_config(env={"DATABASE_URL": url})
+    cfg = load_config(database_url=url)
     suffolk = replace(cfg.force("suffolk"), slack_team_ids=(TEAM,), owners={"HH": OWNERS[0]})
     slack = replace(cfg.slack, channels=(CHANNEL,), roles={"admin": (CHAIR,)})
     cfg = replace(cfg, forces={**cfg.forces, "suffolk": suffolk}, slack=slack)

@@ -225,7 +225,7 @@ def _cases(config: Any) -> dict[str, Callable[[Session], object]]:
 
 def measure(url: str, case: str, rows: int, repeat: int, *, build: bool = True) -> dict[str, Any]:
     engine = make_engine(url)
-    config = load_config(env={"DATABASE_URL": url})
+    config = load_config(database_url=url)
     t0 = time.perf_counter()
     if build:
         _generate(engine, rows)

@@ -93,7 +93,7 @@ def _child(url: str, file: Path) -> None:
     from bot.importing.service import import_file
     from bot.importing.types import ImportRequest
 
-    config = load_config(env={"DATABASE_URL": url})
+    config = load_config(database_url=url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     u0 = resource.getrusage(resource.RUSAGE_SELF)

@@ -109,7 +109,7 @@ def _load(url: str, rows: int, scratch: Path) -> None:
     from bot.runtime import Runtime
 
     upgrade(url)
-    rt = Runtime.create(load_config(env={"DATABASE_URL": url}))
+    rt = Runtime.create(load_config(database_url=url))
     t0 = time.perf_counter()
     exports = Path(tempfile.mkdtemp(prefix="exports-", dir=scratch))
     try:

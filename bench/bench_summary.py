@@ -49,7 +49,7 @@ def _build_demo(url: str, rows: int) -> float:
     from bot.demo.load import load_demo
     from bot.runtime import Runtime
 
-    rt = Runtime.create(load_config(env={"DATABASE_URL": url}))
+    rt = Runtime.create(load_config(database_url=url))
     t0 = time.perf_counter()
     load_demo(rt, rows=rows, workdir=workdir() / "summary-demo")
     rt.engine.dispose()
@@ -64,7 +64,7 @@ from bot.clock import SystemClock, today_in
 from bot.config import load_config
 from bot.db import make_engine, make_session_factory
 from bot.summary.monthly import build_summary
-cfg = load_config(env={{"DATABASE_URL": {url!r}}})
+cfg = load_config(database_url={url!r})
 force = cfg.force("suffolk")
 with make_session_factory(make_engine(cfg.database_url))() as s:
     summary = build_summary(s, cfg, force, {month!r}, today_in(SystemClock(), force.timezone), dt.datetime.now(dt.UTC))
@@ -81,7 +81,7 @@ def measure(url: str, month: str, runs: int) -> list[dict[str, Any]]:
     from bot.summary import charts as ch
     from bot.summary.monthly import build_summary
 
-    cfg = load_config(env={"DATABASE_URL": url})
+    cfg = load_config(database_url=url)
     force = cfg.force("suffolk")
     sessions = make_session_factory(make_engine(cfg.database_url))
     today = today_in(SystemClock(), force.timezone)

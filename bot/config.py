@@ -1,4 +1,5 @@
-"""Configuration: a TOML file (``MO_CONFIG``) over built-in defaults, plus environment variables.
+"""Configuration: a TOML file over built-in defaults. Which file, and a database URL that overrides the file's,
+come from the process's settings (:mod:`bot.settings`, the one reader of the environment) as parameters.
 
 Every key is documented in ``docs/configuration.md``. A broken file stops start-up with a
 :class:`ConfigError` naming the key and what is wrong, so a typo never silently falls back to a default.
@@ -344,7 +345,9 @@ def _jobs(raw: Any, forces: Mapping[str, Force], summary_channels: Mapping[str, 
     return JobsSettings(specs=specs, **values)
 
 
-def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Config:
+def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | None = None) -> Config:
+    """The config of ``raw`` (already merged over the defaults); ``database_url`` (the process's
+    ``DATABASE_URL``) wins over the file's ``database_url``."""
     unknown = set(raw) - _KNOWN_TOP
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(_KNOWN_TOP))})")
@@ -445,7 +448,7 @@ def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) ->
         summary_channels=summary_channels,
     )
 
-    db = env.get("DATABASE_URL") or raw.get("database_url") or "sqlite:///mo-bot.db"
+    db = database_url or raw.get("database_url") or "sqlite:///mo-bot.db"
     if not isinstance(db, str) or "://" not in db:
         raise ConfigError(f"DATABASE_URL: expected a URL like sqlite:///mo-bot.db, got {db!r}")
     # Heroku-style URLs name the scheme 'postgres://'; SQLAlchemy needs the driver spelled out.
@@ -467,10 +470,9 @@ def build_config(raw: Mapping[str, Any], env: Mapping[str, str], source: str) ->
     )
 
 
-def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Load configuration from ``path`` (or ``$MO_CONFIG``) merged over the defaults."""
-    env = os.environ if env is None else env
-    path = path or env.get("MO_CONFIG") or None
+def load_config(path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Config:
+    """Load configuration from the TOML file ``path`` (None: the built-in defaults) merged over the defaults;
+    ``database_url`` wins over the file's. Nothing here reads the environment: see :mod:`bot.settings`."""
     raw: dict[str, Any] = {}
     source = "built-in defaults"
     if path:
@@ -482,4 +484,4 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: not valid TOML: {e}") from None
         source = str(p)
-    return build_config(_merge(DEFAULTS, raw), env, source)
+    return build_config(_merge(DEFAULTS, raw), source, database_url=database_url)

@@ -118,7 +118,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def config(db_url: str) -> Config:
-    return load_config(env={"DATABASE_URL": db_url})
+    return load_config(database_url=db_url)
 
 
 @pytest.fixture

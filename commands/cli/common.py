@@ -9,12 +9,13 @@ import sys
 
 from bot.db import current_revision, upgrade
 from bot.runtime import Runtime
+from bot.settings import read_environment
 
 
 def open_runtime(args: argparse.Namespace, *, migrate: bool = True) -> Runtime:
     """Load config and connect. On the default SQLite file the schema is brought up to date automatically,
     so a newcomer needs no setup; on PostgreSQL a schema behind the code is an error naming the fix."""
-    rt = Runtime.from_env(config_path=getattr(args, "config", None))
+    rt = Runtime.from_settings(read_environment(), getattr(args, "config", None))
     if not migrate:
         return rt
     if rt.engine.dialect.name == "sqlite":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bot.config import load_config
 from bot.db import current_revision, make_engine, upgrade
+from bot.runtime import config_from_settings
+from bot.settings import read_environment
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
+    cfg = config_from_settings(read_environment(), args.config)
     if args.action == "upgrade":
         upgrade(cfg.database_url)
     engine = make_engine(cfg.database_url)

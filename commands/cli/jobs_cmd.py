@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.runtime import Runtime
+from bot.settings import read_environment
+from bot.slack.client import make_client
 from commands.cli.common import open_runtime
 
 
@@ -27,14 +30,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.set_defaults(func=run_scheduler)
 
 
-def slack_client_from_env() -> Any:
+def slack_client_from_env() -> WebClient | None:
     """A WebClient when SLACK_BOT_TOKEN is set (SLACK_API_URL may point at a proxy or a test fake), else None."""
-    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    if not token:
+    env = read_environment()
+    if env.bot_token is None:
         return None
-    from bot.slack.client import make_client
-
-    return make_client(token, os.environ.get("SLACK_API_URL") or None)
+    return make_client(env.bot_token, env.api_url)
 
 
 def run_list(args: argparse.Namespace) -> int:

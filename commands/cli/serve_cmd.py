@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -52,14 +51,12 @@ def run(args: argparse.Namespace) -> int:
     from commands.cli.common import open_runtime
 
     settings = settings_or_exit()
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Validates the config and the schema up front, in the parent, so a broken deployment fails once, clearly,
     # instead of in every worker.
     rt = open_runtime(args)
     rt.engine.dispose()  # workers make their own connections; none may be inherited across fork
-    if rt.engine.dialect.name == "sqlite" and not os.environ.get("WEB_CONCURRENCY", "").strip():
+    if rt.engine.dialect.name == "sqlite" and not settings.web_concurrency_set:
         # SQLite has one writer at a time and every answer appends an audit row; writers in different processes
         # wait in SQLite's busy handler, which sleeps 1–100 ms at a time (measured: 2 processes × 8 threads gave
         # less throughput than 1 process and a p99 over 700 ms). One process of threads serves SQLite better;
@@ -80,7 +77,7 @@ def make_web_app(config_path: str | None, settings: Settings) -> Any:
     from commands.app import build_app
     from commands.web import WebApp, database_check
 
-    rt = Runtime.from_env(config_path=config_path)
+    rt = Runtime.from_settings(settings, config_path)
     app = build_app(rt, settings=settings)
     return WebApp(app, [database_check(rt.engine)], mode="http")
 
@@ -96,9 +93,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "keepalive": 75,
         "timeout": 30,
         "graceful_timeout": 20,
-        "accesslog": os.environ.get("MO_ACCESS_LOG") or None,
+        "accesslog": settings.access_log,
         "errorlog": "-",
-        "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+        "loglevel": settings.log_level.lower(),
         "proc_name": "mo-bot",
     }
 
@@ -143,7 +140,7 @@ def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         def log_message(self, format: str, *a: Any) -> None:  # health probes every few seconds would flood the log
             pass
 
-    rt = Runtime.from_env(config_path=getattr(args, "config", None))
+    rt = Runtime.from_settings(settings, getattr(args, "config", None))
     app = build_app(rt, settings=settings)
     handler = SocketModeHandler(app, settings.app_token)
     health = WebApp(None, [database_check(rt.engine), socket_check(handler.client.is_connected)], mode="socket")

@@ -32,6 +32,12 @@ DUE = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def clock_of(rt: Runtime) -> FixedClock:
+    """The test runtime's clock, which the tests move by hand."""
+    assert isinstance(rt.clock, FixedClock)
+    return rt.clock
+
+
 def job_config(db_url: str, **jobs: Any) -> Config:
     raw = _merge(
         DEFAULTS,
@@ -47,7 +53,7 @@ def job_config(db_url: str, **jobs: Any) -> Config:
             },
         },
     )
-    return build_config(raw, {"DATABASE_URL": db_url}, "test")
+    return build_config(raw, "test", database_url=db_url)
 
 
 @pytest.fixture
@@ -132,7 +138,7 @@ def test_posts_once_with_four_charts_in_the_thread(rt: Runtime, slack: FakeSlack
     assert f"{expected.headline('wanted').now:,}" in str(urls[0].params["alt_txt"])
 
     # Later ticks (this replica or another) post nothing more.
-    rt.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=5))
     assert [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"] == []
     runner.tick()
     assert len(headers_in(slack)) == 1 and len(slack.calls_to("files.completeUploadExternal")) == 1
@@ -161,32 +167,32 @@ class CrashingClient:
 
 
 def test_crash_between_claim_and_post_gives_one_post_after_the_lease(rt: Runtime, slack: FakeSlack) -> None:
-    dying = JobRunner(rt, CrashingClient(client_for(slack), "chat_postMessage"), holder="replica-a")
+    dying = JobRunner(rt, CrashingClient(client_for(slack), "chat_postMessage"))
     with pytest.raises(SystemExit):
         dying.tick()
     assert headers_in(slack) == []
     (row,) = runs(rt)
-    assert (row.status, row.holder) == ("claimed", "replica-a")
+    assert (row.status, row.holder) == ("claimed", dying.claims.holder)
 
-    survivor = JobRunner(rt, client_for(slack), holder="replica-b")
-    rt.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    survivor = JobRunner(rt, client_for(slack))
+    clock_of(rt).advance(dt.timedelta(minutes=5))
     assert [r.outcome for r in survivor.tick() if r.key.job == "monthly_summary"] == []  # lease still live
-    rt.clock.advance(dt.timedelta(minutes=6))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=6))
     results = [r for r in survivor.tick() if r.key.job == "monthly_summary"]
     assert [r.outcome for r in results] == ["done"]
     assert len(headers_in(slack)) == 1
     assert len(slack.calls_to("files.completeUploadExternal")) == 1
     (row,) = runs(rt)
-    assert (row.status, row.holder, row.attempts) == ("posted", "replica-b", 2)
+    assert (row.status, row.holder, row.attempts) == ("posted", survivor.claims.holder, 2)
 
 
 def test_crash_after_the_header_resumes_the_thread_without_reposting(rt: Runtime, slack: FakeSlack) -> None:
-    dying = JobRunner(rt, CrashingClient(client_for(slack), "files_upload_v2"), holder="replica-a")
+    dying = JobRunner(rt, CrashingClient(client_for(slack), "files_upload_v2"))
     with pytest.raises(SystemExit):
         dying.tick()
     (header,) = headers_in(slack)
-    rt.clock.advance(dt.timedelta(minutes=11))  # type: ignore[attr-defined]
-    JobRunner(rt, client_for(slack), holder="replica-b").tick()
+    clock_of(rt).advance(dt.timedelta(minutes=11))
+    JobRunner(rt, client_for(slack)).tick()
     assert len(headers_in(slack)) == 1  # the header was not posted again…
     (done,) = slack.calls_to("files.completeUploadExternal")
     assert done.params["thread_ts"] == header.response["ts"]  # …and the charts went into its thread
@@ -217,7 +223,7 @@ def test_rate_limited_beyond_the_client_retries_is_failed_then_retried_once(rt: 
     assert row.status == "failed" and row.next_attempt_at == DUE + dt.timedelta(minutes=15)
     assert any("ratelimited" in t for t in admin_dms(slack))
     assert headers_in(slack) == []
-    rt.clock.advance(dt.timedelta(minutes=15))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=15))
     (r2,) = [r for r in runner.tick() if r.key.job == "monthly_summary"]
     assert r2.outcome == "done"
     assert len(headers_in(slack)) == 1
@@ -237,11 +243,11 @@ def test_not_in_channel_is_recorded_retried_and_admins_are_told(rt: Runtime, sla
     assert slack.calls_to("files.completeUploadExternal") == []
 
     # Not yet: the retry waits 15 minutes.
-    rt.clock.advance(dt.timedelta(minutes=10))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=10))
     assert [r for r in runner.tick() if r.key.job == "monthly_summary"] == []
     # Someone invites the bot; the retry posts exactly once.
     slack.add_channel(CHANNEL, member=True)
-    rt.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=5))
     (r2,) = [r for r in runner.tick() if r.key.job == "monthly_summary"]
     assert r2.outcome == "done"
     assert len(headers_in(slack)) == 1 and len(slack.calls_to("files.completeUploadExternal")) == 1
@@ -255,7 +261,7 @@ def test_channel_not_found_gives_up_after_max_attempts_and_says_so(rt: Runtime, 
     outcomes = []
     for _ in range(4):
         outcomes += [r.outcome for r in runner.tick() if r.key.job == "monthly_summary"]
-        rt.clock.advance(dt.timedelta(hours=2))  # type: ignore[attr-defined]
+        clock_of(rt).advance(dt.timedelta(hours=2))
     assert outcomes == ["failed", "failed", "abandoned"]  # max_attempts = 3
     (row,) = runs(rt)
     assert (row.status, row.attempts, row.last_error) == ("abandoned", 3, "channel_not_found")
@@ -265,7 +271,7 @@ def test_channel_not_found_gives_up_after_max_attempts_and_says_so(rt: Runtime, 
 
 def test_missed_run_is_caught_up_late_at_start_up(rt: Runtime, slack: FakeSlack) -> None:
     # Every replica was down on 1 Dec; one starts on the 3rd (within the 3-day grace).
-    rt.clock.set(dt.datetime(2026, 12, 3, 14, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 12, 3, 14, 0, tzinfo=dt.UTC))
     (r,) = [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"]
     assert (r.key.period, r.outcome, r.late) == ("2026-11", "done", True)
     (row,) = runs(rt)
@@ -274,7 +280,7 @@ def test_missed_run_is_caught_up_late_at_start_up(rt: Runtime, slack: FakeSlack)
 
 
 def test_missed_run_beyond_the_grace_is_not_posted(rt: Runtime, slack: FakeSlack) -> None:
-    rt.clock.set(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC))
     assert [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"] == []
     assert headers_in(slack) == [] and runs(rt) == []
 
@@ -284,10 +290,10 @@ def test_run_missed_beyond_the_grace_after_a_posted_one_is_recorded_admins_told_
 ) -> None:
     # The October summary went out on Mon 2 Nov; then every replica was down until Fri 4 Dec 09:30, past the
     # 3-day grace of the 1 Dec run.
-    rt.clock.set(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
     (oct_run,) = [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"]
     assert (oct_run.key.period, oct_run.outcome) == ("2026-10", "done")
-    rt.clock.set(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC))
     runner = JobRunner(rt, client_for(slack))
     (r,) = [r for r in runner.tick() if r.key.job == "monthly_summary"]
     assert (r.key.period, r.key.channel, r.outcome, r.late) == ("2026-11", CHANNEL, "missed", True)
@@ -305,7 +311,7 @@ def test_run_missed_beyond_the_grace_after_a_posted_one_is_recorded_admins_told_
     assert "*monthly_summary* was due for 2026-11" in dm and "mo-bot jobs run monthly_summary --period 2026-11" in dm
 
     # Later ticks, by this replica or another, neither record it again nor tell the admins again.
-    rt.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(minutes=5))
     assert [r for r in JobRunner(rt, client_for(slack)).tick() if r.key.job == "monthly_summary"] == []
     assert len(admin_dms(slack)) == 1 and len(runs(rt)) == 2
 
@@ -325,9 +331,9 @@ def test_daily_runs_superseded_by_a_caught_up_one_are_not_reported_missed(rt: Ru
         rt.config.database_url, bail_digest={"enabled": True, "posts": [{"force": "suffolk", "channel": CHANNEL}]}
     )
     daily = Runtime(config=cfg, engine=rt.engine, sessions=rt.sessions, clock=rt.clock)
-    rt.clock.set(dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC))
     assert [r.outcome for r in JobRunner(daily, client_for(slack)).tick() if r.key.job == "bail_digest"] == ["done"]
-    rt.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))
     results = [r for r in JobRunner(daily, client_for(slack)).tick() if r.key.job == "bail_digest"]
     assert [(r.key.period, r.outcome) for r in results] == [("2026-11-27", "done")]
     assert admin_dms(slack) == []
@@ -355,10 +361,7 @@ def test_two_scheduler_replicas_on_one_postgresql_database_post_once(
     slack.add_channel(second)
     cfg = job_config(db_url, monthly_summary={"posts": [{"force": "suffolk", "channel": c} for c in (CHANNEL, second)]})
     engines = [make_engine(db_url), make_engine(db_url)]
-    runners = [
-        JobRunner(Runtime.create(cfg, clock=rt.clock, engine=e), client_for(slack), holder=f"replica-{i}")
-        for i, e in enumerate(engines)
-    ]
+    runners = [JobRunner(Runtime.create(cfg, clock=rt.clock, engine=e), client_for(slack)) for e in engines]
     barrier = threading.Barrier(2)
     outcomes: list[list[str]] = [[], []]
     errors: list[BaseException] = []

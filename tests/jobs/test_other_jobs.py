@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from bot.clock import FixedClock
 from bot.config import DEFAULTS, Config, _merge, build_config
 from bot.figures.bail import bail_figures
-from bot.models import AuditEvent, BailPeriod, ImportBatch, JobRun, OutstandingSuspect, WantedCirculation
+from bot.models import Action, AuditEvent, BailPeriod, ImportBatch, JobRun, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from jobs.runner import JobRunner
@@ -24,13 +24,19 @@ ADMIN = "UADMIN001"
 BAIL_CHANNEL = "C0BAILMGT"
 
 
+def clock_of(rt: Runtime) -> FixedClock:
+    """The test runtime's clock, which the tests move by hand."""
+    assert isinstance(rt.clock, FixedClock)
+    return rt.clock
+
+
 def cfg_for(db_url: str, **raw: Any) -> Config:
     base = {
         "retention_days": 365,
         "slack": {"roles": {"admin": [ADMIN, "S0GROUP01"]}},
         "jobs": {"bail_digest": {"posts": [{"force": "suffolk", "channel": BAIL_CHANNEL}]}},
     }
-    return build_config(_merge(DEFAULTS, {**base, **raw}), {"DATABASE_URL": db_url}, "test")
+    return build_config(_merge(DEFAULTS, {**base, **raw}), "test", database_url=db_url)
 
 
 @pytest.fixture
@@ -139,7 +145,7 @@ def test_bail_digest_posts_counts_once_a_day(rt: Runtime, fake_slack: FakeSlack)
         )
         s.commit()
         fig = bail_figures(s, rt.config.force("suffolk"), d, ending_within_days=14)
-    rt.clock.set(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
     results = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"]
     assert [(r.key.period, r.key.channel, r.outcome) for r in results] == [("2026-11-23", BAIL_CHANNEL, "done")]
     (msg,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]
@@ -150,7 +156,7 @@ def test_bail_digest_posts_counts_once_a_day(rt: Runtime, fake_slack: FakeSlack)
     # Counts only in a channel: no case reference.
     assert not any(ref in text for ref in ("B1", "B2", "B6"))
     assert "B1" not in str(msg.params["blocks"])
-    rt.clock.advance(dt.timedelta(hours=3))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(hours=3))
     assert [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"] == []
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]) == 1
 
@@ -181,7 +187,7 @@ def test_freshness_check_dms_admins_when_an_export_is_overdue(
                     )
                 )
         s.commit()
-    rt.clock.set(dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    clock_of(rt).set(dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC))
     (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "freshness_check"]
     told = [ADMIN, "UADMIN002"] if group_readable else [ADMIN]  # an unreadable group is skipped, not fatal
     assert (r.outcome, r.detail) == ("done", f"2 overdue; told {len(told)} admin(s)")
@@ -217,8 +223,6 @@ def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> 
 
 
 def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
-    from bot.models import Action
-
     owner = "U0OWNER01"
     fake_slack.users[owner] = {"id": owner}
     with rt.sessions() as s:
@@ -234,14 +238,14 @@ def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_s
             )
         )
         s.commit()
-    rt.clock.set(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # type: ignore[attr-defined]  # Monday 09:30
+    clock_of(rt).set(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # Monday 09:30
     (r,) = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"]
     assert (r.key.period, r.outcome) == ("2026-W48", "done")
     assert r.detail.startswith("1 DM(s), 1 action(s)")
     dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]
     assert len(dms) == 1 and "A-1" in dms[0].params["text"]
     # Another replica's tick, or a re-run the same week, sends nothing more.
-    rt.clock.advance(dt.timedelta(hours=2))  # type: ignore[attr-defined]
+    clock_of(rt).advance(dt.timedelta(hours=2))
     assert [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "reminders"] == []
     (again,) = JobRunner(rt, client_for(fake_slack)).run_now("reminders", "2026-W48")
     assert again.outcome == "skipped"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import DEFAULTS as CONFIG_DEFAULTS
-from bot.config import ConfigError, build_config, load_config
+from bot.config import Config, ConfigError, build_config, load_config
 from jobs.timetable import due_runs, first_weekday, missed_runs, next_run, occurrences, parse_period
 from jobs.triggers import cron_trigger
 
@@ -17,11 +17,11 @@ LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 
-def _cfg(jobs: dict | None = None, **top: object):  # type: ignore[no-untyped-def]
+def _cfg(jobs: dict[str, object] | None = None, **top: object) -> Config:
     raw = {**CONFIG_DEFAULTS, **top}
     if jobs is not None:
         raw["jobs"] = jobs
-    return build_config(raw, {}, "test")
+    return build_config(raw, "test")
 
 
 def _monthly(now: dt.datetime, jobs: dict | None = None) -> list:
@@ -209,7 +209,7 @@ def test_jobs_config_defaults_and_targets() -> None:
     # Without posts, the summary goes to [slack] summary_channels.
     cfg2 = _cfg(slack={"summary_channels": {"suffolk": ["C0AAA", "C0BBB"]}})
     assert [x.channel for x in cfg2.jobs.specs["monthly_summary"].targets] == ["C0AAA", "C0BBB"]
-    assert load_config(env={}).jobs.specs["monthly_summary"].day_of_month == "first-weekday"
+    assert load_config().jobs.specs["monthly_summary"].day_of_month == "first-weekday"
 
 
 @pytest.mark.parametrize(

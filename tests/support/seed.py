@@ -72,7 +72,7 @@ def write_config(tmp_path: Path) -> Path:
 
 
 def slack_config(tmp_path: Path, db_url: str, **slack_overrides: object) -> Config:
-    cfg = load_config(write_config(tmp_path), env={"DATABASE_URL": db_url})
+    cfg = load_config(write_config(tmp_path), database_url=db_url)
     if slack_overrides:
         cfg = replace(cfg, slack=replace(cfg.slack, **slack_overrides))  # type: ignore[arg-type]
     assert isinstance(cfg.slack, SlackSettings)

@@ -17,8 +17,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
-from bot.config import Config
+from bot.config import Config, ConfigError, load_config
 from bot.dates import add_months
+from bot.db import make_engine, make_session_factory
 from bot.demo import FORCES, load_demo, seed_actions_path, write_exports
 from bot.demo.exports import HEADERS, history_start
 from bot.importing.columns import header_map, personal_header_reason, value_key, vocabulary_lookup
@@ -268,8 +269,6 @@ def test_mo_bot_demo_command(
     # Without --keep-files the exports are not left behind.
     assert not (tmp_path / "demo-exports").exists()
 
-    from bot.db import make_engine, make_session_factory
-
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as s:
@@ -353,8 +352,6 @@ def test_seed_csv_imports_as_four_pillars_with_its_statuses(session: Session, co
 def test_demo_refuses_a_configuration_without_both_forces(
     engine: Engine, clock: FixedClock, db_url: str, tmp_path: Path
 ) -> None:
-    from bot.config import ConfigError, load_config
-
     toml = tmp_path / "one-force.toml"
     toml.write_text(
         '[forces.suffolk]\nname = "Suffolk"\n'
@@ -362,7 +359,7 @@ def test_demo_refuses_a_configuration_without_both_forces(
         "[forces.suffolk.districts.lowestoft]\n",
         encoding="utf-8",
     )
-    rt = Runtime.create(load_config(toml, env={"DATABASE_URL": db_url}), clock=clock, engine=engine)
+    rt = Runtime.create(load_config(toml, database_url=db_url), clock=clock, engine=engine)
     with pytest.raises(ConfigError, match="norfolk"):
         load_demo(rt, rows=10, workdir=tmp_path / "ex")
     assert not (tmp_path / "ex").exists()  # refused before writing anything

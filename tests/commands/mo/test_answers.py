@@ -495,7 +495,7 @@ _labels = st.text(alphabet=st.sampled_from([*"ab <>&!@#*_`~:|\n", "é", "—"]),
 def test_any_figures_render_within_limits_and_escaped(
     offences: dict[str, int], districts: dict[str, int], filters: list[str]
 ) -> None:
-    force = load_config(env={}).force("suffolk")
+    force = load_config().force("suffolk")
     fig = WantedFigures(
         force="suffolk",
         district=None,

@@ -21,7 +21,7 @@ from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry, c
 from commands.mo.values import Duration, ParseContext
 from tests.support.paths import REPO_ROOT
 
-CFG = load_config(env={})
+CFG = load_config()
 SUFFOLK = CFG.force("suffolk")
 NORFOLK = CFG.force("norfolk")
 TODAY = dt.date(2026, 11, 23)
