@@ -40,7 +40,29 @@ from bot.action_log.types import (
     PillarGroup,
     Refusal,
 )
-from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, clip
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_BUTTON_VALUE,
+    MAX_FALLBACK,
+    MAX_INPUT_TEXT,
+    MAX_OVERFLOW_OPTIONS,
+    MAX_PRIVATE_METADATA,
+    MAX_SECTION_TEXT,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_TITLE,
+    Blk,
+    actions_block,
+    button,
+    clip,
+    context_block,
+    divider_block,
+    fallback_text,
+    fields_block,
+    fit_blocks,
+    header_block,
+    option,
+    section_block,
+)
 from bot.slack.escape import esc
 
 Rendered = tuple[str, list[dict[str, Any]]]
@@ -50,7 +72,6 @@ CB_ADD = "mo_action_add"
 CB_EDIT = "mo_action_edit"
 CB_NOTE = "mo_action_note"
 SHORTCUT = "turn_into_action"
-MAX_VIEW_BLOCKS = 100
 HISTORY_SHOWN = 12
 # Actions listed in one reminder DM (two blocks each, within the 50-block message limit).
 REMINDER_MAX = 15
@@ -132,118 +153,65 @@ def _opt(text: str, val: str) -> Option:
     return Option(text=PlainTextObject(text=text), value=val)
 
 
-# Messages are built as plain dicts: slack_sdk's model validation cost ~2 ms per list item (38 of 65 ms for a
-# 12-item page, profiled), too much on the ack path. The fake Slack in tests rejects what Slack would.
-Blk = dict[str, Any]
-
-
-def _plain_text(text: str) -> Blk:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _header(text: str) -> Blk:
-    return {"type": "header", "text": _plain_text(clip(text, 150))}
-
-
-def _option(text: str, val: str) -> Blk:
-    return {"text": _plain_text(clip(text, 75)), "value": val}
-
-
-def _button(text: str, action_id: str, val: str, style: str | None = None) -> Blk:
-    b: Blk = {"type": "button", "text": _plain_text(text), "action_id": action_id, "value": val}
-    if style:
-        b["style"] = style
-    return b
-
-
-def _actions(elements: list[Blk], block_id: str) -> Blk:
-    return {"type": "actions", "block_id": block_id, "elements": elements}
-
-
 def item_menu(a: ActionView, n: int = 0) -> Blk:
-    """At most five options (Slack's limit): the usual next statuses, add a note, edit."""
+    """At most five options (Slack's limit for an overflow menu): the usual next statuses, add a note, edit."""
     options: list[Blk] = []
     if a.status in ("complete", "cancelled"):
-        options.append(_option("Reopen…", value("edit", a)))
-        options.append(_option("View history", value("view", a)))
+        options.append(option("Reopen…", value("edit", a)))
+        options.append(option("View history", value("view", a)))
     else:
         for s in ("ongoing", "complete", "held"):
             if s in TRANSITIONS[a.status]:
-                options.append(_option(STATUS_VERB[s], value(f"status:{s}", a)))
-        options.append(_option("Add a note…", value("note", a)))
-        options.append(_option("Edit…", value("edit", a)))
-        options = options[:5]
+                options.append(option(STATUS_VERB[s], value(f"status:{s}", a)))
+        options.append(option("Add a note…", value("note", a)))
+        options.append(option("Edit…", value("edit", a)))
+        options = options[:MAX_OVERFLOW_OPTIONS]
     return {"type": "overflow", "action_id": f"{ACTION_PREFIX}menu_{n}", "options": options}
-
-
-def _section(text: str, accessory: Blk | None = None, block_id: str | None = None) -> Blk:
-    b: Blk = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}}
-    if accessory is not None:
-        b["accessory"] = accessory
-    if block_id is not None:
-        b["block_id"] = block_id
-    return b
-
-
-def _context(*texts: str) -> Blk:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(t, MAX_SECTION_TEXT)} for t in texts][:10]}
-
-
-def _dicts(blocks: Sequence[Blk], limit: int = MAX_BLOCKS) -> list[Blk]:
-    out = list(blocks)
-    if len(out) > limit:  # never happens by construction; a guard so Slack never rejects the whole answer
-        out = [*out[: limit - 1], _context("_…cut to fit Slack's limit_")]
-    return out
-
-
-def _plain(text: str) -> str:
-    """The fallback ``text`` of a message: mrkdwn markers dropped, still escaped."""
-    return clip(re.sub(r"[*_]", "", text), 3000)
 
 
 # --- lists --------------------------------------------------------------------------------------------------------
 def render_action_list(page: ActionPage, heading: str, *, interactive: bool = True, page_value: str = "") -> Rendered:
     """One page of the log, grouped by pillar. ``page_value`` (the filters, JSON) rides on the page buttons."""
-    blocks: list[Blk] = [_header(heading)]
+    blocks: list[Blk] = [header_block(heading)]
     lines = [heading]
     if page.total == 0:
-        blocks.append(_section("No actions match."))
+        blocks.append(section_block("No actions match."))
         lines.append("No actions match.")
     n = 0
     for group in page.groups:
-        blocks.append(_section(f"*{esc(group.label)}*"))
+        blocks.append(section_block(f"*{esc(group.label)}*"))
         lines.append(group.label)
         for a in group.items:
             blocks.append(
-                _section(action_line(a), item_menu(a, n) if interactive else None, block_id=f"act:{a.reference}")
+                section_block(action_line(a), item_menu(a, n) if interactive else None, block_id=f"act:{a.reference}")
             )
             lines.append(f"{a.reference} {a.title} · {a.owner_label} · {a.status} · {fmt_date(a.due_on)}")
             n += 1
     if page.pages > 1 and interactive:
         buttons = []
         if page.page > 1:
-            buttons.append(_button("◀ Previous", f"{ACTION_PREFIX}page_prev", _page_value(page_value, page.page - 1)))
+            buttons.append(button("◀ Previous", f"{ACTION_PREFIX}page_prev", _page_value(page_value, page.page - 1)))
         if page.page < page.pages:
-            buttons.append(_button("Next ▶", f"{ACTION_PREFIX}page_next", _page_value(page_value, page.page + 1)))
-        blocks.append(_actions(buttons, "pages"))
+            buttons.append(button("Next ▶", f"{ACTION_PREFIX}page_next", _page_value(page_value, page.page + 1)))
+        blocks.append(actions_block(buttons, "pages"))
     footer = f"Page {page.page} of {page.pages} · {page.total} action{'s' if page.total != 1 else ''}"
     if page.pages > 1 and not interactive:
         footer += " · add `--page N` for more"
-    blocks.append(_context(footer))
+    blocks.append(context_block(footer))
     lines.append(footer)
-    return _plain("\n".join(esc(x) for x in lines)), _dicts(blocks)
+    return fallback_text("\n".join(esc(x) for x in lines)), fit_blocks(blocks)
 
 
 def _page_value(filters_json: str, page: int) -> str:
     data = json.loads(filters_json) if filters_json else {}
     data["page"] = page
-    return clip(json.dumps(data, separators=(",", ":")), 2000)
+    return clip(json.dumps(data, separators=(",", ":")), MAX_BUTTON_VALUE)
 
 
 def render_digest(groups: Sequence[PillarGroup], total: int, force_name: str, today: dt.date) -> Rendered:
     """The chair's digest of every overdue action, for the channel: no controls, cut to fit one message."""
     heading = f"Overdue actions — {total}"
-    blocks: list[Blk] = [_header(heading)]
+    blocks: list[Blk] = [header_block(heading)]
     fallback = [heading]
     shown = 0
     for g in groups:
@@ -261,18 +229,20 @@ def render_digest(groups: Sequence[PillarGroup], total: int, force_name: str, to
             shown += len(keep)
         else:
             shown += len(lines)
-        blocks.append(_section(text))
+        blocks.append(section_block(text))
         fallback.append(f"{g.label}: {len(g.items)}")
     if total == 0:
-        blocks.append(_section("Nothing is overdue. :tada:"))
+        blocks.append(section_block("Nothing is overdue. :tada:"))
     more = f" · {total - shown} more not shown" if shown < total else ""
-    blocks.append(_context(f"{esc(force_name)} · as of {fmt_date(today)}{more} · `/mo actions --overdue` for controls"))
-    return _plain("\n".join(esc(x) for x in fallback)), _dicts(blocks)
+    blocks.append(
+        context_block(f"{esc(force_name)} · as of {fmt_date(today)}{more} · `/mo actions --overdue` for controls")
+    )
+    return fallback_text("\n".join(esc(x) for x in fallback)), fit_blocks(blocks)
 
 
 def render_achievements(groups: Sequence[PillarGroup], since: dt.date | None) -> Rendered:
     heading = "Achievements" + (f" since {fmt_date(since)}" if since else "")
-    blocks: list[Blk] = [_header(heading)]
+    blocks: list[Blk] = [header_block(heading)]
     total = sum(len(g.items) for g in groups)
     for g in groups:
         if len(blocks) >= MAX_BLOCKS - 2:
@@ -288,15 +258,15 @@ def render_achievements(groups: Sequence[PillarGroup], since: dt.date | None) ->
                 break
             keep.append(line)
         more = f"\n_…and {len(lines) - len(keep)} more_" if len(keep) < len(lines) else ""
-        blocks.append(_section(f"*{esc(g.label)}*\n" + "\n".join(keep) + more))
+        blocks.append(section_block(f"*{esc(g.label)}*\n" + "\n".join(keep) + more))
     if total == 0:
-        blocks.append(_section("No completed actions" + (f" since {fmt_date(since)}." if since else " yet.")))
-    blocks.append(_context(f"{total} completed action{'s' if total != 1 else ''}"))
-    return _plain(f"{heading}: {total}"), _dicts(blocks)
+        blocks.append(section_block("No completed actions" + (f" since {fmt_date(since)}." if since else " yet.")))
+    blocks.append(context_block(f"{total} completed action{'s' if total != 1 else ''}"))
+    return fallback_text(f"{heading}: {total}"), fit_blocks(blocks)
 
 
 # --- one action ---------------------------------------------------------------------------------------------------
-def history_line(h: HistoryEntry, tz: Any) -> str:
+def history_line(h: HistoryEntry, tz: dt.tzinfo) -> str:
     when = h.changed_at.astimezone(tz)
     who = f"<@{h.changed_by}>" if re.match(r"^[UW][A-Z0-9]+$", h.changed_by) else esc(h.changed_by)
     label = FIELD_LABEL.get(h.field, h.field)
@@ -317,69 +287,65 @@ def history_line(h: HistoryEntry, tz: Any) -> str:
 
 
 def render_action_card(
-    a: ActionView, history: Sequence[HistoryEntry] = (), tz: Any = dt.UTC, *, interactive: bool = True
+    a: ActionView, history: Sequence[HistoryEntry] = (), tz: dt.tzinfo = dt.UTC, *, interactive: bool = True
 ) -> Rendered:
     """One action: its fields, controls, and (newest first) its history. This is also the message the bot keeps
     in step in the channel when the action changes."""
     blocks: list[Blk] = [
-        _header(f"{a.reference} · {a.title}"),
-        _section(
+        header_block(f"{a.reference} · {a.title}"),
+        section_block(
             f"*{esc(a.reference)}* {esc(clip(a.title, 2000))}",
             item_menu(a) if interactive else None,
             block_id=f"act:{a.reference}",
         ),
-        {
-            "type": "section",
-            "block_id": f"card:{a.reference}",
-            "fields": [
-                {"type": "mrkdwn", "text": clip(t, 2000)}
-                for t in (
-                    f"*Pillar*\n{esc(a.pillar_label)}",
-                    f"*Owner*\n{owner_mrkdwn(a)}",
-                    f"*Status*\n{STATUS_EMOJI.get(a.status, '')} {a.status}",
-                    f"*Due*\n{due_mrkdwn(a)}" + (f"\n*Completed* {fmt_date(a.completed_on)}" if a.completed_on else ""),
-                    f"*Source*\n{source_mrkdwn(a.source)}",
-                )
+        fields_block(
+            [
+                f"*Pillar*\n{esc(a.pillar_label)}",
+                f"*Owner*\n{owner_mrkdwn(a)}",
+                f"*Status*\n{STATUS_EMOJI.get(a.status, '')} {a.status}",
+                f"*Due*\n{due_mrkdwn(a)}" + (f"\n*Completed* {fmt_date(a.completed_on)}" if a.completed_on else ""),
+                f"*Source*\n{source_mrkdwn(a.source)}",
             ],
-        },
+            block_id=f"card:{a.reference}",
+        ),
     ]
     if a.detail:
-        blocks.append(_section(esc(clip(a.detail, MAX_SECTION_TEXT - 100))))
+        blocks.append(section_block(esc(clip(a.detail, MAX_SECTION_TEXT - 100))))
     if interactive and a.status not in ("complete", "cancelled"):
         buttons = []
         if "complete" in TRANSITIONS[a.status]:
-            buttons.append(_button("Done", f"{ACTION_PREFIX}done", value("status:complete", a), "primary"))
-        buttons.append(_button("Add a note", f"{ACTION_PREFIX}note", value("note", a)))
-        buttons.append(_button("Edit", f"{ACTION_PREFIX}edit", value("edit", a)))
-        blocks.append(_actions(buttons, f"ctl:{a.reference}"))
+            buttons.append(button("Done", f"{ACTION_PREFIX}done", value("status:complete", a), "primary"))
+        buttons.append(button("Add a note", f"{ACTION_PREFIX}note", value("note", a)))
+        buttons.append(button("Edit", f"{ACTION_PREFIX}edit", value("edit", a)))
+        blocks.append(actions_block(buttons, f"ctl:{a.reference}"))
     if history:
         newest = list(reversed(history))
         lines = [history_line(h, tz) for h in newest[:HISTORY_SHOWN]]
         more = len(newest) - len(lines)
         text = "*History*\n" + "\n".join(lines) + (f"\n_…and {more} earlier_" if more else "")
-        blocks.append(_section(clip(text, MAX_SECTION_TEXT)))
-    blocks.append(_context(f"version {a.version} · updated {fmt_date(a.updated_at.astimezone(tz).date())}"))
+        blocks.append(section_block(clip(text, MAX_SECTION_TEXT)))
+    blocks.append(context_block(f"version {a.version} · updated {fmt_date(a.updated_at.astimezone(tz).date())}"))
     fallback = f"{a.reference} {a.title} · {a.owner_label} · {a.status} · {fmt_date(a.due_on)}"
-    return esc(clip(fallback, 3000)), _dicts(blocks)
+    return esc(clip(fallback, MAX_FALLBACK)), fit_blocks(blocks)
 
 
-def render_change_note(a: ActionView, written: Sequence[HistoryEntry], tz: Any) -> str:
+def render_change_note(a: ActionView, written: Sequence[HistoryEntry], tz: dt.tzinfo) -> str:
     """The short thread reply under the bot's message about an action: what changed, by whom, why."""
     parts = [history_line(h, tz).lstrip("• ") for h in written if h.field != "completed_on"]
-    return clip(f"{esc(a.reference)} updated: " + "; ".join(parts), 3000)
+    return clip(f"{esc(a.reference)} updated: " + "; ".join(parts), MAX_FALLBACK)
 
 
-def render_refusal(refusal: Refusal, tz: Any = dt.UTC) -> Rendered:
+def render_refusal(refusal: Refusal, tz: dt.tzinfo = dt.UTC) -> Rendered:
     """A refused change: why, and for a stale version what changed since and the current state."""
-    blocks: list[Blk] = [_section(f":no_entry: {esc(refusal.reason)}")]
+    blocks: list[Blk] = [section_block(f":no_entry: {esc(refusal.reason)}")]
     if refusal.code == "stale" and refusal.changes_since:
         lines = [history_line(h, tz) for h in refusal.changes_since[-HISTORY_SHOWN:]]
-        blocks.append(_section(clip("*Changed since you looked*\n" + "\n".join(lines), MAX_SECTION_TEXT)))
+        blocks.append(section_block(clip("*Changed since you looked*\n" + "\n".join(lines), MAX_SECTION_TEXT)))
     if refusal.current is not None:
         a = refusal.current
-        blocks.append(_section(f"*Now:* {action_line(a)}", item_menu(a), f"act:{a.reference}"))
-    blocks.append(_context("Nothing was changed."))
-    return esc(refusal.reason), _dicts(blocks)
+        blocks.append(section_block(f"*Now:* {action_line(a)}", item_menu(a), f"act:{a.reference}"))
+    blocks.append(context_block("Nothing was changed."))
+    return esc(refusal.reason), fit_blocks(blocks)
 
 
 def refresh_blocks(
@@ -399,11 +365,11 @@ def refresh_blocks(
             menu = item_menu(a, n) if b.get("accessory") else None
             if menu is not None:
                 menu["action_id"] = (b.get("accessory") or {}).get("action_id") or menu["action_id"]
-            out.append(_section(action_line(a), menu, block_id=bid))
+            out.append(section_block(action_line(a), menu, block_id=bid))
         elif snoozed == ref:
-            out.append(_context(f":zzz: I'll remind you about {esc(ref)} again in a week.") | {"block_id": bid})
+            out.append(context_block(f":zzz: I'll remind you about {esc(ref)} again in a week.") | {"block_id": bid})
         elif not a.is_live:
-            out.append(_context(f"{STATUS_EMOJI.get(a.status, '')} {esc(ref)} is {a.status}.") | {"block_id": bid})
+            out.append(context_block(f"{STATUS_EMOJI.get(a.status, '')} {esc(ref)} is {a.status}.") | {"block_id": bid})
         else:
             elements = []
             for el in b.get("elements") or []:
@@ -425,7 +391,9 @@ def _pillar_select(initial: str | None) -> StaticSelectElement:
     return StaticSelectElement(action_id="pillar", options=options, initial_option=init, placeholder="Choose a pillar")
 
 
-def _text_input(action_id: str, initial: str | None, multiline: bool = False, max_length: int = 3000) -> Any:
+def _text_input(
+    action_id: str, initial: str | None, multiline: bool = False, max_length: int = MAX_INPUT_TEXT
+) -> PlainTextInputElement:
     return PlainTextInputElement(
         action_id=action_id,
         initial_value=clip(initial, max_length) if initial else None,
@@ -480,7 +448,7 @@ def add_modal(
         title="New action",
         submit="Add",
         close="Cancel",
-        private_metadata=json.dumps(metadata)[:3000],
+        private_metadata=json.dumps(metadata)[:MAX_PRIVATE_METADATA],
         blocks=action_form_blocks(title=title, owner=owner, source=source),
     )
     return view.to_dict()
@@ -490,7 +458,7 @@ def edit_modal(a: ActionView, metadata: dict[str, Any]) -> dict:
     statuses = [a.status, *sorted(TRANSITIONS[a.status], key=STATUSES.index)]
     status_options = [_opt(s.capitalize(), s) for s in statuses]
     blocks = [
-        _section(f"*{esc(a.reference)}* · version {a.version}"),
+        section_block(f"*{esc(a.reference)}* · version {a.version}"),
         *action_form_blocks(
             title=a.title, detail=a.detail, pillar=a.pillar, owner=a.owner_user_id, due=a.due_on, source=a.source
         ),
@@ -510,10 +478,10 @@ def edit_modal(a: ActionView, metadata: dict[str, Any]) -> dict:
     view = View(
         type="modal",
         callback_id=CB_EDIT,
-        title=clip(f"Edit {a.reference}", 24),
+        title=clip(f"Edit {a.reference}", MAX_VIEW_TITLE),
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version})[:3000],
+        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version})[:MAX_PRIVATE_METADATA],
         blocks=blocks,
     )
     return view.to_dict()
@@ -525,12 +493,14 @@ def note_modal(a: ActionView, metadata: dict[str, Any], status: str | None = Non
     view = View(
         type="modal",
         callback_id=CB_NOTE,
-        title=clip(f"{title} {a.reference}", 24),
+        title=clip(f"{title} {a.reference}", MAX_VIEW_TITLE),
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version, "status": status})[:3000],
+        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version, "status": status})[
+            :MAX_PRIVATE_METADATA
+        ],
         blocks=[
-            _section(action_line(a)),
+            section_block(action_line(a)),
             InputBlock(
                 block_id="note", label=label, element=_text_input("note", None, multiline=True, max_length=2000)
             ),
@@ -545,51 +515,53 @@ def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str, mo
     actions = r.actions if isinstance(r, OwnerReminder) else tuple(r)
     overdue = [a for a in actions if a.overdue]
     blocks: list[Blk] = [
-        _section(
+        section_block(
             f":wave: Your actions in the {esc(force_name)} Managing Offenders log that need a look: "
             f"{len(overdue)} overdue, {len(actions) - len(overdue)} due within 7 days."
         )
     ]
     for a in actions[:REMINDER_MAX]:
-        blocks.append(_section(action_line(a), block_id=f"act:{a.reference}"))
+        blocks.append(section_block(action_line(a), block_id=f"act:{a.reference}"))
         if a.is_live:
             blocks.append(
-                _actions(
+                actions_block(
                     [
-                        _button("Done", f"{ACTION_PREFIX}done", value("status:complete", a), "primary"),
-                        _button("Update", f"{ACTION_PREFIX}edit", value("edit", a)),
-                        _button("Remind me next week", f"{ACTION_PREFIX}snooze", value("snooze", a)),
+                        button("Done", f"{ACTION_PREFIX}done", value("status:complete", a), "primary"),
+                        button("Update", f"{ACTION_PREFIX}edit", value("edit", a)),
+                        button("Remind me next week", f"{ACTION_PREFIX}snooze", value("snooze", a)),
                     ],
                     f"ctl:{a.reference}",
                 )
             )
     left = len(actions) - REMINDER_MAX + more if len(actions) > REMINDER_MAX else more
     if left > 0:
-        blocks.append(_context(f"…and {left} more: `/mo actions --owner me`"))
-    blocks.append(_context("You get this at most once a week per action. `/mo actions --owner me` lists them all."))
+        blocks.append(context_block(f"…and {left} more: `/mo actions --owner me`"))
+    blocks.append(
+        context_block("You get this at most once a week per action. `/mo actions --owner me` lists them all.")
+    )
     fallback = f"{len(overdue)} overdue and {len(actions) - len(overdue)} due-soon actions: " + ", ".join(
         a.reference for a in actions
     )
-    return esc(fallback), _dicts(blocks)
+    return esc(fallback), fit_blocks(blocks)
 
 
 def render_home(mine: Sequence[ActionView], overview: Overview, force_name: str, today: dt.date) -> dict:
     blocks: list[Blk] = [
-        _header("My actions"),
-        _actions([_button("Add an action", f"{ACTION_PREFIX}add", "add|-|0")], "home_add"),
+        header_block("My actions"),
+        actions_block([button("Add an action", f"{ACTION_PREFIX}add", "add|-|0")], "home_add"),
     ]
     if not mine:
-        blocks.append(_section("You have no open actions. :tada:"))
+        blocks.append(section_block("You have no open actions. :tada:"))
     for n, a in enumerate(mine[:40]):
-        blocks.append(_section(action_line(a), item_menu(a, n), block_id=f"act:{a.reference}"))
-    blocks.append({"type": "divider"})
-    blocks.append(_header("The log by pillar"))
+        blocks.append(section_block(action_line(a), item_menu(a, n), block_id=f"act:{a.reference}"))
+    blocks.append(divider_block())
+    blocks.append(header_block("The log by pillar"))
     for slug, label in PILLARS.items():
         counts = overview.counts.get(slug, {})
         parts = [f"{STATUS_EMOJI[s]} {s} {counts[s]}" for s in STATUSES if counts.get(s)]
         over = overview.overdue.get(slug, 0)
         if over:
             parts.append(f":warning: {over} overdue")
-        blocks.append(_section(f"*{esc(label)}*\n" + (" · ".join(parts) or "no actions")))
-    blocks.append(_context(f"{esc(force_name)} · as of {fmt_date(today)} · `/mo actions` for the full log"))
-    return {"type": "home", "blocks": _dicts(blocks, MAX_VIEW_BLOCKS)}
+        blocks.append(section_block(f"*{esc(label)}*\n" + (" · ".join(parts) or "no actions")))
+    blocks.append(context_block(f"{esc(force_name)} · as of {fmt_date(today)} · `/mo actions` for the full log"))
+    return {"type": "home", "blocks": fit_blocks(blocks, MAX_VIEW_BLOCKS)}
