@@ -86,7 +86,7 @@ def hand_over(context: BoltContext, todo: FollowUp) -> None:
 def follow_up(context: BoltContext) -> FollowUp | None:
     """What the ack function handed over, or None (nothing to do)."""
     todo = context.get(FOLLOW_UP)
-    return todo if isinstance(todo, ShowRefusal | ShowPage | Snoozed | Changed | Created) else None
+    return todo if isinstance(todo, FollowUp) else None
 
 
 def acting(who: Asked) -> tuple[Force, Actor] | Refusal:
