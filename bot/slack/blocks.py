@@ -40,6 +40,8 @@ MAX_PRIVATE_METADATA = 3000
 MAX_FALLBACK = 3000
 
 Blk = dict[str, Any]
+# A message as the renderers return it: (fallback text, blocks).
+Rendered = tuple[str, list[Blk]]
 
 
 def clip(text: str, limit: int) -> str:

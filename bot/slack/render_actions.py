@@ -51,6 +51,7 @@ from bot.slack.blocks import (
     MAX_VIEW_BLOCKS,
     MAX_VIEW_TITLE,
     Blk,
+    Rendered,
     actions_block,
     button,
     clip,
@@ -64,8 +65,6 @@ from bot.slack.blocks import (
     section_block,
 )
 from bot.slack.escape import esc
-
-Rendered = tuple[str, list[dict[str, Any]]]
 
 ACTION_PREFIX = "mo_act_"
 CB_ADD = "mo_action_add"

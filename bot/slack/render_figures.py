@@ -10,16 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.config import Force
 from bot.figures.cases import CaseList, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
-from bot.slack.blocks import MessageBuilder, change_text, fmt_int
+from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
 from bot.slack.escape import esc
-
-Rendered = tuple[str, list[dict[str, Any]]]
 
 # How many rows of an open-ended breakdown (offence groups) are shown before "and N more".
 TOP_N = 10
@@ -241,7 +238,7 @@ LIST_TITLES = {
 
 def render_case_list(
     dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str
-) -> tuple[str, list[dict[str, Any]], int]:
+) -> tuple[str, list[Blk], int]:
     """The list and how many rows it shows (= records disclosed)."""
     title, noun, opened_word = LIST_TITLES[dataset]
     m = MessageBuilder().header(f"{title} — case list — {frame.place}")

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import Counter
 
 from bot.figures.types import BailFigures
-from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, change_text, clip, fmt_int
+from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary
 
@@ -20,7 +20,7 @@ def _when(t: dt.datetime | None) -> str:
     return f"{t:%d %b %Y %H:%M} UTC" if t else "never imported"
 
 
-def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> tuple[str, list[dict]]:
+def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> Rendered:
     """(text fallback, blocks) of the summary message; ``charts`` is how many charts follow in the thread."""
     b = MessageBuilder()
     b.header(f"{'Preview: ' if preview else ''}Monthly summary — {s.month_label}")
@@ -64,9 +64,7 @@ def render_chart_comment(s: MonthlySummary) -> str:
     return f"Charts for {esc(s.scope_label)}, {esc(s.month_label)}"
 
 
-def render_bail_digest(
-    fig: BailFigures, force_name: str, district_label: str | None, today: dt.date
-) -> tuple[str, list[dict]]:
+def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | None, today: dt.date) -> Rendered:
     """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
     b = MessageBuilder()
     b.header(f"Bail deadlines — {today:%a %d %b %Y}")
