@@ -10,7 +10,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import one_per_engine
@@ -261,7 +261,3 @@ _group_commits: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKey
 def group_commit(engine: Engine) -> GroupCommit:
     """The process's :class:`GroupCommit` for ``engine`` (one per engine, so one writer queue per database)."""
     return one_per_engine(_group_commits, engine, GroupCommit)
-
-
-def events_since(session: Session, since: dt.datetime) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.at >= since).order_by(AuditEvent.id)))

@@ -7,20 +7,25 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, **kw: object) -> Engine:
+def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, **kw)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             # WAL lets the web process read while an import writes; foreign keys are off by default in SQLite.
             cur.execute("PRAGMA journal_mode=WAL")
@@ -36,7 +41,7 @@ def make_engine(url: str, **kw: object) -> Engine:
         # starting the workers costs more than they save (1M-row figures, 2 vCPUs: wanted 94 → 72 ms, suspects
         # 85 → 52, bail 133 → 105 ms p50, measured back to back). Index builds keep their own parallel workers
         # (max_parallel_maintenance_workers). An ``options`` parameter in DATABASE_URL replaces this default.
-        connect_args = dict(kw.pop("connect_args", None) or {})  # type: ignore[call-overload]
+        connect_args = dict(kw.pop("connect_args", None) or {})
         connect_args.setdefault("options", "-c max_parallel_workers_per_gather=0")
         kw["connect_args"] = connect_args
     return create_engine(url, **kw)
@@ -76,7 +81,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str):  # type: ignore[no-untyped-def]
+def alembic_config(url: str) -> AlembicConfig:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
@@ -86,11 +91,11 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` up to ``revision`` (idempotent)."""
+def upgrade(url: str) -> None:
+    """Bring the schema at ``url`` up to the latest migration (idempotent)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url), "head")
 
 
 def current_revision(engine: Engine) -> str | None:

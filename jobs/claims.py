@@ -17,7 +17,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,14 +72,13 @@ class ClaimStore:
         sessions: sessionmaker[Session],
         clock: Clock,
         *,
-        holder: str | None = None,
         lease: dt.timedelta = dt.timedelta(minutes=10),
         max_attempts: int = 5,
         retry_after: dt.timedelta = dt.timedelta(minutes=15),
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.holder = holder or new_holder_id()
+        self.holder = new_holder_id()
         self.lease = lease
         self.max_attempts = max_attempts
         self.retry_after = retry_after
@@ -199,7 +198,7 @@ class ClaimStore:
 
     # -- while holding ----------------------------------------------------------------------------------
 
-    def _mine(self, claim: Claim):  # type: ignore[no-untyped-def]
+    def _mine(self, claim: Claim) -> ColumnElement[bool]:
         # Only the current holder of a live claim may write; a holder whose lease lapsed and was taken over
         # must not overwrite the new holder's progress.
         return and_(JobRun.id == claim.id, JobRun.holder == self.holder, JobRun.status == CLAIMED)
@@ -213,28 +212,21 @@ class ClaimStore:
         with session_scope(self.sessions) as s:
             return s.execute(update(JobRun).where(self._mine(claim)).values(**values)).rowcount == 1
 
-    def renew(self, claim: Claim) -> bool:
+    def finish(self, claim: Claim, detail: str) -> bool:
+        """Record the run as done (its posted message's ts, if any, was recorded by :meth:`record_step`)."""
         with session_scope(self.sessions) as s:
-            return (
-                s.execute(
-                    update(JobRun).where(self._mine(claim)).values(lease_expires_at=self.clock.now() + self.lease)
-                ).rowcount
-                == 1
+            done = s.execute(
+                update(JobRun)
+                .where(self._mine(claim))
+                .values(
+                    status=POSTED,
+                    finished_at=self.clock.now(),
+                    lease_expires_at=None,
+                    detail=detail[:2000],
+                    last_error=None,
+                )
             )
-
-    def finish(self, claim: Claim, detail: str = "", posted_ts: str | None = None) -> bool:
-        now = self.clock.now()
-        values: dict[str, object] = {
-            "status": POSTED,
-            "finished_at": now,
-            "lease_expires_at": None,
-            "detail": detail[:2000],
-            "last_error": None,
-        }
-        if posted_ts is not None:
-            values["posted_ts"] = posted_ts
-        with session_scope(self.sessions) as s:
-            return s.execute(update(JobRun).where(self._mine(claim)).values(**values)).rowcount == 1
+            return done.rowcount == 1
 
     def fail(self, claim: Claim, error: str) -> FailureOutcome:
         """Record a failed attempt; it is retried after a growing wait until ``max_attempts`` is used up."""
@@ -323,9 +315,6 @@ class ClaimStore:
                 )
             ).first()
 
-    def runs(self, job: str | None = None) -> list[JobRun]:
+    def runs(self) -> list[JobRun]:
         with self.sessions() as s:
-            q = select(JobRun).order_by(JobRun.scheduled_at, JobRun.id)
-            if job:
-                q = q.where(JobRun.job == job)
-            return list(s.scalars(q))
+            return list(s.scalars(select(JobRun).order_by(JobRun.scheduled_at, JobRun.id)))

@@ -24,7 +24,7 @@ log = logging.getLogger("mo_bot.jobs")
 
 
 class JobRunner:
-    def __init__(self, rt: Runtime, client: WebClient | None = None, *, holder: str | None = None) -> None:
+    def __init__(self, rt: Runtime, client: WebClient | None = None) -> None:
         s = rt.config.jobs
         self.rt = rt
         self.client = client
@@ -32,7 +32,6 @@ class JobRunner:
         self.claims = ClaimStore(
             rt.sessions,
             rt.clock,
-            holder=holder,
             lease=dt.timedelta(seconds=s.lease_seconds),
             max_attempts=s.max_attempts,
             retry_after=dt.timedelta(minutes=s.retry_minutes),

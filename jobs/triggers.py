@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import WEEKDAYS, JobSpec
 from jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger("mo_bot.scheduler")
 
 SWEEP_MINUTES = 5
 
 
-def cron_trigger(spec: JobSpec, tz: ZoneInfo):  # type: ignore[no-untyped-def]
+def cron_trigger(spec: JobSpec, tz: ZoneInfo) -> CronTrigger:
     """The trigger that wakes the runner at the job's local time. "First weekday of the month" is not a cron
     expression: the trigger fires on weekdays 1–3 of the month and :func:`jobs.timetable.fires_on` decides."""
     from apscheduler.triggers.cron import CronTrigger
@@ -34,7 +38,7 @@ def cron_trigger(spec: JobSpec, tz: ZoneInfo):  # type: ignore[no-untyped-def]
     return CronTrigger(day_of_week=days, hour=spec.hour, minute=spec.minute, timezone=tz)
 
 
-def build_scheduler(runner: JobRunner, *, blocking: bool = False, sweep_minutes: int = SWEEP_MINUTES) -> Any:
+def build_scheduler(runner: JobRunner, *, blocking: bool = False) -> BaseScheduler:
     """A Background (in-process) or Blocking (own process) scheduler, not yet started."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -50,7 +54,7 @@ def build_scheduler(runner: JobRunner, *, blocking: bool = False, sweep_minutes:
             sched.add_job(_safe_tick, cron_trigger(spec, tz), args=[runner], id=f"mo:{spec.name}", name=spec.name)
     sched.add_job(
         _safe_tick,
-        IntervalTrigger(minutes=sweep_minutes, timezone=tz),
+        IntervalTrigger(minutes=SWEEP_MINUTES, timezone=tz),
         args=[runner],
         id="mo:sweep",
         name="catch-up, retries and takeovers",

@@ -113,8 +113,3 @@ def snooze(session: Session, force: Force, actor: Actor, reference: str, now: dt
     )
     session.flush()
     return refusal
-
-
-def next_reminder_at(session: Session, action_id: int) -> dt.datetime | None:
-    until = session.scalar(select(func.max(ActionReminder.until)).where(ActionReminder.action_id == action_id))
-    return _aware(until) if until is not None else None

@@ -16,6 +16,7 @@ from bot.action_log.types import (
     Actor,
     Refusal,
 )
+from bot.importing.columns import VOCABULARIES
 
 # Allowed status transitions. Reopening a completed or cancelled action rewrites what the subgroup has already
 # signed off (completed actions become its Achievements), so only an admin (the chair) may do it, and only to
@@ -42,14 +43,9 @@ def _pillar_aliases() -> dict[str, str]:
             _PILLAR_ALIASES[_key(slug)] = slug
             _PILLAR_ALIASES[_key(label)] = slug
         # The importer's vocabulary is the one list of spellings seen in the subgroup's papers.
-        try:
-            from bot.importing.columns import VOCABULARIES
-
-            for slug, spellings in VOCABULARIES.get("pillar", {}).items():
-                for s in spellings:
-                    _PILLAR_ALIASES.setdefault(_key(s), slug)
-        except ImportError:  # pragma: no cover - importer not installed
-            pass
+        for slug, spellings in VOCABULARIES["pillar"].items():
+            for s in spellings:
+                _PILLAR_ALIASES.setdefault(_key(s), slug)
     return _PILLAR_ALIASES
 
 

@@ -323,25 +323,6 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
     return ChangeResult(action=to_view(force, fresh, today), written=tuple(to_entry(h) for h in written))
 
 
-def add_note(
-    session: Session, force: Force, actor: Actor, reference: str, seen_version: int, note: str, clock: Clock
-) -> ChangeResult:
-    """Add a note to an action's history without changing anything else."""
-    if not note.strip():
-        today = today_in(clock, force.timezone)
-        row = load_action(session, force, reference)
-        current = to_view(force, row, today) if row else None
-        return _refuse(
-            session,
-            actor,
-            force,
-            f"note {reference}",
-            Refusal("invalid", "the note is empty", "note", current),
-            clock.now(),
-        )
-    return change_action(session, force, actor, ActionChange(reference, seen_version, note=note), clock)
-
-
 def _validate(force: Force, current: ActionView, change: ActionChange, actor: Actor, today: dt.date) -> Refusal | None:
     note = _clean(change.note)
     if change.status is not None:

@@ -328,29 +328,6 @@ def vocabulary_lookup(vocabulary: str) -> dict[str, str]:
     return out
 
 
-def check_tables() -> None:
-    """Guard against ambiguous tables (an alias naming two columns of one dataset, a spelling naming two
-    values of one vocabulary); run by the tests."""
-    for dataset, cols in SCHEMAS.items():
-        seen: dict[str, str] = {}
-        for col in (*cols, FORCE):
-            for alias in (col.name, *ALIASES.get(col.name, ())):
-                k = header_key(alias)
-                if seen.get(k, col.name) != col.name:
-                    raise AssertionError(f"{dataset}: header {alias!r} names both {seen[k]} and {col.name}")
-                seen[k] = col.name
-                if personal_header_reason(alias):
-                    raise AssertionError(f"{dataset}: alias {alias!r} would be refused as personal data")
-    for vocab, values in VOCABULARIES.items():
-        seen = {}
-        for canonical, spellings in values.items():
-            for s in (canonical, *spellings):
-                k = value_key(s)
-                if seen.get(k, canonical) != canonical:
-                    raise AssertionError(f"{vocab}: {s!r} means both {seen[k]} and {canonical}")
-                seen[k] = canonical
-
-
 def markdown_tables() -> str:
     """The column, alias and vocabulary tables of ``docs/importing.md`` (kept in step by a test)."""
     out = ["### Columns per dataset", "", "| dataset | required columns | optional columns |", "|---|---|---|"]

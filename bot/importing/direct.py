@@ -60,14 +60,9 @@ def _truncate_if_still_empty(session: Session, table: str) -> bool:
 
 
 def _integrity_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
-    try:
-        import psycopg
+    import psycopg  # here, not at the top: loading it takes ~60 ms, needed only when a direct load fails
 
-        errors.append(psycopg.errors.IntegrityError)
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        pass
-    return tuple(errors)
+    return (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
 
 
 def load_into_empty_table(

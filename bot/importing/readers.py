@@ -86,7 +86,7 @@ def _csv_header(raw: IO[bytes], name: str) -> tuple[list[str], int]:
 
 def _csv_table(raw: IO[bytes], name: str) -> Table:
     header, header_row = _csv_header(raw, name)
-    reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))  # type: ignore[arg-type]
+    reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
 
     def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
         n = header_row

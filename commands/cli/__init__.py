@@ -1,29 +1,27 @@
-"""`mo-bot` command line. Each sub-command lives in its own module exposing ``add_parser(subparsers)``;
-heavy imports (Bolt, matplotlib) stay inside the handlers so `mo-bot --help` starts fast."""
+"""`mo-bot` command line. Each sub-command lives in its own module exposing ``add_parser(subparsers)``, wired
+below in the order the commands appear in ``--help``. Heavy third-party imports (Bolt, gunicorn, matplotlib,
+APScheduler, openpyxl, Alembic) stay inside the handlers that use them, so `mo-bot --help` starts fast."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError
-
-# Modules under commands.cli, in the order their commands appear in --help.
-COMMAND_MODULES = (
-    "db_cmd",
-    "import_cmd",
-    "figures_cmd",
-    "status_cmd",
-    "demo_cmd",
-    "ask_cmd",
-    "serve_cmd",
-    "audit_cmd",
-    "actions_cmd",
-    "jobs_cmd",
-    "summary_cmd",
+from commands.cli import (
+    actions_cmd,
+    ask_cmd,
+    audit_cmd,
+    db_cmd,
+    demo_cmd,
+    figures_cmd,
+    import_cmd,
+    jobs_cmd,
+    serve_cmd,
+    status_cmd,
+    summary_cmd,
 )
 
 
@@ -34,14 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="TOML config file (default: $MO_CONFIG, else built-in defaults)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"commands.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"commands.cli.{name}":
-                continue  # not built yet
-            raise
-        mod.add_parser(sub)
+    db_cmd.add_parser(sub)
+    import_cmd.add_parser(sub)
+    figures_cmd.add_parser(sub)
+    status_cmd.add_parser(sub)
+    demo_cmd.add_parser(sub)
+    ask_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
+    audit_cmd.add_parser(sub)
+    actions_cmd.add_parser(sub)  # actions, remind
+    jobs_cmd.add_parser(sub)
+    summary_cmd.add_parser(sub)
     return parser
 
 

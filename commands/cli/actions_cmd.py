@@ -12,19 +12,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.action_log.types import PILLARS, STATUSES
+from bot.action_log import export, queries
+from bot.action_log.export import describe_update
+from bot.action_log.rules import pillar_choices, resolve_pillar
+from bot.action_log.types import PILLARS, STATUSES, ActionFilters, Actor
+from bot.clock import today_in
+from commands.cli.common import cli_actor, open_runtime
+from commands.cli.jobs_cmd import slack_client_from_env
+from jobs.reminders import plan_all, send_reminders
 
 
 def _pillar(value: str) -> str:
-    from bot.action_log.rules import pillar_choices, resolve_pillar
-
     slug = resolve_pillar(value)
     if slug is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a pillar; choose {pillar_choices()}")
     return slug
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("actions", help="the strategy action log: export for papers, list, show one")
     p.add_argument("--force", metavar="SLUG", help="the force (default: the configured default force)")
     asub = p.add_subparsers(dest="actions_command", metavar="ACTION", required=True)
@@ -56,17 +61,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     r.set_defaults(func=run_remind)
 
 
-def _actor():  # type: ignore[no-untyped-def]
-    from bot.action_log.types import Actor
-    from commands.cli.common import cli_actor
-
+def _actor() -> Actor:
     return Actor(cli_actor(), role="admin")
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from bot.action_log import export
-    from commands.cli.common import open_runtime
-
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -92,11 +91,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from bot.action_log import queries
-    from bot.action_log.types import ActionFilters
-    from bot.clock import today_in
-    from commands.cli.common import open_runtime
-
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -124,11 +118,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from bot.action_log import queries
-    from bot.action_log.export import describe_update
-    from bot.clock import today_in
-    from commands.cli.common import open_runtime
-
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -155,10 +144,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_remind(args: argparse.Namespace) -> int:
-    from commands.cli.common import open_runtime
-    from commands.cli.jobs_cmd import slack_client_from_env
-    from jobs.reminders import plan_all, send_reminders
-
     rt = open_runtime(args)
     try:
         forces = [rt.config.force(args.force)] if args.force else None

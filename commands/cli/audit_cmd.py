@@ -8,10 +8,12 @@ import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import TextIO
 
+from bot.audit import AuditEntry, record_separately
+from bot.audit_export import export_audit, period_bounds
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("audit", help="the audit log: export it for the data-protection officer")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     e = asub.add_parser(
@@ -27,9 +29,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from bot.audit import AuditEntry, record_separately
-    from bot.audit_export import export_audit, period_bounds
-
     rt = open_runtime(args)
     try:
         try:

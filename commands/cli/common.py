@@ -7,23 +7,19 @@ import datetime as dt
 import getpass
 import sys
 
-from bot.db import current_revision, upgrade
+from bot.db import alembic_config, current_revision, upgrade
 from bot.runtime import Runtime
 from bot.settings import read_environment
 
 
-def open_runtime(args: argparse.Namespace, *, migrate: bool = True) -> Runtime:
+def open_runtime(args: argparse.Namespace) -> Runtime:
     """Load config and connect. On the default SQLite file the schema is brought up to date automatically,
     so a newcomer needs no setup; on PostgreSQL a schema behind the code is an error naming the fix."""
     rt = Runtime.from_settings(read_environment(), getattr(args, "config", None))
-    if not migrate:
-        return rt
     if rt.engine.dialect.name == "sqlite":
         upgrade(rt.config.database_url)
     else:
         from alembic.script import ScriptDirectory
-
-        from bot.db import alembic_config
 
         head = ScriptDirectory.from_config(alembic_config(rt.config.database_url)).get_current_head()
         have = current_revision(rt.engine)

@@ -9,7 +9,7 @@ from bot.runtime import config_from_settings
 from bot.settings import read_environment
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("db", help="database schema: upgrade to the latest migration, or show the current one")
     p.add_argument("action", choices=["upgrade", "current"])
     p.set_defaults(func=run)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record_separately
 from bot.demo import DemoImportError, DemoResult, load_demo
+from bot.figures import bail_figures, suspect_figures, wanted_figures
 from bot.models import ImportBatch
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, open_runtime
@@ -23,7 +24,7 @@ DEFAULT_ROWS = 5000
 DEFAULT_KEEP_DIR = Path("demo-exports")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="load deterministic demo data (both forces, 24 months) through the import path",
@@ -111,8 +112,6 @@ def overview(rt: Runtime, result: DemoResult, elapsed: float, kept: Path | None)
 
 def _headlines(rt: Runtime, session: Session, result: DemoResult) -> list[str]:
     """Headline figures per force from the figures services (SQL aggregates), as of the demo's date."""
-    from bot.figures import bail_figures, suspect_figures, wanted_figures
-
     out = [f"Headline figures as of {result.end.isoformat()}:"]
     forces = sorted(
         {f for r in result.reports.values() for f in r.forces if r.dataset != "actions"},

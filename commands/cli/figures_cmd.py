@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
@@ -25,12 +26,13 @@ from bot.figures import (
     wanted_figures,
 )
 from bot.freshness import Freshness, dataset_freshness
+from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
 TITLES = {"wanted": "Wanted circulations", "suspects": "Outstanding suspects", "bail": "Pre-charge bail and RUI"}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("figures", help="print the wanted, suspects or bail figures at a date")
     p.add_argument("dataset", choices=["wanted", "suspects", "bail"])
     p.add_argument("--force", metavar="SLUG", help="force (default: the configured default force)")
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         rt.engine.dispose()
 
 
-def _run(rt, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _run(rt: Runtime, args: argparse.Namespace) -> int:
     cfg = rt.config
     force = cfg.force(args.force)
     district = None
@@ -111,7 +113,7 @@ def _run(rt, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _line(counts: dict[str, int], label=lambda k: k) -> str:  # type: ignore[no-untyped-def]
+def _line(counts: dict[str, int], label: Callable[[str], str] = str) -> str:
     return " · ".join(f"{label(k)} {v}" for k, v in counts.items()) or "none"
 
 

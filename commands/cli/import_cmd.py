@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from bot.importing.types import ImportReport, ImportRequest
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
         help="import an export (CSV UTF-8 or XLSX): all rows or none",
@@ -105,7 +104,3 @@ def render(report: ImportReport) -> str:
     if report.ignored_columns:
         lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(2)

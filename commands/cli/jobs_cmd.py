@@ -5,17 +5,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.clock import today_in
+from bot.config import WEEKDAYS, JobSpec
+from bot.dates import last_complete_month
 from bot.runtime import Runtime
 from bot.settings import read_environment
 from bot.slack.client import make_client
 from commands.cli.common import open_runtime
+from jobs.catalog import JOBS
+from jobs.claims import ClaimStore
+from jobs.runner import JobRunner
+from jobs.timetable import next_run, parse_period
+from jobs.triggers import build_scheduler
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("jobs", help="scheduled jobs: list them with their next run, run one now, or run the scheduler")
     jsub = p.add_subparsers(dest="jobs_action", metavar="ACTION", required=True)
     ls = jsub.add_parser("list", help="every job, its schedule, targets and next run (London time)")
@@ -39,9 +46,6 @@ def slack_client_from_env() -> WebClient | None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from jobs.catalog import JOBS
-    from jobs.timetable import next_run
-
     rt = open_runtime(args)
     cfg = rt.config
     tz = cfg.timezone
@@ -65,9 +69,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule_text(spec: Any) -> str:
-    from bot.config import WEEKDAYS
-
+def _schedule_text(spec: JobSpec) -> str:
     at = f"{spec.hour:02d}:{spec.minute:02d}"
     if spec.day_of_month == "first-weekday":
         return f"first weekday of the month at {at}"
@@ -78,8 +80,6 @@ def _schedule_text(spec: Any) -> str:
 
 
 def _print_runs(rt: Runtime, n: int) -> None:
-    from jobs.claims import ClaimStore
-
     runs = ClaimStore(rt.sessions, rt.clock).runs()[-n:]
     print(f"\nLast {len(runs)} runs:")
     for r in runs:
@@ -91,10 +91,6 @@ def _print_runs(rt: Runtime, n: int) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    from jobs.catalog import JOBS
-    from jobs.runner import JobRunner
-    from jobs.timetable import parse_period
-
     if args.name not in JOBS:
         print(f"mo-bot: unknown job {args.name!r}; jobs: {', '.join(JOBS)}", file=sys.stderr)
         return 2
@@ -120,9 +116,6 @@ def run_one(args: argparse.Namespace) -> int:
 
 
 def _default_period(rt: Runtime, job: str) -> str:
-    from bot.clock import today_in
-    from bot.dates import last_complete_month
-
     today = today_in(rt.clock, rt.config.timezone)
     if job == "monthly_summary":
         return last_complete_month(today)
@@ -133,9 +126,6 @@ def _default_period(rt: Runtime, job: str) -> str:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    from jobs.runner import JobRunner
-    from jobs.triggers import build_scheduler
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = open_runtime(args)
     client = slack_client_from_env()

@@ -11,7 +11,7 @@ from bot.freshness import Freshness, dataset_freshness
 from commands.cli.common import cli_actor, open_runtime
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="data freshness per dataset and force; flags stale datasets")
     p.add_argument("--force", metavar="SLUG", help="only this force (default: every configured force)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -7,10 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands.cli.common import open_runtime
+from bot.audit import AuditEntry, record_separately
+from bot.clock import today_in
+from bot.dates import last_complete_month
+from bot.summary.charts import render_all
+from bot.summary.monthly import make_summary, parse_month, summary_text
+from commands.cli.common import cli_actor, open_runtime
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("summary", help="write the monthly summary (four PNG charts and the figures as Markdown)")
     p.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     p.add_argument("--out", required=True, type=Path, help="directory to write into (created if missing)")
@@ -20,13 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.audit import AuditEntry, record_separately
-    from bot.clock import today_in
-    from bot.dates import last_complete_month
-    from bot.summary.charts import render_all
-    from bot.summary.monthly import make_summary, parse_month, summary_text
-    from commands.cli.common import cli_actor
-
     rt = open_runtime(args)
     force = rt.config.force(args.force_slug)
     district = None

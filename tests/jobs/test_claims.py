@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
@@ -19,15 +20,22 @@ KEY = RunKey("monthly_summary", "2026-11", "suffolk", "C0SUMMARY")
 AT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
-def _store(sessions: sessionmaker[Session], clock: FixedClock, holder: str, **kw: object) -> ClaimStore:
-    return ClaimStore(sessions, clock, holder=holder, lease=dt.timedelta(minutes=10), **kw)  # type: ignore[arg-type]
+def _store(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    max_attempts: int = 5,
+    retry_after: dt.timedelta = dt.timedelta(minutes=15),
+) -> ClaimStore:
+    return ClaimStore(
+        sessions, clock, lease=dt.timedelta(minutes=10), max_attempts=max_attempts, retry_after=retry_after
+    )
 
 
 def test_one_holder_and_nothing_after_posted(sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(AT)
-    a, b = _store(sessions, clock, "a"), _store(sessions, clock, "b")
+    a, b = _store(sessions, clock), _store(sessions, clock)
     claim = a.claim(KEY, AT)
-    assert claim is not None and claim.holder == "a" and claim.attempts == 1 and claim.steps_done == 0
+    assert claim is not None and claim.holder == a.holder != b.holder and claim.attempts == 1 and claim.steps_done == 0
     assert b.claim(KEY, AT) is None  # live lease
     assert a.claim(KEY, AT) is None  # not even the holder claims twice
     assert a.record_step(claim, 1, posted_ts="1.000100")
@@ -36,13 +44,13 @@ def test_one_holder_and_nothing_after_posted(sessions: sessionmaker[Session]) ->
     assert b.claim(KEY, AT) is None  # posted is final
     row = a.get(KEY)
     assert row is not None
-    assert (row.status, row.posted_ts, row.holder, row.attempts) == (POSTED, "1.000100", "a", 1)
+    assert (row.status, row.posted_ts, row.holder, row.attempts) == (POSTED, "1.000100", a.holder, 1)
     assert row.finished_at == AT
 
 
 def test_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off(sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(AT)
-    dead, alive = _store(sessions, clock, "dead"), _store(sessions, clock, "alive")
+    dead, alive = _store(sessions, clock), _store(sessions, clock)
     old = dead.claim(KEY, AT)
     assert old is not None
     assert dead.record_step(old, 1, posted_ts="1.000200")
@@ -50,7 +58,7 @@ def test_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off(sessions: 
     assert alive.claim(KEY, AT) is None  # lease (renewed by the step at +0) still live
     clock.advance(dt.timedelta(minutes=1, seconds=1))
     new = alive.claim(KEY, AT)
-    assert new is not None and new.holder == "alive" and new.attempts == 2
+    assert new is not None and new.holder == alive.holder and new.attempts == 2
     # The takeover resumes where the dead holder stopped.
     assert (new.steps_done, new.posted_ts) == (1, "1.000200")
     # The old holder, if it was only slow, can no longer write.
@@ -63,7 +71,7 @@ def test_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off(sessions: 
 
 def test_failure_waits_then_retries_and_gives_up_after_max_attempts(sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(AT)
-    s = _store(sessions, clock, "x", max_attempts=3, retry_after=dt.timedelta(minutes=15))
+    s = _store(sessions, clock, max_attempts=3, retry_after=dt.timedelta(minutes=15))
     c1 = s.claim(KEY, AT)
     assert c1 is not None
     out = s.fail(c1, "not_in_channel")
@@ -92,7 +100,7 @@ def test_failure_waits_then_retries_and_gives_up_after_max_attempts(sessions: se
 
 def test_a_claim_whose_holder_died_on_its_last_attempt_is_abandoned_once(sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(AT)
-    s = _store(sessions, clock, "x", max_attempts=1)
+    s = _store(sessions, clock, max_attempts=1)
     c = s.claim(KEY, AT)
     assert c is not None
     clock.advance(dt.timedelta(minutes=11))
@@ -106,7 +114,7 @@ def test_a_claim_whose_holder_died_on_its_last_attempt_is_abandoned_once(session
 
 def test_runs_are_unique_per_job_period_scope_and_channel(sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(AT)
-    s = _store(sessions, clock, "x")
+    s = _store(sessions, clock)
     keys = [
         KEY,
         RunKey(KEY.job, KEY.period, KEY.scope, "C0OTHER"),
@@ -126,17 +134,17 @@ def test_runs_are_unique_per_job_period_scope_and_channel(sessions: sessionmaker
     assert {r.status for r in s.runs()} == {CLAIMED}
 
 
-def _race(db_url: str, n: int, work) -> list:  # type: ignore[no-untyped-def]
+def _race(db_url: str, n: int, work: Callable[[ClaimStore], object]) -> list[object]:
     """Run ``work(store)`` in ``n`` threads at once, each with its own engine (as separate replicas would)."""
     engines: list[Engine] = [make_engine(db_url) for _ in range(n)]
     clock = FixedClock(AT + dt.timedelta(minutes=30))
     barrier = threading.Barrier(n)
-    results: list = [None] * n
+    results: list[object] = [None] * n
     errors: list[BaseException] = []
 
     def go(i: int) -> None:
         try:
-            store = _store(make_session_factory(engines[i]), clock, f"replica-{i}")
+            store = _store(make_session_factory(engines[i]), clock)
             barrier.wait()
             results[i] = work(store)
         except BaseException as e:  # surfaced below
@@ -162,7 +170,7 @@ def test_racing_replicas_on_postgresql_claim_exactly_once(db_url: str, sessions:
         assert sum(1 for c in got if c is not None) == 1, got
     # Takeover races: the lease of a dead holder expired; eight replicas try to take it over at once.
     clock = FixedClock(AT)
-    dead = _store(sessions, clock, "dead")
+    dead = _store(sessions, clock)
     key = RunKey("bail_digest", "2026-12-01", "suffolk", "C0BAIL")
     assert dead.claim(key, AT) is not None
     got = _race(db_url, 8, lambda store: store.claim(key, AT))

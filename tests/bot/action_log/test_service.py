@@ -25,6 +25,8 @@ from bot.action_log.types import (
 )
 from bot.clock import FixedClock
 from bot.config import Force
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
 from bot.models import Action, ActionHistory, AuditEvent
 
 OWNER = "UOWNER1"
@@ -248,7 +250,7 @@ def test_every_changed_field_gets_a_history_row(session, force, clock) -> None:
         "detail": (None, "more", "re-planned", 2),
     }
     # A note on its own is a history row too, and a change that changes nothing is refused.
-    res = service.add_note(session, force, CHAIR, ref, 2, "spoke to SBOS", clock)
+    res = service.change_action(session, force, CHAIR, ActionChange(ref, 2, note="spoke to SBOS"), clock)
     assert res.ok and [(h.field, h.note) for h in res.written] == [("note", "spoke to SBOS")]
     res = service.change_action(session, force, CHAIR, ActionChange(ref, 3, status=None, title="New title"), clock)
     assert res.refusal.code == "unchanged"
@@ -563,9 +565,6 @@ def test_live_statuses_are_the_default_list(session, force, clock) -> None:
 
 def test_stale_refusal_shows_changes_made_by_an_import(session, config, force, clock, tmp_path) -> None:
     """The importer writes history without version stamps; a writer who saw the earlier version still sees them."""
-    from bot.importing.service import import_file
-    from bot.importing.types import ImportRequest
-
     path = tmp_path / "log.csv"
     path.write_text("reference,pillar,title,owner,status\nA-1,divert,Warrants data,HH,ongoing\n")
     assert import_file(session, config, ImportRequest("actions", path, force="suffolk"), clock.now()).ok

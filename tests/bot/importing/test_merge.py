@@ -15,10 +15,12 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Config
-from bot.importing import merge
+from bot.figures.wanted import wanted_figures
+from bot.importing import direct, merge
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.models import Action, ActionHistory, AuditEvent, BailPeriod, Base, ImportBatch, WantedCirculation
+from commands.cli import main
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 10, 31)
@@ -227,10 +229,6 @@ def test_actions_upsert_with_history(session, config: Config, tmp_path) -> None:
 
 
 def _figures(session: Session, config: Config) -> Any:
-    try:
-        from bot.figures.wanted import wanted_figures
-    except ImportError:  # pragma: no cover - figures not built yet
-        return None
     return wanted_figures(session, config.force("suffolk"), AS_OF)
 
 
@@ -302,8 +300,6 @@ def test_bulk_mode_rebuilds_indexes_and_constraints(session, config, tmp_path, m
 
 
 def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys, sessions) -> None:
-    from commands.cli import main
-
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.delenv("MO_CONFIG", raising=False)
     good = write(tmp_path, csv_text(WANTED_HEADER + ",Team", wanted_rows(3)))
@@ -335,8 +331,6 @@ def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys
 
 @pytest.mark.parametrize("rebuild", [False, True])
 def test_initial_load_and_staged_import_agree(session, config, tmp_path, monkeypatch, rebuild: bool) -> None:
-    from bot.importing import direct
-
     if rebuild:
         monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
     header = WANTED_HEADER + ",force"
@@ -366,8 +360,6 @@ def test_initial_load_and_staged_import_agree(session, config, tmp_path, monkeyp
 
 
 def test_initial_load_with_a_duplicate_falls_back_to_the_full_report(session, config, tmp_path, monkeypatch) -> None:
-    from bot.importing import direct
-
     monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
     rows = [*wanted_rows(10), wanted_rows(1, 3)[0], "W99,P,C,Theft,Atlantis,never_arrested,2026-01-05,,,open"]
     report = run(session, config, "wanted", write(tmp_path, csv_text(WANTED_HEADER, rows)))
@@ -385,8 +377,6 @@ def test_text_with_backslashes_tabs_and_line_breaks_is_stored_exactly(
     """PostgreSQL loads rows as COPY text lines; a value holding COPY's own escape or separator characters must
     come back byte for byte, through the initial load (with and without the index rebuild) and the staged
     upsert alike."""
-    from bot.importing import direct
-
     if rebuild:
         monkeypatch.setattr(direct, "REBUILD_MIN_BYTES", 0)
     odd = {"W1": "P\\N", "W2": "tab\there", "W3": "two\nlines", "W4": "C:\\temp\\", "W5": "cr\rx"}

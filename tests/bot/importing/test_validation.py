@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,15 +20,19 @@ from sqlalchemy.orm import Session
 from bot.config import Config
 from bot.figures.month_flow import FlowTally, flow_key
 from bot.importing.columns import (
+    ALIASES,
     CLOSED,
+    FORCE,
     OPENED,
     SCHEMAS,
-    check_tables,
+    VOCABULARIES,
+    header_key,
     header_map,
     markdown_tables,
     personal_header_reason,
+    value_key,
 )
-from bot.importing.fastpath import copy_line, copy_line_checker, row_checker
+from bot.importing.fastpath import checked_rows, copy_line
 from bot.importing.service import import_file
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest, RowError
 from bot.importing.validate import Bad, ErrorSink, RowValidator, parse_date, staging_columns
@@ -54,10 +59,10 @@ def write(tmp_path: Path, text: str | bytes, name: str = "export.csv") -> Path:
     return p
 
 
-def run(session: Session, config: Config, dataset: str, path: Path, **kw: object) -> ImportReport:
+def run(session: Session, config: Config, dataset: str, path: Path, **kw: Any) -> ImportReport:
     """Import as the CLI does: commit on success, roll back otherwise."""
     kw.setdefault("as_of", AS_OF)
-    report = import_file(session, config, ImportRequest(dataset=dataset, path=path, **kw), NOW)  # type: ignore[arg-type]
+    report = import_file(session, config, ImportRequest(dataset=dataset, path=path, **kw), NOW)
     if report.ok:
         session.commit()
     else:
@@ -540,8 +545,8 @@ cell = st.one_of(
 def test_fast_path_agrees_with_the_full_validator(
     config, dataset: str, rows: list[list[str]], table_shape: bool, copy: bool
 ) -> None:
-    """Every output shape of the checker (staging or table tuple, tuple or COPY line) is exactly the full
-    validator's row, reshaped; the errors recorded are the full validator's; the per-force counts are right."""
+    """Every output shape of the import's row stream (staging or table tuple, tuple or COPY line) is exactly the
+    full validator's rows, reshaped; the errors recorded are the full validator's; the per-force counts are right."""
     header = [c.name for c in SCHEMAS[dataset]] + ["force"]
     slow_errors, fast_errors = ErrorSink(), ErrorSink()
     slow = RowValidator(dataset, header, config, None, AS_OF, slow_errors)
@@ -550,24 +555,26 @@ def test_fast_path_agrees_with_the_full_validator(
     counts: Counter[str] = Counter()
     tally = FlowTally()
     expected_keys: Counter[str] = Counter()
-    make = copy_line_checker if copy else row_checker
-    check = make(both, batch_ids, counts, tally)
     expected_counts: Counter[str] = Counter()
+    expected_rows: list[object] = []
     names = ["row_no", "force", *staging_columns(dataset)]
-    for i, cells in enumerate(rows * 2):  # twice: the second pass hits the memos the first one filled
+    numbered = list(enumerate(rows * 2))  # twice: the second pass hits the memos the first one filled
+    for i, cells in numbered:
         expected = slow(i, cells)
-        if expected is not None:
-            expected_counts[expected[1]] += 1
-            r = dict(zip(names, expected, strict=True))
-            series = r["kind"] if dataset == "bail" else dataset
-            reason = r["reason"] if dataset == "wanted" else ""
-            opened, closed = r[OPENED[dataset]], r[CLOSED[dataset]]
-            expected_keys[flow_key(r["force"], series, opened, closed, r["district"], reason, r["offence"])] += 1
-            if batch_ids is not None:
-                expected = (*expected[1:], batch_ids[expected[1]])
-            if copy:
-                expected = copy_line(expected)
-        assert check(i, cells) == expected
+        if expected is None:
+            continue
+        expected_counts[expected[1]] += 1
+        r = dict(zip(names, expected, strict=True))
+        series = r["kind"] if dataset == "bail" else dataset
+        reason = r["reason"] if dataset == "wanted" else ""
+        opened, closed = r[OPENED[dataset]], r[CLOSED[dataset]]
+        expected_keys[flow_key(r["force"], series, opened, closed, r["district"], reason, r["offence"])] += 1
+        if batch_ids is not None:
+            expected = (*expected[1:], batch_ids[expected[1]])
+        expected_rows.append(copy_line(expected) if copy else expected)
+    checked = checked_rows(both, numbered, copy=copy, batch_ids=batch_ids, counts=counts, tally=tally)
+    assert list(checked.rows) == expected_rows
+    assert checked.seen == len(numbered)
     assert fast_errors.errors == slow_errors.errors
     assert counts == expected_counts
     assert Counter(tally.pending) == expected_keys
@@ -581,7 +588,23 @@ def test_copy_line_escapes_what_copy_text_format_would_misread() -> None:
 
 
 def test_alias_and_vocabulary_tables_are_unambiguous() -> None:
-    check_tables()
+    """No alias names two columns of one dataset or would be refused as personal data; no spelling names two
+    values of one vocabulary."""
+    for dataset, cols in SCHEMAS.items():
+        seen: dict[str, str] = {}
+        for col in (*cols, FORCE):
+            for alias in (col.name, *ALIASES.get(col.name, ())):
+                k = header_key(alias)
+                assert seen.setdefault(k, col.name) == col.name, f"{dataset}: {alias!r} names {seen[k]} and {col.name}"
+                assert personal_header_reason(alias) is None, f"{dataset}: alias {alias!r} would be refused"
+    for vocab, values in VOCABULARIES.items():
+        meaning: dict[str, str] = {}
+        for canonical, spellings in values.items():
+            for s in (canonical, *spellings):
+                k = value_key(s)
+                assert meaning.setdefault(k, canonical) == canonical, (
+                    f"{vocab}: {s!r} means {meaning[k]} and {canonical}"
+                )
     assert header_map("wanted")["datecirculated"] == "circulated_on"
     assert header_map("bail")["currentbailend"] == "bail_end_on"
     assert header_map("bail")["enddate"] == "ended_on"

@@ -6,10 +6,12 @@ import datetime as dt
 import getpass
 import json
 import re
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import select
 
+import bot.figures.wanted
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.models import AuditEvent
@@ -90,9 +92,7 @@ def test_invalid_question_exits_2_with_a_kind_message(cli_env, capsys) -> None:
 
 
 def test_unexpected_failure_exits_1_with_reference(cli_env, capsys, monkeypatch) -> None:
-    import bot.figures.wanted
-
-    def fail(*a, **k):  # type: ignore[no-untyped-def]
+    def fail(*a: object, **k: object) -> NoReturn:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(bot.figures.wanted, "wanted_figures", fail)

@@ -3,8 +3,10 @@ injected into the runtime the command opens."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
 from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
+from bot.runtime import Runtime
 from commands.cli import figures_cmd, main, status_cmd
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -26,7 +29,7 @@ def cli(monkeypatch, db_url, sessions):
     for mod in (figures_cmd, status_cmd):
         real = mod.open_runtime
 
-        def fixed(args, _real=real):  # type: ignore[no-untyped-def]
+        def fixed(args: argparse.Namespace, _real: Callable[[argparse.Namespace], Runtime] = real) -> Runtime:
             rt = _real(args)
             rt.clock = FixedClock(NOW)
             return rt

@@ -15,6 +15,7 @@ from bot.demo.load import load_demo
 from bot.models import AuditEvent, JobRun
 from bot.runtime import Runtime
 from commands.cli import main
+from jobs.context import RunResult
 from jobs.runner import JobRunner
 from jobs.triggers import _safe_tick, build_scheduler
 
@@ -106,13 +107,15 @@ def test_scheduler_has_a_trigger_per_enabled_job_and_a_start_up_sweep(runtime: R
     assert str(monthly.trigger.timezone) == "Europe/London"
 
 
-def test_a_failing_tick_is_logged_not_raised(runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_tick_is_logged_not_raised(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = JobRunner(runtime, None)
 
-    def broken() -> list:
+    def broken() -> list[RunResult]:
         raise RuntimeError("database unreachable")
 
-    runner.tick = broken  # type: ignore[method-assign]
+    monkeypatch.setattr(runner, "tick", broken)
     with caplog.at_level(logging.ERROR, logger="mo_bot.scheduler"):
         _safe_tick(runner)
     assert "scheduler tick failed" in caplog.text
