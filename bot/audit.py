@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import one_per_engine
-from bot.models import AuditEvent, utcnow
+from bot.models import AuditEvent, UTCDateTime, utcnow
 
 OUTCOMES = ("ok", "refused", "invalid", "error")
 
@@ -54,13 +54,13 @@ def record(session: Session, entry: AuditEntry, at: dt.datetime | None = None) -
     return ev
 
 
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert(AuditEvent)
 
 
 def _row(entry: AuditEntry, at: dt.datetime | None) -> dict[str, Any]:
     if entry.outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be one of {OUTCOMES}, got {entry.outcome!r}")
-    row = {
+    row: dict[str, Any] = {
         "actor": entry.actor,
         "action": entry.action,
         "outcome": entry.outcome,
@@ -145,7 +145,7 @@ class GroupCommit:
         self._used = 0.0
         self._sql: dict[int, str] = {}
         self._flush_waited: bool | None = None  # PostgreSQL: the connection's synchronous_commit, once set
-        self._at = AuditEvent.__table__.c.at.type
+        self._at = UTCDateTime()
         self.batches = 0  # for tests and profiling: INSERTs committed
         self.rows = 0
         self._finalizer = weakref.finalize(self, _close_quietly, [None])
@@ -199,6 +199,7 @@ class GroupCommit:
                 raise RuntimeError("the engine of this audit writer is gone")
             fairy = engine.raw_connection()
             conn = fairy.dbapi_connection
+            assert conn is not None  # a connection fresh from the pool holds its DB-API connection
             fairy.detach()  # ours until closed; never handed back to the pool in autocommit
             self._fairy = fairy  # the pool's wrapper: dropping it must not close the connection under us
             if self.dialect.name != "sqlite":

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -61,6 +61,13 @@ def one_per_engine(registry: weakref.WeakKeyDictionary[Engine, T], engine: Engin
             if found is None:
                 found = registry[engine] = make(engine)
     return found
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE, DELETE or INSERT … SELECT touched. ``Session.execute`` returns a CursorResult for those,
+    though it is typed to return any Result."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import rowcount
 from bot.models import SlackDelivery
 
 KEEP = dt.timedelta(days=1)  # Slack retries within minutes; a day is generous
@@ -39,4 +40,4 @@ def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime) -> bool:
 
 def purge(session: Session, before: dt.datetime) -> int:
     result = session.execute(delete(SlackDelivery).where(SlackDelivery.received_at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE returns a CursorResult, typed Result
+    return rowcount(result)

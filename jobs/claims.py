@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.db import session_scope
+from bot.db import rowcount, session_scope
 from bot.models import JobRun
 
 CLAIMED, POSTED, FAILED, ABANDONED, MISSED = "claimed", "posted", "failed", "abandoned", "missed"
@@ -150,25 +150,27 @@ class ClaimStore:
         if missed_ok:
             takeable.append(JobRun.status == MISSED)
         with session_scope(self.sessions) as s:
-            taken = s.execute(
-                update(JobRun)
-                .where(
-                    JobRun.job == key.job,
-                    JobRun.period == key.period,
-                    JobRun.scope == key.scope,
-                    JobRun.channel == key.channel,
-                    JobRun.attempts < self.max_attempts,
-                    or_(*takeable),
+            taken = rowcount(
+                s.execute(
+                    update(JobRun)
+                    .where(
+                        JobRun.job == key.job,
+                        JobRun.period == key.period,
+                        JobRun.scope == key.scope,
+                        JobRun.channel == key.channel,
+                        JobRun.attempts < self.max_attempts,
+                        or_(*takeable),
+                    )
+                    .values(
+                        status=CLAIMED,
+                        holder=self.holder,
+                        lease_expires_at=now + self.lease,
+                        attempts=JobRun.attempts + 1,
+                        next_attempt_at=None,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                .values(
-                    status=CLAIMED,
-                    holder=self.holder,
-                    lease_expires_at=now + self.lease,
-                    attempts=JobRun.attempts + 1,
-                    next_attempt_at=None,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            )
         return self._load(key) if taken == 1 else None
 
     def _load(self, key: RunKey) -> Claim | None:
@@ -210,7 +212,7 @@ class ClaimStore:
         if posted_ts is not None:
             values["posted_ts"] = posted_ts
         with session_scope(self.sessions) as s:
-            return s.execute(update(JobRun).where(self._mine(claim)).values(**values)).rowcount == 1
+            return rowcount(s.execute(update(JobRun).where(self._mine(claim)).values(**values))) == 1
 
     def finish(self, claim: Claim, detail: str) -> bool:
         """Record the run as done (its posted message's ts, if any, was recorded by :meth:`record_step`)."""
@@ -226,7 +228,7 @@ class ClaimStore:
                     last_error=None,
                 )
             )
-            return done.rowcount == 1
+            return rowcount(done) == 1
 
     def fail(self, claim: Claim, error: str) -> FailureOutcome:
         """Record a failed attempt; it is retried after a growing wait until ``max_attempts`` is used up."""
@@ -296,11 +298,13 @@ class ClaimStore:
         now = self.clock.now()
         with session_scope(self.sessions) as s:
             return (
-                s.execute(
-                    update(JobRun)
-                    .where(JobRun.id == run_id, JobRun.status == CLAIMED, JobRun.lease_expires_at < now)
-                    .values(status=ABANDONED, last_error=error[:2000], finished_at=now, lease_expires_at=None)
-                ).rowcount
+                rowcount(
+                    s.execute(
+                        update(JobRun)
+                        .where(JobRun.id == run_id, JobRun.status == CLAIMED, JobRun.lease_expires_at < now)
+                        .values(status=ABANDONED, last_error=error[:2000], finished_at=now, lease_expires_at=None)
+                    )
+                )
                 == 1
             )
 

@@ -31,6 +31,7 @@ from bot.action_log.types import (
 from bot.audit import AuditEntry, record
 from bot.clock import Clock, today_in
 from bot.config import Force
+from bot.db import rowcount
 from bot.models import Action, ActionHistory
 
 _REF = re.compile(r"^A-(\d+)$")
@@ -361,7 +362,7 @@ def apply_if_version(session: Session, action_id: int, seen_version: int, values
         .values(**values, version=Action.version + 1)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount == 1
+    return rowcount(session.execute(stmt)) == 1
 
 
 def history_since(session: Session, action_id: int, version: int) -> tuple[HistoryEntry, ...]:

@@ -18,6 +18,7 @@ from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
+from bot.db import rowcount
 from bot.importing.columns import CLOSED, OPENED, TABLES
 from bot.importing.staging import STAGE, is_pg, iter_stage
 from bot.importing.validate import staging_columns
@@ -130,22 +131,26 @@ def merge_cases(
     changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
     sets = ", ".join(f"{c} = s.{c}" for c in values)
     params: dict[str, Any] = {"f": force, "b": batch_id}
-    updated = session.execute(
-        text(
-            f"UPDATE {table} AS t SET {sets}, import_batch_id = :b FROM {STAGE} AS s "
-            f"WHERE s.force = :f AND t.force = :f AND t.reference = s.reference AND ({changed})"
-        ),
-        params,
-    ).rowcount
+    updated = rowcount(
+        session.execute(
+            text(
+                f"UPDATE {table} AS t SET {sets}, import_batch_id = :b FROM {STAGE} AS s "
+                f"WHERE s.force = :f AND t.force = :f AND t.reference = s.reference AND ({changed})"
+            ),
+            params,
+        )
+    )
     all_cols = ", ".join(["force", *cols])
-    added = session.execute(
-        text(
-            f"INSERT INTO {table} ({all_cols}, import_batch_id) SELECT s.{', s.'.join(['force', *cols])}, :b "
-            f"FROM {STAGE} AS s WHERE s.force = :f AND NOT EXISTS "
-            f"(SELECT 1 FROM {table} AS t WHERE t.force = s.force AND t.reference = s.reference)"
-        ),
-        params,
-    ).rowcount
+    added = rowcount(
+        session.execute(
+            text(
+                f"INSERT INTO {table} ({all_cols}, import_batch_id) SELECT s.{', s.'.join(['force', *cols])}, :b "
+                f"FROM {STAGE} AS s WHERE s.force = :f AND NOT EXISTS "
+                f"(SELECT 1 FROM {table} AS t WHERE t.force = s.force AND t.reference = s.reference)"
+            ),
+            params,
+        )
+    )
     closed = 0
     if snapshot:
         closed = _snapshot_close(session, dataset, force, batch_id, as_of)
@@ -157,14 +162,16 @@ def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, a
     sets = f"{closed} = :d, outcome = 'not_in_export'" if dataset == "bail" else f"{closed} = :d, status = 'closed'"
     # Rows opened after the as-of date (from a later export) are left alone: closing them would close a row
     # before it opened.
-    return session.execute(
-        text(
-            f"UPDATE {table} SET {sets}, import_batch_id = :b WHERE force = :f AND {closed} IS NULL "
-            f"AND {opened} <= :d AND NOT EXISTS "
-            f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
-        ),
-        {"f": force, "b": batch_id, "d": as_of if is_pg(session) else as_of.isoformat()},
-    ).rowcount
+    return rowcount(
+        session.execute(
+            text(
+                f"UPDATE {table} SET {sets}, import_batch_id = :b WHERE force = :f AND {closed} IS NULL "
+                f"AND {opened} <= :d AND NOT EXISTS "
+                f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
+            ),
+            {"f": force, "b": batch_id, "d": as_of if is_pg(session) else as_of.isoformat()},
+        )
+    )
 
 
 _ACTION_FIELDS = ("pillar", "title", "detail", "owner_initials", "owner_user_id", "status", "due_on", "source", "notes")
