@@ -18,7 +18,7 @@ class Reads:
     is actually computed (a cache miss, a case list, the status page).
 
     Not shared between threads. :meth:`close` closes the session if one was opened; committing it is the caller's
-    business (the conversation layer commits it with the request's audit event)."""
+    business (the `/mo` pipeline commits it with the request's audit event)."""
 
     def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
         self.engine = engine

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
+from bot.db import rowcount
 from bot.figures.month_flow import rebuild_month_flows
 from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
 
@@ -43,7 +44,7 @@ def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: d
             .where(model.force == force, closed.is_not(None), closed < cutoff)
             .execution_options(synchronize_session=False)
         )
-        counts.append(int(res.rowcount or 0))
+        counts.append(rowcount(res))
     for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
         if n:
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_PORT = 3000
-DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_LOG_LEVEL = "INFO"
 
 # Slack's signing secrets are 32 hex characters; accept any run of 16+ word characters so a rotated or test secret

@@ -6,9 +6,9 @@ Each listener module exposes ``register(app: slack_bolt.App) -> None`` (the Bolt
 imported and registered below by name. What a listener needs at request time — the Runtime and who is asking —
 comes from the Bolt context (:func:`commands.middleware.asked`), put there once per request by
 :class:`commands.middleware.Identify`; so tests can build an app around any runtime with ``build_app(rt, …)``.
-Listeners stay thin: read the asker, call the domain/conversation layer, render; no SQL in listeners.
+Listeners stay thin: read the asker, call the `/mo` pipeline or a domain service, render; no SQL in listeners.
 
-Choices that matter (see /work/shared/FLOORS.md):
+Choices that matter (measured with bench/bench_slack.py; docs/performance.md):
 
 - ``process_before_response=True``: the listener runs inline on the request thread (~0.13 ms dispatch) instead of
   on a pool the request thread polls every 10 ms (~11 ms per request). Work that may exceed Slack's 3-second ack

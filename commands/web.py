@@ -92,6 +92,8 @@ class WebApp:
         return self.slack(environ, start_response)
 
 
-def _plain(start_response: Callable[..., Any], status: str, body: bytes, extra: list[tuple[str, str]] | None = None):  # type: ignore[no-untyped-def]
+def _plain(
+    start_response: Callable[..., Any], status: str, body: bytes, extra: list[tuple[str, str]] | None = None
+) -> list[bytes]:
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *(extra or [])])
     return [body]

@@ -265,7 +265,8 @@ def flows(
     part plus this part, and all of it comes from ranges of the two open indexes."""
     at, first, ago, lo = date_param("at"), date_param("first"), date_param("ago"), date_param("lo")
     counts = []
-    for part in split or [None]:
+    parts: list[ColumnElement[bool] | None] = [*split] if split else [None]
+    for part in parts:
         also = [] if part is None else [part]
         if not since_ago:
             counts += [

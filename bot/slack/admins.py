@@ -22,7 +22,8 @@ def admin_user_ids(rt: Runtime, client: WebClient | None = None) -> list[str]:
     if client is not None:
         for gid in (g for g in named if g.startswith("S")):
             try:
-                users += [u for u in client.usergroups_users_list(usergroup=gid).get("users", []) if isinstance(u, str)]
+                members: list[object] = client.usergroups_users_list(usergroup=gid).get("users", [])
+                users += [u for u in members if isinstance(u, str)]
             except Exception as e:
                 log.warning("mo-bot: could not read admin user group %s: %s", gid, slack_error_reason(e) or e)
     return list(dict.fromkeys(users))

@@ -175,10 +175,6 @@ class MessageBuilder:
                 break
         return self
 
-    def divider(self) -> MessageBuilder:
-        self._add(divider_block())
-        return self
-
     def lines(self, heading: str | None, lines: Sequence[str], *, max_lines: int | None = None, more: int = 0) -> int:
         """``lines`` under a bold ``heading``, packed into as few sections as fit, cut with "and N more" when
         longer than ``max_lines``, the 3,000-character section limit or the blocks left. ``more`` counts items

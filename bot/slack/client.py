@@ -123,10 +123,8 @@ def make_client(
 ) -> WebClient:
     """A WebClient with the retry handlers above; ``base_url`` (e.g. ``http://127.0.0.1:8080/api/``) overrides
     Slack's own for a proxy or the test fake."""
-    kwargs: dict[str, object] = {}
-    if base_url:
-        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-    return WebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(sleep), **kwargs)  # type: ignore[arg-type]
+    url = WebClient.BASE_URL if not base_url else base_url if base_url.endswith("/") else base_url + "/"
+    return WebClient(token=token, base_url=url, timeout=timeout, retry_handlers=retry_handlers(sleep))
 
 
 def slack_error_reason(exc: BaseException) -> str | None:

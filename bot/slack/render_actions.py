@@ -219,7 +219,7 @@ def render_digest(groups: Sequence[PillarGroup], total: int, force_name: str, to
         if len(blocks) >= MAX_BLOCKS - 2:
             break
         if len(text) > MAX_SECTION_TEXT:
-            keep = []
+            keep: list[str] = []
             for line in lines:
                 if len("\n".join([*keep, line])) > MAX_SECTION_TEXT - 300:
                     break
@@ -456,7 +456,7 @@ def add_modal(
 def edit_modal(a: ActionView, metadata: dict[str, Any]) -> dict:
     statuses = [a.status, *sorted(TRANSITIONS[a.status], key=STATUSES.index)]
     status_options = [_opt(s.capitalize(), s) for s in statuses]
-    blocks = [
+    blocks: list[Blk | Block] = [
         section_block(f"*{esc(a.reference)}* · version {a.version}"),
         *action_form_blocks(
             title=a.title, detail=a.detail, pillar=a.pillar, owner=a.owner_user_id, due=a.due_on, source=a.source

@@ -60,10 +60,6 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
     return text, blocks
 
 
-def render_chart_comment(s: MonthlySummary) -> str:
-    return f"Charts for {esc(s.scope_label)}, {esc(s.month_label)}"
-
-
 def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | None, today: dt.date) -> Rendered:
     """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
     b = MessageBuilder()

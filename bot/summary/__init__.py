@@ -1,0 +1,2 @@
+"""The monthly summary: its content from the figures and action-log services (``monthly``) and its four charts
+(``charts``)."""

@@ -18,12 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.action_log.types import PILLARS, STATUSES
 from bot.figures.types import KINDS, LENGTH_BANDS
 from bot.summary.monthly import MonthlySummary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 100
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
@@ -94,7 +100,7 @@ def _month_labels(ax: Any, months: list[str]) -> None:
         )
 
 
-def _new_figure(summary: MonthlySummary, title: str):  # type: ignore[no-untyped-def]
+def _new_figure(summary: MonthlySummary, title: str) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -161,11 +167,11 @@ def caseload_chart(summary: MonthlySummary) -> Chart:
     _style_axes(ax)
     months = [p.month for p in summary.wanted_series]
     x = list(range(len(months)))
-    series = [
+    series: list[tuple[str, list[int], str, str, str]] = [
         ("Wanted", [p.open_at_end for p in summary.wanted_series], OKABE_ITO["blue"], "-", "o"),
         ("Outstanding suspects", [p.open_at_end for p in summary.suspects_series], OKABE_ITO["vermillion"], "--", "s"),
     ]
-    lines = {}
+    lines: dict[str, Line2D] = {}
     for label, ys, colour, style, marker in series:
         (line,) = ax.plot(x, ys, color=colour, linestyle=style, marker=marker, linewidth=3, markersize=7, label=label)
         lines[label] = line
@@ -188,18 +194,16 @@ def caseload_chart(summary: MonthlySummary) -> Chart:
     ax.yaxis.set_major_locator(_max_ticks(5))
     ax.set_ylabel("open at month end", fontsize=BASE_FONT)
     foot = _footnote(fig, summary, ("wanted", "suspects"))
-    data = {
-        "months": months,
-        "wanted_open": [int(v) for v in lines["Wanted"].get_ydata()],
-        "suspects_open": [int(v) for v in lines["Outstanding suspects"].get_ydata()],
-    }
+    wanted_open = [int(v) for v in _ydata(lines["Wanted"])]
+    suspects_open = [int(v) for v in _ydata(lines["Outstanding suspects"])]
+    data = {"months": months, "wanted_open": wanted_open, "suspects_open": suspects_open}
     alt = (
         f"Line chart, {summary.scope_label}, {months[0]} to {months[-1]}. Wanted circulations open at month end: "
-        f"{data['wanted_open'][-1]:,} in {months[-1]} (previous month {data['wanted_open'][-2]:,}; "
-        f"{_trend(data['wanted_open'])}). Outstanding suspects: {data['suspects_open'][-1]:,} "
-        f"(previous month {data['suspects_open'][-2]:,}; {_trend(data['suspects_open'])}). "
-        f"Monthly wanted: {', '.join(f'{v:,}' for v in data['wanted_open'])}. "
-        f"Monthly suspects: {', '.join(f'{v:,}' for v in data['suspects_open'])}. {foot}."
+        f"{wanted_open[-1]:,} in {months[-1]} (previous month {wanted_open[-2]:,}; "
+        f"{_trend(wanted_open)}). Outstanding suspects: {suspects_open[-1]:,} "
+        f"(previous month {suspects_open[-2]:,}; {_trend(suspects_open)}). "
+        f"Monthly wanted: {', '.join(f'{v:,}' for v in wanted_open)}. "
+        f"Monthly suspects: {', '.join(f'{v:,}' for v in suspects_open)}. {foot}."
     )
     return Chart("caseload", title, _png(fig), _clip_alt(alt), data)
 
@@ -217,7 +221,14 @@ def _separate_end_labels(ax: Any, lines: dict[str, Any]) -> None:
         lower.set_position((12, -26))
 
 
-def _thousands():  # type: ignore[no-untyped-def]
+def _ydata(line: Line2D) -> list[float]:
+    """The values a line was drawn with, read back from the artist so the alt text says what the chart shows."""
+    import numpy as np
+
+    return [float(v) for v in np.asarray(line.get_ydata(), dtype=float)]
+
+
+def _thousands() -> FuncFormatter:
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, _pos: f"{v:,.0f}")
@@ -243,7 +254,7 @@ class _Bars:
 
 def _bars(
     ax: Any,
-    positions: list[float],
+    positions: Sequence[float],
     sizes: list[int],
     thickness: float,
     *,
@@ -327,7 +338,7 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
         data[kind] = {
             "opened": opened.sizes(horizontal=False),
             "closed": closed.sizes(horizontal=False),
-            "active": [round(float(v) * scale) for v in active.get_ydata()],
+            "active": [round(v * scale) for v in _ydata(active)],
         }
         legend_bars = [opened, closed]
         d = data[kind]
@@ -356,7 +367,7 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
     return Chart("bail-flow", title, _png(fig), _clip_alt(alt), data)
 
 
-def _max_ticks(n: int):  # type: ignore[no-untyped-def]
+def _max_ticks(n: int) -> MaxNLocator:
     from matplotlib.ticker import MaxNLocator
 
     return MaxNLocator(nbins=n, integer=True, min_n_ticks=2)

@@ -49,7 +49,8 @@ def question(words: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    # why: the /mo pipeline loads every /mo handler and renderer: ~40 ms more CPU at the start of every other command
+    # Imported here, not at the top: the /mo pipeline loads every /mo handler and renderer, ~40 ms of CPU that every
+    # other mo-bot command would pay at start-up.
     from commands.mo.pipeline import answer
 
     rt = open_runtime(args)

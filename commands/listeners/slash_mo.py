@@ -1,7 +1,7 @@
 """The ``/mo`` slash command: a thin listener over ``commands.mo.pipeline``.
 
 Fast answers (counts, help, errors) are computed inside the ack, so the user gets them in one round trip.
-Answers the conversation layer marks as deferred (``plan(text).deferred``: case lists, anything slow) are acked at
+Answers the `/mo` pipeline marks as deferred (``plan(text).deferred``: case lists, anything slow) are acked at
 once with a short "working on it" note and finished on Bolt's listener executor, which posts to the command's
 ``response_url``. ``plan`` only parses — no database, no matplotlib, no import work on the ack path.
 

@@ -138,8 +138,8 @@ def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedAr
     norm = normalise(text)
     tokens = tokenize(norm)
     if not tokens or tokens[0].lower() in ("help", *HELP_FLAGS):
-        words = [w for w in tokens[1:] if not w.startswith("-")]
-        topic = words[0].lower() if words else None
+        named = [w for w in tokens[1:] if not w.startswith("-")]
+        topic = named[0].lower() if named else None
         if topic is not None and reg.get(topic) is None:
             _unknown_command(topic, reg)
         spec = reg.get(topic) if topic else None
@@ -242,8 +242,8 @@ def _convert(flag: FlagSpec, raw: str, ctx: ParseContext, spec: CommandSpec) -> 
 
 
 def _unknown_command(word: str, reg: Registry) -> NoReturn:
-    close = did_you_mean(word, reg.all_names())
-    guess = f"did you mean `{reg.get(close[0]).name}`? " if close else ""  # type: ignore[union-attr]
+    close = [spec.name for name in did_you_mean(word, reg.all_names()) if (spec := reg.get(name)) is not None]
+    guess = f"did you mean `{close[0]}`? " if close else ""
     raise ParseError(
         "unknown_command",
         f"`{word}` is not a `/mo` sub-command",

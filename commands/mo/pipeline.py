@@ -31,7 +31,7 @@ from commands.mo.reply import AnswerContext, Reply, SlackContext
 from commands.mo.specs import Registry
 from commands.mo.values import ParseContext
 
-log = logging.getLogger("mo_bot.conversation")
+log = logging.getLogger("mo_bot.pipeline")
 
 OUTCOMES = ("ok", "refused", "invalid", "error")
 # The audit keeps what was asked; a pasted essay is cut rather than stored whole.

@@ -1,4 +1,4 @@
-"""Test data and configuration for the conversation tests (parser, access, rendering, ask, audit export).
+"""Test data and configuration for the `/mo` answer tests (parser, access, rendering, ask, audit export).
 
 Rows are inserted straight into the tables (ORM), deterministic from a seed, for both forces, so a test can
 ask the figures service and the `/mo` answer the same question and compare.

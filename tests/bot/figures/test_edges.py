@@ -349,7 +349,7 @@ def test_data_as_of_is_latest_import_of_that_force_and_dataset(session, config) 
     assert suspect_figures(session, suffolk, as_of).data_as_of is None
 
 
-def test_json_keys_are_exactly_the_issue_names(session, config) -> None:
+def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     suffolk = config.force("suffolk")
     bail(session, D(2024, 1, 31), bail_end_on=D(2024, 4, 30))
     session.flush()

@@ -406,7 +406,7 @@ def test_unexpected_error_shows_a_reference_in_log_and_audit(rt: Runtime, caplog
         raise RuntimeError("database exploded")
 
     reg.add(CommandSpec(name="boom", summary="fails", handler=broken))
-    with caplog.at_level(logging.ERROR, logger="mo_bot.conversation"):
+    with caplog.at_level(logging.ERROR, logger="mo_bot.pipeline"):
         r = ask(rt, "boom", registry=reg)
     assert r.outcome == "error" and r.reference and re.fullmatch(r"E-[0-9A-F]{6}", r.reference)
     assert r.reference in blocks_text(r)
