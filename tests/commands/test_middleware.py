@@ -20,14 +20,12 @@ from sqlalchemy import event, select
 from bot.access import Requester
 from bot.models import AuditEvent
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.slack.client import make_client
-from commands.app import build_app
 from commands.middleware import ASKED, Asked, asked
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
+from tests.support.bolt import app_for
 from tests.support.fakeslack import FakeSlack
-from tests.support.slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
+from tests.support.slackutil import LocalServer, blocks_text, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -118,20 +116,6 @@ class Bot:
             return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
-def _settings(fake: FakeSlack) -> Settings:
-    return Settings(
-        bot_token=fake.token,
-        signing_secret=SIGNING_SECRET,
-        app_token=None,
-        api_url=fake.base_url,
-        database_url=None,
-        config_path=None,
-        port=3000,
-        web_concurrency=1,
-        threads=4,
-    )
-
-
 @pytest.fixture
 def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     cfg = runtime.config
@@ -140,7 +124,7 @@ def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     cfg = replace(cfg, forces={**cfg.forces, "suffolk": suffolk}, slack=slack)
     rt = Runtime(config=cfg, engine=runtime.engine, sessions=runtime.sessions, clock=runtime.clock)
     fake_slack.usergroups[ANALYST_GROUP] = [GROUP_MEMBER]
-    app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=_settings(fake_slack))
+    app = app_for(rt, fake_slack)
     probe = Probe()
     app.use(probe)
     with LocalServer(WebApp(app, [database_check(rt.engine)], mode="http")) as srv:

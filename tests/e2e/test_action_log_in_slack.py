@@ -25,16 +25,15 @@ from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import Action, ActionHistory, ActionMessage, AuditEvent
 from bot.runtime import Runtime
-from bot.settings import Settings
 from bot.slack.client import make_client
-from commands.app import build_app
 from commands.listeners.slash_mo import WORKING
 from commands.web import WebApp, database_check
 from jobs.reminders import send_reminders
 from tests.support import fakeslack
+from tests.support.bolt import app_for
 from tests.support.fakeslack import FakeSlack
 from tests.support.paths import REPO_ROOT
-from tests.support.slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
+from tests.support.slackutil import LocalServer, blocks_text, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -236,20 +235,6 @@ def _initial(el: dict[str, Any]) -> Any:
     return el.get("initial_value")
 
 
-def _settings(fake: FakeSlack) -> Settings:
-    return Settings(
-        bot_token=fake.token,
-        signing_secret=SIGNING_SECRET,
-        app_token=None,
-        api_url=fake.base_url,
-        database_url=None,
-        config_path=None,
-        port=3000,
-        web_concurrency=1,
-        threads=4,
-    )
-
-
 @pytest.fixture
 def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     cfg = runtime.config
@@ -260,7 +245,7 @@ def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     fake_slack.add_channel(CHANNEL)
     for u in (OWNER, OTHER, CHAIR):
         fake_slack.users[u] = {"name": u.lower()}
-    app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=_settings(fake_slack))
+    app = app_for(rt, fake_slack)
     with LocalServer(WebApp(app, [database_check(rt.engine)], mode="http")) as srv:
         yield Bot(rt, app, fake_slack, srv.url + "/slack/events")
 

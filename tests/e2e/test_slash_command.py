@@ -18,16 +18,14 @@ from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
 from bot.models import AuditEvent, SlackDelivery
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.slack.client import make_client
-from commands.app import build_app
 from commands.listeners.slash_mo import WORKING, is_deferred
 from commands.mo.catalog import default_registry
 from commands.mo.pipeline import answer, plan
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
+from tests.support.bolt import app_for
 from tests.support.fakeslack import FakeSlack
-from tests.support.slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
+from tests.support.slackutil import LocalServer, blocks_text, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -57,20 +55,6 @@ class Bot:
             return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
-def settings_for(fake: FakeSlack) -> Settings:
-    return Settings(
-        bot_token=fake.token,
-        signing_secret=SIGNING_SECRET,
-        app_token=None,
-        api_url=fake.base_url,
-        database_url=None,
-        config_path=None,
-        port=3000,
-        web_concurrency=1,
-        threads=4,
-    )
-
-
 def slack_runtime(runtime: Runtime, team_id: str) -> Runtime:
     """The test runtime with the fake workspace mapped to Suffolk, one allowed channel, an analyst by user ID and
     one by user group."""
@@ -91,7 +75,7 @@ def bot(runtime: Runtime, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Bot
     rt = slack_runtime(runtime, fake_slack.team_id)
     load_demo(rt, rows=800, workdir=tmp_path)
     fake_slack.usergroups[ANALYST_GROUP] = [GROUP_MEMBER]
-    app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=settings_for(fake_slack))
+    app = app_for(rt, fake_slack)
     with LocalServer(WebApp(app, [database_check(rt.engine)], mode="http")) as srv:
         yield Bot(rt, app, fake_slack, srv.url + "/slack/events")
 

@@ -27,13 +27,11 @@ from bot.figures import Filters, wanted_figures
 from bot.models import Action, AuditEvent
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.client import make_client
-from commands.app import build_app
 from commands.listeners.slash_mo import WORKING
 from commands.web import WebApp, database_check, socket_check
-from tests.support import fakeslack, fakesocket
+from tests.support import bolt, fakeslack, fakesocket
 from tests.support.fakeslack import FakeSlack
-from tests.support.slackutil import SIGNING_SECRET, LocalServer, Reply, blocks_text, get, post_signed, slash_command
+from tests.support.slackutil import LocalServer, Reply, blocks_text, get, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -82,17 +80,7 @@ class SocketBot:
 
 
 def settings_for(fake: FakeSlack, app_token: str | None = None) -> Settings:
-    return Settings(
-        bot_token=fake.token,
-        signing_secret=SIGNING_SECRET,
-        app_token=app_token or fake.app_token,
-        api_url=fake.base_url,
-        database_url=None,
-        config_path=None,
-        port=3000,
-        web_concurrency=1,
-        threads=4,
-    )
+    return bolt.settings_for(fake, app_token=app_token or fake.app_token)
 
 
 def slack_runtime(runtime: Runtime, team_id: str) -> Runtime:
@@ -113,7 +101,7 @@ def start_bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Callable[...,
 
     def start(ping_interval: float = PING_INTERVAL) -> SocketBot:
         settings = settings_for(fake_slack)
-        app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=settings)
+        app = bolt.app_for(rt, fake_slack, settings)
         handler = SocketModeHandler(app, settings.app_token, ping_interval=ping_interval)
         handlers.append(handler)
         checks = [database_check(rt.engine), socket_check(handler.client.is_connected)]
@@ -353,7 +341,7 @@ def test_apps_connections_open_takes_only_the_app_level_token(runtime: Runtime, 
     # The bot's own handler, given the bot token as its app token, is refused the same way and never connects.
     rt = slack_runtime(runtime, fake_slack.team_id)
     settings = settings_for(fake_slack)
-    app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=settings)
+    app = bolt.app_for(rt, fake_slack, settings)
     handler = SocketModeHandler(app, fake_slack.token)
     try:
         with pytest.raises(SlackApiError) as e:

@@ -15,15 +15,13 @@ from bot.config import JobTarget
 from bot.demo.load import load_demo
 from bot.models import AuditEvent, JobRun
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.slack.client import make_client
 from bot.summary.monthly import build_summary
-from commands.app import build_app
 from commands.listeners.slash_mo import WORKING
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
+from tests.support.bolt import app_for
 from tests.support.fakeslack import FakeSlack
-from tests.support.slackutil import SIGNING_SECRET, LocalServer, blocks_text, post_signed, slash_command
+from tests.support.slackutil import LocalServer, blocks_text, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -77,18 +75,7 @@ def bot(runtime: Runtime, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Bot
     fake_slack.add_channel(SUMMARY_CHANNEL)
     for u in (VIEWER, ADMIN):
         fake_slack.users[u] = {"id": u}
-    settings = Settings(
-        bot_token=fake_slack.token,
-        signing_secret=SIGNING_SECRET,
-        app_token=None,
-        api_url=fake_slack.base_url,
-        database_url=None,
-        config_path=None,
-        port=3000,
-        web_concurrency=1,
-        threads=4,
-    )
-    app = build_app(rt, client=make_client(fake_slack.token, fake_slack.base_url), settings=settings)
+    app = app_for(rt, fake_slack)
     with LocalServer(WebApp(app, [database_check(rt.engine)], mode="http")) as srv:
         yield Bot(rt, app, fake_slack, srv.url + "/slack/events")
 
