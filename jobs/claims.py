@@ -6,7 +6,9 @@ any concurrency and on SQLite for one process. The winner holds a lease; if it d
 ``claimed`` with an expired lease and another replica takes it over with a conditional UPDATE that re-checks
 the lease (PostgreSQL re-evaluates the WHERE clause on the latest row version, so two replicas racing for
 the same takeover cannot both succeed). A failed post is recorded with its reason and a next-attempt time;
-the same conditional UPDATE picks it up again later, a bounded number of times.
+the same conditional UPDATE picks it up again later, a bounded number of times. A run whose visible step may or
+may not have happened (Slack gave no answer to a post) is recorded as uncertain and never retried by the
+scheduler: only an explicit run, after a person has looked, may claim it again.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from bot.db import rowcount, session_scope
 from bot.models import JobRun
 
 CLAIMED, POSTED, FAILED, ABANDONED, MISSED = "claimed", "posted", "failed", "abandoned", "missed"
-# MISSED: nobody was running when it was due and it is past the catch-up grace; only an explicit
-# `mo-bot jobs run` (run_now) may still claim it.
-STATUSES = (CLAIMED, POSTED, FAILED, ABANDONED, MISSED)
+UNCERTAIN = "uncertain"
+# MISSED: nobody was running when it was due and it is past the catch-up grace. UNCERTAIN: a post was sent and
+# Slack gave no answer, so it may be in the channel; posting again could make it appear twice. Only an explicit
+# `mo-bot jobs run` (run_now) may claim either.
+STATUSES = (CLAIMED, POSTED, FAILED, ABANDONED, MISSED, UNCERTAIN)
+EXPLICIT_ONLY = (MISSED, UNCERTAIN)
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,10 @@ class ClaimStore:
     # -- claiming ---------------------------------------------------------------------------------------
 
     def claim(
-        self, key: RunKey, scheduled_at: dt.datetime, *, late: bool = False, missed_ok: bool = False
+        self, key: RunKey, scheduled_at: dt.datetime, *, late: bool = False, explicit: bool = False
     ) -> Claim | None:
-        """Claim the run, or take it over if its holder died or it failed and is due for a retry (or, with
-        ``missed_ok``, if it was recorded as missed).
+        """Claim the run, or take it over if its holder died or it failed and is due for a retry (or, when a person
+        asked for it — ``explicit`` — if it was recorded as missed or uncertain).
 
         Returns None when someone else holds it, it is already posted, or it has used up its attempts."""
         now = self.clock.now()
@@ -104,7 +109,7 @@ class ClaimStore:
             claimed_at=now,
         )
         if not created:
-            return self._take_over(key, now, missed_ok=missed_ok)
+            return self._take_over(key, now, explicit=explicit)
         return self._load(key)
 
     def record_missed(self, key: RunKey, scheduled_at: dt.datetime, reason: str) -> bool:
@@ -142,13 +147,19 @@ class ClaimStore:
             rows = s.execute(select(JobRun.job, func.max(JobRun.scheduled_at)).group_by(JobRun.job)).all()
         return {job: at for job, at in rows if at is not None}
 
-    def _take_over(self, key: RunKey, now: dt.datetime, *, missed_ok: bool = False) -> Claim | None:
+    def _take_over(self, key: RunKey, now: dt.datetime, *, explicit: bool = False) -> Claim | None:
         takeable = [
-            and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
-            and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
+            and_(
+                JobRun.attempts < self.max_attempts,
+                or_(
+                    and_(JobRun.status == CLAIMED, JobRun.lease_expires_at < now),
+                    and_(JobRun.status == FAILED, JobRun.next_attempt_at <= now),
+                ),
+            )
         ]
-        if missed_ok:
-            takeable.append(JobRun.status == MISSED)
+        if explicit:
+            # A person looked and asked for it: not bounded by the scheduler's attempts.
+            takeable.append(JobRun.status.in_(EXPLICIT_ONLY))
         with session_scope(self.sessions) as s:
             taken = rowcount(
                 s.execute(
@@ -158,7 +169,6 @@ class ClaimStore:
                         JobRun.period == key.period,
                         JobRun.scope == key.scope,
                         JobRun.channel == key.channel,
-                        JobRun.attempts < self.max_attempts,
                         or_(*takeable),
                     )
                     .values(
@@ -248,6 +258,17 @@ class ClaimStore:
                 )
             )
         return FailureOutcome(attempts=claim.attempts, will_retry=will_retry, next_attempt_at=next_at)
+
+    def uncertain(self, claim: Claim, error: str) -> bool:
+        """Record that the run's next visible step may or may not have happened (``steps_done`` says what surely
+        did). The scheduler never takes it up again; False if the claim was already lost."""
+        with session_scope(self.sessions) as s:
+            done = s.execute(
+                update(JobRun)
+                .where(self._mine(claim))
+                .values(status=UNCERTAIN, last_error=error[:2000], next_attempt_at=None, lease_expires_at=None)
+            )
+            return rowcount(done) == 1
 
     # -- queries ----------------------------------------------------------------------------------------
 

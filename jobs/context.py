@@ -59,7 +59,7 @@ class JobDef:
 @dataclass(frozen=True)
 class RunResult:
     key: RunKey
-    outcome: str  # done | skipped | failed | abandoned | lost | missed
+    outcome: str  # done | skipped | failed | abandoned | lost | missed | uncertain
     detail: str = ""
     late: bool = False
 

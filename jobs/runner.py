@@ -11,9 +11,10 @@ import threading
 
 from slack_sdk import WebClient
 
+from bot.audit import AuditEntry, record_separately
 from bot.runtime import Runtime
 from bot.slack.admins import notify_admins
-from bot.slack.client import slack_error_reason
+from bot.slack.client import SlackOutcomeUnknown, slack_error_reason
 from bot.slack.escape import esc
 from jobs.catalog import JOBS
 from jobs.claims import Claim, ClaimStore, RunKey
@@ -100,13 +101,13 @@ class JobRunner:
         spec = self.rt.config.jobs.specs[job]
         keys = [(s, c) for s, c in self.jobs[job].keys(self.rt, spec) if scope is None or s.split(":")[0] == scope]
         now = self.rt.clock.now()
-        # An explicit run may post a run that was recorded as missed: that is what the admins were told to do.
-        return [self.execute(RunKey(job, period, s, c), now, False, missed_ok=True) for s, c in keys]
+        # An explicit run may post a run recorded as missed or uncertain: that is what the admins were told to do.
+        return [self.execute(RunKey(job, period, s, c), now, False, explicit=True) for s, c in keys]
 
     # -- one run ----------------------------------------------------------------------------------------
 
-    def execute(self, key: RunKey, scheduled_at: dt.datetime, late: bool, *, missed_ok: bool = False) -> RunResult:
-        claim = self.claims.claim(key, scheduled_at, late=late, missed_ok=missed_ok)
+    def execute(self, key: RunKey, scheduled_at: dt.datetime, late: bool, *, explicit: bool = False) -> RunResult:
+        claim = self.claims.claim(key, scheduled_at, late=late, explicit=explicit)
         if claim is None:
             return RunResult(key, "skipped", self._why_not(key), late)
         ctx = JobContext(self.rt, self.client, self.claims, claim, target_from_key(key))
@@ -117,6 +118,8 @@ class JobRunner:
             return RunResult(key, "lost", str(e), claim.late)
         except JobFailed as e:
             return self._failed(claim, e.reason)
+        except SlackOutcomeUnknown as e:
+            return self._uncertain(claim, e)
         except Exception as e:
             reason = slack_error_reason(e)
             if reason is None:
@@ -142,6 +145,11 @@ class JobRunner:
             return f"failed ({row.last_error}); next attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
         if row.status == "missed":
             return f"missed ({row.last_error}); `mo-bot jobs run {key.job} --period {key.period}` posts it"
+        if row.status == "uncertain":
+            return (
+                f"may have been posted ({row.last_error}); if it is not in the channel, "
+                f"`mo-bot jobs run {key.job} --period {key.period}` posts it"
+            )
         return f"gave up after {row.attempts} attempts ({row.last_error})"
 
     def _failed(self, claim: Claim, reason: str) -> RunResult:
@@ -151,6 +159,42 @@ class JobRunner:
             claim.key, reason, will_retry=out.will_retry, next_at=out.next_attempt_at, attempt=out.attempts
         )
         return RunResult(claim.key, "failed" if out.will_retry else "abandoned", reason, claim.late)
+
+    def _uncertain(self, claim: Claim, e: SlackOutcomeUnknown) -> RunResult:
+        """Slack was sent a post and gave no answer: it may be in the channel. Sending it again could show it twice,
+        so the run is recorded as uncertain, the possible post audited, and the admins asked to look; only their
+        explicit `mo-bot jobs run` posts it again (it resumes after the steps that surely happened)."""
+        key = claim.key
+        reason = slack_error_reason(e) or str(e)
+        if not self.claims.uncertain(claim, reason):
+            return RunResult(key, "lost", "claim taken over before the outcome was recorded", claim.late)
+        log.warning("mo-bot job %s: %s; not posting again without a person's say-so", key, reason)
+        target = target_from_key(key)
+        record_separately(
+            self.rt.sessions,
+            AuditEntry(
+                actor=f"job:{key.job}",
+                action="post",
+                outcome="error",
+                force=target.force if target else None,
+                channel_id=key.channel if key.channel != "-" else None,
+                detail=f"{key.job} {key.period} {key.scope}: {reason}; it may have been posted",
+            ),
+            at=self.rt.clock.now(),
+        )
+        where = f"<#{key.channel}>" if key.channel.startswith(("C", "G")) else "Slack"
+        row = self.claims.get(key)
+        header_posted = row is not None and row.steps_done >= 1 and key.job == "monthly_summary"
+        step = "its charts" if header_posted else "it"
+        text = (
+            f":warning: Slack did not answer when mo-bot posted *{esc(key.job)}* for {esc(key.period)} "
+            f"({esc(key.scope)}) to {where}, so {step} may or may not have been posted (`{esc(e.method)}`). "
+            "To make sure it never appears twice, it will not be posted again automatically. Look in "
+            f"{where}: if {step} is missing, run `mo-bot jobs run {esc(key.job)} --period {esc(key.period)}`; "
+            "if it is there, nothing needs doing."
+        )
+        notify_admins(self.rt, self.client, text)
+        return RunResult(key, "uncertain", f"{reason}; admins asked to check {where}", claim.late)
 
     def _tell_admins(
         self,

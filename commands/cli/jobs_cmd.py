@@ -111,7 +111,7 @@ def run_one(args: argparse.Namespace) -> int:
     failed = 0
     for r in results:
         print(f"{r.key.job} {r.key.period} {r.key.scope} {r.key.channel}: {r.outcome} — {r.detail}")
-        failed += r.outcome in ("failed", "abandoned", "lost")
+        failed += r.outcome in ("failed", "abandoned", "lost", "uncertain")
     return 1 if failed else 0
 
 

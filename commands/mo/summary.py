@@ -87,6 +87,11 @@ def _post(ctx: AnswerContext, month: str) -> Reply:
             lines.append(f":white_check_mark: Posted the {month} summary to {where}.")
         elif r.outcome == "skipped":
             lines.append(f":information_source: Not posted again to {where}: {esc(r.detail)}.")
+        elif r.outcome == "uncertain":
+            lines.append(
+                f":warning: Slack did not answer, so the summary may or may not be in {where}; it will not be posted "
+                "again automatically. Look there, and post it again only if it is missing."
+            )
         else:
             lines.append(
                 f":warning: Could not post to {where}: `{esc(r.detail)}` — admins were told; it will be retried."

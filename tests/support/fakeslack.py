@@ -27,6 +27,9 @@ What it does
 - **Failures on demand** — ``fake.fail_next("chat.postMessage", status=429, retry_after=1)`` answers the next
   call to that method with HTTP 429 ``ratelimited`` and a ``Retry-After`` header; ``status=500``/``503`` gives a
   server error; ``error="not_in_channel"`` gives HTTP 200 ``ok: false``; ``times=N`` repeats it N times.
+- **Slow answers on demand** — ``fake.delay_next("chat.postMessage", seconds=1.5)`` does the next call's work (the
+  message is posted and recorded) and only then waits before answering, as Slack does when it is slow: a client
+  whose timeout is shorter gives up without knowing the message was posted. ``times=N`` delays N calls.
 - **response_url** — ``fake.new_response_url()`` hands out ``http://127.0.0.1:PORT/response/<id>``; what is POSTed
   there is recorded in ``fake.response_posts`` (:class:`ResponsePost` with ``payload``: ``response_type``,
   ``replace_original``, ``text``, ``blocks``…). Like Slack, each URL takes at most 5 posts.
@@ -283,6 +286,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, list[list[float]]] = {}  # method -> [[seconds, calls left], ...]
         self._response_urls: dict[str, int] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count(1)
@@ -359,6 +363,22 @@ class FakeSlack:
         with self._cond:
             self._failures.setdefault(method, []).append(_Failure(status, err, retry_after, times))
 
+    def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` ``seconds`` late, after doing their work."""
+        with self._cond:
+            self._delays.setdefault(method, []).append([seconds, times])
+
+    def _take_delay(self, method: str) -> float:
+        with self._cond:
+            queue = self._delays.get(method)
+            if not queue:
+                return 0.0
+            seconds = queue[0][0]
+            queue[0][1] -= 1
+            if queue[0][1] <= 0:
+                queue.pop(0)
+            return seconds
+
     def new_response_url(self) -> str:
         rid = f"R{next(self._seq):06d}"
         with self._cond:
@@ -370,6 +390,7 @@ class FakeSlack:
             self.calls.clear()
             self.response_posts.clear()
             self._failures.clear()
+            self._delays.clear()
             self.socket_mode.envelopes.clear()
             self.socket_mode.acks.clear()
 
@@ -441,6 +462,9 @@ class FakeSlack:
                 if e.messages:
                     body["response_metadata"] = {"messages": e.messages}
         self._record(Call(method, params, headers, status, body))
+        delay = self._take_delay(method)
+        if delay:
+            time.sleep(delay)  # the work is done and recorded; only the answer is late
         return status, body, extra
 
     def _authenticate(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
@@ -724,13 +748,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        # A client that timed out (see delay_next) has closed its end; that is its business, not an error here.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path == SOCKET_PATH:
