@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.action_log.queries import audit_read, last_updates
 from bot.action_log.types import PILLARS, STATUSES, Actor, ExportRow, HistoryEntry
 from bot.config import Force
+from bot.exports import neutralise, text_cell
 from bot.models import Action
 
 HEADERS = ("Pillar", "Ref", "Action", "Owner", "Status", "Due", "Last update")
@@ -96,16 +97,12 @@ def _cells(r: ExportRow) -> list[str]:
     return [r.pillar, r.reference, r.action, r.owner, r.status, r.due.isoformat() if r.due else "", last]
 
 
-def _safe(cell: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel; data typed in Slack must not run as one.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
-
-
 def write_csv(rows: list[ExportRow], fp: IO[str]) -> None:
     w = csv.writer(fp)
     w.writerow(HEADERS)
     for r in rows:
-        w.writerow([_safe(c) for c in _cells(r)])
+        # Every cell: text typed in Slack or held by an imported file must never run as a formula.
+        w.writerow([neutralise(c) for c in _cells(r)])
 
 
 def csv_bytes(rows: list[ExportRow]) -> bytes:
@@ -126,20 +123,14 @@ def xlsx_bytes(rows: list[ExportRow], title: str = "Actions") -> bytes:
     ws.append(list(HEADERS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r in rows:
-        ws.append(
-            [
-                _safe(r.pillar),
-                r.reference,
-                _safe(r.action),
-                _safe(r.owner),
-                r.status,
-                r.due,
-                r.last_update_on,
-                # The note is a separate column in the workbook so it can be filtered and wrapped.
-            ]
-        )
-        ws.cell(row=ws.max_row, column=8, value=_safe(r.last_update))
+    for i, r in enumerate(rows, start=2):
+        # Every text cell is written neutralised and of the string type, so none can be a formula; the dates
+        # stay dates. The note is a separate column in the workbook so it can be filtered and wrapped.
+        texts = {1: r.pillar, 2: r.reference, 3: r.action, 4: r.owner, 5: r.status, 8: r.last_update}
+        for column, value in texts.items():
+            text_cell(ws.cell(row=i, column=column), value)
+        ws.cell(row=i, column=6, value=r.due)
+        ws.cell(row=i, column=7, value=r.last_update_on)
     ws.cell(row=1, column=7, value="Last update")
     ws.cell(row=1, column=8, value="Note").font = Font(bold=True)
     for col, width in zip("ABCDEFGH", (32, 8, 70, 10, 12, 12, 12, 60), strict=True):
