@@ -25,17 +25,23 @@ from bot.importing.validate import staging_columns
 from bot.models import Action, ActionHistory, Base
 
 # Bulk mode: adding at least this many rows, and at least half as many as the table already holds, is faster
-# with the secondary indexes (and, on PostgreSQL, the import_batch foreign key) dropped and rebuilt in one
-# sorted pass — PostgreSQL's own advice for populating a database. It all happens inside the import's
-# transaction, so a failure restores them; on PostgreSQL readers of the table wait until the import commits.
+# with the secondary indexes dropped and rebuilt in one sorted pass. It all happens inside the import's
+# transaction, so a failure restores them. SQLite only: on PostgreSQL dropping an index takes an ACCESS EXCLUSIVE
+# lock on the table, held until the import commits, so every answer that reads the table waited for the whole
+# merge (measured: 1M new rows into a 1M-row table, answers stalled up to 32 s); SQLite readers keep reading the
+# last committed version, indexes included, while the import writes.
 BULK_MIN_ROWS = 50_000
 
 
 @contextmanager
 def bulk_mode(session: Session, dataset: str, staged: int) -> Iterator[bool]:
-    """Drop and rebuild the table's secondary indexes around a large merge; yields whether it did."""
+    """Drop and rebuild the table's secondary indexes around a large merge (SQLite); yields whether it did."""
     table = Base.metadata.tables[TABLES[dataset]]
-    bulk = staged >= BULK_MIN_ROWS and _new_rows(session, table.name, staged) * 2 >= _row_estimate(session, table.name)
+    bulk = (
+        not is_pg(session)
+        and staged >= BULK_MIN_ROWS
+        and _new_rows(session, table.name, staged) * 2 >= _row_estimate(session, table.name)
+    )
     if not bulk:
         yield False
         return
