@@ -16,12 +16,19 @@ Choices that matter (measured with bench/bench_slack.py; docs/performance.md):
 - ``authorize``: returns the bot token without calling ``auth.test`` (a plain ``token=`` makes Bolt call
   ``auth.test`` on the first request — a network round trip, and a call to real Slack from tests).
 - Retries of Events API deliveries are acknowledged without running again (:class:`commands.middleware.Dedupe`).
+- The signature: Bolt's own check is off and :class:`VerifySignature` takes its place, in the ``before_authorize``
+  slot — where Bolt's ran: after Slack's ``ssl_check`` ping (an empty 200), before authorisation and every other
+  middleware. Bolt's logs each refused request at INFO with its whole body and answers a non-numeric timestamp
+  with a 500 (:mod:`commands.signing`).
 """
 
 from __future__ import annotations
 
-from slack_bolt import App
+from collections.abc import Callable
+
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.runtime import Runtime
@@ -29,6 +36,36 @@ from bot.settings import Settings, load_settings
 from bot.slack.client import make_client
 from commands.listeners import action_log_buttons, action_log_forms, app_home, slash_mo, turn_into_action
 from commands.middleware import Dedupe, Identify
+from commands.signing import refused, signature_problem
+
+
+class VerifySignature(Middleware):
+    """Slack's signature, checked by :func:`commands.signing.signature_problem`: any malformed header is a 401 and
+    the log line names the reason only. Socket Mode requests carry no signature (the WebSocket is authenticated)."""
+
+    def __init__(self, signing_secret: str) -> None:
+        self._secret = signing_secret
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.mode == "socket_mode":
+            return next()
+        problem = signature_problem(
+            self._secret,
+            _one(req.headers.get("x-slack-request-timestamp")),
+            _one(req.headers.get("x-slack-signature")),
+            req.raw_body.encode("utf-8"),
+        )
+        if problem is None:
+            return next()
+        refused(problem)
+        return BoltResponse(status=401, body={"error": "invalid request"})
+
+
+def _one(values: object) -> str | None:
+    # Bolt keeps each header as a list of its values; a header sent twice is not one Slack sent.
+    if isinstance(values, list | tuple) and values:
+        return values[0] if len(values) == 1 and isinstance(values[0], str) else "(repeated)"
+    return None
 
 
 def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Settings | None = None) -> App:
@@ -57,6 +94,8 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
         client=app_client,
         authorize=authorize,
         process_before_response=True,
+        request_verification_enabled=False,
+        before_authorize=VerifySignature(settings.signing_secret),
         # Bolt's own "unhandled request" warning would spam the log for events we do not subscribe to.
         raise_error_for_unhandled_request=False,
     )

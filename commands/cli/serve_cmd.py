@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError, load_settings
+from commands.cli import logfmt
 from commands.cli.common import open_runtime
 from commands.web import WebApp, database_check, socket_check
 
@@ -56,7 +57,7 @@ def settings_or_exit(env: dict[str, str] | None = None) -> Settings:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logfmt.configure(settings.log_level)
     # Validates the config and the schema up front, in the parent, so a broken deployment fails once, clearly,
     # instead of in every worker.
     rt = open_runtime(args)
@@ -87,7 +88,8 @@ def bolt_app(rt: Runtime, settings: Settings) -> App:
 def make_web_app(config_path: str | None, settings: Settings) -> WebApp:
     """The WSGI app for one worker process: its own runtime (engine, pool) and Bolt app."""
     rt = Runtime.from_settings(settings, config_path)
-    return WebApp(bolt_app(rt, settings), [database_check(rt.engine)], mode="http")
+    app = bolt_app(rt, settings)
+    return WebApp(app, [database_check(rt.engine)], mode="http", signing_secret=settings.signing_secret)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -104,7 +106,14 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": settings.access_log,
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),
+        "logger_class": logfmt.gunicorn_logger_class,
         "proc_name": "mo-bot",
+        # Slack posts to one short path with a dozen headers; these bound what gunicorn reads before the app sees a
+        # request (the body's limit is the app's: commands.web.MAX_BODY, checked before it is read). gunicorn
+        # answers a longer request line or more or longer headers with a 400 itself.
+        "limit_request_line": 2048,
+        "limit_request_fields": 50,
+        "limit_request_field_size": 8190,
     }
 
 

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 
 from commands.middleware import Asked, asked
 from commands.mo.catalog import default_registry
-from commands.mo.parser import normalise
+from commands.mo.parser import ParseError, check_text, normalise
 from commands.mo.pipeline import answer, plan
 from commands.mo.reply import SlackContext
 
@@ -42,7 +42,12 @@ def _deferral_words() -> tuple[frozenset[str], tuple[str, ...]]:
 def is_deferred(text: str) -> bool:
     """``plan(text).deferred``, without parsing the text twice on the common path: a question that names no
     deferred sub-command and no deferring flag (after Slack's dashes and quotes are normalised) is answered in the
-    ack, so only the few that might defer pay a full parse here (the answer parses once more either way)."""
+    ack, so only the few that might defer pay a full parse here (the answer parses once more either way). Text the
+    pipeline refuses unread (too long, control characters) is answered in the ack, before any normalising."""
+    try:
+        check_text(text)
+    except ParseError:
+        return False
     commands, flags = _deferral_words()
     norm = normalise(text).lower()
     if norm.split(" ", 1)[0] not in commands and not any(f in norm for f in flags):

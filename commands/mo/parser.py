@@ -8,13 +8,17 @@ of that first, so ``—district`` and ``--district`` mean the same; then the tex
 
 Errors are :class:`ParseError` with a ``kind`` (one per error class, tested one by one), a message that names
 what was typed and a hint with the valid values. Parsing changes nothing and reads no database.
+
+Text is refused before any of that (:func:`check_text`) when it is longer than Slack can send or carries control
+characters. Every step after it is linear in the length of the text: each pattern below either cannot backtrack or
+stops at the next ``<``, and the tokenizer is one regex scan (``shlex`` builds each word a character at a time,
+which is quadratic in the length of a word), so a hostile 40,000-character question costs milliseconds on the ack.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import shlex
 from typing import Any, NoReturn
 
 from commands.mo.args import ParsedArgs
@@ -24,6 +28,8 @@ from commands.mo.values import BadValue, ParseContext, did_you_mean
 HELP_FLAGS = ("--help", "-h")
 
 ERROR_KINDS = (
+    "too_long",
+    "control_character",
     "unbalanced_quotes",
     "unknown_command",
     "unknown_flag",
@@ -47,10 +53,57 @@ class ParseError(ValueError):
         self.command = command
 
 
+# --- refused before anything else -----------------------------------------------------------------------------
+# Slack documents no separate limit for a slash command's text; it is typed in the message composer, and Slack keeps
+# at most 40,000 characters of a message's text ("Truncating really long messages", api.slack.com changelog,
+# 2018-04). A `/mo` question is a few words (the longest value, a note, is 2,000 characters), so anything longer did
+# not come from a person typing and is refused before it is normalised, tokenised or parsed.
+MAX_TEXT = 40_000
+# Control characters: C0 except the whitespace that normalise() folds into spaces (tab, line feed, vertical tab,
+# form feed, carriage return), DEL, C1, and unpaired surrogates (which no database can store as text). PostgreSQL
+# refuses a NUL in any text value, so one let through would fail the audit row of the request that carried it.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x1B: "ESC", 0x7F: "DEL", 0x85: "NEL"}
+
+
+def control_name(ch: str) -> str:
+    """``U+0000 (NUL)``: how a refused character is named to the person who typed it and in the audit."""
+    code = ord(ch)
+    name = _CONTROL_NAMES.get(code) or ("unpaired surrogate" if 0xD800 <= code <= 0xDFFF else "control character")
+    return f"U+{code:04X} ({name})"
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with each control character replaced by its name in angle brackets, safe to store and to log."""
+    return _CONTROL.sub(lambda m: f"<{control_name(m.group())}>", text)
+
+
+def check_text(text: str) -> None:
+    """Raise :class:`ParseError` if ``text`` is longer than Slack can send or holds a control character. Constant
+    work for any length over the limit, one linear scan otherwise."""
+    if len(text) > MAX_TEXT:
+        raise ParseError(
+            "too_long",
+            f"that is {len(text):,} characters; a `/mo` question can be at most {MAX_TEXT:,}",
+            "ask one question at a time; `/mo help` lists them",
+        )
+    found = _CONTROL.search(text)
+    if found is not None:
+        count = len(_CONTROL.findall(text))
+        more = f" and {count - 1} more" if count > 1 else ""
+        raise ParseError(
+            "control_character",
+            f"the text contains a control character, {control_name(found.group())} at position "
+            f"{found.start() + 1}{more}, which `/mo` does not accept",
+            "retype the question: pasted text can carry invisible characters",
+        )
+
+
 # --- normalisation -----------------------------------------------------------------------------------------------
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
-# A token that starts with dashes, at least one of them typographic, then a letter: "—district", "-–list".
-_DASH_FLAG = re.compile(rf"(?:(?<=\s)|^)[-{_DASHES}]*[{_DASHES}][-{_DASHES}]*(?=[A-Za-z])")
+# A token that starts with dashes, at least one of them typographic, then a letter: "—district", "-–list". Possessive
+# (*+): a run of dashes is taken whole or not at all, so 40,000 dashes are one pass, not 40,000 backtracking ones.
+_DASH_FLAG = re.compile(rf"(?:(?<=\s)|^)-*+[{_DASHES}][-{_DASHES}]*+(?=[A-Za-z])")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -69,20 +122,37 @@ _QUOTES = str.maketrans(
 )
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
-_GROUP_MENTION = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
-_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
-_LABELLED_LINK = re.compile(r"<(?:mailto:|https?://|tel:)[^|>]*\|([^>]*)>")
-_BARE_LINK = re.compile(r"<((?:mailto:|https?://|tel:)[^|>]*)>")
-_INTRA_WORD_APOSTROPHE = "\ue000"  # a private-use stand-in while shlex splits
+# Slack escapes "<" in what people type, so a mention's or link's label never holds one: stopping at "<" as well as
+# ">" keeps each attempt to the next markup, where "[^>]*" ran to the end of the text from every unclosed "<@U1|".
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]++)(?:\|[^<>]*+)?>")
+_CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]++)(?:\|[^<>]*+)?>")
+_GROUP_MENTION = re.compile(r"<!subteam\^([A-Z0-9]++)(?:\|[^<>]*+)?>")
+_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone)(?:\|[^<>]*+)?>")
+_LABELLED_LINK = re.compile(r"<(?:mailto:|https?://|tel:)[^|<>]*+\|([^<>]*+)>")
+_BARE_LINK = re.compile(r"<((?:mailto:|https?://|tel:)[^|<>]*+)>")
+_INTRA_WORD_APOSTROPHE = "\ue000"  # a private-use stand-in while the text is split
+_APOSTROPHE_IN_WORD = re.compile(r"(?<=\w)'(?=\w)")
+# One piece of a word: unquoted characters, a "double" or 'single' quoted run, a run of whitespace (between words),
+# or a quote that is never closed. Whitespace is shlex's: space, tab, carriage return, line feed.
+_PIECE = re.compile(r"""([^ \t\r\n"']++)|"([^"]*+)"|'([^']*+)'|([ \t\r\n]++)|(["'])""")
+# Questions are short and repeated; longer texts (notes, pastes) are worked out each time rather than kept, so a
+# stream of distinct long texts cannot fill these caches with megabytes.
+_CACHE_MAX_CHARS = 500
+
+
+def normalise(text: str) -> str:
+    """Undo what Slack clients do to typed text (see the module docstring); the result is single-spaced."""
+    return _normalise_cached(text) if len(text) <= _CACHE_MAX_CHARS else _normalise(text)
 
 
 # Pure and asked several times per request (the deferral check, the audit detail, the parse): remembered for the
 # few thousand distinct questions a team asks; a dozen regex passes cost more than the lookup.
 @functools.lru_cache(maxsize=4096)
-def normalise(text: str) -> str:
-    """Undo what Slack clients do to typed text (see the module docstring); the result is single-spaced."""
+def _normalise_cached(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     s = _ZERO_WIDTH.sub("", text)
     s = _USER_MENTION.sub(r"@\1", s)
     s = _CHANNEL_MENTION.sub(r"#\1", s)
@@ -99,27 +169,39 @@ def normalise(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Split normalised text into words, honouring "double" and 'single' quotes; backslashes are literal."""
-    return list(_tokens(text))
+    return list(_tokens_cached(text) if len(text) <= _CACHE_MAX_CHARS else _tokens(text))
 
 
 @functools.lru_cache(maxsize=4096)
+def _tokens_cached(text: str) -> tuple[str, ...]:
+    return _tokens(text)
+
+
 def _tokens(text: str) -> tuple[str, ...]:
-    # shlex reads character by character (the costliest step of a parse); the result is immutable, so remembered.
-    guarded = re.sub(r"(?<=\w)'(?=\w)", _INTRA_WORD_APOSTROPHE, text)
-    lexer = shlex.shlex(guarded, posix=True)
-    lexer.whitespace_split = True
-    lexer.escape = ""  # nobody means a shell escape in Slack; "C:\temp" or "a\b" stay as typed
-    lexer.commenters = ""  # '#C123' is a channel, not a comment
-    try:
-        tokens = list(lexer)
-    except ValueError:
-        quote = '"' if guarded.count('"') % 2 else "'"
-        raise ParseError(
-            "unbalanced_quotes",
-            f"a {quote} quote is opened but never closed",
-            'put values with spaces in a pair of double quotes, e.g. --offence "criminal damage"',
-        ) from None
-    return tuple(t.replace(_INTRA_WORD_APOSTROPHE, "'") for t in tokens)
+    # The words shlex (posix, whitespace_split, no escapes, no comments) would give, in one linear scan: quotes
+    # group and vanish, "" is an empty word, a word may mix quoted and unquoted parts (a"b c"d is one word).
+    guarded = _APOSTROPHE_IN_WORD.sub(_INTRA_WORD_APOSTROPHE, text)
+    tokens: list[str] = []
+    parts: list[str] = []
+    in_word = False
+    for m in _PIECE.finditer(guarded):
+        plain, double, single, space, unclosed = m.groups()
+        if space is not None:
+            if in_word:
+                tokens.append("".join(parts).replace(_INTRA_WORD_APOSTROPHE, "'"))
+                parts, in_word = [], False
+        elif unclosed is not None:
+            raise ParseError(
+                "unbalanced_quotes",
+                f"a {unclosed} quote is opened but never closed",
+                'put values with spaces in a pair of double quotes, e.g. --offence "criminal damage"',
+            )
+        else:
+            parts.append(plain if plain is not None else double if double is not None else single)
+            in_word = True
+    if in_word:
+        tokens.append("".join(parts).replace(_INTRA_WORD_APOSTROPHE, "'"))
+    return tuple(tokens)
 
 
 # --- parsing -----------------------------------------------------------------------------------------------------
@@ -134,6 +216,7 @@ def _flag_list(spec: CommandSpec) -> str:
 def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedArgs:
     """Parse `/mo` text. Raises :class:`ParseError`. ``ctx`` (the asker's force and today) lets district and
     date values be checked; without it only their shape is."""
+    check_text(text)
     ctx = ctx or ParseContext()
     norm = normalise(text)
     tokens = tokenize(norm)

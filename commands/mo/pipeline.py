@@ -26,7 +26,7 @@ from bot.slack.render_replies import render_error, render_help, render_invalid, 
 from commands.mo.args import ParsedArgs
 from commands.mo.catalog import default_registry
 from commands.mo.help import command_help, overview_help
-from commands.mo.parser import ParseError, normalise, parse
+from commands.mo.parser import ParseError, normalise, parse, visible_controls
 from commands.mo.reply import AnswerContext, Reply, SlackContext
 from commands.mo.specs import Registry
 from commands.mo.values import ParseContext
@@ -141,9 +141,11 @@ def _answer(
 # Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value
 # conversion, district lookup) costs more than the rest of a cached answer. The result depends only on the text,
 # the registry, the force (districts) and today (relative dates), which make the key; registry and force are keyed
-# by identity and kept in the value so a recycled id() can never match. Only successful parses are kept.
+# by identity and kept in the value so a recycled id() can never match. Only successful parses of short texts are
+# kept (a stream of distinct long notes must not pile up megabytes here).
 _PARSED: dict[tuple[str, int, int, dt.date], tuple[Registry, Force, ParsedArgs]] = {}
 _PARSED_MAX = 4096
+_PARSED_MAX_CHARS = 500
 
 
 def _parse(text: str, reg: Registry, force: Force, today: dt.date) -> ParsedArgs:
@@ -152,6 +154,8 @@ def _parse(text: str, reg: Registry, force: Force, today: dt.date) -> ParsedArgs
     if hit is not None and hit[0] is reg and hit[1] is force:
         return hit[2]
     args = parse(text, reg, ParseContext(force=force, today=today))
+    if len(text) > _PARSED_MAX_CHARS:
+        return args
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()  # crude but bounded; a day's questions refill it at once
     _PARSED[key] = (reg, force, args)
@@ -238,12 +242,19 @@ def _audit(rt: Runtime, who: Requester, force: Force | None, detail: str, reply:
 
 
 def _detail(text: str) -> str:
+    """What the audit keeps of the text: normalised, cut to ``MAX_AUDIT_DETAIL``, and storable whatever arrived — a
+    control character is written as its name (``<U+0000 (NUL)>``), since PostgreSQL refuses a NUL in text and the
+    row must be written for the very request that is refused for carrying one."""
+    head = text[: MAX_AUDIT_DETAIL + 1]  # only what can be kept is worked on, however long the text
+    safe = visible_controls(head)
     try:
-        norm = normalise(text)
+        norm = normalise(safe)
     except Exception:  # normalise is total, but the audit must not depend on it
-        norm = text
+        norm = safe
     norm = norm or "help"
-    return norm if len(norm) <= MAX_AUDIT_DETAIL else norm[: MAX_AUDIT_DETAIL - 1] + "…"
+    if len(norm) <= MAX_AUDIT_DETAIL and len(text) == len(head):
+        return norm
+    return norm[: MAX_AUDIT_DETAIL - 1] + "…"
 
 
 def _refused(reason: str) -> Reply:

@@ -4,6 +4,8 @@ the extension point, and plan() (parse only, no database)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shlex
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +16,7 @@ from commands.mo import figures
 from commands.mo import values as t
 from commands.mo.catalog import build_registry, default_registry
 from commands.mo.help import command_help, overview_help, reference_markdown
-from commands.mo.parser import ERROR_KINDS, ParseError, normalise, parse, tokenize
+from commands.mo.parser import ERROR_KINDS, MAX_TEXT, ParseError, normalise, parse, tokenize
 from commands.mo.pipeline import plan
 from commands.mo.reply import Reply
 from commands.mo.specs import CommandSpec, FlagSpec, PositionalSpec, Registry, common
@@ -224,8 +226,41 @@ def test_error_missing_argument() -> None:
     assert "<ref>" in e.message
 
 
+def test_error_too_long() -> None:
+    e = err("wanted --offence " + "x" * MAX_TEXT)
+    assert e.kind == "too_long"
+    assert f"{MAX_TEXT + 17:,} characters" in e.message and f"at most {MAX_TEXT:,}" in e.message
+    assert parse("help " + " " * (MAX_TEXT - 5), REG, ctx=CTX).help  # exactly the limit is read
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "position"),
+    [
+        ("wanted --as-of \x00", "U+0000 (NUL)", 16),
+        ("wanted \x1b[2Jx", "U+001B (ESC)", 8),
+        ("wanted\x7f", "U+007F (DEL)", 7),
+        ("wanted \x85", "U+0085 (NEL)", 8),
+        ("\x01wanted", "U+0001 (control character)", 1),
+        ("wanted \ud800", "U+D800 (unpaired surrogate)", 8),
+    ],
+)
+def test_error_control_character(text: str, named: str, position: int) -> None:
+    e = err(text)
+    assert e.kind == "control_character"
+    assert f"{named} at position {position}" in e.message
+    assert "\x00" not in e.message and "\x1b" not in e.message  # the refusal itself is safe to show and store
+    assert "retype" in e.hint
+
+
+def test_control_characters_are_counted_and_ordinary_whitespace_is_not_one() -> None:
+    assert "and 2 more" in err("a\x00b\x00c\x00").message
+    assert parse("wanted\t--district\r\nipswich\x0b\x0c", REG, ctx=CTX).get("district") == "ipswich"
+
+
 def test_every_error_kind_is_tested() -> None:
     tested = {
+        "too_long",
+        "control_character",
         "unbalanced_quotes",
         "unknown_command",
         "unknown_flag",
@@ -330,3 +365,48 @@ def test_parser_only_ever_raises_parse_error(text: str) -> None:
         parse(text, REG, ctx=CTX)
     except ParseError as e:
         assert e.kind in ERROR_KINDS and e.message
+
+
+def _shlex_words(text: str) -> list[str] | None:
+    """The split the tokenizer replaced: shlex (posix, whitespace_split, no escapes, no comments) with an
+    apostrophe inside a word kept as a letter; None where shlex finds an unclosed quote."""
+    guarded = re.sub(r"(?<=\w)'(?=\w)", "\ue000", text)
+    lexer = shlex.shlex(guarded, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    lexer.commenters = ""
+    try:
+        return [t.replace("\ue000", "'") for t in lexer]
+    except ValueError:
+        return None
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1_ \t\r\n\"'\\#-—é")), max_size=40))
+def test_tokenize_splits_exactly_as_shlex_did(text: str) -> None:
+    expected = _shlex_words(text)
+    if expected is None:
+        with pytest.raises(ParseError) as e:
+            tokenize(text)
+        assert e.value.kind == "unbalanced_quotes"
+    else:
+        assert tokenize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('a"b c"d', ["ab cd"]),
+        ('"" x', ["", "x"]),
+        ("King's Lynn", ["King's", "Lynn"]),
+        ("'it''s'", ["its"]),
+        ("C:\\temp #C123", ["C:\\temp", "#C123"]),
+    ],
+)
+def test_tokenize_quotes_and_literals(text: str, words: list[str]) -> None:
+    assert tokenize(text) == words
+
+
+def test_unclosed_quote_named_is_the_one_left_open() -> None:
+    assert "a ' quote" in err('wanted --offence "a" \'b').message
+    assert 'a " quote' in err("wanted --offence 'it' \"b").message
