@@ -1,9 +1,18 @@
-"""Claiming Slack deliveries once, so a retried Events API delivery does no duplicate work.
+"""Claiming keys once, in a table every worker and replica shares: Slack deliveries that must not run twice, and
+changes that must not be made twice.
 
-Slack re-sends an event (with ``X-Slack-Retry-Num``) when the first delivery was not acknowledged within 3
-seconds or failed — but a slow first delivery may still be running, or have run on another worker or replica.
-The first delivery INSERTs its key; a retry finds the key taken and is acknowledged without running the listener.
-A unique primary key makes the claim atomic on both databases without locking anything else.
+- **Retries.** Slack re-sends an event (with ``X-Slack-Retry-Num``) when the first delivery was not acknowledged
+  within 3 seconds or failed — but a slow first delivery may still be running, or have run on another worker or
+  replica. The first delivery claims its ``event_id``; a retry finds the key taken and is not run again.
+- **Replays.** A signed request copied and sent again within Slack's 5-minute window passes the signature check.
+  Its ``X-Slack-Signature`` is claimed the first time; a copy finds it taken and is not run again.
+- **Changes made once per interaction** (:func:`claim_in`). A change claims the key of the interaction that asked
+  for it (a slash command's ``trigger_id``, a modal's view id) in the change's own transaction, once the rules
+  have accepted it: committed with the change, or rolled back with it. A request the rules refuse claims nothing,
+  so a form answered with errors can be corrected and sent again.
+
+A claim is one ``INSERT … ON CONFLICT DO NOTHING`` on the primary key, atomic on both databases without locking
+anything else. Keys are kept a day (every replay and retry comes within minutes) and purged as new ones come.
 """
 
 from __future__ import annotations
@@ -12,30 +21,48 @@ import datetime as dt
 import itertools
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import rowcount
 from bot.models import SlackDelivery
 
-KEEP = dt.timedelta(days=1)  # Slack retries within minutes; a day is generous
+KEEP = dt.timedelta(days=1)  # Slack retries within minutes and a signature is valid for 5; a day is generous
 _PURGE_EVERY = 500  # claims per process between purges of old keys
 _counter = itertools.count(1)
+MAX_KEY = 160  # the column's length
 
 
 def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime) -> bool:
-    """True if this is the first delivery of ``key`` (the caller does the work); False if already claimed."""
-    key = key[:160]
+    """True if this is the first delivery of ``key`` (the caller does the work); False if already claimed. The
+    claim is committed at once, in its own transaction."""
     with sessions() as s:
-        try:
-            with s.begin():
-                s.add(SlackDelivery(key=key, received_at=now))
-        except IntegrityError:
-            return False
-        if next(_counter) % _PURGE_EVERY == 0:
+        with s.begin():
+            first = claim_in(s, key, now)
+        if first and next(_counter) % _PURGE_EVERY == 0:
             with s.begin():
                 purge(s, now - KEEP)
-    return True
+    return first
+
+
+def claim_in(session: Session, key: str, now: dt.datetime) -> bool:
+    """Claim ``key`` in ``session``'s transaction: True if it was free (it is now taken, until the transaction
+    ends: committed, it stays taken; rolled back, it is free again). On PostgreSQL a concurrent transaction
+    claiming the same key waits for this one and then finds it taken; SQLite has one writer at a time."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(SlackDelivery)
+        .values(key=key[:MAX_KEY], received_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(SlackDelivery.key)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def taken(session: Session, key: str) -> bool:
+    """Whether ``key`` is already claimed (committed, or earlier in this transaction)."""
+    return session.get(SlackDelivery, key[:MAX_KEY]) is not None
 
 
 def purge(session: Session, before: dt.datetime) -> int:

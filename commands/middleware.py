@@ -1,4 +1,5 @@
-"""The Bolt app's own global middleware: retried deliveries dropped, and who is asking resolved once per request.
+"""The Bolt app's own global middleware: retried and replayed deliveries dropped, and who is asking resolved once
+per request.
 
 Both are :class:`slack_bolt.middleware.Middleware` subclasses rather than functions given to ``app.use``: Bolt
 inspects a function middleware's signature to build its arguments on every request.
@@ -12,17 +13,33 @@ requester itself, and each applies the refusals that concern it (a slash command
 own messages and App Home only the workspace's). It adds no database round trip and no Slack call on the ``/mo``
 hot path: user groups are read (cached, :class:`bot.slack.user_groups.UserGroups`) only when a role names a group.
 
-Retries
--------
+Retries and replays
+-------------------
 Slack re-sends an Events API delivery (``X-Slack-Retry-Num``) it thinks failed. Every event's ``event_id`` is
 claimed in the ``slack_delivery`` table (one INSERT; shared by all workers and replicas, which an in-process cache
-would not be); a retry whose key is already claimed is acknowledged and nothing runs. Slash commands and
-interactions are never retried by Slack (the user sees an error instead), so their first deliveries cost no claim,
-and a copy of one that does carry a retry header is acknowledged without running.
+would not be); a retry whose key is already claimed is acknowledged and nothing runs. A retry is a new request
+with a new timestamp, hence a new signature, so the event id is what makes it the same delivery; a copied event
+sent again has the same event id too. Slash commands and interactions are never retried by Slack (the user sees an
+error instead), and a copy of one that carries a retry header is acknowledged without running.
+
+A signed request copied and sent again within the 5 minutes its timestamp is accepted passes the signature check.
+:class:`Dedupe` claims the request's ``X-Slack-Signature`` (``sig:…``, an HMAC of the timestamp and the whole body,
+so it names exactly one request) after the signature was checked — a forged request never reaches the table — and
+a request whose signature is already claimed is acknowledged with an empty 200, logged and audited (its row
+batched with other requests' by ``GroupCommit``), and nothing runs. The claim is one INSERT, made for every request
+that can change something or reach anyone: every interaction (button, menu, modal submission, shortcut) and the
+``/mo`` questions answered through ``response_url`` (``plan(text).deferred``: every change, ``--post``,
+``--export``, lists, the summary). The ``/mo`` questions answered inside the ack — the read-only counts of the hot
+path — make no claim: SQLite's one writer is shared with their audit rows, so a claim each would cost the load
+test (bench/bench_slack.py) its throughput, while a copy of one is only answered to its sender again and audited
+again, which discloses nothing the request had not. Behind this check each change is still made once per
+interaction (``bot.deliveries.claim_in``), so a copy that got past it would change nothing twice.
+Socket Mode requests are not signed (the WebSocket is authenticated): nothing to replay from outside.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +50,10 @@ from slack_bolt.middleware import Middleware
 
 from bot import deliveries
 from bot.access import Asker, Requester, identify
-from bot.audit import AuditEntry, record_separately
+from bot.audit import AuditEntry, group_commit, record_separately
 from bot.runtime import Runtime
 from bot.slack.user_groups import UserGroups
+from commands.mo.pipeline import plan
 
 log = logging.getLogger("mo_bot.app")
 
@@ -131,8 +149,45 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+# A longer text is claimed rather than parsed here: parsing it is the listener's (which refuses what is too long).
+_PLAN_MAX_CHARS = 4000
+# Whether a question is deferred depends on its text alone, and the same few hundred questions are asked all day:
+# short ones are remembered, so the hot path does not parse each one twice (here and in the listener).
+_REMEMBER_MAX_CHARS = 500
+# Interactive payloads (``payload.type``): each can change something or open a view, so each is claimed.
+_INTERACTIONS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "interactive_message",
+     "dialog_submission"}
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _deferred(text: str) -> bool:
+    return plan(text).deferred
+
+
+def replay_key(req: BoltRequest) -> str | None:
+    """The claim key of a signed request that can change something or reach anyone (``sig:`` + its signature), or
+    None: events (claimed by event id), read-only ``/mo`` questions answered in the ack, Socket Mode."""
+    body = req.body if isinstance(req.body, dict) else {}
+    signatures = req.headers.get("x-slack-signature") or ()
+    if req.mode == "socket_mode" or not signatures:
+        return None
+    if "command" in body:
+        text = body.get("text")
+        text = text if isinstance(text, str) else ""
+        if len(text) <= _REMEMBER_MAX_CHARS:
+            if not _deferred(text):
+                return None
+        elif len(text) <= _PLAN_MAX_CHARS and not plan(text).deferred:
+            return None
+    elif body.get("type") not in _INTERACTIONS:
+        return None  # events (claimed by event id), options loads as someone types: read-only
+    return f"sig:{signatures[0]}"
+
+
 class Dedupe(Middleware):
-    """Retried deliveries acknowledged without running again (see the module docstring)."""
+    """Retried and replayed deliveries acknowledged without running again (see the module docstring)."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -143,10 +198,31 @@ class Dedupe(Middleware):
         key = delivery_key(req.body) if isinstance(req.body, dict) else None
         if key is None:
             if retry is not None:
-                log.warning("mo-bot: ignored a retried delivery Slack does not retry (retry %s)", retry)
+                log.warning("mo-bot: ignored a retried delivery Slack does not retry (retry %r)", retry[:20])
+                return BoltResponse(status=200, body="")
+            replay = replay_key(req)
+            if replay is not None and not deliveries.claim(self.rt.sessions, replay, self.rt.clock.now()):
+                self._replayed(req)
                 return BoltResponse(status=200, body="")
             return next()
         if not deliveries.claim(self.rt.sessions, key, self.rt.clock.now()):
-            log.info("mo-bot: %s already handled; acknowledged retry %s without redoing it", key, retry)
+            log.info("mo-bot: %s already handled; acknowledged retry %r without redoing it", key, (retry or "")[:20])
             return BoltResponse(status=200, body="")
         return next()
+
+    def _replayed(self, req: BoltRequest) -> None:
+        """Log and audit a replay (nothing of its content: who, which workspace, what kind of request)."""
+        body = req.body if isinstance(req.body, dict) else {}
+        who = requester_from(body, lambda _user: ())
+        kind = "command" if "command" in body else "interaction"
+        log.warning("mo-bot: a replayed %s (signature already seen) was acknowledged without running", kind)
+        entry = AuditEntry(
+            actor=str(who.user_id)[:64] or "?",
+            action=kind,
+            outcome="refused",
+            detail="replay: the same signed request was already received; not run again",
+            team_id=who.team_id[:32] if isinstance(who.team_id, str) else None,
+            channel_id=who.channel_id[:32] if isinstance(who.channel_id, str) else None,
+        )
+        # With the other requests' audit rows (one multi-row INSERT): a burst of copies costs little.
+        group_commit(self.rt.engine).append(entry, at=self.rt.clock.now())

@@ -4,6 +4,11 @@
 Called by the scheduler (``jobs.catalog``) and by ``mo-bot remind``. Selection is the pure domain function
 ``bot.action_log.reminders.plan_reminders``; a DM that Slack accepted is logged (``record_sent``) in its own
 transaction, so one owner's failure never blocks or repeats another's.
+
+A force's actions are DMed only to its own people (``bot.slack.action_log_sync.belongs_to``: its ``owners``
+config, or a member of one of its workspaces as Slack says). An owner who is not — recorded before owners were
+checked, or moved to another workspace since — gets nothing; the run reports those actions (``not_in_force``)
+for the chair to re-assign.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from bot.action_log import reminders
 from bot.action_log.types import OwnerReminder, ReminderPlan
 from bot.config import Force
 from bot.runtime import Runtime
-from bot.slack.action_log_sync import dm
+from bot.slack.action_log_sync import belongs_to, dm
 from bot.slack.render_actions import REMINDER_MAX, render_reminder
 
 log = logging.getLogger("mo_bot.jobs.reminders")
@@ -29,6 +34,7 @@ class ReminderRun:
     actions_listed: int = 0
     failed_users: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)  # references whose owner has no Slack user yet
+    not_in_force: list[str] = field(default_factory=list)  # force:reference whose owner is not one of its people
 
     def __str__(self) -> str:
         parts = [f"{self.dms_sent} DM(s), {self.actions_listed} action(s)"]
@@ -36,6 +42,8 @@ class ReminderRun:
             parts.append(f"failed for {', '.join(self.failed_users)}")
         if self.unmapped:
             parts.append(f"owner not on Slack: {', '.join(self.unmapped)}")
+        if self.not_in_force:
+            parts.append(f"owner not in the force's workspace: {', '.join(self.not_in_force)}")
         return "; ".join(parts)
 
 
@@ -52,6 +60,10 @@ def send_reminders(rt: Runtime, client: WebClient, forces: list[Force] | None = 
     for force, plan in plan_all(rt, forces):
         run.unmapped.extend(a.reference for a in plan.unmapped)
         for full in plan.reminders:
+            if not belongs_to(client, force, full.user_id):
+                log.warning("mo-bot: reminders: %s is not one of %s's people; not DMed", full.user_id, force.slug)
+                run.not_in_force.extend(f"{force.slug}:{a.reference}" for a in full.actions)
+                continue
             # Only the actions the DM can show are logged as reminded; the rest come up next time.
             r = _cap(full, REMINDER_MAX)
             text, blocks = render_reminder(r, force.name, more=len(full.actions) - len(r.actions))

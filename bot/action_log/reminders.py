@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.action_log.rules import check_may_change
-from bot.action_log.service import load_action, normalise_reference, to_view
+from bot.action_log.service import done_refusal, load_action, normalise_reference, once_key, to_view
 from bot.action_log.types import (
     DUE_SOON_DAYS,
     REMIND_EVERY,
@@ -26,6 +26,7 @@ from bot.action_log.types import (
 )
 from bot.audit import AuditEntry, record
 from bot.config import Force
+from bot.deliveries import claim_in
 from bot.models import Action, ActionReminder
 
 
@@ -86,8 +87,11 @@ def record_sent(session: Session, force: Force, reminder: OwnerReminder, now: dt
     session.flush()
 
 
-def snooze(session: Session, force: Force, actor: Actor, reference: str, now: dt.datetime) -> Refusal | None:
-    """ "Remind me next week": no reminder about this action for seven days from now. Owner or admin only."""
+def snooze(
+    session: Session, force: Force, actor: Actor, reference: str, now: dt.datetime, once: str | None = None
+) -> Refusal | None:
+    """ "Remind me next week": no reminder about this action for seven days from now. Owner or admin only.
+    ``once`` names the click that asked: the same click arriving again snoozes nothing more."""
     today = now.astimezone(force.timezone).date()
     ref = normalise_reference(reference)
     row = load_action(session, force, ref)
@@ -96,6 +100,8 @@ def snooze(session: Session, force: Force, actor: Actor, reference: str, now: dt
         refusal = Refusal("not_found", f"there is no action {ref}")
     else:
         refusal = check_may_change(to_view(force, row, today), actor)
+    if refusal is None and once is not None and not claim_in(session, once_key(once), now):
+        refusal = done_refusal()
     if refusal is None and row is not None:
         session.add(ActionReminder(action_id=row.id, user_id=actor.id, kind="snooze", at=now, until=now + REMIND_EVERY))
     record(

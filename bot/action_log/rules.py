@@ -16,6 +16,7 @@ from bot.action_log.types import (
     Actor,
     Refusal,
 )
+from bot.config import Force
 from bot.importing.columns import VOCABULARIES
 
 # Allowed status transitions. Reopening a completed or cancelled action rewrites what the subgroup has already
@@ -119,6 +120,25 @@ def check_user(user_id: str) -> Refusal | None:
     if not _USER.match(user_id):
         return Refusal("invalid", f"{user_id!r} is not a Slack user ID", field="owner")
     return None
+
+
+def check_owner(force: Force, owner: str, owner_teams: tuple[str, ...], actor: Actor) -> Refusal | None:
+    """An action's owner belongs to its force: mapped in the force's ``owners`` config, a member of one of its
+    Slack workspaces (``owner_teams``, as Slack reports the owner's), or the person acting (whose workspace made
+    them a user of this force). Anyone else would be shown the force's actions (App Home, reminder DMs) and could
+    be mistaken for one of its people."""
+    if owner in force.owners.values():
+        return None
+    if owner == actor.id and actor.team_id is not None and actor.team_id in force.slack_team_ids:
+        return None
+    if any(team in force.slack_team_ids for team in owner_teams):
+        return None
+    return Refusal(
+        "not_allowed",
+        f"{owner} is not a member of {force.name}'s Slack workspace, so they can't own its actions; "
+        "choose someone from the force",
+        field="owner",
+    )
 
 
 def check_may_change(action: ActionView, actor: Actor) -> Refusal | None:

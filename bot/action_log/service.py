@@ -5,6 +5,12 @@ whose row count says whether someone else got there first, so two people editing
 overwrite each other on SQLite or PostgreSQL: the second is told what changed since and shown the current state.
 Each changed field gets its own history row (old → new, who, when, note) and the change is audited in the
 same transaction. Refusals are returned (not raised) so the caller commits the audit of the refusal too.
+
+An owner must belong to the action's force (:func:`bot.action_log.rules.check_owner`): the caller says which Slack
+workspaces the owner is in (asking Slack is not a domain service's business). A change or creation that names the
+interaction that asked for it (``once``) is made at most once per interaction: its key is claimed in the change's
+own transaction once the rules accept it (:func:`bot.deliveries.claim_in`), so a replayed request finds it taken
+and changes nothing, and a request the rules refuse claims nothing (it may be corrected and sent again).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from bot.audit import AuditEntry, record
 from bot.clock import Clock, today_in
 from bot.config import Force
 from bot.db import rowcount
+from bot.deliveries import claim_in, taken
 from bot.models import Action, ActionHistory
 
 _REF = re.compile(r"^A-(\d+)$")
@@ -148,6 +155,8 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
     the history says who did); changing it afterwards is for its owner and admins."""
     now = clock.now()
     today = today_in(clock, force.timezone)
+    if new.once is not None and taken(session, once_key(new.once)):
+        return _refuse(session, actor, force, "create action", done_refusal(), now)
     title = " ".join(new.title.split())
     pillar = rules.resolve_pillar(new.pillar) if new.pillar else None
     checks = [rules.check_title(title)]
@@ -161,11 +170,15 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
     if new.due_on is not None:
         checks.append(rules.check_due(new.due_on, today))
     if new.owner_user_id is not None:
-        checks.append(rules.check_user(new.owner_user_id))
+        checks.append(
+            rules.check_user(new.owner_user_id) or rules.check_owner(force, new.owner_user_id, new.owner_teams, actor)
+        )
     for refusal in checks:
         if refusal is not None:
             return _refuse(session, actor, force, "create action", refusal, now)
     assert pillar is not None
+    if new.once is not None and not claim_in(session, once_key(new.once), now):
+        return _refuse(session, actor, force, "create action", done_refusal(), now)
     initials = new.owner_initials.strip().upper() if new.owner_initials else None
     owner = new.owner_user_id or effective_owner(force, None, initials)
     note = _clean(new.note)
@@ -208,6 +221,15 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
     return ChangeResult(action=to_view(force, row, today), written=(to_entry(h),))
 
 
+def once_key(once: str) -> str:
+    """The claim key of a change asked for by the interaction ``once`` (shared table: keep it apart from others)."""
+    return f"once:{once}"
+
+
+def done_refusal() -> Refusal:
+    return Refusal("done", "this request was already carried out; it arrived again and nothing was changed twice")
+
+
 def _fmt(value: object) -> str | None:
     if value is None:
         return None
@@ -226,6 +248,9 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
     if row is None:
         return _refuse(session, actor, force, what, Refusal("not_found", f"there is no action {ref}"), now)
     current = to_view(force, row, today)
+    if change.once is not None and taken(session, once_key(change.once)):
+        # Before the version check: a replay of a change that was made finds the version moved on by itself.
+        return _refuse(session, actor, force, what, replace(done_refusal(), current=current), now)
     if row.version != change.seen_version:
         return _refuse(session, actor, force, what, stale_refusal(session, force, row, change.seen_version, today), now)
     refusal = rules.check_may_change(current, actor)
@@ -273,6 +298,8 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
             now,
         )
 
+    if change.once is not None and not claim_in(session, once_key(change.once), now):
+        return _refuse(session, actor, force, what, replace(done_refusal(), current=current), now)
     old = {k: (current.owner_user_id if k == "owner_user_id" else getattr(row, k)) for k in values}
     new_version = row.version + 1
     if not apply_if_version(session, row.id, change.seen_version, {**values, "updated_at": now}):
@@ -337,7 +364,10 @@ def _validate(force: Force, current: ActionView, change: ActionChange, actor: Ac
     refusal = rules.check_note(change.status or "", note)
     if refusal is not None:
         return refusal
-    if change.owner_user_id is not None and (refusal := rules.check_user(change.owner_user_id)):
+    if change.owner_user_id is not None and (
+        refusal := rules.check_user(change.owner_user_id)
+        or rules.check_owner(force, change.owner_user_id, change.owner_teams, actor)
+    ):
         return refusal
     if (
         change.due_on is not None

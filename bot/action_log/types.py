@@ -106,6 +106,11 @@ class ActionDetail:
 
 @dataclass(frozen=True)
 class NewAction:
+    """A new action. ``owner_teams`` are the Slack workspaces of ``owner_user_id`` as Slack reports them (the
+    caller asks Slack; the rules accept an owner only from the force's own workspaces or owners config).
+    ``once`` names the interaction that asked for it (e.g. Slack's trigger or view id): a second request with the
+    same key creates nothing."""
+
     title: str
     pillar: str
     owner_user_id: str | None = None
@@ -115,12 +120,15 @@ class NewAction:
     source: str | None = None
     status: str = "open"
     note: str | None = None
+    owner_teams: tuple[str, ...] = ()
+    once: str | None = None
 
 
 @dataclass(frozen=True)
 class ActionChange:
     """A change to one action. ``seen_version`` is the version the writer was looking at. ``None`` fields are
-    left as they are; ``clear_due`` removes the due date. A change with only ``note`` adds a note."""
+    left as they are; ``clear_due`` removes the due date. A change with only ``note`` adds a note.
+    ``owner_teams`` and ``once`` as in :class:`NewAction`."""
 
     reference: str
     seen_version: int
@@ -133,11 +141,14 @@ class ActionChange:
     pillar: str | None = None
     source: str | None = None
     note: str | None = None
+    owner_teams: tuple[str, ...] = ()
+    once: str | None = None
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a change was not made. ``code``: not_found | not_allowed | invalid | transition | stale | unchanged.
+    """Why a change was not made. ``code``: not_found | not_allowed | invalid | transition | stale | unchanged |
+    done (the same interaction already made it: a replay).
     ``field`` names the input at fault (a modal shows the error next to it). A stale refusal carries the
     current state and the history written since the version the writer saw."""
 

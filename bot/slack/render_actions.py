@@ -4,7 +4,10 @@ reminder DM, the overdue digest, App Home and short thread notes.
 All text from people or imports (titles, notes, sources, initials) goes through :func:`bot.slack.escape.esc`
 before it is put in mrkdwn, so a title like ``<!channel> please`` shows as typed and pings nobody. Every
 interactive element's ``action_id`` starts with ``mo_act_`` (one Bolt listener takes them all) and its value is
-``op|reference|version`` — the version the person was looking at, so a stale click is detected, not applied.
+``op|force|reference|version`` (:class:`Control`): what it refers to — the force as well as the reference, since
+every force numbers its actions from A-1 and a message can reach someone of another force — and the version the
+person was looking at, so a stale click is detected, not applied. A modal's ``private_metadata`` names its force
+too. The listeners refuse a control or form whose force is not the clicker's before reading anything.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -139,13 +143,33 @@ def action_line(a: ActionView) -> str:
     return f"*{esc(a.reference)}* {esc(clip(a.title, 300))}\n{owner_mrkdwn(a)} · {status} · {due_mrkdwn(a)}"
 
 
+@dataclass(frozen=True)
+class Control:
+    """What a clicked control asks: ``op`` on action ``reference`` of ``force``, seen at ``version``. ``force`` is
+    None for a value from before values named their force (``op|reference|version``): such a value must never be
+    resolved against the clicker's own force."""
+
+    op: str
+    force: str | None
+    reference: str
+    version: int
+
+
 def value(op: str, a: ActionView) -> str:
-    return f"{op}|{a.reference}|{a.version}"
+    return f"{op}|{a.force}|{a.reference}|{a.version}"
 
 
-def parse_value(raw: str) -> tuple[str, str, int]:
-    op, ref, version = raw.split("|")
-    return op, ref, int(version)
+def parse_value(raw: str) -> Control:
+    """The :class:`Control` of a value made by :func:`value` (or its older three-part form); ValueError if it is
+    neither."""
+    parts = raw.split("|")
+    if len(parts) == 4:
+        op, force, ref, version = parts
+        return Control(op, force, ref, int(version))
+    if len(parts) == 3:
+        op, ref, version = parts
+        return Control(op, None, ref, int(version))
+    raise ValueError(f"not an action control value: {raw[:40]!r}")
 
 
 def _opt(text: str, val: str) -> Option:
@@ -373,8 +397,11 @@ def refresh_blocks(
             elements = []
             for el in b.get("elements") or []:
                 el = dict(el)
-                if "value" in el and el["value"].count("|") == 2:
-                    op = el["value"].split("|")[0]
+                try:
+                    op = parse_value(str(el.get("value", ""))).op
+                except ValueError:
+                    op = None
+                if op is not None:
                     if op == "status:complete" and "complete" not in TRANSITIONS[a.status]:
                         continue
                     el["value"] = value(op, a)
@@ -439,15 +466,21 @@ def action_form_blocks(
 
 
 def add_modal(
-    metadata: dict[str, Any], *, title: str | None = None, owner: str | None = None, source: str | None = None
+    force: str,
+    metadata: dict[str, Any],
+    *,
+    title: str | None = None,
+    owner: str | None = None,
+    source: str | None = None,
 ) -> dict:
+    """The form to add an action to ``force``'s log (its slug rides in the metadata, checked on submit)."""
     view = View(
         type="modal",
         callback_id=CB_ADD,
         title="New action",
         submit="Add",
         close="Cancel",
-        private_metadata=json.dumps(metadata)[:MAX_PRIVATE_METADATA],
+        private_metadata=json.dumps({**metadata, "force": force})[:MAX_PRIVATE_METADATA],
         blocks=action_form_blocks(title=title, owner=owner, source=source),
     )
     return view.to_dict()
@@ -480,7 +513,9 @@ def edit_modal(a: ActionView, metadata: dict[str, Any]) -> dict:
         title=clip(f"Edit {a.reference}", MAX_VIEW_TITLE),
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version})[:MAX_PRIVATE_METADATA],
+        private_metadata=json.dumps({**metadata, "force": a.force, "ref": a.reference, "version": a.version})[
+            :MAX_PRIVATE_METADATA
+        ],
         blocks=blocks,
     )
     return view.to_dict()
@@ -495,9 +530,9 @@ def note_modal(a: ActionView, metadata: dict[str, Any], status: str | None = Non
         title=clip(f"{title} {a.reference}", MAX_VIEW_TITLE),
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({**metadata, "ref": a.reference, "version": a.version, "status": status})[
-            :MAX_PRIVATE_METADATA
-        ],
+        private_metadata=json.dumps(
+            {**metadata, "force": a.force, "ref": a.reference, "version": a.version, "status": status}
+        )[:MAX_PRIVATE_METADATA],
         blocks=[
             section_block(action_line(a)),
             InputBlock(
@@ -544,10 +579,11 @@ def render_reminder(r: OwnerReminder | Sequence[ActionView], force_name: str, mo
     return esc(fallback), fit_blocks(blocks)
 
 
-def render_home(mine: Sequence[ActionView], overview: Overview, force_name: str, today: dt.date) -> dict:
+def render_home(mine: Sequence[ActionView], overview: Overview, force_name: str, today: dt.date, *, force: str) -> dict:
+    """App Home of a person of ``force`` (the slug, named by the "Add an action" button like every control)."""
     blocks: list[Blk] = [
         header_block("My actions"),
-        actions_block([button("Add an action", f"{ACTION_PREFIX}add", "add|-|0")], "home_add"),
+        actions_block([button("Add an action", f"{ACTION_PREFIX}add", f"add|{force}|-|0")], "home_add"),
     ]
     if not mine:
         blocks.append(section_block("You have no open actions. :tada:"))

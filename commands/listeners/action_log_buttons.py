@@ -4,6 +4,10 @@
 A click that opens a modal (add, view, edit, note, a status that needs a reason) opens it in the ack function, while
 the ``trigger_id`` is fresh. A click that changes something (a status, a snooze) is written there too; the lazy
 listener then redraws the clicked message and keeps Slack in step (:mod:`commands.listeners.action_log_shared`).
+
+A control names the force whose log it is about; one that is not the clicker's force (or names none) is refused
+and audited before anything is read (:func:`commands.listeners.action_log_shared.same_force`). A change is made
+once per click: the click's ``trigger_id`` is claimed with it, so the same click arriving again changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bot.runtime import Runtime
 from bot.slack import action_log_sync
 from bot.slack.render_actions import (
     ACTION_PREFIX,
+    Control,
     add_modal,
     edit_modal,
     note_modal,
@@ -45,8 +50,9 @@ from commands.listeners.action_log_shared import (
     hand_over,
     message_modal,
     open_modal,
+    same_force,
 )
-from commands.middleware import asked
+from commands.middleware import Asked, asked
 from commands.mo.action_log import filters_from_json, filters_json, heading_for
 
 log = logging.getLogger("mo_bot.actions")
@@ -66,17 +72,22 @@ def on_action(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
         hand_over(context, _show_refusal(ident, dt.UTC))
         return
     force, actor = ident
-    if act.get("action_id", "").startswith(f"{ACTION_PREFIX}page_"):
-        page = _page(who.rt, force, actor, raw)
+    if str(act.get("action_id", "")).startswith(f"{ACTION_PREFIX}page_"):
+        page = _page(who, force, actor, raw)
         if page is not None:
             hand_over(context, page)
         return
     try:
-        op, ref, version = parse_value(raw)
+        control = parse_value(raw)
     except ValueError:
         log.warning("mo-bot: unreadable action value %r", raw[:100])
         return
-    todo = _operate(who.rt, client, body, force, actor, op, ref, version)
+    what = f"control {control.op!r:.40} on {control.reference!r:.24}"
+    refusal = same_force(who, force, actor, control.force, what)
+    if refusal is not None:
+        hand_over(context, _show_refusal(refusal, force.timezone))
+        return
+    todo = _operate(who.rt, client, body, force, actor, control)
     if todo is not None:
         hand_over(context, todo)
 
@@ -97,12 +108,15 @@ def after_action(body: dict[str, Any], client: WebClient, context: BoltContext, 
 
 
 def _operate(
-    rt: Runtime, client: WebClient, body: dict[str, Any], force: Force, actor: Actor, op: str, ref: str, version: int
+    rt: Runtime, client: WebClient, body: dict[str, Any], force: Force, actor: Actor, control: Control
 ) -> FollowUp | None:
-    """Do what the clicked control ``op`` asks of action ``ref``; what is left for the lazy listener, if anything."""
+    """Do what the clicked ``control`` (of ``force``'s log, checked) asks; what is left for the lazy listener."""
+    op, ref, version = control.op, control.reference, control.version
     meta = _origin(body)
+    once = f"click:{body['trigger_id']}" if body.get("trigger_id") else None
     if op == "add":
-        client.views_open(trigger_id=body["trigger_id"], view=add_modal({**meta, "channel": None}, owner=actor.id))
+        view = add_modal(force.slug, {**meta, "channel": None}, owner=actor.id)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
         return None
     today = today_in(rt.clock, force.timezone)
     with rt.sessions() as s:
@@ -123,12 +137,13 @@ def _operate(
         open_modal(client, body, note_modal(current, meta, status=op[7:]))
     elif op == "snooze":
         with rt.sessions() as s:
-            refusal = reminders.snooze(s, force, actor, ref, rt.clock.now())
+            refusal = reminders.snooze(s, force, actor, ref, rt.clock.now(), once=once)
             s.commit()
         return _show_refusal(refusal, force.timezone) if refusal is not None else Snoozed(force, ref)
     elif op.startswith("status:"):
         with rt.sessions() as s:
-            result = service.change_action(s, force, actor, ActionChange(ref, version, status=op[7:]), rt.clock)
+            change = ActionChange(ref, version, status=op[7:], once=once)
+            result = service.change_action(s, force, actor, change, rt.clock)
             s.commit()
         if not result.ok:
             assert result.refusal is not None
@@ -140,16 +155,21 @@ def _operate(
     return None
 
 
-def _page(rt: Runtime, force: Force, actor: Actor, raw: str) -> ShowPage | None:
+def _page(who: Asked, force: Force, actor: Actor, raw: str) -> ShowPage | ShowRefusal | None:
+    """Another page of a list (the button names the list's force and filters)."""
     try:
-        f, page_no = filters_from_json(raw)
-    except (ValueError, KeyError, TypeError):
+        named, f, page_no = filters_from_json(raw)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+    refusal = same_force(who, force, actor, named, "page button")
+    if refusal is not None:
+        return _show_refusal(refusal, force.timezone)
+    rt = who.rt
     today = today_in(rt.clock, force.timezone)
     with rt.sessions() as s:
         page = queries.list_actions(s, force, actor, f, today, rt.clock.now(), page=page_no)
         s.commit()
-    text, blocks = render_action_list(page, heading_for(f, actor.id), page_value=filters_json(f))
+    text, blocks = render_action_list(page, heading_for(f, actor.id), page_value=filters_json(f, force.slug))
     return ShowPage(text, blocks)
 
 

@@ -4,6 +4,12 @@ The change is written in the ack function, so a refusal shows in the modal itsel
 (``response_action: errors``), or in place of the form when it is not allowed or someone changed the action
 meanwhile. What only tells Slack about a committed change runs in the lazy listener
 (:mod:`commands.listeners.action_log_shared`).
+
+A form names the force it was opened for (its ``private_metadata``); one submitted by someone of another force,
+or naming none, is refused and audited before anything is read. An owner picked in the form must be one of the
+force's people (Slack is asked which workspaces they are in). A submission is carried out once: the view's id is
+claimed with the change, so the same submission arriving again (a replay) creates or notes nothing more and just
+closes; a submission refused with errors claims nothing, so the corrected form can still be saved.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -24,7 +31,15 @@ from bot.config import Force
 from bot.runtime import Runtime
 from bot.slack import action_log_sync
 from bot.slack.render_actions import CB_ADD, CB_EDIT, CB_NOTE, render_refusal, render_reminder
-from commands.listeners.action_log_shared import Changed, Created, acting, follow_up, hand_over, message_modal
+from commands.listeners.action_log_shared import (
+    Changed,
+    Created,
+    acting,
+    follow_up,
+    hand_over,
+    message_modal,
+    same_force,
+)
 from commands.middleware import asked
 
 log = logging.getLogger("mo_bot.actions")
@@ -47,10 +62,16 @@ def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack(response_action="update", view=message_modal("Not allowed", render_refusal(ident)[1]))
         return
     force, actor = ident
+    meta = _meta(view)
+    refusal = same_force(who, force, actor, meta.get("force"), f"form {str(view.get('callback_id'))!r:.40}")
+    if refusal is not None:
+        ack(response_action="update", view=message_modal("Not allowed", render_refusal(refusal)[1]))
+        return
+    client = context.client
     if view.get("callback_id") == CB_ADD:
-        _submit_add(ack, context, who.rt, force, actor, _meta(view), _values(view))
+        _submit_add(ack, context, who.rt, client, force, actor, view, _values(view))
     else:
-        _submit_change(ack, context, who.rt, force, actor, view, _values(view))
+        _submit_change(ack, context, who.rt, client, force, actor, view, _values(view))
 
 
 def after_submit(client: WebClient, context: BoltContext) -> None:
@@ -67,26 +88,36 @@ def after_submit(client: WebClient, context: BoltContext) -> None:
         action_log_sync.after_change(rt, client, todo.force, ref, todo.written, also_refresh=todo.refresh)
 
 
+def _once(view: dict[str, Any]) -> str | None:
+    """The key of one modal: its view id (kept through error answers, new for every modal opened)."""
+    return f"view:{view['id']}" if view.get("id") else None
+
+
 def _submit_add(
     ack: Ack,
     context: BoltContext,
     rt: Runtime,
+    client: WebClient | None,
     force: Force,
     actor: Actor,
-    meta: dict[str, Any],
+    view: dict[str, Any],
     values: dict[str, Any],
 ) -> None:
+    meta = _meta(view)
+    if values.get("due_on") and _date(values.get("due_on")) is None:
+        ack(response_action="errors", errors={"due_on": NOT_A_DATE})
+        return
+    owner = values.get("owner")
     new = NewAction(
         title=values.get("title") or "",
         pillar=values.get("pillar") or "",
-        owner_user_id=values.get("owner"),
+        owner_user_id=owner,
         due_on=_date(values.get("due_on")),
         detail=values.get("detail"),
         source=values.get("source"),
+        owner_teams=action_log_sync.owner_teams(client, force, owner, actor.id),
+        once=_once(view),
     )
-    if values.get("due_on") and new.due_on is None:
-        ack(response_action="errors", errors={"due_on": NOT_A_DATE})
-        return
     with rt.sessions() as s:
         result = service.create_action(s, force, actor, new, rt.clock)
         s.commit()
@@ -103,6 +134,7 @@ def _submit_change(
     ack: Ack,
     context: BoltContext,
     rt: Runtime,
+    client: WebClient | None,
     force: Force,
     actor: Actor,
     view: dict[str, Any],
@@ -121,6 +153,8 @@ def _submit_change(
     if isinstance(change, dict):
         ack(response_action="errors", errors=change)
         return
+    teams = action_log_sync.owner_teams(client, force, change.owner_user_id, actor.id)
+    change = replace(change, owner_teams=teams, once=_once(view))
     with rt.sessions() as s:
         result = service.change_action(s, force, actor, change, rt.clock)
         s.commit()
@@ -172,14 +206,19 @@ def _edit_change(current: ActionView, ref: str, version: int, values: dict[str, 
 
 def _ack_refusal(ack: Ack, refusal: Refusal | None, force: Force) -> None:
     assert refusal is not None
-    if refusal.code == "unchanged" and refusal.field is None:
-        ack()  # the form was saved as it was: nothing to do, just close it
+    if (refusal.code == "unchanged" and refusal.field is None) or refusal.code == "done":
+        # Saved as it was, or this very submission was already carried out: nothing to do, just close it.
+        ack()
         return
     block = FIELD_BLOCKS.get(refusal.field or "")
     if refusal.field == "note":
         block = "note"
-    if block and refusal.code in ("invalid", "transition", "unchanged"):
-        ack(response_action="errors", errors={block: refusal.reason[:150].capitalize()})
+    inline = refusal.code in ("invalid", "transition", "unchanged") or (
+        refusal.code == "not_allowed" and refusal.field == "owner"  # someone of another force: pick another
+    )
+    if block and inline:
+        # First letter up, the rest as written: a user ID or a force's name keeps its case.
+        ack(response_action="errors", errors={block: (refusal.reason[:1].upper() + refusal.reason[1:])[:150]})
         return
     # Not allowed, or someone else changed it meanwhile: show why and where it stands now, in place of the form.
     ack(response_action="update", view=message_modal("Not changed", render_refusal(refusal, force.timezone)[1]))

@@ -1,5 +1,11 @@
-"""What the action log's listeners share: who may act, the follow-ups an ack function hands to its lazy listener,
-and small modal helpers.
+"""What the action log's listeners share: who may act, on which force's log, the follow-ups an ack function hands to
+its lazy listener, and small modal helpers.
+
+Every control and form names the force whose log it is about (``bot.slack.render_actions``: control values and
+modal metadata). :func:`same_force` compares it with the clicker's force (from their workspace) before anything is
+read or changed: a control of another force's log — a message that reached someone of another force — or an old
+one that names no force is refused and audited, never resolved against the clicker's own log, where the same
+reference names a different action.
 
 Each listener acks inside Slack's 3 seconds and does the database work inline (milliseconds), so a modal can
 answer with inline errors (``response_action: errors``) or show a refused change in place. What only tells Slack
@@ -20,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.action_log.types import ActionView, Actor, HistoryEntry, Refusal
+from bot.audit import AuditEntry, record_separately
 from bot.config import Force
 from commands.middleware import Asked
 
@@ -99,6 +106,35 @@ def acting(who: Asked) -> tuple[Force, Actor] | Refusal:
         return Refusal("not_allowed", asker.refusal)
     assert asker.force is not None  # identify() refuses whenever it finds no force
     return asker.force, Actor(who.user_id, asker.role, who.team_id, asker.requester.channel_id)
+
+
+OTHER_FORCE = "This belongs to another force's action log, so I can't act on it here. Nothing was read or changed."
+NO_FORCE = (
+    "This is from a message or form made before an update, and I can't tell which force's log it is about, so I "
+    "haven't acted on it. Nothing was changed: use `/mo actions` or `/mo action A-n` for fresh controls."
+)
+
+
+def same_force(who: Asked, force: Force, actor: Actor, named: object, what: str) -> Refusal | None:
+    """None if ``named`` (the force a control or form names) is the clicker's ``force``; otherwise the refusal to
+    show, after auditing it (``what`` says which control, for the audit; nothing from the other force is read)."""
+    if named == force.slug:
+        return None
+    reason = OTHER_FORCE if isinstance(named, str) and named else NO_FORCE
+    shown = repr(named)[:60]  # repr: whatever it holds, one line
+    detail = f"{what}: names force {shown}, the clicker's is {force.slug!r}" if named else f"{what}: names no force"
+    entry = AuditEntry(
+        actor=actor.id,
+        action="interaction",
+        outcome="refused",
+        detail=detail[:500],
+        force=force.slug,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+    )
+    record_separately(who.rt.sessions, entry, at=who.rt.clock.now())
+    log.warning("mo-bot: refused %s from %s (force %s): it names %s", what, actor.id, force.slug, shown)
+    return Refusal("not_allowed", reason)
 
 
 def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:

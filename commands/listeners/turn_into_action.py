@@ -31,7 +31,7 @@ def on_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
     if isinstance(ident, Refusal):
         open_modal(client, body, message_modal("Not allowed", render_refusal(ident)[1]))
         return
-    _force, actor = ident
+    force, actor = ident
     channel = (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
     ts = message.get("ts") or body.get("message_ts")
@@ -39,7 +39,7 @@ def on_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
     title = title_from(message.get("text") or "")
     post_in = channel if channel in who.rt.config.slack.channels else None
     meta = {"channel": post_in, "thread_ts": ts if post_in else None}
-    open_modal(client, body, add_modal(meta, title=title, owner=actor.id, source=link))
+    open_modal(client, body, add_modal(force.slug, meta, title=title, owner=actor.id, source=link))
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

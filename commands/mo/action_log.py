@@ -3,6 +3,11 @@
 Thin handlers: parsed arguments → the action services (bot.action_log) → Block Kit (bot.slack.render_actions).
 Changes are committed before Slack is told (cards updated in place, thread note, App Home), so a Slack hiccup
 never loses a change. Reads are audited by the pipeline's command event; changes by the services too.
+
+A new owner (``--owner @someone``) must be one of the force's people: the handler asks Slack which workspaces they
+are in (``bot.slack.action_log_sync.owner_teams``) and the rules refuse anyone from elsewhere. A change is made
+once per slash command: its ``trigger_id`` is claimed with the change, so the same request arriving again (a
+replay) adds no second action and no second note.
 """
 
 from __future__ import annotations
@@ -203,18 +208,22 @@ def filters_from(ctx: AnswerContext, args: ParsedArgs) -> ActionFilters:
     )
 
 
-def filters_json(f: ActionFilters) -> str:
+def filters_json(f: ActionFilters, force: str) -> str:
+    """What a page button carries: the list's force (slug) and filters."""
     return json.dumps(
-        {"o": f.owner, "s": list(f.statuses), "p": f.pillar, "od": f.overdue, "dw": f.due_within_days},
+        {"f": force, "o": f.owner, "s": list(f.statuses), "p": f.pillar, "od": f.overdue, "dw": f.due_within_days},
         separators=(",", ":"),
     )
 
 
-def filters_from_json(raw: str) -> tuple[ActionFilters, int]:
-    """The filters and page a page button carries (built by :func:`filters_json`); unknown values are dropped."""
+def filters_from_json(raw: str) -> tuple[str | None, ActionFilters, int]:
+    """The force (None on a button from before buttons named it), filters and page a page button carries (built by
+    :func:`filters_json`); unknown values are dropped."""
     d: dict[str, Any] = json.loads(raw)
     pillar = d.get("p")
+    force = d.get("f")
     return (
+        force if isinstance(force, str) else None,
         ActionFilters(
             owner=str(d["o"]) if d.get("o") else None,
             statuses=tuple(s for s in d.get("s") or () if s in STATUSES),
@@ -252,6 +261,12 @@ def refusal_reply(result: ChangeResult, tz: Any) -> Reply:
     return Reply(text=text, blocks=blocks, outcome=outcome)
 
 
+def _once(ctx: AnswerContext) -> str | None:
+    """The key of this slash command (Slack's ``trigger_id``, one per invocation): its change is made once."""
+    trigger = ctx.slack.trigger_id if ctx.slack else None
+    return f"cmd:{trigger}" if trigger else None
+
+
 def _channel_for_posts(ctx: AnswerContext) -> str | None:
     """Where a card about a new action goes: the channel the command came from, if the bot answers there."""
     ch = ctx.who.channel_id
@@ -278,7 +293,10 @@ def handle_actions(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
     )
     text, blocks = render_action_list(
-        page, heading_for(f, ctx.who.user_id), interactive=not args.has("share"), page_value=filters_json(f)
+        page,
+        heading_for(f, ctx.who.user_id),
+        interactive=not args.has("share"),
+        page_value=filters_json(f, ctx.force.slug),
     )
     return ctx.ok(text, blocks)
 
@@ -361,12 +379,14 @@ def _add(ctx: AnswerContext, args: ParsedArgs, title: str) -> Reply:
                 'here give the title and pillar: `action add "title" --pillar divert`',
             )
         metadata = {"channel": _channel_for_posts(ctx)}
-        client.views_open(trigger_id=ctx.slack.trigger_id, view=add_modal(metadata, owner=ctx.who.user_id))
+        view = add_modal(ctx.force.slug, metadata, owner=ctx.who.user_id)
+        client.views_open(trigger_id=ctx.slack.trigger_id, view=view)
         return ctx.ok("Opening the form to add an action…", _note_blocks("Opening the form to add an action…"))
     if not args.has("pillar"):
         return ctx.invalid("a new action needs a pillar", f"add `--pillar P`: {rules.pillar_choices()}")
     owner = args.get("owner")
     owner = ctx.who.user_id if owner in (None, "me") and ctx.who.user_id[:1] in "UW" else owner
+    owner = owner if owner and owner != "me" else None
     result = service.create_action(
         ctx.session,
         ctx.force,
@@ -374,12 +394,14 @@ def _add(ctx: AnswerContext, args: ParsedArgs, title: str) -> Reply:
         NewAction(
             title=title,
             pillar=args.get("pillar"),
-            owner_user_id=owner if owner and owner != "me" else None,
+            owner_user_id=owner,
             due_on=args.get("due"),
             detail=args.get("detail"),
             source=args.get("source"),
             status=args.get("status") or "open",
             note=args.get("note"),
+            owner_teams=action_log_sync.owner_teams(client, ctx.force, owner, ctx.who.user_id),
+            once=_once(ctx),
         ),
         ctx.rt.clock,
     )
@@ -404,6 +426,7 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
     owner = args.get("owner")
     if owner == "me":
         owner = ctx.who.user_id
+    client = ctx.slack.client if ctx.slack else None
     change = ActionChange(
         reference=ref,
         seen_version=row.version,  # typed against what is there now; the write itself is still conditional
@@ -415,13 +438,14 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
         pillar=args.get("pillar"),
         source=args.get("source"),
         note=args.get("note"),
+        owner_teams=action_log_sync.owner_teams(client, ctx.force, owner, ctx.who.user_id),
+        once=_once(ctx),
     )
     result = service.change_action(ctx.session, ctx.force, actor_of(ctx), change, ctx.rt.clock)
     if not result.ok:
         return refusal_reply(result, ctx.force.timezone)
     assert result.action is not None
     ctx.session.commit()
-    client = ctx.slack.client if ctx.slack else None
     if client is not None:
         action_log_sync.after_change(
             ctx.rt, client, ctx.force, ref, result.written, also_refresh=(ctx.who.user_id, row.owner_user_id)

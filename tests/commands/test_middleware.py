@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -20,7 +21,7 @@ from sqlalchemy import event, select
 from bot.access import Requester
 from bot.models import AuditEvent
 from bot.runtime import Runtime
-from commands.middleware import ASKED, Asked, asked
+from commands.middleware import ASKED, Asked, asked, replay_key
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
 from tests.support.bolt import app_for
@@ -161,7 +162,7 @@ def test_refused_channel_is_a_channel_refusal_only(bot: Bot) -> None:
 
 
 def test_interaction_asker_and_the_channel_rule_not_applied(bot: Bot) -> None:
-    url = bot.click("view|A-999|1", channel=ELSEWHERE)
+    url = bot.click("view|suffolk|A-999|1", channel=ELSEWHERE)
     asker = bot.probe.last.asker
     assert asker.requester == Requester(user_id=VIEWER, team_id=bot.fake.team_id, channel_id=ELSEWHERE)
     assert asker.force == bot.rt.config.force("suffolk") and asker.refusal is None
@@ -203,12 +204,12 @@ def test_unknown_workspace_is_refused_and_audited_everywhere(bot: Bot) -> None:
 
 
 def test_asker_is_resolved_without_a_database_statement_or_a_slack_call(bot: Bot) -> None:
-    def request_threads_with_statements(send: Callable[[], object]) -> tuple[int, list[int]]:
-        """Send one request; the thread the middleware ran on, and the threads that executed statements."""
-        statements: list[int] = []
+    def request_threads_with_statements(send: Callable[[], object]) -> tuple[int, list[tuple[int, str]]]:
+        """Send one request; the thread the middleware ran on, and (thread, SQL) of every statement executed."""
+        statements: list[tuple[int, str]] = []
 
-        def count(*_: Any) -> None:
-            statements.append(threading.get_ident())
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append((threading.get_ident(), " ".join(statement.split())))
 
         event.listen(bot.rt.engine, "before_cursor_execute", count)
         try:
@@ -219,13 +220,16 @@ def test_asker_is_resolved_without_a_database_statement_or_a_slack_call(bot: Bot
 
     bot.click("x", action_id="no_such_action")  # the user groups a role names are read once, then cached
     bot.fake.reset()
-    # An action no listener handles: only the middleware runs on the request's thread.
+    # An action no listener handles: only the middleware runs on the request's thread. Its one statement is the
+    # replay check's claim of the interaction's signature; finding out who is asking adds none.
     thread, statements = request_threads_with_statements(lambda: bot.click("x", action_id="no_such_action"))
-    assert thread not in statements and bot.fake.calls == []
+    on_thread = [sql for t, sql in statements if t == thread]
+    assert len(on_thread) == 1 and on_thread[0].startswith("INSERT INTO slack_delivery"), on_thread
+    assert bot.fake.calls == []
     assert bot.probe.last.asker.requester.user_id == VIEWER and bot.probe.last.asker.force is not None
     # …while a handled click reads the action log on its request's thread (so the check above can fail).
-    thread, statements = request_threads_with_statements(lambda: bot.click("view|A-999|1"))
-    assert thread in statements
+    thread, statements = request_threads_with_statements(lambda: bot.click("view|suffolk|A-999|1"))
+    assert any(t == thread and "FROM action" in sql for t, sql in statements)
 
 
 def test_lazy_listeners_get_the_same_asked_not_a_copy(bot: Bot) -> None:
@@ -239,3 +243,38 @@ def test_lazy_listeners_get_the_same_asked_not_a_copy(bot: Bot) -> None:
 def test_a_context_without_the_middleware_is_a_clear_error() -> None:
     with pytest.raises(LookupError, match="build_app"):
         asked(BoltContext({}))
+
+
+@pytest.mark.parametrize(
+    ("body", "mode", "claimed"),
+    [
+        # /mo answered in the ack (read-only, the hot path): no claim; a copy is answered and audited again.
+        ("command=%2Fmo&text=wanted+--district+ipswich", "http", False),
+        ("command=%2Fmo&text=help", "http", False),
+        ("command=%2Fmo&text=action+A-1", "http", False),
+        # Anything answered through response_url — every change among them — is claimed.
+        ("command=%2Fmo&text=action+A-1+--note+%22seen%22", "http", True),
+        ("command=%2Fmo&text=action+add+%22x%22+--pillar+divert", "http", True),
+        ("command=%2Fmo&text=actions+--export", "http", True),
+        ("command=%2Fmo&text=summary+--post", "http", True),
+        ("command=%2Fmo&text=" + "x" * 4001, "http", True),  # too long to parse here: claimed, not parsed
+        # Every interaction is claimed; events have their event id; an options load is read-only.
+        ({"type": "block_actions", "actions": []}, "http", True),
+        ({"type": "view_submission", "view": {}}, "http", True),
+        ({"type": "shortcut"}, "http", True),
+        ({"type": "message_action"}, "http", True),
+        ({"type": "block_suggestion"}, "http", False),
+        ({"type": "event_callback", "event_id": "Ev1"}, "http", False),
+        # Socket Mode is not signed: nothing to replay from outside.
+        ({"type": "block_actions", "actions": []}, "socket_mode", False),
+    ],
+)
+def test_which_requests_claim_their_signature(body: str | dict[str, Any], mode: str, claimed: bool) -> None:
+    headers = {"x-slack-signature": "v0=" + "ab" * 32} if mode == "http" else {}
+    if mode == "http" and isinstance(body, dict):
+        # As Slack posts them: an event as JSON, an interaction as a form field holding JSON.
+        events = body.get("type") == "event_callback"
+        body = json.dumps(body) if events else urlencode({"payload": json.dumps(body)})
+        headers["content-type"] = "application/json" if events else "application/x-www-form-urlencoded"
+    key = replay_key(BoltRequest(body=body, headers=headers, mode=mode))
+    assert key == ("sig:v0=" + "ab" * 32 if claimed else None)

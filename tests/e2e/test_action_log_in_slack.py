@@ -202,10 +202,10 @@ class Bot:
 
     def create(self, title: str = "Deep dive into OOCD breaches", owner: str | None = OWNER, **kw: Any) -> str:
         with self.rt.sessions() as s:
-            res = service.create_action(
-                s, self.force, Actor(CHAIR, "admin"), NewAction(title, kw.pop("pillar", "divert"), owner, **kw),
-                self.rt.clock,
-            )  # fmt: skip
+            # The owner is a member of Suffolk's workspace (as users.info would say).
+            teams = (self.fake.team_id,) if owner else ()
+            new = NewAction(title, kw.pop("pillar", "divert"), owner, owner_teams=teams, **kw)
+            res = service.create_action(s, self.force, Actor(CHAIR, "admin"), new, self.rt.clock)
             s.commit()
         assert res.ok, res.refusal
         return res.action.reference
@@ -374,15 +374,15 @@ def test_overflow_status_change_from_a_list(bot: Bot) -> None:
     body, _ = bot.command("actions --owner me")
     item = next(b for b in body["blocks"] if b.get("block_id") == f"act:{ref}")
     values = [o["value"] for o in item["accessory"]["options"]]
-    assert f"status:ongoing|{ref}|1" in values
+    assert f"status:ongoing|suffolk|{ref}|1" in values
     bot.fake.reset()
     message = {"ts": "1.1", "text": body["text"], "blocks": body["blocks"]}
-    url = bot.click(f"status:ongoing|{ref}|1", message=message, ephemeral=True)
+    url = bot.click(f"status:ongoing|suffolk|{ref}|1", message=message, ephemeral=True)
     assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
     redrawn = bot.fake.posts_to(url)[-1].payload
     new_item = next(b for b in redrawn["blocks"] if b.get("block_id") == f"act:{ref}")
     assert ":large_blue_circle: ongoing" in new_item["text"]["text"]
-    assert any(o["value"] == f"status:complete|{ref}|2" for o in new_item["accessory"]["options"])
+    assert any(o["value"] == f"status:complete|suffolk|{ref}|2" for o in new_item["accessory"]["options"])
     assert bot.wait("chat.update")[0].params["ts"] == ts
     assert bot.wait("views.publish")[0].params["user_id"] == OWNER
     assert [(h.field, h.old_value, h.new_value, h.version) for h in bot.history(ref)][-1] == (
@@ -392,12 +392,12 @@ def test_overflow_status_change_from_a_list(bot: Bot) -> None:
 
 def test_held_needs_a_note_in_the_modal(bot: Bot) -> None:
     ref = bot.create()
-    bot.click(f"status:held|{ref}|1")
+    bot.click(f"status:held|suffolk|{ref}|1")
     view = bot.last_view()
     assert view["callback_id"] == "mo_action_note" and json.loads(view["private_metadata"])["status"] == "held"
     # The edit modal lets a person choose held with no note: answered inline, nothing stored.
     bot.fake.reset()
-    bot.click(f"edit|{ref}|1")
+    bot.click(f"edit|suffolk|{ref}|1")
     edit = bot.last_view()
     resp = bot.submit(edit, {"status": "held", "note": None})
     assert resp["response_action"] == "errors"
@@ -430,10 +430,10 @@ def test_bad_due_date_in_the_add_modal(bot: Bot) -> None:
 
 def test_two_concurrent_edits(bot: Bot) -> None:
     ref = bot.create()
-    bot.click(f"edit|{ref}|1", user=OWNER)
+    bot.click(f"edit|suffolk|{ref}|1", user=OWNER)
     owners_form = bot.last_view()
     bot.fake.reset()
-    bot.click(f"edit|{ref}|1", user=CHAIR)
+    bot.click(f"edit|suffolk|{ref}|1", user=CHAIR)
     chairs_form = bot.last_view()
     assert (
         bot.submit(owners_form, {"title": "Owner's title", "note": "renamed"}, user=OWNER).get("response_action")
@@ -451,7 +451,7 @@ def test_two_concurrent_edits(bot: Bot) -> None:
 
 def test_non_owner_is_refused_with_the_reason(bot: Bot) -> None:
     ref = bot.create()
-    url = bot.click(f"status:complete|{ref}|1", user=OTHER, ephemeral=True)
+    url = bot.click(f"status:complete|suffolk|{ref}|1", user=OTHER, ephemeral=True)
     assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
     reply = bot.fake.posts_to(url)[-1].payload
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
@@ -461,7 +461,7 @@ def test_non_owner_is_refused_with_the_reason(bot: Bot) -> None:
         refused = s.scalars(select(AuditEvent).where(AuditEvent.actor == OTHER, AuditEvent.outcome == "refused")).all()
     assert len(refused) == 1 and "not_allowed" in refused[0].detail
     # The chair may.
-    bot.click(f"status:complete|{ref}|1", user=CHAIR)
+    bot.click(f"status:complete|suffolk|{ref}|1", user=CHAIR)
     assert bot.fake.wait_for(lambda f: bool(f.calls_to("views.publish")))
     assert bot.action(ref).status == "complete"
 
@@ -472,11 +472,11 @@ def test_owner_without_slack_mapping(bot: Bot) -> None:
     body, _ = bot.command("actions")
     shown = blocks_text(body["blocks"])
     assert "HH _(not on Slack yet)_" in shown and f"<@{OTHER}>" in shown
-    url = bot.click(f"status:ongoing|{hh}|1", user=OWNER, ephemeral=True)
+    url = bot.click(f"status:ongoing|suffolk|{hh}|1", user=OWNER, ephemeral=True)
     assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
     assert "HH, who has no Slack user mapped yet" in blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
     assert bot.action(hh).status == "open"
-    bot.click(f"status:ongoing|{jm}|1", user=OTHER)
+    bot.click(f"status:ongoing|suffolk|{jm}|1", user=OTHER)
     assert bot.fake.wait_for(lambda f: bool(f.calls_to("views.publish")))
     assert bot.action(jm).status == "ongoing"
 
@@ -520,7 +520,7 @@ def test_app_home_my_actions_overdue_first_and_overview(bot: Bot) -> None:
     assert "*Divert &amp; Deter*\n:white_circle: open 3 · :warning: 1 overdue" in shown
     # A change from App Home refreshes it.
     bot.fake.reset()
-    bot.click(f"status:complete|{soon}|1", home=True)
+    bot.click(f"status:complete|suffolk|{soon}|1", home=True)
     view = bot.wait("views.publish")[0].params["view"]
     assert [b["block_id"][4:] for b in view["blocks"] if b.get("block_id", "").startswith("act:")] == [later]
 
@@ -546,13 +546,15 @@ def test_reminders_dm_once_a_week_with_controls(bot: Bot) -> None:
     assert again.dms_sent == 0 and len(bot.fake.calls_to("chat.postMessage")) == 1
     # Done, from the DM: completed and the DM redrawn in place.
     msg = {"ts": dm.response["ts"], "text": dm.params["text"], "blocks": dm.params["blocks"]}
-    bot.click(f"status:complete|{overdue}|1", message=msg, channel=dm.params["channel"], overflow=False,
+    bot.click(f"status:complete|suffolk|{overdue}|1", message=msg, channel=dm.params["channel"], overflow=False,
               action_id="mo_act_done")  # fmt: skip
     upd = bot.wait("chat.update")[0]
     assert upd.params["ts"] == dm.response["ts"] and f"{overdue} is complete" in blocks_text(upd.params["blocks"])
     assert bot.action(overdue).status == "complete"
     # Remind me next week: the next weekly run skips it.
-    bot.click(f"snooze|{soon}|1", message=msg, channel=dm.params["channel"], overflow=False, action_id="mo_act_snooze")
+    bot.click(
+        f"snooze|suffolk|{soon}|1", message=msg, channel=dm.params["channel"], overflow=False, action_id="mo_act_snooze"
+    )
     assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.update")) >= 2)
     bot.rt.clock.advance(dt.timedelta(days=2))  # 8 days after the first DM, 2 after the snooze
     third = send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url))
@@ -591,7 +593,7 @@ def test_export_is_sent_by_dm(bot: Bot) -> None:
 
 def test_edit_modal_changes_owner_and_due_and_refreshes_both_homes(bot: Bot) -> None:
     ref = bot.create(due_on=dt.date(2026, 12, 1))
-    bot.click(f"edit|{ref}|1")
+    bot.click(f"edit|suffolk|{ref}|1")
     form = bot.last_view()
     assert form["callback_id"] == "mo_action_edit" and json.loads(form["private_metadata"])["version"] == 1
     bot.fake.reset()
@@ -605,7 +607,7 @@ def test_edit_modal_changes_owner_and_due_and_refreshes_both_homes(bot: Bot) -> 
     homes = {c.params["user_id"] for c in bot.wait("views.publish", 2)}
     assert homes == {OWNER, OTHER}
     # The form saved again unchanged (with the new version) just closes; nothing is written.
-    bot.click(f"edit|{ref}|2", user=OTHER)
+    bot.click(f"edit|suffolk|{ref}|2", user=OTHER)
     again = bot.last_view()
     assert bot.submit(again, {}, user=OTHER).get("response_action") is None
     assert bot.action(ref).version == 2
@@ -623,7 +625,7 @@ def test_a_workspace_not_set_up_cannot_read_or_change(bot: Bot) -> None:
         "message": {"ts": "1.1", "text": "x", "blocks": []},
         "response_url": url,
         "actions": [
-            {"type": "button", "action_id": "mo_act_done", "block_id": "b", "value": f"status:complete|{ref}|1"}
+            {"type": "button", "action_id": "mo_act_done", "block_id": "b", "value": f"status:complete|suffolk|{ref}|1"}
         ],
     }
     assert post_signed(bot.url, {"payload": json.dumps(body)}).status == 200

@@ -4,6 +4,7 @@ daily bail-deadline digest (counts, no case references), and the data-freshness 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -224,7 +225,9 @@ def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> 
 
 def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
     owner = "U0OWNER01"
-    fake_slack.users[owner] = {"id": owner}
+    fake_slack.users[owner] = {"id": owner}  # users.info places them in fake_slack.team_id: Suffolk's workspace
+    suffolk = replace(rt.config.force("suffolk"), slack_team_ids=(fake_slack.team_id,))
+    rt = replace(rt, config=replace(rt.config, forces={**rt.config.forces, "suffolk": suffolk}))
     with rt.sessions() as s:
         s.add(
             Action(

@@ -32,18 +32,20 @@ from bot.models import Action, ActionHistory, AuditEvent
 OWNER = "UOWNER1"
 OTHER = "UOTHER2"
 CHAIR = Actor("UCHAIR", role="admin")
+SUFFOLK_TEAM = "T0SUFFOLK"  # the workspace OWNER and OTHER are members of (what users.info says of them)
 
 
 @pytest.fixture
 def force(config) -> Force:
     # HH is mapped to a Slack user; JM (also in the seed log) is not.
-    return replace(config.force("suffolk"), owners={"HH": "UHHMAPPED"})
+    return replace(config.force("suffolk"), owners={"HH": "UHHMAPPED"}, slack_team_ids=(SUFFOLK_TEAM,))
 
 
 def _new(session, force, clock, actor=None, **kw) -> str:
     kw.setdefault("title", "Secure data on length of RUI and bail")
     kw.setdefault("pillar", "deliver")
     kw.setdefault("owner_user_id", OWNER)
+    kw.setdefault("owner_teams", (SUFFOLK_TEAM,))
     res = service.create_action(session, force, actor or Actor(OWNER), NewAction(**kw), clock)
     assert res.ok, res.refusal
     assert res.action is not None
@@ -70,8 +72,8 @@ def _history(session, ref):
 # ------------------------------------------------------------------------------------------------ create
 def test_references_are_next_free_number_per_force(session, force, config, clock) -> None:
     assert [_new(session, force, clock) for _ in range(3)] == ["A-1", "A-2", "A-3"]
-    norfolk = config.force("norfolk")
-    assert _new(session, norfolk, clock) == "A-1"
+    norfolk = replace(config.force("norfolk"), slack_team_ids=("T0NORFOLK",))
+    assert _new(session, norfolk, clock, owner_teams=("T0NORFOLK",)) == "A-1"
     # A gap (an imported A-40) moves the next number on, never back.
     session.add(Action(force="suffolk", reference="A-40", pillar="detect", title="imported", status="open", version=1))
     session.commit()
@@ -88,7 +90,8 @@ def test_concurrent_creations_get_distinct_references(sessions, force, clock) ->
     def add() -> None:
         with sessions() as s:
             barrier.wait()
-            res = service.create_action(s, force, Actor(OWNER), NewAction("same time", "detect", OWNER), clock)
+            new = NewAction("same time", "detect", OWNER, owner_teams=(SUFFOLK_TEAM,))
+            res = service.create_action(s, force, Actor(OWNER), new, clock)
             s.commit()
             refs.append(res.action.reference)
 
@@ -113,7 +116,7 @@ def test_concurrent_creations_get_distinct_references(sessions, force, clock) ->
     ],
 )
 def test_create_refuses_invalid_input(session, force, clock, kw, field, words) -> None:
-    base = {"title": "t", "pillar": "divert", "owner_user_id": OWNER}
+    base = {"title": "t", "pillar": "divert", "owner_user_id": OWNER, "owner_teams": (SUFFOLK_TEAM,)}
     res = service.create_action(session, force, Actor(OWNER), NewAction(**{**base, **kw}), clock)
     session.commit()
     assert not res.ok
@@ -234,6 +237,7 @@ def test_every_changed_field_gets_a_history_row(session, force, clock) -> None:
         ActionChange(
             ref, 1, status="ongoing", owner_user_id=OTHER, due_on=dt.date(2027, 1, 31), title="New title",
             pillar="Divert & Deter", source="HMICFRS rec 3", detail="more", note="re-planned",
+            owner_teams=(SUFFOLK_TEAM,),
         ),
         clock,
     )  # fmt: skip
@@ -374,9 +378,9 @@ def _seed_log(session, force, clock) -> None:
         ("deliver", None, "JM", today + dt.timedelta(days=6)),
     ]
     for pillar, user, initials, due in specs:
-        service.create_action(
-            session, force, CHAIR, NewAction(f"{pillar} {user or initials}", pillar, user, initials, due), clock
-        )
+        teams = (SUFFOLK_TEAM,) if user else ()
+        new = NewAction(f"{pillar} {user or initials}", pillar, user, initials, due, owner_teams=teams)
+        service.create_action(session, force, CHAIR, new, clock)
     session.commit()
 
 
