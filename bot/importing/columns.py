@@ -8,6 +8,7 @@ agree), and the validators build their lookup dictionaries from them once per im
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -268,22 +269,80 @@ NAME_HEADERS = frozenset(
         "aka",
         "nickname",
         "initialsandsurname",
+        # Welsh forces' exports: enw (name), cyfenw (surname), enw cyntaf (first name).
+        "enw",
+        "cyfenw",
+        "enwcyntaf",
     }
 )
-DOB_HEADERS = frozenset({"dob", "dateofbirth", "birthdate", "birthday", "dobdate", "yearofbirth", "dateborn"})
+DOB_HEADERS = frozenset(
+    {"dob", "dateofbirth", "birthdate", "birthday", "dobdate", "yearofbirth", "dateborn", "yob", "born", "dyddiadgeni"}
+)
+# Contained anywhere in a header, these mean names or dates of birth ("Place of Birth" too: personal, not kept).
+NAME_PARTS = ("forename", "surname", "alias")
+DOB_PARTS = ("birth", "dyddiadgeni")
 # "<thing> name" headers that describe a place or category rather than a person.
 _NON_PERSONAL_NAME_PREFIXES = frozenset(
     {"offence", "crime", "district", "area", "force", "file", "team", "unit", "station", "pillar", "sheet", "user"}
 )
 
+# Latin look-alikes (after NFKC, which already folds full-width, mathematical and compatibility letters): the
+# letters of other scripts that Unicode's confusables data (UTS #39) gives a Latin letter as their prototype, so
+# that "Nаme" with a Cyrillic "а", "ΝΑΜΕ" in Greek capitals or "ᴅᴏʙ" in small capitals reads as the header it
+# imitates. Digits 0 and 1 fold to o and l, as in UTS #39 ("D0B"); "|" to l.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("АаⲀⲁᎪ", "a"),  # Cyrillic, Coptic, Cherokee
+        **dict.fromkeys("ΑαⱭɑ", "a"),  # Greek, Latin alpha
+        **dict.fromkeys("ВвΒβƄьЬᏴ", "b"),
+        **dict.fromkeys("СсϹϲⲤⲥᏟ", "c"),
+        **dict.fromkeys("ԀԁᎠ", "d"),
+        **dict.fromkeys("ЕеЀѐЁёΕεϵᎬ", "e"),
+        **dict.fromkeys("ϜϝҒғ", "f"),
+        **dict.fromkeys("ԌԍɡᏀ", "g"),
+        **dict.fromkeys("НнҺһΗհᎻ", "h"),
+        **dict.fromkeys("ІіЇїΙιɩıӀӏ", "i"),
+        **dict.fromkeys("ЈјϳȷᎫ", "j"),
+        **dict.fromkeys("КкΚκĸᏦ", "k"),
+        **dict.fromkeys("ԼӀӏⅼᏞ|1", "l"),
+        **dict.fromkeys("МмΜᎷ", "m"),
+        **dict.fromkeys("Νո", "n"),
+        **dict.fromkeys("ОоΟοσՕօ০0", "o"),
+        **dict.fromkeys("РрΡρᏢ", "p"),
+        **dict.fromkeys("Ԛԛզ", "q"),
+        **dict.fromkeys("Ꮢг", "r"),
+        **dict.fromkeys("ЅѕՏꜱᏚ", "s"),
+        **dict.fromkeys("ТтΤτᎢ", "t"),
+        **dict.fromkeys("Սսυϋΰ", "u"),
+        **dict.fromkeys("ѴѵνᏙ", "v"),
+        **dict.fromkeys("ԜԝѡᎳաɯ", "w"),
+        **dict.fromkeys("ХхΧχ", "x"),
+        **dict.fromkeys("УуҮүΥγ", "y"),
+        **dict.fromkeys("ΖᏃ", "z"),
+        # Small capitals.
+        "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
+        "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w",
+        "ʏ": "y", "ᴢ": "z",
+    }
+)  # fmt: skip
+
+
+def fold_lookalikes(text: str) -> str:
+    """``text`` as the Latin letters it looks like, lower case: NFKC (full-width ``ＮＡＭＥ``, mathematical
+    ``𝐍𝐚𝐦𝐞``), look-alike letters of other scripts, then accents and other combining marks dropped."""
+    folded = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    decomposed = unicodedata.normalize("NFKD", folded.casefold().translate(_LOOKALIKES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
 
 def header_key(header: object) -> str:
-    """Normalise a header: lower case, every character that is not a letter or digit dropped.
+    """Normalise a header: look-alike characters folded to the Latin letters they imitate, lower case, every
+    character that is not a letter or digit dropped.
 
-    So case, spaces, hyphens, underscores and punctuation never matter: ``D.O.B.`` → ``dob``,
-    ``Date-Circulated`` → ``datecirculated``.
+    So case, spaces, hyphens, underscores, punctuation, invisible characters and disguises never matter:
+    ``D.O.B.`` → ``dob``, ``Date-Circulated`` → ``datecirculated``, ``Nаme`` (Cyrillic а) and ``ＮＡＭＥ`` → ``name``.
     """
-    return re.sub(r"[^0-9a-z]+", "", str(header if header is not None else "").lower())
+    return re.sub(r"[^0-9a-z]+", "", fold_lookalikes(str(header if header is not None else "")))
 
 
 def personal_header_reason(header: object) -> str | None:
@@ -291,9 +350,16 @@ def personal_header_reason(header: object) -> str | None:
     key = header_key(header)
     if not key:
         return None
-    if key in DOB_HEADERS or "dateofbirth" in key or "birthdate" in key or key.startswith("dob") or key.endswith("dob"):
+    if "birth" in key and not any(word in key for word in ("date", "day", "year")):
+        return "it would hold details of birth"
+    if (
+        key in DOB_HEADERS
+        or any(part in key for part in DOB_PARTS)
+        or key.startswith(("dob", "born"))
+        or key.endswith(("dob", "born"))
+    ):
         return "it would hold dates of birth"
-    if key in NAME_HEADERS or "forename" in key or "surname" in key:
+    if key in NAME_HEADERS or any(part in key for part in NAME_PARTS):
         return "it would hold names"
     for suffix in ("names", "name"):
         if key.endswith(suffix):
@@ -349,10 +415,14 @@ def markdown_tables() -> str:
         "",
         "After normalisation (lower case, letters and digits only) a header is refused when it is one of: "
         + ", ".join(f"`{h}`" for h in sorted(NAME_HEADERS | DOB_HEADERS))
-        + "; or contains `forename`, `surname`, `dateofbirth` or `birthdate`; or starts or ends with `dob`; "
-        "or ends with `name`/`names` (except after "
+        + "; or contains "
+        + ", ".join(f"`{p}`" for p in (*NAME_PARTS, *DOB_PARTS))
+        + "; or starts or ends with `dob` or `born`; or ends with `name`/`names` (except after "
         + ", ".join(f"`{p}`" for p in sorted(_NON_PERSONAL_NAME_PREFIXES))
-        + ").",
+        + "). Before that, look-alike characters are read as the Latin letters they imitate: Unicode NFKC "
+        "(full-width `ＮＡＭＥ`), the Cyrillic, Greek, Armenian and Cherokee letters and small capitals that "
+        "Unicode's confusables data maps to a Latin letter (`Nаme` with a Cyrillic `а`), `0` as `o` and `1` as "
+        "`l`, and accents dropped; and every worksheet of a workbook is checked, not only the one imported.",
     ]
     return "\n".join(out) + "\n"
 

@@ -94,7 +94,9 @@ def load_into_empty_table(
     stream: CheckedRows | None = None
     try:
         with open_table(path) as table:
-            validator = RowValidator(dataset, table.header, config, force, as_of, errors, table.header_row)
+            validator = RowValidator(
+                dataset, table.header, config, force, as_of, errors, table.header_row, table.other_headers
+            )
             report.ignored_columns = list(validator.ignored)
             if validator.positions.get("force", -1) < 0:
                 candidates = [validator.default_force]

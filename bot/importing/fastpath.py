@@ -165,12 +165,14 @@ def _compile(
         fields.insert(0, "row_no")
     else:
         fields.append("BATCH[force]")
-    if copy and texts:
-        # What COPY's text format would misread — a backslash, or a tab, line feed or carriage return (none of
-        # them printable) — goes the slow way, through copy_line's escaping.
+    if texts:
+        # Anything unprintable — a control character, which the full validator refuses, or a tab, line feed or
+        # carriage return, which COPY's text format would misread, as it would a backslash — goes the slow way:
+        # the full validator decides, and copy_line escapes what it accepts.
         joined = "".join("{" + (f"{t} or ''" if t in optional else t) + "}" for t in texts)
         add(f"text = f{joined!r}")
-        add(f"if '\\\\' in text or not text.isprintable(): {miss}")
+        backslash = "'\\\\' in text or " if copy else ""
+        add(f"if {backslash}not text.isprintable(): {miss}")
     if not copy:
         add(f"out = ({', '.join(fields)},)")
     else:

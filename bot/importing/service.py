@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from bot.importing import staging
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
-from bot.importing.readers import FileRefused, open_table
+from bot.importing.readers import FileRefused, file_sha256, open_table
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
 from bot.importing.validate import ErrorSink, RowValidator, resolve_force
 from bot.models import Base, ImportBatch
@@ -55,7 +54,7 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         return report
     try:
         force = resolve_force(config, request.force)
-        report.file_sha256 = _sha256(path)
+        report.file_sha256 = file_sha256(path)
     except FileRefused as e:
         report.refused = str(e)
         return report
@@ -122,7 +121,9 @@ def _stage_and_merge(
     try:
         with open_table(path) as table:
             # Header checks (names/DOB refusal, required columns) happen here, before any data row is read.
-            validator = RowValidator(dataset, table.header, config, force, as_of, errors, table.header_row)
+            validator = RowValidator(
+                dataset, table.header, config, force, as_of, errors, table.header_row, table.other_headers
+            )
             report.ignored_columns = list(validator.ignored)
             staging.create_stage(session, dataset)
 
@@ -245,14 +246,3 @@ def _refresh_statistics(session: Session, table: str) -> None:
     else:
         session.execute(text("PRAGMA analysis_limit = 1000"))
         session.execute(text(f"ANALYZE {table}"))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-    except OSError as e:
-        raise FileRefused(f"cannot read {path.name}: {e.strerror or e}") from None
-    return h.hexdigest()

@@ -74,6 +74,48 @@ def cell_text(raw: Cell) -> str:
     return str(raw)
 
 
+# C0 controls but tab, line feed and carriage return (a note may run over lines), DEL, and the C1 controls: no
+# export holds them, a NUL is refused by PostgreSQL, and others move a terminal's cursor when a report is printed.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def control_name(text: str) -> str:
+    """The first control character of ``text``, as U+XXXX and its name where it has a short one."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return ""
+    code = ord(m.group())
+    short = _CONTROL_NAMES.get(code)
+    return f"U+{code:04X}" + (f" {short}" if short else "")
+
+
+def _no_control(raw: Cell) -> None:
+    if raw.__class__ is str and _CONTROL.search(raw) is not None:
+        raise Bad(f"holds a control character ({control_name(raw)}), which no export does: remove it")
+
+
+def refuse_personal_header(header: str, sheet: str = "") -> None:
+    """Raise :class:`FileRefused` if ``header`` would hold names or dates of birth, naming the column (and the sheet,
+    for another worksheet of a workbook) and, for a disguised header, what it was read as."""
+    why = personal_header_reason(header)
+    if not why:
+        return
+    key = header_key(header)
+    # Shown when the header reads as something else than its plain letters: a disguise, named as such.
+    read_as = "" if re.sub(r"[^0-9a-z]+", "", header.lower()) == key else f" (read as {key!r})"
+    where = f" on sheet {sheet!r}" if sheet else ""
+    raise FileRefused(
+        f"column {header!r}{where} is refused because {why}{read_as}. The bot stores pseudonymous references only "
+        "(data minimisation, DPA 2018 Part 3): delete that column from the export and import again; "
+        "nothing was imported"
+    )
+
+
 def parse_date(raw: Cell) -> dt.date | None:
     """Parse a date cell; None for an empty cell; :class:`Bad` when it is not a real date.
 
@@ -145,6 +187,7 @@ class RowValidator:
         as_of: dt.date,
         errors: ErrorSink,
         header_row: int = 1,
+        other_headers: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> None:
         self.dataset = dataset
         self.config = config
@@ -153,7 +196,7 @@ class RowValidator:
         self.as_of_iso = as_of.isoformat()
         self.errors = errors
         self.ignored: list[str] = []
-        self._plan_header(header, header_row)
+        self._plan_header(header, header_row, other_headers)
         # Memos of accepted raw cells; shared with the compiled fast path (see fastpath.py).
         self.district_memo: dict[str, dict[Cell, str]] = {f: {} for f in config.forces}
         self.force_memo: dict[Cell, str] = {"": self.default_force}
@@ -165,15 +208,19 @@ class RowValidator:
         self.check = self._cross_checks()
 
     # -- header -------------------------------------------------------------------------------------------
-    def _plan_header(self, header: Sequence[str], header_row: int) -> None:
-        # Names and dates of birth are refused before a single data row is read.
-        for h in header:
-            why = personal_header_reason(h)
-            if why:
+    def _plan_header(
+        self, header: Sequence[str], header_row: int, other_headers: Sequence[tuple[str, Sequence[str]]]
+    ) -> None:
+        # Names and dates of birth are refused before a single data row is read: in the header imported, and in
+        # the header row of every other worksheet of the workbook.
+        for sheet, cells in [("", header), *other_headers]:
+            for h in cells:
+                refuse_personal_header(h, sheet)
+        for i, h in enumerate(header):
+            if has_control(h):
                 raise FileRefused(
-                    f"column {h!r} is refused because {why}. The bot stores pseudonymous references only "
-                    "(data minimisation, DPA 2018 Part 3): delete that column from the export and import again; "
-                    "nothing was imported"
+                    f"header column {i + 1} ({h!r}) holds a control character ({control_name(h)}), which no "
+                    "export's header does: nothing was imported"
                 )
         names = header_map(self.dataset)
         self.positions: dict[str, int] = {}
@@ -321,6 +368,7 @@ class RowValidator:
         if self.force_pos >= 0:
             raw_force = cells[self.force_pos] if self.force_pos < n else None
             try:
+                _no_control(raw_force)
                 force = self._force(raw_force)
             except Bad as e:
                 self.errors.add(row_no, FORCE.name, raw_force, e.reason)
@@ -331,6 +379,7 @@ class RowValidator:
         for name, pos, conv in self.converters:
             raw = cells[pos] if 0 <= pos < n else None
             try:
+                _no_control(raw)
                 v = conv(raw, force)
             except Bad as e:
                 self.errors.add(row_no, name, raw, e.reason)

@@ -43,7 +43,24 @@ def run(args: argparse.Namespace) -> int:
     )
     now = rt.clock.now()
     with rt.sessions() as session:
-        report = import_file(session, rt.config, request, now)
+        try:
+            report = import_file(session, rt.config, request, now)
+        except Exception as e:
+            # A failure nobody foresaw: nothing was imported (the transaction is rolled back), and the attempt is
+            # audited all the same before the traceback says what went wrong.
+            session.rollback()
+            record_separately(
+                rt.sessions,
+                AuditEntry(
+                    actor=actor,
+                    action="import",
+                    outcome="error",
+                    force=args.force,
+                    detail=f"import {args.dataset} {args.file.name}: nothing imported: failed ({type(e).__name__})",
+                ),
+                at=now,
+            )
+            raise
         if report.ok:
             session.commit()
         else:
