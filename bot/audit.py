@@ -1,16 +1,20 @@
-"""The append-only audit log (DPA 2018 Part 3, s.62): who, when, what was asked, how many records shown."""
+"""The append-only audit log (DPA 2018 Part 3, s.62): who, when, what was asked, how many records shown.
+
+Rows are appended here; the database refuses to change, delete, truncate or replace them, and seals each one in a
+hash chain as it is written (:mod:`bot.audit_chain`), so a change made behind its back shows."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, String, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import one_per_engine
@@ -32,48 +36,68 @@ class AuditEntry:
     reference: str | None = None
 
 
-def record(session: Session, entry: AuditEntry, at: dt.datetime | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction (use when it must commit or fail with the change)."""
-    if entry.outcome not in OUTCOMES:
-        raise ValueError(f"audit outcome must be one of {OUTCOMES}, got {entry.outcome!r}")
-    ev = AuditEvent(
-        actor=entry.actor,
-        action=entry.action,
-        outcome=entry.outcome,
-        detail=entry.detail,
-        force=entry.force,
-        team_id=entry.team_id,
-        channel_id=entry.channel_id,
-        records_disclosed=entry.records_disclosed,
-        reference=entry.reference,
-    )
-    if at is not None:
-        ev.at = at
-    session.add(ev)
-    session.flush()
-    return ev
+# Characters no audit row stores as they came: C0 controls but tab and newline (NUL cannot be stored in PostgreSQL
+# text at all; the others rewrite a terminal or a log line when the log is read), DEL, the C1 controls, and lone
+# surrogates (which a JSON payload can carry and which cannot be encoded as UTF-8 for either database).
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# The lengths of the short text columns (PostgreSQL refuses a longer value; SQLite would keep it).
+_LENGTHS: dict[str, int] = {
+    c.name: c.type.length
+    for c in AuditEvent.__table__.columns
+    if isinstance(c.type, String) and c.type.length is not None
+}
 
 
-_INSERT = insert(AuditEvent)
+def _visible(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    if c < 0x20:
+        return chr(0x2400 + c)  # the control's own symbol: ␀ ␛ ␍ …
+    return "\u2421" if c == 0x7F else "\ufffd"
+
+
+def storable(value: str, length: int | None = None) -> str:
+    """``value`` as an audit row can hold it whatever it came with, so that no request's text can make its row —
+    and with it the other rows written in the same INSERT — fail: controls written as their visible symbols
+    (NUL as ␀), a lone surrogate as U+FFFD, and a value longer than its column cut to fit, ending in …."""
+    if _UNSTORABLE.search(value):
+        value = _UNSTORABLE.sub(_visible, value)
+    if length is not None and len(value) > length:
+        value = value[: length - 1] + "…"
+    return value
+
+
+def _text(column: str, value: str | None) -> str | None:
+    return None if value is None else storable(value, _LENGTHS.get(column))
 
 
 def _row(entry: AuditEntry, at: dt.datetime | None) -> dict[str, Any]:
     if entry.outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be one of {OUTCOMES}, got {entry.outcome!r}")
     row: dict[str, Any] = {
-        "actor": entry.actor,
-        "action": entry.action,
+        "actor": _text("actor", entry.actor),
+        "action": _text("action", entry.action),
         "outcome": entry.outcome,
-        "detail": entry.detail,
-        "force": entry.force,
-        "team_id": entry.team_id,
-        "channel_id": entry.channel_id,
+        "detail": _text("detail", entry.detail),
+        "force": _text("force", entry.force),
+        "team_id": _text("team_id", entry.team_id),
+        "channel_id": _text("channel_id", entry.channel_id),
         "records_disclosed": entry.records_disclosed,
-        "reference": entry.reference,
+        "reference": _text("reference", entry.reference),
     }
     if at is not None:
         row["at"] = at
     return row
+
+
+def record(session: Session, entry: AuditEntry, at: dt.datetime | None = None) -> AuditEvent:
+    """Append one event in the caller's transaction (use when it must commit or fail with the change)."""
+    ev = AuditEvent(**_row(entry, at))
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+_INSERT = insert(AuditEvent)
 
 
 def append(session: Session, entry: AuditEntry, at: dt.datetime | None = None) -> None:
@@ -121,10 +145,14 @@ class GroupCommit:
     The writes go through one connection of the engine's kept for this (only the leader uses it): no pool
     check-out and ping per batch; it is pinged only after :data:`IDLE_PING_S` unused, and dropped (a new one is
     made for the next batch) after any error. On PostgreSQL it runs in autocommit — the single INSERT is its own
-    transaction, one round trip — and on SQLite the INSERT and its commit are one transaction.
+    transaction, one round trip — and on SQLite the INSERT and its commit are one transaction. The database's own
+    trigger seals each row in the hash chain (:mod:`bot.audit_chain`) within that transaction: no extra round trip.
 
-    :meth:`append` returns only once the row is committed and raises what the write raised, for every request in
-    the failed batch (the caller turns that into an error reply and audits it separately, as for any failure).
+    :meth:`append` returns only once the row is committed, or raises what the write raised (the caller turns that
+    into an error reply and audits it separately, as for any failure). No request's row can fail the others': its
+    text is made storable first (:func:`storable`), and a batch the database refuses is written again row by row,
+    so only the row that cannot be written fails. A batch lost with its connection fails for all its requests —
+    written or not, nobody knows, and writing it again could log it twice.
 
     Durability: on PostgreSQL a batch of count answers (no case record disclosed) commits without waiting for its
     WAL flush (``synchronous_commit = off``): it is committed — seen by every reader, kept if this process dies —
@@ -167,13 +195,21 @@ class GroupCommit:
     def _lead(self) -> None:
         with self._lock:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        error: BaseException | None = None
         try:
             self._write([p.row for p in batch])
         except BaseException as e:  # handed to each waiting request, which reports it
-            error = e
+            for p in batch:
+                p.error = e
+            if len(batch) > 1 and self._written_nothing(e):
+                # One row can fail a whole batch (a value out of its column's range): write them one by one,
+                # so that only a row that cannot be written fails, and only its own request hears of it.
+                for p in batch:
+                    try:
+                        self._write([p.row])
+                        p.error = None
+                    except BaseException as one:
+                        p.error = one
         for p in batch:
-            p.error = error
             p.done = True
             p.wake.set()
         with self._lock:
@@ -181,6 +217,14 @@ class GroupCommit:
                 self._queue[0].wake.set()  # promote the oldest waiter; it is not done, so it leads
             else:
                 self._writing = False
+
+    def _written_nothing(self, e: BaseException) -> bool:
+        """Whether the failed batch surely wrote nothing, so its rows may be written again: the statement was
+        refused (by the driver before sending it, or by the database: data, integrity or programming errors),
+        not lost with its connection (an operational or interface error — committed or not, nobody knows; sending
+        the rows again could write them twice)."""
+        dbapi = self.dialect.loaded_dbapi
+        return isinstance(e, Exception) and not isinstance(e, (dbapi.OperationalError, dbapi.InterfaceError))
 
     def _connection(self) -> Any:
         conn = self._conn

@@ -202,7 +202,14 @@ _KNOWN_TOP = {
 }
 
 
-JOB_NAMES: tuple[str, ...] = ("monthly_summary", "bail_digest", "reminders", "freshness_check", "retention")
+JOB_NAMES: tuple[str, ...] = (
+    "monthly_summary",
+    "bail_digest",
+    "reminders",
+    "freshness_check",
+    "retention",
+    "audit_check",
+)
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _JOB_DEFAULTS: dict[str, dict[str, Any]] = {
     # The monthly summary goes out on the first weekday of the month (a Saturday 1st posts on Monday the 3rd).
@@ -212,6 +219,8 @@ _JOB_DEFAULTS: dict[str, dict[str, Any]] = {
     "freshness_check": {"at": "08:30", "days": list(WEEKDAYS[:5])},
     # 03:15 exists exactly once on both clock-change nights in the UK (the changes happen at 01:00 UTC).
     "retention": {"at": "03:15", "days": list(WEEKDAYS)},
+    # After the purge, so the check covers its audit rows; admins see a break in the morning.
+    "audit_check": {"at": "03:45", "days": list(WEEKDAYS)},
 }
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 

@@ -14,6 +14,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.audit_chain import SQLITE_FUNCTION, sqlite_link_hash
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -32,7 +34,12 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=10000")
+            # A REPLACE's implicit delete then fires delete triggers, so the audit log's refuses it (its own
+            # BEFORE INSERT trigger refuses it too, for connections that do not set this).
+            cur.execute("PRAGMA recursive_triggers=ON")
             cur.close()
+            # The audit log's trigger seals each row in the hash chain with this (SQLite has no SHA-256).
+            dbapi_conn.create_function(SQLITE_FUNCTION, 13, sqlite_link_hash, deterministic=True)
 
         return engine
     kw.setdefault("pool_pre_ping", True)

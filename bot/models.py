@@ -317,7 +317,8 @@ class ActionHistory(Base):
 class AuditEvent(Base):
     """Append-only log of every consultation, disclosure, change and erasure (DPA 2018 s.62).
 
-    Database triggers (see the initial migration) refuse UPDATE and DELETE on this table.
+    Database triggers refuse UPDATE and DELETE (the initial migration), and TRUNCATE and a REPLACE of an existing
+    row (0006); each row is sealed in the hash chain of :class:`AuditSeal` as it is written (:mod:`bot.audit_chain`).
     """
 
     __tablename__ = "audit_log"
@@ -333,6 +334,19 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | invalid | error
     records_disclosed: Mapped[int] = mapped_column(Integer, default=0)
     reference: Mapped[str | None] = mapped_column(String(32))  # error reference shown to the user
+
+
+class AuditSeal(Base):
+    """The audit log's hash chain: link ``seq`` seals one audit row with the hash of that row and of link ``seq - 1``.
+
+    Written only by the database's own trigger when an audit row is written (:mod:`bot.audit_chain`), never by the
+    bot; append-only like the log (triggers refuse UPDATE, DELETE, TRUNCATE and REPLACE)."""
+
+    __tablename__ = "audit_seal"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    audit_id: Mapped[int] = mapped_column(BigId, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ActionMessage(Base):

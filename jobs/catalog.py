@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import JobSpec
 from bot.runtime import Runtime
-from jobs import bail_digest, freshness_check, monthly_summary, reminders, retention
+from jobs import audit_check, bail_digest, freshness_check, monthly_summary, reminders, retention
 from jobs.context import JobContext, JobDef, JobFailed, target_keys
 
 
@@ -39,5 +39,6 @@ JOBS: dict[str, JobDef] = {
         JobDef("reminders", "Weekly DM reminders to owners of overdue or due-soon actions", _once, _reminders),
         JobDef("freshness_check", "DM admins when an export is overdue for refresh", _admins, freshness_check.run),
         JobDef("retention", "Purge personal rows closed longer than retention_days (audited)", _once, retention.run),
+        JobDef("audit_check", "Verify the audit log's hash chain; DM admins if it is broken", _admins, audit_check.run),
     )
 }

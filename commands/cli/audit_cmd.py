@@ -1,5 +1,6 @@
 """`mo-bot audit export --since DATE [--until DATE] [--format csv|jsonl] [--out FILE]`: the audit log for the
-data-protection officer. The export itself is audited (action ``export``)."""
+data-protection officer. `mo-bot audit verify`: check the audit log's hash chain (:mod:`bot.audit_chain`); exit 0
+when every row is as it was sealed, 1 naming the first broken row. Both are audited (``export``, ``verify``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TextIO
 
 from bot.audit import AuditEntry, record_separately
+from bot.audit_chain import owner_warning, verify_chain
 from bot.audit_export import export_audit, period_bounds
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("audit", help="the audit log: export it for the data-protection officer")
+    p = sub.add_parser("audit", help="the audit log: export it for the data-protection officer, verify its chain")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     e = asub.add_parser(
         "export",
@@ -26,6 +28,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
     e.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     e.set_defaults(func=run_export)
+    v = asub.add_parser(
+        "verify",
+        help="check that no audit row was changed, deleted or slipped in (the hash chain)",
+        description="Recomputes every link of the audit log's hash chain. Exit 0: intact (the head link is printed; "
+        "keep it elsewhere to show later that nothing was cut off the end). Exit 1: the first broken row is named.",
+    )
+    v.set_defaults(func=run_verify)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -51,6 +60,30 @@ def run_export(args: argparse.Namespace) -> int:
         if args.out:
             print(f"wrote {n} audit events to {args.out}", file=sys.stderr)
         return 0
+    finally:
+        rt.engine.dispose()
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        with rt.sessions() as session:
+            report = verify_chain(session)
+            note = owner_warning(session)
+        outcome = "ok" if report.ok else "error"
+        entry = AuditEntry(actor=cli_actor(), action="verify", outcome=outcome, detail=report.summary())
+        record_separately(rt.sessions, entry, at=rt.clock.now())
+        if note:
+            print(f"mo-bot: {note}", file=sys.stderr)
+        if report.ok:
+            print(report.summary())
+            return 0
+        print(f"mo-bot: {report.summary()}", file=sys.stderr)
+        for b in report.breaks[1:]:
+            print(f"  also: {b}", file=sys.stderr)
+        if report.break_count > len(report.breaks):
+            print(f"  … and {report.break_count - len(report.breaks)} more", file=sys.stderr)
+        return 1
     finally:
         rt.engine.dispose()
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.audit import AuditEntry, record, record_separately
+from bot.audit_chain import link_hash
 from bot.config import DEFAULTS, ConfigError, build_config, load_config
 from bot.models import AuditEvent, Base, WantedCirculation
 from tests.support.paths import REPO_ROOT
@@ -124,11 +125,18 @@ def test_example_config_loads() -> None:
 
 
 def test_engine_session_settings(engine) -> None:
-    """What every connection of the bot runs with: SQLite in WAL mode with foreign keys on; PostgreSQL without
-    parallel query workers (see bot.db.make_engine)."""
+    """What every connection of the bot runs with: SQLite in WAL mode with foreign keys on, REPLACE firing delete
+    triggers, and the audit chain's hash function; PostgreSQL without parallel query workers (see
+    bot.db.make_engine)."""
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA recursive_triggers").scalar() == 1
+            in_sql = "SELECT mo_audit_link_hash('', 1, 1, '2026-01-01 00:00:00', 'U1', NULL, NULL, NULL, 'command', "
+            in_sql += "'', 'ok', 0, NULL)"
+            at = "2026-01-01T00:00:00.000000"
+            expected = link_hash("", 1, 1, at, "U1", None, None, None, "command", "", "ok", 0, None)
+            assert conn.exec_driver_sql(in_sql).scalar() == expected
         else:
             assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
