@@ -2,9 +2,9 @@
 
 Events are read in id order in batches (``yield_per``; a server-side cursor on PostgreSQL), so a year of audit
 events never sits in memory. The period is given in local dates (the deployment's timezone) and covers whole
-days: ``since`` from its midnight, ``until`` to the end of that day. Cells that a spreadsheet would run as a
-formula (starting ``=``, ``+``, ``-``, ``@``) are prefixed with ``'`` in CSV — the detail column holds what
-people typed.
+days: ``since`` from its midnight, ``until`` to the end of that day. Every CSV cell goes through
+:func:`bot.exports.neutralise_cell`: the detail column holds what people typed, and a spreadsheet must show it,
+never run it as a formula.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.exports import neutralise_cell
 from bot.models import AuditEvent
 
 FORMATS = ("csv", "jsonl")
@@ -35,7 +36,6 @@ COLUMNS = (
     "records_disclosed",
     "reference",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def period_bounds(since: dt.date, until: dt.date | None, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime | None]:
@@ -79,9 +79,7 @@ def _row(ev: AuditEvent) -> dict[str, object]:
 
 
 def _cell(v: object) -> object:
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return "" if v is None else v
+    return "" if v is None else neutralise_cell(v)
 
 
 def export_audit(session: Session, out: TextIO, start: dt.datetime, end: dt.datetime | None, fmt: str = "csv") -> int:
