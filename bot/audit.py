@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -17,10 +18,12 @@ from typing import Any
 from sqlalchemy import Engine, String, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.audit_spool import AuditSpool, is_busy, spool_path
 from bot.db import one_per_engine
 from bot.models import AuditEvent, UTCDateTime, utcnow
 
 OUTCOMES = ("ok", "refused", "invalid", "error")
+log = logging.getLogger("mo_bot.audit")
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ class _Pending:
 _COLUMNS = ("at", "actor", "team_id", "channel_id", "force", "action", "detail", "outcome", "records_disclosed",
             "reference")  # fmt: skip
 MAX_BATCH = 200  # rows per INSERT (10 parameters each; well inside every driver's and SQLite's limits)
+# SQLite: how long a batch waits for the database's write lock before it is committed to the spool instead
+# (bot.audit_spool). Long enough for any other write of the bot; far shorter than an import's merge.
+SPOOL_AFTER_MS = 100
 IDLE_PING_S = 5.0
 
 
@@ -177,6 +183,13 @@ class GroupCommit:
         self.batches = 0  # for tests and profiling: INSERTs committed
         self.rows = 0
         self._finalizer = weakref.finalize(self, _close_quietly, [None])
+        where = spool_path(engine)
+        self.spool = (
+            AuditSpool(where, _COLUMNS, AuditEvent.__tablename__, self._detached_connection)
+            if where is not None
+            else None
+        )
+        self.spooled = 0  # rows committed to the spool instead (for tests and profiling)
 
     def append(self, entry: AuditEntry, at: dt.datetime | None = None) -> None:
         # Every row names its time, so a batch's rows have the same columns (one multi-row INSERT).
@@ -248,6 +261,8 @@ class GroupCommit:
             self._fairy = fairy  # the pool's wrapper: dropping it must not close the connection under us
             if self.dialect.name != "sqlite":
                 conn.autocommit = True
+            elif self.spool is not None:
+                conn.execute(f"PRAGMA busy_timeout = {SPOOL_AFTER_MS}")
             self._conn = conn
             self._finalizer.detach()
             self._finalizer = weakref.finalize(self, _close_quietly, [conn])
@@ -267,6 +282,12 @@ class GroupCommit:
         for r in rows:
             params.append(self._at.process_bind_param(r["at"], self.dialect))
             params.extend(r[c] for c in _COLUMNS[1:])
+        if self.spool is not None and self.spool.diverting:
+            # The write lock was taken a moment ago and has not been seen free since: do not wait for it again.
+            self.spool.write(params)
+            self.spooled += len(rows)
+            self.spool.move_soon()
+            return
         try:
             cur = conn.cursor()
             if self.dialect.name == "postgresql":
@@ -278,12 +299,34 @@ class GroupCommit:
             cur.close()
             if self.dialect.name == "sqlite":
                 conn.commit()
-        except BaseException:
+        except BaseException as e:
+            if self.spool is not None and is_busy(e):
+                # Another transaction (an import) holds SQLite's write lock: nothing was written. Commit the rows to
+                # the spool rather than make every answer wait for it; the next free write moves them.
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                self.spool.write(params)
+                self.spooled += len(rows)
+                self.spool.move_soon()
+                return
             self._drop()  # a failed or broken connection is never reused; the next batch makes a new one
             raise
+        if self.spool is not None and self.spool.pending():
+            self.spool.move_soon()  # rows an earlier import spooled (this process's or a stopped one's)
         self._used = time.monotonic()
         self.batches += 1
         self.rows += len(rows)
+
+    def _detached_connection(self) -> tuple[Any, Any]:
+        """A DB-API connection of the engine's, set up as the engine sets them up and not the pool's any more, with
+        the pool's wrapper (dropping which must not close the connection while it is used)."""
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this audit writer is gone")
+        fairy = engine.raw_connection()
+        conn = fairy.dbapi_connection
+        fairy.detach()
+        return conn, fairy
 
     def _insert_sql(self, n: int) -> str:
         q = self.dialect.identifier_preparer

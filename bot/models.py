@@ -427,3 +427,36 @@ class SlackDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class AcceptedRequest(Base):
+    """A `/mo` request acknowledged with "working on it" and answered later: kept from before the acknowledgement
+    until it is answered, so that a process stopped in between (a deploy, a crash, a kill) does not lose it — another
+    process answers it while Slack still takes an answer at its ``response_url`` (30 minutes), or records it expired.
+
+    Claimed by one process at a time (``holder`` with a lease it renews while it works), so one answer per request
+    across workers and replicas. ``trigger_id`` is Slack's for the invocation: a change made again for it (a
+    request answered again after a restart) is made once (:mod:`bot.deliveries`). Personal data: who asked (Slack
+    IDs) and what, as the audit log holds; the ``response_url`` is cleared once answered. Rows are deleted a day after
+    they finish."""
+
+    __tablename__ = "accepted_request"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    trigger_id: Mapped[str | None] = mapped_column(String(160))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    channel_is_dm: Mapped[bool] = mapped_column(Boolean, default=False)
+    force: Mapped[str | None] = mapped_column(String(32))  # as resolved when accepted, for the audit of an expiry
+    text: Mapped[str] = mapped_column(Text)
+    response_url: Mapped[str | None] = mapped_column(String(512))
+    accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # running | done | expired
+    holder: Mapped[str | None] = mapped_column(String(96))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(16))  # the answer's outcome, "undelivered" or "expired"
+
+    __table_args__ = (Index("ix_accepted_request_status_lease", "status", "lease_expires_at"),)

@@ -37,6 +37,20 @@ class Reads:
         """The session, if one was opened; None when the request needed none."""
         return self._session
 
+    def changed_nothing(self) -> bool:
+        """Whether the request surely wrote nothing through its session (or opened none). Known on SQLite, where a
+        transaction begins only with the first INSERT, UPDATE or DELETE; elsewhere a session that was used counts as
+        having written. A request that wrote nothing need not commit its audit row with its session: on SQLite that
+        commit would wait for the write lock an import may hold for many seconds (``bot.audit.GroupCommit`` does
+        not wait: it spools)."""
+        s = self._session
+        if s is None or s.get_transaction() is None:
+            return True
+        if s.new or s.dirty or s.deleted or self.engine.dialect.name != "sqlite":
+            return False
+        raw = s.connection().connection.driver_connection
+        return raw is not None and not raw.in_transaction
+
     def generation(self, force: str, dataset: str) -> int:
         """The latest import batch id of ``force``'s ``dataset``, once per request: from the session if one is
         open, else from what this process has been told (pushed or polled), else read from the database."""

@@ -81,8 +81,12 @@ def bolt_app(rt: Runtime, settings: Settings) -> App:
     # Imported here, not at the top: commands.app loads slack_bolt and every listener, ~100 ms of CPU that every
     # other mo-bot command would pay at start-up.
     from commands.app import build_app
+    from commands.listeners.slash_mo import start_resuming
 
-    return build_app(rt, settings=settings)
+    app = build_app(rt, settings=settings)
+    # This process keeps the deferred requests it accepts alive and answers those a stopped one accepted.
+    start_resuming(rt, settings)
+    return app
 
 
 def make_web_app(config_path: str | None, settings: Settings) -> WebApp:

@@ -5,6 +5,12 @@ Answers the `/mo` pipeline marks as deferred (``plan(text).deferred``: case list
 once with a short "working on it" note and finished on Bolt's listener executor, which posts to the command's
 ``response_url``. ``plan`` only parses — no database, no matplotlib, no import work on the ack path.
 
+A deferred request is written down before it is acknowledged (:mod:`bot.accepted_work`: the request and its
+audit row, one transaction) and marked done when answered; :class:`Resumer` — started by `mo-bot serve` in every
+process — keeps the leases of what this process is answering and answers what a stopped process left, while Slack
+still takes an answer at its ``response_url``, or records it expired. A request that cannot be written down is not
+acknowledged as accepted: the user is told to try again, and nothing was done.
+
 ``--share`` answers carry ``response_type="in_channel"``: Slack accepts that in the ack of a slash command (and
 through ``response_url``), and shows the answer to the channel with the command that asked for it.
 """
@@ -13,11 +19,27 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
+import threading
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
+from bot.accepted_work import RENEW_EVERY, TAKE_AT_ONCE, Accepted, AcceptedWork, NewRequest
+from bot.access import Requester, identify
+from bot.audit import AuditEntry, group_commit
+from bot.db import one_per_engine
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack.client import make_client
+from bot.slack.user_groups import UserGroups
 from commands.middleware import Asked, asked
 from commands.mo.catalog import default_registry
 from commands.mo.parser import ParseError, check_text, normalise
@@ -27,7 +49,12 @@ from commands.mo.reply import SlackContext
 log = logging.getLogger("mo_bot.commands.mo")
 
 COMMAND = "/mo"
+MAX_ACCEPT_DETAIL = 1000  # as the answer's audit row keeps it
 WORKING = ":hourglass_flowing_sand: Working on it — the answer will appear here in a moment."
+NOT_TAKEN = (
+    ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
+    "Nothing was done; please try again in a minute."
+)
 
 
 @functools.cache
@@ -64,19 +91,30 @@ def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
     text = command.get("text") or ""
     who = asked(context)
     if is_deferred(text):
+        work = accepted_work(who.rt)
+        try:
+            accepted = work.accept(_new_request(who, command, text), _acceptance(who, text))
+        except (OperationalError, sqlite3.OperationalError):
+            log.warning("mo-bot: a deferred /mo request could not be written down; not accepted", exc_info=True)
+            _audit_not_taken(who, text)
+            ack(text=NOT_TAKEN, response_type="ephemeral")
+            return
         ack(text=WORKING, response_type="ephemeral")
         # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started here
         # rather than by a lazy listener: Bolt starts a lazy listener on every request its listener matches (a deep
         # copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must not pay, and a
         # second listener to route them would make Bolt build its arguments twice per request.
-        context.listener_runner.listener_executor.submit(finish_mo, who, command, client, respond)
+        context.listener_runner.listener_executor.submit(finish_mo, who, command, client, respond, accepted, work)
         return
     reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client))
     ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
 
 
-def finish_mo(who: Asked, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    """A deferred answer, posted to the command's ``response_url``."""
+def finish_mo(
+    who: Asked, command: dict[str, Any], client: WebClient, respond: Respond, accepted: Accepted, work: AcceptedWork
+) -> None:
+    """A deferred answer, posted to the command's ``response_url``; the accepted request is then marked done."""
+    outcome = "undelivered"
     try:
         text = command.get("text") or ""
         reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client), deferred=True)
@@ -87,10 +125,158 @@ def finish_mo(who: Asked, command: dict[str, Any], client: WebClient, respond: R
             response_type=reply.response_type,
             replace_original=reply.response_type == "ephemeral",
         )
-        if resp.status_code != 200:
-            log.error("mo-bot: response_url refused the answer: HTTP %s %s", resp.status_code, resp.body)
+        if resp.status_code == 200:
+            outcome = reply.outcome
+        else:
+            log.error("mo-bot: response_url refused the answer: HTTP %s", resp.status_code)
     except Exception:  # answer() never raises; this is the response_url post (network)
         log.exception("mo-bot: a deferred /mo answer could not be delivered")
+    try:
+        if not work.finish(accepted, outcome):
+            log.warning("mo-bot: deferred /mo request %s was taken over before it was marked done", accepted.id)
+    except Exception:  # answered; the row's lease lapses and another process answers it again
+        log.exception("mo-bot: deferred /mo request %s answered but not marked done", accepted.id)
+
+
+def accepted_work(rt: Runtime) -> AcceptedWork:
+    """This process's :class:`AcceptedWork` for ``rt``'s database (one holder per process and database)."""
+    return one_per_engine(_works, rt.engine, lambda _engine: AcceptedWork(rt.sessions, rt.clock))
+
+
+_works: weakref.WeakKeyDictionary[Engine, AcceptedWork] = weakref.WeakKeyDictionary()
+
+
+def _new_request(who: Asked, command: dict[str, Any], text: str) -> NewRequest:
+    r = who.asker.requester
+    trigger = command.get("trigger_id")
+    return NewRequest(
+        trigger_id=trigger if isinstance(trigger, str) and trigger else None,
+        user_id=r.user_id,
+        team_id=r.team_id,
+        channel_id=r.channel_id,
+        channel_is_dm=r.channel_is_dm,
+        text=text,
+        response_url=command.get("response_url") or "",
+        force=who.asker.force.slug if who.asker.force else None,
+    )
+
+
+def _acceptance(who: Asked, text: str) -> AuditEntry:
+    r = who.asker.requester
+    return AuditEntry(
+        actor=r.user_id,
+        action="accept",
+        outcome="ok",
+        detail=_audit_text(text),
+        force=who.asker.force.slug if who.asker.force else None,
+        team_id=r.team_id,
+        channel_id=r.channel_id,
+    )
+
+
+def _audit_text(text: str) -> str:
+    """The request's text as the answer's audit row keeps it: normalised (Slack's dashes and quotes), cut short."""
+    norm = normalise(text) or "help"
+    return norm if len(norm) <= MAX_ACCEPT_DETAIL else norm[: MAX_ACCEPT_DETAIL - 1] + "…"
+
+
+def _audit_not_taken(who: Asked, text: str) -> None:
+    entry = _acceptance(who, text)
+    entry = replace(entry, outcome="refused", detail=f"not accepted (database busy): {entry.detail}")
+    try:
+        group_commit(who.rt.engine).append(entry, at=who.rt.clock.now())
+    except Exception:
+        log.exception("mo-bot: could not audit a deferred /mo request that was not accepted")
+
+
+class Resumer:
+    """Keeps the leases of the deferred requests this process is answering, and answers those a stopped process
+    left (:meth:`bot.accepted_work.AcceptedWork.take_unfinished`) or records them expired — every few seconds, on a
+    daemon thread of each `mo-bot serve` process (one for every worker and replica: the claims decide which process
+    answers a request). What it takes up is answered on a few threads of its own, so that the leases are renewed
+    on time however long the answers take."""
+
+    def __init__(
+        self, rt: Runtime, client: WebClient, *, every: float = RENEW_EVERY.total_seconds(), workers: int = 4
+    ) -> None:
+        self.rt = rt
+        self.client = client
+        self.work = accepted_work(rt)
+        self.groups = UserGroups.for_config(rt.config)
+        self.every = every
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mo-bot-resume")
+        self._in_flight: set[Future[None]] = set()
+        self._stop = threading.Event()
+        self._rounds = 0
+
+    def run_once(self, *, wait: bool = True) -> list[Accepted]:
+        """One round: renew the leases, expire, take up what a stopped process left (no more than the threads can
+        start on soon) and answer it — waiting for those answers unless ``wait`` is False (the loop does not)."""
+        self.work.renew()
+        for gone in self.work.expire_stale():
+            log.warning("mo-bot: deferred /mo request %s expired unanswered (its process stopped)", gone.id)
+        self._in_flight = {f for f in self._in_flight if not f.done()}
+        # Taken ones waiting for a thread keep their leases (renewed here every round); a bound on them leaves the
+        # rest to other processes.
+        room = TAKE_AT_ONCE - len(self._in_flight)
+        taken = self.work.take_unfinished(limit=room) if room > 0 else []
+        started = []
+        for acc in taken:
+            log.warning("mo-bot: answering deferred /mo request %s left by a stopped process", acc.id)
+            started.append(self._pool.submit(self._answer, acc))
+        self._in_flight.update(started)
+        if wait:
+            futures_wait(started)
+        self._rounds += 1
+        if self._rounds % 720 == 1:  # about hourly
+            self.work.purge()
+        return taken
+
+    def _answer(self, acc: Accepted) -> None:
+        req = acc.request
+        groups = self.groups.groups_of(self.client, req.user_id) if req.user_id else ()
+        requester = Requester(
+            user_id=req.user_id,
+            team_id=req.team_id,
+            channel_id=req.channel_id,
+            channel_is_dm=req.channel_is_dm,
+            user_groups=groups,
+        )
+        who = Asked(self.rt, identify(self.rt.config, requester))
+        command = {
+            "text": req.text,
+            "response_url": req.response_url,
+            # The invocation's own trigger_id: a change it already made is not made again (bot.deliveries).
+            "trigger_id": req.trigger_id,
+            "user_id": req.user_id,
+            "team_id": req.team_id,
+            "channel_id": req.channel_id,
+        }
+        finish_mo(who, command, self.client, Respond(response_url=req.response_url), acc, self.work)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, name="mo-bot-resumer", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once(wait=False)
+            except Exception:  # a database blip: the next round tries again
+                log.exception("mo-bot: resuming deferred /mo requests failed; trying again")
+            self._stop.wait(self.every)
+
+
+def start_resuming(rt: Runtime, settings: Settings) -> Resumer:
+    """Start this process's :class:`Resumer` (`mo-bot serve`, in each worker, and in Socket Mode)."""
+    resumer = Resumer(rt, make_client(settings.bot_token, settings.api_url))
+    resumer.start()
+    return resumer
 
 
 def _slack_context(command: dict[str, Any], client: WebClient) -> SlackContext:

@@ -209,14 +209,14 @@ def _dispatch(
         if reply.outcome == "ok" and args.has("--share"):
             reply.response_type = "in_channel"
         session = db.opened
-        if session is not None:
+        if session is not None and not db.changed_nothing():
             # The handler used the session (it may have changed something): the audit event commits with its
             # changes, or neither does.
             append(session, _entry(who, force, detail, reply), at=rt.clock.now())
             session.commit()
         else:
-            # A cached answer: nothing read through the ORM and nothing changed. Its event is committed with the
-            # other requests' (one transaction for a burst) before the answer leaves.
+            # Nothing changed (a cached answer, or one only read): its event is committed with the other requests'
+            # (one transaction for a burst) before the answer leaves.
             group_commit(rt.engine).append(_entry(who, force, detail, reply), at=rt.clock.now())
     finally:
         db.close()

@@ -184,8 +184,13 @@ def test_deferred_list_acks_at_once_then_posts_once_to_response_url(bot: Bot) ->
     payload = posts[0].payload
     assert payload["response_type"] == "ephemeral" and payload["replace_original"] is True
     assert payload["blocks"] and payload["text"]
+    # Two audit rows: the request accepted (before the ack), then the answer with the records it showed.
     events = bot.audit()[before:]
-    assert len(events) == 1 and events[0].outcome == "ok" and events[0].records_disclosed > 0
+    assert [(e.action, e.outcome, e.detail) for e in events] == [
+        ("accept", "ok", "wanted --list --district ipswich"),
+        ("command", "ok", "wanted --list --district ipswich"),
+    ]
+    assert events[0].records_disclosed == 0 and events[1].records_disclosed > 0
     # A list goes only to the asker, never through the Web API (only the role lookup was called).
     assert set(bot.fake.methods()) <= {"usergroups.users.list"}
 

@@ -30,6 +30,8 @@ What it does
 - **Slow answers on demand** — ``fake.delay_next("chat.postMessage", seconds=1.5)`` does the next call's work (the
   message is posted and recorded) and only then waits before answering, as Slack does when it is slow: a client
   whose timeout is shorter gives up without knowing the message was posted. ``times=N`` delays N calls.
+  ``fake.delay_response_urls(seconds=60)`` makes the next post to a response_url wait before Slack takes it: one
+  whose sender has gone by then (its connection closed: the process was killed) is dropped unseen.
 - **response_url** — ``fake.new_response_url()`` hands out ``http://127.0.0.1:PORT/response/<id>``; what is POSTed
   there is recorded in ``fake.response_posts`` (:class:`ResponsePost` with ``payload``: ``response_type``,
   ``replace_original``, ``text``, ``blocks``…). Like Slack, each URL takes at most 5 posts.
@@ -65,6 +67,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -88,6 +91,7 @@ MAX_BUTTON_TEXT = 75
 MAX_MESSAGE_TEXT = 40000
 MAX_VIEW_TITLE = 24
 MAX_RESPONSE_URL_POSTS = 5
+RESPONSE_URL_DELAY = "response_url"  # the key delay_response_urls uses in the delays of delay_next
 APP_TOKEN_METHODS = ("apps.connections.open",)  # the methods that take the app-level token (xapp-…)
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "users")
 KNOWN_BLOCKS = {
@@ -367,6 +371,10 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` ``seconds`` late, after doing their work."""
         with self._cond:
             self._delays.setdefault(method, []).append([seconds, times])
+
+    def delay_response_urls(self, *, seconds: float, times: int = 1) -> None:
+        """The next ``times`` posts to a response_url wait ``seconds`` before Slack takes them."""
+        self.delay_next(RESPONSE_URL_DELAY, seconds=seconds, times=times)
 
     def _take_delay(self, method: str) -> float:
         with self._cond:
@@ -730,6 +738,16 @@ class FakeSlack:
         return 200
 
 
+def _sender_gone(conn: socket.socket) -> bool:
+    """Whether the client closed its connection (it sent its whole request already, so nothing else is to come)."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 def _decode_params(raw: dict[str, Any]) -> dict[str, Any]:
     out = dict(raw)
     for key in JSON_FIELDS:
@@ -783,6 +801,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, out, extra = self.owner.handle_api(parts.path[5:], _decode_params(params), headers)
             self._reply(status, json.dumps(out).encode(), "application/json; charset=utf-8", extra)
         elif parts.path.startswith("/response/"):
+            delay = self.owner._take_delay(RESPONSE_URL_DELAY)
+            if delay:
+                time.sleep(delay)
+                if _sender_gone(self.connection):
+                    self.close_connection = True  # never taken: nothing recorded, nobody to answer
+                    return
             url = f"{self.owner.root}{parts.path}"
             status = self.owner.handle_response_url(parts.path.rsplit("/", 1)[1], url, body, headers)
             self._reply(status, b"ok" if status == 200 else b"invalid", "text/plain")
