@@ -28,6 +28,7 @@ MODULES: tuple[str, ...] = (
     "bench_slack",
     "bench_actions",
     "bench_summary",
+    "bench_resilience",
 )
 RESULTS = Path(__file__).with_name("results")
 QUICK_ROWS = 20_000
