@@ -18,6 +18,7 @@ from bot.action_log.types import (
 )
 from bot.config import Force
 from bot.importing.columns import VOCABULARIES
+from bot.text import first_control
 
 # Allowed status transitions. Reopening a completed or cancelled action rewrites what the subgroup has already
 # signed off (completed actions become its Achievements), so only an admin (the chair) may do it, and only to
@@ -89,6 +90,15 @@ def check_note(status: str, note: str | None) -> Refusal | None:
         return Refusal("invalid", f"the note is longer than {NOTE_MAX} characters", field="note")
     if status in NOTE_REQUIRED and not (note and note.strip()):
         return Refusal("invalid", f"setting an action to {status} needs a note saying why", field="note")
+    return None
+
+
+def check_printable(fields: dict[str, str | None]) -> Refusal | None:
+    """Refuse a field holding a control character (:mod:`bot.text`): a form or a command can carry one that the
+    `/mo` text check never sees, and a NUL would fail the change's statement (and its audit row) on PostgreSQL."""
+    for field, value in fields.items():
+        if value and (name := first_control(value)) is not None:
+            return Refusal("invalid", f"the {field} contains a control character, {name}: retype it", field=field)
     return None
 
 

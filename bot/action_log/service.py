@@ -159,7 +159,10 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
         return _refuse(session, actor, force, "create action", done_refusal(), now)
     title = " ".join(new.title.split())
     pillar = rules.resolve_pillar(new.pillar) if new.pillar else None
-    checks = [rules.check_title(title)]
+    checks = [
+        rules.check_printable({"title": new.title, "detail": new.detail, "source": new.source, "note": new.note}),
+        rules.check_title(title),
+    ]
     if pillar is None:
         checks.append(
             Refusal("invalid", f"{new.pillar!r} is not a pillar; choose {rules.pillar_choices()}", field="pillar")
@@ -353,6 +356,9 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
 
 def _validate(force: Force, current: ActionView, change: ActionChange, actor: Actor, today: dt.date) -> Refusal | None:
     note = _clean(change.note)
+    fields = {"title": change.title, "detail": change.detail, "source": change.source, "note": change.note}
+    if refusal := rules.check_printable(fields):
+        return refusal
     if change.status is not None:
         refusal = rules.check_transition(current.status, change.status, actor)
         if refusal is not None:

@@ -28,6 +28,7 @@ from bot.importing.columns import (
 )
 from bot.importing.readers import Cell, FileRefused
 from bot.importing.types import MAX_REPORTED_ERRORS, RowError
+from bot.text import controls, first_control
 
 _MEMO_LIMIT = 10_000  # distinct raw spellings remembered per column (a typo per row must not grow memory)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
@@ -74,29 +75,19 @@ def cell_text(raw: Cell) -> str:
     return str(raw)
 
 
-# C0 controls but tab, line feed and carriage return (a note may run over lines), DEL, and the C1 controls: no
-# export holds them, a NUL is refused by PostgreSQL, and others move a terminal's cursor when a report is printed.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_NAMES = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL"}
+# Control characters (bot.text) in a cell or a header: no export holds them, PostgreSQL refuses a NUL, and others
+# move a terminal's cursor when a report is printed. Tab, line feed and carriage return are kept (a note may run
+# over lines).
+_CONTROL = controls()
 
 
 def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
-def control_name(text: str) -> str:
-    """The first control character of ``text``, as U+XXXX and its name where it has a short one."""
-    m = _CONTROL.search(text)
-    if m is None:
-        return ""
-    code = ord(m.group())
-    short = _CONTROL_NAMES.get(code)
-    return f"U+{code:04X}" + (f" {short}" if short else "")
-
-
 def _no_control(raw: Cell) -> None:
     if raw.__class__ is str and _CONTROL.search(raw) is not None:
-        raise Bad(f"holds a control character ({control_name(raw)}), which no export does: remove it")
+        raise Bad(f"holds a control character ({first_control(raw)}), which no export does: remove it")
 
 
 def refuse_personal_header(header: str, sheet: str = "") -> None:
@@ -219,7 +210,7 @@ class RowValidator:
         for i, h in enumerate(header):
             if has_control(h):
                 raise FileRefused(
-                    f"header column {i + 1} ({h!r}) holds a control character ({control_name(h)}), which no "
+                    f"header column {i + 1} ({h!r}) holds a control character ({first_control(h)}), which no "
                     "export's header does: nothing was imported"
                 )
         names = header_map(self.dataset)

@@ -45,7 +45,15 @@ from commands.middleware import asked
 log = logging.getLogger("mo_bot.actions")
 
 # Which modal input block shows a refusal about which field.
-FIELD_BLOCKS = {"title": "title", "pillar": "pillar", "owner": "owner", "due_on": "due_on", "status": "status"}
+FIELD_BLOCKS = {
+    "title": "title",
+    "detail": "detail",
+    "pillar": "pillar",
+    "owner": "owner",
+    "due_on": "due_on",
+    "status": "status",
+    "source": "source",
+}
 NOT_A_DATE = "That is not a date; pick one from the calendar."
 
 

@@ -21,6 +21,7 @@ import functools
 import re
 from typing import Any, NoReturn
 
+from bot.text import control_name, controls
 from commands.mo.args import ParsedArgs
 from commands.mo.specs import CommandSpec, FlagSpec, Registry
 from commands.mo.values import BadValue, ParseContext, did_you_mean
@@ -59,18 +60,9 @@ class ParseError(ValueError):
 # 2018-04). A `/mo` question is a few words (the longest value, a note, is 2,000 characters), so anything longer did
 # not come from a person typing and is refused before it is normalised, tokenised or parsed.
 MAX_TEXT = 40_000
-# Control characters: C0 except the whitespace that normalise() folds into spaces (tab, line feed, vertical tab,
-# form feed, carriage return), DEL, C1, and unpaired surrogates (which no database can store as text). PostgreSQL
-# refuses a NUL in any text value, so one let through would fail the audit row of the request that carried it.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x1B: "ESC", 0x7F: "DEL", 0x85: "NEL"}
-
-
-def control_name(ch: str) -> str:
-    """``U+0000 (NUL)``: how a refused character is named to the person who typed it and in the audit."""
-    code = ord(ch)
-    name = _CONTROL_NAMES.get(code) or ("unpaired surrogate" if 0xD800 <= code <= 0xDFFF else "control character")
-    return f"U+{code:04X} ({name})"
+# Control characters (bot.text): in one-line text, as `/mo` questions are, vertical tab and form feed are whitespace
+# that normalise() folds; everything else bot.text names is refused before parsing.
+_CONTROL = controls(one_line=True)
 
 
 def visible_controls(text: str) -> str:

@@ -20,10 +20,10 @@ HEADER = "reference,offence,district,reason,circulated_on,status"
 GOOD = [f"W-{i},Burglary,ipswich,never_arrested,2026-01-05,open" for i in range(1, 6)]
 # (row, column, the cell written, the character named in the report)
 BAD = [
-    (3, "reference", "W-\x002", "U+0000 NUL"),
-    (4, "offence", "Burglary\x1b[2J", "U+001B ESC"),
-    (5, "district", "ipswich\x07", "U+0007"),
-    (6, "status", "open\x7f", "U+007F DEL"),
+    (3, "reference", "W-\x002", "U+0000 (NUL)"),
+    (4, "offence", "Burglary\x1b[2J", "U+001B (ESC)"),
+    (5, "district", "ipswich\x07", "U+0007 (BEL)"),
+    (6, "status", "open\x7f", "U+007F (DEL)"),
 ]
 
 
@@ -65,7 +65,7 @@ def test_a_control_character_in_a_header_refuses_the_file(
 ) -> None:
     path = tmp_path / "export.csv"
     path.write_text(f"{HEADER},Notes\x1b]0;owned\x07\n{GOOD[0]},x\n", encoding="utf-8")
-    import_refused(db_url, sessions, "wanted", path, "header column 7", "holds a control character (U+001B ESC)")
+    import_refused(db_url, sessions, "wanted", path, "header column 7", "holds a control character (U+001B (ESC))")
 
 
 def test_line_breaks_and_tabs_inside_a_note_are_kept(
