@@ -264,12 +264,17 @@ def timed_load(
     return samples
 
 
-def summarise(samples: list[Sample]) -> dict[str, Any]:
+def summarise(samples: list[Sample], origin: float | None = None) -> dict[str, Any]:
+    """Errors, spread and counts over thresholds; with ``origin`` (e.g. the import's commit), when each answer over
+    1 s started relative to it, to tell a wait on the import from the machine's noise."""
     if not samples:
         return {"n": 0}
     out: dict[str, Any] = {"errors": sum(not s.ok for s in samples), **spread([s.seconds for s in samples])}
     out["over_300ms"] = sum(s.seconds > 0.3 for s in samples)
     out["over_3s"] = sum(s.seconds > 3 for s in samples)
+    if origin is not None:
+        slow = sorted((s for s in samples if s.seconds > 1), key=lambda s: s.start)
+        out["over_1s_started_at_s"] = [[round(s.start - origin, 2), round(s.seconds, 2)] for s in slow[:20]]
     return out
 
 
@@ -318,7 +323,7 @@ def case_import(kind: str, rows: int, phase: float, fake: Any) -> dict[str, Any]
         "import_seconds": round(committed - t0, 1),
         "import_ok": imp.returncode == 0,
         "warm_passes": passes,
-        "whole_import": summarise(during),
+        "whole_import": summarise(during, origin=committed),
         f"last_{int(phase)}s_to_commit_plus_5s": summarise(window),
         "import_output": (imp.stdout + imp.stderr)[-300:],
     }
