@@ -1,6 +1,10 @@
 """The daily audit-chain check: recompute the audit log's hash chain (:func:`bot.audit_chain.verify_chain`) and DM
 the admins when any row is not as it was sealed. A clean check is recorded quietly: its run's result (with the
-head link, to compare with later) and an audit row (``verify``); nobody is messaged."""
+head link, to compare with later) and an audit row (``verify``); nobody is messaged.
+
+A break stays in the chain for good (the rows cannot be put back as they were sealed), so the admins are told once
+per state of the breaks: a night that finds the same breaks as the last reported run records them quietly, and a
+new break (another row changed, a later one deleted) is told again."""
 
 from __future__ import annotations
 
@@ -26,6 +30,9 @@ def run(ctx: JobContext) -> str:
     broken = f"chain broken at {report.breaks[0]}"
     if report.break_count > 1:
         broken += f" ({report.break_count} breaks)"
+    previous = ctx.claims.last_finished(ctx.claim.key.job, ctx.period)
+    if previous is not None and (previous.detail or "").startswith(f"{broken}; told "):
+        return f"{broken}; unchanged since the run of {previous.period}, which told the admins: not told again"
     if not has_admins(rt):
         raise JobFailed(f"{broken}, but no admin user or user group in slack.roles.admin to tell")
     lines = [f"• {esc(str(b))}" for b in report.breaks]

@@ -340,6 +340,16 @@ class ClaimStore:
                 )
             ).first()
 
+    def last_finished(self, job: str, before_period: str) -> JobRun | None:
+        """The latest run of ``job`` recorded as done for a period before ``before_period``."""
+        with self.sessions() as s:
+            return s.scalars(
+                select(JobRun)
+                .where(JobRun.job == job, JobRun.status == POSTED, JobRun.period < before_period)
+                .order_by(JobRun.period.desc(), JobRun.id.desc())
+                .limit(1)
+            ).first()
+
     def runs(self) -> list[JobRun]:
         with self.sessions() as s:
             return list(s.scalars(select(JobRun).order_by(JobRun.scheduled_at, JobRun.id)))

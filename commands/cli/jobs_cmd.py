@@ -14,6 +14,7 @@ from bot.dates import last_complete_month
 from bot.runtime import Runtime
 from bot.settings import read_environment
 from bot.slack.client import make_client
+from commands.cli import logfmt
 from commands.cli.common import open_runtime
 from jobs.catalog import JOBS
 from jobs.claims import ClaimStore
@@ -126,7 +127,7 @@ def _default_period(rt: Runtime, job: str) -> str:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logfmt.configure("INFO")
     rt = open_runtime(args)
     client = slack_client_from_env()
     if client is None:

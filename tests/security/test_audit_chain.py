@@ -349,3 +349,30 @@ def test_a_break_nobody_can_be_told_of_fails_the_run(db_url: str, engine: Engine
         c.exec_driver_sql("DELETE FROM audit_log WHERE id = 1")
     (r,) = JobRunner(rt, None).run_now("audit_check", "2026-11-23")
     assert r.outcome == "failed" and r.detail.startswith("chain broken at audit row 1 (link #1): the row is gone")
+
+
+def test_the_same_break_is_told_once_and_a_new_one_again(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    fake_slack.users[ADMIN] = {"id": ADMIN}
+    _write_some(rt.sessions, rt.engine)
+    with triggers_off(rt.engine) as c:
+        c.exec_driver_sql("UPDATE audit_log SET actor = 'U0SOMEONE' WHERE id = 2")
+    runner = JobRunner(rt, _client(fake_slack))
+    (first,) = runner.run_now("audit_check", "2026-11-23")
+    (second,) = runner.run_now("audit_check", "2026-11-24")
+    assert first.detail.endswith("told 1 admin(s)")
+    assert second.outcome == "done" and second.detail.endswith(
+        "unchanged since the run of 2026-11-23, which told the admins: not told again"
+    )
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    with triggers_off(rt.engine) as c:
+        c.exec_driver_sql("DELETE FROM audit_log WHERE id = 4")
+    (third,) = runner.run_now("audit_check", "2026-11-25")
+    assert third.detail.startswith("chain broken at audit row 2") and "(2 breaks)" in third.detail
+    assert third.detail.endswith("told 1 admin(s)")
+    (_, dm) = fake_slack.calls_to("chat.postMessage")
+    assert "audit row 4" in dm.params["text"] or "link #4" in dm.params["text"]
+    with rt.sessions() as s:
+        verdicts = s.scalars(
+            select(AuditEvent.outcome).where(AuditEvent.actor == "job:audit_check").order_by(AuditEvent.id)
+        ).all()
+    assert verdicts == ["error", "error", "error"]  # every night's check is audited, told or not

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
+import signal
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +125,32 @@ def test_a_failing_tick_is_logged_not_raised(
     with caplog.at_level(logging.ERROR, logger="mo_bot.scheduler"):
         _safe_tick(runner)
     assert "scheduler tick failed" in caplog.text
+
+
+def test_run_scheduler_writes_one_line_per_record_as_serve_does(env: str, tmp_path: Path) -> None:
+    """The scheduler's log carries text from outside (Slack's errors, exceptions on imported data): it uses the
+    formatter that writes each record on one line, controls escaped (``commands.cli.logfmt``)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from commands.cli import main; raise SystemExit(main(['jobs', 'run-scheduler']))"],
+        env={**os.environ, "DATABASE_URL": env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "scheduler starting" in line:
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert any("scheduler starting" in ln for ln in lines), lines
+    record = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+ \S")
+    for ln in lines:
+        assert record.match(ln) or ln.startswith("    "), ln
