@@ -367,6 +367,7 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         raise ConfigError("forces: at least one force must be declared, e.g. [forces.suffolk]")
     forces: dict[str, Force] = {}
     seen_teams: dict[str, str] = {}
+    seen_owner_users: dict[str, str] = {}
     for slug, fr in forces_raw.items():
         p = f"forces.{slug}"
         if not _SLUG.match(slug):
@@ -403,6 +404,15 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
             isinstance(k, str) and isinstance(v, str) and v.startswith(("U", "W")) for k, v in owners_raw.items()
         ):
             raise ConfigError(f'{p}.owners: expected initials = "U…" Slack user IDs')
+        for initials, user in owners_raw.items():
+            # A Slack user belongs to one workspace, so to one force: the same ID in two forces' maps would let a
+            # person own (and see in App Home and reminders) the other force's actions.
+            if seen_owner_users.get(user, slug) != slug:
+                raise ConfigError(
+                    f"{p}.owners.{initials}: {user} is already an owner in force {seen_owner_users[user]!r}; "
+                    "a Slack user belongs to one force"
+                )
+            seen_owner_users[user] = slug
         name = fr.get("name", slug.title())
         if not isinstance(name, str):
             raise ConfigError(f"{p}.name: expected a string")

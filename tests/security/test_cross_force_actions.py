@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.config import DEFAULTS, ConfigError, build_config
 from bot.models import Action, ActionHistory, AuditEvent
 from bot.runtime import Runtime
 from bot.slack.client import make_client
@@ -355,3 +356,22 @@ def test_reminders_and_app_home_never_show_a_force_its_neighbours_actions(slack:
     home = slack.fake.calls_to("views.publish")[0].params["view"]
     shown = json.dumps(home)
     assert "norfolk work" in shown and "suffolk work" not in shown and "|suffolk|" not in shown
+
+
+def test_a_config_naming_one_slack_user_as_an_owner_in_two_forces_is_refused() -> None:
+    """The owner maps are the first rule of who may own a force's actions: a user in both would own, see and be
+    reminded of the other force's log."""
+    first, second = list(DEFAULTS["forces"])[:2]
+
+    def with_owners(owners: dict[str, dict[str, str]]) -> dict[str, Any]:
+        forces = {slug: {**f, "owners": owners.get(slug, {})} for slug, f in DEFAULTS["forces"].items()}
+        return {**DEFAULTS, "forces": forces}
+
+    twice = with_owners({first: {"HH": "U0SAME001"}, second: {"JM": "U0SAME001"}})
+    with pytest.raises(
+        ConfigError, match=rf"forces\.{second}\.owners\.JM: U0SAME001 is already an owner in force '{first}'"
+    ):
+        build_config(twice, "test")
+    # The same person under two sets of initials in one force is fine (initials are how the log was written).
+    ok = build_config(with_owners({first: {"HH": "U0SAME001", "HJH": "U0SAME001"}}), "test")
+    assert ok.forces[first].owners == {"HH": "U0SAME001", "HJH": "U0SAME001"}
