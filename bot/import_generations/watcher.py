@@ -22,6 +22,9 @@ log = logging.getLogger("mo_bot.import_generations")
 WATCH_TIMEOUT_S = 2.0  # how long the listener blocks before it looks at its engine and its flags again
 RECONNECT_S = (0.5, 1.0, 2.0, 5.0)  # back-off between attempts while the database is unreachable
 OWN_IMPORT_WAIT_S = 2.0  # how long a commit waits for its own notification to come back
+# The ids are read again this often whatever is heard: an import is announced after its commit and its VACUUM
+# (bot.import_generations.announce), so an importer killed in between would otherwise never be heard.
+REREAD_S = 30.0
 
 
 class GenerationWatcher:
@@ -106,9 +109,11 @@ class GenerationWatcher:
                 if attempt:
                     self.reconnects += 1
                 attempt = 0
+                read_at = time.monotonic()
                 while not self._stopped and self._engine() is not None:
-                    if self._reprime:
+                    if self._reprime or time.monotonic() - read_at >= REREAD_S:
                         self._prime(conn)
+                        read_at = time.monotonic()
                     for note in conn.notifies(timeout=WATCH_TIMEOUT_S):
                         self._apply(ImportedBatch.from_payload(note.payload))
                 return

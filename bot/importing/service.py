@@ -33,9 +33,9 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
     - Runs inside the caller's transaction and never commits. On success (``report.ok``) it has written the
       rows, one :class:`ImportBatch` per force in the file (``report.forces`` / ``report.batch_ids`` in the
       same order) and one ``import`` audit event per force, and announced the batches
-      (:func:`bot.import_generations.announce.announce_imports`): on PostgreSQL a ``NOTIFY`` in this transaction
-      that every running bot hears when the caller commits, and this process's own answers know them when that
-      commit returns. The caller commits (a rollback, or closing the session uncommitted, drops both).
+      (:func:`bot.import_generations.announce.announce_imports`): on PostgreSQL the table is vacuumed and a
+      ``NOTIFY`` sent once the caller commits, which every running bot hears, and this process's own answers know
+      them when that commit returns. The caller commits (a rollback, or closing the session uncommitted, drops both).
     - If the report is not ok (``report.refused`` for a whole-file refusal, or ``report.errors`` /
       ``report.error_count`` for bad rows) nothing durable has been written: rows are validated while they
       stream into a TEMP staging table, duplicates are found there, and the real tables are touched only
@@ -78,6 +78,7 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
     announce_imports(
         session,
         [ImportedBatch(f, request.dataset, b) for f, b in zip(report.forces, report.batch_ids, strict=True)],
+        vacuum=[TABLES[request.dataset]],
     )
     return report
 

@@ -8,17 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.config import Config
 from bot.db import make_engine, make_session_factory
 from bot.import_generations import watcher as watching
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
 from bot.import_generations.sources import generation_watcher
 from bot.import_generations.watcher import GenerationWatcher
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
 from bot.models import ImportBatch
 from bot.reads import Reads
 from tests.support.database import IS_PG
@@ -27,6 +31,9 @@ pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.skipif(not IS_PG, reason="import notifications are PostgreSQL's LISTEN/NOTIFY"),
 ]
+
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -144,3 +151,53 @@ def test_a_disposed_engine_stops_its_listener(db_url: str) -> None:
             assert c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar() == 0
     finally:
         other.dispose()
+
+
+def _vacuums(engine: Engine, table: str) -> tuple[int, dt.datetime | None]:
+    with engine.connect() as c:
+        c.execute(text("SELECT pg_stat_clear_snapshot()"))
+        row = c.execute(
+            text("SELECT vacuum_count, last_vacuum FROM pg_stat_user_tables WHERE relname = :t"), {"t": table}
+        ).one()
+    return int(row[0]), row[1]
+
+
+def test_an_import_is_announced_only_once_its_table_is_vacuumed(
+    two_engines: tuple[Engine, Engine], config: Config, tmp_path: Path
+) -> None:
+    """Every process recomputes its answers when it hears of an import; rows just committed are dear to read until
+    a VACUUM (no hint bits, pages not all-visible), so the import vacuums the table it changed before it tells."""
+    answering, importing = two_engines
+    watcher = _ready_watcher(answering)
+    before, _ = _vacuums(importing, "wanted")
+    export = tmp_path / "w.csv"
+    export.write_text(
+        "reference,offence,district,reason,circulated_on,status\nW1,Theft,ipswich,never_arrested,2026-01-05,open\n",
+        encoding="utf-8",
+    )
+    with Session(importing) as s:
+        report = import_file(s, config, ImportRequest("wanted", export, as_of=dt.date(2026, 10, 31), actor="t"), NOW)
+        assert report.ok
+        s.commit()
+    assert _eventually(lambda: watcher.get("suffolk", "wanted") == report.batch_ids[0])
+    heard_at = dt.datetime.now(dt.UTC)
+    after, vacuumed_at = _vacuums(importing, "wanted")
+    assert after == before + 1 and vacuumed_at is not None and vacuumed_at <= heard_at
+
+
+def test_an_import_committed_but_never_announced_is_found_by_the_periodic_reread(
+    two_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notification follows the commit (and the VACUUM): an importer killed in between is not heard, so the
+    listener reads the ids again every REREAD_S whatever it hears."""
+    monkeypatch.setattr(watching, "REREAD_S", 0.5)
+    answering, importing = two_engines
+    watcher = _ready_watcher(answering)
+    with Session(importing) as s:
+        batch = ImportBatch(
+            force="suffolk", dataset="bail", file_name="k.csv", file_sha256="5" * 64, as_of=dt.date.today()
+        )
+        s.add(batch)
+        s.commit()  # committed, never announced: the importer died before its NOTIFY
+        killed = batch.id
+    assert _eventually(lambda: watcher.get("suffolk", "bail") == killed, timeout=2 * watching.WATCH_TIMEOUT_S + 2)
