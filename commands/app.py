@@ -33,9 +33,18 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
+from bot.slack.bot_dms import shared_bot_dms
 from bot.slack.client import make_client
-from commands.listeners import action_log_buttons, action_log_forms, app_home, slash_mo, turn_into_action
-from commands.middleware import Dedupe, Identify
+from bot.slack.user_groups import shared_user_groups
+from commands.listeners import (
+    action_log_buttons,
+    action_log_forms,
+    app_home,
+    messages_tab,
+    slash_mo,
+    turn_into_action,
+)
+from commands.middleware import Dedupe, Identify, on_listener_error
 from commands.signing import refused, signature_problem
 
 
@@ -99,12 +108,26 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
         # Bolt's own "unhandled request" warning would spam the log for events we do not subscribe to.
         raise_error_for_unhandled_request=False,
     )
+    # The user groups that roles name are read by a background thread of this process, never while Slack waits
+    # for an ack (bot.slack.user_groups); it uses a client of its own, with the bot token.
+    groups = shared_user_groups(rt, rt.config)
+    groups.start(
+        WebClient(
+            token=bot_token,
+            base_url=base.base_url,
+            timeout=base.timeout,
+            retry_handlers=list(base.retry_handlers) if base.retry_handlers else None,
+            logger=base.logger,
+        )
+    )
     # Retries first: a retried delivery does no work at all, not even finding out who sent it.
     app.use(Dedupe(rt))
-    app.use(Identify(rt))
+    app.use(Identify(rt, groups, shared_bot_dms(rt)))
+    app.error(on_listener_error(rt))
     slash_mo.register(app)
     action_log_buttons.register(app)
     action_log_forms.register(app)
     turn_into_action.register(app)
     app_home.register(app)
+    messages_tab.register(app)
     return app
