@@ -24,10 +24,12 @@ Choices that matter (measured with bench/bench_slack.py; docs/performance.md):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
@@ -77,6 +79,20 @@ def _one(values: object) -> str | None:
     return None
 
 
+class _TokenSkipped(logging.Filter):
+    """Drops Bolt's warnings that SLACK_BOT_TOKEN "will be unused" / "ignored" because a ``client`` and
+    ``authorize`` are given: Bolt reads the variable itself, and ``authorize`` hands over that same token, so the
+    warning at every start is noise."""
+
+    NOISE = frozenset({warning_token_skipped(), warning_client_prioritized_and_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOISE
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt.App")
+
+
 def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Settings | None = None) -> App:
     """The Bolt app for ``rt``. ``client`` (tests: pointed at the fake Slack) supplies the Web API base URL and
     retry handlers; the bot token always comes from ``settings`` (default: the environment)."""
@@ -98,6 +114,8 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
         # by the access rules (config: forces.*.slack_team_ids), which refuse and audit an unknown workspace.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
+    if not any(isinstance(f, _TokenSkipped) for f in _BOLT_LOG.filters):
+        _BOLT_LOG.addFilter(_TokenSkipped())
     app = App(
         signing_secret=settings.signing_secret,
         client=app_client,
