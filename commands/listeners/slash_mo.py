@@ -54,7 +54,9 @@ log = logging.getLogger("mo_bot.commands.mo")
 
 COMMAND = "/mo"
 MAX_ACCEPT_DETAIL = 1000  # as the answer's audit row keeps it
-GROUPS_WAIT_S = 20.0  # how long a deferred answer waits for the process's first read of the user groups
+GROUPS_WAIT_S = 5.0  # how long a deferred answer waits for the process's first read of the user groups
+RESUME_GROUPS_WAIT_S = 20.0  # the same for one the Resumer takes up (its own threads, and it waits anyway)
+DEFERRED_THREADS = 8  # deferred answers answered at once by one process; more wait their turn (30 min to answer)
 NOT_TAKEN = (
     ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
     "Nothing was done; please try again in a minute."
@@ -105,11 +107,13 @@ def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
             return
         # Nothing shown now: the answer, posted to the response_url, is the one message the user sees.
         ack()
-        # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started here
-        # rather than by a lazy listener: Bolt starts a lazy listener on every request its listener matches (a deep
-        # copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must not pay, and a
-        # second listener to route them would make Bolt build its arguments twice per request.
-        context.listener_runner.listener_executor.submit(finish_mo, who, command, client, respond, accepted, work)
+        # Deferred answers run on a pool of their own, started here rather than by a lazy listener: Bolt starts a
+        # lazy listener on every request its listener matches (a deep copy of the request and a thread hand-off,
+        # ~1 ms), which the answers given in the ack must not pay, and a second listener to route them would make
+        # Bolt build its arguments twice per request. Not on Bolt's listener executor (5 threads): a few slow answers
+        # (charts, a case list) there would make the lazy listeners that open modals wait past their trigger_id's
+        # 3 seconds (bench/bench_slow_slack.py measured 14 of 80 modals lost that way).
+        deferred_pool().submit(finish_mo, who, command, client, respond, accepted, work)
         return
     reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client))
     ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
@@ -143,6 +147,19 @@ def finish_mo(
             log.warning("mo-bot: deferred /mo request %s was taken over before it was marked done", accepted.id)
     except Exception:  # answered; the row's lease lapses and another process answers it again
         log.exception("mo-bot: deferred /mo request %s answered but not marked done", accepted.id)
+
+
+_deferred: ThreadPoolExecutor | None = None
+_deferred_lock = threading.Lock()
+
+
+def deferred_pool() -> ThreadPoolExecutor:
+    """The process's pool for deferred /mo answers (made on first use)."""
+    global _deferred
+    with _deferred_lock:
+        if _deferred is None:
+            _deferred = ThreadPoolExecutor(max_workers=DEFERRED_THREADS, thread_name_prefix="mo-bot-deferred")
+        return _deferred
 
 
 def accepted_work(rt: Runtime) -> AcceptedWork:
@@ -245,7 +262,7 @@ class Resumer:
         # A thread of the Resumer's own: it may wait for the groups and ask Slack which DM is the bot's.
         self.groups.start(self.client)
         member = self.groups.membership(req.user_id)
-        if not member.confirmed and self.groups.wait_confirmed(GROUPS_WAIT_S):
+        if not member.confirmed and self.groups.wait_confirmed(RESUME_GROUPS_WAIT_S):
             member = self.groups.membership(req.user_id)
         bot_dm = None
         if req.channel_is_dm and req.user_id and req.channel_id:
