@@ -198,8 +198,11 @@ def test_acks_stay_fast_and_modals_open_while_slack_is_slow_to_give_the_user_gro
         failed = [c.response.get("error") for c in fake_slack.calls_to("views.open", include_failed=True) if not c.ok]
         assert failed == []
         # A role that rests on the group cannot be confirmed yet: said so, not refused as if the user had none.
-        r, _ = bot.command("audit", user=GROUPIE)
+        r, url = bot.command("wanted --list", user=GROUPIE)
         assert r.status == 200 and r.seconds < 2.5
+        assert fake_slack.wait_for(lambda f: bool(f.posts_to(url)), timeout=15)
+        said = fake_slack.posts_to(url)[0].payload
+        assert "can't confirm your role yet" in said["text"] and "you are a viewer" not in said["text"]
 
 
 # ------------------------------------------------------------------------------------ 4. a failed event is retried
