@@ -26,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "bench_import",
     "bench_figures",
     "bench_slack",
+    "bench_slow_slack",
     "bench_actions",
     "bench_summary",
     "bench_resilience",

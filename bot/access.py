@@ -26,8 +26,14 @@ class Requester:
     user_id: str  # Slack user ID, or "cli:<login>" for the terminal
     team_id: str | None  # None only for the CLI (then config.default_force, unless force_override)
     channel_id: str | None
-    channel_is_dm: bool = False  # a DM with the bot (channel IDs starting with "D")
+    channel_is_dm: bool = False  # a direct message (channel IDs starting with "D"): with the bot or between people
     user_groups: tuple[str, ...] = ()  # user-group IDs (S…) the user belongs to, if known
+    # False while the process has not read the user groups from Slack yet (bot.slack.user_groups): a role the
+    # user may have through a group cannot be confirmed, only refused for now.
+    groups_confirmed: bool = True
+    # In a direct message: True if it is the asker's DM with the bot, False if between people, None if not known
+    # yet (bot.slack.bot_dms). ``--share`` posts only where the conversation is the asker's and the bot's.
+    bot_dm: bool | None = None
     force_override: str | None = None  # CLI only
     # The terminal (`mo-bot ask`). A "cli:<login>" user is always the terminal; `--user U…` sets this. A request
     # without a team that is not from the terminal is refused, so a Slack payload missing its team_id never
@@ -50,6 +56,8 @@ class Asker:
     role: str
     refusal: str | None = None  # the workspace or force rule refuses the request: why (shown to the asker)
     channel_refusal: str | None = None  # the channel rule refuses it: why
+    # A user group might give a higher role than ``role``, but the groups have not been read yet.
+    role_unconfirmed: bool = False
 
     @property
     def command_refusal(self) -> str | None:
@@ -76,6 +84,20 @@ def role_for(config: Config, user_id: str, user_groups: tuple[str, ...] = ()) ->
     return best
 
 
+ROLE_UNCONFIRMED = (
+    "I can't confirm your role yet: I'm still reading your Slack user groups (I have just started). "
+    "Nothing was done; please try again in a minute."
+)
+
+
+def may_rise_by_group(config: Config, role: str) -> bool:
+    """Whether some user group named in ``slack.roles`` gives a role above ``role``."""
+    return any(
+        role_rank(r) > role_rank(role) and any(m.startswith("S") for m in members)
+        for r, members in config.slack.roles.items()
+    )
+
+
 def channel_rule(config: Config) -> str:
     chans = config.slack.channels
     if not chans:
@@ -86,6 +108,7 @@ def channel_rule(config: Config) -> str:
 def identify(config: Config, who: Requester) -> Asker:
     """The asker's force, role and any refusal, with its reason (it names no other force's data). Never raises."""
     role = role_for(config, who.user_id, who.user_groups)
+    unconfirmed = not who.groups_confirmed and may_rise_by_group(config, role)
     if who.team_id is None:
         if not who.is_terminal:
             return Asker(who, None, role, "I couldn't tell which Slack workspace this came from, so I can't answer.")
@@ -107,4 +130,4 @@ def identify(config: Config, who: Requester) -> Asker:
     channel_refusal = None
     if who.channel_id is not None and not who.channel_is_dm and who.channel_id not in config.slack.channels:
         channel_refusal = f"I don't answer in this channel. {channel_rule(config)}"
-    return Asker(who, force, role, channel_refusal=channel_refusal)
+    return Asker(who, force, role, channel_refusal=channel_refusal, role_unconfirmed=unconfirmed)

@@ -3,7 +3,8 @@ changes that must not be made twice.
 
 - **Retries.** Slack re-sends an event (with ``X-Slack-Retry-Num``) when the first delivery was not acknowledged
   within 3 seconds or failed — but a slow first delivery may still be running, or have run on another worker or
-  replica. The first delivery claims its ``event_id``; a retry finds the key taken and is not run again.
+  replica. The first delivery claims its ``event_id``; a retry finds the key taken and is not run again. An
+  attempt that fails gives its claim back (:func:`release`), so a later retry runs.
 - **Replays.** A signed request copied and sent again within Slack's 5-minute window passes the signature check.
   Its ``X-Slack-Signature`` is claimed the first time; a copy finds it taken and is not run again.
 - **Changes made once per interaction** (:func:`claim_in`). A change claims the key of the interaction that asked
@@ -43,6 +44,12 @@ def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime) -> bool:
             with s.begin():
                 purge(s, now - KEEP)
     return first
+
+
+def release(sessions: sessionmaker[Session], key: str) -> None:
+    """Give back the claim on ``key`` (its work failed): the next delivery of it is run."""
+    with sessions() as s, s.begin():
+        s.execute(delete(SlackDelivery).where(SlackDelivery.key == key[:MAX_KEY]))
 
 
 def claim_in(session: Session, key: str, now: dt.datetime) -> bool:

@@ -24,18 +24,29 @@ Choices that matter (measured with bench/bench_slack.py; docs/performance.md):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
+from bot.slack.bot_dms import shared_bot_dms
 from bot.slack.client import make_client
-from commands.listeners import action_log_buttons, action_log_forms, app_home, slash_mo, turn_into_action
-from commands.middleware import Dedupe, Identify
+from bot.slack.user_groups import shared_user_groups
+from commands.listeners import (
+    action_log_buttons,
+    action_log_forms,
+    app_home,
+    messages_tab,
+    slash_mo,
+    turn_into_action,
+)
+from commands.middleware import Dedupe, Identify, on_listener_error
 from commands.signing import refused, signature_problem
 
 
@@ -68,6 +79,20 @@ def _one(values: object) -> str | None:
     return None
 
 
+class _TokenSkipped(logging.Filter):
+    """Drops Bolt's warnings that SLACK_BOT_TOKEN "will be unused" / "ignored" because a ``client`` and
+    ``authorize`` are given: Bolt reads the variable itself, and ``authorize`` hands over that same token, so the
+    warning at every start is noise."""
+
+    NOISE = frozenset({warning_token_skipped(), warning_client_prioritized_and_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOISE
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt.App")
+
+
 def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Settings | None = None) -> App:
     """The Bolt app for ``rt``. ``client`` (tests: pointed at the fake Slack) supplies the Web API base URL and
     retry handlers; the bot token always comes from ``settings`` (default: the environment)."""
@@ -89,6 +114,8 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
         # by the access rules (config: forces.*.slack_team_ids), which refuse and audit an unknown workspace.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
+    if not any(isinstance(f, _TokenSkipped) for f in _BOLT_LOG.filters):
+        _BOLT_LOG.addFilter(_TokenSkipped())
     app = App(
         signing_secret=settings.signing_secret,
         client=app_client,
@@ -99,12 +126,26 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
         # Bolt's own "unhandled request" warning would spam the log for events we do not subscribe to.
         raise_error_for_unhandled_request=False,
     )
+    # The user groups that roles name are read by a background thread of this process, never while Slack waits
+    # for an ack (bot.slack.user_groups); it uses a client of its own, with the bot token.
+    groups = shared_user_groups(rt, rt.config)
+    groups.start(
+        WebClient(
+            token=bot_token,
+            base_url=base.base_url,
+            timeout=base.timeout,
+            retry_handlers=list(base.retry_handlers) if base.retry_handlers else None,
+            logger=base.logger,
+        )
+    )
     # Retries first: a retried delivery does no work at all, not even finding out who sent it.
     app.use(Dedupe(rt))
-    app.use(Identify(rt))
+    app.use(Identify(rt, groups, shared_bot_dms(rt)))
+    app.error(on_listener_error(rt))
     slash_mo.register(app)
     action_log_buttons.register(app)
     action_log_forms.register(app)
     turn_into_action.register(app)
     app_home.register(app)
+    messages_tab.register(app)
     return app

@@ -10,17 +10,23 @@ Who is asking
 and whether it is a DM, by :func:`bot.access.identify`) and puts one :class:`Asked` into the Bolt context, with the
 Runtime. Listeners take it with :func:`asked` (``context`` is a listener argument Bolt fills); none resolves the
 requester itself, and each applies the refusals that concern it (a slash command both, an interaction on the bot's
-own messages and App Home only the workspace's). It adds no database round trip and no Slack call on the ``/mo``
-hot path: user groups are read (cached, :class:`bot.slack.user_groups.UserGroups`) only when a role names a group.
+own messages and App Home only the workspace's). It adds no database round trip and no Slack call to any request:
+the user groups a role names come from the process's cache, which a background thread keeps
+(:mod:`bot.slack.user_groups`; before its first read the role is *unconfirmed*, and a request needing more than
+the user's own role is told to try again), and whether a ``D…`` channel is the asker's DM with the bot from
+:mod:`bot.slack.bot_dms` (an unknown one is looked up in the background).
 
 Retries and replays
 -------------------
 Slack re-sends an Events API delivery (``X-Slack-Retry-Num``) it thinks failed. Every event's ``event_id`` is
 claimed in the ``slack_delivery`` table (one INSERT; shared by all workers and replicas, which an in-process cache
-would not be); a retry whose key is already claimed is acknowledged and nothing runs. A retry is a new request
-with a new timestamp, hence a new signature, so the event id is what makes it the same delivery; a copied event
-sent again has the same event id too. Slash commands and interactions are never retried by Slack (the user sees an
-error instead), and a copy of one that carries a retry header is acknowledged without running.
+would not be); a retry whose key is already claimed is acknowledged and nothing runs. A claim is kept only by an
+attempt that succeeded: when the handler fails (an exception, which Bolt answers with a 500) the claim is deleted
+again by :func:`on_listener_error`, so Slack's next retry runs it. A retry that arrives while the first attempt is
+still running finds the key claimed and is acknowledged; if that attempt then fails, a later retry runs it. A retry
+is a new request with a new timestamp, hence a new signature, so the event id is what makes it the same delivery; a
+copied event sent again has the same event id too. Slash commands and interactions are never retried by Slack (the
+user sees an error instead), and a copy of one that carries a retry header is acknowledged without running.
 
 A signed request copied and sent again within the 5 minutes its timestamp is accepted passes the signature check.
 :class:`Dedupe` claims the request's ``X-Slack-Signature`` (``sig:…``, an HMAC of the timestamp and the whole body,
@@ -42,7 +48,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -52,6 +58,7 @@ from bot import deliveries
 from bot.access import Asker, Requester, identify
 from bot.audit import AuditEntry, group_commit, record_separately
 from bot.runtime import Runtime
+from bot.slack.bot_dms import BotDms
 from bot.slack.user_groups import UserGroups
 from commands.mo.pipeline import plan
 
@@ -130,14 +137,22 @@ def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:
 class Identify(Middleware):
     """Who is asking, resolved once per request (see the module docstring)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, groups: UserGroups, dms: BotDms) -> None:
         self.rt = rt
-        self.groups = UserGroups.for_config(rt.config)
+        self.groups = groups
+        self.dms = dms
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body if isinstance(req.body, dict) else {}
-        client = req.context.client
-        who = requester_from(body, lambda user: self.groups.groups_of(client, user))
+        membership = self.groups.membership
+        who = requester_from(body, lambda user: membership(user).groups)
+        if who.user_id:
+            who = replace(who, groups_confirmed=membership(who.user_id).confirmed)
+        if who.channel_is_dm and who.user_id and who.channel_id:
+            bot_dm = self.dms.is_bot_dm(who.user_id, who.channel_id)
+            if bot_dm is None and req.context.client is not None:
+                self.dms.look_up_later(req.context.client, who.user_id)
+            who = replace(who, bot_dm=bot_dm)
         req.context[ASKED] = Asked(self.rt, identify(self.rt.config, who))
         return next()
 
@@ -226,3 +241,24 @@ class Dedupe(Middleware):
         )
         # With the other requests' audit rows (one multi-row INSERT): a burst of copies costs little.
         group_commit(self.rt.engine).append(entry, at=self.rt.clock.now())
+
+
+def on_listener_error(rt: Runtime) -> Callable[[Exception, BoltRequest], None]:
+    """The app's listener error handler (``app.error``): a listener that raised is logged — its error, never the
+    request's content — and, for an Events API delivery, the delivery's claim is given back so that Slack's retry
+    (Bolt answers the failed attempt with a 500) runs it again. Bolt runs listeners after every middleware, so this
+    is where a failure is known, not in :class:`Dedupe`."""
+
+    def handle(error: Exception, request: BoltRequest) -> None:
+        log.error("mo-bot: a Slack listener failed: %s", type(error).__name__, exc_info=error)
+        key = delivery_key(request.body) if isinstance(request.body, dict) else None
+        if key is None:
+            return
+        try:
+            deliveries.release(rt.sessions, key)
+        except Exception:  # the retry is then acknowledged without running, as before: say so
+            log.exception("mo-bot: could not release %s after a failed attempt; Slack's retry will be dropped", key)
+            return
+        log.warning("mo-bot: %s failed; released so that Slack's retry runs it again", key)
+
+    return handle

@@ -2,8 +2,9 @@
 for the platform's health checks.
 
 ``/healthz`` answers 200 with JSON when every check passes and 503 otherwise: the database answers ``SELECT 1``
-(both modes), and in Socket Mode the WebSocket to Slack is connected. It never names the database URL or the
-tokens, so it is safe to expose.
+(both modes), in Socket Mode the WebSocket to Slack is connected, and the scheduler serve runs beside the app is
+alive (its heartbeat, :mod:`commands.heartbeat`; with ``--no-scheduler`` it says the scheduler runs elsewhere).
+It never names the database URL or the tokens, so it is safe to expose.
 
 ``POST /slack/events`` is open to the internet, so what is not Slack's is refused here, before Bolt sees it, and
 in order of cost: a control character in an ``X-Slack-*`` header is a 400; a missing, malformed or stale
@@ -22,10 +23,12 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 
+from commands import heartbeat
 from commands.signing import header_problem, refused, signature_problem
 
 if TYPE_CHECKING:
@@ -72,6 +75,17 @@ def socket_check(is_connected: Callable[[], bool]) -> Check:
         return up, "connected" if up else "disconnected"
 
     return "slack_socket", check
+
+
+def scheduler_check(heartbeat_path: Path | None) -> Check:
+    """The scheduler's state: from its heartbeat, or (None: ``serve --no-scheduler``) that it runs elsewhere."""
+
+    def check() -> tuple[bool, str]:
+        if heartbeat_path is None:
+            return True, "not run by serve (--no-scheduler): run `mo-bot jobs run-scheduler`"
+        return heartbeat.read(heartbeat_path)
+
+    return "scheduler", check
 
 
 class WebApp:

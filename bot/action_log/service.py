@@ -255,7 +255,14 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
         # Before the version check: a replay of a change that was made finds the version moved on by itself.
         return _refuse(session, actor, force, what, replace(done_refusal(), current=current), now)
     if row.version != change.seen_version:
-        return _refuse(session, actor, force, what, stale_refusal(session, force, row, change.seen_version, today), now)
+        since = history_since(session, row.id, change.seen_version)
+        if since and change.seen_version < row.version and all(h.changed_by == actor.id for h in since):
+            # Everything since the version they saw is their own doing (a second click on a list not yet
+            # redrawn): they know it, so it is not a conflict with anyone.
+            change = replace(change, seen_version=row.version)
+        else:
+            stale = stale_refusal(session, force, row, change.seen_version, today, me=actor.id)
+            return _refuse(session, actor, force, what, stale, now)
     refusal = rules.check_may_change(current, actor)
     if refusal is None:
         refusal = _validate(force, current, change, actor, today)
@@ -309,7 +316,8 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
         # Someone committed between our read and our write.
         row = load_action(session, force, ref)
         assert row is not None
-        return _refuse(session, actor, force, what, stale_refusal(session, force, row, change.seen_version, today), now)
+        stale = stale_refusal(session, force, row, change.seen_version, today, me=actor.id)
+        return _refuse(session, actor, force, what, stale, now)
 
     written: list[ActionHistory] = []
     for name, new_value in values.items():
@@ -423,10 +431,14 @@ def history_since(session: Session, action_id: int, version: int) -> tuple[Histo
     return tuple(to_entry(h) for h in rows)
 
 
-def stale_refusal(session: Session, force: Force, row: Action, seen: int, today: dt.date) -> Refusal:
+def stale_refusal(
+    session: Session, force: Force, row: Action, seen: int, today: dt.date, me: str | None = None
+) -> Refusal:
     since = history_since(session, row.id, seen)
-    who = sorted({h.changed_by for h in since})
+    who = sorted({h.changed_by for h in since} - {me})
     by = f" by {', '.join(who)}" if who else ""
+    if who and me in {h.changed_by for h in since}:
+        by += " (and by you)"
     return Refusal(
         "stale",
         f"{row.reference} was changed{by} after you opened it (you saw version {seen}, it is now version "

@@ -201,13 +201,17 @@ def render_action_list(page: ActionPage, heading: str, *, interactive: bool = Tr
         blocks.append(section_block("No actions match."))
         lines.append("No actions match.")
     n = 0
+    # Each item's menu names the list it is on (after a "~" in its action_id): a click on an ephemeral list comes
+    # without the message (Slack does not send back what only one person saw), and the list is redrawn from this.
+    here = _page_value(page_value, page.page) if page_value else ""
     for group in page.groups:
         blocks.append(section_block(f"*{esc(group.label)}*"))
         lines.append(group.label)
         for a in group.items:
-            blocks.append(
-                section_block(action_line(a), item_menu(a, n) if interactive else None, block_id=f"act:{a.reference}")
-            )
+            menu = item_menu(a, n) if interactive else None
+            if menu is not None and here and len(menu["action_id"]) + 1 + len(here) <= MAX_ACTION_ID:
+                menu["action_id"] += LIST_MARK + here
+            blocks.append(section_block(action_line(a), menu, block_id=f"act:{a.reference}"))
             lines.append(f"{a.reference} {a.title} · {a.owner_label} · {a.status} · {fmt_date(a.due_on)}")
             n += 1
     if page.pages > 1 and interactive:
@@ -223,6 +227,16 @@ def render_action_list(page: ActionPage, heading: str, *, interactive: bool = Tr
     blocks.append(context_block(footer))
     lines.append(footer)
     return fallback_text("\n".join(esc(x) for x in lines)), fit_blocks(blocks)
+
+
+LIST_MARK = "~"  # separates an item menu's action_id from the list it is on
+MAX_ACTION_ID = 255  # Block Kit's limit
+
+
+def list_of(action_id: str) -> str | None:
+    """The list (filters and page, as a page button carries them) an item menu's ``action_id`` names, if any."""
+    _, mark, rest = action_id.partition(LIST_MARK)
+    return rest if mark and rest else None
 
 
 def _page_value(filters_json: str, page: int) -> str:

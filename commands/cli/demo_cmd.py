@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record_separately
-from bot.demo import DemoImportError, DemoResult, load_demo
+from bot.demo import FORCES, DemoImportError, DemoResult, load_demo
 from bot.figures import bail_figures, suspect_figures, wanted_figures
 from bot.models import ImportBatch
 from bot.runtime import Runtime
@@ -55,6 +55,16 @@ def _positive(value: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
+    missing = [f.slug for f in FORCES if f.slug not in rt.config.forces]
+    if missing:
+        # One line, before anything is written: the demo's data is for both forces (docs/demo-data.md).
+        print(
+            f"mo-bot demo: the demo loads data for {' and '.join(f.slug for f in FORCES)}, and the config "
+            f"({rt.config.source}) does not declare {', '.join(missing)}: run it with the built-in config (unset "
+            "MO_CONFIG) or a config that declares both forces with their districts",
+            file=sys.stderr,
+        )
+        return 2
     actor = cli_actor()
     keep = bool(args.keep_files or args.out)
     workdir = args.out or (DEFAULT_KEEP_DIR if args.keep_files else Path(tempfile.mkdtemp(prefix="mo-bot-demo-")))

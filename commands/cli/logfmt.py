@@ -46,11 +46,19 @@ class OneLineFormatter(logging.Formatter):
         return _indented(super().formatStack(stack_info))
 
 
+# Libraries whose INFO lines say nothing an operator needs at a normal start (alembic: "Context impl SQLiteImpl.",
+# "Will assume non-transactional DDL."; APScheduler: "Adding job tentatively…" per job): heard from at WARNING
+# unless LOG_LEVEL is debug. What the jobs did is logged by mo_bot.scheduler.
+QUIET_AT_INFO = ("alembic", "apscheduler")
+
+
 def configure(level: str) -> None:
     """The root logger at ``level``, writing one line per record to stderr."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    for name in QUIET_AT_INFO:
+        logging.getLogger(name).setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
 def gunicorn_logger_class() -> type:

@@ -7,6 +7,12 @@
 - Socket Mode (``SLACK_APP_TOKEN`` set): one process holds the WebSocket to Slack; ``/healthz`` is still served on
   ``$PORT`` (a small threaded server) and reports 503 while the socket is down.
 
+By default serve also runs the scheduler (monthly summary, reminders, bail digest, freshness check, retention) in
+a process of its own beside the app (:mod:`commands.cli.serve_scheduler`), so one ``web`` process deploys
+everything; ``--no-scheduler`` leaves that to a separate ``mo-bot jobs run-scheduler``. ``/healthz`` reports the
+scheduler's state, and ``--check`` reports it with the settings, config and database, writing nothing
+(:mod:`commands.cli.serve_check`).
+
 Settings come from the environment (``bot.settings``); every problem is printed on its own line and start-up
 stops with exit status 2.
 """
@@ -14,11 +20,14 @@ stops with exit status 2.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +35,9 @@ from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError, load_settings
 from commands.cli import logfmt
 from commands.cli.common import open_runtime
-from commands.web import WebApp, database_check, socket_check
+from commands.cli.serve_check import run_check
+from commands.cli.serve_scheduler import SchedulerBeside
+from commands.web import WebApp, database_check, scheduler_check, socket_check
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -42,7 +53,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "SLACK_SIGNING_SECRET, SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL, DATABASE_URL, MO_CONFIG, PORT, "
         "WEB_CONCURRENCY, THREADS. See docs/slack-setup.md.",
     )
-    p.add_argument("--check", action="store_true", help="check the settings, config and database, then exit")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, config, database and scheduler, then exit (writes nothing)",
+    )
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not run the scheduled jobs beside the app (run `mo-bot jobs run-scheduler` separately)",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,6 +78,8 @@ def settings_or_exit(env: dict[str, str] | None = None) -> Settings:
 def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     logfmt.configure(settings.log_level)
+    if args.check:
+        return run_check(args, settings)
     # Validates the config and the schema up front, in the parent, so a broken deployment fails once, clearly,
     # instead of in every worker.
     rt = open_runtime(args)
@@ -68,13 +90,18 @@ def run(args: argparse.Namespace) -> int:
         # less throughput than 1 process and a p99 over 700 ms). One process of threads serves SQLite better;
         # PostgreSQL takes concurrent inserts and keeps the default of 2 processes.
         settings = dataclasses.replace(settings, web_concurrency=1)
-    if args.check:
-        mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
-        print(f"mo-bot serve: settings, config ({rt.config.source}) and database OK; would run {mode}")
-        return 0
+    heartbeat_path = None if args.no_scheduler else start_scheduler(getattr(args, "config", None))
     if settings.socket_mode:
-        return serve_socket_mode(args, settings)
-    return serve_http(args, settings)
+        return serve_socket_mode(args, settings, heartbeat_path)
+    return serve_http(args, settings, heartbeat_path)
+
+
+def start_scheduler(config_path: str | None) -> Path:
+    """Start the scheduler process beside the app (stopped when serve exits); returns its heartbeat file."""
+    path = Path(tempfile.mkdtemp(prefix="mo-bot-serve-")) / "scheduler.json"
+    beside = SchedulerBeside(path, config_path).start()
+    atexit.register(beside.stop)
+    return path
 
 
 def bolt_app(rt: Runtime, settings: Settings) -> App:
@@ -89,11 +116,13 @@ def bolt_app(rt: Runtime, settings: Settings) -> App:
     return app
 
 
-def make_web_app(config_path: str | None, settings: Settings) -> WebApp:
-    """The WSGI app for one worker process: its own runtime (engine, pool) and Bolt app."""
+def make_web_app(config_path: str | None, settings: Settings, heartbeat_path: Path | None = None) -> WebApp:
+    """The WSGI app for one worker process: its own runtime (engine, pool) and Bolt app; ``heartbeat_path`` is the
+    scheduler's that serve runs beside it (None: ``--no-scheduler``)."""
     rt = Runtime.from_settings(settings, config_path)
     app = bolt_app(rt, settings)
-    return WebApp(app, [database_check(rt.engine)], mode="http", signing_secret=settings.signing_secret)
+    checks = [database_check(rt.engine), scheduler_check(heartbeat_path)]
+    return WebApp(app, checks, mode="http", signing_secret=settings.signing_secret)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -121,7 +150,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve_http(args: argparse.Namespace, settings: Settings) -> int:
+def serve_http(args: argparse.Namespace, settings: Settings, heartbeat_path: Path | None = None) -> int:
     from gunicorn.app.base import BaseApplication
 
     config_path = getattr(args, "config", None)
@@ -139,11 +168,11 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         def load(self) -> WebApp:
             return self.factory()
 
-    MoBotServer(lambda: make_web_app(config_path, settings), gunicorn_options(settings)).run()
+    MoBotServer(lambda: make_web_app(config_path, settings, heartbeat_path), gunicorn_options(settings)).run()
     return 0
 
 
-def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+def serve_socket_mode(args: argparse.Namespace, settings: Settings, heartbeat_path: Path | None = None) -> int:
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -159,7 +188,8 @@ def serve_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
     rt = Runtime.from_settings(settings, getattr(args, "config", None))
     handler = SocketModeHandler(bolt_app(rt, settings), settings.app_token)
-    health = WebApp(None, [database_check(rt.engine), socket_check(handler.client.is_connected)], mode="socket")
+    checks = [database_check(rt.engine), socket_check(handler.client.is_connected), scheduler_check(heartbeat_path)]
+    health = WebApp(None, checks, mode="socket")
     server = make_server("0.0.0.0", settings.port, health, ThreadingWSGIServer, QuietHandler)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -1,9 +1,17 @@
 """The action log's controls on the bot's messages and App Home: overflow menus, buttons and list pages (every
 ``action_id`` starting ``mo_act_``).
 
-A click that opens a modal (add, view, edit, note, a status that needs a reason) opens it in the ack function, while
-the ``trigger_id`` is fresh. A click that changes something (a status, a snooze) is written there too; the lazy
-listener then redraws the clicked message and keeps Slack in step (:mod:`commands.listeners.action_log_shared`).
+A click that opens a modal (add, view, edit, note, a status that needs a reason) has the modal built in the ack
+function (a database read) and opened by the lazy listener as its first call, right after the ack went: the ack
+never waits for views.open, and the ``trigger_id`` (good for 3 seconds) is used at once. A click that changes
+something (a status, a snooze) is written in the ack function; the lazy listener then redraws the clicked message
+and keeps Slack in step (:mod:`commands.listeners.action_log_shared`).
+
+Redrawing: a message in a channel or DM comes back with the click (``message``) and has its items redrawn in place.
+An ephemeral message (every `/mo actions` list and `/mo action A-n` card) does not — Slack sends only
+``container.is_ephemeral`` and a ``response_url`` — so it is drawn again whole from what the click names: a list
+item's menu carries its list's filters and page (``bot.slack.render_actions.list_of``), a card's buttons their
+action; and it replaces the original through the ``response_url``.
 
 A control names the force whose log it is about; one that is not the clicker's force (or names none) is refused
 and audited before anything is read (:func:`commands.listeners.action_log_shared.same_force`). A change is made
@@ -32,6 +40,7 @@ from bot.slack.render_actions import (
     Control,
     add_modal,
     edit_modal,
+    list_of,
     note_modal,
     parse_value,
     refresh_blocks,
@@ -42,6 +51,7 @@ from bot.slack.render_actions import (
 from commands.listeners.action_log_shared import (
     Changed,
     FollowUp,
+    OpenModal,
     ShowPage,
     ShowRefusal,
     Snoozed,
@@ -56,6 +66,9 @@ from commands.middleware import Asked, asked
 from commands.mo.action_log import filters_from_json, filters_json, heading_for
 
 log = logging.getLogger("mo_bot.actions")
+
+# The buttons of an action's card (bot.slack.render_actions.render_action_card): an ephemeral card is redrawn whole.
+CARD_BUTTONS = frozenset({f"{ACTION_PREFIX}done", f"{ACTION_PREFIX}note", f"{ACTION_PREFIX}edit"})
 
 
 def register(app: App) -> None:
@@ -94,16 +107,19 @@ def on_action(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
 
 def after_action(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
     todo = follow_up(context)
-    rt = asked(context).rt
-    if isinstance(todo, ShowRefusal):
+    who = asked(context)
+    rt = who.rt
+    if isinstance(todo, OpenModal):
+        open_modal(client, body, todo.view)
+    elif isinstance(todo, ShowRefusal):
         _tell(client, body, respond, todo)
     elif isinstance(todo, ShowPage):
         respond(replace_original=True, text=todo.text, blocks=todo.blocks)
     elif isinstance(todo, Snoozed):
-        _refresh_message(rt, client, body, respond, todo.force, {}, snoozed=todo.reference)
+        _refresh_message(rt, client, body, respond, todo.force, {}, snoozed=todo.reference, who=who)
     elif isinstance(todo, Changed):
         ref = todo.action.reference
-        _refresh_message(rt, client, body, respond, todo.force, {ref: todo.action})
+        _refresh_message(rt, client, body, respond, todo.force, {ref: todo.action}, who=who)
         action_log_sync.after_change(rt, client, todo.force, ref, todo.written, also_refresh=todo.refresh)
 
 
@@ -115,9 +131,7 @@ def _operate(
     meta = _origin(body)
     once = f"click:{body['trigger_id']}" if body.get("trigger_id") else None
     if op == "add":
-        view = add_modal(force.slug, {**meta, "channel": None}, owner=actor.id)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-        return None
+        return OpenModal(add_modal(force.slug, {**meta, "channel": None}, owner=actor.id))
     today = today_in(rt.clock, force.timezone)
     with rt.sessions() as s:
         current = queries.find_view(s, force, ref, today)
@@ -128,13 +142,13 @@ def _operate(
             detail = queries.get_action(s, force, actor, ref, today, rt.clock.now())
             s.commit()
         assert detail is not None
-        open_modal(client, body, _card_modal(detail.action, detail.history, force))
+        return OpenModal(_card_modal(detail.action, detail.history, force))
     elif op == "note":
-        open_modal(client, body, note_modal(current, meta))
+        return OpenModal(note_modal(current, meta))
     elif op == "edit":
-        open_modal(client, body, edit_modal(current, meta))
+        return OpenModal(edit_modal(current, meta))
     elif op.startswith("status:") and op[7:] in NOTE_REQUIRED:
-        open_modal(client, body, note_modal(current, meta, status=op[7:]))
+        return OpenModal(note_modal(current, meta, status=op[7:]))
     elif op == "snooze":
         with rt.sessions() as s:
             refusal = reminders.snooze(s, force, actor, ref, rt.clock.now(), once=once)
@@ -215,6 +229,7 @@ def _refresh_message(
     force: Force,
     views: dict[str, ActionView],
     snoozed: str | None = None,
+    who: Asked | None = None,
 ) -> None:
     """Redraw the clicked message with the current state of its items (new versions in their controls).
 
@@ -223,10 +238,14 @@ def _refresh_message(
     message = body.get("message") or {}
     container = body.get("container") or {}
     blocks = message.get("blocks")
-    if not blocks or container.get("type") != "message":
+    if container.get("type") != "message":
+        return
+    ephemeral = bool(container.get("is_ephemeral"))
+    if not blocks:
+        if ephemeral and body.get("response_url") and who is not None:
+            _redraw_ephemeral(who, body, respond, force)
         return
     today = today_in(rt.clock, force.timezone)
-    ephemeral = bool(container.get("is_ephemeral"))
     is_card = any(str(b.get("block_id", "")).startswith("card:") for b in blocks)
     refs = [b["block_id"][4:] for b in blocks if str(b.get("block_id", "")).startswith("act:")]
     if is_card:
@@ -255,3 +274,35 @@ def _refresh_message(
         client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=new_blocks)
     except SlackApiError as e:
         log.info("mo-bot: could not refresh the clicked message: %s", e.response.get("error"))
+
+
+def _redraw_ephemeral(who: Asked, body: dict[str, Any], respond: Respond, force: Force) -> None:
+    """Draw a clicked ephemeral list or card again whole, from what the click names, over the original."""
+    rt = who.rt
+    act = (body.get("actions") or [{}])[0]
+    on_list = list_of(str(act.get("action_id", "")))
+    ident = acting(who)
+    if isinstance(ident, Refusal):
+        return
+    if on_list is not None:
+        page = _page(who, force, ident[1], on_list)
+        if isinstance(page, ShowPage):
+            respond(replace_original=True, text=page.text, blocks=page.blocks)
+        return
+    if act.get("action_id") not in CARD_BUTTONS:
+        return  # not a list item nor a card's button: what the message was is not known, so it is left as it is
+    raw = (act.get("selected_option") or {}).get("value") or act.get("value") or ""
+    try:
+        control = parse_value(raw)
+    except ValueError:
+        return
+    if control.force != force.slug:
+        return
+    today = today_in(rt.clock, force.timezone)
+    with rt.sessions() as s:
+        detail = queries.get_action(
+            s, force, Actor("job:slack-sync", "admin"), control.reference, today, rt.clock.now(), False
+        )
+    if detail is not None:
+        text, blocks = render_action_card(detail.action, detail.history, force.timezone)
+        respond(replace_original=True, text=text, blocks=blocks)

@@ -82,7 +82,15 @@ class Created:
     refresh: tuple[str, ...]
 
 
-FollowUp: TypeAlias = ShowRefusal | ShowPage | Snoozed | Changed | Created
+@dataclass(frozen=True)
+class OpenModal:
+    """Open this modal with the click's ``trigger_id``: the first thing after the ack, so that neither the ack
+    waits for views.open nor the trigger (good for 3 seconds from the click) waits for anything else."""
+
+    view: dict[str, Any]
+
+
+FollowUp: TypeAlias = ShowRefusal | ShowPage | Snoozed | Changed | Created | OpenModal
 
 
 def hand_over(context: BoltContext, todo: FollowUp) -> None:

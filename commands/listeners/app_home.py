@@ -1,6 +1,7 @@
 """App Home: when someone opens the bot's Home tab, publish "My actions" (their open actions, overdue first,
 with controls) and an overview of the log by pillar and status. The same view is re-published after each change
-to an action (``bot.slack.action_log_sync.after_change``), so the tab is current whenever it is looked at."""
+to an action (``bot.slack.action_log_sync.after_change``), so the tab is current whenever it is looked at. A publish
+that fails makes the delivery fail (a 500), so Slack's retry publishes it (``commands.middleware.Dedupe``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from slack_sdk import WebClient
 
 from bot.audit import AuditEntry, record_separately
 from bot.slack.action_log_sync import publish_home
+from bot.slack.bot_dms import shared_bot_dms
 from commands.middleware import asked
+
+
+class HomeNotPublished(RuntimeError):
+    """App Home could not be published: the delivery fails, and Slack's retry publishes it again."""
 
 
 def register(app: App) -> None:
@@ -19,9 +25,13 @@ def register(app: App) -> None:
 
 
 def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    who = asked(context)
+    user, channel = event.get("user"), event.get("channel")
+    if isinstance(user, str) and isinstance(channel, str):
+        # Either tab's event names the user's DM with the bot (bot.slack.bot_dms: where `--share` may post).
+        shared_bot_dms(who.rt).learn(user, channel)
     if event.get("tab") != "home":
         return
-    who = asked(context)
     asker = who.asker
     if asker.refusal is not None:
         # A workspace that is not set up sees no data; the attempt is audited like any refused request.
@@ -38,3 +48,5 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
             team_id=who.team_id,
         )
         record_separately(who.rt.sessions, entry, at=who.rt.clock.now())
+    else:
+        raise HomeNotPublished("App Home could not be published; Slack's retry will try again")

@@ -2,8 +2,11 @@
 
 Fast answers (counts, help, errors) are computed inside the ack, so the user gets them in one round trip.
 Answers the `/mo` pipeline marks as deferred (``plan(text).deferred``: case lists, anything slow) are acked at
-once with a short "working on it" note and finished on Bolt's listener executor, which posts to the command's
-``response_url``. ``plan`` only parses — no database, no matplotlib, no import work on the ack path.
+once with an empty body — Slack shows nothing for it — and finished on Bolt's listener executor, which posts the
+one answer to the command's ``response_url``. A "working on it" note in the ack would stay on screen beside the
+answer: a slash command's response_url cannot replace the ack's message (Slack ignores ``replace_original`` there:
+bolt-python#1268, bolt-js#2287), so the user would see two messages for one question. ``plan`` only parses — no
+database, no matplotlib, no import work on the ack path.
 
 A deferred request is written down before it is acknowledged (:mod:`bot.accepted_work`: the request and its
 audit row, one transaction) and marked done when answered; :class:`Resumer` — started by `mo-bot serve` in every
@@ -38,8 +41,9 @@ from bot.audit import AuditEntry, group_commit
 from bot.db import one_per_engine
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.bot_dms import shared_bot_dms
 from bot.slack.client import make_client
-from bot.slack.user_groups import UserGroups
+from bot.slack.user_groups import shared_user_groups
 from commands.middleware import Asked, asked
 from commands.mo.catalog import default_registry
 from commands.mo.parser import ParseError, check_text, normalise
@@ -50,7 +54,9 @@ log = logging.getLogger("mo_bot.commands.mo")
 
 COMMAND = "/mo"
 MAX_ACCEPT_DETAIL = 1000  # as the answer's audit row keeps it
-WORKING = ":hourglass_flowing_sand: Working on it — the answer will appear here in a moment."
+GROUPS_WAIT_S = 5.0  # how long a deferred answer waits for the process's first read of the user groups
+RESUME_GROUPS_WAIT_S = 20.0  # the same for one the Resumer takes up (its own threads, and it waits anyway)
+DEFERRED_THREADS = 8  # deferred answers answered at once by one process; more wait their turn (30 min to answer)
 NOT_TAKEN = (
     ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
     "Nothing was done; please try again in a minute."
@@ -99,12 +105,15 @@ def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
             _audit_not_taken(who, text)
             ack(text=NOT_TAKEN, response_type="ephemeral")
             return
-        ack(text=WORKING, response_type="ephemeral")
-        # Deferred answers run on Bolt's own listener executor (the pool its lazy listeners use), started here
-        # rather than by a lazy listener: Bolt starts a lazy listener on every request its listener matches (a deep
-        # copy of the request and a thread hand-off, ~1 ms), which the answers given in the ack must not pay, and a
-        # second listener to route them would make Bolt build its arguments twice per request.
-        context.listener_runner.listener_executor.submit(finish_mo, who, command, client, respond, accepted, work)
+        # Nothing shown now: the answer, posted to the response_url, is the one message the user sees.
+        ack()
+        # Deferred answers run on a pool of their own, started here rather than by a lazy listener: Bolt starts a
+        # lazy listener on every request its listener matches (a deep copy of the request and a thread hand-off,
+        # ~1 ms), which the answers given in the ack must not pay, and a second listener to route them would make
+        # Bolt build its arguments twice per request. Not on Bolt's listener executor (5 threads): a few slow answers
+        # (charts, a case list) there would make the lazy listeners that open modals wait past their trigger_id's
+        # 3 seconds (bench/bench_slow_slack.py measured 14 of 80 modals lost that way).
+        deferred_pool().submit(finish_mo, who, command, client, respond, accepted, work)
         return
     reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client))
     ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
@@ -117,14 +126,16 @@ def finish_mo(
     outcome = "undelivered"
     try:
         text = command.get("text") or ""
-        reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client), deferred=True)
-        # An ephemeral answer replaces the "working on it" note; a shared one is posted to the channel as new.
-        resp = respond(
-            text=reply.text,
-            blocks=reply.blocks,
-            response_type=reply.response_type,
-            replace_original=reply.response_type == "ephemeral",
-        )
+        asker = who.asker
+        if asker.role_unconfirmed:
+            # Off the ack, a role that rests on a user group can wait for the process's first read of the groups.
+            groups = shared_user_groups(who.rt, who.rt.config)
+            if groups.wait_confirmed(GROUPS_WAIT_S):
+                r = asker.requester
+                member = groups.membership(r.user_id)
+                asker = identify(who.rt.config, replace(r, user_groups=member.groups, groups_confirmed=True))
+        reply = answer(who.rt, asker, text, slack=_slack_context(command, client), deferred=True)
+        resp = respond(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
         if resp.status_code == 200:
             outcome = reply.outcome
         else:
@@ -136,6 +147,19 @@ def finish_mo(
             log.warning("mo-bot: deferred /mo request %s was taken over before it was marked done", accepted.id)
     except Exception:  # answered; the row's lease lapses and another process answers it again
         log.exception("mo-bot: deferred /mo request %s answered but not marked done", accepted.id)
+
+
+_deferred: ThreadPoolExecutor | None = None
+_deferred_lock = threading.Lock()
+
+
+def deferred_pool() -> ThreadPoolExecutor:
+    """The process's pool for deferred /mo answers (made on first use)."""
+    global _deferred
+    with _deferred_lock:
+        if _deferred is None:
+            _deferred = ThreadPoolExecutor(max_workers=DEFERRED_THREADS, thread_name_prefix="mo-bot-deferred")
+        return _deferred
 
 
 def accepted_work(rt: Runtime) -> AcceptedWork:
@@ -202,7 +226,7 @@ class Resumer:
         self.rt = rt
         self.client = client
         self.work = accepted_work(rt)
-        self.groups = UserGroups.for_config(rt.config)
+        self.groups = shared_user_groups(rt, rt.config)
         self.every = every
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mo-bot-resume")
@@ -235,13 +259,22 @@ class Resumer:
 
     def _answer(self, acc: Accepted) -> None:
         req = acc.request
-        groups = self.groups.groups_of(self.client, req.user_id) if req.user_id else ()
+        # A thread of the Resumer's own: it may wait for the groups and ask Slack which DM is the bot's.
+        self.groups.start(self.client)
+        member = self.groups.membership(req.user_id)
+        if not member.confirmed and self.groups.wait_confirmed(RESUME_GROUPS_WAIT_S):
+            member = self.groups.membership(req.user_id)
+        bot_dm = None
+        if req.channel_is_dm and req.user_id and req.channel_id:
+            bot_dm = shared_bot_dms(self.rt).resolve(self.client, req.user_id) == req.channel_id
         requester = Requester(
             user_id=req.user_id,
             team_id=req.team_id,
             channel_id=req.channel_id,
             channel_is_dm=req.channel_is_dm,
-            user_groups=groups,
+            user_groups=member.groups,
+            groups_confirmed=member.confirmed,
+            bot_dm=bot_dm,
         )
         who = Asked(self.rt, identify(self.rt.config, requester))
         command = {

@@ -1,6 +1,9 @@
 """The "Turn into action" message shortcut: a message's first line becomes the title of a new action, in the add
 modal (with a link back to the message); the card is posted in the message's thread when it is in one of the bot's
-channels."""
+channels.
+
+The ack goes back at once (an empty ack function) and the lazy listener builds and opens the modal: the permalink
+(``chat.getPermalink``) is a Web API call, never made while Slack waits for the ack."""
 
 from __future__ import annotations
 
@@ -21,11 +24,14 @@ log = logging.getLogger("mo_bot.actions")
 
 
 def register(app: App) -> None:
-    app.shortcut(SHORTCUT)(on_shortcut)
+    app.shortcut(SHORTCUT)(ack=ack_shortcut, lazy=[on_shortcut])
 
 
-def on_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def ack_shortcut(ack: Ack) -> None:
     ack()
+
+
+def on_shortcut(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who = asked(context)
     ident = acting(who)
     if isinstance(ident, Refusal):

@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from bot.access import Asker, Requester, at_least
+from bot.access import ROLE_UNCONFIRMED, Asker, Requester, at_least
 from bot.audit import AuditEntry, append, group_commit
 from bot.clock import today_in
 from bot.config import Force
@@ -135,7 +135,9 @@ def _answer(
     except ParseError as e:
         return _invalid(e), False
     seen.command = args.command
-    return _dispatch(rt, asker.requester, force, asker.role, today, args, reg, slack, detail)
+    return _dispatch(
+        rt, asker.requester, force, asker.role, today, args, reg, slack, detail, role_pending=asker.role_unconfirmed
+    )
 
 
 # Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value
@@ -172,6 +174,8 @@ def _dispatch(
     reg: Registry,
     slack: SlackContext | None,
     detail: str,
+    *,
+    role_pending: bool = False,
 ) -> tuple[Reply, bool]:
     if args.help:
         spec = reg.get(args.help_topic) if args.help_topic else None
@@ -181,9 +185,13 @@ def _dispatch(
     spec = reg.get(args.command)
     assert spec is not None
     if not at_least(role, spec.min_role):
+        if role_pending:
+            return _refused(ROLE_UNCONFIRMED), False
         return _refused(f"`/mo {spec.name}` is for {spec.min_role}s; you are a {role}."), False
     for f in spec.flags:
         if args.has(f.name) and not at_least(role, f.min_role):
+            if role_pending:
+                return _refused(ROLE_UNCONFIRMED), False
             why = " Case lists are for analysts and admins; counts are open to everyone." if f.name == "--list" else ""
             return _refused(f"`{f.name}` is for {f.min_role}s and up; you are a {role}.{why}"), False
     if args.has("--share") and args.has("--list"):
@@ -191,6 +199,8 @@ def _dispatch(
             _refused("lists of cases are never posted to the channel; drop `--share` to see the list yourself."),
             False,
         )
+    if args.has("--share") and who.channel_is_dm and who.bot_dm is not True:
+        return _refused(_share_in_dm(who)), False
 
     db = Reads(rt.engine, rt.sessions)
     try:
@@ -221,6 +231,20 @@ def _dispatch(
     finally:
         db.close()
     return reply, True
+
+
+def _share_in_dm(who: Requester) -> str:
+    """Why ``--share`` is refused in a direct message that is not (or not yet known to be) the asker's with me."""
+    if who.bot_dm is None:
+        return (
+            "I couldn't confirm yet that this is your direct message with me, so I haven't shared anything. "
+            "Try again in a moment, or drop `--share` to see the answer yourself."
+        )
+    return (
+        "`--share` posts the answer for everyone in the conversation, and this is a direct message between people, "
+        "not with me — so I haven't shared anything. Drop `--share` to see the answer yourself, or share it in a "
+        "channel I answer in."
+    )
 
 
 def _entry(who: Requester, force: Force | None, detail: str, reply: Reply) -> AuditEntry:

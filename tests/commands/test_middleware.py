@@ -21,6 +21,7 @@ from sqlalchemy import event, select
 from bot.access import Requester
 from bot.models import AuditEvent
 from bot.runtime import Runtime
+from bot.slack.user_groups import shared_user_groups
 from commands.middleware import ASKED, Asked, asked, replay_key
 from commands.web import WebApp, database_check
 from tests.support import fakeslack
@@ -126,6 +127,8 @@ def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     rt = Runtime(config=cfg, engine=runtime.engine, sessions=runtime.sessions, clock=runtime.clock)
     fake_slack.usergroups[ANALYST_GROUP] = [GROUP_MEMBER]
     app = app_for(rt, fake_slack)
+    # The groups are read by the app's own thread as it starts, never during a request.
+    assert shared_user_groups(rt, rt.config).wait_confirmed(5)
     probe = Probe()
     app.use(probe)
     with LocalServer(WebApp(app, [database_check(rt.engine)], mode="http")) as srv:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +28,6 @@ from bot.figures import Filters, wanted_figures
 from bot.models import Action, AuditEvent
 from bot.runtime import Runtime
 from bot.settings import Settings
-from commands.listeners.slash_mo import WORKING
 from commands.web import WebApp, database_check, socket_check
 from tests.support import bolt, fakeslack, fakesocket
 from tests.support.fakeslack import FakeSlack
@@ -169,12 +169,12 @@ def test_a_deferred_answer_is_acked_at_once_then_posted_to_the_response_url(bot:
     load_demo(bot.rt, rows=800, workdir=tmp_path)
     before = len(bot.audit())
     ack, form = bot.ask("wanted --list --district ipswich", user=ANALYST)
-    assert ack.payload == {"text": WORKING, "response_type": "ephemeral"}
+    assert not ack.payload  # acked showing nothing: the answer through response_url is the one message
     url = form["response_url"]
     assert bot.fake.wait_for(lambda f: len(f.posts_to(url)) >= 1, timeout=10)
     # The lazy part audits before it responds, so once the post is seen the work is complete.
     post = bot.fake.posts_to(url)
-    assert len(post) == 1 and post[0].payload["replace_original"] is True and post[0].payload["blocks"]
+    assert len(post) == 1 and "replace_original" not in post[0].payload and post[0].payload["blocks"]
     # The request accepted (written down before the ack), then its answer with the records it showed.
     events = bot.audit()[before:]
     assert [(e.action, e.actor, e.outcome) for e in events] == [("accept", ANALYST, "ok"), ("command", ANALYST, "ok")]
@@ -405,3 +405,13 @@ def test_the_fake_speaks_rfc6455_and_a_ticket_opens_one_connection(fake_slack: F
     conn = fake_slack.socket_mode.connections[0]
     assert fake_slack.wait_for(lambda f: not conn.is_open)
     assert conn.close_code == 1002 and conn.protocol_errors == ["unmasked client frame (opcode 1)"]
+
+
+def test_nothing_personal_is_logged_at_info_over_the_socket(bot: SocketBot, caplog: pytest.LogCaptureFixture) -> None:
+    """Socket Mode requests carry no signature and enter Bolt another way: still no user or question at INFO."""
+    with caplog.at_level(logging.INFO):
+        ack, _ = bot.ask("wanted --district ipswich --older-than 90d", user="U0PRIVATE9")
+        assert ack.payload and ack.payload["blocks"]
+    infos = [rec.getMessage() for rec in caplog.records if rec.levelno <= logging.INFO]
+    for m in infos:
+        assert "U0PRIVATE9" not in m and "older-than" not in m and "ipswich" not in m, m

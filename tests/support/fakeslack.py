@@ -22,7 +22,9 @@ What it does
   plain_text object whose text is empty, a button label over 75, duplicate block_ids, an unknown block type;
   ``msg_too_long`` for text over 40,000 characters; ``no_text`` when a message has neither text nor blocks; a
   ``missing_text`` warning when blocks come without the ``text`` fallback (the answer stays ok, like Slack);
-  ``invalid_arguments`` for a modal title/submit/close over 24 characters; ``message_not_found`` on updating a
+  an overflow menu without 2–5 options, a static_select over 100 options, an option's text over 75 or value over
+  150; ``invalid_arguments`` for a modal title/submit/close over 24 characters, a modal with inputs but no
+  ``submit``, a ``callback_id`` over 255; ``message_not_found`` on updating a
   message it never saw; ``user_not_found`` / ``no_such_subteam`` / ``view_not_found`` / ``file_not_found``.
 - **Failures on demand** — ``fake.fail_next("chat.postMessage", status=429, retry_after=1)`` answers the next
   call to that method with HTTP 429 ``ratelimited`` and a ``Retry-After`` header; ``status=500``/``503`` gives a
@@ -32,9 +34,20 @@ What it does
   whose timeout is shorter gives up without knowing the message was posted. ``times=N`` delays N calls.
   ``fake.delay_response_urls(seconds=60)`` makes the next post to a response_url wait before Slack takes it: one
   whose sender has gone by then (its connection closed: the process was killed) is dropped unseen.
-- **response_url** — ``fake.new_response_url()`` hands out ``http://127.0.0.1:PORT/response/<id>``; what is POSTed
-  there is recorded in ``fake.response_posts`` (:class:`ResponsePost` with ``payload``: ``response_type``,
-  ``replace_original``, ``text``, ``blocks``…). Like Slack, each URL takes at most 5 posts.
+- **response_url** — ``fake.new_response_url(kind)`` hands out ``http://127.0.0.1:PORT/response/<id>`` for a slash
+  command (``kind="command"``) or an interaction on a message (``"interaction"``, ``original=`` the message the user
+  sees); what is POSTed there is recorded in ``fake.response_posts`` (:class:`ResponsePost` with ``payload``:
+  ``response_type``, ``replace_original``, ``text``, ``blocks``…). As in Slack: at most 5 posts within 30 minutes
+  (``used_url`` / ``expired_url``, HTTP 404), each message checked as ``chat.postMessage`` checks it (``no_text``,
+  ``invalid_blocks``, ``msg_too_long``, HTTP 400), and ``fake.visible(url)`` is what the user sees: a post with
+  ``replace_original`` replaces an interaction's original message, while a slash command's response_url ignores it
+  and adds a message after the ack's (``fake.slash_ack(url, body)`` tells the fake what the ack showed).
+- **trigger_id** — ``fake.new_trigger_id()`` issues one good for one ``views.open``/``views.push`` within 3 seconds
+  (``expired_trigger_id`` after, ``trigger_exchanged`` when used twice); a trigger_id the fake did not issue is
+  taken as fresh. ``fake.time_travel(seconds)`` ages trigger_ids and response_urls without waiting.
+- **Scopes and plans** — the bot token has exactly the bot scopes of ``manifest.yml`` (``fake.scopes``): a method
+  needing another (:data:`METHOD_SCOPES`) is ``missing_scope`` with ``needed`` and ``provided``. ``fake.plan =
+  "free"`` makes the user-group methods ``plan_upgrade_required``. ``fake.heal()`` drops pending failures and delays.
 - **Files v2** — ``files.getUploadURLExternal`` hands out ``http://127.0.0.1:PORT/upload/<file_id>``; the bytes POSTed
   there are kept in ``fake.uploads[file_id]``; ``files.completeUploadExternal`` checks the file was uploaded and
   records ``files`` (with ``alt_txt``/``title``), ``channel_id``, ``initial_comment``, ``thread_ts``;
@@ -77,8 +90,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import yaml
 
 from tests.support.fakesocket import DEFAULT_APP_TOKEN, SOCKET_PATH, FakeSocketMode
+from tests.support.paths import REPO_ROOT
 
 DEFAULT_TOKEN = "xoxb-fake-0000-test-token"
 MAX_MESSAGE_BLOCKS = 50
@@ -91,6 +106,30 @@ MAX_BUTTON_TEXT = 75
 MAX_MESSAGE_TEXT = 40000
 MAX_VIEW_TITLE = 24
 MAX_RESPONSE_URL_POSTS = 5
+RESPONSE_URL_LIFETIME_S = 30 * 60  # "up to 5 times within 30 minutes" (docs.slack.dev, handling user interaction)
+TRIGGER_LIFETIME_S = 3.0  # a trigger_id expires 3 seconds after the request that carried it (expired_trigger_id)
+MAX_OVERFLOW_OPTIONS = 5
+MIN_OVERFLOW_OPTIONS = 2
+MAX_SELECT_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_CALLBACK_ID = 255
+# The bot scope(s) each Web API method needs (any one of them), from the methods' reference pages on
+# docs.slack.dev ("Required scopes"); a method not listed needs none (auth.test, views.*, chat.getPermalink).
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "conversations.open": ("im:write", "mpim:write", "channels:manage", "groups:write"),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "users.info": ("users:read",),
+    "usergroups.list": ("usergroups:read",),
+    "usergroups.users.list": ("usergroups:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+USERGROUP_METHODS = ("usergroups.list", "usergroups.users.list")  # paid plans only (plan_upgrade_required)
 RESPONSE_URL_DELAY = "response_url"  # the key delay_response_urls uses in the delays of delay_next
 APP_TOKEN_METHODS = ("apps.connections.open",)  # the methods that take the app-level token (xapp-…)
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "users")
@@ -132,6 +171,25 @@ class ResponsePost:
 
 
 @dataclass
+class ResponseUrl:
+    """A response_url the fake handed out: what kind of request carried it, when, how often it was used, and the
+    messages the user sees through it (``visible``)."""
+
+    kind: str  # "command" (a slash command) or "interaction" (block_actions, shortcut…)
+    issued: float
+    uses: int = 0
+    visible: list[dict[str, Any]] = field(default_factory=list)
+    has_original: bool = False  # visible[0] is the message the interaction came from (replace_original replaces it)
+
+
+def manifest_bot_scopes() -> frozenset[str]:
+    """The bot scopes ``manifest.yml`` asks for: the token the fake accepts has exactly these, so a scope removed
+    from the manifest makes every call that needs it fail with ``missing_scope``."""
+    manifest = yaml.safe_load((REPO_ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+
+
+@dataclass
 class _Failure:
     status: int
     error: str
@@ -149,10 +207,11 @@ class Channel:
 
 
 class SlackError(Exception):
-    def __init__(self, error: str, messages: list[str] | None = None) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None, **extra: str) -> None:
         super().__init__(error)
         self.error = error
         self.messages = messages or []
+        self.extra = extra
 
 
 # ----------------------------------------------------------------------------------------------- Block Kit checks
@@ -181,6 +240,32 @@ def _element_problems(el: Any, ptr: str) -> list[str]:
             problems.append(f"[ERROR] must be less than 2001 characters [json-pointer:{ptr}/value]")
     if len(str(el.get("action_id", ""))) > 255:
         problems.append(f"[ERROR] must be less than 256 characters [json-pointer:{ptr}/action_id]")
+    if el["type"] == "overflow":
+        problems += _options_problems(el.get("options"), f"{ptr}/options", MIN_OVERFLOW_OPTIONS, MAX_OVERFLOW_OPTIONS)
+    elif el["type"] == "static_select" and "option_groups" not in el:
+        problems += _options_problems(el.get("options"), f"{ptr}/options", 1, MAX_SELECT_OPTIONS)
+        if isinstance(el.get("initial_option"), dict):
+            problems += _option_problems(el["initial_option"], f"{ptr}/initial_option")
+    return problems
+
+
+def _options_problems(options: Any, ptr: str, least: int, most: int) -> list[str]:
+    """An overflow takes 2 to 5 options, a static_select 1 to 100; each option's text at most 75 characters and its
+    value at most 150 (Block Kit reference: overflow menu, select menus, option object)."""
+    if not isinstance(options, list) or not least <= len(options) <= most:
+        return [f"[ERROR] {least} to {most} items allowed [json-pointer:{ptr}]"]
+    problems: list[str] = []
+    for i, o in enumerate(options):
+        problems += _option_problems(o, f"{ptr}/{i}")
+    return problems
+
+
+def _option_problems(option: Any, ptr: str) -> list[str]:
+    if not isinstance(option, dict):
+        return [f"[ERROR] must be an option object [json-pointer:{ptr}]"]
+    problems = _text_problems(option.get("text"), f"{ptr}/text", max_len=MAX_OPTION_TEXT)
+    if len(str(option.get("value", ""))) > MAX_OPTION_VALUE:
+        problems.append(f"[ERROR] must be less than {MAX_OPTION_VALUE + 1} characters [json-pointer:{ptr}/value]")
     return problems
 
 
@@ -244,6 +329,8 @@ def block_problems(blocks: Any, *, max_blocks: int) -> list[str]:
             problems += _text_problems(b.get("label"), f"{ptr}/label", max_len=2000, plain_only=True)
             if "element" not in b:
                 problems.append(f"[ERROR] missing required field: element [json-pointer:{ptr}]")
+            else:
+                problems += _element_problems(b["element"], f"{ptr}/element")
     return problems
 
 
@@ -251,15 +338,22 @@ def view_problems(view: Any) -> tuple[str, list[str]]:
     """(error code, messages) for a modal or Home tab view; ("", []) when acceptable."""
     if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
         return "invalid_arguments", ["[ERROR] view.type must be modal or home [json-pointer:/view/type]"]
+    msgs: list[str] = []
+    if len(str(view.get("callback_id", ""))) > MAX_CALLBACK_ID:
+        msgs.append(f"[ERROR] must be less than {MAX_CALLBACK_ID + 1} characters [json-pointer:/view/callback_id]")
     if view["type"] == "modal":
-        msgs: list[str] = []
         for key in ("title", "submit", "close"):
             if key in view or key == "title":
                 msgs += _text_problems(view.get(key), f"/view/{key}", max_len=MAX_VIEW_TITLE, plain_only=True)
         if len(str(view.get("private_metadata", ""))) > 3000:
             msgs.append("[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]")
-        if msgs:
-            return "invalid_arguments", msgs
+        blocks = view.get("blocks")
+        has_input = isinstance(blocks, list) and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+        if has_input and "submit" not in view:
+            # Slack: a modal's submit "is required when an input block is within the blocks array".
+            msgs.append("[ERROR] must provide submit when there are input blocks [json-pointer:/view/submit]")
+    if msgs:
+        return "invalid_arguments", msgs
     problems = block_problems(view.get("blocks", []), max_blocks=MAX_VIEW_BLOCKS)
     return ("invalid_blocks", problems) if problems else ("", [])
 
@@ -291,7 +385,12 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: dict[str, list[list[float]]] = {}  # method -> [[seconds, calls left], ...]
-        self._response_urls: dict[str, int] = {}
+        self._response_urls: dict[str, ResponseUrl] = {}
+        self._triggers: dict[str, float] = {}  # trigger_id -> when it was issued (fake time)
+        self._triggers_used: set[str] = set()
+        self._time_offset = 0.0
+        self.scopes: frozenset[str] = manifest_bot_scopes()
+        self.plan = "standard"  # "free": user groups are a paid-plan feature (plan_upgrade_required)
         self.files: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count(1)
         self._cond = threading.Condition()
@@ -367,6 +466,12 @@ class FakeSlack:
         with self._cond:
             self._failures.setdefault(method, []).append(_Failure(status, err, retry_after, times))
 
+    def heal(self) -> None:
+        """Forget the failures and delays still pending (Slack is well again)."""
+        with self._cond:
+            self._failures.clear()
+            self._delays.clear()
+
     def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` ``seconds`` late, after doing their work."""
         with self._cond:
@@ -387,11 +492,53 @@ class FakeSlack:
                 queue.pop(0)
             return seconds
 
-    def new_response_url(self) -> str:
+    def now(self) -> float:
+        """The fake's clock (monotonic seconds, moved on by :meth:`time_travel`)."""
+        return time.monotonic() + self._time_offset
+
+    def time_travel(self, seconds: float) -> None:
+        """Move the fake's clock on: trigger_ids and response_urls age without the test waiting."""
+        with self._cond:
+            self._time_offset += seconds
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id as Slack puts in an interaction or slash command: good for one views.open (or push) within
+        3 seconds of now, ``expired_trigger_id`` after that."""
+        n = next(self._seq)
+        tid = f"{1_300_000_000_000 + n}.{100_000_000 + n}.{n:032x}"
+        with self._cond:
+            self._triggers[tid] = self.now()
+        return tid
+
+    def new_response_url(self, kind: str = "command", *, original: dict[str, Any] | None = None) -> str:
+        """A response_url for a slash command (``kind="command"``) or an interaction on a message
+        (``"interaction"``, with the ``original`` message the user sees)."""
+        if kind not in ("command", "interaction"):
+            raise ValueError(kind)
         rid = f"R{next(self._seq):06d}"
         with self._cond:
-            self._response_urls[rid] = 0
+            url = ResponseUrl(kind, self.now())
+            if original is not None:
+                url.visible.append(dict(original))
+                url.has_original = True
+            self._response_urls[rid] = url
         return f"{self.root}/response/{rid}"
+
+    def slash_ack(self, response_url: str, body: bytes | dict[str, Any] | None) -> None:
+        """What the app answered in the HTTP response to a slash command: Slack shows it (if it has text or blocks)
+        to the user, before anything posted to the command's response_url."""
+        if isinstance(body, bytes):
+            body = json.loads(body) if body.strip().startswith(b"{") else ({"text": body.decode()} if body else None)
+        if not body or not (body.get("text") or body.get("blocks")):
+            return
+        with self._cond:
+            self._response_urls[response_url.rsplit("/", 1)[1]].visible.append(dict(body))
+
+    def visible(self, response_url: str) -> list[dict[str, Any]]:
+        """The messages the user sees through ``response_url``: the original (or the ack), then what was posted
+        to it — replaced in place where Slack replaces, added where it adds."""
+        with self._cond:
+            return [dict(m) for m in self._response_urls[response_url.rsplit("/", 1)[1]].visible]
 
     def reset(self) -> None:
         with self._cond:
@@ -401,6 +548,7 @@ class FakeSlack:
             self._delays.clear()
             self.socket_mode.envelopes.clear()
             self.socket_mode.acks.clear()
+            self._triggers_used.clear()
 
     # ----------------------------------------------------------------------------------------- inspection
     def calls_to(self, method: str, *, include_failed: bool = False) -> list[Call]:
@@ -459,6 +607,7 @@ class FakeSlack:
             status = 200
             try:
                 self._authenticate(method, params, headers)
+                self._authorise(method, headers)
                 if failure is not None:
                     raise SlackError(failure.error)
                 handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -466,7 +615,7 @@ class FakeSlack:
                     raise SlackError("unknown_method")
                 body = {"ok": True, **handler(params)}
             except SlackError as e:
-                body = {"ok": False, "error": e.error}
+                body = {"ok": False, "error": e.error, **e.extra}
                 if e.messages:
                     body["response_metadata"] = {"messages": e.messages}
         self._record(Call(method, params, headers, status, body))
@@ -493,6 +642,32 @@ class FakeSlack:
             raise SlackError("not_allowed_token_type")  # an app-level token calls only app-level methods
         if token != self.token:
             raise SlackError("invalid_auth")
+
+    def _authorise(self, method: str, headers: dict[str, str]) -> None:
+        """A bot token has the manifest's scopes: a method needing another is ``missing_scope`` (with ``needed``
+        and ``provided``, as Slack answers); user groups on a free workspace are ``plan_upgrade_required``."""
+        if method in APP_TOKEN_METHODS:
+            return
+        needed = METHOD_SCOPES.get(method)
+        if needed and not self.scopes.intersection(needed):
+            raise SlackError("missing_scope", needed=",".join(needed), provided=",".join(sorted(self.scopes)))
+        if method in USERGROUP_METHODS and self.plan == "free":
+            raise SlackError("plan_upgrade_required")
+
+    def _take_trigger(self, trigger_id: Any) -> None:
+        """A trigger_id is good once, within 3 seconds of the request that carried it. One the fake did not issue
+        (a hand-made payload) is taken as fresh."""
+        if not isinstance(trigger_id, str) or not trigger_id:
+            raise SlackError("invalid_trigger_id")
+        with self._cond:
+            issued = self._triggers.get(trigger_id)
+            if issued is None:
+                return
+            if self.now() - issued > TRIGGER_LIFETIME_S:
+                raise SlackError("expired_trigger_id")
+            if trigger_id in self._triggers_used:
+                raise SlackError("trigger_exchanged")
+            self._triggers_used.add(trigger_id)
 
     def _channel(self, channel_id: Any, *, post: bool = True) -> Channel:
         if not isinstance(channel_id, str) or not channel_id:
@@ -633,8 +808,7 @@ class FakeSlack:
         return stored
 
     def _m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
-        if not p.get("trigger_id"):
-            raise SlackError("invalid_trigger_id")
+        self._take_trigger(p.get("trigger_id"))
         return {"view": self._store_view(p.get("view"))}  # type: ignore[arg-type]
 
     def _m_views_push(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -715,19 +889,44 @@ class FakeSlack:
         return {"files": out}
 
     # ----------------------------------------------------------------------------------------- non-API URLs
-    def handle_response_url(self, rid: str, url: str, body: bytes, headers: dict[str, str]) -> int:
+    def handle_response_url(self, rid: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """A post to a response_url, as Slack takes it: at most 5 within 30 minutes (``used_url`` /
+        ``expired_url``), the message checked as ``chat.postMessage`` checks it (``no_text``, ``invalid_blocks``,
+        ``msg_too_long``). ``replace_original`` replaces the message an interaction came from; a slash command's
+        response_url ignores it (Slack shows every post as a new message: bolt-python#1268, bolt-js#2287), and
+        ``response_type: in_channel`` posts to the channel for everyone."""
         with self._cond:
-            used = self._response_urls.get(rid)
-            if used is None or used >= MAX_RESPONSE_URL_POSTS:
-                return 404
+            entry = self._response_urls.get(rid)
+            if entry is None:
+                return 404, "invalid_url"
+            if self.now() - entry.issued > RESPONSE_URL_LIFETIME_S:
+                return 404, "expired_url"
+            if entry.uses >= MAX_RESPONSE_URL_POSTS:
+                return 404, "used_url"
             try:
                 payload = json.loads(body or b"{}")
             except ValueError:
-                return 400
-            self._response_urls[rid] = used + 1
+                return 400, "invalid_payload"
+            if not isinstance(payload, dict):
+                return 400, "invalid_payload"
+            if not payload.get("delete_original"):
+                try:
+                    self._check_message(payload)
+                except SlackError as e:
+                    return 400, e.error
+            entry.uses += 1
             self.response_posts.append(ResponsePost(rid, url, payload, headers))
+            shown = {k: payload[k] for k in ("text", "blocks", "response_type") if k in payload}
+            replaces = entry.kind == "interaction" and entry.has_original
+            if replaces and payload.get("delete_original"):
+                entry.visible.pop(0)
+                entry.has_original = False
+            elif replaces and payload.get("replace_original"):
+                entry.visible[0] = shown
+            elif not payload.get("delete_original"):
+                entry.visible.append(shown)
             self._cond.notify_all()
-        return 200
+        return 200, "ok"
 
     def handle_upload(self, fid: str, body: bytes) -> int:
         with self._cond:
@@ -808,8 +1007,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True  # never taken: nothing recorded, nobody to answer
                     return
             url = f"{self.owner.root}{parts.path}"
-            status = self.owner.handle_response_url(parts.path.rsplit("/", 1)[1], url, body, headers)
-            self._reply(status, b"ok" if status == 200 else b"invalid", "text/plain")
+            status, said = self.owner.handle_response_url(parts.path.rsplit("/", 1)[1], url, body, headers)
+            self._reply(status, said.encode(), "text/plain")
         elif parts.path.startswith("/upload/"):
             status = self.owner.handle_upload(parts.path.rsplit("/", 1)[1], body)
             self._reply(status, f"OK - {len(body)}".encode(), "text/plain")

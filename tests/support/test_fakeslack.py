@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -216,3 +217,133 @@ def test_unknown_method_is_recorded(fake_slack: FakeSlack) -> None:
         client_for(fake_slack).api_call("admin.users.remove")
     assert e.value.response["error"] == "unknown_method"
     assert fake_slack.methods() == ["admin.users.remove"]
+
+
+# --- response_url, trigger_id, limits and scopes, as Slack has them -------------------------------------------------
+def _post(url: str, payload: dict[str, object]) -> tuple[int, str]:
+    req = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_a_slash_commands_response_url_adds_messages_whatever_replace_original_says(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url("command")
+    fake_slack.slash_ack(url, b'{"text": "working on it", "response_type": "ephemeral"}')
+    assert _post(url, {"text": "the answer", "replace_original": True}) == (200, "ok")
+    # bolt-python#1268, bolt-js#2287: the ack's message stays; the answer is a second message.
+    assert [m["text"] for m in fake_slack.visible(url)] == ["working on it", "the answer"]
+
+
+def test_an_interactions_response_url_replaces_the_message_it_came_from(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url("interaction", original={"text": "list v1"})
+    assert _post(url, {"text": "list v2", "replace_original": True})[0] == 200
+    assert _post(url, {"text": "a note", "replace_original": False})[0] == 200
+    assert [m["text"] for m in fake_slack.visible(url)] == ["list v2", "a note"]
+    assert _post(url, {"delete_original": True})[0] == 200
+    assert [m["text"] for m in fake_slack.visible(url)] == ["a note"]
+
+
+def test_a_response_url_checks_the_message_and_takes_five_posts_in_thirty_minutes(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url("command")
+    assert _post(url, {"response_type": "ephemeral"}) == (400, "no_text")
+    assert _post(url, {"text": "x", "blocks": [{"type": "section"}]}) == (400, "invalid_blocks")
+    assert _post(url, {"text": "x" * 40_001}) == (400, "msg_too_long")
+    for _ in range(5):
+        assert _post(url, {"text": "ok"})[0] == 200
+    assert _post(url, {"text": "sixth"}) == (404, "used_url")
+    late = fake_slack.new_response_url("command")
+    fake_slack.time_travel(30 * 60 + 1)
+    assert _post(late, {"text": "too late"}) == (404, "expired_url")
+
+
+def test_a_trigger_id_opens_one_modal_within_three_seconds(fake_slack: FakeSlack) -> None:
+    c = client_for(fake_slack)
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    fresh = fake_slack.new_trigger_id()
+    assert c.views_open(trigger_id=fresh, view=modal)["ok"]
+    with pytest.raises(SlackApiError) as e:
+        c.views_open(trigger_id=fresh, view=modal)
+    assert e.value.response["error"] == "trigger_exchanged"
+    old = fake_slack.new_trigger_id()
+    fake_slack.time_travel(3.5)
+    with pytest.raises(SlackApiError) as e:
+        c.views_open(trigger_id=old, view=modal)
+    assert e.value.response["error"] == "expired_trigger_id"
+
+
+def _modal(*blocks: dict[str, object], **extra: object) -> dict[str, object]:
+    return {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": list(blocks), **extra}
+
+
+def _opt(text: str, value: str = "v") -> dict[str, object]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("view", "error", "pointer"),
+    [
+        (_modal({"type": "section", "text": {"type": "mrkdwn", "text": "x"},
+                 "accessory": {"type": "overflow", "action_id": "o", "options": [_opt("one")]}}),
+         "invalid_blocks", "/blocks/0/accessory/options"),
+        (_modal({"type": "section", "text": {"type": "mrkdwn", "text": "x"},
+                 "accessory": {"type": "overflow", "action_id": "o", "options": [_opt(str(n)) for n in range(6)]}}),
+         "invalid_blocks", "/blocks/0/accessory/options"),
+        (_modal({"type": "input", "label": {"type": "plain_text", "text": "L"},
+                 "element": {"type": "static_select", "action_id": "s", "options": [_opt(str(n)) for n in range(101)]}},
+                submit={"type": "plain_text", "text": "Save"}),
+         "invalid_blocks", "/blocks/0/element/options"),
+        (_modal({"type": "input", "label": {"type": "plain_text", "text": "L"},
+                 "element": {"type": "static_select", "action_id": "s", "options": [_opt("x" * 76)]}},
+                submit={"type": "plain_text", "text": "Save"}),
+         "invalid_blocks", "/blocks/0/element/options/0/text/text"),
+        (_modal({"type": "input", "label": {"type": "plain_text", "text": "L"},
+                 "element": {"type": "plain_text_input", "action_id": "t"}}),
+         "invalid_arguments", "/view/submit"),
+        (_modal(callback_id="c" * 256), "invalid_arguments", "/view/callback_id"),
+    ],
+)  # fmt: skip
+def test_block_kit_limits_slack_enforces(
+    fake_slack: FakeSlack, view: dict[str, object], error: str, pointer: str
+) -> None:
+    with pytest.raises(SlackApiError) as e:
+        client_for(fake_slack).views_open(trigger_id=fake_slack.new_trigger_id(), view=view)
+    assert e.value.response["error"] == error
+    assert any(f"[json-pointer:{pointer}]" in m for m in e.value.response["response_metadata"]["messages"])
+
+
+def test_a_scope_missing_from_the_manifest_is_missing_scope(fake_slack: FakeSlack) -> None:
+    c = client_for(fake_slack)
+    assert "chat:write" in fake_slack.scopes  # read from manifest.yml
+    fake_slack.scopes = fake_slack.scopes - {"chat:write"}
+    with pytest.raises(SlackApiError) as e:
+        c.chat_postMessage(channel="C0MOBOT01", text="x")
+    body = e.value.response.data
+    assert (body["error"], body["needed"]) == ("missing_scope", "chat:write")
+    assert "chat:write" not in body["provided"].split(",") and "commands" in body["provided"].split(",")
+
+
+def test_user_groups_need_a_paid_plan(fake_slack: FakeSlack) -> None:
+    fake_slack.usergroups["S1"] = ["U1"]
+    fake_slack.plan = "free"
+    with pytest.raises(SlackApiError) as e:
+        client_for(fake_slack).usergroups_users_list(usergroup="S1")
+    assert e.value.response["error"] == "plan_upgrade_required"
+
+
+def test_ratelimited_answers_with_retry_after(fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("usergroups.users.list", status=429, retry_after=30)
+    fake_slack.usergroups["S1"] = ["U1"]
+    req = urllib.request.Request(
+        fake_slack.base_url + "usergroups.users.list?usergroup=S1",
+        headers={"Authorization": f"Bearer {fake_slack.token}"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 429 and e.value.headers["Retry-After"] == "30"
+    assert json.loads(e.value.read())["error"] == "ratelimited"

@@ -319,13 +319,15 @@ def test_two_concurrent_writers_exactly_one_wins(sessions, force, clock) -> None
     barrier = threading.Barrier(2)
     results = []
 
-    def write(status: str) -> None:
+    def write(status: str, who: Actor) -> None:
         with sessions() as s:
             barrier.wait()
-            results.append(service.change_action(s, force, CHAIR, ActionChange(ref, 1, status=status, note="x"), clock))
+            results.append(service.change_action(s, force, who, ActionChange(ref, 1, status=status, note="x"), clock))
             s.commit()
 
-    threads = [threading.Thread(target=write, args=(st,)) for st in ("ongoing", "held")]
+    # Two people: a change by the writer themself since the version they saw is not a conflict (test below).
+    writers = (("ongoing", CHAIR), ("held", Actor("UDEPUTY", role="admin")))
+    threads = [threading.Thread(target=write, args=w) for w in writers]
     for t in threads:
         t.start()
     for t in threads:
@@ -582,3 +584,21 @@ def test_stale_refusal_shows_changes_made_by_an_import(session, config, force, c
     assert res.refusal.code == "stale"
     assert [(h.field, h.old_value, h.new_value) for h in res.refusal.changes_since] == [("status", "ongoing", "held")]
     assert res.refusal.current.status == "held"
+
+
+def test_a_writers_own_change_since_the_version_they_saw_is_not_a_conflict(session, force, clock) -> None:
+    """A second click on a list drawn before the first was applied: nothing of anyone else's is overwritten."""
+    ref = _new(session, force, clock)
+    first = service.change_action(session, force, CHAIR, ActionChange(ref, 1, status="ongoing"), clock)
+    session.commit()
+    assert first.ok and first.action.version == 2
+    again = service.change_action(session, force, CHAIR, ActionChange(ref, 1, status="complete"), clock)
+    session.commit()
+    assert again.ok and again.action.status == "complete" and again.action.version == 3
+    # Someone else's change in between is still a conflict, and names only them.
+    other = Actor("UDEPUTY", role="admin")
+    assert service.change_action(session, force, other, ActionChange(ref, 3, title="Renamed"), clock).ok
+    session.commit()
+    stale = service.change_action(session, force, CHAIR, ActionChange(ref, 2, title="Mine"), clock)
+    assert not stale.ok and stale.refusal.code == "stale"
+    assert "UDEPUTY" in stale.refusal.reason and "UCHAIR" not in stale.refusal.reason.split("(and by you)")[0]
