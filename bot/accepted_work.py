@@ -32,14 +32,13 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.audit import AuditEntry, record
 from bot.clock import Clock
-from bot.db import rowcount, session_scope
+from bot.db import lock_wait_at_most, rowcount, session_scope
 from bot.models import AcceptedRequest
 
 RUNNING, DONE, EXPIRED = "running", "done", "expired"
@@ -125,16 +124,10 @@ class AcceptedWork:
             attempts=1,
         )
         with self.sessions() as s:
-            raw = _sqlite_connection(s)
-            before = _busy_timeout(raw, ACCEPT_WAIT_MS)
-            if raw is None:  # PostgreSQL: the same bound on waiting for a lock, for this transaction only
-                s.execute(text(f"SET LOCAL lock_timeout = '{ACCEPT_WAIT_MS}ms'"))
-            try:
+            with lock_wait_at_most(s, ACCEPT_WAIT_MS):
                 s.add(row)
                 s.flush()
                 record(s, audit, at=now)
-            finally:
-                _busy_timeout(raw, before)  # while the connection is still this session's
             s.commit()
         with self._lock:
             self._answering.add(row.id)
@@ -307,22 +300,6 @@ class AcceptedWork:
     def get(self, ids: Iterable[int]) -> list[AcceptedRequest]:
         with self.sessions() as s:
             return list(s.scalars(select(AcceptedRequest).where(AcceptedRequest.id.in_(list(ids)))))
-
-
-def _sqlite_connection(session: Session) -> Any:
-    """The session's sqlite3 connection (checked out for its transaction), or None on another database."""
-    if session.get_bind().dialect.name != "sqlite":
-        return None
-    return session.connection().connection.driver_connection
-
-
-def _busy_timeout(raw: Any, ms: int | None) -> int | None:
-    """Set how long a SQLite connection waits for the write lock; returns the previous setting."""
-    if raw is None or ms is None:
-        return None
-    before = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
-    raw.execute(f"PRAGMA busy_timeout = {int(ms)}")
-    return before
 
 
 def _accepted(row: AcceptedRequest) -> Accepted:

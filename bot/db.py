@@ -77,6 +77,26 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
+@contextmanager
+def lock_wait_at_most(session: Session, ms: int) -> Iterator[None]:
+    """Within the block, a write by ``session`` waits at most ``ms`` for a lock, then raises OperationalError:
+    SQLite's busy timeout on the session's connection (restored after the block), PostgreSQL's ``lock_timeout``
+    for the rest of the transaction. For writes on the path Slack waits on: SQLite has one writer at a time and an
+    import holds the lock for seconds to tens of seconds."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(ms)}ms'"))
+        yield
+        return
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    before = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+    raw.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {before}")  # while the connection is still this session's
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

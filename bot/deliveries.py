@@ -23,9 +23,10 @@ import itertools
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import rowcount
+from bot.db import lock_wait_at_most, rowcount
 from bot.models import SlackDelivery
 
 KEEP = dt.timedelta(days=1)  # Slack retries within minutes and a signature is valid for 5; a day is generous
@@ -34,15 +35,27 @@ _counter = itertools.count(1)
 MAX_KEY = 160  # the column's length
 
 
-def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime) -> bool:
+def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime, wait_ms: int | None = None) -> bool:
     """True if this is the first delivery of ``key`` (the caller does the work); False if already claimed. The
-    claim is committed at once, in its own transaction."""
+    claim is committed at once, in its own transaction. With ``wait_ms`` the claim waits at most that long for
+    a lock (an import writing on SQLite) and raises OperationalError after it, for the caller to say so."""
     with sessions() as s:
         with s.begin():
-            first = claim_in(s, key, now)
+            if wait_ms is None:
+                first = claim_in(s, key, now)
+            else:
+                with lock_wait_at_most(s, wait_ms):
+                    first = claim_in(s, key, now)
         if first and next(_counter) % _PURGE_EVERY == 0:
-            with s.begin():
-                purge(s, now - KEEP)
+            try:
+                with s.begin():
+                    if wait_ms is None:
+                        purge(s, now - KEEP)
+                    else:
+                        with lock_wait_at_most(s, wait_ms):
+                            purge(s, now - KEEP)
+            except OperationalError:  # busy: the next purge takes these too; the claim above is what mattered
+                pass
     return first
 
 

@@ -46,6 +46,7 @@ Socket Mode requests are not signed (the WebSocket is authenticated): nothing to
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -53,6 +54,7 @@ from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from sqlalchemy.exc import OperationalError
 
 from bot import deliveries
 from bot.access import Asker, Requester, identify
@@ -60,7 +62,7 @@ from bot.audit import AuditEntry, group_commit, record_separately
 from bot.runtime import Runtime
 from bot.slack.bot_dms import BotDms
 from bot.slack.user_groups import UserGroups
-from commands.mo.pipeline import plan
+from commands.mo.pipeline import audit_detail, plan
 
 log = logging.getLogger("mo_bot.app")
 
@@ -201,6 +203,13 @@ def replay_key(req: BoltRequest) -> str | None:
     return f"sig:{signatures[0]}"
 
 
+CLAIM_WAIT_MS = 1000  # a claim on the ack path waits at most this for a lock: Slack gives up after 3 s
+BUSY = (
+    ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
+    "Nothing was done; please try again in a minute."
+)
+
+
 class Dedupe(Middleware):
     """Retried and replayed deliveries acknowledged without running again (see the module docstring)."""
 
@@ -216,13 +225,49 @@ class Dedupe(Middleware):
                 log.warning("mo-bot: ignored a retried delivery Slack does not retry (retry %r)", retry[:20])
                 return BoltResponse(status=200, body="")
             replay = replay_key(req)
-            if replay is not None and not deliveries.claim(self.rt.sessions, replay, self.rt.clock.now()):
+            if replay is None:
+                return next()
+            try:
+                first = deliveries.claim(self.rt.sessions, replay, self.rt.clock.now(), wait_ms=CLAIM_WAIT_MS)
+            except OperationalError:
+                return self._busy(req, next)
+            if not first:
                 self._replayed(req)
                 return BoltResponse(status=200, body="")
             return next()
-        if not deliveries.claim(self.rt.sessions, key, self.rt.clock.now()):
+        try:
+            first = deliveries.claim(self.rt.sessions, key, self.rt.clock.now(), wait_ms=CLAIM_WAIT_MS)
+        except OperationalError:
+            # Not run, not claimed: a non-2xx makes Slack deliver the event again later.
+            log.warning("mo-bot: %s not claimed (the database is busy); Slack will retry it", key)
+            return BoltResponse(status=503, body="")
+        if not first:
             log.info("mo-bot: %s already handled; acknowledged retry %r without redoing it", key, (retry or "")[:20])
             return BoltResponse(status=200, body="")
+        return next()
+
+    def _busy(self, req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """The replay claim could not be written within :data:`CLAIM_WAIT_MS` (an import holds SQLite's write lock):
+        a slash command is told to try again, nothing done, in the ack; a click or form is run without its
+        signature claimed — the change it asks for is still made once (it claims its interaction in its own
+        transaction, ``bot.deliveries.claim_in``) — rather than lost while the user waits."""
+        body = req.body if isinstance(req.body, dict) else {}
+        if "command" in body:
+            log.warning("mo-bot: a /mo request could not be claimed (the database is busy); not taken")
+            who = requester_from(body, lambda _user: ())
+            text = body.get("text")
+            entry = AuditEntry(
+                actor=str(who.user_id)[:64] or "?",
+                action="accept",
+                outcome="refused",
+                detail=f"not accepted (database busy): {audit_detail(text if isinstance(text, str) else '')}",
+                team_id=who.team_id[:32] if isinstance(who.team_id, str) else None,
+                channel_id=who.channel_id[:32] if isinstance(who.channel_id, str) else None,
+            )
+            group_commit(self.rt.engine).append(entry, at=self.rt.clock.now())
+            reply = json.dumps({"response_type": "ephemeral", "text": BUSY})
+            return BoltResponse(status=200, body=reply, headers={"content-type": "application/json;charset=utf-8"})
+        log.warning("mo-bot: an interaction's replay claim could not be written (the database is busy); run anyway")
         return next()
 
     def _replayed(self, req: BoltRequest) -> None:

@@ -44,7 +44,7 @@ from bot.settings import Settings
 from bot.slack.bot_dms import shared_bot_dms
 from bot.slack.client import make_client
 from bot.slack.user_groups import shared_user_groups
-from commands.middleware import Asked, asked
+from commands.middleware import BUSY, Asked, asked
 from commands.mo.catalog import default_registry
 from commands.mo.parser import ParseError, check_text, normalise
 from commands.mo.pipeline import answer, plan
@@ -57,10 +57,7 @@ MAX_ACCEPT_DETAIL = 1000  # as the answer's audit row keeps it
 GROUPS_WAIT_S = 5.0  # how long a deferred answer waits for the process's first read of the user groups
 RESUME_GROUPS_WAIT_S = 20.0  # the same for one the Resumer takes up (its own threads, and it waits anyway)
 DEFERRED_THREADS = 8  # deferred answers answered at once by one process; more wait their turn (30 min to answer)
-NOT_TAKEN = (
-    ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
-    "Nothing was done; please try again in a minute."
-)
+NOT_TAKEN = BUSY  # the same words whichever write could not be made in time
 
 
 @functools.cache

@@ -76,7 +76,7 @@ def answer(
     Never raises; always audits exactly once."""
     started = time.perf_counter()
     who = asker.requester
-    detail = _detail(text)
+    detail = audit_detail(text)
     seen = _Seen()
     try:
         reply, audited = _answer(rt, asker, text, registry or default_registry(), slack, detail, seen)
@@ -265,7 +265,7 @@ def _audit(rt: Runtime, who: Requester, force: Force | None, detail: str, reply:
     group_commit(rt.engine).append(_entry(who, force, detail, reply), at=rt.clock.now())
 
 
-def _detail(text: str) -> str:
+def audit_detail(text: str) -> str:
     """What the audit keeps of the text: normalised, cut to ``MAX_AUDIT_DETAIL``, and storable whatever arrived — a
     control character is written as its name (``<U+0000 (NUL)>``), since PostgreSQL refuses a NUL in text and the
     row must be written for the very request that is refused for carrying one."""

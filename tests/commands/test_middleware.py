@@ -8,6 +8,7 @@ import copy
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from bot.access import Requester
 from bot.models import AuditEvent
@@ -281,3 +282,39 @@ def test_which_requests_claim_their_signature(body: str | dict[str, Any], mode: 
         headers["content-type"] = "application/json" if events else "application/x-www-form-urlencoded"
     key = replay_key(BoltRequest(body=body, headers=headers, mode=mode))
     assert key == ("sig:v0=" + "ab" * 32 if claimed else None)
+
+
+def _hold_the_write_lock(rt: Runtime) -> Any:
+    """Another transaction holding what claiming a delivery needs, as an import's merge does for tens of seconds
+    (SQLite: the write lock; PostgreSQL: the claims table)."""
+    s = rt.sessions()
+    if rt.engine.dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE slack_delivery IN ACCESS EXCLUSIVE MODE"))
+    else:
+        s.connection().exec_driver_sql("INSERT INTO slack_delivery (key, received_at) VALUES ('lock', '2026-01-01')")
+    return s
+
+
+def test_an_event_that_cannot_be_claimed_in_a_second_is_left_for_slacks_retry(bot: Bot) -> None:
+    body = {
+        "token": "x",
+        "team_id": bot.fake.team_id,
+        "api_app_id": "A0MOBOT01",
+        "type": "event_callback",
+        "event_id": "Ev0BUSY0001",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": VIEWER, "channel": "D" + VIEWER[1:], "tab": "home"},
+    }
+    holder = _hold_the_write_lock(bot.rt)
+    try:
+        t0 = time.monotonic()
+        busy = post_signed(bot.url, json_body=body)
+        waited = time.monotonic() - t0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert busy.status == 503 and waited < 2.5  # Slack waits 3 s; a non-2xx is delivered again later
+    assert bot.fake.calls_to("views.publish") == []
+    again = post_signed(bot.url, json_body=body, retry_num=1)
+    assert again.status == 200
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("views.publish")) == 1, timeout=5)

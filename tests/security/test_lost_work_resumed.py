@@ -235,10 +235,6 @@ def test_writing_a_request_down_waits_at_most_a_second(bot: Bot) -> None:
     assert bot.rows() == [] and bot.audit() == [] and work.answering() == []
 
 
-@pytest.mark.skipif(
-    not IS_PG,
-    reason="on SQLite the replay check before every listener (bot.deliveries.claim) waits out the busy timeout first",
-)
 def test_a_request_that_cannot_be_written_down_is_not_acknowledged_as_accepted(bot: Bot) -> None:
     holder = hold_the_accept_lock(bot.rt.sessions)
     try:
