@@ -29,6 +29,7 @@ from bot.accepted_work import LEASE
 from bot.demo.load import load_demo
 from bot.models import AcceptedRequest, Action, ActionHistory, AuditEvent
 from bot.runtime import Runtime
+from commands.listeners.slash_mo import DEFERRED_THREADS
 from tests.support import fakeslack
 from tests.support.fakeslack import FakeSlack
 from tests.support.slackutil import SIGNING_SECRET, get, post_signed, slash_command
@@ -38,7 +39,7 @@ fake_slack = fakeslack.fake_slack
 MO_BOT = str(Path(sys.executable).parent / "mo-bot")
 CHANNEL = "C0MOBOT01"
 ADMIN = "U0CHAIR01"
-LISTS = 5  # Bolt's listener executor runs 5 at a time: these hold every thread
+LISTS = DEFERRED_THREADS  # the deferred answers' pool runs this many at a time: these hold every thread
 NOTES = 3
 
 
@@ -129,7 +130,11 @@ def test_requests_accepted_before_a_kill_are_answered_once_after_the_restart(
         THREADS="8",
         LOG_LEVEL="warning",
     )
-    lists = ("ipswich", "bury-st-edmunds", "lowestoft", "ipswich --older-than 30d", "lowestoft --older-than 30d")
+    lists = tuple(
+        f"{d}{age}"
+        for age in ("", " --older-than 30d", " --older-than 90d")
+        for d in ("ipswich", "bury-st-edmunds", "lowestoft")
+    )
     asks = [(f"wanted --list --district {d}", fake_slack.new_response_url()) for d in lists[:LISTS]]
     asks += [
         (f'action A-{i + 1} --note "checked after the kill {i}"', fake_slack.new_response_url()) for i in range(NOTES)

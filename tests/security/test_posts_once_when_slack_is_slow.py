@@ -125,10 +125,12 @@ def test_a_post_answered_after_the_timeout_is_not_sent_again(slack: FakeSlack) -
 
 def test_a_read_answered_after_the_timeout_is_asked_again(slack: FakeSlack) -> None:
     sleeps = Sleeps()
-    slack.delay_next("conversations.info", seconds=SLOW_S)
-    info = client_for(slack, sleeps).conversations_info(channel=CHANNEL)
-    assert info["channel"]["id"] == CHANNEL
-    assert len(slack.calls_to("conversations.info")) == 2 and len(sleeps) == 1
+    # A read the bot's scopes allow (users:read; the fake refuses a method whose scope manifest.yml lacks).
+    slack.users["U0READER1"] = {"name": "reader"}
+    slack.delay_next("users.info", seconds=SLOW_S)
+    info = client_for(slack, sleeps).users_info(user="U0READER1")
+    assert info["user"]["id"] == "U0READER1"
+    assert len(slack.calls_to("users.info")) == 2 and len(sleeps) == 1
 
 
 def test_a_refused_connection_is_still_retried(slack: FakeSlack) -> None:

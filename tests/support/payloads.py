@@ -49,8 +49,9 @@ def slash_command(
     fake: FakeSlack, text: str, *, user: str, channel: str, channel_name: str | None = None
 ) -> tuple[dict[str, str], str]:
     """The form of a slash command and its response_url (java-slack-sdk
-    ``json-logs/samples/app-backend/slash-commands/SlashCommandPayload.json``; ``is_enterprise_install`` as in
-    bolt-python's scenario tests). A DM's ``channel_name`` is ``directmessage`` whoever it is with."""
+    ``json-logs/samples/app-backend/slash-commands/SlashCommandPayload.json``; ``is_enterprise_install`` as in the
+    slash command body of slackapi/bolt-js ``src/receivers/AwsLambdaReceiver.spec.ts``). A DM's ``channel_name`` is
+    ``directmessage`` whoever it is with."""
     response_url = fake.new_response_url("command")
     form = {
         "token": "legacy-verification-token-unused",
@@ -214,7 +215,7 @@ def message_shortcut(
         "response_url": response_url,
         "message": {"type": "message", **message},
         "team": _team(fake),
-        "user": _user(fake, user),
+        "user": {"id": user, "name": "someone", "team_id": fake.team_id},
         "channel": {"id": channel, "name": "managing-offenders"},
         "token": "legacy-verification-token-unused",
         "action_ts": _ts(),

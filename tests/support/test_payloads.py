@@ -17,7 +17,8 @@ from tests.support.fakeslack import FakeSlack
 fake_slack = fakeslack.fake_slack
 
 # java-slack-sdk json-logs/samples/app-backend/slash-commands/SlashCommandPayload.json; is_enterprise_install from
-# bolt-python tests/scenario_tests/test_slash_command.py.
+# the slash command body in slackapi/bolt-js src/receivers/AwsLambdaReceiver.spec.ts (bolt-python's
+# tests/scenario_tests/test_slash_command.py has the same fields less api_app_id and is_enterprise_install).
 SLASH_FIELDS = {
     "token", "api_app_id", "team_id", "team_domain", "enterprise_id", "enterprise_name", "channel_id",
     "channel_name", "user_id", "user_name", "command", "text", "response_url", "trigger_id", "is_enterprise_install",
@@ -67,7 +68,7 @@ SHORTCUT_FIELDS = {
     "type", "callback_id", "trigger_id", "message_ts", "response_url", "message", "enterprise", "team", "user",
     "channel", "token", "action_ts", "is_enterprise_install",
 }  # fmt: skip
-SHORTCUT_USER = {"id", "name", "team_id", "username"}  # the sample's user has id, name, team_id
+SHORTCUT_USER = {"id", "name", "team_id"}  # no username here, unlike block_actions' user
 
 # java-slack-sdk json-logs/samples/events/MessagePayload.json (the envelope; AppHomeOpenedPayload.json has the same
 # fields less authorizations)
