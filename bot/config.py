@@ -78,6 +78,8 @@ class SlackSettings:
     list_cap: int = 50
     # Channel for the monthly summary and other scheduled posts, by force slug.
     summary_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The largest export an analyst may send to the bot in Slack (bytes); a bigger one is refused unread.
+    import_max_bytes: int = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,7 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         roles=roles,
         list_cap=_int(sr, "list_cap", "slack.") if "list_cap" in sr else 50,
         summary_channels=summary_channels,
+        import_max_bytes=(_int(sr, "import_max_mb", "slack.") if "import_max_mb" in sr else 200) * 1024 * 1024,
     )
 
     db = database_url or raw.get("database_url") or "sqlite:///mo-bot.db"

@@ -460,3 +460,35 @@ class AcceptedRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # the answer's outcome, "undelivered" or "expired"
 
     __table_args__ = (Index("ix_accepted_request_status_lease", "status", "lease_expires_at"),)
+
+
+class SlackFileImport(Base):
+    """An export sent to the bot in Slack that waits for its sender: a ``--snapshot`` import waiting for Confirm
+    (it would close open records), or a file whose dataset the bot could not tell, waiting for a button.
+
+    Nothing of the file is kept: its Slack file id and SHA-256 only; on Confirm the bot downloads it again and
+    imports it only if the bytes are the same. ``token`` (random) is what the buttons carry; a row is decided
+    once (``state`` moves from ``pending`` by one conditional UPDATE) and is void after ``expires_at``."""
+
+    __tablename__ = "slack_file_import"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # confirm | dataset
+    state: Mapped[str] = mapped_column(String(16))  # pending | confirmed | cancelled | expired | chosen
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    force: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_url: Mapped[str] = mapped_column(String(1024))  # url_private_download: useless without the bot token
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    dataset: Mapped[str | None] = mapped_column(String(16))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    would_close: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -52,7 +52,8 @@ What it does
 
 Methods: apps.connections.open, auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete,
 chat.getPermalink, conversations.open, conversations.info, views.open, views.update, views.publish, views.push,
-users.info, usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal.
+users.info, usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal,
+files.info (and the bytes at each shared file's ``url_private_download``, to the bot token only: :mod:`fakefiles`).
 Anything else answers ``unknown_method`` (and is recorded), so a test notices a call it did not expect.
 
 State you can set: ``fake.token``, ``fake.app_token``, ``fake.team_id``, ``fake.bot_user_id``,
@@ -78,6 +79,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.support.fakefiles import FILES_PATH, FakeFiles
 from tests.support.fakesocket import DEFAULT_APP_TOKEN, SOCKET_PATH, FakeSocketMode
 
 DEFAULT_TOKEN = "xoxb-fake-0000-test-token"
@@ -298,6 +300,7 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.socket_mode = FakeSocketMode(self)
+        self.shared_files = FakeFiles(self)  # files users share with the bot: fakefiles.py
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> FakeSlack:
@@ -714,6 +717,12 @@ class FakeSlack:
                 out.append({k: meta.get(k) for k in ("id", "name", "title", "alt_txt")})
         return {"files": out}
 
+    def _m_files_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        found = self.shared_files.files_info(p)
+        if found is None:
+            raise SlackError("file_not_found")
+        return found
+
     # ----------------------------------------------------------------------------------------- non-API URLs
     def handle_response_url(self, rid: str, url: str, body: bytes, headers: dict[str, str]) -> int:
         with self._cond:
@@ -779,6 +788,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if urlsplit(self.path).path == SOCKET_PATH:
             self.owner.socket_mode.serve(self)
+            return
+        if urlsplit(self.path).path.startswith(FILES_PATH):
+            self.owner.shared_files.serve(self, urlsplit(self.path).path)
             return
         self.do_POST()
 

@@ -1,0 +1,51 @@
+"""slack_file_import: exports sent to the bot in Slack that wait for their sender (Confirm of a --snapshot
+import, or the choice of dataset)
+
+Revision ID: 0011
+Revises: 0007
+Create Date: 2026-12-06 03:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "slack_file_import",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=True),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("force", sa.String(length=32), nullable=False),
+        sa.Column("channel_id", sa.String(length=32), nullable=False),
+        sa.Column("thread_ts", sa.String(length=32), nullable=False),
+        sa.Column("file_id", sa.String(length=32), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("file_url", sa.String(length=1024), nullable=False),
+        sa.Column("file_sha256", sa.String(length=64), nullable=False),
+        sa.Column("dataset", sa.String(length=16), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=True),
+        sa.Column("snapshot", sa.Boolean(), nullable=False),
+        sa.Column("would_close", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_file_import")),
+        sa.UniqueConstraint("token", name=op.f("uq_slack_file_import_token")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("slack_file_import")
