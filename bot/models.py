@@ -492,3 +492,31 @@ class SlackFileImport(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Watch(Base):
+    """A line one person asked to be told about (``/mo watch rui --district ipswich --older-than 12m --above 50``):
+    after each import that changes the figure, a DM when the line is crossed, and not again until it is crossed
+    back (``armed``). The figure is one of the `/mo` counts under the same filters; ``last_value`` is the figure
+    as it was after the last import checked. Who and what only (Slack IDs, filters); never case data."""
+
+    __tablename__ = "watch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    figure: Mapped[str] = mapped_column(String(16))  # wanted | suspects | bail | rui
+    district: Mapped[str | None] = mapped_column(String(64))
+    offence: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    older_than: Mapped[str | None] = mapped_column(String(8))  # "12m", "90d", "6w"
+    kind: Mapped[str] = mapped_column(String(16))  # above | below | change_above
+    threshold: Mapped[int] = mapped_column(Integer)  # a count, or a percentage for change_above
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_value: Mapped[int | None] = mapped_column(Integer)
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_watch_force_removed", "force", "removed_at"),)

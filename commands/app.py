@@ -41,6 +41,7 @@ from commands.listeners import (
     file_import,
     slash_mo,
     turn_into_action,
+    watch_buttons,
 )
 from commands.middleware import Dedupe, Identify
 from commands.signing import refused, signature_problem
@@ -115,4 +116,5 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     turn_into_action.register(app)
     app_home.register(app)
     file_import.register(app)
+    watch_buttons.register(app)
     return app

@@ -1,5 +1,5 @@
 """slack_file_import: exports sent to the bot in Slack that wait for their sender (Confirm of a --snapshot
-import, or the choice of dataset)
+import, or the choice of dataset); watch: the lines people asked to be told about after each import
 
 Revision ID: 0011
 Revises: 0007
@@ -45,7 +45,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_file_import")),
         sa.UniqueConstraint("token", name=op.f("uq_slack_file_import_token")),
     )
+    op.create_table(
+        "watch",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("force", sa.String(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=True),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("figure", sa.String(length=16), nullable=False),
+        sa.Column("district", sa.String(length=64), nullable=True),
+        sa.Column("offence", sa.String(length=100), nullable=True),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("older_than", sa.String(length=8), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_value", sa.Integer(), nullable=True),
+        sa.Column("armed", sa.Boolean(), nullable=False),
+        sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_watch")),
+    )
+    with op.batch_alter_table("watch", schema=None) as batch_op:
+        batch_op.create_index("ix_watch_force_removed", ["force", "removed_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("watch", schema=None) as batch_op:
+        batch_op.drop_index("ix_watch_force_removed")
+    op.drop_table("watch")
     op.drop_table("slack_file_import")

@@ -1,4 +1,4 @@
-"""Migration 0011 (slack_file_import) on a database that already holds data: the data stays, the table comes and
+"""Migration 0011 (slack_file_import, watch) on a database that already holds data: the data stays, the table comes and
 goes with its migration. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ def test_an_existing_database_migrates_and_keeps_its_data(fresh_url: str) -> Non
             assert s.scalars(select(SlackFileImport.token)).all() == ["t1"]
         engine.dispose()
         command.downgrade(cfg, "0007")
-        assert "slack_file_import" not in inspect(engine).get_table_names()
+        assert {"slack_file_import", "watch"}.isdisjoint(inspect(engine).get_table_names())
         with sessions() as s:
             assert s.scalars(select(ImportBatch.file_name)).all() == ["w.csv"]
         engine.dispose()
         command.upgrade(cfg, "head")
-        assert "slack_file_import" in inspect(engine).get_table_names()
+        assert {"slack_file_import", "watch"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
