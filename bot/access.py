@@ -71,9 +71,14 @@ def role_for(config: Config, user_id: str, user_groups: tuple[str, ...] = ()) ->
     ids = {user_id, *user_groups}
     best = "viewer"
     for role, members in config.slack.roles.items():
-        if ids.intersection(members) and role_rank(role) > role_rank(best):
+        if role in ROLES and ids.intersection(members) and role_rank(role) > role_rank(best):
             best = role
     return best
+
+
+def has_duty(config: Config, duty: str, user_id: str, user_groups: tuple[str, ...] = ()) -> bool:
+    """Whether the user holds ``duty`` (``dpo``), by user ID or user group; it adds no rank."""
+    return bool({user_id, *user_groups}.intersection(config.slack.roles.get(duty, ())))
 
 
 def channel_rule(config: Config) -> str:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+# Roles beside the ranks above: a data-protection officer exports the audit log, and sees no case data for it.
+DUTY_ROLES: tuple[str, ...] = ("dpo",)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -441,8 +443,8 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         raise ConfigError("slack.roles: expected a table of role = [IDs]")
     roles: dict[str, tuple[str, ...]] = {}
     for role, ids in roles_raw.items():
-        if role not in ROLES:
-            raise ConfigError(f"slack.roles.{role}: unknown role (known: {', '.join(ROLES)})")
+        if role not in ROLES and role not in DUTY_ROLES:
+            raise ConfigError(f"slack.roles.{role}: unknown role (known: {', '.join((*ROLES, *DUTY_ROLES))})")
         roles[role] = _str_list(ids, f"slack.roles.{role}")
     sc_raw = sr.get("summary_channels", {})
     if not isinstance(sc_raw, Mapping):

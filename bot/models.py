@@ -520,3 +520,33 @@ class Watch(Base):
     fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_watch_force_removed", "force", "removed_at"),)
+
+
+class Disclosure(Base):
+    """A case reference a `/mo … --list` answer showed: who, when, where, the command — and the reference only as an
+    HMAC with the deployment's own key (:mod:`bot.disclosures`), so that the data-protection officer can list every
+    consultation that disclosed one person's record (``/mo audit --reference REF``) while nobody reading this table
+    or an export of it learns a reference. Kept as long as the audit log."""
+
+    __tablename__ = "disclosure"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    force: Mapped[str] = mapped_column(String(32))
+    dataset: Mapped[str] = mapped_column(String(16))
+    command: Mapped[str] = mapped_column(Text)
+    ref_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_disclosure_force_ref_hash", "force", "ref_hash"),)
+
+
+class DeploymentSecret(Base):
+    """Secrets this deployment makes for itself, by name (``disclosure``: the HMAC key of :class:`Disclosure`)."""
+
+    __tablename__ = "deployment_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from commands.mo import action_log, figures, summary, watches
+from commands.mo import action_log, audit, figures, summary, watches
 from commands.mo.specs import Registry
 
 RegisterCommands = Callable[[Registry], None]
@@ -16,6 +16,7 @@ SUB_COMMAND_MODULES: tuple[RegisterCommands, ...] = (
     action_log.register_commands,
     summary.register_commands,
     watches.register_commands,
+    audit.register_commands,
 )
 
 

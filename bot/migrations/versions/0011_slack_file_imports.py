@@ -1,5 +1,7 @@
 """slack_file_import: exports sent to the bot in Slack that wait for their sender (Confirm of a --snapshot
-import, or the choice of dataset); watch: the lines people asked to be told about after each import
+import, or the choice of dataset); watch: the lines people asked to be told about after each import; disclosure:
+the case references each `--list` answer showed, as HMACs with the deployment's own key (deployment_secret, made
+here with a random value)
 
 Revision ID: 0011
 Revises: 0007
@@ -8,6 +10,7 @@ Create Date: 2026-12-06 03:00:00
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -67,9 +70,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("watch", schema=None) as batch_op:
         batch_op.create_index("ix_watch_force_removed", ["force", "removed_at"], unique=False)
+    op.create_table(
+        "disclosure",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=True),
+        sa.Column("channel_id", sa.String(length=32), nullable=True),
+        sa.Column("force", sa.String(length=32), nullable=False),
+        sa.Column("dataset", sa.String(length=16), nullable=False),
+        sa.Column("command", sa.Text(), nullable=False),
+        sa.Column("ref_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure")),
+    )
+    with op.batch_alter_table("disclosure", schema=None) as batch_op:
+        batch_op.create_index("ix_disclosure_force_ref_hash", ["force", "ref_hash"], unique=False)
+    secret = op.create_table(
+        "deployment_secret",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_deployment_secret")),
+    )
+    op.bulk_insert(secret, [{"name": "disclosure", "value": secrets.token_hex(32)}])
 
 
 def downgrade() -> None:
+    op.drop_table("deployment_secret")
+    with op.batch_alter_table("disclosure", schema=None) as batch_op:
+        batch_op.drop_index("ix_disclosure_force_ref_hash")
+    op.drop_table("disclosure")
     with op.batch_alter_table("watch", schema=None) as batch_op:
         batch_op.drop_index("ix_watch_force_removed")
     op.drop_table("watch")
