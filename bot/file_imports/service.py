@@ -60,7 +60,8 @@ IMPORT_ROLE = "analyst"
 
 
 def at_least(role: str, needed: str) -> bool:
-    # The roles' order (bot.config.ROLES), as bot.access ranks them; bot.access itself renders Slack text.
+    # As bot.access ranks roles (bot.config.ROLES); importing bot.access here would close a cycle of the bot
+    # package's modules (bot.slack renders these outcomes, and bot.access uses bot.slack's escaping).
     return ROLES.index(role) >= ROLES.index(needed)
 
 
