@@ -38,6 +38,7 @@ from commands.listeners import (
     action_log_buttons,
     action_log_forms,
     app_home,
+    dm_questions,
     file_import,
     slash_mo,
     turn_into_action,
@@ -116,5 +117,6 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     turn_into_action.register(app)
     app_home.register(app)
     file_import.register(app)
+    dm_questions.register(app)
     watch_buttons.register(app)
     return app
