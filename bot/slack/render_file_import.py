@@ -150,3 +150,73 @@ def _choose(o: ChooseDataset) -> Reply:
         context_block(f"These buttons expire at {o.expires_at.strftime('%H:%M UTC')}."),
     ]
     return Reply(text, blocks)
+
+
+FORM = "mo_import_form"
+FORM_FILE_BLOCK = "file"
+AUTO = "auto"
+
+
+def import_form(force_slug: str) -> Blk:
+    """The `/mo import` modal: dataset (or recognised from the header), full export, as-of date, and the file
+    (a ``file_input``: Slack uploads it privately and hands the bot its file object on submission)."""
+    options = [
+        {"text": {"type": "plain_text", "text": text}, "value": value}
+        for value, text in (
+            (AUTO, "Tell from its header row"),
+            ("wanted", "Wanted"),
+            ("suspects", "Outstanding suspects"),
+            ("bail", "Bail and RUI"),
+            ("actions", "Action log"),
+        )
+    ]
+    return {
+        "type": "modal",
+        "callback_id": FORM,
+        "private_metadata": force_slug,
+        "title": {"type": "plain_text", "text": "Import an export"},
+        "submit": {"type": "plain_text", "text": "Import"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "dataset",
+                "label": {"type": "plain_text", "text": "Which export"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "dataset",
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "snapshot",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Full export"},
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "snapshot",
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": "Close open records that are not in this file"},
+                            "value": "snapshot",
+                        }
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "as_of",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "As of (default: today)"},
+                "element": {"type": "datepicker", "action_id": "as_of"},
+            },
+            {
+                "type": "input",
+                "block_id": FORM_FILE_BLOCK,
+                "label": {"type": "plain_text", "text": "The export (CSV UTF-8 or XLSX)"},
+                "element": {"type": "file_input", "action_id": "file", "filetypes": ["csv", "xlsx"], "max_files": 1},
+            },
+        ],
+    }

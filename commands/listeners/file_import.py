@@ -9,8 +9,10 @@ run again (:class:`commands.middleware.Dedupe` claims its ``event_id``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -18,9 +20,28 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.file_imports.service import decide, offer_file, pending
-from bot.file_imports.types import Decided, FetchFailed, FileOffer, Outcome, Place, Refused, Sender
+from bot.file_imports.types import (
+    Decided,
+    FetchFailed,
+    FileOffer,
+    ImportOptions,
+    Outcome,
+    Place,
+    Refused,
+    Sender,
+)
 from bot.slack.file_download import downloader, file_info, offer_of
-from bot.slack.render_file_import import ACTION_PREFIX, CANCEL, CONFIRM, DATASET, Reply, render
+from bot.slack.render_file_import import (
+    ACTION_PREFIX,
+    AUTO,
+    CANCEL,
+    CONFIRM,
+    DATASET,
+    FORM,
+    FORM_FILE_BLOCK,
+    Reply,
+    render,
+)
 from commands.import_text import ImportTextError, parse_import_text
 from commands.middleware import Asked, asked
 
@@ -32,6 +53,7 @@ MAX_FILES = 5  # files in one message that are imported (Slack allows 10); the r
 def register(app: App) -> None:
     app.event({"type": "message", "subtype": "file_share"})(ack=_ack, lazy=[on_file_share])
     app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=_ack, lazy=[on_button])
+    app.view(FORM)(ack=on_form_ack, lazy=[on_form])
 
 
 def _ack(ack: Ack) -> None:
@@ -141,3 +163,53 @@ def _post(client: WebClient, place: Place, reply: Reply) -> None:
             )
     except SlackApiError:
         log.warning("mo-bot: could not reply to an export in its thread", exc_info=True)
+
+
+def _form_values(view: dict[str, Any]) -> dict[str, Any]:
+    values = (view.get("state") or {}).get("values") or {}
+    out: dict[str, Any] = {}
+    for block in values.values():
+        for action_id, v in block.items():
+            out[action_id] = v
+    return out
+
+
+def _form_file(view: dict[str, Any]) -> dict[str, Any] | None:
+    files = (_form_values(view).get("file") or {}).get("files") or []
+    return files[0] if files and isinstance(files[0], dict) else None
+
+
+def on_form_ack(ack: Ack, view: dict[str, Any]) -> None:
+    if _form_file(view) is None:
+        ack(response_action="errors", errors={FORM_FILE_BLOCK: "Choose the export to import."})
+        return
+    ack()
+
+
+def on_form(view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """The form's file, imported like a file sent to the DM; the replies go in the sender's DM with the bot, in the
+    thread of a first message naming the file."""
+    who = asked(context)
+    file = _form_file(view)
+    if file is None:
+        return
+    values = _form_values(view)
+    dataset = ((values.get("dataset") or {}).get("selected_option") or {}).get("value")
+    snapshot = bool((values.get("snapshot") or {}).get("selected_options"))
+    day = (values.get("as_of") or {}).get("selected_date")
+    options = ImportOptions(
+        dataset=None if dataset in (None, AUTO) else str(dataset),
+        as_of=dt.date.fromisoformat(day) if day else None,
+        snapshot=snapshot,
+    )
+    seen = offer_of(file)
+    try:
+        dm = client.conversations_open(users=who.user_id)["channel"]["id"]
+        anchor = client.chat_postMessage(channel=dm, text=f"Importing `{seen.name}` from the import form…")
+    except SlackApiError:
+        log.warning("mo-bot: could not open a DM for an import form", exc_info=True)
+        return
+    place = Place(dm, str(anchor["ts"]))
+    # The form is private to its sender, as a DM is: its file was never shown in a channel.
+    sender = replace(sender_of(who, dm), channel_is_dm=True)
+    _post(client, place, render(_offer(who, sender, client, seen, options, place)))

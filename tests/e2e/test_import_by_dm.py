@@ -26,7 +26,7 @@ from commands.web import WebApp, database_check
 from tests.support import fakeslack
 from tests.support.bolt import app_for
 from tests.support.fakeslack import Call, FakeSlack
-from tests.support.slackutil import LocalServer, blocks_text, post_signed
+from tests.support.slackutil import LocalServer, blocks_text, post_signed, slash_command
 
 fake_slack = fakeslack.fake_slack
 
@@ -328,3 +328,77 @@ def test_a_header_that_fits_two_datasets_is_asked_with_buttons(bot: Bot) -> None
     bot.click("mo_fimp_dataset_wanted", _token(prompt, "mo_fimp_dataset_wanted"), msg_ts=prompt.response["ts"])
     assert "Imported the wanted export `export.csv`" in bot.reply(ts, 2)
     assert bot.open_wanted() == 1
+
+
+def _submit_form(bot: Bot, view: dict[str, Any], file: dict[str, Any] | None, dataset: str = "wanted") -> Any:
+    """A view_submission of the import form (state shaped as Slack sends an input block's value: static_select's
+    ``selected_option``, checkboxes' ``selected_options``, datepicker's ``selected_date`` and file_input's
+    ``files``, the file objects as files.info describes them)."""
+    n = next(_seq)
+    values = {
+        "dataset": {"dataset": {"type": "static_select", "selected_option": {"value": dataset}}},
+        "snapshot": {"snapshot": {"type": "checkboxes", "selected_options": []}},
+        "as_of": {"as_of": {"type": "datepicker", "selected_date": None}},
+        "file": {"file": {"type": "file_input", "files": [file] if file else []}},
+    }
+    body = {
+        "type": "view_submission",
+        "token": "unused",
+        "api_app_id": "A0MOBOT01",
+        "team": {"id": bot.fake.team_id, "domain": "fake"},
+        "user": {"id": ANALYST, "team_id": bot.fake.team_id, "username": "analyst"},
+        "trigger_id": f"{n}.{n * 5}.{n:032x}",
+        "view": {
+            "id": f"VFORM{n:06d}",
+            "team_id": bot.fake.team_id,
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view.get("private_metadata", ""),
+            "blocks": view["blocks"],
+            "state": {"values": values},
+            "hash": "h1",
+        },
+    }
+    return post_signed(bot.url, {"payload": json.dumps(body)})
+
+
+def test_the_import_form_opens_with_a_file_input_and_its_file_is_imported(bot: Bot) -> None:
+    form = slash_command(
+        "import",
+        user_id=ANALYST,
+        team_id=bot.fake.team_id,
+        channel_id=CHANNEL,
+        response_url=bot.fake.new_response_url(),
+    )
+    r = post_signed(bot.url, form)
+    assert r.status == 200 and "Opening the import form" in r.text
+    [opened] = bot.fake.calls_to("views.open")
+    view = opened.params["view"]
+    elements = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    assert {"type": "file_input", "action_id": "file", "filetypes": ["csv", "xlsx"], "max_files": 1} in elements
+
+    assert _submit_form(bot, view, None).json() == {
+        "response_action": "errors",
+        "errors": {"file": "Choose the export to import."},
+    }
+    hosted = bot.fake.shared_files.share(user=ANALYST, channel=DM, name="form.csv", content=wanted_csv("W1", "W2"))
+    assert _submit_form(bot, view, hosted["event"]["files"][0]).status == 200
+
+    def imported(f: FakeSlack) -> bool:
+        return any("Imported the wanted export" in str(c.params.get("text")) for c in f.calls_to("chat.postMessage"))
+
+    assert bot.fake.wait_for(imported, timeout=20)
+    posts = [c for c in bot.fake.calls_to("chat.postMessage") if c.params["channel"] == DM]
+    anchor, report = posts[-2], posts[-1]
+    assert anchor.params["text"] == "Importing `form.csv` from the import form…"
+    assert report.params["thread_ts"] == anchor.response["ts"]
+    assert bot.open_wanted() == 2
+
+
+def test_a_viewer_cannot_open_the_import_form(bot: Bot) -> None:
+    form = slash_command(
+        "import", user_id=VIEWER, team_id=bot.fake.team_id, channel_id=CHANNEL, response_url=bot.fake.new_response_url()
+    )
+    r = post_signed(bot.url, form)
+    assert "`/mo import` is for analysts" in r.text
+    assert bot.fake.calls_to("views.open") == []
