@@ -101,6 +101,10 @@ _FILLER = frozenset(
 _STOP = frozenset(
     {"in", "at", "on", "over", "older", "more", "longer", "above", "ending", "expiring", "since", "please", "thanks"}
 )
+_PUNCTUATION = "?!.,;:\"()"
+# Longer text is not read as a phrase: questions are a few words, and the grammar's look-ahead (an offence after
+# "for") must stay cheap on the longest text Slack can send.
+MAX_PHRASE_CHARS = 200
 _NUMBER = re.compile(r"^(\d{1,4})([a-z]*)$")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18}
 
@@ -119,11 +123,16 @@ class NotUnderstood:
 
 
 def words_of(text: str) -> list[str]:
-    """Lower-case words, apostrophes and punctuation dropped ("who's" → "whos"), hyphens and slashes as spaces."""
+    """Lower-case words: apostrophes dropped ("who's" → "whos"), hyphens and slashes read as spaces, a question's
+    punctuation at a word's ends dropped. A word with anything else in it is kept as it is, so it is not understood
+    (a phrase is never read by ignoring what it does not know)."""
     s = text.lower().replace("\u2019", "'").replace("'", "")
-    s = re.sub(r"[-/]", " ", s)
-    s = re.sub(r"[^\w\s+]", " ", s)
-    return [w.rstrip("+") for w in s.split() if w.rstrip("+")]
+    out: list[str] = []
+    for raw in re.sub(r"(?<=\w)[-/](?=\w)", " ", s).split():
+        w = raw.strip(_PUNCTUATION).rstrip("+")
+        if w:
+            out.append(w)
+    return out
 
 
 def _figure_names(reg: Registry) -> dict[str, str]:
@@ -138,6 +147,8 @@ def _figure_names(reg: Registry) -> dict[str, str]:
 
 
 def understand(text: str, force: Force, reg: Registry) -> Phrased | NotUnderstood:
+    if len(text) > MAX_PHRASE_CHARS:
+        return NotUnderstood(None, ())  # a question in words is a line; a longer text is not read as one
     words = words_of(text)
     names = _figure_names(reg)
     found = _read(words, force, names)

@@ -67,6 +67,8 @@ def test_real_phrasings(phrase: str, command: str) -> None:
         ("how many in ipswich", None, ()),  # no figure named: never guessed
         ("wanted in norwich", "norwich", ("wanted",)),  # another force's district is not the asker's
         ("status in ipswich", None, ("status",)),  # status has no districts
+        ("wanted \u2014\u2014\u2014", "\u2014\u2014\u2014", ("wanted",)),  # what it does not know is never skipped
+        ("wanted in ipswich " + "for x " * 40, None, ()),  # longer than a question: not read as one
     ],
 )
 def test_phrases_not_understood_name_the_word_and_the_closest_commands(
