@@ -101,7 +101,7 @@ _FILLER = frozenset(
 _STOP = frozenset(
     {"in", "at", "on", "over", "older", "more", "longer", "above", "ending", "expiring", "since", "please", "thanks"}
 )
-_PUNCTUATION = "?!.,;:\"()"
+_PUNCTUATION = '?!.,;:"()'
 # Longer text is not read as a phrase: questions are a few words, and the grammar's look-ahead (an offence after
 # "for") must stay cheap on the longest text Slack can send.
 MAX_PHRASE_CHARS = 200
