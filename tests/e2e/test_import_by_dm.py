@@ -402,3 +402,16 @@ def test_a_viewer_cannot_open_the_import_form(bot: Bot) -> None:
     r = post_signed(bot.url, form)
     assert "`/mo import` is for analysts" in r.text
     assert bot.fake.calls_to("views.open") == []
+
+
+def test_the_bot_answers_from_a_dm_import_at_once(bot: Bot) -> None:
+    def ask() -> str:
+        form = slash_command(
+            "wanted", user_id=ANALYST, team_id=bot.fake.team_id, channel_id=DM, response_url=bot.fake.new_response_url()
+        )
+        return blocks_text(post_signed(bot.url, form).json()["blocks"])
+
+    assert "*0* open wanted circulations" in ask()  # answered, and its figures cached, before the import
+    ts = bot.send(wanted_csv("W1", "W2", "W3"), text="wanted")
+    assert "Imported" in bot.reply(ts)
+    assert "*3* open wanted circulations" in ask()
