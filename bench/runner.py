@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "bench_actions",
     "bench_summary",
     "bench_resilience",
+    "bench_dm_import",
 )
 RESULTS = Path(__file__).with_name("results")
 QUICK_ROWS = 20_000

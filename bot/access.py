@@ -79,7 +79,7 @@ def role_for(config: Config, user_id: str, user_groups: tuple[str, ...] = ()) ->
     ids = {user_id, *user_groups}
     best = "viewer"
     for role, members in config.slack.roles.items():
-        if ids.intersection(members) and role_rank(role) > role_rank(best):
+        if role in ROLES and ids.intersection(members) and role_rank(role) > role_rank(best):
             best = role
     return best
 
@@ -96,6 +96,11 @@ def may_rise_by_group(config: Config, role: str) -> bool:
         role_rank(r) > role_rank(role) and any(m.startswith("S") for m in members)
         for r, members in config.slack.roles.items()
     )
+
+
+def has_duty(config: Config, duty: str, user_id: str, user_groups: tuple[str, ...] = ()) -> bool:
+    """Whether the user holds ``duty`` (``dpo``), by user ID or user group; it adds no rank."""
+    return bool({user_id, *user_groups}.intersection(config.slack.roles.get(duty, ())))
 
 
 def channel_rule(config: Config) -> str:

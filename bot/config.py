@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+# Roles beside the ranks above: a data-protection officer exports the audit log, and sees no case data for it.
+DUTY_ROLES: tuple[str, ...] = ("dpo",)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -78,6 +80,8 @@ class SlackSettings:
     list_cap: int = 50
     # Channel for the monthly summary and other scheduled posts, by force slug.
     summary_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The largest export an analyst may send to the bot in Slack (bytes); a bigger one is refused unread.
+    import_max_bytes: int = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -449,8 +453,8 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         raise ConfigError("slack.roles: expected a table of role = [IDs]")
     roles: dict[str, tuple[str, ...]] = {}
     for role, ids in roles_raw.items():
-        if role not in ROLES:
-            raise ConfigError(f"slack.roles.{role}: unknown role (known: {', '.join(ROLES)})")
+        if role not in ROLES and role not in DUTY_ROLES:
+            raise ConfigError(f"slack.roles.{role}: unknown role (known: {', '.join((*ROLES, *DUTY_ROLES))})")
         roles[role] = _str_list(ids, f"slack.roles.{role}")
     sc_raw = sr.get("summary_channels", {})
     if not isinstance(sc_raw, Mapping):
@@ -465,6 +469,7 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         roles=roles,
         list_cap=_int(sr, "list_cap", "slack.") if "list_cap" in sr else 50,
         summary_channels=summary_channels,
+        import_max_bytes=(_int(sr, "import_max_mb", "slack.") if "import_max_mb" in sr else 200) * 1024 * 1024,
     )
 
     db = database_url or raw.get("database_url") or "sqlite:///mo-bot.db"

@@ -460,3 +460,93 @@ class AcceptedRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # the answer's outcome, "undelivered" or "expired"
 
     __table_args__ = (Index("ix_accepted_request_status_lease", "status", "lease_expires_at"),)
+
+
+class SlackFileImport(Base):
+    """An export sent to the bot in Slack that waits for its sender: a ``--snapshot`` import waiting for Confirm
+    (it would close open records), or a file whose dataset the bot could not tell, waiting for a button.
+
+    Nothing of the file is kept: its Slack file id and SHA-256 only; on Confirm the bot downloads it again and
+    imports it only if the bytes are the same. ``token`` (random) is what the buttons carry; a row is decided
+    once (``state`` moves from ``pending`` by one conditional UPDATE) and is void after ``expires_at``."""
+
+    __tablename__ = "slack_file_import"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # confirm | dataset
+    state: Mapped[str] = mapped_column(String(16))  # pending | confirmed | cancelled | expired | chosen
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    force: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_url: Mapped[str] = mapped_column(String(1024))  # url_private_download: useless without the bot token
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    dataset: Mapped[str | None] = mapped_column(String(16))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    would_close: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Watch(Base):
+    """A line one person asked to be told about (``/mo watch rui --district ipswich --older-than 12m --above 50``):
+    after each import that changes the figure, a DM when the line is crossed, and not again until it is crossed
+    back (``armed``). The figure is one of the `/mo` counts under the same filters; ``last_value`` is the figure
+    as it was after the last import checked. Who and what only (Slack IDs, filters); never case data."""
+
+    __tablename__ = "watch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    figure: Mapped[str] = mapped_column(String(16))  # wanted | suspects | bail | rui
+    district: Mapped[str | None] = mapped_column(String(64))
+    offence: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    older_than: Mapped[str | None] = mapped_column(String(8))  # "12m", "90d", "6w"
+    kind: Mapped[str] = mapped_column(String(16))  # above | below | change_above
+    threshold: Mapped[int] = mapped_column(Integer)  # a count, or a percentage for change_above
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_value: Mapped[int | None] = mapped_column(Integer)
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_watch_force_removed", "force", "removed_at"),)
+
+
+class Disclosure(Base):
+    """A case reference a `/mo … --list` answer showed: who, when, where, the command — and the reference only as an
+    HMAC with the deployment's own key (:mod:`bot.disclosures`), so that the data-protection officer can list every
+    consultation that disclosed one person's record (``/mo audit --reference REF``) while nobody reading this table
+    or an export of it learns a reference. Kept as long as the audit log."""
+
+    __tablename__ = "disclosure"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    force: Mapped[str] = mapped_column(String(32))
+    dataset: Mapped[str] = mapped_column(String(16))
+    command: Mapped[str] = mapped_column(Text)
+    ref_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_disclosure_force_ref_hash", "force", "ref_hash"),)
+
+
+class DeploymentSecret(Base):
+    """Secrets this deployment makes for itself, by name (``disclosure``: the HMAC key of :class:`Disclosure`)."""
+
+    __tablename__ = "deployment_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -42,9 +42,11 @@ from commands.listeners import (
     action_log_buttons,
     action_log_forms,
     app_home,
-    messages_tab,
+    dm_questions,
+    file_import,
     slash_mo,
     turn_into_action,
+    watch_buttons,
 )
 from commands.middleware import Dedupe, Identify, on_listener_error
 from commands.signing import refused, signature_problem
@@ -147,5 +149,7 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     action_log_forms.register(app)
     turn_into_action.register(app)
     app_home.register(app)
-    messages_tab.register(app)
+    file_import.register(app)
+    dm_questions.register(app)
+    watch_buttons.register(app)
     return app

@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from bot.slack.admins import notify_admins
 from bot.slack.client import SlackOutcomeUnknown, slack_error_reason
 from bot.slack.escape import esc
+from jobs import watches
 from jobs.catalog import JOBS
 from jobs.claims import Claim, ClaimStore, RunKey
 from jobs.context import ClaimLost, JobContext, JobDef, JobFailed, RunResult, target_from_key
@@ -29,7 +30,8 @@ class JobRunner:
         s = rt.config.jobs
         self.rt = rt
         self.client = client
-        self.jobs: dict[str, JobDef] = JOBS
+        # The scheduled jobs, and the one started by imports rather than by the timetable.
+        self.jobs: dict[str, JobDef] = {**JOBS, watches.NAME: watches.WATCHES}
         self.claims = ClaimStore(
             rt.sessions,
             rt.clock,
@@ -61,6 +63,8 @@ class JobRunner:
                 if (occ.period, scope, channel) in known:
                     continue  # claimed, posted or failed already: retries go through the sweep below
                 results.append(self.execute(RunKey(occ.job, occ.period, scope, channel), occ.scheduled_at, occ.late))
+        for key in watches.due_after_imports(self.rt, self.claims):
+            results.append(self.execute(key, self.rt.clock.now(), False))
         for row in self.claims.due_for_retry():
             if row.job in self.jobs:
                 key = RunKey(row.job, row.period, row.scope, row.channel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from commands.mo import action_log, figures, summary
+from commands.mo import action_log, audit, figures, imports, summary, watches
 from commands.mo.specs import Registry
 
 RegisterCommands = Callable[[Registry], None]
@@ -15,6 +15,9 @@ SUB_COMMAND_MODULES: tuple[RegisterCommands, ...] = (
     figures.register_commands,
     action_log.register_commands,
     summary.register_commands,
+    watches.register_commands,
+    audit.register_commands,
+    imports.register_commands,
 )
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from bot.dates import a_month_before
+from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.types import WANTED_REASONS
@@ -169,6 +170,18 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     source = "bail" if dataset == "rui" else dataset
     frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
     text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
+    # Which references were shown, so a data subject's consultations can be listed (bot.disclosures).
+    record_disclosures(
+        ctx.session,
+        force=ctx.force.slug,
+        dataset=dataset,
+        actor=ctx.who.user_id,
+        team_id=ctx.who.team_id,
+        channel_id=ctx.who.channel_id,
+        command=args.text,
+        references=[c.reference for c in cases.rows[:shown]],
+        at=ctx.now,
+    )
     return ctx.ok(text, blocks, records_disclosed=shown)
 
 

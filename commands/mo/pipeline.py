@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.access import ROLE_UNCONFIRMED, Asker, Requester, at_least
 from bot.audit import AuditEntry, append, group_commit
@@ -27,6 +27,7 @@ from commands.mo.args import ParsedArgs
 from commands.mo.catalog import default_registry
 from commands.mo.help import command_help, overview_help
 from commands.mo.parser import ParseError, normalise, parse, visible_controls
+from commands.mo.phrases import NotUnderstood, understand
 from commands.mo.reply import AnswerContext, Reply, SlackContext
 from commands.mo.specs import Registry
 from commands.mo.values import ParseContext
@@ -133,11 +134,47 @@ def _answer(
     try:
         args = _parse(text, reg, force, today)
     except ParseError as e:
-        return _invalid(e), False
+        # Not a command: perhaps a question in the asker's own words ("how many…", "wanted ipswich").
+        if e.kind not in ("unknown_command", "unexpected_argument"):
+            return _invalid(e), False
+        return _phrased(rt, asker, text, e, reg, force, today, slack, detail, seen)
     seen.command = args.command
     return _dispatch(
         rt, asker.requester, force, asker.role, today, args, reg, slack, detail, role_pending=asker.role_unconfirmed
     )
+
+
+def _phrased(
+    rt: Runtime,
+    asker: Asker,
+    text: str,
+    error: ParseError,
+    reg: Registry,
+    force: Force,
+    today: dt.date,
+    slack: SlackContext | None,
+    detail: str,
+    seen: _Seen,
+) -> tuple[Reply, bool]:
+    """A question in the asker's own words (:mod:`commands.mo.phrases`), answered as the command it means with that
+    command shown; or the parser's own refusal, with the closest commands when the words were not understood."""
+    found = understand(text, force, reg)
+    if isinstance(found, NotUnderstood):
+        if found.suggestions:
+            guesses = " or ".join(f"`/mo {c}`" for c in found.suggestions)
+            error = ParseError(error.kind, error.message, f"did you mean {guesses}? {error.hint}", error.command)
+        return _invalid(error), False
+    try:
+        args = _parse(found.command, reg, force, today)
+    except ParseError as e:
+        return _invalid(e), False
+    seen.command = args.command
+    reply, audited = _dispatch(
+        rt, asker.requester, force, asker.role, today, args, reg, slack, audit_detail(f"{text} (as {found.command})")
+    )
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"as `/mo {found.command}`"}]}
+    blocks = [*reply.blocks, note] if len(reply.blocks) < 50 else reply.blocks
+    return replace(reply, text=f"{reply.text} (as /mo {found.command})", blocks=blocks), audited
 
 
 # Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value

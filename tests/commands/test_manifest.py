@@ -30,7 +30,16 @@ def test_manifest_parses_and_matches_the_app() -> None:
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False  # HTTP by default; docs/slack-setup.md shows Socket Mode
     assert sorted(m["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "im:write", "im:history", "files:write", "usergroups:read", "users:read"]
+        [
+            "commands",
+            "chat:write",
+            "im:write",
+            "files:write",
+            "usergroups:read",
+            "users:read",
+            "files:read",
+            "im:history",
+        ]
     )
     # Slack's own limits on the display fields.
     assert len(m["display_information"]["name"]) <= 35
@@ -49,7 +58,8 @@ def test_every_scope_is_used_by_the_code() -> None:
         "files:write": "files_upload_v2",
         "usergroups:read": "usergroups_users_list",
         "users:read": "users_info",
-        "im:history": 'app.event("message")',
+        "files:read": "files_info",
+        "im:history": '{"type": "message", "subtype": None}',
     }
     for scope, method in uses.items():
         assert method in code, f"{scope} is declared but nothing calls {method}"

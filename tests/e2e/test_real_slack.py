@@ -264,20 +264,28 @@ def test_nothing_personal_is_logged_at_info(bot: Bot, caplog: pytest.LogCaptureF
 
 # -------------------------------------------------------------------------------------------- 7. messages tab
 def test_a_message_to_the_bot_is_answered_never_silence(bot: Bot) -> None:
+    """Whatever someone writes in the bot's Messages tab gets an answer in that DM: a question it understands is
+    answered (commands/listeners/dm_questions.py), anything else is told what it can ask — never silence."""
     envelope = payloads.message_im(bot.fake, OWNER, "how many wanted in ipswich?")
     assert bot.event(envelope).status == 200
     assert bot.fake.wait_for(lambda f: bool(f.calls_to("chat.postMessage")), timeout=5)
     [post] = bot.fake.calls_to("chat.postMessage")
     assert post.params["channel"] == payloads.bot_dm(bot.fake, OWNER)
-    assert "/mo help" in blocks_text(post.params["blocks"])
-    last = bot.audit()[-1]
-    assert (last.actor, last.action, last.outcome) == (OWNER, "message", "ok")
-    assert "ipswich" not in (last.detail or "")  # what they wrote is not kept
+    assert "/mo wanted --district ipswich" in blocks_text(post.params["blocks"])
+    chatter = payloads.message_im(bot.fake, OWNER, "hello there")
+    assert bot.event(chatter).status == 200
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.postMessage")) == 2, timeout=5)
+    told = blocks_text(bot.fake.calls_to("chat.postMessage")[1].params["blocks"]) or ""
+    assert "/mo help" in told or "did you mean" in told.lower(), told
     # The bot's own reply comes back as an event too: not answered (no loop).
     mine = payloads.message_im(bot.fake, OWNER, "reply")
     mine["event"] |= {"bot_id": "BFAKE0001", "user": bot.fake.bot_user_id}
     assert bot.event(mine).status == 200
-    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    time.sleep(0.3)
+    assert len(bot.fake.calls_to("chat.postMessage")) == 2
+    # The DM it was written in is the bot's own with that user: `--share` works there.
+    r, _ = bot.command("wanted --share", channel=payloads.bot_dm(bot.fake, OWNER))
+    assert r.json()["response_type"] == "in_channel"
 
 
 def test_concurrent_clicks_on_an_ephemeral_list_all_ack(bot: Bot) -> None:

@@ -65,7 +65,8 @@ What it does
 
 Methods: apps.connections.open, auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete,
 chat.getPermalink, conversations.open, conversations.info, views.open, views.update, views.publish, views.push,
-users.info, usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal.
+users.info, usergroups.list, usergroups.users.list, files.getUploadURLExternal, files.completeUploadExternal,
+files.info (and the bytes at each shared file's ``url_private_download``, to the bot token only: :mod:`fakefiles`).
 Anything else answers ``unknown_method`` (and is recorded), so a test notices a call it did not expect.
 
 State you can set: ``fake.token``, ``fake.app_token``, ``fake.team_id``, ``fake.bot_user_id``,
@@ -92,6 +93,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import yaml
 
+from tests.support.fakefiles import FILES_PATH, FakeFiles
 from tests.support.fakesocket import DEFAULT_APP_TOKEN, SOCKET_PATH, FakeSocketMode
 from tests.support.paths import REPO_ROOT
 
@@ -117,6 +119,7 @@ MAX_CALLBACK_ID = 255
 # The bot scope(s) each Web API method needs (any one of them), from the methods' reference pages on
 # docs.slack.dev ("Required scopes"); a method not listed needs none (auth.test, views.*, chat.getPermalink).
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "files.info": ("files:read",),
     "chat.postMessage": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "chat.update": ("chat:write",),
@@ -397,6 +400,7 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.socket_mode = FakeSocketMode(self)
+        self.shared_files = FakeFiles(self)  # files users share with the bot: fakefiles.py
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> FakeSlack:
@@ -888,6 +892,12 @@ class FakeSlack:
                 out.append({k: meta.get(k) for k in ("id", "name", "title", "alt_txt")})
         return {"files": out}
 
+    def _m_files_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        found = self.shared_files.files_info(p)
+        if found is None:
+            raise SlackError("file_not_found")
+        return found
+
     # ----------------------------------------------------------------------------------------- non-API URLs
     def handle_response_url(self, rid: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         """A post to a response_url, as Slack takes it: at most 5 within 30 minutes (``used_url`` /
@@ -978,6 +988,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if urlsplit(self.path).path == SOCKET_PATH:
             self.owner.socket_mode.serve(self)
+            return
+        if urlsplit(self.path).path.startswith(FILES_PATH):
+            self.owner.shared_files.serve(self, urlsplit(self.path).path)
             return
         self.do_POST()
 
