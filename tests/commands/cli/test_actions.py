@@ -79,9 +79,10 @@ def test_list_and_show(seeded: list[Action], capsys: pytest.CaptureFixture[str])
 
 def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.CaptureFixture[str], sessions) -> None:
     capsys.readouterr()
-    # The seed log has no due dates, so nobody is due a reminder.
+    # The seed log has no due dates, so nobody is due a reminder; imported as of today, no recurring action has
+    # come round yet. The dry run says so rather than printing nothing.
     assert main(["remind", "--dry-run"]) == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "nothing due: no reminder would be sent and no recurring action would reopen\n"
     # Give A-1 (HH) and A-9 (JM), neither mapped to a Slack user, a due date that has passed.
     with sessions() as s:
         for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-1", "A-9"]))):
@@ -89,7 +90,10 @@ def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.C
         s.commit()
     assert main(["remind", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["suffolk HH (no Slack user mapped): A-1", "suffolk JM (no Slack user mapped): A-9"]
+    assert out == [
+        "suffolk HH (no Slack user mapped; not DMed): A-1",
+        "suffolk JM (no Slack user mapped; not DMed): A-9",
+    ]
     assert main(["remind"]) == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
 
