@@ -34,7 +34,14 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
 from bot.slack.client import make_client
-from commands.listeners import action_log_buttons, action_log_forms, app_home, slash_mo, turn_into_action
+from commands.listeners import (
+    action_log_buttons,
+    action_log_forms,
+    app_home,
+    slash_mo,
+    turn_into_action,
+    update_round,
+)
 from commands.middleware import Dedupe, Identify
 from commands.signing import refused, signature_problem
 
@@ -107,4 +114,5 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     action_log_forms.register(app)
     turn_into_action.register(app)
     app_home.register(app)
+    update_round.register(app)
     return app
