@@ -39,18 +39,24 @@ def stated_date(text: str | None, not_after: dt.date) -> dt.date | None:
     """The date a piece of the log's text states, or None. A day/month/year gives that day; a month and year
     (no day) gives the month's first day — the log says only the month. Dates after ``not_after`` (the log's
     own date) or before 2000 are not dates the text can mean, and are ignored."""
+    found = stated(text, not_after)
+    return found[0] if found else None
+
+
+def stated(text: str | None, not_after: dt.date) -> tuple[dt.date, bool] | None:
+    """The date a piece of the log's text states and whether it names the day (False: only the month)."""
     if not text:
         return None
-    found: list[dt.date] = []
+    found: list[tuple[dt.date, bool]] = []
     for m in _DAY_MONTH_YEAR.finditer(text):
         try:
-            found.append(dt.date(_year(m[3]), int(m[2]), int(m[1])))
+            found.append((dt.date(_year(m[3]), int(m[2]), int(m[1])), True))
         except ValueError:
             continue
     for m in _MONTH_YEAR.finditer(text):
-        found.append(dt.date(_year(m[2]), _MONTHS[m[1].lower()], 1))
+        found.append((dt.date(_year(m[2]), _MONTHS[m[1].lower()], 1), False))
     for m in _CLOSED_MONTH_YEAR.finditer(text):
         if 1 <= int(m[1]) <= 12:
-            found.append(dt.date(_year(m[2]), int(m[1]), 1))
-    good = [d for d in found if dt.date(2000, 1, 1) <= d <= not_after]
+            found.append((dt.date(_year(m[2]), int(m[1]), 1), False))
+    good = [f for f in found if dt.date(2000, 1, 1) <= f[0] <= not_after]
     return good[0] if good else None

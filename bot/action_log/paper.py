@@ -23,6 +23,7 @@ from bot.action_log.service import to_entry, to_view
 from bot.action_log.types import KIND_LABELS, LIVE_STATUSES, PILLARS, ActionView, Actor, HistoryEntry
 from bot.config import Force
 from bot.exports import neutralise, text_cell
+from bot.log_text import stated
 from bot.models import Action, ActionHistory, Meeting, RoundAnswer
 
 MARKING = "OFFICIAL"
@@ -42,6 +43,9 @@ class PaperItem:
     update: str
     report: str  # an HMIC recommendation's report (its source)
     evidence: str  # what closed an HMIC recommendation
+    # The completion date as the paper writes it: "13 Sep 2021"; "Oct 2021" when the log names only the month;
+    # "by 31 Jul 2022" when the log only says it was done by its own date.
+    completed: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,20 @@ def _describe(h: HistoryEntry) -> str:
     return f"{h.field} changed"
 
 
+def completed_text(a: ActionView, history: list[HistoryEntry]) -> str:
+    """How sure the log is of the completion date: recorded by a person (the day), stated in the item's own text
+    (the day, or only the month), or only known to be by the date of the log it came in."""
+    if a.completed_on is None:
+        return ""
+    if any(h.field == "status" and h.new_value == "complete" and _is_real(h) for h in history):
+        return fmt(a.completed_on)
+    for text in (a.title, a.evidence):
+        found = stated(text, a.completed_on)
+        if found is not None and found[0] == a.completed_on:
+            return fmt(a.completed_on) if found[1] else f"{a.completed_on:%b %Y}"
+    return f"by {fmt(a.completed_on)}"
+
+
 def _item(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date, source: str | None) -> PaperItem:
     real = [h for h in history if _is_real(h) and h.day(tz) <= as_of]
     last = real[-1] if real else None
@@ -117,6 +135,7 @@ def _item(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.d
         update=update,
         report=(source or "").removeprefix("HMICFRS: ").removeprefix("HMICFRS/HMCPSI: "),
         evidence=a.evidence or "",
+        completed=completed_text(a, history),
     )
 
 

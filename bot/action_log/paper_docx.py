@@ -12,7 +12,7 @@ from bot.action_log.paper import MARKING, Paper, PaperItem, PaperSection, fmt
 # Column titles and widths (cm) per section; the widths add up to the landscape A4 text width (~25.7 cm).
 _COLUMNS: dict[str, tuple[tuple[str, float], ...]] = {
     "action": (("Ref", 1.5), ("Action", 9.7), ("Owners", 2.3), ("Status", 2.2), ("Due", 2.2), ("Last update", 7.8)),
-    "achievement": (("Ref", 1.5), ("Achievement", 14.2), ("Completed", 2.6), ("Last update", 7.4)),
+    "achievement": (("Ref", 1.5), ("Achievement", 16.2), ("Completed", 2.8), ("Last update", 5.2)),
     "hmic": (("Ref", 1.5), ("Recommendation", 9.0), ("Report", 5.6), ("Owners", 1.8), ("Status", 2.2),
              ("Evidence / last update", 5.6)),
 }  # fmt: skip
@@ -23,12 +23,13 @@ def _update(i: PaperItem) -> str:
 
 
 def _cells(kind: str, i: PaperItem) -> list[str]:
+    owners = i.owners or "—"
     if kind == "action":
-        return [i.reference, i.title, i.owners, i.status, fmt(i.due), _update(i)]
+        return [i.reference, i.title, owners, i.status, fmt(i.due), _update(i)]
     if kind == "achievement":
-        return [i.reference, i.title, fmt(i.completed_on), _update(i) if i.update_on else ""]
-    closing = f"{i.evidence} ({fmt(i.completed_on)})" if i.evidence and i.completed_on else i.evidence
-    return [i.reference, i.title, i.report, i.owners, i.status, closing or _update(i)]
+        return [i.reference, i.title, i.completed, _update(i) if i.update_on else ""]
+    closing = f"{i.evidence} ({i.completed})" if i.evidence and i.completed else i.evidence
+    return [i.reference, i.title, i.report, owners, i.status, closing or _update(i)]
 
 
 def docx_bytes(paper: Paper) -> bytes:

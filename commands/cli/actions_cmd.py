@@ -94,7 +94,7 @@ def run_paper(args: argparse.Namespace) -> int:
         rt.engine.dispose()
     data = {"docx": paper_docx.docx_bytes, "xlsx": paper.xlsx_bytes, "csv": paper.csv_bytes}[args.format](doc)
     Path(args.out).write_bytes(data)
-    counts = ", ".join(f"{s.count} {s.title.lower()}" for s in doc.sections)
+    counts = ", ".join(f"{s.count} {s.title}" for s in doc.sections)
     print(f"wrote {args.out}: {counts}; {len(doc.round)} update-round answer(s)")
     return 0
 
