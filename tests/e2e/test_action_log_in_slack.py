@@ -685,6 +685,13 @@ def test_joint_owners_each_may_change_owner_filter_matches_either_and_both_are_r
         assert "A-6" in _refs(body), who
     body, _ = bot.command("actions --owner me", user=OWNER)
     assert _refs(body) == {"A-6"}
+    assert f"<@{OTHER}> &amp; <@{OWNER}>" in blocks_text(body["blocks"])  # both owners shown
+    # App Home: "My actions" of each owner lists it.
+    for user in (OWNER, OTHER):
+        bot.fake.reset()
+        bot.home_opened(user)
+        (home,) = bot.wait("views.publish")
+        assert home.params["user_id"] == user and "act:A-6" in json.dumps(home.params["view"]), user
     # Either owner may change it; someone else may not.
     assert "Updated *A-6*" in _answer(bot, 'action A-6 --status ongoing --note "MOJ data in"', OWNER)
     assert "Updated *A-6*" in _answer(bot, 'action A-6 --note "process drafted"', OTHER)
