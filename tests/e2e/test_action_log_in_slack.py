@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from docx import Document
 from slack_bolt import App
 from sqlalchemy import select
 
@@ -762,3 +763,22 @@ def test_recurring_actions_reopen_when_they_come_round(bot: Bot) -> None:
     assert "Updated *A-33*" in _answer(bot, "action A-33 --status complete", CHAIR)
     send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url), [bot.force])
     assert bot.action("A-33").status == "complete"
+
+
+def test_paper_is_sent_by_dm_as_a_landscape_docx(bot: Bot) -> None:
+    _import_seed(bot)
+    _, url = bot.command("actions --paper", user=CHAIR)
+    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
+    done = bot.wait("files.completeUploadExternal")[0]
+    assert done.params["channel_id"].startswith("D")
+    doc = Document(io.BytesIO(bot.fake.uploads[done.params["files"][0]["id"]]))
+    assert doc.sections[0].page_width > doc.sections[0].page_height
+    assert "OFFICIAL" in doc.sections[0].header.paragraphs[0].text
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"][:3] == [
+        "Actions",
+        "Achievements",
+        "HMIC Recommendations",
+    ]
+    said = blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
+    assert "by DM" in said and "13 HMIC Recommendations" in said
+    assert "goes with `--paper`" in _answer(bot, "actions --export --format docx", CHAIR)
