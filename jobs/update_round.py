@@ -2,6 +2,7 @@
 the owners' first DMs ``round_days_before`` days before the meeting, the nudge two days before, the chair's digest
 on the morning of the meeting. The run itself is claimed once per day (``jobs.claims``); each DM is claimed per
 person before it is sent, so a rerun, a takeover or a second replica never sends anyone the same message twice.
+Each run first reopens the recurring actions that have come round (``bot.action_log.recurring``).
 
 A force's actions go only to its own people (``belongs_to``); the digest goes to the admins (the chair) who
 belong to the force. A DM that fails is left unsent and reported; it is not retried (its claim is kept), so the
@@ -17,7 +18,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.action_log import update_round
+from bot.action_log import recurring, update_round
 from bot.config import Force
 from bot.runtime import Runtime
 from bot.slack.action_log_sync import belongs_to, dm
@@ -71,6 +72,10 @@ def _send(
 def run_round(rt: Runtime, client: WebClient, forces: list[Force] | None = None) -> RoundRun:
     run = RoundRun()
     for force in forces or list(rt.config.forces.values()):
+        with rt.sessions() as s:
+            # Recurring actions that came round are open again before anyone is asked about their actions.
+            recurring.reopen_due(s, force, rt.clock.now())
+            s.commit()
         with rt.sessions() as s:
             plan = update_round.plan_round(s, force, rt.clock.now())
             meeting = plan.meeting

@@ -71,6 +71,8 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
 
     assert [r.outcome for r in _tick(bot, _at(21))] == ["done"]  # six days before: nothing due yet
     assert _dms(bot) == []
+    # The daily run reopens the recurring actions that came round (A-33 every 6 months, A-39 monthly).
+    assert (bot.action("A-33").status, bot.action("A-39").status) == ("open", "open")
 
     # Five days before (BST, 07:45 UTC): one DM to each owner listing their live actions.
     assert [r.outcome for r in _tick(bot, _at(22))] == ["done"]
