@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.action_log.counts import counts_by_pillar
@@ -50,23 +50,20 @@ def audit_read(session: Session, force: Force, actor: Actor, detail: str, at: dt
 
 
 def owner_condition(force: Force, owner: str) -> ColumnElement[bool]:
-    """Actions any of whose owners is a Slack user (stored, or through their mapped initials) or has the initials.
-    A row without owner rows (written straight into the table, as old data was) is matched on its own columns."""
+    """Actions any of whose owners (``action_owner`` rows: every write path and migration 0010 keep them) is a Slack
+    user (stored, or through their mapped initials) or has the initials."""
     o = ActionOwner
     cond: ColumnElement[bool]
-    legacy: ColumnElement[bool]
     if owner[:1] in ("U", "W") and owner[1:].isalnum() and owner.upper() == owner and len(owner) > 3:
         initials = initials_for(force, owner)
         cond = o.user_id == owner
-        legacy = Action.owner_user_id == owner
         if initials:
             cond = or_(cond, and_(o.user_id.is_(None), func.upper(o.initials).in_(initials)))
-            legacy = or_(legacy, and_(Action.owner_user_id.is_(None), func.upper(Action.owner_initials).in_(initials)))
     else:
         cond = func.upper(o.initials) == owner.strip().upper()
-        legacy = func.upper(Action.owner_initials) == owner.strip().upper()
-    has_rows = exists().where(o.action_id == Action.id)
-    return or_(exists().where(o.action_id == Action.id, cond), and_(~has_rows, legacy))
+    # An uncorrelated IN list (found through the owner's index) rather than EXISTS per action: 7x cheaper on a
+    # log of 2,000 (bench/bench_actions.py).
+    return Action.id.in_(select(o.action_id).where(cond))
 
 
 def kind_condition(kind: str) -> ColumnElement[bool] | None:

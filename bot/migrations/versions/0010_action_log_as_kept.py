@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("recur_months", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("opened_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("evidence", sa.Text(), nullable=True))
+        batch_op.create_index("ix_action_force_kind_status_due", ["force", "kind", "status", "due_on"], unique=False)
     with op.batch_alter_table("action_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("effective_on", sa.Date(), nullable=True))
     op.create_table(
@@ -155,6 +156,7 @@ def downgrade() -> None:
     with op.batch_alter_table("action_history", schema=None) as batch_op:
         batch_op.drop_column("effective_on")
     with op.batch_alter_table("action", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_force_kind_status_due")
         batch_op.drop_column("evidence")
         batch_op.drop_column("opened_on")
         batch_op.drop_column("recur_months")
