@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.action_log import paper
+from bot.action_log.types import Actor
 from bot.clock import FixedClock
 from bot.models import RoundMessage
 from bot.slack.client import make_client
@@ -23,6 +25,7 @@ __all__ = ["bot", "fake_slack"]  # the fixtures, shared with the action log's ot
 
 LONDON = ZoneInfo("Europe/London")
 SILENT = "U0SILENT4"  # an owner who never answers
+MEETING_DAY = dt.date(2026, 10, 27)
 
 
 def _at(day: int, hour: int = 8, minute: int = 45) -> dt.datetime:
@@ -138,3 +141,8 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
         kinds = sorted(s.scalars(select(RoundMessage.kind)))
     assert kinds == ["digest", "first", "first", "first", "nudge", "nudge"]
     assert not any("norfolk" in json.dumps(c.params) for c in _dms(bot))
+    # The paper for the meeting carries the round's answers.
+    with bot.rt.sessions() as s:
+        doc = paper.build_paper(s, bot.force, Actor(CHAIR, "admin"), MEETING_DAY, bot.rt.clock.now())
+    answers = {(line.reference, line.owner, line.answer) for line in doc.round}
+    assert ("A-6", "JG", "no change") in answers and ("A-9", "JM", "updated") in answers
