@@ -48,13 +48,14 @@ def seed(url: str, n: int) -> None:
 
     from bot.action_log.types import PILLARS
     from bot.db import make_engine
-    from bot.models import Action, ActionHistory
+    from bot.models import Action, ActionHistory, ActionOwner
 
     rnd = random.Random(7)
     now = dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC)
     today = now.date()
     statuses = ["open"] * 4 + ["ongoing"] * 4 + ["held", "complete", "complete", "cancelled"]
     rows, hist = [], []
+    owners: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
     for force, count in (("suffolk", n), ("norfolk", n // 4)):
         for i in range(1, count + 1):
             status = rnd.choice(statuses)
@@ -78,9 +79,17 @@ def seed(url: str, n: int) -> None:
                     "version": 1,
                 }
             )  # fmt: skip
+            # Each owner is a row of action_owner, as the services write them; 5 % are owned jointly by two.
+            first = (initials, None) if initials else (None, rows[-1]["owner_user_id"])
+            owners[(force, f"A-{i}")] = [first] + ([(None, rnd.choice(OWNERS))] if rnd.random() < 0.05 else [])
     eng = make_engine(url)
     with eng.begin() as c:
         c.execute(insert(Action), rows)
+        keyed = c.execute(Action.__table__.select().with_only_columns(Action.id, Action.force, Action.reference))
+        c.execute(insert(ActionOwner), [
+            {"action_id": aid, "position": pos, "initials": ini, "user_id": uid}
+            for aid, force, ref in keyed for pos, (ini, uid) in enumerate(owners[(force, ref)])
+        ])  # fmt: skip
         ids = [r[0] for r in c.execute(Action.__table__.select().with_only_columns(Action.id))]
         for action_id in ids:
             hist.append(

@@ -7,6 +7,7 @@ Every key is documented in ``docs/configuration.md``. A broken file stops start-
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -44,6 +45,10 @@ class Force:
     slack_team_ids: tuple[str, ...] = ()
     # Imported action owners are initials ("HH"); this maps them to Slack user IDs once known.
     owners: Mapping[str, str] = field(default_factory=dict)
+    # The subgroup's meeting dates (the chair can add more with `/mo meeting`); each has an update round before it.
+    meetings: tuple[dt.date, ...] = ()
+    # The update round's first DM goes this many days before each meeting.
+    round_days_before: int = 5
 
     def district_slugs(self) -> tuple[str, ...]:
         return tuple(d.slug for d in self.districts)
@@ -213,6 +218,7 @@ JOB_NAMES: tuple[str, ...] = (
     "freshness_check",
     "retention",
     "audit_check",
+    "update_round",
 )
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _JOB_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -225,6 +231,8 @@ _JOB_DEFAULTS: dict[str, dict[str, Any]] = {
     "retention": {"at": "03:15", "days": list(WEEKDAYS)},
     # After the purge, so the check covers its audit rows; admins see a break in the morning.
     "audit_check": {"at": "03:45", "days": list(WEEKDAYS)},
+    # Every day: the update round before a meeting (first DMs, the nudge, the chair's digest) when one is due.
+    "update_round": {"at": "08:45", "days": list(WEEKDAYS)},
 }
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -420,6 +428,16 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         name = fr.get("name", slug.title())
         if not isinstance(name, str):
             raise ConfigError(f"{p}.name: expected a string")
+        meetings: list[dt.date] = []
+        for m in _str_list(fr.get("meetings", []), f"{p}.meetings"):
+            try:
+                meetings.append(dt.date.fromisoformat(m))
+            except ValueError:
+                raise ConfigError(f"{p}.meetings: {m!r} is not a date; expected YYYY-MM-DD") from None
+        days_before = fr.get("round_days_before", 5)
+        if not isinstance(days_before, int) or isinstance(days_before, bool) or not 3 <= days_before <= 28:
+            # The nudge goes two days before the meeting, so the first DM must come earlier than that.
+            raise ConfigError(f"{p}.round_days_before: expected a whole number of days from 3 to 28")
         forces[slug] = Force(
             slug=slug,
             name=name,
@@ -427,6 +445,8 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
             districts=tuple(districts),
             slack_team_ids=teams,
             owners={k.upper(): v for k, v in owners_raw.items()},
+            meetings=tuple(sorted(set(meetings))),
+            round_days_before=days_before,
         )
 
     default_force = raw.get("default_force")

@@ -283,15 +283,31 @@ class Action(Base):
     # Optimistic concurrency: a writer names the version it saw; a stale version is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # action | achievement (recorded as done, never worked as an action) | hmic (an HMICFRS recommendation, which
+    # is tracked apart: it is never counted as an open action).
+    kind: Mapped[str] = mapped_column(String(16), default="action", server_default="action")
+    # A recurring action (e.g. every 6 months) reopens itself this many months after it was last completed.
+    recur_months: Mapped[int | None] = mapped_column(Integer)
+    # The date the action existed from (an imported log's date, or the day it was added): a change dated in the
+    # past (``--on``) may not be earlier.
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    # An HMIC recommendation's closing evidence (what closed it, and who said so).
+    evidence: Mapped[str | None] = mapped_column(Text)
 
     history: Mapped[list[ActionHistory]] = relationship(
         back_populates="action", order_by="ActionHistory.id", cascade="all, delete-orphan"
+    )
+    # Every owner of the action, in the order the log names them ("JM & JG"); loaded with the action.
+    owners: Mapped[list[ActionOwner]] = relationship(
+        order_by="ActionOwner.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
     __table_args__ = (
         UniqueConstraint("force", "reference", name="uq_action_force_reference"),
         Index("ix_action_force_status_due", "force", "status", "due_on"),
         Index("ix_action_owner", "force", "owner_user_id", "status"),
+        # Lists filter by kind as well (HMIC recommendations are listed apart): a covering index for their count.
+        Index("ix_action_force_kind_status_due", "force", "kind", "status", "due_on"),
     )
 
 
@@ -310,8 +326,81 @@ class ActionHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # The action's version after this change: a writer who saw version N is shown the rows with version > N.
     version: Mapped[int | None] = mapped_column(Integer)
+    # The day the change took effect when it was recorded later (``--on``), e.g. completed at last week's meeting.
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
 
     action: Mapped[Action] = relationship(back_populates="history")
+
+
+class ActionOwner(Base):
+    """One owner of an action: initials as the log writes them (mapped to Slack through the force's ``owners``
+    config) and/or a Slack user set in Slack. An action may have several ("JM & JG")."""
+
+    __tablename__ = "action_owner"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    initials: Mapped[str | None] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("action_id", "position", name="uq_action_owner_action_position"),
+        Index("ix_action_owner_user", "user_id"),
+        Index("ix_action_owner_initials", "initials"),
+    )
+
+
+class Meeting(Base):
+    """A date of the subgroup's meeting, set by the chair (``/mo meeting``); the update round runs before it."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("force", "held_on", name="uq_meeting_force_held_on"),)
+
+
+class RoundMessage(Base):
+    """One DM of a meeting's update round (``first``, ``nudge``, or the chair's ``digest``) to one person.
+
+    The row is inserted (unique on force, meeting, user, kind) before the DM is sent, so a person is sent each
+    message of a round at most once across runs and replicas; ``ts`` is filled in once Slack accepted it."""
+
+    __tablename__ = "round_message"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    meeting_on: Mapped[dt.date] = mapped_column(Date)
+    user_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))  # first | nudge | digest
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("force", "meeting_on", "user_id", "kind", name="uq_round_message_force_meeting_user_kind"),
+    )
+
+
+class RoundAnswer(Base):
+    """An owner's answer in a meeting's update round for one action: no_change | update | done."""
+
+    __tablename__ = "round_answer"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    meeting_on: Mapped[dt.date] = mapped_column(Date)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_round_answer_force_meeting", "force", "meeting_on"),)
 
 
 class AuditEvent(Base):

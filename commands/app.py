@@ -46,6 +46,7 @@ from commands.listeners import (
     file_import,
     slash_mo,
     turn_into_action,
+    update_round,
     watch_buttons,
 )
 from commands.middleware import Dedupe, Identify, on_listener_error
@@ -152,4 +153,5 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     file_import.register(app)
     dm_questions.register(app)
     watch_buttons.register(app)
+    update_round.register(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import JobSpec
 from bot.runtime import Runtime
-from jobs import audit_check, bail_digest, freshness_check, monthly_summary, reminders, retention
+from jobs import audit_check, bail_digest, freshness_check, monthly_summary, reminders, retention, update_round
 from jobs.context import JobContext, JobDef, JobFailed, target_keys
 
 
@@ -26,6 +26,12 @@ def _reminders(ctx: JobContext) -> str:
     return str(result)[:500]
 
 
+def _update_round(ctx: JobContext) -> str:
+    result = update_round.run_round(ctx.rt, ctx.slack())
+    ctx.step(1)
+    return str(result)[:500]
+
+
 JOBS: dict[str, JobDef] = {
     j.name: j
     for j in (
@@ -40,5 +46,11 @@ JOBS: dict[str, JobDef] = {
         JobDef("freshness_check", "DM admins when an export is overdue for refresh", _admins, freshness_check.run),
         JobDef("retention", "Purge personal rows closed longer than retention_days (audited)", _once, retention.run),
         JobDef("audit_check", "Verify the audit log's hash chain; DM admins if it is broken", _admins, audit_check.run),
+        JobDef(
+            "update_round",
+            "The update round before each meeting: owners' DMs, the nudge two days before, the chair's digest",
+            _once,
+            _update_round,
+        ),
     )
 }

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from bot.action_log import reminders
-from bot.action_log.types import OwnerReminder, ReminderPlan
+from bot.action_log import recurring, reminders
+from bot.action_log.types import ActionView, OwnerReminder, ReminderPlan
 from bot.config import Force
 from bot.runtime import Runtime
 from bot.slack.action_log_sync import belongs_to, dm
@@ -55,8 +55,23 @@ def plan_all(rt: Runtime, forces: list[Force] | None = None) -> list[tuple[Force
     return out
 
 
+def reopen_recurring(
+    rt: Runtime, forces: list[Force] | None = None, dry_run: bool = False
+) -> list[tuple[Force, ActionView]]:
+    """Reopen the recurring actions that have come round (``dry_run``: only say which would be), committed before
+    anyone is reminded so the reopened ones are among the reminders."""
+    out: list[tuple[Force, ActionView]] = []
+    for force in forces or list(rt.config.forces.values()):
+        with rt.sessions() as s:
+            out += [(force, a) for a in recurring.reopen_due(s, force, rt.clock.now(), dry_run=dry_run)]
+            if not dry_run:
+                s.commit()
+    return out
+
+
 def send_reminders(rt: Runtime, client: WebClient, forces: list[Force] | None = None) -> ReminderRun:
     run = ReminderRun()
+    reopen_recurring(rt, forces)
     for force, plan in plan_all(rt, forces):
         run.unmapped.extend(a.reference for a in plan.unmapped)
         for full in plan.reminders:

@@ -43,17 +43,19 @@ def month_actions(session: Session, force: str, first: dt.date, last: dt.date) -
     done_col = func.coalesce(
         func.sum(case((and_(a.status == "complete", a.completed_on.between(first, last)), 1), else_=0)), 0
     )
-    row = session.execute(select(overdue_col, done_col).where(a.force == force)).one()
+    # HMIC recommendations are tracked apart: never counted among the actions.
+    row = session.execute(select(overdue_col, done_col).where(a.force == force, a.kind != "hmic")).one()
     return MonthActions(overdue=int(row[0]), completed=int(row[1]))
 
 
 def counts_by_pillar(session: Session, force: str) -> dict[str, dict[str, int]]:
-    """pillar -> status -> number of actions now: every pillar and status (zeros included) in report order,
+    """pillar -> status -> number of actions now (achievements included, HMIC recommendations not: they are
+    tracked apart and never count as open actions): every pillar and status (zeros included) in report order,
     then any pillar or status the data has beyond them."""
     counts = {p: dict.fromkeys(STATUSES, 0) for p in PILLARS}
     rows = session.execute(
         select(Action.pillar, Action.status, func.count())
-        .where(Action.force == force)
+        .where(Action.force == force, Action.kind != "hmic")
         .group_by(Action.pillar, Action.status)
     )
     for pillar, status, n in rows:

@@ -32,31 +32,42 @@ from bot.models import Action, ActionReminder
 
 def plan_reminders(session: Session, force: Force, now: dt.datetime) -> ReminderPlan:
     """Each owner's open/ongoing actions that are overdue or due within 7 days and not reminded (or snoozed)
-    in the last week. Held actions are paused on purpose and are not chased."""
+    in the last week; an action with several owners is listed to each. Held actions are paused on purpose and
+    are not chased."""
     today = now.astimezone(force.timezone).date()
     horizon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    quiet_until = (
-        select(ActionReminder.action_id, func.max(ActionReminder.until).label("until"))
-        .group_by(ActionReminder.action_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Action, quiet_until.c.until)
-        .outerjoin(quiet_until, quiet_until.c.action_id == Action.id)
-        .where(Action.force == force.slug, Action.status.in_(REMINDED_STATUSES), Action.due_on <= horizon)
+    rows = session.scalars(
+        select(Action)
+        .where(
+            Action.force == force.slug,
+            Action.kind != "hmic",
+            Action.status.in_(REMINDED_STATUSES),
+            Action.due_on <= horizon,
+        )
         .order_by(Action.due_on, Action.id)
     ).all()
+    # Quiet per action and person: each owner of a joint action is reminded (or snoozes) on their own.
+    quiet: dict[tuple[int, str], dt.datetime] = {}
+    if rows:
+        for action_id, user_id, until in session.execute(
+            select(ActionReminder.action_id, ActionReminder.user_id, func.max(ActionReminder.until))
+            .where(ActionReminder.action_id.in_([r.id for r in rows]))
+            .group_by(ActionReminder.action_id, ActionReminder.user_id)
+        ):
+            quiet[(action_id, user_id)] = _aware(until)
     by_owner: dict[str, tuple[list[ActionView], list[ActionView]]] = {}
     unmapped: list[ActionView] = []
-    for row, until in rows:
-        if until is not None and _aware(until) > now:
-            continue
+    for row in rows:
         view = to_view(force, row, today)
-        if view.owner_user_id is None:
+        if not view.owner_ids or view.unmapped_owners:
+            # An owner still known only by initials is listed for the operator; the mapped ones are DMed.
             unmapped.append(view)
-            continue
-        overdue, soon = by_owner.setdefault(view.owner_user_id, ([], []))
-        (overdue if view.overdue else soon).append(view)
+        for user in view.owner_ids:
+            quiet_until = quiet.get((row.id, user))
+            if quiet_until is not None and quiet_until > now:
+                continue
+            overdue, soon = by_owner.setdefault(user, ([], []))
+            (overdue if view.overdue else soon).append(view)
     reminders = tuple(
         OwnerReminder(user, tuple(o), tuple(s)) for user, (o, s) in sorted(by_owner.items(), key=lambda kv: kv[0])
     )

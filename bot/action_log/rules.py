@@ -110,9 +110,10 @@ def check_title(title: str) -> Refusal | None:
     return None
 
 
-def check_due(due: dt.date, today: dt.date) -> Refusal | None:
-    """A due date set by a person must not already have passed (imports of old logs are not checked)."""
-    if due < today:
+def check_due(due: dt.date, today: dt.date, history: bool = False) -> Refusal | None:
+    """A due date set by a person must not already have passed (imports of old logs are not checked) — unless the
+    change is dated in the past (``history``: bringing the log up to date), when the caller warns instead."""
+    if due < today and not history:
         return Refusal(
             "invalid",
             f"the due date {due.isoformat()} has already passed; pick today ({today.isoformat()}) or later",
@@ -151,18 +152,36 @@ def check_owner(force: Force, owner: str, owner_teams: tuple[str, ...], actor: A
     )
 
 
+def check_on(on: dt.date, opened_on: dt.date | None, today: dt.date) -> Refusal | None:
+    """A change dated in the past (``--on``) may not be in the future nor before the action existed."""
+    if on > today:
+        return Refusal(
+            "invalid", f"--on {on.isoformat()} is in the future; a change can be dated today or earlier", field="on"
+        )
+    if opened_on is not None and on < opened_on:
+        return Refusal(
+            "invalid",
+            f"--on {on.isoformat()} is before the action existed (it is in the log from {opened_on.isoformat()})",
+            field="on",
+        )
+    return None
+
+
 def check_may_change(action: ActionView, actor: Actor) -> Refusal | None:
-    """The owner and admins may change an action; anyone else may only read it."""
+    """Any of the owners and admins may change an action; anyone else may only read it."""
     if actor.is_admin:
         return None
-    if action.owner_user_id is None:
-        who = action.owner_initials or "nobody"
+    if actor.id in action.owner_ids:
+        return None
+    if not action.owner_ids:
+        who = action.owner_label if action.owners or action.owner_initials else "nobody"
+        has = "have" if len(action.owners) > 1 else "has"
         return Refusal(
             "not_allowed",
-            f"{action.reference} is owned by {who}, who has no Slack user mapped yet, so only an admin (the chair) "
+            f"{action.reference} is owned by {who}, who {has} no Slack user mapped yet, so only an admin (the chair) "
             f"can change it; an admin can map {who} in the force's `owners` config",
         )
-    if action.owner_user_id != actor.id:
+    if actor.id not in action.owner_ids:
         return Refusal(
             "not_allowed",
             f"only {action.reference}'s owner or an admin (the chair) can change it; you can still read it",

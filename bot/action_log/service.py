@@ -20,7 +20,7 @@ import re
 import zlib
 from dataclasses import replace
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.action_log import rules
@@ -32,6 +32,7 @@ from bot.action_log.types import (
     ChangeResult,
     HistoryEntry,
     NewAction,
+    Owner,
     Refusal,
 )
 from bot.audit import AuditEntry, record
@@ -39,7 +40,8 @@ from bot.clock import Clock, today_in
 from bot.config import Force
 from bot.db import rowcount
 from bot.deliveries import claim_in, taken
-from bot.models import Action, ActionHistory
+from bot.log_text import split_initials
+from bot.models import Action, ActionHistory, ActionOwner
 
 _REF = re.compile(r"^A-(\d+)$")
 
@@ -64,7 +66,37 @@ def initials_for(force: Force, user_id: str) -> tuple[str, ...]:
     return tuple(i for i, u in force.owners.items() if u == user_id)
 
 
+def owner_pairs(initials: str | None, user_id: str | None) -> list[tuple[str | None, str | None]]:
+    """The (initials, Slack user) of each owner an action's owner text and stored Slack user name. A Slack user
+    goes with a single owner only: joint owners' users come from the force's ``owners`` mapping."""
+    parts = split_initials(initials)
+    if len(parts) > 1:
+        return [(p, None) for p in parts]
+    if parts or user_id:
+        return [(parts[0] if parts else None, user_id)]
+    return []
+
+
+def replace_owners(session: Session, action_id: int, pairs: list[tuple[str | None, str | None]]) -> None:
+    """Make ``pairs`` the action's owners (old rows deleted first, so positions never collide)."""
+    session.execute(delete(ActionOwner).where(ActionOwner.action_id == action_id))
+    session.add_all(
+        ActionOwner(action_id=action_id, position=i, initials=ini, user_id=uid) for i, (ini, uid) in enumerate(pairs)
+    )
+    session.flush()
+
+
+def owners_of(force: Force, row: Action) -> tuple[Owner, ...]:
+    """The action's owners, each mapped to Slack through the force's ``owners`` config when only initials are
+    known. A row without owner rows (written straight into the table, as old data was) is read from its own
+    owner columns."""
+    pairs = [(o.initials, o.user_id) for o in row.owners] or owner_pairs(row.owner_initials, row.owner_user_id)
+    return tuple(Owner(ini, uid or (force.owners.get(ini.upper()) if ini else None)) for ini, uid in pairs)
+
+
 def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
+    owners = owners_of(force, row)
+    first = next((o.user_id for o in owners if o.user_id), None)
     return ActionView(
         id=row.id,
         force=row.force,
@@ -72,7 +104,7 @@ def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
         pillar=row.pillar,
         title=row.title,
         detail=row.detail,
-        owner_user_id=effective_owner(force, row.owner_user_id, row.owner_initials),
+        owner_user_id=first or effective_owner(force, row.owner_user_id, row.owner_initials),
         owner_initials=row.owner_initials,
         status=row.status,
         due_on=row.due_on,
@@ -84,11 +116,18 @@ def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
         updated_at=row.updated_at,
         version=row.version,
         today=today,
+        owners=owners,
+        kind=row.kind,
+        recur_months=row.recur_months,
+        opened_on=row.opened_on or row.created_at.astimezone(force.timezone).date(),
+        evidence=row.evidence,
     )
 
 
 def to_entry(h: ActionHistory) -> HistoryEntry:
-    return HistoryEntry(h.field, h.old_value, h.new_value, h.changed_by, h.changed_at, h.note, h.version)
+    return HistoryEntry(
+        h.field, h.old_value, h.new_value, h.changed_by, h.changed_at, h.note, h.version, h.effective_on
+    )
 
 
 def load_action(session: Session, force: Force, reference: str) -> Action | None:
@@ -169,6 +208,8 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
         )
     if new.status not in ("open", "ongoing", "held"):
         checks.append(Refusal("invalid", "a new action starts as open, ongoing or held", field="status"))
+    if new.kind not in ("action", "hmic"):
+        checks.append(Refusal("invalid", "a new item is an action or an HMIC recommendation (hmic)", field="kind"))
     checks.append(rules.check_note(new.status, _clean(new.note)))
     if new.due_on is not None:
         checks.append(rules.check_due(new.due_on, today))
@@ -205,9 +246,14 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
         created_at=now,
         updated_at=now,
         version=1,
+        kind=new.kind,
+        recur_months=new.recur_months,
+        opened_on=today,
     )
     session.add(row)
     session.flush()
+    replace_owners(session, row.id, owner_pairs(initials, new.owner_user_id or None) or owner_pairs(None, owner))
+    session.refresh(row, ["owners"])
     h = ActionHistory(
         action_id=row.id,
         field="created",
@@ -271,17 +317,26 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
 
     note = _clean(change.note)
     values: dict[str, object] = {}
+    new_owners: list[tuple[str | None, str | None]] | None = None
     if change.status is not None:
         values["status"] = change.status
         if change.status == "complete":
-            values["completed_on"] = today
+            values["completed_on"] = change.on or today
         elif row.completed_on is not None:
             values["completed_on"] = None  # reopened: it is no longer complete
-    if change.owner_user_id is not None and change.owner_user_id != current.owner_user_id:
+    if change.owner_user_id is not None and change.add_owner:
+        if change.owner_user_id not in current.owner_ids:
+            new_owners = [(o.initials, o.user_id) for o in row.owners] + [(None, change.owner_user_id)]
+            values["owner_user_id"] = row.owner_user_id  # recorded in the history as the owners' change
+    elif change.owner_user_id is not None and (
+        change.owner_user_id != current.owner_user_id or len(current.owners) > 1
+    ):
         values["owner_user_id"] = change.owner_user_id
-        # The initials named the previous owner; keep them only if they map to the new one.
+        # The initials named the previous owners; keep them only if they map to the new one.
         if row.owner_initials and force.owners.get(row.owner_initials.upper()) != change.owner_user_id:
             values["owner_initials"] = None
+        kept = row.owner_initials if "owner_initials" not in values else None
+        new_owners = [(kept.upper() if kept else None, change.owner_user_id)]
     if change.clear_due and row.due_on is not None:
         values["due_on"] = None
     elif change.due_on is not None and change.due_on != row.due_on:
@@ -310,7 +365,13 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
 
     if change.once is not None and not claim_in(session, once_key(change.once), now):
         return _refuse(session, actor, force, what, replace(done_refusal(), current=current), now)
-    old = {k: (current.owner_user_id if k == "owner_user_id" else getattr(row, k)) for k in values}
+    old: dict[str, object] = {k: getattr(row, k) for k in values}
+    if "owner_user_id" in values:
+        old["owner_user_id"] = current.owner_label
+    warnings: list[str] = []
+    due = values.get("due_on")
+    if isinstance(due, dt.date) and due < today:
+        warnings.append(f"the due date {due.isoformat()} has already passed: {ref} shows as overdue")
     new_version = row.version + 1
     if not apply_if_version(session, row.id, change.seen_version, {**values, "updated_at": now}):
         # Someone committed between our read and our write.
@@ -319,12 +380,16 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
         stale = stale_refusal(session, force, row, change.seen_version, today, me=actor.id)
         return _refuse(session, actor, force, what, stale, now)
 
+    if new_owners is not None:
+        replace_owners(session, row.id, new_owners)
     written: list[ActionHistory] = []
     for name, new_value in values.items():
         if name == "notes":
             continue  # the note travels on every row of this change
         if name == "owner_initials":
             continue  # recorded as part of the owner change
+        if name == "owner_user_id" and new_owners is not None:
+            new_value = " & ".join(i or u or "" for i, u in new_owners)
         written.append(
             ActionHistory(
                 action_id=row.id,
@@ -335,6 +400,7 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
                 changed_at=now,
                 note=note,
                 version=new_version,
+                effective_on=change.on,
             )
         )
     if not written:  # a note on its own
@@ -348,18 +414,25 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
                 changed_at=now,
                 note=note,
                 version=new_version,
+                effective_on=change.on,
             )
         )
     session.add_all(written)
     session.flush()
     fresh = load_action(session, force, ref)
     assert fresh is not None
+    session.refresh(fresh, ["owners"])
     fields = ", ".join(
         f"{h.field} {h.old_value or '-'}→{h.new_value or '-'}" if h.field in ("status", "pillar") else h.field
         for h in written
     )
-    _audit(session, actor, force, "ok", f"{what}: {fields}", now)
-    return ChangeResult(action=to_view(force, fresh, today), written=tuple(to_entry(h) for h in written))
+    dated = f" dated {change.on.isoformat()}" if change.on else ""
+    _audit(session, actor, force, "ok", f"{what}: {fields}{dated}", now)
+    return ChangeResult(
+        action=to_view(force, fresh, today),
+        written=tuple(to_entry(h) for h in written),
+        warnings=tuple(warnings),
+    )
 
 
 def _validate(force: Force, current: ActionView, change: ActionChange, actor: Actor, today: dt.date) -> Refusal | None:
@@ -383,10 +456,12 @@ def _validate(force: Force, current: ActionView, change: ActionChange, actor: Ac
         or rules.check_owner(force, change.owner_user_id, change.owner_teams, actor)
     ):
         return refusal
+    if change.on is not None and (refusal := rules.check_on(change.on, current.opened_on, today)):
+        return refusal
     if (
         change.due_on is not None
         and change.due_on != current.due_on
-        and (refusal := rules.check_due(change.due_on, today))
+        and (refusal := rules.check_due(change.due_on, today, history=change.on is not None))
     ):
         return refusal
     if change.title is not None and (refusal := rules.check_title(" ".join(change.title.split()))):

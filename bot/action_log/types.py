@@ -19,6 +19,9 @@ LIVE_STATUSES: tuple[str, ...] = ("open", "ongoing", "held")
 REMINDED_STATUSES: tuple[str, ...] = ("open", "ongoing")
 # These statuses need a note saying why (the history must explain a pause or a cancellation).
 NOTE_REQUIRED: frozenset[str] = frozenset({"held", "cancelled"})
+# What an item of the log is; each is listed apart and only "action" items count as open actions.
+KINDS: tuple[str, ...] = ("action", "achievement", "hmic")
+KIND_LABELS: dict[str, str] = {"action": "Actions", "achievement": "Achievements", "hmic": "HMIC Recommendations"}
 TITLE_MAX = 500
 NOTE_MAX = 2000
 DEFAULT_PAGE_SIZE = 12
@@ -42,6 +45,19 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Owner:
+    """One owner of an action: the initials the log writes and the Slack user they are (stored, or mapped through
+    the force's ``owners`` config); ``user_id`` is None while the initials are not mapped."""
+
+    initials: str | None
+    user_id: str | None
+
+    @property
+    def label(self) -> str:
+        return self.initials or self.user_id or "unassigned"
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     field: str
     old_value: str | None
@@ -50,6 +66,11 @@ class HistoryEntry:
     changed_at: dt.datetime
     note: str | None
     version: int | None
+    effective_on: dt.date | None = None
+
+    def day(self, tz: dt.tzinfo) -> dt.date:
+        """The day the change took effect: the date it was dated to, else the day it was recorded."""
+        return self.effective_on or self.changed_at.astimezone(tz).date()
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,20 @@ class ActionView:
     updated_at: dt.datetime
     version: int
     today: dt.date
+    owners: tuple[Owner, ...] = ()
+    kind: str = "action"
+    recur_months: int | None = None
+    opened_on: dt.date | None = None
+    evidence: str | None = None
+
+    @property
+    def owner_ids(self) -> tuple[str, ...]:
+        """The Slack users among the owners (each may change the action and is reminded of it)."""
+        return tuple(dict.fromkeys(o.user_id for o in self.owners if o.user_id))
+
+    @property
+    def unmapped_owners(self) -> tuple[str, ...]:
+        return tuple(o.initials for o in self.owners if o.user_id is None and o.initials)
 
     @property
     def pillar_label(self) -> str:
@@ -94,7 +129,9 @@ class ActionView:
 
     @property
     def owner_label(self) -> str:
-        """Plain-text owner: initials when known, else the Slack user ID, else 'unassigned'."""
+        """Plain-text owners: each one's initials when known, else the Slack user ID; else 'unassigned'."""
+        if self.owners:
+            return " & ".join(o.label for o in self.owners)
         return self.owner_initials or self.owner_user_id or "unassigned"
 
 
@@ -122,6 +159,8 @@ class NewAction:
     note: str | None = None
     owner_teams: tuple[str, ...] = ()
     once: str | None = None
+    kind: str = "action"
+    recur_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +182,11 @@ class ActionChange:
     note: str | None = None
     owner_teams: tuple[str, ...] = ()
     once: str | None = None
+    # The day the change took effect, when it is recorded later (e.g. completed at the last meeting). It may not
+    # be in the future nor before the action existed; a past due date is then accepted, with a warning.
+    on: dt.date | None = None
+    # Added as a further owner (the existing owners stay), rather than replacing them as ``owner_user_id`` does.
+    add_owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +208,8 @@ class ChangeResult:
     action: ActionView | None
     written: tuple[HistoryEntry, ...] = ()
     refusal: Refusal | None = None
+    # Accepted but worth saying (e.g. a due date that has already passed, set while bringing the log up to date).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -179,9 +225,10 @@ class ActionFilters:
     pillar: str | None = None
     overdue: bool = False
     due_within_days: int | None = None
+    kind: str = "action"  # action | achievement | hmic | all
 
     def describe(self) -> str:
-        parts = []
+        parts = [] if self.kind == "action" else [f"kind={self.kind}"]
         if self.owner:
             parts.append(f"owner={self.owner}")
         parts.append("status=" + ",".join(self.statuses or LIVE_STATUSES))

@@ -79,6 +79,10 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("due_on", "date", future_ok=True),
         Column("source", "text", max_len=500),
         Column("notes", "text", max_len=100_000),
+        Column("kind", "enum", vocabulary="action_kind"),
+        Column("recurs", "enum", vocabulary="recurrence"),
+        Column("completed_on", "date"),
+        Column("evidence", "text", max_len=100_000),
     ),
 }
 
@@ -141,6 +145,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "due_on": ("Due Date", "Due", "Due By", "Deadline", "Target Date"),
     "source": ("Source", "Origin", "Recommendation", "Source Recommendation"),
     "notes": ("Notes", "Note", "Update", "Latest Update", "Comments", "Progress"),
+    "recurs": ("Recurs", "Recurring", "Frequency", "Repeat", "Repeats"),
+    "completed_on": ("Completed", "Date Completed", "Completed On", "Completion Date", "Achieved On"),
+    "evidence": ("Evidence", "Closing Evidence", "Closure Evidence", "Closed By"),
 }
 
 # Value vocabularies: canonical value -> accepted spellings (matched after ``value_key`` normalisation).
@@ -231,6 +238,20 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "Demonstrate Compliance",
             "Compliance",
         ),
+    },
+    # What an item of the log is: an action being worked, an achievement recorded as done, or an HMICFRS
+    # recommendation (the appendix's third section).
+    "action_kind": {
+        "action": ("action", "actions"),
+        "achievement": ("achievement", "achievements"),
+        "hmic": ("hmic", "hmicfrs", "hmic recommendation", "hmic recommendations", "recommendation"),
+    },
+    # How often a recurring action comes round, in months.
+    "recurrence": {
+        "1": ("monthly", "every month", "1m", "1 month", "every 1 month"),
+        "3": ("quarterly", "every quarter", "every 3 months", "3m", "3 months"),
+        "6": ("every 6 months", "six monthly", "6 monthly", "half yearly", "twice a year", "6m", "6 months"),
+        "12": ("annually", "yearly", "every year", "every 12 months", "12m", "12 months"),
     },
     "action_status": {
         "open": ("open", "new", "not started"),

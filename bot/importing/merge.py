@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, select, text
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, delete, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -22,7 +22,8 @@ from bot.db import rowcount
 from bot.importing.columns import CLOSED, OPENED, TABLES
 from bot.importing.staging import STAGE, is_pg, iter_stage
 from bot.importing.validate import staging_columns
-from bot.models import Action, ActionHistory, Base
+from bot.log_text import split_initials, stated_date
+from bot.models import Action, ActionHistory, ActionOwner, Base
 
 # Bulk mode: adding at least this many rows, and at least half as many as the table already holds, is faster
 # with the secondary indexes dropped and rebuilt in one sorted pass. It all happens inside the import's
@@ -180,7 +181,10 @@ def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, a
     )
 
 
-_ACTION_FIELDS = ("pillar", "title", "detail", "owner_initials", "owner_user_id", "status", "due_on", "source", "notes")
+_ACTION_FIELDS = (
+    "pillar", "title", "detail", "owner_initials", "owner_user_id", "status", "due_on", "source", "notes", "kind",
+    "evidence",
+)  # fmt: skip
 
 
 def _as_date(v: Any) -> dt.date | None:
@@ -193,6 +197,27 @@ def _history_text(v: Any) -> str | None:
     if v is None:
         return None
     return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+def _owner_rows(initials: str | None, user_id: str | None) -> list[tuple[str | None, str | None]]:
+    """Each owner the row names: joint owners ("JM & JG") each get a row; a Slack user goes with a single owner."""
+    parts = split_initials(initials)
+    if len(parts) > 1:
+        return [(p, None) for p in parts]
+    return [(parts[0] if parts else None, user_id)] if parts or user_id else []
+
+
+def _completed_on(row: dict[str, Any], as_of: dt.date, existing: dt.date | None) -> dt.date | None:
+    """When a completed item was completed: the file's date, else the date its own text states ("introduced on
+    13/9/21", "Oct 21"; an HMIC item's evidence "Closed by HMIC 2/22"), else what the log had, else the file's
+    as-of date."""
+    if row["status"] != "complete":
+        return None
+    stated = None
+    # Not the notes: they talk about the log itself ("the July 2022 log also lists…").
+    for cell in (row["title"], row["evidence"]):
+        stated = stated or stated_date(cell, as_of)
+    return _as_date(row["completed_on"]) or stated or existing or as_of
 
 
 def merge_actions(
@@ -213,19 +238,26 @@ def merge_actions(
         force = row["force"]
         new = {k: row[k] for k in _ACTION_FIELDS}
         new["due_on"] = _as_date(new["due_on"])
+        new["kind"] = new["kind"] or "action"
+        new["recur_months"] = int(row["recurs"]) if row["recurs"] else None
         action = existing.get((force, row["reference"]))
         if action is None:
+            done = _completed_on(row, as_of, None)
+            owners = _owner_rows(new["owner_initials"], new["owner_user_id"])
             session.add(
                 Action(
                     force=force,
                     reference=row["reference"],
                     **new,
-                    completed_on=as_of if new["status"] == "complete" else None,
+                    completed_on=done,
+                    # The item was in the log by the file's date (or by when it was completed, if earlier).
+                    opened_on=min(as_of, done) if done else as_of,
                     created_by=actor,
                     created_at=now,
                     updated_at=now,
                     version=1,
                     import_batch_id=batches[force],
+                    owners=[ActionOwner(position=i, initials=ini, user_id=uid) for i, (ini, uid) in enumerate(owners)],
                 )
             )
             counts[force].added += 1
@@ -233,14 +265,22 @@ def merge_actions(
         if new["owner_user_id"] is None and new["owner_initials"] == action.owner_initials:
             # Keep an owner linked by hand (in Slack) when the file names the same initials.
             new["owner_user_id"] = action.owner_user_id
-        if new["status"] == "complete":
-            new["completed_on"] = action.completed_on or as_of
-        else:
-            new["completed_on"] = None
+        new["completed_on"] = _completed_on(row, as_of, action.completed_on)
+        if new["completed_on"] is not None and action.opened_on is not None and new["completed_on"] < action.opened_on:
+            new["opened_on"] = new["completed_on"]
         changes = [(k, getattr(action, k), v) for k, v in new.items() if getattr(action, k) != v]
         if not changes:
             counts[force].unchanged += 1
             continue
+        if any(k in ("owner_initials", "owner_user_id") for k, _, _ in changes):
+            session.execute(delete(ActionOwner).where(ActionOwner.action_id == action.id))
+            session.flush()
+            owners = _owner_rows(new["owner_initials"], new["owner_user_id"])
+            session.add_all(
+                ActionOwner(action_id=action.id, position=i, initials=ini, user_id=uid)
+                for i, (ini, uid) in enumerate(owners)
+            )
+            session.expire(action, ["owners"])
         for field, old, value in changes:
             setattr(action, field, value)
             session.add(

@@ -133,7 +133,8 @@ def after_change(
                 except SlackApiError as e:
                     log.warning("mo-bot: could not reply in the thread of %s: %s", reference, e.response.get("error"))
         s.commit()
-    users = {u for u in (view.owner_user_id, *also_refresh) if _is_user(u)}
+    # Every owner's App Home lists the action (joint owners each have it under "My actions").
+    users = {u for u in (view.owner_user_id, *view.owner_ids, *also_refresh) if _is_user(u)}
     for user in sorted(users):
         if belongs_to(client, force, user):
             publish_home(rt, client, force, user)

@@ -114,6 +114,10 @@ def fmt_date(d: dt.date | None) -> str:
 
 
 def owner_mrkdwn(a: ActionView) -> str:
+    if len(a.owners) > 1:  # joint owners, each as a mention or, until mapped, their initials
+        return " &amp; ".join(
+            f"<@{o.user_id}>" if o.user_id else f"{esc(o.label)} _(not on Slack yet)_" for o in a.owners
+        )
     if a.owner_user_id:
         return f"<@{a.owner_user_id}>"
     if a.owner_initials:

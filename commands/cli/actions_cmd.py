@@ -9,17 +9,18 @@ Every read is audited as the operator (``cli:<login>``).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
-from bot.action_log import export, queries
+from bot.action_log import export, paper, paper_docx, queries
 from bot.action_log.export import describe_update
 from bot.action_log.rules import pillar_choices, resolve_pillar
 from bot.action_log.types import PILLARS, STATUSES, ActionFilters, Actor
 from bot.clock import today_in
 from commands.cli.common import cli_actor, open_runtime
 from commands.cli.jobs_cmd import slack_client_from_env
-from jobs.reminders import plan_all, send_reminders
+from jobs.reminders import plan_all, reopen_recurring, send_reminders
 
 
 def _pillar(value: str) -> str:
@@ -41,6 +42,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     e.add_argument("--out", metavar="FILE", help="output file (default: standard output for CSV)")
     e.set_defaults(func=run_export)
 
+    pp = asub.add_parser(
+        "paper", help="the paper for the meeting: Actions, Achievements and HMIC Recommendations by pillar"
+    )
+    pp.add_argument("--format", choices=["docx", "xlsx", "csv"], default="docx")
+    pp.add_argument("--out", metavar="FILE", required=True, help="the file to write")
+    pp.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the paper's date (default: today)")
+    pp.set_defaults(func=run_paper)
+
     ls = asub.add_parser("list", help="the filtered log grouped by pillar, as /mo actions shows it")
     ls.add_argument("--owner", help="a Slack user ID or initials such as HH")
     ls.add_argument("--status", choices=[*STATUSES, "all"])
@@ -59,6 +68,35 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     r.add_argument("--dry-run", action="store_true", help="print who would be reminded of what; send nothing")
     r.add_argument("--force", metavar="SLUG", help="only this force")
     r.set_defaults(func=run_remind)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def run_paper(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        force = rt.config.force(args.force)
+        today = today_in(rt.clock, force.timezone)
+        as_of = args.as_of or today
+        if as_of > today:
+            print(f"mo-bot: --as-of {as_of.isoformat()} is in the future; the paper can be dated today or earlier",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        with rt.sessions() as s:
+            doc = paper.build_paper(s, force, _actor(), as_of, rt.clock.now())
+            s.commit()
+    finally:
+        rt.engine.dispose()
+    data = {"docx": paper_docx.docx_bytes, "xlsx": paper.xlsx_bytes, "csv": paper.csv_bytes}[args.format](doc)
+    Path(args.out).write_bytes(data)
+    counts = ", ".join(f"{s.count} {s.title}" for s in doc.sections)
+    print(f"wrote {args.out}: {counts}; {len(doc.round)} update-round answer(s)")
+    return 0
 
 
 def _actor() -> Actor:
@@ -148,12 +186,21 @@ def run_remind(args: argparse.Namespace) -> int:
     try:
         forces = [rt.config.force(args.force)] if args.force else None
         if args.dry_run:
+            said = 0
+            for force, a in reopen_recurring(rt, forces, dry_run=True):
+                print(f"{force.slug} would reopen {a.reference} (recurs every {a.recur_months} month(s))")
+                said += 1
             for force, plan in plan_all(rt, forces):
                 for r in plan.reminders:
                     refs = ", ".join(a.reference + (" (overdue)" if a.overdue else "") for a in r.actions)
-                    print(f"{force.slug} {r.user_id}: {refs}")
+                    print(f"{force.slug} would DM {r.user_id}: {refs}")
+                    said += 1
                 for a in plan.unmapped:
-                    print(f"{force.slug} {a.owner_label} (no Slack user mapped): {a.reference}")
+                    who = ", ".join(a.unmapped_owners) or a.owner_label
+                    print(f"{force.slug} {who} (no Slack user mapped; not DMed): {a.reference}")
+                    said += 1
+            if not said:
+                print("nothing due: no reminder would be sent and no recurring action would reopen")
             return 0
         client = slack_client_from_env()
         if client is None:

@@ -16,11 +16,12 @@ import datetime as dt
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.action_log import export, queries, rules, service
+from bot.action_log import export, paper, paper_docx, queries, rules, service
 from bot.action_log.service import normalise_reference
 from bot.action_log.types import STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
 from bot.slack import action_log_sync
@@ -108,7 +109,14 @@ SHARE_DIGEST = FlagSpec(
     min_role="admin",
     conflicts=(("--export", "the export is sent to you only"),),
 )
-CHANGE_FLAGS = ("--status", "--owner", "--due", "--note", "--pillar", "--source", "--detail", "--title")
+CHANGE_FLAGS = ("--status", "--owner", "--due", "--note", "--pillar", "--source", "--detail", "--title", "--on")
+KIND_T = t.choice(
+    "action", "achievement", "hmic", "all",
+    aliases={"actions": "action", "achievements": "achievement", "hmicfrs": "hmic", "recommendation": "hmic"},
+    metavar="KIND",
+)  # fmt: skip
+KIND = FlagSpec("--kind", KIND_T, "action (default), achievement, hmic (HMIC recommendations) or all")
+PAPER_FORMATS = ("docx", "xlsx", "csv")
 
 
 def register_commands(reg: Registry) -> None:
@@ -125,17 +133,44 @@ def register_commands(reg: Registry) -> None:
                 FlagSpec("--due-within", t.DURATION, "only actions due within this long, e.g. 14d", metavar="PERIOD"),
                 FlagSpec("--page", PAGE_T, "another page of a long list"),
                 SHARE_DIGEST,
+                KIND,
                 FlagSpec("--export", t.SWITCH, "send me the log as a spreadsheet by DM (as the papers show it)"),
-                FlagSpec("--format", t.choice(*EXPORT_FORMATS), "with --export: xlsx (default) or csv"),
+                FlagSpec(
+                    "--paper",
+                    t.SWITCH,
+                    "send me the paper for the meeting by DM: Actions, Achievements and HMIC Recommendations",
+                    conflicts=(("--export", "the paper and the export are two different files: ask for one"),),
+                ),
+                FlagSpec(
+                    "--format",
+                    t.choice(*PAPER_FORMATS),
+                    "with --export: xlsx (default) or csv; with --paper: docx (default), xlsx or csv",
+                ),
             ),
             examples=(
                 "actions --owner me",
+                "actions --kind hmic",
+                "actions --paper",
                 "actions --pillar divert --status held",
                 "actions --due-within 14d",
                 "actions --overdue --share",
                 "actions --export",
             ),
-            deferred_flags=("--export",),
+            deferred_flags=("--export", "--paper"),
+        )
+    )
+    reg.add(
+        CommandSpec(
+            name="hmic",
+            summary="The HMIC recommendations by pillar (tracked apart from the actions)",
+            handler=handle_hmic,
+            flags=(
+                OWNER,
+                FlagSpec("--status", STATUS_T, "only recommendations with this status (default: open, ongoing, held)"),
+                PILLAR,
+                FlagSpec("--page", PAGE_T, "another page of a long list"),
+            ),
+            examples=("hmic", "hmic --status all"),
         )
     )
     reg.add(
@@ -152,6 +187,7 @@ def register_commands(reg: Registry) -> None:
                 FlagSpec("--note", LONG_TEXT, "a note for the history: why, what happened", greedy=True),
                 FlagSpec("--owner", t.USER_OR_ME, "new owner: @user or me"),
                 FlagSpec("--due", t.DATE, "new due date"),
+                FlagSpec("--on", t.DATE, "the day the change took effect, when recorded later (not in the future)"),
                 PILLAR,
                 FlagSpec("--title", LONG_TEXT, "new title", greedy=True),
                 FlagSpec("--detail", LONG_TEXT, "new detail", greedy=True),
@@ -164,6 +200,7 @@ def register_commands(reg: Registry) -> None:
                 "action add",
                 'action A-12 --status complete --note "Report to the October meeting"',
                 'action A-12 --status held --note "awaiting MOJ data"',
+                "action A-12 --status complete --on 2026-11-17",
                 "action A-12 --owner @someone --due 2027-01-31",
             ),
             deferred_flags=(*CHANGE_FLAGS, "--post"),
@@ -205,15 +242,18 @@ def filters_from(ctx: AnswerContext, args: ParsedArgs) -> ActionFilters:
         pillar=args.get("pillar"),
         overdue=bool(args.get("overdue")),
         due_within_days=within.days(ctx.today) if within else None,
+        kind=args.get("kind") or "action",
     )
 
 
 def filters_json(f: ActionFilters, force: str) -> str:
     """What a page button carries: the list's force (slug) and filters."""
-    return json.dumps(
-        {"f": force, "o": f.owner, "s": list(f.statuses), "p": f.pillar, "od": f.overdue, "dw": f.due_within_days},
-        separators=(",", ":"),
-    )
+    data: dict[str, Any] = {
+        "f": force, "o": f.owner, "s": list(f.statuses), "p": f.pillar, "od": f.overdue, "dw": f.due_within_days,
+    }  # fmt: skip
+    if f.kind != "action":
+        data["k"] = f.kind
+    return json.dumps(data, separators=(",", ":"))
 
 
 def filters_from_json(raw: str) -> tuple[str | None, ActionFilters, int]:
@@ -230,12 +270,14 @@ def filters_from_json(raw: str) -> tuple[str | None, ActionFilters, int]:
             pillar=rules.resolve_pillar(str(pillar)) if pillar else None,
             overdue=bool(d.get("od")),
             due_within_days=int(d["dw"]) if d.get("dw") is not None else None,
+            kind=d["k"] if d.get("k") in ("achievement", "hmic", "all") else "action",
         ),
         max(1, int(d.get("page") or 1)),
     )
 
 
 def heading_for(f: ActionFilters, me: str | None = None) -> str:
+    title = {"hmic": "HMIC recommendations", "achievement": "Achievements", "all": "Action log, every kind"}
     parts = []
     if f.owner:
         parts.append(
@@ -251,7 +293,7 @@ def heading_for(f: ActionFilters, me: str | None = None) -> str:
         parts.append("every status")
     if f.pillar:
         parts.append(f.pillar)
-    return "Action log" + (" — " + "; ".join(parts) if parts else "")
+    return title.get(f.kind, "Action log") + (" — " + "; ".join(parts) if parts else "")
 
 
 def refusal_reply(result: ChangeResult, tz: Any) -> Reply:
@@ -279,10 +321,14 @@ def _channel_for_posts(ctx: AnswerContext) -> str | None:
 def handle_actions(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     f = filters_from(ctx, args)
     actor = actor_of(ctx)
+    if args.has("paper"):
+        return _paper(ctx, args, actor)
     if args.has("export"):
+        if (args.get("format") or "xlsx") not in EXPORT_FORMATS:
+            return ctx.invalid(f"`--format {args.get('format')}` goes with `--paper`", "the export is xlsx or csv")
         return _export(ctx, args, f, actor)
     if args.has("format"):
-        return ctx.invalid("`--format` goes with `--export`", "e.g. `/mo actions --export --format csv`")
+        return ctx.invalid("`--format` goes with `--export` or `--paper`", "e.g. `/mo actions --export --format csv`")
     if args.has("share") and f.overdue:
         page = queries.list_actions(
             ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=1, page_size=DIGEST_MAX, audit=False
@@ -328,6 +374,46 @@ def _export(ctx: AnswerContext, args: ParsedArgs, f: ActionFilters, actor: Actor
         [{"type": "section", "text": {"type": "mrkdwn", "text": f":page_facing_up: Sent you *{esc(name)}* by DM "
           f"({len(rows)} action{'s' if len(rows) != 1 else ''})."}}],
     )  # fmt: skip
+
+
+def _paper(ctx: AnswerContext, args: ParsedArgs, actor: Actor) -> Reply:
+    fmt = args.get("format") or "docx"
+    client = ctx.slack.client if ctx.slack else None
+    if client is None:
+        return ctx.invalid(
+            "the paper is sent by Slack DM", f"in the terminal use `mo-bot actions paper --format {fmt} --out FILE`"
+        )
+    doc = paper.build_paper(ctx.session, ctx.force, actor, ctx.today, ctx.now)
+    data = {"docx": paper_docx.docx_bytes, "xlsx": paper.xlsx_bytes, "csv": paper.csv_bytes}[fmt](doc)
+    name = f"action-log-paper-{ctx.force.slug}-{ctx.today.isoformat()}.{fmt}"
+    counts = ", ".join(f"{s.count} {s.title}" for s in doc.sections)
+    try:
+        dm = client.conversations_open(users=ctx.who.user_id)["channel"]["id"]
+        client.files_upload_v2(
+            channel=dm,
+            file=data,
+            filename=name,
+            title=f"{ctx.force.name} action log paper, {ctx.today.isoformat()}",
+            initial_comment=f"The paper for the meeting: {counts}.",
+        )
+    except SlackApiError as e:
+        log.warning("mo-bot: could not send the paper to %s: %s", ctx.who.user_id, e.response.get("error"))
+        return ctx.refused("I couldn't send you the file by DM. Open a DM with me and try again.")
+    return ctx.ok(
+        f"Sent you {name} by DM ({counts}).",
+        _note_blocks(f":page_facing_up: Sent you *{esc(name)}* by DM ({esc(counts)})."),
+    )
+
+
+def handle_hmic(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    f = replace(filters_from(ctx, args), kind="hmic")
+    page = queries.list_actions(
+        ctx.session, ctx.force, actor_of(ctx), f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
+    )
+    text, blocks = render_action_list(
+        page, heading_for(f, ctx.who.user_id), interactive=True, page_value=filters_json(f, ctx.force.slug)
+    )
+    return ctx.ok(text, blocks)
 
 
 # --- /mo action ---------------------------------------------------------------------------------------------------
@@ -440,6 +526,7 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
         note=args.get("note"),
         owner_teams=action_log_sync.owner_teams(client, ctx.force, owner, ctx.who.user_id),
         once=_once(ctx),
+        on=args.get("on"),
     )
     result = service.change_action(ctx.session, ctx.force, actor_of(ctx), change, ctx.rt.clock)
     if not result.ok:
@@ -448,13 +535,15 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
     ctx.session.commit()
     if client is not None:
         action_log_sync.after_change(
-            ctx.rt, client, ctx.force, ref, result.written, also_refresh=(ctx.who.user_id, row.owner_user_id)
+            ctx.rt, client, ctx.force, ref, result.written, also_refresh=(ctx.who.user_id, *row.owner_ids)
         )
     text, blocks = render_action_card(result.action, (), ctx.force.timezone)
     changed = ", ".join(sorted({h.field for h in result.written}))
+    dated = f", dated {result.written[0].effective_on.isoformat()}" if result.written[0].effective_on else ""
+    warned = "".join(f"\n:warning: {esc(w)}" for w in result.warnings)
     return ctx.ok(
-        f"Updated {ref} ({changed}). " + text,
-        _note_blocks(f":white_check_mark: Updated *{ref}* ({esc(changed)}).") + blocks,
+        f"Updated {ref} ({changed}{dated}). " + " ".join(result.warnings) + text,
+        _note_blocks(f":white_check_mark: Updated *{ref}* ({esc(changed)}{dated}).{warned}") + blocks,
     )
 
 

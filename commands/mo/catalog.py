@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from commands.mo import action_log, audit, figures, imports, summary, watches
+from commands.mo import action_log, audit, figures, imports, meetings, summary, watches
 from commands.mo.specs import Registry
 
 RegisterCommands = Callable[[Registry], None]
@@ -14,6 +14,7 @@ RegisterCommands = Callable[[Registry], None]
 SUB_COMMAND_MODULES: tuple[RegisterCommands, ...] = (
     figures.register_commands,
     action_log.register_commands,
+    meetings.register_commands,
     summary.register_commands,
     watches.register_commands,
     audit.register_commands,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from docx import Document
 from slack_bolt import App
 from sqlalchemy import select
 
@@ -237,7 +238,7 @@ def _initial(el: dict[str, Any]) -> Any:
 @pytest.fixture
 def bot(runtime: Runtime, fake_slack: FakeSlack) -> Iterator[Bot]:
     cfg = runtime.config
-    suffolk = replace(cfg.force("suffolk"), slack_team_ids=(fake_slack.team_id,), owners={"JM": OTHER})
+    suffolk = replace(cfg.force("suffolk"), slack_team_ids=(fake_slack.team_id,), owners={"JM": OTHER, "JG": OWNER})
     slack = replace(cfg.slack, channels=(CHANNEL,), roles={"admin": (CHAIR,)})
     cfg = replace(cfg, forces={**cfg.forces, "suffolk": suffolk}, slack=slack)
     rt = Runtime(config=cfg, engine=runtime.engine, sessions=runtime.sessions, clock=runtime.clock)
@@ -264,8 +265,11 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
         s.commit()
     assert report.ok and report.added > 40
     with bot.rt.sessions() as s:
+        # HMIC recommendations are listed apart (`/mo hmic`), never among the open actions.
         live = s.scalars(
-            select(Action).where(Action.force == "suffolk", Action.status.in_(("open", "ongoing", "held")))
+            select(Action).where(
+                Action.force == "suffolk", Action.kind == "action", Action.status.in_(("open", "ongoing", "held"))
+            )
         ).all()
     body, _ = bot.command("actions")
     blocks = body["blocks"]
@@ -649,3 +653,131 @@ def test_a_long_reminder_fits_one_message_and_the_rest_follow(bot: Bot) -> None:
     second = send_reminders(bot.rt, client)
     assert (second.dms_sent, second.actions_listed) == (1, 5)
     assert send_reminders(bot.rt, client).dms_sent == 0
+
+
+# ------------------------------------------------------------------------ the log as the subgroup keeps it
+def _import_seed(bot: Bot) -> None:
+    with bot.rt.sessions() as s:
+        request = ImportRequest("actions", SEED, force="suffolk", as_of=dt.date(2022, 7, 31))
+        report = import_file(s, bot.rt.config, request, bot.rt.clock.now())
+        s.commit()
+    assert report.ok, report
+
+
+def _answer(bot: Bot, text: str, user: str) -> str:
+    """The text of the answer to `/mo <text>`: in the ack, or (deferred: an empty ack) posted to the response_url."""
+    body, url = bot.command(text, user=user)
+    if body:
+        return blocks_text(body.get("blocks") or []) + body.get("text", "")
+    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
+    reply = bot.fake.posts_to(url)[-1].payload
+    return blocks_text(reply.get("blocks") or []) + reply.get("text", "")
+
+
+def _refs(body: dict[str, Any]) -> set[str]:
+    return {b["block_id"][4:] for b in body["blocks"] if b.get("block_id", "").startswith("act:")}
+
+
+def test_joint_owners_each_may_change_owner_filter_matches_either_and_both_are_reminded(bot: Bot) -> None:
+    _import_seed(bot)  # A-6 is "(JM & JG) - HELD"; JM is OTHER and JG is OWNER in this workspace
+    for who in ("JG", "JM"):
+        body, _ = bot.command(f"actions --owner {who}", user=CHAIR)
+        assert "A-6" in _refs(body), who
+    body, _ = bot.command("actions --owner me", user=OWNER)
+    assert _refs(body) == {"A-6"}
+    assert f"<@{OTHER}> &amp; <@{OWNER}>" in blocks_text(body["blocks"])  # both owners shown
+    # App Home: "My actions" of each owner lists it.
+    for user in (OWNER, OTHER):
+        bot.fake.reset()
+        bot.home_opened(user)
+        (home,) = bot.wait("views.publish")
+        assert home.params["user_id"] == user and "act:A-6" in json.dumps(home.params["view"]), user
+    # Either owner may change it; someone else may not.
+    assert "Updated *A-6*" in _answer(bot, 'action A-6 --status ongoing --note "MOJ data in"', OWNER)
+    assert "Updated *A-6*" in _answer(bot, 'action A-6 --note "process drafted"', OTHER)
+    refused = _answer(bot, 'action A-6 --note "not mine"', "U0NOBODY9")
+    assert "only A-6's owner or an admin" in refused
+    assert [(h.field, h.changed_by) for h in bot.history("A-6")] == [("status", OWNER), ("note", OTHER)]
+    # Both owners are reminded of it once it has a due date that passed.
+    with bot.rt.sessions() as s:
+        a6 = s.scalars(select(Action).where(Action.force == "suffolk", Action.reference == "A-6")).one()
+        a6.due_on = bot.rt.clock.now().date() - dt.timedelta(days=2)
+        s.commit()
+    bot.fake.reset()
+    run = send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url), [bot.force])
+    dms = bot.fake.calls_to("chat.postMessage")
+    assert run.dms_sent == 2 and len(dms) == 2
+    assert all("A-6" in json.dumps(c.params["blocks"]) for c in dms)
+
+
+def test_kinds_listed_apart_and_hmic_never_among_the_open_actions(bot: Bot) -> None:
+    _import_seed(bot)
+    body, _ = bot.command("actions --status all", user=CHAIR)
+    everything = {a for a in _refs(body)}
+    assert not everything & {f"A-{n}" for n in range(44, 57)}  # HMIC recommendations
+    hmic, _ = bot.command("actions --kind hmic", user=CHAIR)
+    hmic_cmd, _ = bot.command("hmic", user=CHAIR)
+    open_hmic = {f"A-{n}" for n in range(44, 57)} - {"A-49", "A-52"}  # those two were closed by HMIC 2/22
+    assert _refs(hmic) == _refs(hmic_cmd) == open_hmic
+    achieved, _ = bot.command("achievements", user=CHAIR)
+    shown = blocks_text(achieved["blocks"])
+    # A-5's duplicate achievement (A-27) closed it: listed once, as A-5; HMIC closures are not achievements.
+    assert "A-5" in shown and "A-27" not in shown and "A-49" not in shown
+    assert bot.action("A-5").status == "complete" and bot.action("A-27").status == "cancelled"
+    # Dates the achievements state in their text.
+    assert bot.action("A-17").completed_on == dt.date(2021, 9, 13)  # "introduced on 13/9/21"
+    assert bot.action("A-23").completed_on == dt.date(2021, 10, 1)  # "… Oct 21"
+    assert bot.action("A-28").completed_on == dt.date(2021, 8, 1)  # "… Aug 2021"
+    assert bot.action("A-49").completed_on == dt.date(2022, 2, 1)  # evidence "Closed by HMIC 2/22"
+
+
+def test_on_dates_a_change_and_is_checked(bot: Bot) -> None:
+    _import_seed(bot)
+    today = bot.rt.clock.now().date()
+    future = _answer(bot, f"action A-1 --status ongoing --on {today + dt.timedelta(days=2)}", CHAIR)
+    assert "is in the future" in future
+    before = _answer(bot, "action A-1 --status ongoing --on 2022-07-01", CHAIR)
+    assert "before the action existed" in before and "2022-07-31" in before
+    # A past due date without --on is refused; with --on (bringing the log up to date) it is kept, with a warning.
+    refused = _answer(bot, "action A-1 --due 2023-01-31", CHAIR)
+    assert "has already passed" in refused and bot.action("A-1").due_on is None
+    done = _answer(bot, "action A-1 --status complete --due 2023-01-31 --on 2023-03-01", CHAIR)
+    assert "dated 2023-03-01" in done and "has already passed" in done
+    a1 = bot.action("A-1")
+    assert (a1.status, a1.completed_on, a1.due_on) == ("complete", dt.date(2023, 3, 1), dt.date(2023, 1, 31))
+    assert {h.effective_on for h in bot.history("A-1")} == {dt.date(2023, 3, 1)}
+
+
+def test_recurring_actions_reopen_when_they_come_round(bot: Bot) -> None:
+    _import_seed(bot)  # A-33 "Every 6 Months" and A-39 monthly audits, completed by the log of 31 Jul 2022
+    send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url), [bot.force])
+    a33, a39 = bot.action("A-33"), bot.action("A-39")
+    assert (a33.status, a33.due_on, a33.completed_on) == ("open", dt.date(2023, 1, 31), None)
+    assert (a39.status, a39.due_on) == ("open", dt.date(2022, 8, 31))
+    assert [(h.field, h.new_value, h.changed_by) for h in bot.history("A-33")] == [
+        ("status", "open", "job:recurring"),
+        ("due_on", "2023-01-31", "job:recurring"),
+    ]
+    # Done again: it stays done until it comes round once more.
+    assert "Updated *A-33*" in _answer(bot, "action A-33 --status complete", CHAIR)
+    send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url), [bot.force])
+    assert bot.action("A-33").status == "complete"
+
+
+def test_paper_is_sent_by_dm_as_a_landscape_docx(bot: Bot) -> None:
+    _import_seed(bot)
+    _, url = bot.command("actions --paper", user=CHAIR)
+    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
+    done = bot.wait("files.completeUploadExternal")[0]
+    assert done.params["channel_id"].startswith("D")
+    doc = Document(io.BytesIO(bot.fake.uploads[done.params["files"][0]["id"]]))
+    assert doc.sections[0].page_width > doc.sections[0].page_height
+    assert "OFFICIAL" in doc.sections[0].header.paragraphs[0].text
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"][:3] == [
+        "Actions",
+        "Achievements",
+        "HMIC Recommendations",
+    ]
+    said = blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
+    assert "by DM" in said and "13 HMIC Recommendations" in said
+    assert "goes with `--paper`" in _answer(bot, "actions --export --format docx", CHAIR)

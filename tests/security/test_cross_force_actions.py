@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import DEFAULTS, ConfigError, build_config
-from bot.models import Action, ActionHistory, AuditEvent
+from bot.models import Action, ActionHistory, ActionOwner, AuditEvent
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from commands.web import WebApp, database_check
@@ -172,12 +172,14 @@ class Slack:
             )
 
     def legacy_action(self, force: str, ref: str, owner: str, due: dt.date | None = None) -> None:
-        """An action stored before owners were checked (straight into the table, as old data is)."""
+        """An action stored before owners were checked (straight into the table, as old data is, with its owner
+        row as the migration that introduced owner rows wrote it)."""
         now = self.rt.clock.now()
         with self.rt.sessions() as s:
             s.add(
                 Action(force=force, reference=ref, pillar="divert", title=f"{force} work", owner_user_id=owner,
-                       status="open", due_on=due, created_by="import", created_at=now, updated_at=now, version=1)
+                       status="open", due_on=due, created_by="import", created_at=now, updated_at=now, version=1,
+                       owners=[ActionOwner(position=0, user_id=owner)])
             )  # fmt: skip
             s.commit()
 

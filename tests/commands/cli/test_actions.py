@@ -10,10 +10,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.action_log.types import PILLARS
+from bot.action_log import service
+from bot.action_log.types import PILLARS, Actor, NewAction
+from bot.clock import SystemClock
+from bot.config import load_config
 from bot.models import Action, AuditEvent
 from commands.cli import main
 from tests.support.paths import REPO_ROOT
@@ -79,9 +84,10 @@ def test_list_and_show(seeded: list[Action], capsys: pytest.CaptureFixture[str])
 
 def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.CaptureFixture[str], sessions) -> None:
     capsys.readouterr()
-    # The seed log has no due dates, so nobody is due a reminder.
+    # The seed log has no due dates, so nobody is due a reminder; imported as of today, no recurring action has
+    # come round yet. The dry run says so rather than printing nothing.
     assert main(["remind", "--dry-run"]) == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "nothing due: no reminder would be sent and no recurring action would reopen\n"
     # Give A-1 (HH) and A-9 (JM), neither mapped to a Slack user, a due date that has passed.
     with sessions() as s:
         for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-1", "A-9"]))):
@@ -89,7 +95,10 @@ def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.C
         s.commit()
     assert main(["remind", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["suffolk HH (no Slack user mapped): A-1", "suffolk JM (no Slack user mapped): A-9"]
+    assert out == [
+        "suffolk HH (no Slack user mapped; not DMed): A-1",
+        "suffolk JM (no Slack user mapped; not DMed): A-9",
+    ]
     assert main(["remind"]) == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
 
@@ -116,3 +125,62 @@ def test_export_into_a_closed_pipe_stops_quietly(seeded: list[Action], db_url: s
     err = proc.stderr.decode()
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert proc.returncode == 141
+
+
+def test_paper_docx_xlsx_csv_read_back(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sessions) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("MO_CONFIG", raising=False)
+    assert main(["import", "actions", str(SEED), "--as-of", "2022-07-31"]) == 0
+    force = load_config(database_url=db_url).force("suffolk")
+    with sessions() as s:  # text from a user that a spreadsheet would run
+        made = service.create_action(
+            s, force, Actor("U0CHAIR03", "admin"), NewAction('=HYPERLINK("x")', "detect"), SystemClock()
+        )
+        s.commit()
+    assert made.ok, made.refusal
+    out = tmp_path / "paper.docx"
+    assert main(["actions", "paper", "--format", "docx", "--out", str(out)]) == 0
+    doc = Document(str(out))
+    section = doc.sections[0]
+    assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
+    header = "\n".join(p.text for p in section.header.paragraphs)
+    assert "OFFICIAL" in header and force.name in header
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["Actions", "Achievements", "HMIC Recommendations"]
+    cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    a6 = next(r for r in cells if r[0] == "A-6")
+    assert a6[2] == "JM & JG" and a6[3] == "HELD"
+    assert next(r for r in cells if r[0] == "A-17")[2] == "13 Sep 2021"
+    assert "Closed by HMIC 2/22" in next(r for r in cells if r[0] == "A-49")[5]
+    assert not any(r[0] == "A-27" for r in cells)  # the duplicate achievement is not on the paper
+    xlsx = tmp_path / "paper.xlsx"
+    assert main(["actions", "paper", "--format", "xlsx", "--out", str(xlsx)]) == 0
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["Actions", "Achievements", "HMIC Recommendations", "Update round"]
+    titles = [r[2] for r in wb["Actions"].iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("x")' in titles and not any(str(t).startswith("=") for t in titles)
+    out_csv = tmp_path / "paper.csv"
+    assert main(["actions", "paper", "--format", "csv", "--out", str(out_csv)]) == 0
+    rows = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["Section", "Pillar", "Ref", "Item"]
+    assert any(r[3] == '\'=HYPERLINK("x")' for r in rows) and not any(c.startswith("=") for r in rows for c in r)
+    assert main(["actions", "paper", "--out", str(out), "--as-of", "2999-01-01"]) == 2
+
+
+def test_remind_dry_run_names_the_recurring_actions_that_would_reopen(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sessions
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("MO_CONFIG", raising=False)
+    assert main(["import", "actions", str(SEED), "--as-of", "2022-07-31"]) == 0
+    capsys.readouterr()
+    assert main(["remind", "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "suffolk would reopen A-33 (recurs every 6 month(s))",
+        "suffolk would reopen A-39 (recurs every 1 month(s))",
+    ]
+    with sessions() as s:  # a dry run changes nothing
+        assert s.scalars(select(Action.status).where(Action.reference.in_(["A-33", "A-39"]))).all() == [
+            "complete",
+            "complete",
+        ]

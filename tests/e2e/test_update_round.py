@@ -1,0 +1,148 @@
+"""The update round before a meeting, end to end: `/mo meeting` as Slack sends it, the scheduler's runner ticking
+every morning on an injected clock across the end of British Summer Time (Sunday 25 October 2026), the owners'
+DMs on the fake Slack with their buttons clicked and the modal submitted as Slack posts them, the nudge, and the
+chair's digest. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.action_log import paper
+from bot.action_log.types import Actor
+from bot.clock import FixedClock
+from bot.models import RoundMessage
+from bot.slack.client import make_client
+from jobs.runner import JobRunner
+from tests.e2e.test_action_log_in_slack import CHAIR, OTHER, OWNER, Bot, _answer, _import_seed, bot, fake_slack
+from tests.support.slackutil import blocks_text
+
+__all__ = ["bot", "fake_slack"]  # the fixtures, shared with the action log's other end-to-end tests
+
+LONDON = ZoneInfo("Europe/London")
+SILENT = "U0SILENT4"  # an owner who never answers
+MEETING_DAY = dt.date(2026, 10, 27)
+
+
+def _at(day: int, hour: int = 8, minute: int = 45) -> dt.datetime:
+    """A wall-clock time in London in October 2026 (BST until the 25th at 02:00, GMT after)."""
+    return dt.datetime(2026, 10, day, hour, minute, tzinfo=LONDON)
+
+
+def _tick(bot: Bot, when: dt.datetime) -> list[Any]:
+    clock = bot.rt.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(when)
+    results = JobRunner(bot.rt, make_client(bot.fake.token, bot.fake.base_url)).tick()
+    return [r for r in results if r.key.job == "update_round"]
+
+
+def _dms(bot: Bot) -> list[Any]:
+    """The round's DMs (the runner's other jobs, e.g. the freshness check, DM the chair too)."""
+    return [
+        c for c in bot.fake.calls_to("chat.postMessage")
+        if c.params["channel"].startswith("D") and "the meeting on" in c.params["text"]
+    ]  # fmt: skip
+
+
+def _to(bot: Bot, user: str) -> list[Any]:
+    channel = "D" + user[1:]
+    return [c for c in _dms(bot) if c.params["channel"] == channel]
+
+
+def _button(call: Any, action_id: str, ref: str) -> str:
+    for block in call.params["blocks"]:
+        if block.get("block_id") == f"roundctl:{ref}":
+            return next(e["value"] for e in block["elements"] if e["action_id"] == action_id)
+    raise AssertionError(f"no {action_id} for {ref}")
+
+
+def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
+    _import_seed(bot)  # A-6 (JM & JG) is OTHER's and OWNER's, A-9 (JM) OTHER's; HH has no Slack user
+    bot.fake.users[SILENT] = {"name": "silent"}
+    silent_ref = bot.create("Dip sample the VA records", owner=SILENT, pillar="demonstrate")
+    clock = bot.rt.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(_at(20, 10))
+    assert "Added the meeting on Tue 27 Oct 2026" in _answer(bot, "meeting 2026-10-27", CHAIR)
+    assert "only an admin" in _answer(bot, "meeting 2026-11-24", OWNER)
+    bot.fake.reset()
+
+    assert [r.outcome for r in _tick(bot, _at(21))] == ["done"]  # six days before: nothing due yet
+    assert _dms(bot) == []
+    # The daily run reopens the recurring actions that came round (A-33 every 6 months, A-39 monthly).
+    assert (bot.action("A-33").status, bot.action("A-39").status) == ("open", "open")
+
+    # Five days before (BST, 07:45 UTC): one DM to each owner listing their live actions.
+    assert [r.outcome for r in _tick(bot, _at(22))] == ["done"]
+    first_other, first_owner = _to(bot, OTHER), _to(bot, OWNER)
+    assert len(first_other) == len(first_owner) == len(_to(bot, SILENT)) == 1 and len(_dms(bot)) == 3
+    assert silent_ref in blocks_text(_to(bot, SILENT)[0].params["blocks"])
+    assert "A-6" in blocks_text(first_owner[0].params["blocks"])
+    assert {"A-6", "A-9"} <= {b["block_id"][6:] for b in first_other[0].params["blocks"]
+                               if b.get("block_id", "").startswith("round:")}  # fmt: skip
+    # The same morning again, and the next days: nobody is sent the first DM twice.
+    assert [r.outcome for r in _tick(bot, _at(22, 9))] == []
+    _tick(bot, _at(23))
+    _tick(bot, _at(24))
+    assert len(_dms(bot)) == 3
+
+    # OWNER answers: "No change" on A-6 (a button in the DM, as Slack posts a click).
+    dm_owner = first_owner[0].params["channel"]
+    msg = {"ts": first_owner[0].response["ts"], "text": "x", "blocks": first_owner[0].params["blocks"]}
+    url = bot.click(_button(first_owner[0], "mo_round_same", "A-6"), user=OWNER, action_id="mo_round_same",
+                    overflow=False, channel=dm_owner, message=msg)  # fmt: skip
+    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
+    assert "Recorded A-6: no change" in bot.fake.posts_to(url)[-1].payload["text"]
+
+    # Two days before — the day the clocks go back (08:45 GMT = 08:45 UTC): those who have not answered are
+    # nudged, once: OTHER and SILENT, not OWNER.
+    _tick(bot, _at(25))
+    assert len(_to(bot, OTHER)) == len(_to(bot, SILENT)) == 2 and len(_to(bot, OWNER)) == 1
+    assert "A reminder" in blocks_text(_to(bot, OTHER)[1].params["blocks"])
+    _tick(bot, _at(25, 12))
+    assert len(_dms(bot)) == 5
+
+    # OTHER opens "Update" on A-9 and submits the modal: a hold without a note is refused next to the field;
+    # then ongoing, with a note, dated the day before.
+    clock.set(_at(26, 8))
+    bot.click(_button(first_other[0], "mo_round_update", "A-9"), user=OTHER, action_id="mo_round_update",
+              overflow=False, channel=first_other[0].params["channel"])  # fmt: skip
+    modal = bot.last_view()
+    assert modal["callback_id"] == "mo_round_update"
+    bad = bot.submit(modal, {"status": "held", "note": ""}, user=OTHER)
+    assert bad["response_action"] == "errors" and "needs a note" in bad["errors"]["note"]
+    ok = bot.submit(modal, {"status": "ongoing", "note": "brief drafted", "on": "2026-10-25"}, user=OTHER)
+    assert ok == {}
+    assert bot.action("A-9").status == "ongoing"
+    assert [(h.field, h.note, h.effective_on) for h in bot.history("A-9")] == [
+        ("status", "brief drafted", dt.date(2026, 10, 25))
+    ]
+    _tick(bot, _at(26))
+    assert len(_dms(bot)) == 5
+
+    # The morning of the meeting (GMT): the chair's digest.
+    _tick(bot, _at(27))
+    (digest,) = _to(bot, CHAIR)
+    text = blocks_text(digest.params["blocks"])
+    assert "A-9" in text and "brief drafted" in text  # what changed
+    assert f"no change (<@{OWNER}>)" in text
+    silent = text.split("*Did not reply*")[1].split("*Could not be asked*")[0]
+    assert f"<@{SILENT}>" in silent and OTHER not in silent and OWNER not in silent
+    assert "A-1" in text.split("*Could not be asked*")[1] and "HH" in text  # owners with no Slack user
+    _tick(bot, _at(27, 12))
+    _tick(bot, _at(28))
+    assert len(_to(bot, CHAIR)) == 1 and len(_dms(bot)) == 6
+    with bot.rt.sessions() as s:
+        kinds = sorted(s.scalars(select(RoundMessage.kind)))
+    assert kinds == ["digest", "first", "first", "first", "nudge", "nudge"]
+    assert not any("norfolk" in json.dumps(c.params) for c in _dms(bot))
+    # The paper for the meeting carries the round's answers.
+    with bot.rt.sessions() as s:
+        doc = paper.build_paper(s, bot.force, Actor(CHAIR, "admin"), MEETING_DAY, bot.rt.clock.now())
+    answers = {(line.reference, line.owner, line.answer) for line in doc.round}
+    assert ("A-6", "JG", "no change") in answers and ("A-9", "JM", "updated") in answers
