@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,7 @@ KEEP = dt.timedelta(days=1)  # Slack retries within minutes and a signature is v
 _PURGE_EVERY = 500  # claims per process between purges of old keys
 _counter = itertools.count(1)
 MAX_KEY = 160  # the column's length
+TAKE_OVER_WAIT_MS = 1000  # on the ack path: Slack waits 3 s
 
 
 def claim(sessions: sessionmaker[Session], key: str, now: dt.datetime, wait_ms: int | None = None) -> bool:
@@ -63,6 +64,19 @@ def release(sessions: sessionmaker[Session], key: str) -> None:
     """Give back the claim on ``key`` (its work failed): the next delivery of it is run."""
     with sessions() as s, s.begin():
         s.execute(delete(SlackDelivery).where(SlackDelivery.key == key[:MAX_KEY]))
+
+
+def take_over(sessions: sessionmaker[Session], key: str, now: dt.datetime, claimed_before: dt.datetime) -> bool:
+    """Take over the claim on ``key`` if it was made before ``claimed_before`` (the attempt that made it is dead:
+    killed, or hung past any ack); True for the one caller that took it. One conditional UPDATE: of several
+    takers at once, one wins."""
+    with sessions() as s, s.begin(), lock_wait_at_most(s, TAKE_OVER_WAIT_MS):
+        taken = s.execute(
+            update(SlackDelivery)
+            .where(SlackDelivery.key == key[:MAX_KEY], SlackDelivery.received_at < claimed_before)
+            .values(received_at=now)
+        )
+        return rowcount(taken) == 1
 
 
 def claim_in(session: Session, key: str, now: dt.datetime) -> bool:

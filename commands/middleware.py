@@ -45,6 +45,7 @@ Socket Mode requests are not signed (the WebSocket is authenticated): nothing to
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -203,6 +204,7 @@ def replay_key(req: BoltRequest) -> str | None:
     return f"sig:{signatures[0]}"
 
 
+DEAD_ATTEMPT_S = 30  # an event claim this old, with no answer, was made by an attempt that died
 CLAIM_WAIT_MS = 1000  # a claim on the ack path waits at most this for a lock: Slack gives up after 3 s
 BUSY = (
     ":warning: I couldn't take this request just now (the database is busy — an import may be being written). "
@@ -241,10 +243,24 @@ class Dedupe(Middleware):
             # Not run, not claimed: a non-2xx makes Slack deliver the event again later.
             log.warning("mo-bot: %s not claimed (the database is busy); Slack will retry it", key)
             return BoltResponse(status=503, body="")
+        if not first and retry is not None and self._dead_attempt(key):
+            log.warning("mo-bot: %s was claimed by an attempt that never finished; Slack's retry runs it", key)
+            return next()
         if not first:
             log.info("mo-bot: %s already handled; acknowledged retry %r without redoing it", key, (retry or "")[:20])
             return BoltResponse(status=200, body="")
         return next()
+
+    def _dead_attempt(self, key: str) -> bool:
+        """Whether the claim on ``key`` belongs to an attempt that died before answering (its process killed):
+        Slack retries only a delivery it got no 2xx for, and an attempt acks within 3 s or never, so a claim older
+        than :data:`DEAD_ATTEMPT_S` is taken over (once: a conditional UPDATE). A failed attempt that lived gave
+        its claim back itself (:func:`on_listener_error`)."""
+        now = self.rt.clock.now()
+        try:
+            return deliveries.take_over(self.rt.sessions, key, now, now - dt.timedelta(seconds=DEAD_ATTEMPT_S))
+        except OperationalError:
+            return False
 
     def _busy(self, req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """The replay claim could not be written within :data:`CLAIM_WAIT_MS` (an import holds SQLite's write lock):

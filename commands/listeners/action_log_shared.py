@@ -145,11 +145,14 @@ def same_force(who: Asked, force: Force, actor: Actor, named: object, what: str)
     return Refusal("not_allowed", reason)
 
 
-def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> dict[str, Any] | None:
+    """Open ``view`` with the request's trigger_id; the opened view (its ``id`` and ``hash``), or None."""
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        opened = client.views_open(trigger_id=body["trigger_id"], view=view).get("view")
     except SlackApiError as e:
         log.warning("mo-bot: could not open a modal: %s", e.response.get("error"))
+        return None
+    return opened if isinstance(opened, dict) else None
 
 
 def message_modal(title: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:

@@ -114,6 +114,24 @@ def on_mo(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
         return
     reply = answer(who.rt, who.asker, text, slack=_slack_context(command, client))
     ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
+    if reply.open_view is not None:
+        _open_after_the_ack(client, command.get("trigger_id"), reply.open_view)
+
+
+def _open_after_the_ack(client: WebClient, trigger_id: object, view: dict[str, Any]) -> None:
+    """Open a form the answer asked for, first thing after the ack (its trigger_id lasts 3 s). With
+    ``process_before_response`` Bolt sends the ack when this listener returns, so the call goes on a thread that
+    waits for nothing but Slack."""
+    if not isinstance(trigger_id, str):
+        return
+
+    def open_it() -> None:
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except Exception:
+            log.warning("mo-bot: a /mo form could not be opened", exc_info=True)
+
+    threading.Thread(target=open_it, name="mo-bot-open-form", daemon=True).start()
 
 
 def finish_mo(

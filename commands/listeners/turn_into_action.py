@@ -41,11 +41,20 @@ def on_shortcut(body: dict[str, Any], client: WebClient, context: BoltContext) -
     channel = (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
     ts = message.get("ts") or body.get("message_ts")
-    link = _permalink(client, channel, ts) if channel and ts else None
     title = title_from(message.get("text") or "")
     post_in = channel if channel in who.rt.config.slack.channels else None
     meta = {"channel": post_in, "thread_ts": ts if post_in else None}
-    open_modal(client, body, add_modal(force.slug, meta, title=title, owner=actor.id, source=link))
+    # The form first (its trigger_id lasts 3 s), then the message's link, filled in by an update of the open form
+    # (the hash makes Slack refuse it if the form changed meanwhile).
+    opened = open_modal(client, body, add_modal(force.slug, meta, title=title, owner=actor.id))
+    link = _permalink(client, channel, ts) if opened and channel and ts else None
+    if opened is None or link is None:
+        return
+    view = add_modal(force.slug, meta, title=title, owner=actor.id, source=link)
+    try:
+        client.views_update(view_id=opened.get("id"), hash=opened.get("hash"), view=view)
+    except SlackApiError as e:
+        log.info("mo-bot: the action form's source link was not filled in: %s", e.response.get("error"))
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

@@ -466,8 +466,7 @@ def _add(ctx: AnswerContext, args: ParsedArgs, title: str) -> Reply:
             )
         metadata = {"channel": _channel_for_posts(ctx)}
         view = add_modal(ctx.force.slug, metadata, owner=ctx.who.user_id)
-        client.views_open(trigger_id=ctx.slack.trigger_id, view=view)
-        return ctx.ok("Opening the form to add an action…", _note_blocks("Opening the form to add an action…"))
+        return ctx.opening("Opening the form to add an action…", view)
     if not args.has("pillar"):
         return ctx.invalid("a new action needs a pillar", f"add `--pillar P`: {rules.pillar_choices()}")
     owner = args.get("owner")

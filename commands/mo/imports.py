@@ -27,6 +27,5 @@ def handle_import(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     trigger = ctx.slack.trigger_id if ctx.slack else None
     if client is None or not trigger:
         return ctx.invalid("the import form opens in Slack", "in the terminal use `mo-bot import DATASET FILE`")
-    client.views_open(trigger_id=trigger, view=import_form(ctx.force.slug))
     text = "Opening the import form… (you can also just send the file to me in a DM)"
-    return ctx.ok(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    return ctx.opening(text, import_form(ctx.force.slug))

@@ -25,6 +25,9 @@ class Reply:
     records_disclosed: int = 0  # case records shown (list rows); 0 for counts
     deferred: bool = False  # the answer took the lazy path (ack first, then response_url)
     reference: str | None = None  # error reference, when outcome == "error"
+    # A modal to open with the request's trigger_id — by the listener, right after the ack, never inside it: Slack
+    # gives up on an ack after 3 s, and views.open may be slow.
+    open_view: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class AnswerContext:
 
     def ok(self, text: str, blocks: list[dict[str, Any]], *, records_disclosed: int = 0) -> Reply:
         return Reply(text=text, blocks=blocks, outcome="ok", records_disclosed=records_disclosed)
+
+    def opening(self, text: str, view: dict[str, Any]) -> Reply:
+        """Tell the user a form is opening; the listener opens ``view`` once the ack has gone."""
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        return Reply(text=text, blocks=blocks, outcome="ok", open_view=view)
 
     def refused(self, reason: str) -> Reply:
         text, blocks = render_refused(reason)

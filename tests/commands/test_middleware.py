@@ -5,6 +5,7 @@ requests into the app as Slack sends them. Runs on SQLite and PostgreSQL (MO_TES
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import json
 import threading
@@ -20,7 +21,7 @@ from slack_bolt.middleware import Middleware
 from sqlalchemy import event, select, text
 
 from bot.access import Requester
-from bot.models import AuditEvent
+from bot.models import AuditEvent, SlackDelivery
 from bot.runtime import Runtime
 from bot.slack.user_groups import shared_user_groups
 from commands.middleware import ASKED, Asked, asked, replay_key
@@ -318,3 +319,31 @@ def test_an_event_that_cannot_be_claimed_in_a_second_is_left_for_slacks_retry(bo
     again = post_signed(bot.url, json_body=body, retry_num=1)
     assert again.status == 200
     assert bot.fake.wait_for(lambda f: len(f.calls_to("views.publish")) == 1, timeout=5)
+
+
+def test_an_event_claimed_by_an_attempt_that_died_runs_on_slacks_retry(bot: Bot) -> None:
+    """A process killed mid-delivery leaves its claim and never answers; Slack retries (after a minute, then five).
+    A claim older than any live attempt is taken over by the retry, once; a recent one still drops the retry."""
+
+    def envelope(event_id: str) -> dict[str, Any]:
+        return {
+            "token": "x",
+            "team_id": bot.fake.team_id,
+            "api_app_id": "A0MOBOT01",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1,
+            "event": {"type": "app_home_opened", "user": VIEWER, "channel": "D" + VIEWER[1:], "tab": "home"},
+        }
+
+    now = bot.rt.clock.now()
+    with bot.rt.sessions() as s, s.begin():
+        s.add(SlackDelivery(key="event:Ev0DEAD0001", received_at=now - dt.timedelta(minutes=1)))  # the dead attempt's
+        s.add(SlackDelivery(key="event:Ev0LIVE0001", received_at=now - dt.timedelta(seconds=2)))  # one still running
+    assert post_signed(bot.url, json_body=envelope("Ev0LIVE0001"), retry_num=1).status == 200
+    assert post_signed(bot.url, json_body=envelope("Ev0DEAD0001"), retry_num=1).status == 200
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("views.publish")) == 1, timeout=5)
+    # The retry that took over holds the claim now: Slack's next retry of it is not run again.
+    assert post_signed(bot.url, json_body=envelope("Ev0DEAD0001"), retry_num=2).status == 200
+    time.sleep(0.3)
+    assert len(bot.fake.calls_to("views.publish")) == 1

@@ -492,8 +492,18 @@ def test_turn_into_action_shortcut(bot: Bot) -> None:
         "text": "Can we get <!here> RUI data by district?\nthanks",
     }
     bot.fake.messages[(CHANNEL, original["ts"])] = original
+    # Slack slow to give the message's link: the form opens first (its trigger_id lasts 3 s), the link follows.
+    bot.fake.delay_next("chat.getPermalink", seconds=4)
     bot.shortcut(original)
-    view = bot.last_view()
+    opened = bot.last_view()
+    first = {b["block_id"]: b["element"] for b in opened["blocks"] if b["type"] == "input"}
+    assert first["title"]["initial_value"] == "Can we get @here RUI data by district?"
+    assert not first["source"].get("initial_value")
+    [opening] = bot.fake.calls_to("views.open", include_failed=True)
+    assert opening.ok, opening.response
+    [update] = bot.wait("views.update")
+    view = update.params["view"]
+    assert update.params["view_id"] and update.params["hash"]
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["title"]["initial_value"] == "Can we get @here RUI data by district?"
     link = inputs["source"]["initial_value"]

@@ -372,6 +372,8 @@ def test_the_import_form_opens_with_a_file_input_and_its_file_is_imported(bot: B
     )
     r = post_signed(bot.url, form)
     assert r.status == 200 and "Opening the import form" in r.text
+    # Opened right after the ack, never inside it.
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("views.open")) == 1, timeout=5)
     [opened] = bot.fake.calls_to("views.open")
     view = opened.params["view"]
     elements = [b["element"] for b in view["blocks"] if b["type"] == "input"]

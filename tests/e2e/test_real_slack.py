@@ -6,6 +6,7 @@ the ack's message, an ephemeral click comes without its message). Runs on SQLite
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -303,3 +304,23 @@ def test_concurrent_clicks_on_an_ephemeral_list_all_ack(bot: Bot) -> None:
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(click, refs)) == [200] * 4
     assert [bot.version(r) for r in refs] == [2] * 4
+
+
+def test_a_form_asked_for_by_mo_opens_after_the_ack_however_slow_slack_is(
+    runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    """`/mo action add` (no title) and `/mo import` answer at once and open their form right after: a views.open
+    that takes Slack 5 s no longer holds the ack past Slack's 3 s."""
+    rt = slack_runtime(runtime, fake_slack, {"admin": (CHAIR,)})
+    fake_slack.delay_next("views.open", seconds=5, times=2)
+    with serving(rt, fake_slack) as bot:
+        for text in ("action add", "import"):
+            r, _ = bot.command(text, user=CHAIR)
+            assert r.status == 200 and r.seconds < 2.5, (text, r.seconds)
+            assert "Opening" in r.json()["text"]
+        assert fake_slack.wait_for(lambda f: len(f.calls_to("views.open")) == 2, timeout=15), fake_slack.methods()
+        opened = [c for c in fake_slack.calls_to("views.open", include_failed=True)]
+        assert [c.ok for c in opened] == [True, True]
+        callbacks = sorted(json.loads(c.params["view"])["callback_id"] if isinstance(c.params["view"], str)
+                           else c.params["view"]["callback_id"] for c in opened)  # fmt: skip
+        assert len(callbacks) == 2 and all(callbacks)
