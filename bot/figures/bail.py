@@ -1,8 +1,14 @@
 """Pre-charge bail and RUI at a date.
 
 Definitions, pinned by tests/bot/figures/:
-- active at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``; active_bail / active_rui per kind;
+- open at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``;
+- lapsed at D (kind bail only): open at D with ``bail_end_on < D`` — the bail end date has passed and no end
+  (outcome) is recorded, so the person is neither on bail nor released under investigation until the lapse is
+  assessed (court extension or revert to RUI). Bail is still live on its end date itself;
+- active at D: open at D and not lapsed; active_bail / active_rui per kind, lapsed_bail beside them;
 - opened_in_month / closed_in_month per kind: started_on / ended_on from the 1st of D's month to D inclusive;
+- length_bands, by_district and by_offence count the active periods (lapsed bail is not active);
+  lapsed_bail_by_district the lapsed ones (config order, zeros included);
 - length_bands per kind, in calendar months since start: 0-3m when start + 3 months > D, 3-6m, 6-9m, 9-12m,
   over-12m when start + 12 months <= D ("start + n months" clamps the day to the month's end). Each
   "start + n months <= D" is evaluated as ``started_on <= T_n`` with T_n from
@@ -22,12 +28,13 @@ import datetime as dt
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values
+from bot.figures.lapsed import lapsed, not_lapsed
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
@@ -51,17 +58,25 @@ ENDING_SOON_CAP = 500
 def _statements(shape: Shape) -> tuple[Any, Any]:
     m = BailPeriod
     base = bound_conditions(BAIL, shape)
-    thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
     # The open rows: one pass per kind, kind an equality, so that the open index streams each kind's groups in
     # order (with an IN list PostgreSQL hashed them; on a million rows: 43 → 31 ms). The closed rows: one range
     # of the closed-rows index, which leads with the end date, counted per kind.
     is_kind = [m.kind == bindparam(f"kind_{k}", k) for k in KINDS]
     groups = [m.kind, m.district, m.offence]
-    # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
-    cube = union_all(
-        *(p for k in is_kind for p in open_cube_parts(BAIL, [*base, k], groups, thresholds, since_ago=False))
-    )
-    return cube, flows(BAIL, base, split=is_kind, since_ago=False)
+    parts = []
+    for kind, is_k in zip(KINDS, is_kind, strict=True):
+        # Per group: the open count, the active ones started on or before each T_n, and the lapsed ones (last
+        # threshold). bail_end_on is in both open indexes, so lapsing costs no table read. RUI never lapses.
+        if kind == "bail":
+            active = not_lapsed(date_param("at"))
+            thresholds = [and_(val(m.started_on) <= date_param(f"t{n}"), active) for n in LENGTH_BAND_MONTHS]
+            thresholds.append(lapsed(date_param("at")))
+        else:
+            thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
+            thresholds.append(literal(False))
+        # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
+        parts += open_cube_parts(BAIL, [*base, is_k], groups, thresholds, since_ago=False)
+    return union_all(*parts), flows(BAIL, base, split=is_kind, since_ago=False)
 
 
 @cache
@@ -139,15 +154,21 @@ def bail_figures(
     districts: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     opened_in_month = dict.fromkeys(KINDS, 0)
+    lapsed: dict[str, int] = {}
     for r in conn.execute(cube, values):
-        kind, district, offence, n = r[0], r[1], r[2], r[3]
+        kind, district, offence, gone = r[0], r[1], r[2], r[3 + nb]
+        n = r[3] - gone
         active[kind] += n
-        districts[kind][district] = districts[kind].get(district, 0) + n
-        offences[kind][offence] = offences[kind].get(offence, 0) + n
+        if gone:
+            lapsed[district] = lapsed.get(district, 0) + gone
+        if n:
+            districts[kind][district] = districts[kind].get(district, 0) + n
+            offences[kind][offence] = offences[kind].get(offence, 0) + n
         c = cum[kind]
-        for j in range(nb):
+        c[0] += n
+        for j in range(1, nb):
             c[j] += r[3 + j]
-        opened_in_month[kind] += r[3 + nb]
+        opened_in_month[kind] += r[4 + nb]
     bands = {
         k: dict(zip(LENGTH_BANDS, [c[j] - c[j + 1] for j in range(nb - 1)] + [c[-1]], strict=True))
         for k, c in cum.items()
@@ -188,6 +209,8 @@ def bail_figures(
         data_as_of=data_as_of(session, force.slug, BAIL.dataset),
         active_bail=active["bail"],
         active_rui=active["rui"],
+        lapsed_bail=sum(lapsed.values()),
+        lapsed_bail_by_district=district_counts(force, filters, lapsed),
         opened_in_month=opened_in_month,
         closed_in_month=closed_in_month,
         length_bands=bands,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.bail import length_band_ranges
+from bot.figures.lapsed import not_lapsed
 from bot.figures.source import BAIL, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters
 from bot.models import BailPeriod
@@ -26,7 +27,8 @@ def length_bands_by_district(session: Session, force: Force, at: dt.date, filter
     Every configured district (or the filter's one) is present, zeros included; districts no longer configured
     (older data) are present when they have rows."""
     m = BailPeriod
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS)]
+    # Lapsed bail is not active: it is in no length band (RUI has no bail end date, so it always passes).
+    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS), not_lapsed(at)]
     rows = open_rows(BAIL, at, conds, m.kind, m.district, m.started_on)
     sums = []
     for after, upto in length_band_ranges(at):

@@ -32,6 +32,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
     BailFigures: (
         "active_bail",
         "active_rui",
+        "lapsed_bail",
+        "lapsed_bail_by_district",
         "opened_in_month",
         "closed_in_month",
         "length_bands",

@@ -1,6 +1,7 @@
 """Monthly series for trends and charts: for each of the last N months ending with as_of's month (oldest
 first), the rows open at the month's end (for the current month: at as_of), and those opened and closed in
-the month (the current month up to as_of).
+the month (the current month up to as_of). For bail, "open" is active: the bail lapsed at a month end
+(:mod:`bot.figures.lapsed`) is counted apart in ``lapsed_at_end`` and left out of ``open_at_end``.
 
 Two reads: the current month from the case rows (the open count at as_of, and opened and closed since the 1st
 — the same index ranges the snapshot figures read), and the earlier months' opened and closed from the month
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
+from bot.figures.lapsed import lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
     BAIL,
@@ -83,11 +85,16 @@ def monthly_series(
             session, src, force.slug, as_of, windows[0][0], current, filters, kind=kind, from_rows=from_rows
         )
 
+    # Lapsed bail is open but not active: counted at each month end and taken out of that end's open count.
+    ends = [min(last, as_of) for _first, last in windows]
+    gone = lapsed_counts(session, force, as_of, ends, filters) if kind == "bail" else {}
+
     points: list[MonthPoint] = []
     open_at_end = open_now
-    for first, _last in reversed(windows):
+    for (first, _last), end in zip(reversed(windows), reversed(ends), strict=True):
         o, c = (opened, closed) if first == current else past.get(first, (0, 0))
-        points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end, o, c))
+        n_gone = gone.get(end, 0)
+        points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end - n_gone, o, c, n_gone))
         open_at_end = open_at_end - o + c
     points.reverse()
     return points

@@ -26,9 +26,10 @@ class Filters:
 @dataclass(frozen=True)
 class MonthPoint:
     month: str  # "YYYY-MM"
-    open_at_end: int  # open on the month's last day (or on as_of for the current month)
+    open_at_end: int  # open on the month's last day (or on as_of for the current month); bail: active only
     opened: int
     closed: int
+    lapsed_at_end: int = 0  # bail only: lapsed on that day (open, bail end date passed), not in open_at_end
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,10 @@ class BailFigures:
     district: str | None
     as_of: dt.date
     data_as_of: dt.datetime | None
-    active_bail: int
+    active_bail: int  # open bail whose bail end date has not passed (lapsed bail is not active)
     active_rui: int
+    lapsed_bail: int  # open bail whose bail end date has passed with no end recorded
+    lapsed_bail_by_district: dict[str, int]  # district -> lapsed bail (config order, zeros included)
     opened_in_month: dict[str, int]  # kind -> count
     closed_in_month: dict[str, int]  # kind -> count
     length_bands: dict[str, dict[str, int]]  # kind -> band -> count

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Force
-from bot.figures.cases import CaseList, EndingSoon
+from bot.figures.cases import CaseList, CaseRow, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
 from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
@@ -163,12 +163,24 @@ def _ending_soon(m: MessageBuilder, soon: EndingSoon) -> None:
     )
 
 
+def lapsed_line(n: int) -> str:
+    """The one wording of lapsed bail and what must happen next, for the digest, `/mo bail` and the summary."""
+    periods = "period has" if n == 1 else "periods have"
+    return (
+        f":rotating_light: *{fmt_int(n)}* pre-charge bail {periods} lapsed — the bail end date passed with no "
+        "outcome recorded. Assess each and record the decision: a magistrates' court extension, or revert to RUI."
+    )
+
+
 def render_bail(
     fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int], soon: EndingSoon
 ) -> Rendered:
     m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
+    if fig.lapsed_bail:
+        m.section(lapsed_line(fig.lapsed_bail) + "\nList them: `/mo bail --list` (lapsed first).")
     m.section(
-        f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation\n"
+        f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation"
+        f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
         f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago)}\n"
         f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
         f"This month: bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} "
@@ -236,6 +248,23 @@ LIST_TITLES = {
 }
 
 
+def _bail_deadline(r: CaseRow) -> str:
+    """Where a listed bail period stands: days left and who extends it, or how long ago it lapsed; and the
+    officer in the case, whom the bail sergeant chases."""
+    assert r.bail_end_on is not None and r.days_left is not None
+    if r.lapsed_days is not None:
+        ago = "1 day" if r.lapsed_days == 1 else f"{r.lapsed_days} days"
+        out = f" · :rotating_light: *lapsed {ago} ago* (bail ended {r.bail_end_on.isoformat()})"
+    else:
+        left = "ends today" if r.days_left == 0 else f"{r.days_left} day{'s' if r.days_left != 1 else ''} left"
+        out = f" · bail ends {r.bail_end_on.isoformat()} ({left})"
+        if r.next_authority:
+            out += f" · next extension: {r.next_authority}"
+    if r.oic:
+        out += f" · OIC {esc(r.oic)}"
+    return out
+
+
 def render_case_list(
     dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str
 ) -> tuple[str, list[Blk], int]:
@@ -249,10 +278,11 @@ def render_case_list(
             f"{opened_word} {r.opened_on.isoformat()}"
         )
         if r.bail_end_on is not None and dataset == "bail":
-            line += f" · bail ends {r.bail_end_on.isoformat()}"
+            line += _bail_deadline(r)
         lines.append(line)
     showing = f"; showing {order_note}" if cases.total else ""
-    m.section(f"*{fmt_int(cases.total)}* {noun}{showing}. Case references only — only you can see this list.")
+    lapsed = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
+    m.section(f"*{fmt_int(cases.total)}* {noun}{lapsed}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     m.context(*context_lines(frame), f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`.")
     text, blocks = m.build()

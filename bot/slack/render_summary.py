@@ -13,6 +13,7 @@ from collections import Counter
 from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
+from bot.slack.render_figures import lapsed_line
 from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary
 
 
@@ -60,7 +61,13 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
     return text, blocks
 
 
-def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | None, today: dt.date) -> Rendered:
+def render_bail_digest(
+    fig: BailFigures,
+    force_name: str,
+    district_label: str | None,
+    today: dt.date,
+    district_labels: dict[str, str] | None = None,
+) -> Rendered:
     """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
     b = MessageBuilder()
     b.header(f"Bail deadlines — {today:%a %d %b %Y}")
@@ -68,14 +75,25 @@ def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | 
     total = fig.bail_ending_soon_total
     n = fig.bail_ending_within_days
     within3 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 3)
-    lines = [
+    lines = []
+    # Lapsed bail first: the deadline has already been missed, and each one needs a decision today.
+    if fig.lapsed_bail:
+        lapsed = lapsed_line(fig.lapsed_bail)
+        where = ", ".join(
+            f"{esc(district_labels.get(k, k) if district_labels else k)} {v}"
+            for k, v in sorted(fig.lapsed_bail_by_district.items(), key=lambda kv: -kv[1])
+            if v
+        )
+        b.section(f"{lapsed}\nBy district: {where}")
+        lines += [lapsed, f"Lapsed by district: {where}"]
+    lines.append(
         f"*{scope}*: {fmt_int(total)} active pre-charge bail period{'s' if total != 1 else ''} end within {n} days"
-    ]
+    )
     if total:
-        lines[0] += f", {fmt_int(within3)} within 3 days."
+        lines[-1] += f", {fmt_int(within3)} within 3 days."
     else:
-        lines[0] += "."
-    b.section(lines[0])
+        lines[-1] += "."
+    b.section(lines[-1])
     if total:
         auth = Counter(e.next_authority for e in fig.bail_ending_soon)
         dist = Counter(e.district for e in fig.bail_ending_soon)
@@ -86,6 +104,8 @@ def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | 
         )
         lines += [auth_line, dist_line]
         b.section(f"Case references: `/mo bail --expiring {n}d --list` (analysts; only you see it).")
+    elif fig.lapsed_bail:
+        b.section("Case references: `/mo bail --list` (analysts; only you see it); lapsed bail is listed first.")
     data_line = f"Data as of {_when(fig.data_as_of)}"
     b.context(data_line)
     _, blocks = b.build()

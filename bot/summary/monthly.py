@@ -138,6 +138,12 @@ def build_summary(
         Headline("wanted", "Wanted circulations open", *ends("wanted")),
         Headline("suspects", "Outstanding suspects", *ends("suspects")),
         Headline("active_bail", "Active pre-charge bail", *ends("bail")),
+        Headline(
+            "lapsed_bail",
+            "Lapsed bail (end date passed, no outcome recorded)",
+            series["bail"][-1].lapsed_at_end,
+            series["bail"][-2].lapsed_at_end,
+        ),
         Headline("active_rui", "Active RUI", *ends("rui")),
         Headline(
             "rui_over_12m",

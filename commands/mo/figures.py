@@ -165,7 +165,7 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     cases = open_cases(
         ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
     )
-    order = "the soonest bail end dates first" if dataset == "bail" else "the oldest first"
+    order = "lapsed first, then the soonest bail end dates" if dataset == "bail" else "the oldest first"
     source = "bail" if dataset == "rui" else dataset
     frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
     text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)

@@ -374,6 +374,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     assert set(b) == common | {
         "active_bail",
         "active_rui",
+        "lapsed_bail",
+        "lapsed_bail_by_district",
         "opened_in_month",
         "closed_in_month",
         "length_bands",

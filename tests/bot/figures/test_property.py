@@ -62,6 +62,15 @@ def is_open(r: Row, d: dt.date) -> bool:
     return r.opened <= d and (r.closed is None or r.closed > d)
 
 
+def is_lapsed(r: Row, d: dt.date) -> bool:
+    """Bail still open on d whose bail end date is an earlier day."""
+    return r.kind == "bail" and is_open(r, d) and r.bail_end is not None and r.bail_end < d
+
+
+def is_active(r: Row, d: dt.date) -> bool:
+    return is_open(r, d) and not is_lapsed(r, d)
+
+
 def selected(r: Row, force: str, as_of: dt.date, district, offence, reason, older_than_days) -> bool:
     if r.force != force:
         return False
@@ -159,8 +168,11 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
     mine = [r for r in rows if selected(r, as_of=as_of, **filt)]
     first = dt.date(as_of.year, as_of.month, 1)
     out: dict = {"length_bands": {}, "by_district": {}, "by_offence": {}, "opened_in_month": {}, "closed_in_month": {}}
+    gone = [r for r in mine if is_lapsed(r, as_of)]
+    out["lapsed_bail"] = len(gone)
+    out["lapsed_bail_by_district"] = district_list(districts, filt["district"], tally(r.district for r in gone))
     for kind in ("bail", "rui"):
-        live = [r for r in mine if r.kind == kind and is_open(r, as_of)]
+        live = [r for r in mine if r.kind == kind and is_active(r, as_of)]
         out["active_" + kind] = len(live)
         bands = dict.fromkeys(LENGTHS, 0)
         for r in live:
@@ -207,9 +219,10 @@ def series(rows: list[Row], as_of: dt.date, months: int, filt: dict, kind: str |
         out.append(
             (
                 f"{year:04d}-{month:02d}",
-                sum(1 for r in mine if is_open(r, end)),
+                sum(1 for r in mine if is_active(r, end)),
                 sum(1 for r in mine if first <= r.opened <= end),
                 sum(1 for r in mine if r.closed is not None and first <= r.closed <= end),
+                sum(1 for r in mine if is_lapsed(r, end)),
             )
         )
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
@@ -305,12 +318,12 @@ def row(draw: st.DrawFn, dataset: str, i: int, as_of: dt.date, review_days: int)
     if dataset == "bail":
         r.kind = draw(st.sampled_from(["bail", "rui"]))
         if r.kind == "bail":
-            # Bail end dates on the 3/6/9-month ladder (the authority boundaries), near it, or near as_of.
+            # Bail end dates on the 3/6/9-month ladder (the authority boundaries), near it, near as_of (before
+            # it: lapsed; on it: the last day of bail), or near a month end (the series' lapse boundaries).
             step = draw(st.sampled_from([3, 6, 9, 12]))
             ladder = plus_months(opened, step) + dt.timedelta(days=draw(st.sampled_from([0, 0, -1, 1, -5, 7])))
-            r.bail_end = draw(
-                st.sampled_from([ladder, max(opened, as_of + dt.timedelta(days=draw(st.integers(-1, 31))))])
-            )
+            near = as_of + dt.timedelta(days=draw(st.one_of(st.integers(-1, 31), st.integers(-90, 0))))
+            r.bail_end = draw(st.sampled_from([ladder, max(opened, near), max(opened, draw(near_anchor))]))
     return r
 
 
@@ -391,7 +404,7 @@ def _insert(session, dataset: str, data: list[Row]) -> None:
 
 
 def series_tuples(points) -> list[tuple]:
-    return [(p.month, p.open_at_end, p.opened, p.closed) for p in points]
+    return [(p.month, p.open_at_end, p.opened, p.closed, p.lapsed_at_end) for p in points]
 
 
 PROPERTY = settings(
@@ -462,6 +475,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
 
     want = bail(table, FORCE_DISTRICTS[force_slug], as_of, filt, within)
     assert (got.active_bail, got.active_rui) == (want["active_bail"], want["active_rui"])
+    assert got.lapsed_bail == want["lapsed_bail"]
+    assert list(got.lapsed_bail_by_district.items()) == want["lapsed_bail_by_district"]
     assert got.opened_in_month == want["opened_in_month"]
     assert got.closed_in_month == want["closed_in_month"]
     for kind in ("bail", "rui"):

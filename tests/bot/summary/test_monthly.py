@@ -58,6 +58,7 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
             assert getattr(summary.headline("wanted"), attr) == w.open
             assert getattr(summary.headline("suspects"), attr) == su.open
             assert getattr(summary.headline("active_bail"), attr) == b.active_bail
+            assert getattr(summary.headline("lapsed_bail"), attr) == b.lapsed_bail
             assert getattr(summary.headline("active_rui"), attr) == b.active_rui
             assert getattr(summary.headline("rui_over_12m"), attr) == b.length_bands["rui"]["over-12m"]
             assert getattr(summary.headline("bail_ending_soon"), attr) == b.bail_ending_soon_total

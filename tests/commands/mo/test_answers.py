@@ -198,6 +198,26 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
 
 
+def test_bail_answer_leads_with_lapsed_bail(rt: Runtime) -> None:
+    seed(rt.sessions, n=300)
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        fig = bail_figures(s, force, AS_OF, Filters(), ending_within_days=14)
+        cases = open_cases(s, "bail", force, AS_OF, Filters(), 1000)
+    assert fig.lapsed_bail > 0
+    bail = blocks_text(ask(rt, "bail"))
+    first = bail.splitlines()[1]
+    assert first.startswith(f":rotating_light: *{fig.lapsed_bail}* pre-charge bail periods have lapsed")
+    assert "magistrates' court extension, or revert to RUI" in first
+    assert f"· *{fmt_int(fig.lapsed_bail)}* lapsed bail" in bail
+    listed = blocks_text(ask(rt, "bail --list", user=ANALYST))
+    assert f"*{cases.total}* on pre-charge bail (*{cases.lapsed}* of them lapsed)" in listed
+    assert cases.total == fig.active_bail + fig.lapsed_bail and cases.lapsed == fig.lapsed_bail
+    oldest = cases.rows[0]
+    assert oldest.lapsed_days is not None
+    assert f"`{oldest.reference}` " in listed and f"*lapsed {oldest.lapsed_days} days ago*" in listed
+
+
 def test_bail_list_expiring_matches_ending_soon(rt: Runtime) -> None:
     seed(rt.sessions, n=300)
     force = rt.config.force("suffolk")
