@@ -88,6 +88,9 @@ class ImportBatch(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[dt.date] = mapped_column(Date)
     snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The date from which the file holds every case that was open (`mo-bot import --covers-from`); None: from
+    # as_of only. A dataset's history is complete from the earliest of these (bot/coverage.py).
+    covers_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     rows_in_file: Mapped[int] = mapped_column(Integer, default=0)
     rows_added: Mapped[int] = mapped_column(Integer, default=0)
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -229,6 +232,16 @@ class BailPeriod(Base):
             postgresql_where=text("bail_end_on IS NOT NULL"),
         ),
     )
+
+
+class RetentionCutoff(Base):
+    """The latest retention purge of a force: rows closed before ``cutoff`` were deleted, so no figure before
+    that date can be complete any more (bot/coverage.py starts every dataset's coverage there at the earliest)."""
+
+    __tablename__ = "retention_cutoff"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cutoff: Mapped[dt.date] = mapped_column(Date)
 
 
 class MonthFlow(Base):

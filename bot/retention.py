@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
+from bot.coverage import record_cutoff
 from bot.db import rowcount
 from bot.figures.month_flow import rebuild_month_flows
 from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
@@ -48,6 +49,8 @@ def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: d
     for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
         if n:
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
+    # Figures before the cutoff would miss the rows just deleted: coverage starts there from now on.
+    record_cutoff(session, force, cutoff)
     out = PurgeCounts(force, cutoff, *counts)
     record(
         session,

@@ -32,6 +32,7 @@ from sqlalchemy import and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values
 from bot.figures.lapsed import lapsed, not_lapsed
@@ -207,6 +208,7 @@ def bail_figures(
         district=filters.district,
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, BAIL.dataset),
+        covered_from=covered_from(session, force.slug, BAIL.dataset),
         active_bail=active["bail"],
         active_rui=active["rui"],
         lapsed_bail=sum(lapsed.values()),

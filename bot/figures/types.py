@@ -47,6 +47,8 @@ class WantedFigures:
     opened_in_month: int
     closed_in_month: int
     open_a_month_ago: int
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
     dataset: str = "wanted"
 
 
@@ -63,6 +65,8 @@ class SuspectFigures:
     opened_in_month: int
     closed_in_month: int
     open_a_month_ago: int
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
     dataset: str = "suspects"
 
 
@@ -100,4 +104,6 @@ class BailFigures:
     bail_ending_soon: list[BailEnding] = field(default_factory=list)
     # All active bail ending within the window; bail_ending_soon may be capped below it.
     bail_ending_soon_total: int = 0
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
     dataset: str = "bail"

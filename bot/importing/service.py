@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.config import Config
+from bot.coverage import covered_from
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -61,6 +62,17 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
     tz = config.force(force).timezone
     as_of = request.as_of or now.astimezone(tz).date()
     report.as_of = as_of
+    if request.covers_from is not None:
+        if request.dataset == "actions":
+            report.refused = "--covers-from applies to wanted, suspects and bail exports, not to the action log"
+            return report
+        if request.covers_from > as_of:
+            report.refused = (
+                f"--covers-from {request.covers_from.isoformat()} is after the export's as-of date "
+                f"{as_of.isoformat()}: a file cannot hold cases from after it was made"
+            )
+            return report
+    report.covers_from = request.covers_from
 
     session.flush()
     # On PostgreSQL a failed COPY aborts the transaction; a savepoint lets us undo just our own work.
@@ -75,6 +87,8 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         return report
     if savepoint is not None:
         savepoint.commit()
+    if request.dataset != "actions":
+        report.covered_from = [covered_from(session, f, request.dataset) for f in report.forces]
     announce_imports(
         session,
         [ImportedBatch(f, request.dataset, b) for f, b in zip(report.forces, report.batch_ids, strict=True)],
@@ -158,6 +172,7 @@ def _stage_and_merge(
             file_sha256=report.file_sha256,
             as_of=as_of,
             snapshot=request.snapshot,
+            covers_from=request.covers_from,
             rows_in_file=per_force[f],
             imported_at=now,
             imported_by=request.actor,

@@ -63,6 +63,7 @@ class Frame:
     as_of: dt.date
     freshness: Freshness | None
     filters: Sequence[str] = field(default_factory=tuple)  # human descriptions, unescaped
+    covered_from: dt.date | None = None  # the first date the dataset's data is complete from (bot/coverage.py)
 
     @property
     def place(self) -> str:
@@ -112,16 +113,37 @@ def district_labels(force: Force, counts: dict[str, int]) -> dict[str, str]:
     return {k: force.district_label(k) for k in counts}
 
 
-def _change_line(now: int, before: int, when: dt.date) -> str:
-    return f"{change_text(now, before)} on a month ago ({fmt_int(before)} on {fmt_date(when)})"
+def _change_line(now: int, before: int, when: dt.date, covered_from: dt.date | None = None) -> str:
+    """The change over the last month (a calendar month back from as_of, not the month to date) — or, when that
+    day is before the data's coverage, why there is no comparison (a rise from "no data" is not a rise)."""
+    if covered_from is not None and when < covered_from:
+        return f"No comparison with a month ago: no data before {fmt_date(covered_from)}"
+    return f"{change_text(now, before)} over the last month ({fmt_int(before)} on {fmt_date(when)})"
+
+
+def _month_to_date(as_of: dt.date) -> str:
+    return f"Month to date (from {fmt_date(as_of.replace(day=1))})"
+
+
+def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
+    """An answer for a date before the data's coverage: no number, and from when there is one."""
+    assert frame.covered_from is not None
+    m = MessageBuilder().header(f"{title} — {frame.place}")
+    m.section(
+        f"No {dataset} data before {fmt_date(frame.covered_from)}: the imports hold every case only from then on, "
+        f"so there is no figure for {fmt_date(frame.as_of)}. Ask for `--as-of` {frame.covered_from.isoformat()} "
+        "or later."
+    )
+    m.context(*context_lines(frame))
+    return m.build()
 
 
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
         f"*{fmt_int(fig.open)}* open wanted circulations\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
     )
     if fig.review_overdue:
         m.section(
@@ -140,8 +162,9 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
         f"*{fmt_int(fig.open)}* outstanding suspects\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month)} identified, {fmt_int(fig.closed_in_month)} dealt with"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
+        f"{fmt_int(fig.closed_in_month)} dealt with"
     )
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
@@ -181,10 +204,11 @@ def render_bail(
     m.section(
         f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation"
         f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
-        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago)}\n"
-        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
-        f"This month: bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} "
-        f"ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended"
+        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago, frame.covered_from)}\n"
+        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: bail {fmt_int(fig.opened_in_month['bail'])} started, "
+        f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
+        f"{fmt_int(fig.closed_in_month['rui'])} ended"
     )
     _ending_soon(m, soon)
     breakdown(m, "Bail by time since it started", fig.length_bands["bail"], LENGTH_BAND_LABELS)
@@ -200,8 +224,8 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     m = MessageBuilder().header(f"Released under investigation — {frame.place}")
     m.section(
         f"*{fmt_int(fig.active_rui)}* active RUI\n"
-        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
         f"{fmt_int(fig.closed_in_month['rui'])} concluded"
     )
     over = fig.length_bands["rui"].get("over-12m", 0)

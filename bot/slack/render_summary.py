@@ -14,7 +14,7 @@ from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.slack.render_figures import lapsed_line
-from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary
+from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text
 
 
 def _when(t: dt.datetime | None) -> str:
@@ -40,9 +40,12 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
         fields = []
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
-            change = change_text(h.now, h.before)
-            fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change} (was {fmt_int(h.before)})")
-            lines.append(f"{label}: {fmt_int(h.now)}, {change} (was {fmt_int(h.before)})")
+            if h.before is None:
+                change = esc(comparison_text(h))
+            else:
+                change = f"{change_text(h.now, h.before)} (was {fmt_int(h.before)})"
+            fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change}")
+            lines.append(f"{label}: {fmt_int(h.now)}, {change}")
         b.fields(fields)
     if s.stale:
         warn = "⚠️ Overdue for refresh: " + ", ".join(

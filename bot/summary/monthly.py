@@ -7,13 +7,14 @@ action-log counts from bot.action_log.counts, the data times and their staleness
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
 from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
+from bot.coverage import covered_from
 from bot.dates import add_months, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.series import monthly_series
@@ -30,13 +31,16 @@ class Headline:
     key: str
     label: str
     now: int  # at the month's end
-    before: int  # at the previous month's end
+    # At the previous month's end; None when that day is before the dataset's coverage (bot/coverage.py): the
+    # data cannot say, and a rise from "no data" is not a rise.
+    before: int | None
     # What "now" counts over: most headlines are "open at the month end"; completed actions count the month.
     note: str = ""
+    covered_from: dt.date | None = None  # the dataset's coverage, named when ``before`` is left out
 
     @property
-    def change(self) -> int:
-        return self.now - self.before
+    def change(self) -> int | None:
+        return None if self.before is None else self.now - self.before
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def build_summary(
         s = series[key]
         return s[-1].open_at_end, s[-2].open_at_end
 
-    headlines = (
+    headlines: tuple[Headline, ...] = (
         Headline("wanted", "Wanted circulations open", *ends("wanted")),
         Headline("suspects", "Outstanding suspects", *ends("suspects")),
         Headline("active_bail", "Active pre-charge bail", *ends("bail")),
@@ -162,6 +166,10 @@ def build_summary(
             "actions_completed", "Actions completed", actions_now.completed, actions_prev.completed, note="in the month"
         ),
     )
+
+    # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
+    coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
+    headlines = tuple(_within_coverage(h, coverage, prev) for h in headlines)
 
     districts = (filters.district,) if filters.district else force.district_slugs()
     # Config order first; districts no longer configured (older data) after them.
@@ -193,6 +201,35 @@ def build_summary(
     )
 
 
+HEADLINE_DATASETS = {
+    "wanted": "wanted",
+    "suspects": "suspects",
+    "active_bail": "bail",
+    "lapsed_bail": "bail",
+    "active_rui": "bail",
+    "rui_over_12m": "bail",
+    "bail_ending_soon": "bail",
+}
+
+
+def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.date) -> Headline:
+    dataset = HEADLINE_DATASETS.get(h.key)
+    if dataset is None:
+        return h
+    start = coverage[dataset]
+    if start is not None and prev < start:
+        return replace(h, before=None, covered_from=start)
+    return h
+
+
+def comparison_text(h: Headline) -> str:
+    """``previous month 4; +27`` — or why there is none."""
+    if h.before is None:
+        since = f" before {h.covered_from:%d %b %Y}" if h.covered_from else ""
+        return f"no comparison: no data{since}"
+    return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
+
+
 def summary_text(s: MonthlySummary) -> str:
     """Plain text (Markdown-friendly) of the headline figures, for papers and the terminal."""
     lines = [f"# {s.scope_label}: monthly summary, {s.month_label}", ""]
@@ -203,7 +240,7 @@ def summary_text(s: MonthlySummary) -> str:
         lines.append("")
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
-            lines.append(f"- {label}: {h.now:,} (previous month {h.before:,}; {_signed(h.change)})")
+            lines.append(f"- {label}: {h.now:,} ({comparison_text(h)})")
     lines.append("")
     lines.append(data_time_line(s))
     return "\n".join(lines) + "\n"

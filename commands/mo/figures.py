@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
@@ -22,6 +23,7 @@ from bot.slack.render_figures import (
     Rendered,
     render_bail,
     render_case_list,
+    render_not_covered,
     render_rui,
     render_status,
     render_suspects,
@@ -136,7 +138,34 @@ def _frame(
         # From the import time the figures already carry, so an answer needs no extra query.
         freshness=freshness(ctx.config, dataset, imported_at, ctx.now),
         filters=_descriptions(args),
+        covered_from=_covered_from(ctx, dataset),
     )
+
+
+def _covered_from(ctx: AnswerContext, dataset: str) -> dt.date | None:
+    return cache.cached(
+        ctx.db, ctx.force.slug, dataset, ("covered_from",), lambda: covered_from(ctx.session, ctx.force.slug, dataset)
+    )
+
+
+NOT_COVERED_TITLES = {
+    "wanted": "Wanted",
+    "suspects": "Outstanding suspects",
+    "bail": "Pre-charge bail",
+    "rui": "Released under investigation",
+}
+
+
+def _not_covered(ctx: AnswerContext, args: ParsedArgs, command: str) -> Reply | None:
+    """A date before the data's coverage gets "no <dataset> data before <date>", not a confident zero."""
+    dataset = "bail" if command == "rui" else command
+    as_of = _as_of(ctx, args)
+    start = _covered_from(ctx, dataset)
+    if start is None or as_of >= start:
+        return None
+    frame = _frame(ctx, args, as_of, dataset, data_as_of(ctx.session, ctx.force.slug, dataset))
+    text, blocks = render_not_covered(NOT_COVERED_TITLES[command], dataset, frame)
+    return ctx.ok(text, blocks)
 
 
 def _unknown_offence(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Reply | None:
@@ -205,6 +234,8 @@ def _rendered(
 def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "wanted"):
         return bad
+    if early := _not_covered(ctx, args, "wanted"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
@@ -219,6 +250,8 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "suspects"):
         return bad
+    if early := _not_covered(ctx, args, "suspects"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
@@ -230,6 +263,8 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "bail"):
         return bad
+    if early := _not_covered(ctx, args, "bail"):
+        return early
     as_of = _as_of(ctx, args)
     days = _ending_days(ctx, args, as_of)
     if args.has("list"):
@@ -252,6 +287,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "rui"):
         return bad
+    if early := _not_covered(ctx, args, "rui"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)

@@ -352,8 +352,21 @@ def test_data_as_of_is_latest_import_of_that_force_and_dataset(session, config) 
 def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     suffolk = config.force("suffolk")
     bail(session, D(2024, 1, 31), bail_end_on=D(2024, 4, 30))
+    t = dt.datetime(2024, 4, 20, 9, tzinfo=dt.UTC)
+    for ds in ("wanted", "suspects", "bail"):
+        session.add(
+            ImportBatch(
+                force="suffolk",
+                dataset=ds,
+                file_name="x.csv",
+                file_sha256="0" * 64,
+                as_of=D(2024, 4, 20),
+                covers_from=D(2023, 1, 1),
+                imported_at=t,
+            )
+        )
     session.flush()
-    common = {"dataset", "force", "district", "as_of", "data_as_of"}
+    common = {"dataset", "force", "district", "as_of", "data_as_of", "covered_from", "covered"}
     w = figures_to_json(wanted_figures(session, suffolk, D(2024, 4, 20)))
     assert set(w) == common | {
         "open",
@@ -388,8 +401,20 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "suffolk",
         "ipswich",
         "2024-04-20",
-        None,
+        t.isoformat(),
     )
+    assert (b["covered_from"], b["covered"]) == ("2023-01-01", True)
+    # Before the coverage: no figure at all, only what the data covers.
+    early = figures_to_json(wanted_figures(session, suffolk, D(2022, 12, 31)))
+    assert early == {
+        "dataset": "wanted",
+        "force": "suffolk",
+        "district": None,
+        "as_of": "2022-12-31",
+        "data_as_of": t.isoformat(),
+        "covered_from": "2023-01-01",
+        "covered": False,
+    }
     assert b["bail_ending_soon"] == [
         {
             "reference": b["bail_ending_soon"][0]["reference"],

@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 
 from bot.action_log.types import LIVE_STATUSES
 from bot.clock import FixedClock
-from bot.dates import last_complete_month, month_end
+from bot.dates import add_months, last_complete_month, month_end
 from bot.demo.load import load_demo
 from bot.figures.bail import bail_figures
 from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.types import Filters
 from bot.figures.wanted import wanted_figures
-from bot.models import Action
+from bot.models import Action, ImportBatch
 from bot.runtime import Runtime
+from bot.slack.render_summary import render_summary
 from bot.summary.monthly import build_summary, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -151,3 +152,22 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
         )
     assert "wanted" in later.stale and "(stale)" in summary_text(later)
     assert month_end(dt.date(2026, 2, 1)) == dt.date(2026, 2, 28)
+
+
+def test_comparisons_with_a_month_before_coverage_are_left_out(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        start = s.scalars(select(ImportBatch.covers_from).where(ImportBatch.dataset == "wanted")).first()
+        assert start is not None  # the demo declares its 24 months
+        first_month = start.strftime("%Y-%m")
+        summary = build_summary(s, demo.config, force, first_month, TODAY, NOW)
+        later = build_summary(s, demo.config, force, add_months(start, 1).strftime("%Y-%m"), TODAY, NOW)
+    text = summary_text(summary)
+    for key in ("wanted", "suspects", "active_bail", "lapsed_bail", "active_rui", "bail_ending_soon"):
+        h = summary.headline(key)
+        assert h.before is None and h.change is None and h.covered_from == start
+        assert f"{h.label}: {h.now:,} (no comparison: no data before {start:%d %b %Y})" in text
+        assert later.headline(key).before is not None  # the month after: its previous month end is covered
+    # The action log is not an export with coverage: compared as before.
+    assert summary.headline("actions_overdue").before is not None
+    assert "no comparison" in str(render_summary(summary)[1])

@@ -31,6 +31,7 @@ from bot.slack.render_figures import (
     LENGTH_BAND_LABELS,
     REASON_LABELS,
     Frame,
+    fmt_date,
     fmt_time,
     render_wanted,
 )
@@ -134,7 +135,8 @@ def test_wanted_answer_equals_service(rt: Runtime, text: str, as_of: dt.date, fi
     assert fig.open > 0
     assert f"*{fmt_int(fig.open)}* open wanted circulations" in body
     assert f"({fmt_int(fig.open_a_month_ago)} on " in body
-    assert f"This month: {fig.opened_in_month} circulated, {fig.closed_in_month} closed" in body
+    first = fmt_date(as_of.replace(day=1))
+    assert f"Month to date (from {first}): {fig.opened_in_month} circulated, {fig.closed_in_month} closed" in body
     if fig.review_overdue:
         assert f"*{fmt_int(fig.review_overdue)}* not reviewed in the last 28 days" in body
     for band, n in fig.by_age_band.items():
@@ -196,6 +198,20 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
         assert line(force.district_label(d), n) in rui
     over = fig.length_bands["rui"]["over-12m"]
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+
+
+@pytest.mark.parametrize("command", ["wanted", "suspects", "bail", "rui"])
+def test_a_date_before_the_data_gets_no_number(rt: Runtime, command: str) -> None:
+    seed(rt.sessions, n=50)  # the seeded exports hold every case open since 23 Nov 2024
+    dataset = "bail" if command == "rui" else command
+    early = blocks_text(ask(rt, f"{command} --as-of 2024-11-22"))
+    assert f"No {dataset} data before 23 Nov 2024" in early
+    assert not re.search(r"\*\d+\*", early)  # no figure at all
+    first = blocks_text(ask(rt, f"{command} --as-of 2024-12-01"))
+    assert "No comparison with a month ago: no data before 23 Nov 2024" in first
+    assert "over the last month" not in first
+    later = blocks_text(ask(rt, f"{command} --as-of 2024-12-23"))
+    assert "No comparison" not in later and "over the last month (" in later
 
 
 def test_bail_answer_leads_with_lapsed_bail(rt: Runtime) -> None:
