@@ -76,6 +76,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+# "Valid since before any data": the valid_from of a row's first version, so that it answers for every date
+# before the first import that revised it (bot/figures/history.py).
+SINCE_EVER = dt.date(1, 1, 1)
+SINCE_EVER_SQL = "'0001-01-01'"
+
+
 class ImportBatch(Base):
     """One import of one export file: what it was, when, and what it changed."""
 
@@ -160,6 +166,9 @@ class WantedCirculation(Base):
     status: Mapped[str] = mapped_column(String(16))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_wanted_force_reference"),  # reference first: see 0005
@@ -186,6 +195,9 @@ class OutstandingSuspect(Base):
     status: Mapped[str] = mapped_column(String(16))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
@@ -212,6 +224,9 @@ class BailPeriod(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
@@ -232,6 +247,90 @@ class BailPeriod(Base):
             postgresql_where=text("bail_end_on IS NOT NULL"),
         ),
     )
+
+
+def history_indexes(stem: str, case_table: str) -> tuple[Index, Index]:
+    """A history table's two indexes: the versions valid at D of one force are one range (valid_to > D, checked
+    valid_from <= D in the index), and a purged case's versions are found by its id."""
+    return (
+        Index(f"ix_{stem}_history_valid", "force", "valid_to", "valid_from"),
+        Index(f"ix_{stem}_history_case", "case_id"),
+    )
+
+
+class WantedHistory(Base):
+    """A superseded version of a wanted circulation: its values from ``valid_from`` (an import's as-of date, or
+    SINCE_EVER for the first version) until ``valid_to``, the as-of date of the import that changed them."""
+
+    __tablename__ = "wanted_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(String(32))
+    circulated_on: Mapped[dt.date] = mapped_column(Date)
+    last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("wanted", "wanted")
+
+
+class SuspectHistory(Base):
+    """A superseded version of an outstanding suspect (see :class:`WantedHistory`)."""
+
+    __tablename__ = "suspect_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("suspect", "suspect")
+
+
+class BailHistory(Base):
+    """A superseded version of a bail or RUI period (see :class:`WantedHistory`)."""
+
+    __tablename__ = "bail_period_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(8))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    bail_end_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    oic: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("bail", "bail_period")
 
 
 class RetentionCutoff(Base):

@@ -35,11 +35,13 @@ from bot.config import Force
 from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values
+from bot.figures.history import source_at
 from bot.figures.lapsed import lapsed, not_lapsed
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
     Shape,
+    Source,
     bound_conditions,
     date_param,
     filter_values,
@@ -49,16 +51,15 @@ from bot.figures.source import (
 )
 from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filters
 from bot.freshness import data_as_of
-from bot.models import BailPeriod
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
 ENDING_SOON_CAP = 500
 
 
 @cache
-def _statements(shape: Shape) -> tuple[Any, Any]:
-    m = BailPeriod
-    base = bound_conditions(BAIL, shape)
+def _statements(src: Source, shape: Shape) -> tuple[Any, Any]:
+    m = src.model
+    base = bound_conditions(src, shape)
     # The open rows: one pass per kind, kind an equality, so that the open index streams each kind's groups in
     # order (with an IN list PostgreSQL hashed them; on a million rows: 43 → 31 ms). The closed rows: one range
     # of the closed-rows index, which leads with the end date, counted per kind.
@@ -69,27 +70,27 @@ def _statements(shape: Shape) -> tuple[Any, Any]:
         # Per group: the open count, the active ones started on or before each T_n, and the lapsed ones (last
         # threshold). bail_end_on is in both open indexes, so lapsing costs no table read. RUI never lapses.
         if kind == "bail":
-            active = not_lapsed(date_param("at"))
+            active = not_lapsed(date_param("at"), m)
             thresholds = [and_(val(m.started_on) <= date_param(f"t{n}"), active) for n in LENGTH_BAND_MONTHS]
-            thresholds.append(lapsed(date_param("at")))
+            thresholds.append(lapsed(date_param("at"), m))
         else:
             thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
             thresholds.append(literal(False))
         # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
-        parts += open_cube_parts(BAIL, [*base, is_k], groups, thresholds, since_ago=False)
-    return union_all(*parts), flows(BAIL, base, split=is_kind, since_ago=False)
+        parts += open_cube_parts(src, [*base, is_k], groups, thresholds, since_ago=False)
+    return union_all(*parts), flows(src, base, split=is_kind, since_ago=False)
 
 
 @cache
-def _ending_soon(shape: Shape) -> Any:
+def _ending_soon(src: Source, shape: Shape) -> Any:
     """Active bail ending from ``:at`` to ``:soon_last``, first ``:cap`` by (bail_end_on, reference), with the
     full count. The ending-soon index (force, kind, bail_end_on, reference, …) yields the window in that order
     with "active" checked and the listed columns read in the index, so the table is not read; the count is a
     separate scalar subquery over the same index range (a window count would read every row)."""
-    m = BailPeriod
+    m = src.model
     at = date_param("at")
     where = [
-        *bound_conditions(BAIL, shape),
+        *bound_conditions(src, shape),
         m.kind == "bail",
         m.bail_end_on >= at,
         m.bail_end_on <= date_param("soon_last"),
@@ -140,8 +141,10 @@ def bail_figures(
     ending_within_days: int,
     ending_soon_cap: int = ENDING_SOON_CAP,
 ) -> BailFigures:
-    shape, values = filter_values(BAIL, force.slug, as_of, filters)
-    cube, flow = _statements(shape)
+    # A past date that a later import revised reads the rows as they were known then (bot/figures/history.py).
+    src = source_at(session, BAIL, force.slug, as_of)
+    shape, values = filter_values(src, force.slug, as_of, filters)
+    cube, flow = _statements(src, shape)
     values |= flow_values(as_of)
     for n, (_, upto) in zip(LENGTH_BAND_MONTHS, length_band_ranges(as_of)[1:], strict=True):
         values[f"t{n}"] = upto
@@ -186,7 +189,7 @@ def bail_figures(
     # 3. Bail ending soon: the only row-level query, small by nature and capped. It reads the ending-soon index
     # alone: the look-ahead window is one range of it, and "active" and the listed columns are in it.
     values |= {"soon_last": as_of + dt.timedelta(days=ending_within_days), "cap": ending_soon_cap}
-    soon = _ending_soon(shape)
+    soon = _ending_soon(src, shape)
     rows = conn.execute(soon, values).all()
     ending: list[BailEnding] = []
     for reference, district, offence, started_on, bail_end_on, _total in rows:

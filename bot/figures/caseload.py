@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import a_month_before, month_start
+from bot.figures.history import source_at
 from bot.figures.source import (
     WANTED,
     Shape,
@@ -98,8 +99,10 @@ def caseload(
     review_days: int | None = None,
     reasons: tuple[str, ...] = (),
 ) -> Caseload:
-    shape, values = filter_values(src, force.slug, as_of, filters)
     is_wanted = src is WANTED
+    # A past date that a later import revised reads the rows as they were known then (bot/figures/history.py).
+    src = source_at(session, src, force.slug, as_of)
+    shape, values = filter_values(src, force.slug, as_of, filters)
     cube, flow = _statements(src, shape, is_wanted)
     values |= flow_values(as_of)
     for k in range(1, len(AGE_BAND_DAYS)):

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.bail import next_authority
+from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
 from bot.figures.month_flow import flows_current
 from bot.figures.source import BAIL, SOURCES, count_open, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, Filters
-from bot.models import BailPeriod, MonthFlow
+from bot.models import MonthFlow
 
 LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
 
@@ -143,16 +144,17 @@ class EndingSoon:
 def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Filters, within_days: int) -> EndingSoon:
     """Two date columns per row ending soon (a few thousand at most on the largest force): the authority rule
     needs calendar-month arithmetic, which is :func:`bot.figures.bail.next_authority`'s, not SQL's."""
-    m = BailPeriod
+    src = source_at(session, BAIL, force.slug, as_of)  # as known at as_of (bot/figures/history.py)
+    m = src.model
     conds = [
-        *row_conditions(BAIL, force.slug, as_of, filters, kind="bail"),
+        *row_conditions(src, force.slug, as_of, filters, kind="bail"),
         m.bail_end_on >= as_of,
         m.bail_end_on <= as_of + dt.timedelta(days=within_days),
     ]
-    sub = open_rows(BAIL, as_of, conds, m.started_on, m.bail_end_on)
+    sub = open_rows(src, as_of, conds, m.started_on, m.bail_end_on)
     total = week = 0
     by: dict[str, int] = {}
-    for started_on, bail_end_on in session.execute(select(sub.c.started_on, sub.c.bail_end_on)):
+    for started_on, bail_end_on in session.execute(select(sub.c.started_on, sub.c.bail_end_on), {"at": as_of}):
         total += 1
         week += (bail_end_on - as_of).days <= 7
         a = next_authority(started_on, bail_end_on)

@@ -14,27 +14,30 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.source import BAIL, count_open_where, row_conditions, val
+from bot.figures.source import BAIL, Source, count_open_where, row_conditions, val
 from bot.figures.types import Filters
 from bot.models import BailPeriod
 
 
-def not_lapsed(at: Any) -> ColumnElement[bool]:
-    """An open bail/RUI row that has not lapsed at ``at`` (RUI has no bail end date: never lapses)."""
-    m = BailPeriod
+def not_lapsed(at: Any, m: Any = BailPeriod) -> ColumnElement[bool]:
+    """An open bail/RUI row (of ``m``: the table, or its rows as known at a date) that has not lapsed at ``at``
+    (RUI has no bail end date: never lapses)."""
     return or_(m.bail_end_on.is_(None), val(m.bail_end_on) >= at)
 
 
-def lapsed(at: Any) -> ColumnElement[bool]:
+def lapsed(at: Any, m: Any = BailPeriod) -> ColumnElement[bool]:
     """An open bail row whose bail end date is before ``at`` (combine with "open at" and kind bail)."""
-    return val(BailPeriod.bail_end_on) < at
+    return val(m.bail_end_on) < at
 
 
-def lapsed_count(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> int:
+def lapsed_count(
+    session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters, src: Source = BAIL
+) -> int:
     """Bail lapsed at ``at`` under the filters of a question asked at ``as_of`` (the ``older_than`` cutoff stays
-    the one ``as_of`` fixes, as in every comparison of an answer)."""
-    conds = row_conditions(BAIL, force.slug, as_of, filters, kind="bail")
-    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, lapsed(at)))).one())
+    the one ``as_of`` fixes, as in every comparison of an answer); ``src`` may be the rows as known at ``at``."""
+    conds = row_conditions(src, force.slug, as_of, filters, kind="bail")
+    stmt = select(*count_open_where(src, at, conds, lapsed(at, src.model)))
+    return sum(int(x) for x in session.execute(stmt, {"at": at}).one())
 
 
 def lapsed_counts(

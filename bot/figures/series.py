@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
-from bot.figures.lapsed import lapsed_counts
+from bot.figures.history import revised_until, source_at
+from bot.figures.lapsed import lapsed_count, lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
     BAIL,
@@ -77,6 +78,12 @@ def monthly_series(
     closed, opened_closed = conn.execute(flow, values).one()
     opened += opened_closed
 
+    # When an import revised rows after the earliest month end, each month is counted as it was known at its
+    # end (bot/figures/history.py): no point of the series rests on later data.
+    until = revised_until(session, force.slug, src.dataset)
+    if until is not None and windows[0][1] < until:
+        return [_point_as_known(session, src, force, as_of, first, last, filters, kind) for first, last in windows]
+
     current = month_start(as_of)
     past: dict[dt.date, tuple[int, int]] = {}
     if len(windows) > 1:
@@ -98,3 +105,29 @@ def monthly_series(
         open_at_end = open_at_end - o + c
     points.reverse()
     return points
+
+
+def _point_as_known(
+    session: Session,
+    src: Source,
+    force: Force,
+    as_of: dt.date,
+    first: dt.date,
+    end: dt.date,
+    filters: Filters,
+    kind: str | None,
+) -> MonthPoint:
+    """One month of the series from the rows as known at its end ``end``: open (for bail: active) at the end,
+    opened and closed from ``first`` to ``end``, and for bail the lapsed at the end."""
+    known = source_at(session, src, force.slug, end)
+    shape, values = filter_values(known, force.slug, as_of, filters, kind=kind)
+    cube, flow = _statements(known, shape)
+    values |= flow_values(end)
+    conn = session.connection()
+    open_at = opened = 0
+    for n, opened_first in conn.execute(cube, values):
+        open_at += n
+        opened += opened_first
+    closed, opened_closed = conn.execute(flow, values).one()
+    gone = lapsed_count(session, force, as_of, end, filters, known) if kind == "bail" else 0
+    return MonthPoint(first.strftime("%Y-%m"), open_at - gone, opened + opened_closed, closed, gone)

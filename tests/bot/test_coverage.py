@@ -14,12 +14,13 @@ from alembic import command
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
-from bot.config import Config
+from bot.config import Config, Force, load_config
 from bot.coverage import covered_from, is_covered
 from bot.db import alembic_config, make_engine, make_session_factory
 from bot.figures import figures_to_json, wanted_figures
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
+from bot.models import SINCE_EVER
 from bot.retention import purge_force
 from commands.cli.import_cmd import render
 from tests.support.database import IS_PG, TEST_DB
@@ -90,6 +91,10 @@ def test_a_retention_purge_moves_coverage_forward(session: Session, config: Conf
     assert covered_from(session, "suffolk", "wanted") == dt.date(2026, 3, 1)
 
 
+def _force() -> Force:
+    return load_config().force("suffolk")
+
+
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of its own (migrations run here from the start)."""
@@ -137,6 +142,10 @@ def test_an_existing_database_migrates_and_keeps_its_data(fresh_url: str) -> Non
             assert s.execute(text("SELECT reference FROM wanted")).scalars().all() == ["W1"]
             # An import from before coverage was recorded covers from its as-of date.
             assert covered_from(s, "suffolk", "wanted") == dt.date(2026, 6, 30)
+            # Its rows are their own first version: the history starts at the migration.
+            assert s.execute(text("SELECT valid_from FROM wanted")).scalar() in (SINCE_EVER, SINCE_EVER.isoformat())
+            assert s.execute(text("SELECT count(*) FROM wanted_history")).scalar() == 0
+            assert wanted_figures(s, _force(), dt.date(2026, 7, 1)).open == 1
         engine.dispose()
         command.downgrade(cfg, "0007")
         command.upgrade(cfg, "head")
