@@ -21,6 +21,7 @@ from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, file_sha256, open_table
+from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
 from bot.importing.validate import ErrorSink, RowValidator, resolve_force
 from bot.models import Base, ImportBatch
@@ -124,7 +125,7 @@ def _stage_and_merge(
             report.refused = str(e)
             return False
         if loaded is not None:
-            _finish(session, request, path, as_of, now, report, *loaded)
+            _finish_direct(session, config, request, path, force, as_of, now, report, *loaded)
             return True
         if direct_errors.count:
             report.errors, report.error_count = direct_errors.errors, direct_errors.count
@@ -163,6 +164,11 @@ def _stage_and_merge(
         report.error_count = errors.count + dup_count
         return False
 
+    expired: dict[str, int] = {}
+    if dataset != "actions":
+        expired = drop_expired_from_stage(session, dataset, _cutoff(config, report, force, now))
+        report.past_retention = sum(expired.values())
+
     batches: dict[str, ImportBatch] = {}
     for f in sorted(per_force):
         batches[f] = ImportBatch(
@@ -185,12 +191,45 @@ def _stage_and_merge(
     else:
         with bulk_mode(session, dataset, sum(per_force.values())):
             counts = {
-                f: merge_cases(session, dataset, f, b.id, per_force[f], as_of, request.snapshot)
+                f: merge_cases(session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot)
                 for f, b in batches.items()
             }
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force)
     return True
+
+
+def _finish_direct(
+    session: Session,
+    config: Config,
+    request: ImportRequest,
+    path: Path,
+    force: str | None,
+    as_of: dt.date,
+    now: dt.datetime,
+    report: ImportReport,
+    batches: dict[str, ImportBatch],
+    counts: dict[str, MergeCounts],
+    per_force: dict[str, int],
+    tally: FlowTally | None,
+) -> None:
+    """An initial load's finish: the rows past retention out of the table again, then :func:`_finish`."""
+    gone = drop_expired_loaded(session, request.dataset, list(batches), _cutoff(config, report, force, now))
+    if gone:
+        # The month flows counted during the load include the rows just deleted: recount them from the table.
+        tally = None
+        for f, n in gone.items():
+            counts[f].added -= n
+        report.past_retention = sum(gone.values())
+    _finish(session, request, path, as_of, now, report, batches, counts, per_force, tally)
+
+
+def _cutoff(config: Config, report: ImportReport, force: str | None, now: dt.datetime) -> dt.date:
+    """Rows closed before this date are past retention: the purge's cutoff on the import's day (in the force's
+    timezone; a file naming several forces uses the default force's)."""
+    tz = config.force(force).timezone
+    report.retention_days = config.retention_days
+    return retention_cutoff(now.astimezone(tz).date(), config.retention_days)
 
 
 def _finish(

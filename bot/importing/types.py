@@ -44,6 +44,9 @@ class ImportReport:
     updated: int = 0
     closed: int = 0
     unchanged: int = 0
+    # Rows closed longer ago than the retention period: never loaded (bot/importing/retention_rule.py).
+    past_retention: int = 0
+    retention_days: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
     error_count: int = 0

@@ -132,6 +132,11 @@ def render(report: ImportReport) -> str:
             f"  added {report.added}, updated {report.updated}, closed {report.closed}, unchanged {report.unchanged}"
         )
         lines.append(f"  batch {', '.join(str(b) for b in report.batch_ids)}; file SHA-256 {report.file_sha256}")
+        if report.past_retention:
+            lines.append(
+                f"  {report.past_retention} rows past the retention period (closed more than "
+                f"{report.retention_days} days ago), not loaded"
+            )
         lines += _coverage_lines(report)
     if report.ignored_columns:
         lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")

@@ -1,6 +1,7 @@
 """Coverage: an import covers from its as-of date, or from the earlier date it declares (--covers-from); a
 dataset is complete from the earliest of them but never before the latest retention purge; figures before it
-give no number. And an existing database migrates to the schema that records this, keeping its data."""
+give no number. Rows already past retention are never loaded. And an existing database migrates to the schema
+that records this, keeping its data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import make_url, text
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Force, load_config
@@ -20,7 +21,7 @@ from bot.db import alembic_config, make_engine, make_session_factory
 from bot.figures import figures_to_json, wanted_figures
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
-from bot.models import SINCE_EVER
+from bot.models import SINCE_EVER, MonthFlow, WantedCirculation
 from bot.retention import purge_force
 from commands.cli.import_cmd import render
 from tests.support.database import IS_PG, TEST_DB
@@ -154,3 +155,29 @@ def test_an_existing_database_migrates_and_keeps_its_data(fresh_url: str) -> Non
             assert covered_from(s, "suffolk", "wanted") == dt.date(2026, 6, 30)
     finally:
         engine.dispose()
+
+
+def test_rows_past_retention_are_never_loaded(session: Session, config: Config, tmp_path: Path) -> None:
+    """The purge deletes rows closed longer ago than retention_days; the next import must not add them back."""
+    old_close = (NOW.date() - dt.timedelta(days=config.retention_days + 1)).isoformat()
+    recent_close = (NOW.date() - dt.timedelta(days=config.retention_days - 1)).isoformat()
+    p = tmp_path / "r.csv"
+    p.write_text(
+        f"{HEADER}\nW1,burglary,ipswich,never_arrested,2015-03-02,{old_close},closed\n"
+        f"W2,theft,ipswich,never_arrested,2015-01-10,{recent_close},closed\n"
+        "W3,theft,ipswich,never_arrested,2026-01-10,,open\n"
+    )
+    first = run(session, config, p, as_of=dt.date(2026, 11, 20))  # an initial load, straight into the table
+    assert first.ok and (first.added, first.past_retention) == (2, 1)
+    assert "1 rows past the retention period (closed more than 2190 days ago), not loaded" in render(first)
+    refs = lambda: sorted(session.scalars(select(WantedCirculation.reference)))  # noqa: E731
+    assert refs() == ["W2", "W3"]
+    again = run(session, config, p, as_of=dt.date(2026, 11, 21))  # the staged merge into a table with rows
+    assert again.ok and (again.added, again.updated, again.unchanged, again.past_retention) == (0, 0, 2, 1)
+    assert refs() == ["W2", "W3"]
+    # A stored open case the export now shows closed past retention goes too, as the purge would take it.
+    p.write_text(f"{HEADER}\nW3,theft,ipswich,never_arrested,2015-01-10,{old_close},closed\n")
+    last = run(session, config, p, as_of=dt.date(2026, 11, 22))
+    assert last.ok and last.past_retention == 1 and refs() == ["W2"]
+    month_flows = session.scalar(select(func.sum(MonthFlow.opened)).where(MonthFlow.series == "wanted"))
+    assert month_flows == 1
