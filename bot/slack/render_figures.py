@@ -93,7 +93,10 @@ def context_lines(frame: Frame) -> list[str]:
     if fr is None or fr.imported_at is None:
         data = ":warning: no data imported yet"
     else:
-        data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
+        if fr.file_as_of is not None:
+            data = f"data as of {fmt_date(fr.file_as_of)}, imported {fmt_time(fr.imported_at, frame.force)}"
+        else:
+            data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
         if fr.stale:
             data += f" :warning: *stale* — not refreshed within {fr.expected_days} days"
     return [" · ".join(parts), data]
@@ -252,11 +255,15 @@ def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
             lines.append(f":warning: *{label}*: never imported (expected every {f.expected_days} days)")
             continue
         icon = ":warning:" if f.stale else ":white_check_mark:"
-        file_as_of = f", file as of {fmt_date(f.file_as_of)}" if f.file_as_of else ""
-        age = f"{f.age_days:.1f} days ago" if f.age_days is not None else ""
+        age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
         state = " — *stale*" if f.stale else ""
+        # The data's own date first: an old export imported a minute ago is still old data.
+        data = ""
+        if f.file_as_of is not None and f.data_age_days is not None:
+            days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
+            data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
         lines.append(
-            f"{icon} *{label}*: imported {fmt_time(f.imported_at, force)}{file_as_of}, {age} "
+            f"{icon} *{label}*: {data}imported {fmt_time(f.imported_at, force)}{age} "
             f"(expected every {f.expected_days} days){state}"
         )
     m.lines(None, lines)

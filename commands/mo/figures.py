@@ -16,7 +16,7 @@ from bot.dates import a_month_before
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import data_as_of, dataset_freshness, freshness
+from bot.freshness import data_as_of, dataset_freshness, freshness, latest_import
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
@@ -136,10 +136,20 @@ def _frame(
         district=args.get("district"),
         as_of=as_of,
         # From the import time the figures already carry, so an answer needs no extra query.
-        freshness=freshness(ctx.config, dataset, imported_at, ctx.now),
+        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, _file_as_of(ctx, dataset)),
         filters=_descriptions(args),
         covered_from=_covered_from(ctx, dataset),
     )
+
+
+def _file_as_of(ctx: AnswerContext, dataset: str) -> dt.date | None:
+    """The as-of date of the latest import's file (freshness follows the data's own date), kept per import."""
+
+    def read() -> dt.date | None:
+        batch = latest_import(ctx.session, ctx.force.slug, dataset)
+        return batch.as_of if batch is not None else None
+
+    return cache.cached(ctx.db, ctx.force.slug, dataset, ("file_as_of",), read)
 
 
 def _covered_from(ctx: AnswerContext, dataset: str) -> dt.date | None:

@@ -398,7 +398,7 @@ def test_references_in_lists_are_escaped(rt: Runtime) -> None:
 def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
     seed(rt.sessions, n=20, imported_at=dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC))
     fresh = blocks_text(ask(rt, "wanted"))
-    assert "data as of 22 Nov 2026 15:30 GMT" in fresh and "stale" not in fresh
+    assert "data as of 22 Nov 2026, imported 22 Nov 2026 15:30 GMT" in fresh and "stale" not in fresh
     assert "Suffolk Constabulary · as of 23 Nov 2026" in fresh
     rt.clock.advance(dt.timedelta(days=8))  # wanted is expected weekly
     stale = blocks_text(ask(rt, "wanted --district ipswich --as-of 2026-11-23"))
@@ -418,7 +418,7 @@ def test_status_shows_each_dataset(rt: Runtime) -> None:
     r = ask(rt, "status")
     body = blocks_text(r)
     for label in ("Wanted circulations", "Outstanding suspects", "Pre-charge bail and RUI"):
-        assert f"*{label}*: imported 22 Nov 2026 15:30 GMT" in body
+        assert f"*{label}*: data as of 22 Nov 2026 (1 day old), imported 22 Nov 2026 15:30 GMT" in body
     assert "*Action log*: never imported" in body
 
 
