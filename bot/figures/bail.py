@@ -115,15 +115,30 @@ def length_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
     return [(t[i + 1], t[i]) for i in range(len(LENGTH_BAND_MONTHS))] + [(None, t[-1])]
 
 
+# Bail that began before the Police, Crime, Sentencing and Courts Act 2022 came into force follows the Policing
+# and Crime Act 2017 ladder: 28 days, a superintendent to 3 months, a magistrates' court beyond.
+PCSCA_2022_FROM = dt.date(2022, 10, 28)
+AUTHORITY_ORDER: tuple[str, ...] = ("inspector", "superintendent", "magistrates' court")
+
+
 def next_authority(started_on: dt.date, bail_end_on: dt.date) -> str:
-    """Who must authorise the extension beyond ``bail_end_on`` (PCSCA 2022: custody officer to 3 months,
-    inspector to 6, superintendent to 9, a magistrates' court beyond)."""
+    """Who must authorise the extension beyond ``bail_end_on``: under PCSCA 2022 (bail begun on or after 28 Oct
+    2022) custody officer to 3 months, inspector to 6, superintendent to 9, a magistrates' court beyond; under
+    the PCA 2017 ladder (begun earlier) 28 days, superintendent to 3 months, a magistrates' court beyond."""
+    if started_on < PCSCA_2022_FROM:
+        return "superintendent" if bail_end_on <= started_on + dt.timedelta(days=28) else "magistrates' court"
     to_inspector, to_superintendent = _authority_limits(started_on)
     if bail_end_on <= to_inspector:
         return "inspector"
     if bail_end_on <= to_superintendent:
         return "superintendent"
     return "magistrates' court"
+
+
+def by_authority_order(counts: dict[str, int]) -> dict[str, int]:
+    """Most first; a tie in the order of the ladder (inspector, superintendent, court)."""
+    rank = {a: i for i, a in enumerate(AUTHORITY_ORDER)}
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], rank.get(kv[0], len(rank)), kv[0])))
 
 
 @lru_cache(maxsize=4096)

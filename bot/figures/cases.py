@@ -12,18 +12,19 @@ so a list's ``total`` equals the headline figure of the same question.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.bail import next_authority
+from bot.figures.bail import by_authority_order, length_band_ranges, next_authority
+from bot.figures.caseload import by_count, district_counts
 from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
 from bot.figures.month_flow import flows_current
 from bot.figures.source import BAIL, SOURCES, count_open, count_open_where, open_rows, row_conditions
-from bot.figures.types import KINDS, Filters
+from bot.figures.types import KINDS, LENGTH_BANDS, Filters
 from bot.models import MonthFlow
 
 LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
@@ -133,12 +134,16 @@ def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.dat
 @dataclass(frozen=True)
 class EndingSoon:
     """Active bail ending from ``as_of`` to ``as_of + within_days``, counted in full (the figures' own list of
-    ending-soon rows is capped): how many, how many within a week, and by who must authorise the extension."""
+    ending-soon rows is capped): how many, how many within a week, by who must authorise the extension, and —
+    for `/mo bail --expiring`, whose breakdowns are of these periods — by length, district and offence group."""
 
     within_days: int
     total: int
     within_7_days: int
     by_authority: dict[str, int]  # "inspector" | "superintendent" | "magistrates' court" -> count, most first
+    length_bands: dict[str, int] = field(default_factory=dict)  # band -> count, band order
+    by_district: dict[str, int] = field(default_factory=dict)  # config order, zeros included
+    by_offence: dict[str, int] = field(default_factory=dict)  # most first
 
 
 def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Filters, within_days: int) -> EndingSoon:
@@ -151,16 +156,34 @@ def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Fi
         m.bail_end_on >= as_of,
         m.bail_end_on <= as_of + dt.timedelta(days=within_days),
     ]
-    sub = open_rows(src, as_of, conds, m.started_on, m.bail_end_on)
+    sub = open_rows(src, as_of, conds, m.started_on, m.bail_end_on, m.district, m.offence)
     total = week = 0
     by: dict[str, int] = {}
-    for started_on, bail_end_on in session.execute(select(sub.c.started_on, sub.c.bail_end_on), {"at": as_of}):
+    districts: dict[str, int] = {}
+    offences: dict[str, int] = {}
+    bands = dict.fromkeys(LENGTH_BANDS, 0)
+    ranges = length_band_ranges(as_of)
+    query = select(sub.c.started_on, sub.c.bail_end_on, sub.c.district, sub.c.offence)
+    for started_on, bail_end_on, district, offence in session.execute(query, {"at": as_of}):
         total += 1
         week += (bail_end_on - as_of).days <= 7
         a = next_authority(started_on, bail_end_on)
         by[a] = by.get(a, 0) + 1
-    ordered = dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
-    return EndingSoon(within_days=within_days, total=total, within_7_days=week, by_authority=ordered)
+        districts[district] = districts.get(district, 0) + 1
+        offences[offence] = offences.get(offence, 0) + 1
+        for band, (after, upto) in zip(LENGTH_BANDS, ranges, strict=True):
+            if started_on <= upto and (after is None or started_on > after):
+                bands[band] += 1
+                break
+    return EndingSoon(
+        within_days=within_days,
+        total=total,
+        within_7_days=week,
+        by_authority=by_authority_order(by),
+        length_bands=bands,
+        by_district=district_counts(force, filters, districts),
+        by_offence=by_count(offences),
+    )
 
 
 def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:

@@ -43,8 +43,8 @@ LENGTH_BAND_LABELS = {
 }
 AUTHORITY_LABELS = {
     "inspector": "inspector (extension to 6 months)",
-    "superintendent": "superintendent (extension to 9 months)",
-    "magistrates' court": "magistrates' court (beyond 9 months)",
+    "superintendent": "superintendent (extension to 9 months; to 3 months for bail begun before 28 Oct 2022)",
+    "magistrates' court": "magistrates' court (beyond 9 months; beyond 3 months for bail begun before 28 Oct 2022)",
 }
 DATASET_LABELS = {
     "wanted": "Wanted circulations",
@@ -199,8 +199,15 @@ def lapsed_line(n: int) -> str:
 
 
 def render_bail(
-    fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int], soon: EndingSoon
+    fig: BailFigures,
+    frame: Frame,
+    month_ago: dt.date,
+    active_month_ago: dict[str, int],
+    soon: EndingSoon,
+    *,
+    window: bool = False,
 ) -> Rendered:
+    """``window``: the question named a window (`--expiring`), so the breakdowns are of the bail ending in it."""
     m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
     if fig.lapsed_bail:
         m.section(lapsed_line(fig.lapsed_bail) + "\nList them: `/mo bail --list` (lapsed first).")
@@ -214,11 +221,17 @@ def render_bail(
         f"{fmt_int(fig.closed_in_month['rui'])} ended"
     )
     _ending_soon(m, soon)
-    breakdown(m, "Bail by time since it started", fig.length_bands["bail"], LENGTH_BAND_LABELS)
+    if window:
+        # `--expiring`: the question is about the bail ending in the window, so the breakdowns are of those.
+        what = f"Bail ending within {soon.within_days} days"
+        bands, by, offences = soon.length_bands, soon.by_district, soon.by_offence
+    else:
+        what = "Bail"
+        bands, by, offences = fig.length_bands["bail"], fig.by_district["bail"], fig.by_offence["bail"]
+    breakdown(m, f"{what} by time since it started", bands, LENGTH_BAND_LABELS)
     if not fig.district:
-        by = fig.by_district["bail"]
-        breakdown(m, "Bail by district", by, district_labels(frame.force, by))
-    breakdown(m, "Bail by offence group", fig.by_offence["bail"], top=TOP_N)
+        breakdown(m, f"{what} by district", by, district_labels(frame.force, by))
+    breakdown(m, f"{what} by offence group", offences, top=TOP_N)
     m.context(*context_lines(frame))
     return m.build()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from bot.figures.bail import by_authority_order
 from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
@@ -98,9 +99,10 @@ def render_bail_digest(
         lines[-1] += "."
     b.section(lines[-1])
     if total:
-        auth = Counter(e.next_authority for e in fig.bail_ending_soon)
+        # Most first; a tie in the order of the ladder (the superintendent before the court).
+        auth = by_authority_order(Counter(e.next_authority for e in fig.bail_ending_soon))
         dist = Counter(e.district for e in fig.bail_ending_soon)
-        auth_line = "Next extension needs: " + ", ".join(f"{esc(k)} {v}" for k, v in auth.most_common())
+        auth_line = "Next extension needs: " + ", ".join(f"{esc(k)} {v}" for k, v in auth.items())
         dist_line = "By district: " + ", ".join(f"{esc(k)} {v}" for k, v in dist.most_common())
         b.fields(
             [f"*Next extension needs*\n{auth_line.split(': ', 1)[1]}", f"*By district*\n{dist_line.split(': ', 1)[1]}"]

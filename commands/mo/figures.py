@@ -287,9 +287,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
     def render() -> Rendered:
         before = _active_a_month_ago(ctx, as_of, month_ago, filters)
-        return render_bail(
-            fig, frame, month_ago, before, bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
-        )
+        soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
+        return render_bail(fig, frame, month_ago, before, soon, window=args.has("expiring"))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 

@@ -18,7 +18,7 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
-from bot.figures.bail import next_authority
+from bot.figures.bail import by_authority_order, next_authority
 from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 D = dt.date
@@ -427,3 +427,21 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         }
     ]
     assert b["by_district"] == {"bail": {"ipswich": 1}, "rui": {"ipswich": 0}}
+
+
+def test_bail_begun_before_28_oct_2022_follows_the_2017_ladder() -> None:
+    """PCA 2017: 28 days, then a superintendent to 3 months, then a magistrates' court; PCSCA 2022 from 28 Oct."""
+    start = D(2022, 10, 27)
+    assert next_authority(start, start + dt.timedelta(days=28)) == "superintendent"
+    assert next_authority(start, start + dt.timedelta(days=29)) == "magistrates' court"
+    assert next_authority(start, add_months(start, 3)) == "magistrates' court"
+    new = D(2022, 10, 28)
+    assert next_authority(new, add_months(new, 3)) == "inspector"
+    assert next_authority(new, add_months(new, 6)) == "superintendent"
+    assert next_authority(new, add_months(new, 6) + dt.timedelta(days=1)) == "magistrates' court"
+
+
+def test_tied_authorities_are_listed_in_ladder_order() -> None:
+    tied = {"magistrates' court": 2, "superintendent": 2, "inspector": 1}
+    assert list(by_authority_order(tied)) == ["superintendent", "magistrates' court", "inspector"]
+    assert list(by_authority_order({"magistrates' court": 1, "inspector": 1})) == ["inspector", "magistrates' court"]

@@ -157,6 +157,8 @@ def length_band(start: dt.date, as_of: dt.date) -> str:
 
 
 def authority(start: dt.date, end: dt.date) -> str:
+    if start < dt.date(2022, 10, 28):  # the Policing and Crime Act 2017 ladder
+        return "superintendent" if (end - start).days <= 28 else "magistrates' court"
     if end <= plus_months(start, 3):
         return "inspector"
     if end <= plus_months(start, 6):
@@ -237,7 +239,7 @@ FORCE_DISTRICTS = {
     "norfolk": ["norwich", "kings-lynn", "great-yarmouth"],
 }
 OFFENCES = ["burglary", "Burglary", "robbery", "assault", "drugs", "theft"]
-LO, HI = dt.date(2023, 1, 1), dt.date(2025, 12, 31)
+LO, HI = dt.date(2022, 9, 1), dt.date(2025, 12, 31)  # from before 28 Oct 2022: both extension ladders
 
 
 def _anchors() -> list[dt.date]:

@@ -185,8 +185,20 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
     for authority in {e.next_authority for e in fig.bail_ending_soon}:
         n = sum(1 for e in fig.bail_ending_soon if e.next_authority == authority)
         assert line(AUTHORITY_LABELS[authority], n) in bail
-    for band, n in fig.length_bands["bail"].items():
+    # --expiring asks about the bail ending in the window: the breakdowns are of those periods.
+    with rt.sessions() as s:
+        soon = bail_ending_soon(s, force, AS_OF, Filters(), 21)
+    assert sum(soon.length_bands.values()) == soon.total == fig.bail_ending_soon_total
+    assert sum(soon.by_district.values()) == sum(soon.by_offence.values()) == soon.total
+    assert "Bail ending within 21 days by time since it started" in bail
+    for band, n in soon.length_bands.items():
         assert line(LENGTH_BAND_LABELS[band], n) in bail
+    for d, n in soon.by_district.items():
+        assert line(force.district_label(d), n) in bail
+    plain = blocks_text(ask(rt, "bail"))
+    assert "Bail by time since it started" in plain
+    for band, n in fig.length_bands["bail"].items():
+        assert line(LENGTH_BAND_LABELS[band], n) in plain
     assert not re.search(r"SUB\d{5}", bail)  # counts only: no references in the aggregate answer
 
     rui = blocks_text(ask(rt, "rui"))
