@@ -164,6 +164,8 @@ class WantedCirculation(Base):
     last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # How it closed (arrested, located, cancelled …: the closure_outcome vocabulary); None while open or unsaid.
+    outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
     # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
@@ -193,6 +195,8 @@ class OutstandingSuspect(Base):
     identified_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # How it closed (arrested, located, cancelled …: the closure_outcome vocabulary); None while open or unsaid.
+    outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
     # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
@@ -277,6 +281,7 @@ class WantedHistory(Base):
     last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
     person_ref: Mapped[str | None] = mapped_column(String(64))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)
@@ -300,6 +305,7 @@ class SuspectHistory(Base):
     identified_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
     person_ref: Mapped[str | None] = mapped_column(String(64))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)

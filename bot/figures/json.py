@@ -22,6 +22,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     ),
     SuspectFigures: (
         "open",
@@ -31,6 +33,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     ),
     BailFigures: (
         "active_bail",
@@ -43,6 +47,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "by_district",
         "by_offence",
         "bail_ending_soon",
+        "closed_by_outcome",
+        "people",
     ),
 }
 

@@ -49,6 +49,8 @@ class WantedFigures:
     open_a_month_ago: int
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
+    closed_by_outcome: dict[str, int] = field(default_factory=dict)  # outcome -> closed in the month
+    people: int = 0  # distinct person references among the open rows
     dataset: str = "wanted"
 
 
@@ -67,6 +69,8 @@ class SuspectFigures:
     open_a_month_ago: int
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
+    closed_by_outcome: dict[str, int] = field(default_factory=dict)  # outcome -> closed in the month
+    people: int = 0  # distinct person references among the open rows
     dataset: str = "suspects"
 
 
@@ -106,4 +110,6 @@ class BailFigures:
     bail_ending_soon_total: int = 0
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
+    closed_by_outcome: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> outcome -> ended in month
+    people: dict[str, int] = field(default_factory=dict)  # kind -> distinct person references, active
     dataset: str = "bail"

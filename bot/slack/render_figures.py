@@ -116,6 +116,35 @@ def district_labels(force: Force, counts: dict[str, int]) -> dict[str, str]:
     return {k: force.district_label(k) for k in counts}
 
 
+OUTCOME_LABELS = {
+    "arrested": "arrested",
+    "voluntary_attendance": "voluntary attendance",
+    "located": "located (not arrested)",
+    "cancelled": "cancelled",
+    "nfa": "no further action",
+    "charged": "charged",
+    "out_of_court_disposal": "out-of-court disposal",
+    "converted_to_rui": "converted to RUI",
+    "converted_to_bail": "converted to bail",
+    "not_in_export": "no longer in the export",
+    "other": "other",
+    "not_recorded": "outcome not recorded",
+}
+
+
+def _people(n: int) -> str:
+    """Distinct people (person references) — never who they are."""
+    return f"{fmt_int(n)} {'person' if n == 1 else 'people'}"
+
+
+def _arrests(by_outcome: dict[str, int], closed: int) -> str:
+    """The performance meeting's question (§9.4): how many closed by arrest, how many without."""
+    if not closed:
+        return ""
+    arrested = by_outcome.get("arrested", 0)
+    return f" ({fmt_int(arrested)} arrested, {fmt_int(closed - arrested)} without arrest)"
+
+
 def _change_line(now: int, before: int, when: dt.date, covered_from: dt.date | None = None) -> str:
     """The change over the last month (a calendar month back from as_of, not the month to date) — or, when that
     day is before the data's coverage, why there is no comparison (a rise from "no data" is not a rise)."""
@@ -144,10 +173,13 @@ def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* open wanted circulations\n"
+        f"*{fmt_int(fig.open)}* open wanted circulations · {_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+        f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
     )
+    if fig.closed_in_month:
+        breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
             f":warning: *{fmt_int(fig.review_overdue)}* not reviewed in the last {review_days} days — review overdue"
@@ -164,7 +196,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
 def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* outstanding suspects\n"
+        f"*{fmt_int(fig.open)}* outstanding suspects · {_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
         f"{fmt_int(fig.closed_in_month)} dealt with"
@@ -220,6 +252,8 @@ def render_bail(
         f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
         f"{fmt_int(fig.closed_in_month['rui'])} ended"
     )
+    if fig.closed_in_month["bail"]:
+        breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
     if window:
         # `--expiring`: the question is about the bail ending in the window, so the breakdowns are of those.
@@ -242,8 +276,10 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
         f"*{fmt_int(fig.active_rui)}* active RUI\n"
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
-        f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+        f"{fmt_int(fig.closed_in_month['rui'])} concluded · {_people(fig.people.get('rui', 0))} on RUI"
     )
+    if fig.closed_in_month["rui"]:
+        breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:
         m.section(

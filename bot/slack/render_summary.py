@@ -15,7 +15,7 @@ from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.slack.render_figures import lapsed_line
-from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text
+from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, outcomes_line
 
 
 def _when(t: dt.datetime | None) -> str:
@@ -48,6 +48,9 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
             fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change}")
             lines.append(f"{label}: {fmt_int(h.now)}, {change}")
         b.fields(fields)
+        outcomes = esc(outcomes_line(s))
+        b.section(outcomes)
+        lines.append(outcomes)
     if s.stale:
         warn = "⚠️ Overdue for refresh: " + ", ".join(
             f"{esc(ds)} (last import {_when(s.data_as_of.get(ds))})" for ds in s.stale

@@ -17,7 +17,9 @@ from bot.config import Config, Force
 from bot.coverage import covered_from
 from bot.dates import add_months, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
+from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
+from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
 from bot.freshness import data_as_of, freshness
 from bot.runtime import Runtime
@@ -66,6 +68,8 @@ class MonthlySummary:
     bail_ending_within_days: int  # the window of the "bail ending soon" headline (config.bail_ending_soon_days)
     # pillar -> status -> number of actions (current state of the log)
     actions_by_pillar: dict[str, dict[str, int]] = field(default_factory=dict)
+    # wanted | suspects | bail | rui -> outcome -> closed (ended) in the month, most first
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -198,6 +202,12 @@ def build_summary(
         district_labels={d: force.district_label(d) for d in order},
         bail_ending_within_days=soon_days,
         actions_by_pillar=counts_by_pillar(session, force.slug),
+        outcomes={
+            "wanted": closed_by_outcome(session, WANTED, force, as_of, filters),
+            "suspects": closed_by_outcome(session, SUSPECTS, force, as_of, filters),
+            "bail": closed_by_outcome(session, BAIL, force, as_of, filters, kind="bail"),
+            "rui": closed_by_outcome(session, BAIL, force, as_of, filters, kind="rui"),
+        },
     )
 
 
@@ -230,6 +240,33 @@ def comparison_text(h: Headline) -> str:
     return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
 
 
+OUTCOME_WORDS = {
+    "not_recorded": "not recorded",
+    "voluntary_attendance": "voluntary attendance",
+    "out_of_court_disposal": "out-of-court disposal",
+    "converted_to_rui": "converted to RUI",
+    "converted_to_bail": "converted to bail",
+    "nfa": "NFA",
+    "not_in_export": "no longer in the export",
+}
+
+
+def outcomes_line(s: MonthlySummary) -> str:
+    """How the month's cases ended: wanted closed with and without arrest, and each dataset's outcomes."""
+    parts = []
+    for key, verb in (("wanted", "wanted closed"), ("suspects", "suspects dealt with")):
+        by = s.outcomes.get(key, {})
+        total = sum(by.values())
+        arrested = by.get("arrested", 0)
+        detail = f"{arrested:,} arrested, {total - arrested:,} without arrest" if total else "none"
+        parts.append(f"{verb} {total:,} ({detail})")
+    for key, verb in (("bail", "bail ended"), ("rui", "RUI concluded")):
+        by = s.outcomes.get(key, {})
+        detail = ", ".join(f"{OUTCOME_WORDS.get(o, o)} {n:,}" for o, n in by.items()) or "none"
+        parts.append(f"{verb} {sum(by.values()):,} ({detail})")
+    return "Outcomes in the month: " + "; ".join(parts)
+
+
 def summary_text(s: MonthlySummary) -> str:
     """Plain text (Markdown-friendly) of the headline figures, for papers and the terminal."""
     lines = [f"# {s.scope_label}: monthly summary, {s.month_label}", ""]
@@ -241,6 +278,8 @@ def summary_text(s: MonthlySummary) -> str:
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
             lines.append(f"- {label}: {h.now:,} ({comparison_text(h)})")
+        lines.append("")
+        lines.append(outcomes_line(s))
     lines.append("")
     lines.append(data_time_line(s))
     return "\n".join(lines) + "\n"

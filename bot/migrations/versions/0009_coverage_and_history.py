@@ -1,5 +1,5 @@
-"""coverage and history: the date from which each import holds every open case, the latest retention cutoff per
-force, and every import's version of each case row
+"""coverage, history and outcomes: the date from which each import holds every open case, the latest retention
+cutoff per force, every import's version of each case row, and how wanted circulations and suspects closed
 
 A dataset's figures are complete only from the earliest date its imports declare to cover (or, without a
 declaration, their as-of dates) and never before the last retention purge. Existing batches cover from their
@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("cutoff", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("force", name=op.f("pk_retention_cutoff")),
     )
+    for table in ("wanted", "suspect"):
+        op.add_column(table, sa.Column("outcome", sa.String(length=32), nullable=True))
     for table in ("wanted", "suspect", "bail_period"):
         # A constant default: PostgreSQL records it without rewriting the table, SQLite without touching a row.
         op.add_column(table, sa.Column("valid_from", sa.Date(), server_default=sa.text("'0001-01-01'"), nullable=False))
@@ -72,6 +74,7 @@ def upgrade() -> None:
         sa.Column("last_reviewed_on", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("person_ref", sa.String(length=64), nullable=True),
     )
     _history(
@@ -81,6 +84,7 @@ def upgrade() -> None:
         sa.Column("identified_on", sa.Date(), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("person_ref", sa.String(length=64), nullable=True),
     )
     _history(
@@ -102,6 +106,8 @@ def downgrade() -> None:
         op.drop_table(name)
     for table in ("wanted", "suspect", "bail_period"):
         op.execute(f"ALTER TABLE {table} DROP COLUMN valid_from")
+    for table in ("wanted", "suspect"):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN outcome")
     op.drop_table("retention_cutoff")
     # Not batch mode: on SQLite that rebuilds import_batch, which the case tables reference (the foreign keys
     # refuse the DROP TABLE). Both databases drop a column in place (SQLite since 3.35).

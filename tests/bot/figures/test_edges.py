@@ -378,6 +378,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     }
     s = figures_to_json(suspect_figures(session, suffolk, D(2024, 4, 20)))
     assert set(s) == set(w) - {"by_reason", "review_overdue"}
@@ -395,6 +397,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "by_district",
         "by_offence",
         "bail_ending_soon",
+        "closed_by_outcome",
+        "people",
     }
     assert (b["dataset"], b["force"], b["district"], b["as_of"], b["data_as_of"]) == (
         "bail",

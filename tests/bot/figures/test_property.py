@@ -21,6 +21,8 @@ from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCircul
 REASONS = ["never_arrested", "failed_to_answer_bail", "bail_breach", "rui_fresh_evidence"]
 AGE_BANDS = ["0-27d", "28-90d", "91-180d", "181-365d", "over-365d"]
 LENGTHS = ["0-3m", "3-6m", "6-9m", "9-12m", "over-12m"]
+CLOSURE_OUTCOMES = ["arrested", "located", "cancelled", "voluntary_attendance"]
+BAIL_OUTCOMES = ["charged", "nfa", "converted_to_rui", "out_of_court_disposal"]
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Row:
     last_reviewed: dt.date | None = None  # wanted
     kind: str | None = None  # bail
     bail_end: dt.date | None = None  # bail
+    outcome: str | None = None  # how it closed (None: not recorded)
+    person: str | None = None  # person_ref
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -132,6 +136,8 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
         "opened_in_month": sum(1 for r in mine if first <= r.opened <= as_of),
         "closed_in_month": sum(1 for r in mine if r.closed is not None and first <= r.closed <= as_of),
         "open_a_month_ago": sum(1 for r in mine if is_open(r, ago)),
+        "closed_by_outcome": outcomes_closed(mine, first, as_of),
+        "people": len({r.person for r in live if r.person is not None}),
     }
     if wanted:
         reasons = dict.fromkeys(REASONS, 0)
@@ -142,6 +148,11 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
             1 for r in live if (as_of - (r.last_reviewed if r.last_reviewed else r.opened)).days > review_days
         )
     return out
+
+
+def outcomes_closed(rows: list[Row], first: dt.date, last: dt.date) -> list[tuple[str, int]]:
+    closed = [r for r in rows if r.closed is not None and first <= r.closed <= last]
+    return count_desc(tally(r.outcome or "not_recorded" for r in closed))
 
 
 def length_band(start: dt.date, as_of: dt.date) -> str:
@@ -186,6 +197,10 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
         out["closed_in_month"][kind] = sum(
             1 for r in mine if r.kind == kind and r.closed is not None and first <= r.closed <= as_of
         )
+        out.setdefault("closed_by_outcome", {})[kind] = outcomes_closed(
+            [r for r in mine if r.kind == kind], first, as_of
+        )
+        out.setdefault("people", {})[kind] = len({r.person for r in live if r.person is not None})
     soon = [
         r
         for r in mine
@@ -307,7 +322,11 @@ def row(draw: st.DrawFn, dataset: str, i: int, as_of: dt.date, review_days: int)
         offence=draw(st.sampled_from(OFFENCES)),
         opened=opened,
         closed=draw(closing(opened, as_of)),
+        person=draw(st.sampled_from([None, "P1", "P2", "P3", "P4", "P5", "P6"])),
     )
+    if r.closed is not None:
+        vocab = BAIL_OUTCOMES if dataset == "bail" else CLOSURE_OUTCOMES
+        r.outcome = draw(st.one_of(st.none(), st.sampled_from(vocab)))
     if dataset == "wanted":
         r.reason = draw(st.sampled_from(REASONS))
         r.last_reviewed = draw(
@@ -371,7 +390,17 @@ def load(session, dataset: str, data: list[Row], *, with_flows: bool = False) ->
 def _insert(session, dataset: str, data: list[Row]) -> None:
     if not data:
         return
-    base = [dict(force=r.force, reference=r.reference, district=r.district, offence=r.offence) for r in data]
+    base = [
+        dict(
+            force=r.force,
+            reference=r.reference,
+            district=r.district,
+            offence=r.offence,
+            person_ref=r.person,
+            outcome=r.outcome,
+        )
+        for r in data
+    ]
     if dataset == "wanted":
         session.execute(
             insert(WantedCirculation),
@@ -447,6 +476,8 @@ def test_caseload_figures_match_brute_force(session, config, dataset: str, data:
     assert got.opened_in_month == want["opened_in_month"]
     assert got.closed_in_month == want["closed_in_month"]
     assert got.open_a_month_ago == want["open_a_month_ago"]
+    assert list(got.closed_by_outcome.items()) == want["closed_by_outcome"]
+    assert got.people == want["people"]
     if wanted:
         assert list(got.by_reason.items()) == want["by_reason"]
         assert got.review_overdue == want["review_overdue"]
@@ -486,6 +517,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         assert list(got.by_district[kind].items()) == want["by_district"][kind]
         assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
         assert got_series[kind] == series(table, as_of, months, filt, kind)
+        assert list(got.closed_by_outcome[kind].items()) == want["closed_by_outcome"][kind]
+        assert got.people[kind] == want["people"][kind]
     assert [
         (e.reference, e.district, e.offence, e.started_on, e.bail_end_on, e.days_left, e.next_authority)
         for e in got.bail_ending_soon

@@ -171,3 +171,22 @@ def test_comparisons_with_a_month_before_coverage_are_left_out(demo: Runtime) ->
     # The action log is not an export with coverage: compared as before.
     assert summary.headline("actions_overdue").before is not None
     assert "no comparison" in str(render_summary(summary)[1])
+
+
+def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        summary = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+        end = summary.as_of
+        wanted = wanted_figures(s, force, end)
+        b = bail_figures(s, force, end, ending_within_days=14)
+    assert summary.outcomes["wanted"] == wanted.closed_by_outcome
+    assert (
+        summary.outcomes["bail"] == b.closed_by_outcome["bail"]
+        and summary.outcomes["rui"] == b.closed_by_outcome["rui"]
+    )
+    assert sum(summary.outcomes["bail"].values()) == b.closed_in_month["bail"] > 0
+    text = summary_text(summary)
+    arrested = wanted.closed_by_outcome.get("arrested", 0)
+    assert f"wanted closed {wanted.closed_in_month:,} ({arrested:,} arrested, " in text
+    assert f"bail ended {b.closed_in_month['bail']:,} (" in text
