@@ -147,6 +147,14 @@ def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], d
     )
 
 
+def revised_index(stem: str) -> Index:
+    """The rows an import has revised (valid_from set), by force and date: a figure at an earlier date takes
+    them out (bot/figures/history.py). Partial: a first version (SINCE_EVER, every row of an initial load) is
+    not in it, so a load builds no entries."""
+    where = text(f"valid_from > {SINCE_EVER_SQL}")
+    return Index(f"ix_{stem}_revised", "force", "valid_from", sqlite_where=where, postgresql_where=where)
+
+
 class WantedCirculation(Base):
     """One wanted circulation (PNC), for one of the three circumstances of §9.3 of the report."""
 
@@ -174,6 +182,7 @@ class WantedCirculation(Base):
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_wanted_force_reference"),  # reference first: see 0005
+        revised_index("wanted"),
         *open_indexes(
             "wanted", ["force"], "closed_on", ["district", "reason", "offence"], ["circulated_on", "last_reviewed_on"]
         ),
@@ -205,6 +214,7 @@ class OutstandingSuspect(Base):
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
+        revised_index("suspect"),
         *open_indexes("suspect", ["force"], "closed_on", ["district", "offence"], ["identified_on"]),
     )
 
@@ -234,6 +244,7 @@ class BailPeriod(Base):
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
+        revised_index("bail"),
         *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
         # Bail ending soon: a short range of bail_end_on in list order (bail_end_on, reference), "active" checked
         # and every listed column read in the index (index-only). RUI has no bail end date: not in it.

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
-from bot.figures.caseload import by_count, district_counts, flow_values
-from bot.figures.history import source_at
+from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
+from bot.figures.history import parts_at, source_at
 from bot.figures.lapsed import lapsed, not_lapsed
 from bot.figures.outcomes import bail_outcomes
 from bot.figures.source import (
@@ -157,10 +157,7 @@ def bail_figures(
     ending_within_days: int,
     ending_soon_cap: int = ENDING_SOON_CAP,
 ) -> BailFigures:
-    # A past date that a later import revised reads the rows as they were known then (bot/figures/history.py).
-    src = source_at(session, BAIL, force.slug, as_of)
-    shape, values = filter_values(src, force.slug, as_of, filters)
-    cube, flow = _statements(src, shape)
+    shape, values = filter_values(BAIL, force.slug, as_of, filters)
     values |= flow_values(as_of)
     for n, (_, upto) in zip(LENGTH_BAND_MONTHS, length_band_ranges(as_of)[1:], strict=True):
         values[f"t{n}"] = upto
@@ -175,37 +172,43 @@ def bail_figures(
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     opened_in_month = dict.fromkeys(KINDS, 0)
     lapsed: dict[str, int] = {}
-    for r in conn.execute(cube, values):
-        kind, district, offence, gone = r[0], r[1], r[2], r[3 + nb]
-        n = r[3] - gone
-        active[kind] += n
-        if gone:
+    closed_in_month = dict.fromkeys(KINDS, 0)
+    # A past date that a later import revised counts the rows as they were known then: today's rows, less the
+    # ones revised since, plus the versions valid then (bot/figures/history.py); each count is a sum over rows.
+    for part, sign in parts_at(session, BAIL, force.slug, as_of):
+        cube, flow = _statements(part, shape)
+        for r in conn.execute(cube, values):
+            kind, district, offence, gone = r[0], r[1], r[2], sign * r[3 + nb]
+            n = sign * r[3] - gone
+            active[kind] += n
             lapsed[district] = lapsed.get(district, 0) + gone
-        if n:
             districts[kind][district] = districts[kind].get(district, 0) + n
             offences[kind][offence] = offences[kind].get(offence, 0) + n
-        c = cum[kind]
-        c[0] += n
-        for j in range(1, nb):
-            c[j] += r[3 + j]
-        opened_in_month[kind] += r[4 + nb]
+            c = cum[kind]
+            c[0] += n
+            for j in range(1, nb):
+                c[j] += sign * r[3 + j]
+            opened_in_month[kind] += sign * r[4 + nb]
+
+        # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
+        counts = conn.execute(flow, values).one()
+        for i, kind in enumerate(KINDS):
+            closed, opened = counts[2 * i : 2 * i + 2]
+            closed_in_month[kind] += sign * closed
+            opened_in_month[kind] += sign * opened
+    lapsed = nonzero(lapsed)
+    districts = {k: nonzero(v) for k, v in districts.items()}
+    offences = {k: nonzero(v) for k, v in offences.items()}
     bands = {
         k: dict(zip(LENGTH_BANDS, [c[j] - c[j + 1] for j in range(nb - 1)] + [c[-1]], strict=True))
         for k, c in cum.items()
     }
 
-    # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
-    closed_in_month = dict.fromkeys(KINDS, 0)
-    counts = conn.execute(flow, values).one()
-    for i, kind in enumerate(KINDS):
-        closed, opened = counts[2 * i : 2 * i + 2]
-        closed_in_month[kind] = closed
-        opened_in_month[kind] += opened
-
     # 3. Bail ending soon: the only row-level query, small by nature and capped. It reads the ending-soon index
     # alone: the look-ahead window is one range of it, and "active" and the listed columns are in it.
     values |= {"soon_last": as_of + dt.timedelta(days=ending_within_days), "cap": ending_soon_cap}
-    soon = _ending_soon(src, shape)
+    # The list is not a sum: at a revised past date it reads the rows as known then (one union, see history).
+    soon = _ending_soon(source_at(session, BAIL, force.slug, as_of), shape)
     rows = conn.execute(soon, values).all()
     ending: list[BailEnding] = []
     for reference, district, offence, started_on, bail_end_on, _total in rows:

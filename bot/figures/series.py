@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
-from bot.figures.history import revised_until, source_at
+from bot.figures.history import parts_at, revised_until
 from bot.figures.lapsed import lapsed_count, lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
@@ -119,15 +119,19 @@ def _point_as_known(
 ) -> MonthPoint:
     """One month of the series from the rows as known at its end ``end``: open (for bail: active) at the end,
     opened and closed from ``first`` to ``end``, and for bail the lapsed at the end."""
-    known = source_at(session, src, force.slug, end)
-    shape, values = filter_values(known, force.slug, as_of, filters, kind=kind)
-    cube, flow = _statements(known, shape)
+    shape, values = filter_values(src, force.slug, as_of, filters, kind=kind)
     values |= flow_values(end)
     conn = session.connection()
-    open_at = opened = 0
-    for n, opened_first in conn.execute(cube, values):
-        open_at += n
-        opened += opened_first
-    closed, opened_closed = conn.execute(flow, values).one()
-    gone = lapsed_count(session, force, as_of, end, filters, known) if kind == "bail" else 0
-    return MonthPoint(first.strftime("%Y-%m"), open_at - gone, opened + opened_closed, closed, gone)
+    open_at = opened = closed = gone = 0
+    # Signed parts (today's rows, less those revised since ``end``, plus the versions valid then): sums add up.
+    for part, sign in parts_at(session, src, force.slug, end):
+        cube, flow = _statements(part, shape)
+        for n, opened_first in conn.execute(cube, values):
+            open_at += sign * n
+            opened += sign * opened_first
+        c, opened_closed = conn.execute(flow, values).one()
+        closed += sign * c
+        opened += sign * opened_closed
+        if kind == "bail":
+            gone += sign * lapsed_count(session, force, as_of, end, filters, part)
+    return MonthPoint(first.strftime("%Y-%m"), open_at - gone, opened, closed, gone)

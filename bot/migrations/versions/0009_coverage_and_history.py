@@ -61,6 +61,16 @@ def upgrade() -> None:
     for table in ("wanted", "suspect", "bail_period"):
         # A constant default: PostgreSQL records it without rewriting the table, SQLite without touching a row.
         op.add_column(table, sa.Column("valid_from", sa.Date(), server_default=sa.text("'0001-01-01'"), nullable=False))
+    for table, stem in (("wanted", "wanted"), ("suspect", "suspect"), ("bail_period", "bail")):
+        where = sa.text("valid_from > '0001-01-01'")
+        op.create_index(
+            f"ix_{stem}_revised",
+            table,
+            ["force", "valid_from"],
+            unique=False,
+            sqlite_where=where,
+            postgresql_where=where,
+        )
     common = (
         sa.Column("offence", sa.String(length=64), nullable=False),
         sa.Column("district", sa.String(length=48), nullable=False),
@@ -104,7 +114,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ("wanted_history", "suspect_history", "bail_period_history"):
         op.drop_table(name)
-    for table in ("wanted", "suspect", "bail_period"):
+    for table, stem in (("wanted", "wanted"), ("suspect", "suspect"), ("bail_period", "bail")):
+        op.drop_index(f"ix_{stem}_revised", table_name=table)
         op.execute(f"ALTER TABLE {table} DROP COLUMN valid_from")
     for table in ("wanted", "suspect"):
         op.execute(f"ALTER TABLE {table} DROP COLUMN outcome")
