@@ -37,7 +37,6 @@ from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
 from bot.figures.history import parts_at, source_at
 from bot.figures.lapsed import lapsed, not_lapsed
-from bot.figures.outcomes import bail_outcomes
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
@@ -225,15 +224,12 @@ def bail_figures(
         )
     total = int(rows[0][-1]) if rows else 0
 
-    ended_by, people = bail_outcomes(session, BAIL, force, as_of, filters)
     return BailFigures(
         force=force.slug,
         district=filters.district,
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, BAIL.dataset),
         covered_from=covered_from(session, force.slug, BAIL.dataset),
-        closed_by_outcome=ended_by,
-        people=people,
         active_bail=active["bail"],
         active_rui=active["rui"],
         lapsed_bail=sum(lapsed.values()),

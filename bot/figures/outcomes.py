@@ -6,12 +6,17 @@
 - people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
   a person wanted on three circulations is one person. Person references are counted here, never returned.
 
-Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters.
+Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters. Neither is in the
+covering indexes (``outcome`` and ``person_ref`` are read from the table, a visit per row), so they are not part
+of the snapshot figures' statements: :func:`with_outcomes` adds them to a figures result for the answers that
+show them (each cached per import with its rendering) and for ``figures --json``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,8 +26,8 @@ from bot.dates import month_start
 from bot.figures.caseload import by_count
 from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
-from bot.figures.source import Source, open_rows, row_conditions
-from bot.figures.types import KINDS, Filters
+from bot.figures.source import BAIL, SUSPECTS, WANTED, Source, open_rows, row_conditions
+from bot.figures.types import KINDS, BailFigures, Filters, SuspectFigures, WantedFigures
 
 NOT_RECORDED = "not_recorded"
 
@@ -64,3 +69,19 @@ def bail_outcomes(
     ended = {k: closed_by_outcome(session, src, force, as_of, filters, kind=k) for k in KINDS}
     people = {k: people_open(session, src, force, as_of, filters, kind=k) for k in KINDS}
     return ended, people
+
+
+FiguresT = TypeVar("FiguresT", bound=WantedFigures | SuspectFigures | BailFigures)
+
+
+def with_outcomes(session: Session, fig: FiguresT, force: Force, filters: Filters) -> FiguresT:
+    """``fig`` with ``closed_by_outcome`` and ``people`` filled in, under the same date and filters."""
+    if isinstance(fig, BailFigures):
+        ended, people = bail_outcomes(session, BAIL, force, fig.as_of, filters)
+        return replace(fig, closed_by_outcome=ended, people=people)
+    src = WANTED if isinstance(fig, WantedFigures) else SUSPECTS
+    return replace(
+        fig,
+        closed_by_outcome=closed_by_outcome(session, src, force, fig.as_of, filters),
+        people=people_open(session, src, force, fig.as_of, filters),
+    )

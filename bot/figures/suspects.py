@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.coverage import covered_from
 from bot.figures.caseload import caseload
-from bot.figures.outcomes import closed_by_outcome, people_open
 from bot.figures.source import NO_FILTERS, SUSPECTS
 from bot.figures.types import Filters, SuspectFigures
 from bot.freshness import data_as_of
@@ -24,8 +23,6 @@ def suspect_figures(session: Session, force: Force, as_of: dt.date, filters: Fil
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, SUSPECTS.dataset),
         covered_from=covered_from(session, force.slug, SUSPECTS.dataset),
-        closed_by_outcome=closed_by_outcome(session, SUSPECTS, force, as_of, filters),
-        people=people_open(session, SUSPECTS, force, as_of, filters),
         open=c.open,
         by_district=c.by_district,
         by_age_band=c.by_age_band,

@@ -49,8 +49,9 @@ class WantedFigures:
     open_a_month_ago: int
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
-    closed_by_outcome: dict[str, int] = field(default_factory=dict)  # outcome -> closed in the month
-    people: int = 0  # distinct person references among the open rows
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
+    people: int | None = None  # distinct person references among the open rows
     dataset: str = "wanted"
 
 
@@ -69,8 +70,9 @@ class SuspectFigures:
     open_a_month_ago: int
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
-    closed_by_outcome: dict[str, int] = field(default_factory=dict)  # outcome -> closed in the month
-    people: int = 0  # distinct person references among the open rows
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
+    people: int | None = None  # distinct person references among the open rows
     dataset: str = "suspects"
 
 
@@ -110,6 +112,7 @@ class BailFigures:
     bail_ending_soon_total: int = 0
     # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
     covered_from: dt.date | None = None
-    closed_by_outcome: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> outcome -> ended in month
-    people: dict[str, int] = field(default_factory=dict)  # kind -> distinct person references, active
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, dict[str, int]] | None = None  # kind -> outcome -> ended in the month
+    people: dict[str, int] | None = None  # kind -> distinct person references, active
     dataset: str = "bail"

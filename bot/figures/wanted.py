@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.coverage import covered_from
 from bot.figures.caseload import caseload
-from bot.figures.outcomes import closed_by_outcome, people_open
 from bot.figures.source import NO_FILTERS, WANTED
 from bot.figures.types import WANTED_REASONS, Filters, WantedFigures
 from bot.freshness import data_as_of
@@ -38,8 +37,6 @@ def wanted_figures(
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, WANTED.dataset),
         covered_from=covered_from(session, force.slug, WANTED.dataset),
-        closed_by_outcome=closed_by_outcome(session, WANTED, force, as_of, filters),
-        people=people_open(session, WANTED, force, as_of, filters),
         open=c.open,
         by_district=c.by_district,
         by_age_band=c.by_age_band,

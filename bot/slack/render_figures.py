@@ -132,14 +132,16 @@ OUTCOME_LABELS = {
 }
 
 
-def _people(n: int) -> str:
-    """Distinct people (person references) — never who they are."""
-    return f"{fmt_int(n)} {'person' if n == 1 else 'people'}"
+def _people(n: int | None) -> str:
+    """Distinct people (person references) — never who they are; nothing when not counted."""
+    if n is None:
+        return ""
+    return f" · {fmt_int(n)} {'person' if n == 1 else 'people'}"
 
 
-def _arrests(by_outcome: dict[str, int], closed: int) -> str:
+def _arrests(by_outcome: dict[str, int] | None, closed: int) -> str:
     """The performance meeting's question (§9.4): how many closed by arrest, how many without."""
-    if not closed:
+    if not closed or by_outcome is None:
         return ""
     arrested = by_outcome.get("arrested", 0)
     return f" ({fmt_int(arrested)} arrested, {fmt_int(closed - arrested)} without arrest)"
@@ -173,12 +175,12 @@ def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* open wanted circulations · {_people(fig.people)}\n"
+        f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
         f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
     )
-    if fig.closed_in_month:
+    if fig.closed_in_month and fig.closed_by_outcome is not None:
         breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
@@ -196,7 +198,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
 def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* outstanding suspects · {_people(fig.people)}\n"
+        f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
         f"{fmt_int(fig.closed_in_month)} dealt with"
@@ -252,7 +254,7 @@ def render_bail(
         f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
         f"{fmt_int(fig.closed_in_month['rui'])} ended"
     )
-    if fig.closed_in_month["bail"]:
+    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None:
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
     if window:
@@ -276,9 +278,10 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
         f"*{fmt_int(fig.active_rui)}* active RUI\n"
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
-        f"{fmt_int(fig.closed_in_month['rui'])} concluded · {_people(fig.people.get('rui', 0))} on RUI"
+        f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+        f"{_people(fig.people['rui']) + ' on RUI' if fig.people is not None else ''}"
     )
-    if fig.closed_in_month["rui"]:
+    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None:
         breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:

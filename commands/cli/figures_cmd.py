@@ -26,6 +26,7 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
+from bot.figures.outcomes import with_outcomes
 from bot.freshness import Freshness, dataset_freshness
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
@@ -92,6 +93,7 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
             fig = suspect_figures(s, force, as_of, filters)
         else:
             fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
+        fig = with_outcomes(s, fig, force, filters)
         fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
     record_separately(

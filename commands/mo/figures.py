@@ -15,6 +15,7 @@ from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
+from bot.figures.outcomes import with_outcomes
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import data_as_of, dataset_freshness, freshness, latest_import
 from bot.slack.render_figures import (
@@ -252,9 +253,14 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     review_days = ctx.config.wanted_review_days
     fig = cache.wanted(ctx.db, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
     frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
-    return _rendered(
-        ctx, args, "wanted", as_of, frame, lambda: render_wanted(fig, frame, a_month_before(as_of), review_days)
-    )
+    filters = _filters(args, as_of)
+
+    def render() -> Rendered:
+        # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_wanted(full, frame, a_month_before(as_of), review_days)
+
+    return _rendered(ctx, args, "wanted", as_of, frame, render)
 
 
 def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
@@ -267,7 +273,13 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     as_of = _as_of(ctx, args)
     fig = cache.suspects(ctx.db, ctx.force, as_of, _filters(args, as_of))
     frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
-    return _rendered(ctx, args, "suspects", as_of, frame, lambda: render_suspects(fig, frame, a_month_before(as_of)))
+    filters = _filters(args, as_of)
+
+    def render() -> Rendered:
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_suspects(full, frame, a_month_before(as_of))
+
+    return _rendered(ctx, args, "suspects", as_of, frame, render)
 
 
 def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
@@ -288,7 +300,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         before = _active_a_month_ago(ctx, as_of, month_ago, filters)
         soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
-        return render_bail(fig, frame, month_ago, before, soon, window=args.has("expiring"))
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_bail(full, frame, month_ago, before, soon, window=args.has("expiring"))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 
@@ -310,7 +323,8 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
-        return render_rui(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_rui(full, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.config import DEFAULTS, Config, _merge, build_config
 from bot.figures import Filters, bail_figures, figures_to_json, wanted_figures
 from bot.figures.cases import bail_ending_soon
+from bot.figures.outcomes import with_outcomes
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.slack.render_figures import Frame, render_bail, render_wanted
@@ -45,7 +46,7 @@ def test_wanted_outcomes_arrests_and_people(session: Session, config: Config, tm
     ]
     assert run(session, config, tmp_path, "wanted", "\n".join([WANTED, *rows]) + "\n").ok
     force = config.force("suffolk")
-    fig = wanted_figures(session, force, AS_OF)
+    fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
     assert fig.closed_in_month == 4
     assert fig.closed_by_outcome == {"arrested": 2, "located": 1, "not_recorded": 1}
     assert (fig.open, fig.people) == (3, 1)  # P5 twice, and a record with no person reference
@@ -71,7 +72,10 @@ def test_an_unknown_outcome_is_refused_naming_it_and_the_config_can_add_spelling
     raw = {"vocabularies": {"closure_outcome": {"arrested": ["detained under s24"]}}}
     local = build_config(_merge(DEFAULTS, raw), "test", database_url=db_url)
     assert run(session, local, tmp_path, "wanted", bad).ok
-    assert wanted_figures(session, config.force("suffolk"), AS_OF).closed_by_outcome == {"arrested": 1}
+    force = config.force("suffolk")
+    assert with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters()).closed_by_outcome == {
+        "arrested": 1
+    }
     wrong = build_config(
         _merge(DEFAULTS, {"vocabularies": {"closure_outcome": {"captured": ["nabbed"]}}}), "t", database_url=db_url
     )
@@ -94,7 +98,7 @@ def test_bail_and_rui_outcomes_conversions_and_people(session: Session, config: 
     )
     assert run(session, config, tmp_path, "bail", text + "\n").ok
     force = config.force("suffolk")
-    fig = bail_figures(session, force, AS_OF, ending_within_days=14)
+    fig = with_outcomes(session, bail_figures(session, force, AS_OF, ending_within_days=14), force, Filters())
     assert fig.closed_by_outcome == {"bail": {"charged": 1, "converted_to_rui": 1}, "rui": {"nfa": 1}}
     assert fig.people == {"bail": 1, "rui": 1} and (fig.active_bail, fig.lapsed_bail) == (2, 1)
     frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)

@@ -15,6 +15,7 @@ from bot.clock import FixedClock
 from bot.dates import add_months, last_complete_month, month_end
 from bot.demo.load import load_demo
 from bot.figures.bail import bail_figures
+from bot.figures.outcomes import with_outcomes
 from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.types import Filters
@@ -178,8 +179,8 @@ def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
     with demo.sessions() as s:
         summary = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
         end = summary.as_of
-        wanted = wanted_figures(s, force, end)
-        b = bail_figures(s, force, end, ending_within_days=14)
+        wanted = with_outcomes(s, wanted_figures(s, force, end), force, Filters())
+        b = with_outcomes(s, bail_figures(s, force, end, ending_within_days=14), force, Filters())
     assert summary.outcomes["wanted"] == wanted.closed_by_outcome
     assert (
         summary.outcomes["bail"] == b.closed_by_outcome["bail"]
