@@ -147,6 +147,11 @@ def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], d
     )
 
 
+# The bail periods that lapse at some date: bail with an end date, still open or ended after it. Written exactly
+# so in the index and in the query that uses it (bot/figures/lapsed.py): SQLite matches the terms word for word.
+LAPSING_SQL = "kind = 'bail' AND bail_end_on IS NOT NULL AND (ended_on IS NULL OR ended_on > bail_end_on)"
+
+
 def revised_index(stem: str) -> Index:
     """The rows an import has revised (valid_from set), by force and date: a figure at an earlier date takes
     them out (bot/figures/history.py). Partial: a first version (SINCE_EVER, every row of an initial load) is
@@ -246,6 +251,18 @@ class BailPeriod(Base):
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
         revised_index("bail"),
         *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
+        # Lapsed bail at each month end of the series: a range of bail_end_on over the periods that ever lapse.
+        Index(
+            "ix_bail_lapsing",
+            "force",
+            "bail_end_on",
+            "started_on",
+            "ended_on",
+            "district",
+            "offence",
+            sqlite_where=text(LAPSING_SQL),
+            postgresql_where=text(LAPSING_SQL),
+        ),
         # Bail ending soon: a short range of bail_end_on in list order (bail_end_on, reference), "active" checked
         # and every listed column read in the index (index-only). RUI has no bail end date: not in it.
         Index(

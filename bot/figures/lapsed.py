@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Date, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.source import BAIL, Source, count_open_where, row_conditions, val
+from bot.figures.source import BAIL, Source, count_open_where, filter_values, row_conditions, val
 from bot.figures.types import Filters
-from bot.models import BailPeriod
+from bot.models import LAPSING_SQL, BailPeriod
 
 
 def not_lapsed(at: Any, m: Any = BailPeriod) -> ColumnElement[bool]:
@@ -43,13 +43,36 @@ def lapsed_count(
 def lapsed_counts(
     session: Session, force: Force, as_of: dt.date, ats: list[dt.date], filters: Filters
 ) -> dict[dt.date, int]:
-    """:func:`lapsed_count` at each of ``ats`` in one statement (a monthly series' month ends)."""
+    """:func:`lapsed_count` at each of ``ats`` in one statement (a monthly series' month ends).
+
+    It reads the partial index of the periods that ever lapse (``ix_bail_lapsing``: the open bail and the bail
+    that ended after its end date, a small part of the table), whose predicate the query repeats word for word.
+    SQLite's planner preferred the ending-soon index, whose two equality columns look cheaper but whose range
+    ("end date before D") holds nearly every bail period (1M rows: 460 ms for a 13-month series), so on SQLite
+    the index is named (``INDEXED BY``); written as SQL text for that reason."""
     if not ats:
         return {}
-    conds = row_conditions(BAIL, force.slug, as_of, filters, kind="bail")
-    cols = [c for at in ats for c in count_open_where(BAIL, at, conds, lapsed(at))]
-    r = [int(x) for x in session.execute(select(*cols)).one()]
-    return {at: r[2 * i] + r[2 * i + 1] for i, at in enumerate(ats)}
+    shape, values = filter_values(BAIL, force.slug, as_of, filters, kind="bail")
+    plus = "+" if session.get_bind().dialect.name == "sqlite" else ""  # per-row compares: see source.val
+    where = ["force = :force", LAPSING_SQL]
+    if shape.district:
+        where.append("district = :district")
+    if shape.offence:
+        where.append("lower(offence) = :offence")
+    if shape.older:
+        where.append(f"{plus}started_on < :older_cutoff")
+    table = "bail_period INDEXED BY ix_bail_lapsing" if plus else "bail_period"
+    params = [bindparam("older_cutoff", type_=Date)] if shape.older else []
+    cols = []
+    for i, at in enumerate(ats):
+        values[f"at{i}"] = at
+        params.append(bindparam(f"at{i}", type_=Date))
+        cond = f"bail_end_on < :at{i} AND {plus}started_on <= :at{i} AND (ended_on IS NULL OR {plus}ended_on > :at{i})"
+        cols.append(f"(SELECT count(*) FROM {table} WHERE {' AND '.join(where)} AND {cond})")
+    stmt = text(f"SELECT {', '.join(cols)}").bindparams(*params)
+    values.pop("kind", None)
+    r = [int(x) for x in session.execute(stmt, values).one()]
+    return dict(zip(ats, r, strict=True))
 
 
 def lapsed_days(bail_end_on: dt.date, as_of: dt.date) -> int:

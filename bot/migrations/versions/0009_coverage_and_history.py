@@ -71,6 +71,15 @@ def upgrade() -> None:
             sqlite_where=where,
             postgresql_where=where,
         )
+    lapsing = sa.text("kind = 'bail' AND bail_end_on IS NOT NULL AND (ended_on IS NULL OR ended_on > bail_end_on)")
+    op.create_index(
+        "ix_bail_lapsing",
+        "bail_period",
+        ["force", "bail_end_on", "started_on", "ended_on", "district", "offence"],
+        unique=False,
+        sqlite_where=lapsing,
+        postgresql_where=lapsing,
+    )
     common = (
         sa.Column("offence", sa.String(length=64), nullable=False),
         sa.Column("district", sa.String(length=48), nullable=False),
@@ -112,6 +121,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_bail_lapsing", table_name="bail_period")
     for name in ("wanted_history", "suspect_history", "bail_period_history"):
         op.drop_table(name)
     for table, stem in (("wanted", "wanted"), ("suspect", "suspect"), ("bail_period", "bail")):
