@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "bench_demo",
     "bench_import",
     "bench_figures",
+    "bench_history",
     "bench_slack",
     "bench_slow_slack",
     "bench_actions",

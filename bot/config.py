@@ -106,6 +106,10 @@ class Config:
     source: str = "built-in defaults"
     # The [jobs] section: schedules, targets and the exactly-once settings of the scheduled jobs.
     jobs: JobsSettings = field(default_factory=lambda: JobsSettings())
+    # The [vocabularies.<name>] sections: extra spellings of an export's values, canonical value -> spellings
+    # (e.g. [vocabularies.closure_outcome] arrested = ["detained under s.24"]); checked by the import, which knows
+    # the vocabularies (docs/importing.md).
+    vocabulary_aliases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def force(self, slug: str | None = None) -> Force:
         key = slug or self.default_force
@@ -198,6 +202,7 @@ def _zone(v: Any, path: str) -> ZoneInfo:
 
 
 _KNOWN_TOP = {
+    "vocabularies",
     "timezone",
     "default_force",
     "wanted_review_days",
@@ -511,7 +516,24 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         slack=slack,
         source=source,
         jobs=_jobs(raw.get("jobs", {}), forces, summary_channels),
+        vocabulary_aliases=_vocabularies(raw.get("vocabularies", {})),
     )
+
+
+def _vocabularies(raw: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``[vocabularies.<name>] <value> = ["spelling", …]``: shape only; the import checks the names and values."""
+    if not isinstance(raw, dict):
+        raise ConfigError("vocabularies: expected tables like [vocabularies.closure_outcome]")
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, values in raw.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"vocabularies.{name}: expected a table of value = [spellings]")
+        out[name] = {}
+        for value, spellings in values.items():
+            if not isinstance(spellings, list) or not all(isinstance(x, str) and x.strip() for x in spellings):
+                raise ConfigError(f"vocabularies.{name}.{value}: expected a list of non-empty strings")
+            out[name][value] = tuple(spellings)
+    return out
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Config:

@@ -24,7 +24,8 @@ class Freshness:
     file_as_of: dt.date | None  # the as-of date of that import's file
     expected_days: int  # refresh interval from the config
     age_days: float | None  # days since imported_at, to two decimals
-    stale: bool  # never imported, or older than expected_days
+    stale: bool  # never imported, or the data (or its import) older than expected_days
+    data_age_days: int | None = None  # days from the file's as-of date to today: how old the data itself is
 
 
 def freshness(
@@ -34,21 +35,24 @@ def freshness(
     now: dt.datetime,
     file_as_of: dt.date | None = None,
 ) -> Freshness:
-    """``dataset``'s freshness at ``now`` (from the injected clock) given the time of its latest import:
-    stale when never imported, or imported more than ``config.refresh_days[dataset]`` days before ``now``."""
+    """``dataset``'s freshness at ``now`` (from the injected clock) given the time of its latest import and its
+    file's as-of date: stale when never imported, or when the data is older than ``config.refresh_days[dataset]``
+    — by the file's own as-of date (an old export imported today is old data) or by the import time."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     expected = config.refresh_days[dataset]
     if imported_at is None:
         return Freshness(dataset, None, None, expected, None, True)
     age = now - imported_at
+    data_age = (now.date() - file_as_of).days if file_as_of is not None else None
     return Freshness(
         dataset=dataset,
         imported_at=imported_at,
         file_as_of=file_as_of,
         expected_days=expected,
         age_days=round(age.total_seconds() / 86400, 2),
-        stale=age > dt.timedelta(days=expected),
+        stale=age > dt.timedelta(days=expected) or (data_age is not None and data_age > expected),
+        data_age_days=data_age,
     )
 
 

@@ -76,6 +76,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+# "Valid since before any data": the valid_from of a row's first version, so that it answers for every date
+# before the first import that revised it (bot/figures/history.py).
+SINCE_EVER = dt.date(1, 1, 1)
+SINCE_EVER_SQL = "'0001-01-01'"
+
+
 class ImportBatch(Base):
     """One import of one export file: what it was, when, and what it changed."""
 
@@ -88,6 +94,9 @@ class ImportBatch(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[dt.date] = mapped_column(Date)
     snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The date from which the file holds every case that was open (`mo-bot import --covers-from`); None: from
+    # as_of only. A dataset's history is complete from the earliest of these (bot/coverage.py).
+    covers_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     rows_in_file: Mapped[int] = mapped_column(Integer, default=0)
     rows_added: Mapped[int] = mapped_column(Integer, default=0)
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -138,6 +147,19 @@ def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], d
     )
 
 
+# The bail periods that lapse at some date: bail with an end date, still open or ended after it. Written exactly
+# so in the index and in the query that uses it (bot/figures/lapsed.py): SQLite matches the terms word for word.
+LAPSING_SQL = "kind = 'bail' AND bail_end_on IS NOT NULL AND (ended_on IS NULL OR ended_on > bail_end_on)"
+
+
+def revised_index(stem: str) -> Index:
+    """The rows an import has revised (valid_from set), by force and date: a figure at an earlier date takes
+    them out (bot/figures/history.py). Partial: a first version (SINCE_EVER, every row of an initial load) is
+    not in it, so a load builds no entries."""
+    where = text(f"valid_from > {SINCE_EVER_SQL}")
+    return Index(f"ix_{stem}_revised", "force", "valid_from", sqlite_where=where, postgresql_where=where)
+
+
 class WantedCirculation(Base):
     """One wanted circulation (PNC), for one of the three circumstances of §9.3 of the report."""
 
@@ -155,11 +177,17 @@ class WantedCirculation(Base):
     last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # How it closed (arrested, located, cancelled …: the closure_outcome vocabulary); None while open or unsaid.
+    outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_wanted_force_reference"),  # reference first: see 0005
+        revised_index("wanted"),
         *open_indexes(
             "wanted", ["force"], "closed_on", ["district", "reason", "offence"], ["circulated_on", "last_reviewed_on"]
         ),
@@ -181,11 +209,17 @@ class OutstandingSuspect(Base):
     identified_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # How it closed (arrested, located, cancelled …: the closure_outcome vocabulary); None while open or unsaid.
+    outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
+        revised_index("suspect"),
         *open_indexes("suspect", ["force"], "closed_on", ["district", "offence"], ["identified_on"]),
     )
 
@@ -209,10 +243,26 @@ class BailPeriod(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     oic: Mapped[str | None] = mapped_column(String(32))
     import_batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("import_batch.id"))
+    # The as-of date of the import that gave this row its current values; SINCE_EVER while no import has revised
+    # it (its first version stands for every date before the next). The values it replaced are in the history.
+    valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text(SINCE_EVER_SQL))
 
     __table_args__ = (
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
+        revised_index("bail"),
         *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
+        # Lapsed bail at each month end of the series: a range of bail_end_on over the periods that ever lapse.
+        Index(
+            "ix_bail_lapsing",
+            "force",
+            "bail_end_on",
+            "started_on",
+            "ended_on",
+            "district",
+            "offence",
+            sqlite_where=text(LAPSING_SQL),
+            postgresql_where=text(LAPSING_SQL),
+        ),
         # Bail ending soon: a short range of bail_end_on in list order (bail_end_on, reference), "active" checked
         # and every listed column read in the index (index-only). RUI has no bail end date: not in it.
         Index(
@@ -229,6 +279,102 @@ class BailPeriod(Base):
             postgresql_where=text("bail_end_on IS NOT NULL"),
         ),
     )
+
+
+def history_indexes(stem: str, case_table: str) -> tuple[Index, Index]:
+    """A history table's two indexes: the versions valid at D of one force are one range (valid_to > D, checked
+    valid_from <= D in the index), and a purged case's versions are found by its id."""
+    return (
+        Index(f"ix_{stem}_history_valid", "force", "valid_to", "valid_from"),
+        Index(f"ix_{stem}_history_case", "case_id"),
+    )
+
+
+class WantedHistory(Base):
+    """A superseded version of a wanted circulation: its values from ``valid_from`` (an import's as-of date, or
+    SINCE_EVER for the first version) until ``valid_to``, the as-of date of the import that changed them."""
+
+    __tablename__ = "wanted_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(String(32))
+    circulated_on: Mapped[dt.date] = mapped_column(Date)
+    last_reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("wanted", "wanted")
+
+
+class SuspectHistory(Base):
+    """A superseded version of an outstanding suspect (see :class:`WantedHistory`)."""
+
+    __tablename__ = "suspect_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("suspect", "suspect")
+
+
+class BailHistory(Base):
+    """A superseded version of a bail or RUI period (see :class:`WantedHistory`)."""
+
+    __tablename__ = "bail_period_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The case row's id. No foreign key: an initial load on PostgreSQL drops and rebuilds the case table's
+    # primary key (bot/importing/merge.py rebuilt_indexes); the retention purge deletes a case's versions itself.
+    case_id: Mapped[int] = mapped_column(BigId)
+    force: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(CaseReference)
+    offence: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(8))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    bail_end_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    oic: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = history_indexes("bail", "bail_period")
+
+
+class RetentionCutoff(Base):
+    """The latest retention purge of a force: rows closed before ``cutoff`` were deleted, so no figure before
+    that date can be complete any more (bot/coverage.py starts every dataset's coverage there at the earliest)."""
+
+    __tablename__ = "retention_cutoff"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cutoff: Mapped[dt.date] = mapped_column(Date)
 
 
 class MonthFlow(Base):

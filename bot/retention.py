@@ -9,13 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
+from bot.coverage import record_cutoff
 from bot.db import rowcount
 from bot.figures.month_flow import rebuild_month_flows
-from bot.models import BailPeriod, OutstandingSuspect, WantedCirculation
+from bot.models import (
+    BailHistory,
+    BailPeriod,
+    OutstandingSuspect,
+    SuspectHistory,
+    WantedCirculation,
+    WantedHistory,
+)
 
 
 @dataclass(frozen=True)
@@ -34,11 +42,18 @@ class PurgeCounts:
 def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: dt.datetime) -> PurgeCounts:
     """Delete one force's rows closed before ``cutoff`` and audit the counts, in the caller's transaction."""
     counts = []
-    for model, closed in (
-        (WantedCirculation, WantedCirculation.closed_on),
-        (OutstandingSuspect, OutstandingSuspect.closed_on),
-        (BailPeriod, BailPeriod.ended_on),
+    for model, closed, history in (
+        (WantedCirculation, WantedCirculation.closed_on, WantedHistory),
+        (OutstandingSuspect, OutstandingSuspect.closed_on, SuspectHistory),
+        (BailPeriod, BailPeriod.ended_on, BailHistory),
     ):
+        # Their earlier versions go with them (first: they are found through the rows about to go).
+        gone = select(model.id).where(model.force == force, closed.is_not(None), closed < cutoff)
+        session.execute(
+            delete(history)
+            .where(history.force == force, history.case_id.in_(gone))
+            .execution_options(synchronize_session=False)
+        )
         res = session.execute(
             delete(model)
             .where(model.force == force, closed.is_not(None), closed < cutoff)
@@ -48,6 +63,8 @@ def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: d
     for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
         if n:
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
+    # Figures before the cutoff would miss the rows just deleted: coverage starts there from now on.
+    record_cutoff(session, force, cutoff)
     out = PurgeCounts(force, cutoff, *counts)
     record(
         session,

@@ -33,7 +33,8 @@ def run(ctx: JobContext) -> str:
             ending_soon_cap=DIGEST_CAP,
         )
     label = force.district_label(target.district) if target.district else None
-    text, blocks = render_bail_digest(fig, force.name, label, day)
+    labels = {d: force.district_label(d) for d in fig.lapsed_bail_by_district}
+    text, blocks = render_bail_digest(fig, force.name, label, day, labels)
     resp = ctx.slack().chat_postMessage(channel=target.channel, text=text, blocks=blocks, unfurl_links=False)
     ctx.step(1, posted_ts=str(resp["ts"]))
     with rt.sessions() as session:
@@ -45,10 +46,13 @@ def run(ctx: JobContext) -> str:
                 outcome="ok",
                 force=force.slug,
                 channel_id=target.channel,
-                detail=f"bail digest {ctx.period}: {fig.bail_ending_soon_total} ending within "
-                f"{fig.bail_ending_within_days} days",
+                detail=f"bail digest {ctx.period}: {fig.lapsed_bail} lapsed, {fig.bail_ending_soon_total} ending "
+                f"within {fig.bail_ending_within_days} days",
             ),
             at=rt.clock.now(),
         )
         session.commit()
-    return f"{fig.bail_ending_soon_total} bail periods ending within {fig.bail_ending_within_days} days"
+    return (
+        f"{fig.lapsed_bail} bail periods lapsed, {fig.bail_ending_soon_total} ending within "
+        f"{fig.bail_ending_within_days} days"
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
 from bot.config import ConfigError
-from bot.demo.exports import DATASETS, FORCES, write_exports
+from bot.demo.exports import DATASETS, FORCES, history_start, write_exports
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.runtime import Runtime
@@ -108,7 +108,10 @@ def load_demo(
     reports: dict[str, ImportReport] = {}
     for dataset in DATASETS:
         t0 = time.perf_counter()
-        request = ImportRequest(dataset=dataset, path=files[dataset], as_of=end, actor=actor)
+        # The synthetic world begins at the start of its 24 months: every case open since then is in the files.
+        request = ImportRequest(
+            dataset=dataset, path=files[dataset], as_of=end, actor=actor, covers_from=history_start(end)
+        )
         reports[dataset] = _import(runtime, request, runtime.clock.now())
         seconds[dataset] = time.perf_counter() - t0
     with seed_actions_path() as path:

@@ -1,8 +1,14 @@
 """Pre-charge bail and RUI at a date.
 
 Definitions, pinned by tests/bot/figures/:
-- active at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``; active_bail / active_rui per kind;
+- open at D: ``started_on <= D AND (ended_on IS NULL OR ended_on > D)``;
+- lapsed at D (kind bail only): open at D with ``bail_end_on < D`` — the bail end date has passed and no end
+  (outcome) is recorded, so the person is neither on bail nor released under investigation until the lapse is
+  assessed (court extension or revert to RUI). Bail is still live on its end date itself;
+- active at D: open at D and not lapsed; active_bail / active_rui per kind, lapsed_bail beside them;
 - opened_in_month / closed_in_month per kind: started_on / ended_on from the 1st of D's month to D inclusive;
+- length_bands, by_district and by_offence count the active periods (lapsed bail is not active);
+  lapsed_bail_by_district the lapsed ones (config order, zeros included);
 - length_bands per kind, in calendar months since start: 0-3m when start + 3 months > D, 3-6m, 6-9m, 9-12m,
   over-12m when start + 12 months <= D ("start + n months" clamps the day to the month's end). Each
   "start + n months <= D" is evaluated as ``started_on <= T_n`` with T_n from
@@ -22,16 +28,20 @@ import datetime as dt
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
-from bot.figures.caseload import by_count, district_counts, flow_values
+from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
+from bot.figures.history import parts_at, source_at
+from bot.figures.lapsed import lapsed, not_lapsed
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
     Shape,
+    Source,
     bound_conditions,
     date_param,
     filter_values,
@@ -41,39 +51,46 @@ from bot.figures.source import (
 )
 from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filters
 from bot.freshness import data_as_of
-from bot.models import BailPeriod
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
 ENDING_SOON_CAP = 500
 
 
 @cache
-def _statements(shape: Shape) -> tuple[Any, Any]:
-    m = BailPeriod
-    base = bound_conditions(BAIL, shape)
-    thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
+def _statements(src: Source, shape: Shape) -> tuple[Any, Any]:
+    m = src.model
+    base = bound_conditions(src, shape)
     # The open rows: one pass per kind, kind an equality, so that the open index streams each kind's groups in
     # order (with an IN list PostgreSQL hashed them; on a million rows: 43 → 31 ms). The closed rows: one range
     # of the closed-rows index, which leads with the end date, counted per kind.
     is_kind = [m.kind == bindparam(f"kind_{k}", k) for k in KINDS]
     groups = [m.kind, m.district, m.offence]
-    # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
-    cube = union_all(
-        *(p for k in is_kind for p in open_cube_parts(BAIL, [*base, k], groups, thresholds, since_ago=False))
-    )
-    return cube, flows(BAIL, base, split=is_kind, since_ago=False)
+    parts = []
+    for kind, is_k in zip(KINDS, is_kind, strict=True):
+        # Per group: the open count, the active ones started on or before each T_n, and the lapsed ones (last
+        # threshold). bail_end_on is in both open indexes, so lapsing costs no table read. RUI never lapses.
+        if kind == "bail":
+            active = not_lapsed(date_param("at"), m)
+            thresholds = [and_(val(m.started_on) <= date_param(f"t{n}"), active) for n in LENGTH_BAND_MONTHS]
+            thresholds.append(lapsed(date_param("at"), m))
+        else:
+            thresholds = [val(m.started_on) <= date_param(f"t{n}") for n in LENGTH_BAND_MONTHS]
+            thresholds.append(literal(False))
+        # No open_a_month_ago in the bail answer: the cube and the flows leave out the "since :ago" counts.
+        parts += open_cube_parts(src, [*base, is_k], groups, thresholds, since_ago=False)
+    return union_all(*parts), flows(src, base, split=is_kind, since_ago=False)
 
 
 @cache
-def _ending_soon(shape: Shape) -> Any:
+def _ending_soon(src: Source, shape: Shape) -> Any:
     """Active bail ending from ``:at`` to ``:soon_last``, first ``:cap`` by (bail_end_on, reference), with the
     full count. The ending-soon index (force, kind, bail_end_on, reference, …) yields the window in that order
     with "active" checked and the listed columns read in the index, so the table is not read; the count is a
     separate scalar subquery over the same index range (a window count would read every row)."""
-    m = BailPeriod
+    m = src.model
     at = date_param("at")
     where = [
-        *bound_conditions(BAIL, shape),
+        *bound_conditions(src, shape),
         m.kind == "bail",
         m.bail_end_on >= at,
         m.bail_end_on <= date_param("soon_last"),
@@ -98,15 +115,30 @@ def length_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
     return [(t[i + 1], t[i]) for i in range(len(LENGTH_BAND_MONTHS))] + [(None, t[-1])]
 
 
+# Bail that began before the Police, Crime, Sentencing and Courts Act 2022 came into force follows the Policing
+# and Crime Act 2017 ladder: 28 days, a superintendent to 3 months, a magistrates' court beyond.
+PCSCA_2022_FROM = dt.date(2022, 10, 28)
+AUTHORITY_ORDER: tuple[str, ...] = ("inspector", "superintendent", "magistrates' court")
+
+
 def next_authority(started_on: dt.date, bail_end_on: dt.date) -> str:
-    """Who must authorise the extension beyond ``bail_end_on`` (PCSCA 2022: custody officer to 3 months,
-    inspector to 6, superintendent to 9, a magistrates' court beyond)."""
+    """Who must authorise the extension beyond ``bail_end_on``: under PCSCA 2022 (bail begun on or after 28 Oct
+    2022) custody officer to 3 months, inspector to 6, superintendent to 9, a magistrates' court beyond; under
+    the PCA 2017 ladder (begun earlier) 28 days, superintendent to 3 months, a magistrates' court beyond."""
+    if started_on < PCSCA_2022_FROM:
+        return "superintendent" if bail_end_on <= started_on + dt.timedelta(days=28) else "magistrates' court"
     to_inspector, to_superintendent = _authority_limits(started_on)
     if bail_end_on <= to_inspector:
         return "inspector"
     if bail_end_on <= to_superintendent:
         return "superintendent"
     return "magistrates' court"
+
+
+def by_authority_order(counts: dict[str, int]) -> dict[str, int]:
+    """Most first; a tie in the order of the ladder (inspector, superintendent, court)."""
+    rank = {a: i for i, a in enumerate(AUTHORITY_ORDER)}
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], rank.get(kv[0], len(rank)), kv[0])))
 
 
 @lru_cache(maxsize=4096)
@@ -125,7 +157,6 @@ def bail_figures(
     ending_soon_cap: int = ENDING_SOON_CAP,
 ) -> BailFigures:
     shape, values = filter_values(BAIL, force.slug, as_of, filters)
-    cube, flow = _statements(shape)
     values |= flow_values(as_of)
     for n, (_, upto) in zip(LENGTH_BAND_MONTHS, length_band_ranges(as_of)[1:], strict=True):
         values[f"t{n}"] = upto
@@ -139,32 +170,44 @@ def bail_figures(
     districts: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     offences: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     opened_in_month = dict.fromkeys(KINDS, 0)
-    for r in conn.execute(cube, values):
-        kind, district, offence, n = r[0], r[1], r[2], r[3]
-        active[kind] += n
-        districts[kind][district] = districts[kind].get(district, 0) + n
-        offences[kind][offence] = offences[kind].get(offence, 0) + n
-        c = cum[kind]
-        for j in range(nb):
-            c[j] += r[3 + j]
-        opened_in_month[kind] += r[3 + nb]
+    lapsed: dict[str, int] = {}
+    closed_in_month = dict.fromkeys(KINDS, 0)
+    # A past date that a later import revised counts the rows as they were known then: today's rows, less the
+    # ones revised since, plus the versions valid then (bot/figures/history.py); each count is a sum over rows.
+    for part, sign in parts_at(session, BAIL, force.slug, as_of):
+        cube, flow = _statements(part, shape)
+        for r in conn.execute(cube, values):
+            kind, district, offence, gone = r[0], r[1], r[2], sign * r[3 + nb]
+            n = sign * r[3] - gone
+            active[kind] += n
+            lapsed[district] = lapsed.get(district, 0) + gone
+            districts[kind][district] = districts[kind].get(district, 0) + n
+            offences[kind][offence] = offences[kind].get(offence, 0) + n
+            c = cum[kind]
+            c[0] += n
+            for j in range(1, nb):
+                c[j] += sign * r[3 + j]
+            opened_in_month[kind] += sign * r[4 + nb]
+
+        # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
+        counts = conn.execute(flow, values).one()
+        for i, kind in enumerate(KINDS):
+            closed, opened = counts[2 * i : 2 * i + 2]
+            closed_in_month[kind] += sign * closed
+            opened_in_month[kind] += sign * opened
+    lapsed = nonzero(lapsed)
+    districts = {k: nonzero(v) for k, v in districts.items()}
+    offences = {k: nonzero(v) for k, v in offences.items()}
     bands = {
         k: dict(zip(LENGTH_BANDS, [c[j] - c[j + 1] for j in range(nb - 1)] + [c[-1]], strict=True))
         for k, c in cum.items()
     }
 
-    # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
-    closed_in_month = dict.fromkeys(KINDS, 0)
-    counts = conn.execute(flow, values).one()
-    for i, kind in enumerate(KINDS):
-        closed, opened = counts[2 * i : 2 * i + 2]
-        closed_in_month[kind] = closed
-        opened_in_month[kind] += opened
-
     # 3. Bail ending soon: the only row-level query, small by nature and capped. It reads the ending-soon index
     # alone: the look-ahead window is one range of it, and "active" and the listed columns are in it.
     values |= {"soon_last": as_of + dt.timedelta(days=ending_within_days), "cap": ending_soon_cap}
-    soon = _ending_soon(shape)
+    # The list is not a sum: at a revised past date it reads the rows as known then (one union, see history).
+    soon = _ending_soon(source_at(session, BAIL, force.slug, as_of), shape)
     rows = conn.execute(soon, values).all()
     ending: list[BailEnding] = []
     for reference, district, offence, started_on, bail_end_on, _total in rows:
@@ -186,8 +229,11 @@ def bail_figures(
         district=filters.district,
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, BAIL.dataset),
+        covered_from=covered_from(session, force.slug, BAIL.dataset),
         active_bail=active["bail"],
         active_rui=active["rui"],
+        lapsed_bail=sum(lapsed.values()),
+        lapsed_bail_by_district=district_counts(force, filters, lapsed),
         opened_in_month=opened_in_month,
         closed_in_month=closed_in_month,
         length_bands=bands,

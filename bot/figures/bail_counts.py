@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.bail import length_band_ranges
+from bot.figures.history import source_at
+from bot.figures.lapsed import not_lapsed
 from bot.figures.source import BAIL, count_open_where, open_rows, row_conditions
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters
-from bot.models import BailPeriod
 
 # kind -> district slug -> length band -> count
 BandsByDistrict = dict[str, dict[str, dict[str, int]]]
@@ -25,9 +26,11 @@ def length_bands_by_district(session: Session, force: Force, at: dt.date, filter
     under a filter on each district, in one GROUP BY over the active rows with one conditional sum per band.
     Every configured district (or the filter's one) is present, zeros included; districts no longer configured
     (older data) are present when they have rows."""
-    m = BailPeriod
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind.in_(KINDS)]
-    rows = open_rows(BAIL, at, conds, m.kind, m.district, m.started_on)
+    src = source_at(session, BAIL, force.slug, at)  # as known at ``at`` (bot/figures/history.py)
+    m = src.model
+    # Lapsed bail is not active: it is in no length band (RUI has no bail end date, so it always passes).
+    conds = [*row_conditions(src, force.slug, at, filters), m.kind.in_(KINDS), not_lapsed(at, m)]
+    rows = open_rows(src, at, conds, m.kind, m.district, m.started_on)
     sums = []
     for after, upto in length_band_ranges(at):
         cond = (
@@ -35,7 +38,8 @@ def length_bands_by_district(session: Session, force: Force, at: dt.date, filter
         )
         sums.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0))
     out: BandsByDistrict = {k: {} for k in KINDS}
-    for r in session.execute(select(rows.c.kind, rows.c.district, *sums).group_by(rows.c.kind, rows.c.district)):
+    stmt = select(rows.c.kind, rows.c.district, *sums).group_by(rows.c.kind, rows.c.district)
+    for r in session.execute(stmt, {"at": at}):
         out[r[0]][r[1]] = {band: int(n) for band, n in zip(LENGTH_BANDS, r[2:], strict=True)}
     districts = (filters.district,) if filters.district else force.district_slugs()
     for k in KINDS:
@@ -46,16 +50,20 @@ def length_bands_by_district(session: Session, force: Force, at: dt.date, filter
 
 def rui_over_12m_count(session: Session, force: Force, at: dt.date, filters: Filters) -> int:
     """RUI active at ``at`` that started at least 12 months before (``bail_figures``'s over-12m band)."""
-    m = BailPeriod
+    src = source_at(session, BAIL, force.slug, at)
+    m = src.model
     _, upto = length_band_ranges(at)[-1]
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "rui"]
-    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, m.started_on <= upto))).one())
+    conds = [*row_conditions(src, force.slug, at, filters), m.kind == "rui"]
+    stmt = select(*count_open_where(src, at, conds, m.started_on <= upto))
+    return sum(int(x) for x in session.execute(stmt, {"at": at}).one())
 
 
 def bail_ending_soon_count(session: Session, force: Force, at: dt.date, filters: Filters, within_days: int) -> int:
     """Active pre-charge bail whose bail end date falls in [at, at + within_days] — ``bail_figures``'s
     ``bail_ending_soon_total``, as two index-range counts instead of a listing."""
-    m = BailPeriod
-    conds = [*row_conditions(BAIL, force.slug, at, filters), m.kind == "bail"]
+    src = source_at(session, BAIL, force.slug, at)
+    m = src.model
+    conds = [*row_conditions(src, force.slug, at, filters), m.kind == "bail"]
     window = [m.bail_end_on >= at, m.bail_end_on <= at + dt.timedelta(days=within_days)]
-    return sum(int(x) for x in session.execute(select(*count_open_where(BAIL, at, conds, *window))).one())
+    stmt = select(*count_open_where(src, at, conds, *window))
+    return sum(int(x) for x in session.execute(stmt, {"at": at}).one())

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import a_month_before, month_start
+from bot.figures.history import parts_at
 from bot.figures.source import (
     WANTED,
     Shape,
@@ -63,6 +64,11 @@ def district_counts(force: Force, filters: Filters, counts: dict[str, int]) -> d
     return out
 
 
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    """A group whose signed parts cancel out has no rows: not a breakdown line."""
+    return {k: v for k, v in counts.items() if v}
+
+
 def by_count(counts: dict[str, int], keys: tuple[str, ...] = ()) -> dict[str, int]:
     """All ``keys`` (zeros included) and any others, by count descending, then name."""
     merged = {k: 0 for k in keys} | counts
@@ -98,9 +104,8 @@ def caseload(
     review_days: int | None = None,
     reasons: tuple[str, ...] = (),
 ) -> Caseload:
-    shape, values = filter_values(src, force.slug, as_of, filters)
     is_wanted = src is WANTED
-    cube, flow = _statements(src, shape, is_wanted)
+    shape, values = filter_values(src, force.slug, as_of, filters)
     values |= flow_values(as_of)
     for k in range(1, len(AGE_BAND_DAYS)):
         values[f"edge{k}"] = as_of - dt.timedelta(days=AGE_BAND_DAYS[k][0])
@@ -118,23 +123,32 @@ def caseload(
     reason_counts: dict[str, int] = {}
     cum = [0] * nb  # cum[0]: all open; cum[k]: open and opened on or before edge k
     overdue = opened_in_month = opened_since = 0
-    for r in conn.execute(cube, values):
-        n = r[nk]
-        districts[r[0]] = districts.get(r[0], 0) + n
-        offences[r[nk - 1]] = offences.get(r[nk - 1], 0) + n
-        if is_wanted:
-            reason_counts[r[1]] = reason_counts.get(r[1], 0) + n
-            overdue += r[nk + nb]
-        for k in range(nb):
-            cum[k] += r[nk + k]
-        opened_in_month += r[nk + 1 + nt]
-        opened_since += r[nk + 2 + nt]
-    bands = [cum[k] - cum[k + 1] for k in range(nb - 1)] + [cum[-1]]
+    closed_in_month = closed_since = 0
+    # A past date that a later import revised counts the rows as they were known then: today's rows, less the
+    # ones revised since, plus the versions valid then (bot/figures/history.py). Every count here is a sum over
+    # rows, so the signed parts add up; for today there is one part, the statements as ever.
+    for part, sign in parts_at(session, src, force.slug, as_of):
+        cube, flow = _statements(part, shape, is_wanted)
+        for r in conn.execute(cube, values):
+            n = sign * r[nk]
+            districts[r[0]] = districts.get(r[0], 0) + n
+            offences[r[nk - 1]] = offences.get(r[nk - 1], 0) + n
+            if is_wanted:
+                reason_counts[r[1]] = reason_counts.get(r[1], 0) + n
+                overdue += sign * r[nk + nb]
+            for k in range(nb):
+                cum[k] += sign * r[nk + k]
+            opened_in_month += sign * r[nk + 1 + nt]
+            opened_since += sign * r[nk + 2 + nt]
 
-    # 2. The rows closed in the month or since a month ago (and how many of those opened in that time).
-    closed_in_month, closed_since, opened_closed_in_month, opened_closed_since = conn.execute(flow, values).one()
-    opened_in_month += opened_closed_in_month
-    opened_since += opened_closed_since
+        # 2. The rows closed in the month or since a month ago (and how many of those opened in that time).
+        c_month, c_since, o_c_month, o_c_since = conn.execute(flow, values).one()
+        closed_in_month += sign * c_month
+        closed_since += sign * c_since
+        opened_in_month += sign * o_c_month
+        opened_since += sign * o_c_since
+    bands = [cum[k] - cum[k + 1] for k in range(nb - 1)] + [cum[-1]]
+    districts, offences, reason_counts = nonzero(districts), nonzero(offences), nonzero(reason_counts)
 
     return Caseload(
         open=cum[0],

@@ -1,7 +1,10 @@
 """Case-level queries for `/mo … --list` (analysts only), and two counts the figures results lack.
 
 A list carries case references and where/what/when only — reference, district, offence group, the date opened
-and, for bail, the current bail end date — never a person reference or an officer (data minimisation). The
+and, for bail, the current bail end date, the days left (or how long ago it lapsed), who authorises the next
+extension and the officer in the case (whom the bail sergeant must chase) — never a person reference
+(data minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted
+apart in ``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The
 rows are exactly those the figures count under the same filters ("open at D", :mod:`bot.figures.source`),
 so a list's ``total`` equals the headline figure of the same question.
 """
@@ -9,17 +12,20 @@ so a list's ``total`` equals the headline figure of the same question.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
-from bot.figures.bail import next_authority
+from bot.figures.bail import by_authority_order, length_band_ranges, next_authority
+from bot.figures.caseload import by_count, district_counts
+from bot.figures.history import source_at
+from bot.figures.lapsed import not_lapsed
 from bot.figures.month_flow import flows_current
-from bot.figures.source import BAIL, SOURCES, count_open, open_rows, row_conditions
-from bot.figures.types import KINDS, Filters
-from bot.models import BailPeriod, MonthFlow
+from bot.figures.source import BAIL, SOURCES, count_open, count_open_where, open_rows, row_conditions
+from bot.figures.types import KINDS, LENGTH_BANDS, Filters
+from bot.models import MonthFlow
 
 LIST_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "rui")
 
@@ -31,12 +37,22 @@ class CaseRow:
     offence: str
     opened_on: dt.date
     bail_end_on: dt.date | None = None
+    # Bail lists only: days from as_of to the bail end date (negative: lapsed that many days ago), who must
+    # authorise the next extension (None once lapsed) and the officer in the case.
+    days_left: int | None = None
+    next_authority: str | None = None
+    oic: str | None = None
+
+    @property
+    def lapsed_days(self) -> int | None:
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else None
 
 
 @dataclass(frozen=True)
 class CaseList:
     total: int  # every matching case; rows holds at most `limit` of them
     rows: list[CaseRow]
+    lapsed: int = 0  # bail lists: how many of total have lapsed
 
 
 def open_cases(
@@ -67,25 +83,41 @@ def open_cases(
     cols = [m.reference, m.district, m.offence, src.opened.label("opened_on")]
     if kind is not None:
         cols.append(m.bail_end_on)
+    if kind == "bail":
+        cols.append(m.oic)
     sub = open_rows(src, as_of, conds, *cols)
     if kind == "bail":
         order = [sub.c.bail_end_on.asc().nulls_last(), sub.c.reference]
     else:
         order = [sub.c.opened_on, sub.c.reference]
+    gone = (
+        func.sum(case((sub.c.bail_end_on < as_of, 1), else_=0)).over()
+        if kind == "bail"
+        else func.sum(literal(0)).over()
+    )
     rows: list[CaseRow] = []
-    total = 0
-    for r in session.execute(select(sub, func.count().over().label("total")).order_by(*order).limit(limit)):
-        total = int(r.total)
+    total = n_lapsed = 0
+    query = select(sub, func.count().over().label("total"), gone.label("lapsed")).order_by(*order).limit(limit)
+    for r in session.execute(query):
+        total, n_lapsed = int(r.total), int(r.lapsed or 0)
+        end = r.bail_end_on if kind is not None else None
+        days_left = authority = None
+        if kind == "bail" and end is not None:
+            days_left = (end - as_of).days
+            authority = next_authority(r.opened_on, end) if days_left >= 0 else None
         rows.append(
             CaseRow(
                 reference=r.reference,
                 district=r.district,
                 offence=r.offence,
                 opened_on=r.opened_on,
-                bail_end_on=r.bail_end_on if kind is not None else None,
+                bail_end_on=end,
+                days_left=days_left,
+                next_authority=authority,
+                oic=r.oic if kind == "bail" else None,
             )
         )
-    return CaseList(total=total, rows=rows)
+    return CaseList(total=total, rows=rows, lapsed=n_lapsed)
 
 
 def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:
@@ -93,7 +125,8 @@ def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.dat
     ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons."""
     cols = []
     for k in KINDS:
-        cols += count_open(BAIL, at, row_conditions(BAIL, force.slug, as_of, filters, kind=k))
+        conds = row_conditions(BAIL, force.slug, as_of, filters, kind=k)
+        cols += count_open_where(BAIL, at, conds, not_lapsed(at)) if k == "bail" else count_open(BAIL, at, conds)
     r = [int(x) for x in session.execute(select(*cols)).one()]
     return {k: r[2 * i] + r[2 * i + 1] for i, k in enumerate(KINDS)}
 
@@ -101,33 +134,56 @@ def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.dat
 @dataclass(frozen=True)
 class EndingSoon:
     """Active bail ending from ``as_of`` to ``as_of + within_days``, counted in full (the figures' own list of
-    ending-soon rows is capped): how many, how many within a week, and by who must authorise the extension."""
+    ending-soon rows is capped): how many, how many within a week, by who must authorise the extension, and —
+    for `/mo bail --expiring`, whose breakdowns are of these periods — by length, district and offence group."""
 
     within_days: int
     total: int
     within_7_days: int
     by_authority: dict[str, int]  # "inspector" | "superintendent" | "magistrates' court" -> count, most first
+    length_bands: dict[str, int] = field(default_factory=dict)  # band -> count, band order
+    by_district: dict[str, int] = field(default_factory=dict)  # config order, zeros included
+    by_offence: dict[str, int] = field(default_factory=dict)  # most first
 
 
 def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Filters, within_days: int) -> EndingSoon:
     """Two date columns per row ending soon (a few thousand at most on the largest force): the authority rule
     needs calendar-month arithmetic, which is :func:`bot.figures.bail.next_authority`'s, not SQL's."""
-    m = BailPeriod
+    src = source_at(session, BAIL, force.slug, as_of)  # as known at as_of (bot/figures/history.py)
+    m = src.model
     conds = [
-        *row_conditions(BAIL, force.slug, as_of, filters, kind="bail"),
+        *row_conditions(src, force.slug, as_of, filters, kind="bail"),
         m.bail_end_on >= as_of,
         m.bail_end_on <= as_of + dt.timedelta(days=within_days),
     ]
-    sub = open_rows(BAIL, as_of, conds, m.started_on, m.bail_end_on)
+    sub = open_rows(src, as_of, conds, m.started_on, m.bail_end_on, m.district, m.offence)
     total = week = 0
     by: dict[str, int] = {}
-    for started_on, bail_end_on in session.execute(select(sub.c.started_on, sub.c.bail_end_on)):
+    districts: dict[str, int] = {}
+    offences: dict[str, int] = {}
+    bands = dict.fromkeys(LENGTH_BANDS, 0)
+    ranges = length_band_ranges(as_of)
+    query = select(sub.c.started_on, sub.c.bail_end_on, sub.c.district, sub.c.offence)
+    for started_on, bail_end_on, district, offence in session.execute(query, {"at": as_of}):
         total += 1
         week += (bail_end_on - as_of).days <= 7
         a = next_authority(started_on, bail_end_on)
         by[a] = by.get(a, 0) + 1
-    ordered = dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
-    return EndingSoon(within_days=within_days, total=total, within_7_days=week, by_authority=ordered)
+        districts[district] = districts.get(district, 0) + 1
+        offences[offence] = offences.get(offence, 0) + 1
+        for band, (after, upto) in zip(LENGTH_BANDS, ranges, strict=True):
+            if started_on <= upto and (after is None or started_on > after):
+                bands[band] += 1
+                break
+    return EndingSoon(
+        within_days=within_days,
+        total=total,
+        within_7_days=week,
+        by_authority=by_authority_order(by),
+        length_bands=bands,
+        by_district=district_counts(force, filters, districts),
+        by_offence=by_count(offences),
+    )
 
 
 def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:

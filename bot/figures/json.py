@@ -1,11 +1,14 @@
 """Figures as one JSON object: keys exactly the figure names of the product brief plus dataset, force, district,
-as_of and data_as_of (ISO strings); bail_ending_soon as a list of objects."""
+as_of, data_as_of, covered_from (ISO strings) and covered; bail_ending_soon as a list of objects. When ``as_of``
+is before the dataset's coverage ``covered`` is false and no figure is given
+(docs/figures.md)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
+from bot.coverage import is_covered
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 
 _KEYS: dict[type, tuple[str, ...]] = {
@@ -19,6 +22,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     ),
     SuspectFigures: (
         "open",
@@ -28,16 +33,22 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     ),
     BailFigures: (
         "active_bail",
         "active_rui",
+        "lapsed_bail",
+        "lapsed_bail_by_district",
         "opened_in_month",
         "closed_in_month",
         "length_bands",
         "by_district",
         "by_offence",
         "bail_ending_soon",
+        "closed_by_outcome",
+        "people",
     ),
 }
 
@@ -49,7 +60,13 @@ def figures_to_json(fig: WantedFigures | SuspectFigures | BailFigures) -> dict[s
         "district": fig.district,
         "as_of": fig.as_of.isoformat(),
         "data_as_of": fig.data_as_of.isoformat() if fig.data_as_of else None,
+        "covered_from": fig.covered_from.isoformat() if fig.covered_from else None,
+        # null when the dataset was never imported (its figures are zeros, and the answers say "no data yet").
+        "covered": is_covered(fig.covered_from, fig.as_of) if fig.covered_from else None,
     }
+    if out["covered"] is False:
+        # Before the data's coverage there is nothing to count: no figure rather than a confident zero.
+        return out
     for key in _KEYS[type(fig)]:
         value = getattr(fig, key)
         if key == "bail_ending_soon":

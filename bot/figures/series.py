@@ -1,6 +1,7 @@
 """Monthly series for trends and charts: for each of the last N months ending with as_of's month (oldest
 first), the rows open at the month's end (for the current month: at as_of), and those opened and closed in
-the month (the current month up to as_of).
+the month (the current month up to as_of). For bail, "open" is active: the bail lapsed at a month end
+(:mod:`bot.figures.lapsed`) is counted apart in ``lapsed_at_end`` and left out of ``open_at_end``.
 
 Two reads: the current month from the case rows (the open count at as_of, and opened and closed since the 1st
 — the same index ranges the snapshot figures read), and the earlier months' opened and closed from the month
@@ -15,11 +16,14 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
+from bot.figures.history import revised_source, revised_until, versions_source
+from bot.figures.lapsed import lapsed, lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
 from bot.figures.source import (
     BAIL,
@@ -28,6 +32,7 @@ from bot.figures.source import (
     Shape,
     Source,
     bound_conditions,
+    date_param,
     filter_values,
     flows,
     open_cube,
@@ -83,11 +88,73 @@ def monthly_series(
             session, src, force.slug, as_of, windows[0][0], current, filters, kind=kind, from_rows=from_rows
         )
 
+    # Lapsed bail is open but not active: counted at each month end and taken out of that end's open count.
+    ends = [min(last, as_of) for _first, last in windows]
+    gone = lapsed_counts(session, force, as_of, ends, filters) if kind == "bail" else {}
+
     points: list[MonthPoint] = []
     open_at_end = open_now
-    for first, _last in reversed(windows):
+    for (first, _last), end in zip(reversed(windows), reversed(ends), strict=True):
         o, c = (opened, closed) if first == current else past.get(first, (0, 0))
-        points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end, o, c))
+        n_gone = gone.get(end, 0)
+        points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end - n_gone, o, c, n_gone))
         open_at_end = open_at_end - o + c
     points.reverse()
+
+    # Each month as it was known at its end (bot/figures/history.py): a month ending before an import revised
+    # rows gets, on top of today's rows, the signed corrections — less the rows revised since its end, plus the
+    # versions valid then. They read the revisions only, so no point of the series rests on later data and the
+    # series costs what it did plus a few short index ranges per month.
+    until = revised_until(session, force.slug, src.dataset)
+    if until is not None:
+        points = [
+            _as_known(session, src, force, as_of, p, end, filters, kind) if end < until else p
+            for p, end in zip(points, ends, strict=True)
+        ]
     return points
+
+
+@cache
+def _correction(dataset: str, shape: Shape, lapsing: bool) -> Any:
+    """One row: for the rows revised after ``:at`` and then for the versions valid at ``:at`` — open at ``:at``,
+    of those lapsed (bail; else 0), opened from ``:first`` (open or closed since), and closed from ``:first``.
+    One statement per month end, each part a few short index ranges over the revisions."""
+    cols = []
+    for part in (revised_source(dataset), versions_source(dataset)):
+        conds = bound_conditions(part, shape)
+        at = date_param("at")
+        extra = [lapsed(at, part.model)] if lapsing else []
+        cube = open_cube(part, conds, [], extra, since_ago=False).subquery()
+        flow = flows(part, conds, since_ago=False).subquery()
+        c, f = list(cube.c), list(flow.c)
+        cols += [
+            select(func.coalesce(func.sum(c[0]), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(c[1]), 0)).scalar_subquery() if lapsing else literal(0),
+            select(func.coalesce(func.sum(c[-1]), 0)).scalar_subquery(),
+            select(f[1]).scalar_subquery(),
+            select(f[0]).scalar_subquery(),
+        ]
+    return select(*cols)
+
+
+def _as_known(
+    session: Session,
+    src: Source,
+    force: Force,
+    as_of: dt.date,
+    point: MonthPoint,
+    end: dt.date,
+    filters: Filters,
+    kind: str | None,
+) -> MonthPoint:
+    """``point`` (counted from today's rows) corrected to the rows as known at ``end``: less the rows revised
+    since, plus the versions valid then (bot/figures/history.py)."""
+    shape, values = filter_values(src, force.slug, as_of, filters, kind=kind)
+    values |= flow_values(end)
+    r = [int(x) for x in session.connection().execute(_correction(src.dataset, shape, kind == "bail"), values).one()]
+    # Open (active + lapsed), lapsed, opened and closed: today's rows at ``end``, then the two signed parts.
+    open_at = point.open_at_end + point.lapsed_at_end - r[0] + r[5]
+    gone = point.lapsed_at_end - r[1] + r[6]
+    opened = point.opened - r[2] - r[3] + r[7] + r[8]
+    closed = point.closed - r[4] + r[9]
+    return MonthPoint(point.month, open_at - gone, opened, closed, gone)

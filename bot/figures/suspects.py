@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.coverage import covered_from
 from bot.figures.caseload import caseload
 from bot.figures.source import NO_FILTERS, SUSPECTS
 from bot.figures.types import Filters, SuspectFigures
@@ -21,6 +22,7 @@ def suspect_figures(session: Session, force: Force, as_of: dt.date, filters: Fil
         district=filters.district,
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, SUSPECTS.dataset),
+        covered_from=covered_from(session, force.slug, SUSPECTS.dataset),
         open=c.open,
         by_district=c.by_district,
         by_age_band=c.by_age_band,

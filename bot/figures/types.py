@@ -26,9 +26,10 @@ class Filters:
 @dataclass(frozen=True)
 class MonthPoint:
     month: str  # "YYYY-MM"
-    open_at_end: int  # open on the month's last day (or on as_of for the current month)
+    open_at_end: int  # open on the month's last day (or on as_of for the current month); bail: active only
     opened: int
     closed: int
+    lapsed_at_end: int = 0  # bail only: lapsed on that day (open, bail end date passed), not in open_at_end
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class WantedFigures:
     opened_in_month: int
     closed_in_month: int
     open_a_month_ago: int
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
+    people: int | None = None  # distinct person references among the open rows
     dataset: str = "wanted"
 
 
@@ -62,6 +68,11 @@ class SuspectFigures:
     opened_in_month: int
     closed_in_month: int
     open_a_month_ago: int
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
+    people: int | None = None  # distinct person references among the open rows
     dataset: str = "suspects"
 
 
@@ -86,8 +97,10 @@ class BailFigures:
     district: str | None
     as_of: dt.date
     data_as_of: dt.datetime | None
-    active_bail: int
+    active_bail: int  # open bail whose bail end date has not passed (lapsed bail is not active)
     active_rui: int
+    lapsed_bail: int  # open bail whose bail end date has passed with no end recorded
+    lapsed_bail_by_district: dict[str, int]  # district -> lapsed bail (config order, zeros included)
     opened_in_month: dict[str, int]  # kind -> count
     closed_in_month: dict[str, int]  # kind -> count
     length_bands: dict[str, dict[str, int]]  # kind -> band -> count
@@ -97,4 +110,9 @@ class BailFigures:
     bail_ending_soon: list[BailEnding] = field(default_factory=list)
     # All active bail ending within the window; bail_ending_soon may be capped below it.
     bail_ending_soon_total: int = 0
+    # The first date this force's dataset is complete from (bot/coverage.py); None: never imported.
+    covered_from: dt.date | None = None
+    # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
+    closed_by_outcome: dict[str, dict[str, int]] | None = None  # kind -> outcome -> ended in the month
+    people: dict[str, int] | None = None  # kind -> distinct person references, active
     dataset: str = "bail"

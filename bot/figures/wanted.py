@@ -20,6 +20,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from bot.config import Force
+from bot.coverage import covered_from
 from bot.figures.caseload import caseload
 from bot.figures.source import NO_FILTERS, WANTED
 from bot.figures.types import WANTED_REASONS, Filters, WantedFigures
@@ -35,6 +36,7 @@ def wanted_figures(
         district=filters.district,
         as_of=as_of,
         data_as_of=data_as_of(session, force.slug, WANTED.dataset),
+        covered_from=covered_from(session, force.slug, WANTED.dataset),
         open=c.open,
         by_district=c.by_district,
         by_age_band=c.by_age_band,

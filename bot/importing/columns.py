@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,6 +44,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("last_reviewed_on", "date"),
         Column("closed_on", "date"),
         Column("status", "enum", vocabulary="case_status"),
+        Column("outcome", "enum", vocabulary="closure_outcome"),
         Column("oic", "text", max_len=32),
     ),
     "suspects": _cols(
@@ -54,6 +56,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("identified_on", "date", required=True),
         Column("closed_on", "date"),
         Column("status", "enum", vocabulary="case_status"),
+        Column("outcome", "enum", vocabulary="closure_outcome"),
         Column("oic", "text", max_len=32),
     ),
     "bail": _cols(
@@ -198,6 +201,17 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "complete",
             "completed",
         ),
+    },
+    # How a wanted circulation or an outstanding suspect was closed (the performance meeting's "closed without
+    # arrest", §9.4). Sites add spellings through the config's [vocabularies.closure_outcome] aliases.
+    "closure_outcome": {
+        "arrested": ("arrested", "arrest", "arrested on warrant", "detained", "in custody", "charged"),
+        "voluntary_attendance": ("voluntary attendance", "VA", "interviewed voluntarily", "attended voluntarily"),
+        "located": ("located", "traced", "found", "located not arrested"),
+        "cancelled": ("cancelled", "canceled", "withdrawn", "no longer wanted", "circulation cancelled"),
+        "nfa": ("NFA", "no further action", "no further police action", "NFPA", "filed"),
+        "other": ("other", "other outcome"),
+        "not_in_export": ("not in export",),
     },
     "kind": {
         "bail": ("bail", "pre-charge bail", "precharge bail", "pre charge bail", "PCB", "police bail"),
@@ -405,13 +419,26 @@ def header_map(dataset: str) -> dict[str, str]:
     return out
 
 
-def vocabulary_lookup(vocabulary: str) -> dict[str, str]:
-    """Normalised spelling -> canonical value."""
+class UnknownVocabularyValue(ValueError):
+    """The config adds spellings to a value the vocabulary does not have."""
+
+
+def vocabulary_lookup(vocabulary: str, extra: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Normalised spelling -> canonical value; ``extra`` (the config's [vocabularies.<name>]) adds spellings to
+    existing values — one naming no value of the vocabulary raises :class:`UnknownVocabularyValue`."""
     out: dict[str, str] = {}
     for canonical, spellings in VOCABULARIES[vocabulary].items():
         out[value_key(canonical)] = canonical
         for s in spellings:
             out.setdefault(value_key(s), canonical)
+    for canonical, added in (extra or {}).items():
+        if canonical not in VOCABULARIES[vocabulary]:
+            raise UnknownVocabularyValue(
+                f"config vocabularies.{vocabulary}: unknown value {canonical!r}; "
+                f"valid values: {', '.join(VOCABULARIES[vocabulary])}"
+            )
+        for s in added:
+            out[value_key(s)] = canonical
     return out
 
 

@@ -111,6 +111,7 @@ def load_into_empty_table(
                     file_sha256=report.file_sha256,
                     as_of=as_of,
                     snapshot=request.snapshot,
+                    covers_from=request.covers_from,
                     imported_at=now,
                     imported_by=request.actor,
                 )

@@ -157,6 +157,7 @@ def _compile(
         add("if status is None:")
         add(f"    status = 'open' if {closed} is None else 'closed'")
         add(f"elif (status == 'open') != ({closed} is None): {miss}")
+        add(f"if outcome is not None and {closed} is None: {miss}")
     else:
         add(f"if bail_end_on is not None and (kind == 'rui' or bail_end_on < started_on): {miss}")
         add(f"if (outcome is None) != (ended_on is None): {miss}")

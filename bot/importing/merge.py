@@ -25,6 +25,8 @@ from bot.importing.validate import staging_columns
 from bot.log_text import split_initials, stated_date
 from bot.models import Action, ActionHistory, ActionOwner, Base
 
+HISTORY: dict[str, str] = {"wanted": "wanted_history", "suspects": "suspect_history", "bail": "bail_period_history"}
+
 # Bulk mode: adding at least this many rows, and at least half as many as the table already holds, is faster
 # with the secondary indexes dropped and rebuilt in one sorted pass. It all happens inside the import's
 # transaction, so a failure restores them. SQLite only: on PostgreSQL dropping an index takes an ACCESS EXCLUSIVE
@@ -137,14 +139,26 @@ def merge_cases(
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
     changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
     sets = ", ".join(f"{c} = s.{c}" for c in values)
-    params: dict[str, Any] = {"f": force, "b": batch_id}
+    params: dict[str, Any] = {"f": force, "b": batch_id, "d": _date(session, as_of)}
+    # The versions about to be replaced go to the history first, valid until this import's as-of date (a
+    # version replaced on the day it became current was never valid on any day: not kept).
+    hist, hcols = HISTORY[dataset], _history_columns(dataset)
+    session.execute(
+        text(
+            f"INSERT INTO {hist} (case_id, {', '.join(hcols)}, valid_from, valid_to) "
+            f"SELECT t.id, {', '.join('t.' + c for c in hcols)}, t.valid_from, :d FROM {table} AS t "
+            f"JOIN {STAGE} AS s ON s.force = :f AND t.reference = s.reference "
+            f"WHERE t.force = :f AND t.valid_from < :d AND ({changed})"
+        ),
+        params,
+    )
     updated = rowcount(
         session.execute(
             text(
-                f"UPDATE {table} AS t SET {sets}, import_batch_id = :b FROM {STAGE} AS s "
+                f"UPDATE {table} AS t SET {sets}, import_batch_id = :b, valid_from = :d FROM {STAGE} AS s "
                 f"WHERE s.force = :f AND t.force = :f AND t.reference = s.reference AND ({changed})"
             ),
-            params,
+            {"f": force, "b": batch_id, "d": params["d"]},
         )
     )
     all_cols = ", ".join(["force", *cols])
@@ -169,16 +183,35 @@ def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, a
     sets = f"{closed} = :d, outcome = 'not_in_export'" if dataset == "bail" else f"{closed} = :d, status = 'closed'"
     # Rows opened after the as-of date (from a later export) are left alone: closing them would close a row
     # before it opened.
+    absent = (
+        f"force = :f AND {closed} IS NULL AND {opened} <= :d AND NOT EXISTS "
+        f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
+    )
+    d = _date(session, as_of)
+    hist, hcols = HISTORY[dataset], _history_columns(dataset)
+    session.execute(
+        text(
+            f"INSERT INTO {hist} (case_id, {', '.join(hcols)}, valid_from, valid_to) "
+            f"SELECT id, {', '.join(hcols)}, valid_from, :d FROM {table} WHERE {absent} AND valid_from < :d"
+        ),
+        {"f": force, "d": d},
+    )
     return rowcount(
         session.execute(
-            text(
-                f"UPDATE {table} SET {sets}, import_batch_id = :b WHERE force = :f AND {closed} IS NULL "
-                f"AND {opened} <= :d AND NOT EXISTS "
-                f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
-            ),
-            {"f": force, "b": batch_id, "d": as_of if is_pg(session) else as_of.isoformat()},
+            text(f"UPDATE {table} SET {sets}, import_batch_id = :b, valid_from = :d WHERE {absent}"),
+            {"f": force, "b": batch_id, "d": d},
         )
     )
+
+
+def _date(session: Session, d: dt.date) -> Any:
+    return d if is_pg(session) else d.isoformat()
+
+
+def _history_columns(dataset: str) -> list[str]:
+    """The case columns a history version keeps: every column of its history table but its own."""
+    own = {"id", "case_id", "valid_from", "valid_to"}
+    return [c.name for c in Base.metadata.tables[HISTORY[dataset]].columns if c.name not in own]
 
 
 _ACTION_FIELDS = (

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, record
 from bot.config import Config
+from bot.coverage import covered_from
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -20,6 +21,7 @@ from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, file_sha256, open_table
+from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
 from bot.importing.validate import ErrorSink, RowValidator, resolve_force
 from bot.models import Base, ImportBatch
@@ -61,6 +63,17 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
     tz = config.force(force).timezone
     as_of = request.as_of or now.astimezone(tz).date()
     report.as_of = as_of
+    if request.covers_from is not None:
+        if request.dataset == "actions":
+            report.refused = "--covers-from applies to wanted, suspects and bail exports, not to the action log"
+            return report
+        if request.covers_from > as_of:
+            report.refused = (
+                f"--covers-from {request.covers_from.isoformat()} is after the export's as-of date "
+                f"{as_of.isoformat()}: a file cannot hold cases from after it was made"
+            )
+            return report
+    report.covers_from = request.covers_from
 
     session.flush()
     # On PostgreSQL a failed COPY aborts the transaction; a savepoint lets us undo just our own work.
@@ -75,6 +88,8 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         return report
     if savepoint is not None:
         savepoint.commit()
+    if request.dataset != "actions":
+        report.covered_from = [covered_from(session, f, request.dataset) for f in report.forces]
     announce_imports(
         session,
         [ImportedBatch(f, request.dataset, b) for f, b in zip(report.forces, report.batch_ids, strict=True)],
@@ -111,7 +126,7 @@ def _stage_and_merge(
             report.refused = str(e)
             return False
         if loaded is not None:
-            _finish(session, request, path, as_of, now, report, *loaded)
+            _finish_direct(session, config, request, path, force, as_of, now, report, *loaded)
             return True
         if direct_errors.count:
             report.errors, report.error_count = direct_errors.errors, direct_errors.count
@@ -150,6 +165,11 @@ def _stage_and_merge(
         report.error_count = errors.count + dup_count
         return False
 
+    expired: dict[str, int] = {}
+    if dataset != "actions":
+        expired = drop_expired_from_stage(session, dataset, _cutoff(config, report, force, now))
+        report.past_retention = sum(expired.values())
+
     batches: dict[str, ImportBatch] = {}
     for f in sorted(per_force):
         batches[f] = ImportBatch(
@@ -159,6 +179,7 @@ def _stage_and_merge(
             file_sha256=report.file_sha256,
             as_of=as_of,
             snapshot=request.snapshot,
+            covers_from=request.covers_from,
             rows_in_file=per_force[f],
             imported_at=now,
             imported_by=request.actor,
@@ -171,12 +192,45 @@ def _stage_and_merge(
     else:
         with bulk_mode(session, dataset, sum(per_force.values())):
             counts = {
-                f: merge_cases(session, dataset, f, b.id, per_force[f], as_of, request.snapshot)
+                f: merge_cases(session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot)
                 for f, b in batches.items()
             }
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force)
     return True
+
+
+def _finish_direct(
+    session: Session,
+    config: Config,
+    request: ImportRequest,
+    path: Path,
+    force: str | None,
+    as_of: dt.date,
+    now: dt.datetime,
+    report: ImportReport,
+    batches: dict[str, ImportBatch],
+    counts: dict[str, MergeCounts],
+    per_force: dict[str, int],
+    tally: FlowTally | None,
+) -> None:
+    """An initial load's finish: the rows past retention out of the table again, then :func:`_finish`."""
+    gone = drop_expired_loaded(session, request.dataset, list(batches), _cutoff(config, report, force, now))
+    if gone:
+        # The month flows counted during the load include the rows just deleted: recount them from the table.
+        tally = None
+        for f, n in gone.items():
+            counts[f].added -= n
+        report.past_retention = sum(gone.values())
+    _finish(session, request, path, as_of, now, report, batches, counts, per_force, tally)
+
+
+def _cutoff(config: Config, report: ImportReport, force: str | None, now: dt.datetime) -> dt.date:
+    """Rows closed before this date are past retention: the purge's cutoff on the import's day (in the force's
+    timezone; a file naming several forces uses the default force's)."""
+    tz = config.force(force).timezone
+    report.retention_days = config.retention_days
+    return retention_cutoff(now.astimezone(tz).date(), config.retention_days)
 
 
 def _finish(

@@ -25,6 +25,8 @@ class ImportRequest:
     as_of: dt.date | None = None  # default: today in the force's timezone
     snapshot: bool = False
     actor: str = "cli"
+    # The file holds every case open on or after this date (default: the as-of date): see bot/coverage.py.
+    covers_from: dt.date | None = None
 
 
 @dataclass
@@ -33,12 +35,18 @@ class ImportReport:
     file_name: str
     file_sha256: str = ""
     as_of: dt.date | None = None
+    covers_from: dt.date | None = None  # the date this import declares it covers from (None: as_of)
+    # Per force in ``forces``: the date its dataset is complete from after this import (bot/coverage.py).
+    covered_from: list[dt.date | None] = field(default_factory=list)
     forces: list[str] = field(default_factory=list)
     rows_in_file: int = 0
     added: int = 0
     updated: int = 0
     closed: int = 0
     unchanged: int = 0
+    # Rows closed longer ago than the retention period: never loaded (bot/importing/retention_rule.py).
+    past_retention: int = 0
+    retention_days: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
     error_count: int = 0

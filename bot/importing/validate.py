@@ -20,6 +20,7 @@ from bot.importing.columns import (
     SCHEMAS,
     VOCABULARIES,
     Column,
+    UnknownVocabularyValue,
     header_key,
     header_map,
     personal_header_reason,
@@ -280,7 +281,10 @@ class RowValidator:
 
     def _enum_converter(self, col: Column) -> Converter:
         assert col.vocabulary is not None
-        lookup = vocabulary_lookup(col.vocabulary)
+        try:
+            lookup = vocabulary_lookup(col.vocabulary, self.config.vocabulary_aliases.get(col.vocabulary, {}))
+        except UnknownVocabularyValue as e:
+            raise FileRefused(str(e)) from None
         valid = ", ".join(VOCABULARIES[col.vocabulary])
         memo: dict[Cell, str] = self.enum_memos.setdefault(col.name, {})
         required, name = col.required, col.name
@@ -399,6 +403,7 @@ class RowValidator:
         if self.dataset in ("wanted", "suspects"):
             s_i = ix["status"]
             r_i = ix.get("last_reviewed_on")
+            oc_i = ix["outcome"]
 
             def case_check(row_no: int, out: list[Any]) -> bool:
                 ok = True
@@ -417,6 +422,9 @@ class RowValidator:
                     ok = False
                 elif status == "closed" and closed is None:
                     errors.add(row_no, "status", status, f"status closed but {c_col} is empty")
+                    ok = False
+                if out[oc_i] is not None and closed is None:
+                    errors.add(row_no, "outcome", out[oc_i], f"an outcome needs {c_col} (the date it closed)")
                     ok = False
                 return ok
 

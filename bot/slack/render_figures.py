@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Force
-from bot.figures.cases import CaseList, EndingSoon
+from bot.figures.cases import CaseList, CaseRow, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
 from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
@@ -43,8 +43,8 @@ LENGTH_BAND_LABELS = {
 }
 AUTHORITY_LABELS = {
     "inspector": "inspector (extension to 6 months)",
-    "superintendent": "superintendent (extension to 9 months)",
-    "magistrates' court": "magistrates' court (beyond 9 months)",
+    "superintendent": "superintendent (extension to 9 months; to 3 months for bail begun before 28 Oct 2022)",
+    "magistrates' court": "magistrates' court (beyond 9 months; beyond 3 months for bail begun before 28 Oct 2022)",
 }
 DATASET_LABELS = {
     "wanted": "Wanted circulations",
@@ -63,6 +63,7 @@ class Frame:
     as_of: dt.date
     freshness: Freshness | None
     filters: Sequence[str] = field(default_factory=tuple)  # human descriptions, unescaped
+    covered_from: dt.date | None = None  # the first date the dataset's data is complete from (bot/coverage.py)
 
     @property
     def place(self) -> str:
@@ -92,7 +93,10 @@ def context_lines(frame: Frame) -> list[str]:
     if fr is None or fr.imported_at is None:
         data = ":warning: no data imported yet"
     else:
-        data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
+        if fr.file_as_of is not None:
+            data = f"data as of {fmt_date(fr.file_as_of)}, imported {fmt_time(fr.imported_at, frame.force)}"
+        else:
+            data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
         if fr.stale:
             data += f" :warning: *stale* — not refreshed within {fr.expected_days} days"
     return [" · ".join(parts), data]
@@ -112,17 +116,72 @@ def district_labels(force: Force, counts: dict[str, int]) -> dict[str, str]:
     return {k: force.district_label(k) for k in counts}
 
 
-def _change_line(now: int, before: int, when: dt.date) -> str:
-    return f"{change_text(now, before)} on a month ago ({fmt_int(before)} on {fmt_date(when)})"
+OUTCOME_LABELS = {
+    "arrested": "arrested",
+    "voluntary_attendance": "voluntary attendance",
+    "located": "located (not arrested)",
+    "cancelled": "cancelled",
+    "nfa": "no further action",
+    "charged": "charged",
+    "out_of_court_disposal": "out-of-court disposal",
+    "converted_to_rui": "converted to RUI",
+    "converted_to_bail": "converted to bail",
+    "not_in_export": "no longer in the export",
+    "other": "other",
+    "not_recorded": "outcome not recorded",
+}
+
+
+def _people(n: int | None) -> str:
+    """Distinct people (person references) — never who they are; nothing when not counted."""
+    if n is None:
+        return ""
+    return f" · {fmt_int(n)} {'person' if n == 1 else 'people'}"
+
+
+def _arrests(by_outcome: dict[str, int] | None, closed: int) -> str:
+    """The performance meeting's question (§9.4): how many closed by arrest, how many without."""
+    if not closed or by_outcome is None:
+        return ""
+    arrested = by_outcome.get("arrested", 0)
+    return f" ({fmt_int(arrested)} arrested, {fmt_int(closed - arrested)} without arrest)"
+
+
+def _change_line(now: int, before: int, when: dt.date, covered_from: dt.date | None = None) -> str:
+    """The change over the last month (a calendar month back from as_of, not the month to date) — or, when that
+    day is before the data's coverage, why there is no comparison (a rise from "no data" is not a rise)."""
+    if covered_from is not None and when < covered_from:
+        return f"No comparison with a month ago: no data before {fmt_date(covered_from)}"
+    return f"{change_text(now, before)} over the last month ({fmt_int(before)} on {fmt_date(when)})"
+
+
+def _month_to_date(as_of: dt.date) -> str:
+    return f"Month to date (from {fmt_date(as_of.replace(day=1))})"
+
+
+def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
+    """An answer for a date before the data's coverage: no number, and from when there is one."""
+    assert frame.covered_from is not None
+    m = MessageBuilder().header(f"{title} — {frame.place}")
+    m.section(
+        f"No {dataset} data before {fmt_date(frame.covered_from)}: the imports hold every case only from then on, "
+        f"so there is no figure for {fmt_date(frame.as_of)}. Ask for `--as-of` {frame.covered_from.isoformat()} "
+        "or later."
+    )
+    m.context(*context_lines(frame))
+    return m.build()
 
 
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* open wanted circulations\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+        f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people)}\n"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+        f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
     )
+    if fig.closed_in_month and fig.closed_by_outcome is not None:
+        breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
             f":warning: *{fmt_int(fig.review_overdue)}* not reviewed in the last {review_days} days — review overdue"
@@ -139,9 +198,10 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
 def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* outstanding suspects\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month)} identified, {fmt_int(fig.closed_in_month)} dealt with"
+        f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
+        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
+        f"{fmt_int(fig.closed_in_month)} dealt with"
     )
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
@@ -163,23 +223,51 @@ def _ending_soon(m: MessageBuilder, soon: EndingSoon) -> None:
     )
 
 
-def render_bail(
-    fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int], soon: EndingSoon
-) -> Rendered:
-    m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
-    m.section(
-        f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation\n"
-        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago)}\n"
-        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
-        f"This month: bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} "
-        f"ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended"
+def lapsed_line(n: int) -> str:
+    """The one wording of lapsed bail and what must happen next, for the digest, `/mo bail` and the summary."""
+    periods = "period has" if n == 1 else "periods have"
+    return (
+        f":rotating_light: *{fmt_int(n)}* pre-charge bail {periods} lapsed — the bail end date passed with no "
+        "outcome recorded. Assess each and record the decision: a magistrates' court extension, or revert to RUI."
     )
+
+
+def render_bail(
+    fig: BailFigures,
+    frame: Frame,
+    month_ago: dt.date,
+    active_month_ago: dict[str, int],
+    soon: EndingSoon,
+    *,
+    window: bool = False,
+) -> Rendered:
+    """``window``: the question named a window (`--expiring`), so the breakdowns are of the bail ending in it."""
+    m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
+    if fig.lapsed_bail:
+        m.section(lapsed_line(fig.lapsed_bail) + "\nList them: `/mo bail --list` (lapsed first).")
+    m.section(
+        f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation"
+        f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
+        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago, frame.covered_from)}\n"
+        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: bail {fmt_int(fig.opened_in_month['bail'])} started, "
+        f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
+        f"{fmt_int(fig.closed_in_month['rui'])} ended"
+    )
+    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None:
+        breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
-    breakdown(m, "Bail by time since it started", fig.length_bands["bail"], LENGTH_BAND_LABELS)
+    if window:
+        # `--expiring`: the question is about the bail ending in the window, so the breakdowns are of those.
+        what = f"Bail ending within {soon.within_days} days"
+        bands, by, offences = soon.length_bands, soon.by_district, soon.by_offence
+    else:
+        what = "Bail"
+        bands, by, offences = fig.length_bands["bail"], fig.by_district["bail"], fig.by_offence["bail"]
+    breakdown(m, f"{what} by time since it started", bands, LENGTH_BAND_LABELS)
     if not fig.district:
-        by = fig.by_district["bail"]
-        breakdown(m, "Bail by district", by, district_labels(frame.force, by))
-    breakdown(m, "Bail by offence group", fig.by_offence["bail"], top=TOP_N)
+        breakdown(m, f"{what} by district", by, district_labels(frame.force, by))
+    breakdown(m, f"{what} by offence group", offences, top=TOP_N)
     m.context(*context_lines(frame))
     return m.build()
 
@@ -188,10 +276,13 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     m = MessageBuilder().header(f"Released under investigation — {frame.place}")
     m.section(
         f"*{fmt_int(fig.active_rui)}* active RUI\n"
-        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago)}\n"
-        f"This month: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
         f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+        f"{_people(fig.people['rui']) + ' on RUI' if fig.people is not None else ''}"
     )
+    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None:
+        breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:
         m.section(
@@ -216,11 +307,15 @@ def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
             lines.append(f":warning: *{label}*: never imported (expected every {f.expected_days} days)")
             continue
         icon = ":warning:" if f.stale else ":white_check_mark:"
-        file_as_of = f", file as of {fmt_date(f.file_as_of)}" if f.file_as_of else ""
-        age = f"{f.age_days:.1f} days ago" if f.age_days is not None else ""
+        age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
         state = " — *stale*" if f.stale else ""
+        # The data's own date first: an old export imported a minute ago is still old data.
+        data = ""
+        if f.file_as_of is not None and f.data_age_days is not None:
+            days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
+            data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
         lines.append(
-            f"{icon} *{label}*: imported {fmt_time(f.imported_at, force)}{file_as_of}, {age} "
+            f"{icon} *{label}*: {data}imported {fmt_time(f.imported_at, force)}{age} "
             f"(expected every {f.expected_days} days){state}"
         )
     m.lines(None, lines)
@@ -236,6 +331,23 @@ LIST_TITLES = {
 }
 
 
+def _bail_deadline(r: CaseRow) -> str:
+    """Where a listed bail period stands: days left and who extends it, or how long ago it lapsed; and the
+    officer in the case, whom the bail sergeant chases."""
+    assert r.bail_end_on is not None and r.days_left is not None
+    if r.lapsed_days is not None:
+        ago = "1 day" if r.lapsed_days == 1 else f"{r.lapsed_days} days"
+        out = f" · :rotating_light: *lapsed {ago} ago* (bail ended {r.bail_end_on.isoformat()})"
+    else:
+        left = "ends today" if r.days_left == 0 else f"{r.days_left} day{'s' if r.days_left != 1 else ''} left"
+        out = f" · bail ends {r.bail_end_on.isoformat()} ({left})"
+        if r.next_authority:
+            out += f" · next extension: {r.next_authority}"
+    if r.oic:
+        out += f" · OIC {esc(r.oic)}"
+    return out
+
+
 def render_case_list(
     dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str
 ) -> tuple[str, list[Blk], int]:
@@ -249,10 +361,11 @@ def render_case_list(
             f"{opened_word} {r.opened_on.isoformat()}"
         )
         if r.bail_end_on is not None and dataset == "bail":
-            line += f" · bail ends {r.bail_end_on.isoformat()}"
+            line += _bail_deadline(r)
         lines.append(line)
     showing = f"; showing {order_note}" if cases.total else ""
-    m.section(f"*{fmt_int(cases.total)}* {noun}{showing}. Case references only — only you can see this list.")
+    lapsed = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
+    m.section(f"*{fmt_int(cases.total)}* {noun}{lapsed}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     m.context(*context_lines(frame), f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`.")
     text, blocks = m.build()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from bot.figures.bail import by_authority_order
 from bot.figures.types import BailFigures
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
-from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary
+from bot.slack.render_figures import lapsed_line
+from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, outcomes_line
 
 
 def _when(t: dt.datetime | None) -> str:
@@ -39,10 +41,16 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
         fields = []
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
-            change = change_text(h.now, h.before)
-            fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change} (was {fmt_int(h.before)})")
-            lines.append(f"{label}: {fmt_int(h.now)}, {change} (was {fmt_int(h.before)})")
+            if h.before is None:
+                change = esc(comparison_text(h))
+            else:
+                change = f"{change_text(h.now, h.before)} (was {fmt_int(h.before)})"
+            fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change}")
+            lines.append(f"{label}: {fmt_int(h.now)}, {change}")
         b.fields(fields)
+        outcomes = esc(outcomes_line(s))
+        b.section(outcomes)
+        lines.append(outcomes)
     if s.stale:
         warn = "⚠️ Overdue for refresh: " + ", ".join(
             f"{esc(ds)} (last import {_when(s.data_as_of.get(ds))})" for ds in s.stale
@@ -60,7 +68,13 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
     return text, blocks
 
 
-def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | None, today: dt.date) -> Rendered:
+def render_bail_digest(
+    fig: BailFigures,
+    force_name: str,
+    district_label: str | None,
+    today: dt.date,
+    district_labels: dict[str, str] | None = None,
+) -> Rendered:
     """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
     b = MessageBuilder()
     b.header(f"Bail deadlines — {today:%a %d %b %Y}")
@@ -68,24 +82,38 @@ def render_bail_digest(fig: BailFigures, force_name: str, district_label: str | 
     total = fig.bail_ending_soon_total
     n = fig.bail_ending_within_days
     within3 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 3)
-    lines = [
+    lines = []
+    # Lapsed bail first: the deadline has already been missed, and each one needs a decision today.
+    if fig.lapsed_bail:
+        lapsed = lapsed_line(fig.lapsed_bail)
+        where = ", ".join(
+            f"{esc(district_labels.get(k, k) if district_labels else k)} {v}"
+            for k, v in sorted(fig.lapsed_bail_by_district.items(), key=lambda kv: -kv[1])
+            if v
+        )
+        b.section(f"{lapsed}\nBy district: {where}")
+        lines += [lapsed, f"Lapsed by district: {where}"]
+    lines.append(
         f"*{scope}*: {fmt_int(total)} active pre-charge bail period{'s' if total != 1 else ''} end within {n} days"
-    ]
+    )
     if total:
-        lines[0] += f", {fmt_int(within3)} within 3 days."
+        lines[-1] += f", {fmt_int(within3)} within 3 days."
     else:
-        lines[0] += "."
-    b.section(lines[0])
+        lines[-1] += "."
+    b.section(lines[-1])
     if total:
-        auth = Counter(e.next_authority for e in fig.bail_ending_soon)
+        # Most first; a tie in the order of the ladder (the superintendent before the court).
+        auth = by_authority_order(Counter(e.next_authority for e in fig.bail_ending_soon))
         dist = Counter(e.district for e in fig.bail_ending_soon)
-        auth_line = "Next extension needs: " + ", ".join(f"{esc(k)} {v}" for k, v in auth.most_common())
+        auth_line = "Next extension needs: " + ", ".join(f"{esc(k)} {v}" for k, v in auth.items())
         dist_line = "By district: " + ", ".join(f"{esc(k)} {v}" for k, v in dist.most_common())
         b.fields(
             [f"*Next extension needs*\n{auth_line.split(': ', 1)[1]}", f"*By district*\n{dist_line.split(': ', 1)[1]}"]
         )
         lines += [auth_line, dist_line]
         b.section(f"Case references: `/mo bail --expiring {n}d --list` (analysts; only you see it).")
+    elif fig.lapsed_bail:
+        b.section("Case references: `/mo bail --list` (analysts; only you see it); lapsed bail is listed first.")
     data_line = f"Data as of {_when(fig.data_as_of)}"
     b.context(data_line)
     _, blocks = b.build()

@@ -7,16 +7,19 @@ action-log counts from bot.action_log.counts, the data times and their staleness
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
 from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
+from bot.coverage import covered_from
 from bot.dates import add_months, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
+from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
+from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
 from bot.freshness import data_as_of, freshness
 from bot.runtime import Runtime
@@ -30,13 +33,16 @@ class Headline:
     key: str
     label: str
     now: int  # at the month's end
-    before: int  # at the previous month's end
+    # At the previous month's end; None when that day is before the dataset's coverage (bot/coverage.py): the
+    # data cannot say, and a rise from "no data" is not a rise.
+    before: int | None
     # What "now" counts over: most headlines are "open at the month end"; completed actions count the month.
     note: str = ""
+    covered_from: dt.date | None = None  # the dataset's coverage, named when ``before`` is left out
 
     @property
-    def change(self) -> int:
-        return self.now - self.before
+    def change(self) -> int | None:
+        return None if self.before is None else self.now - self.before
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class MonthlySummary:
     bail_ending_within_days: int  # the window of the "bail ending soon" headline (config.bail_ending_soon_days)
     # pillar -> status -> number of actions (current state of the log)
     actions_by_pillar: dict[str, dict[str, int]] = field(default_factory=dict)
+    # wanted | suspects | bail | rui -> outcome -> closed (ended) in the month, most first
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -134,10 +142,16 @@ def build_summary(
         s = series[key]
         return s[-1].open_at_end, s[-2].open_at_end
 
-    headlines = (
+    headlines: tuple[Headline, ...] = (
         Headline("wanted", "Wanted circulations open", *ends("wanted")),
         Headline("suspects", "Outstanding suspects", *ends("suspects")),
         Headline("active_bail", "Active pre-charge bail", *ends("bail")),
+        Headline(
+            "lapsed_bail",
+            "Lapsed bail (end date passed, no outcome recorded)",
+            series["bail"][-1].lapsed_at_end,
+            series["bail"][-2].lapsed_at_end,
+        ),
         Headline("active_rui", "Active RUI", *ends("rui")),
         Headline(
             "rui_over_12m",
@@ -156,6 +170,10 @@ def build_summary(
             "actions_completed", "Actions completed", actions_now.completed, actions_prev.completed, note="in the month"
         ),
     )
+
+    # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
+    coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
+    headlines = tuple(_within_coverage(h, coverage, prev) for h in headlines)
 
     districts = (filters.district,) if filters.district else force.district_slugs()
     # Config order first; districts no longer configured (older data) after them.
@@ -184,7 +202,69 @@ def build_summary(
         district_labels={d: force.district_label(d) for d in order},
         bail_ending_within_days=soon_days,
         actions_by_pillar=counts_by_pillar(session, force.slug),
+        outcomes={
+            "wanted": closed_by_outcome(session, WANTED, force, as_of, filters),
+            "suspects": closed_by_outcome(session, SUSPECTS, force, as_of, filters),
+            "bail": closed_by_outcome(session, BAIL, force, as_of, filters, kind="bail"),
+            "rui": closed_by_outcome(session, BAIL, force, as_of, filters, kind="rui"),
+        },
     )
+
+
+HEADLINE_DATASETS = {
+    "wanted": "wanted",
+    "suspects": "suspects",
+    "active_bail": "bail",
+    "lapsed_bail": "bail",
+    "active_rui": "bail",
+    "rui_over_12m": "bail",
+    "bail_ending_soon": "bail",
+}
+
+
+def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.date) -> Headline:
+    dataset = HEADLINE_DATASETS.get(h.key)
+    if dataset is None:
+        return h
+    start = coverage[dataset]
+    if start is not None and prev < start:
+        return replace(h, before=None, covered_from=start)
+    return h
+
+
+def comparison_text(h: Headline) -> str:
+    """``previous month 4; +27`` — or why there is none."""
+    if h.before is None:
+        since = f" before {h.covered_from:%d %b %Y}" if h.covered_from else ""
+        return f"no comparison: no data{since}"
+    return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
+
+
+OUTCOME_WORDS = {
+    "not_recorded": "not recorded",
+    "voluntary_attendance": "voluntary attendance",
+    "out_of_court_disposal": "out-of-court disposal",
+    "converted_to_rui": "converted to RUI",
+    "converted_to_bail": "converted to bail",
+    "nfa": "NFA",
+    "not_in_export": "no longer in the export",
+}
+
+
+def outcomes_line(s: MonthlySummary) -> str:
+    """How the month's cases ended: wanted closed with and without arrest, and each dataset's outcomes."""
+    parts = []
+    for key, verb in (("wanted", "wanted closed"), ("suspects", "suspects dealt with")):
+        by = s.outcomes.get(key, {})
+        total = sum(by.values())
+        arrested = by.get("arrested", 0)
+        detail = f"{arrested:,} arrested, {total - arrested:,} without arrest" if total else "none"
+        parts.append(f"{verb} {total:,} ({detail})")
+    for key, verb in (("bail", "bail ended"), ("rui", "RUI concluded")):
+        by = s.outcomes.get(key, {})
+        detail = ", ".join(f"{OUTCOME_WORDS.get(o, o)} {n:,}" for o, n in by.items()) or "none"
+        parts.append(f"{verb} {sum(by.values()):,} ({detail})")
+    return "Outcomes in the month: " + "; ".join(parts)
 
 
 def summary_text(s: MonthlySummary) -> str:
@@ -197,7 +277,9 @@ def summary_text(s: MonthlySummary) -> str:
         lines.append("")
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
-            lines.append(f"- {label}: {h.now:,} (previous month {h.before:,}; {_signed(h.change)})")
+            lines.append(f"- {label}: {h.now:,} ({comparison_text(h)})")
+        lines.append("")
+        lines.append(outcomes_line(s))
     lines.append("")
     lines.append(data_time_line(s))
     return "\n".join(lines) + "\n"

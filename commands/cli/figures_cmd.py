@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
 from bot.config import Force
+from bot.coverage import is_covered
 from bot.figures import (
     WANTED_REASONS,
     BailFigures,
@@ -25,6 +26,7 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
+from bot.figures.outcomes import with_outcomes
 from bot.freshness import Freshness, dataset_freshness
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
@@ -91,6 +93,7 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
             fig = suspect_figures(s, force, as_of, filters)
         else:
             fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
+        fig = with_outcomes(s, fig, force, filters)
         fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
     record_separately(
@@ -125,6 +128,9 @@ def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fres
     else:
         stale = f" — STALE: expected every {fresh.expected_days} days" if fresh.stale else ""
         out.append(f"Data as of {fig.data_as_of.strftime('%Y-%m-%d %H:%M UTC')} (latest {fig.dataset} import){stale}")
+    if fig.covered_from is not None and not is_covered(fig.covered_from, fig.as_of):
+        out.append(f"No {fig.dataset} data before {fig.covered_from.isoformat()}: no figures for an earlier date.")
+        return "\n".join(out)
     dl = force.district_label
     if isinstance(fig, WantedFigures | SuspectFigures):
         out.append(
@@ -139,7 +145,7 @@ def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fres
             out.append(f"By reason: {_line(fig.by_reason, lambda k: k.replace('_', ' '))}")
         out.append(f"By offence: {_line(fig.by_offence)}")
         return "\n".join(out)
-    out.append(f"Active: bail {fig.active_bail} · RUI {fig.active_rui}")
+    out.append(f"Active: bail {fig.active_bail} · RUI {fig.active_rui}   Lapsed bail: {fig.lapsed_bail}")
     for kind, label in (("bail", "Bail"), ("rui", "RUI")):
         out.append(
             f"{label}: opened this month {fig.opened_in_month[kind]}, closed this month {fig.closed_in_month[kind]}"

@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="the file is a full export: open rows of this force absent from it are closed as of --as-of",
     )
+    p.add_argument(
+        "--covers-from",
+        type=iso_date,
+        help="the file holds every case that was open on or after this date YYYY-MM-DD, so figures from then on "
+        "are complete (default: its --as-of date only)",
+    )
     p.add_argument("--json", action="store_true", help="also print the report as one JSON object")
     p.set_defaults(func=run)
 
@@ -39,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
     actor = cli_actor()
     request = ImportRequest(
-        dataset=args.dataset, path=args.file, force=args.force, as_of=args.as_of, snapshot=args.snapshot, actor=actor
+        dataset=args.dataset,
+        path=args.file,
+        force=args.force,
+        as_of=args.as_of,
+        snapshot=args.snapshot,
+        actor=actor,
+        covers_from=args.covers_from,
     )
     now = rt.clock.now()
     with rt.sessions() as session:
@@ -89,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
 def report_json(report: ImportReport) -> dict[str, Any]:
     out = dataclasses.asdict(report)
     out["as_of"] = report.as_of.isoformat() if report.as_of else None
+    out["covers_from"] = report.covers_from.isoformat() if report.covers_from else None
+    out["covered_from"] = [d.isoformat() if d else None for d in report.covered_from]
     out["ok"] = report.ok
     return out
 
@@ -118,6 +132,29 @@ def render(report: ImportReport) -> str:
             f"  added {report.added}, updated {report.updated}, closed {report.closed}, unchanged {report.unchanged}"
         )
         lines.append(f"  batch {', '.join(str(b) for b in report.batch_ids)}; file SHA-256 {report.file_sha256}")
+        if report.past_retention:
+            lines.append(
+                f"  {report.past_retention} rows past the retention period (closed more than "
+                f"{report.retention_days} days ago), not loaded"
+            )
+        lines += _coverage_lines(report)
     if report.ignored_columns:
         lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
     return "\n".join(lines)
+
+
+def _coverage_lines(report: ImportReport) -> list[str]:
+    """From when the figures are complete, and — when the file declared nothing — how to declare more."""
+    if report.dataset == "actions" or report.as_of is None:
+        return []
+    if report.covers_from is not None:
+        out = [f"  this file covers every case open on or after {report.covers_from.isoformat()} (--covers-from)"]
+    else:
+        out = [
+            f"  this file covers from its as-of date {report.as_of.isoformat()} on; if it holds every case open "
+            "since an earlier date, import it again with --covers-from YYYY-MM-DD to make that history count"
+        ]
+    for f, start in zip(report.forces, report.covered_from, strict=True):
+        if start is not None:
+            out.append(f"  {f} {report.dataset} figures are complete from {start.isoformat()}")
+    return out

@@ -11,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
+from bot.figures.outcomes import with_outcomes
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import data_as_of, dataset_freshness, freshness
+from bot.freshness import data_as_of, dataset_freshness, freshness, latest_import
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
     Rendered,
     render_bail,
     render_case_list,
+    render_not_covered,
     render_rui,
     render_status,
     render_suspects,
@@ -135,9 +138,46 @@ def _frame(
         district=args.get("district"),
         as_of=as_of,
         # From the import time the figures already carry, so an answer needs no extra query.
-        freshness=freshness(ctx.config, dataset, imported_at, ctx.now),
+        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, _file_as_of(ctx, dataset)),
         filters=_descriptions(args),
+        covered_from=_covered_from(ctx, dataset),
     )
+
+
+def _file_as_of(ctx: AnswerContext, dataset: str) -> dt.date | None:
+    """The as-of date of the latest import's file (freshness follows the data's own date), kept per import."""
+
+    def read() -> dt.date | None:
+        batch = latest_import(ctx.session, ctx.force.slug, dataset)
+        return batch.as_of if batch is not None else None
+
+    return cache.cached(ctx.db, ctx.force.slug, dataset, ("file_as_of",), read)
+
+
+def _covered_from(ctx: AnswerContext, dataset: str) -> dt.date | None:
+    return cache.cached(
+        ctx.db, ctx.force.slug, dataset, ("covered_from",), lambda: covered_from(ctx.session, ctx.force.slug, dataset)
+    )
+
+
+NOT_COVERED_TITLES = {
+    "wanted": "Wanted",
+    "suspects": "Outstanding suspects",
+    "bail": "Pre-charge bail",
+    "rui": "Released under investigation",
+}
+
+
+def _not_covered(ctx: AnswerContext, args: ParsedArgs, command: str) -> Reply | None:
+    """A date before the data's coverage gets "no <dataset> data before <date>", not a confident zero."""
+    dataset = "bail" if command == "rui" else command
+    as_of = _as_of(ctx, args)
+    start = _covered_from(ctx, dataset)
+    if start is None or as_of >= start:
+        return None
+    frame = _frame(ctx, args, as_of, dataset, data_as_of(ctx.session, ctx.force.slug, dataset))
+    text, blocks = render_not_covered(NOT_COVERED_TITLES[command], dataset, frame)
+    return ctx.ok(text, blocks)
 
 
 def _unknown_offence(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Reply | None:
@@ -166,7 +206,7 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     cases = open_cases(
         ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
     )
-    order = "the soonest bail end dates first" if dataset == "bail" else "the oldest first"
+    order = "lapsed first, then the soonest bail end dates" if dataset == "bail" else "the oldest first"
     source = "bail" if dataset == "rui" else dataset
     frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
     text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
@@ -218,31 +258,48 @@ def _rendered(
 def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "wanted"):
         return bad
+    if early := _not_covered(ctx, args, "wanted"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
     review_days = ctx.config.wanted_review_days
     fig = cache.wanted(ctx.db, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
     frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
-    return _rendered(
-        ctx, args, "wanted", as_of, frame, lambda: render_wanted(fig, frame, a_month_before(as_of), review_days)
-    )
+    filters = _filters(args, as_of)
+
+    def render() -> Rendered:
+        # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_wanted(full, frame, a_month_before(as_of), review_days)
+
+    return _rendered(ctx, args, "wanted", as_of, frame, render)
 
 
 def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "suspects"):
         return bad
+    if early := _not_covered(ctx, args, "suspects"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
     fig = cache.suspects(ctx.db, ctx.force, as_of, _filters(args, as_of))
     frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
-    return _rendered(ctx, args, "suspects", as_of, frame, lambda: render_suspects(fig, frame, a_month_before(as_of)))
+    filters = _filters(args, as_of)
+
+    def render() -> Rendered:
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_suspects(full, frame, a_month_before(as_of))
+
+    return _rendered(ctx, args, "suspects", as_of, frame, render)
 
 
 def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "bail"):
         return bad
+    if early := _not_covered(ctx, args, "bail"):
+        return early
     as_of = _as_of(ctx, args)
     days = _ending_days(ctx, args, as_of)
     if args.has("list"):
@@ -255,9 +312,9 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
     def render() -> Rendered:
         before = _active_a_month_ago(ctx, as_of, month_ago, filters)
-        return render_bail(
-            fig, frame, month_ago, before, bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
-        )
+        soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_bail(full, frame, month_ago, before, soon, window=args.has("expiring"))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 
@@ -265,6 +322,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if bad := _unknown_offence(ctx, args, "rui"):
         return bad
+    if early := _not_covered(ctx, args, "rui"):
+        return early
     if args.has("list"):
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)
@@ -277,7 +336,8 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
-        return render_rui(fig, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        return render_rui(full, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 

@@ -11,6 +11,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.freshness import dataset_freshness, freshness, latest_import
 from bot.models import ImportBatch
+from bot.slack.render_figures import render_status
 
 
 def batch(session, force: str, dataset: str, at: dt.datetime, as_of: dt.date | None = None) -> ImportBatch:
@@ -68,8 +69,24 @@ def test_freshness_from_an_import_time_is_the_rule_dataset_freshness_applies(ses
     batch(session, "suffolk", "wanted", now - dt.timedelta(days=3))
     batch(session, "suffolk", "bail", now - dt.timedelta(days=config.refresh_days["bail"], seconds=1))
     for f in dataset_freshness(session, config, suffolk, now):
-        built = freshness(config, f.dataset, f.imported_at, now)
-        assert built == dataclasses.replace(f, file_as_of=None)
+        built = freshness(config, f.dataset, f.imported_at, now, f.file_as_of)
+        assert built == f
+        if f.imported_at is not None:
+            alone = freshness(config, f.dataset, f.imported_at, now)  # without the file's date: the import time only
+            assert alone == dataclasses.replace(f, file_as_of=None, data_age_days=None)
     assert freshness(config, "suspects", None, now).stale is True
     with pytest.raises(ValueError, match="timezone-aware"):
         freshness(config, "wanted", now, now.replace(tzinfo=None))
+
+
+def test_freshness_follows_the_datas_own_as_of_date(session, config, clock) -> None:
+    """An old export imported a minute ago is old data: stale by its as-of date, and status says both dates."""
+    suffolk = config.force("suffolk")
+    now = clock.now()
+    batch(session, "suffolk", "wanted", now - dt.timedelta(minutes=1), dt.date(2022, 7, 31))
+    w = next(f for f in dataset_freshness(session, config, suffolk, now) if f.dataset == "wanted")
+    assert w.stale is True and w.age_days == 0.0
+    assert w.data_age_days == (now.date() - dt.date(2022, 7, 31)).days
+    text = str(render_status(suffolk, [w])[1])
+    assert f"data as of 31 Jul 2022 ({w.data_age_days:,} days old), imported" in text
+    assert "(0.0 days ago)" in text and "*stale*" in text

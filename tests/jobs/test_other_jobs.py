@@ -162,6 +162,33 @@ def test_bail_digest_posts_counts_once_a_day(rt: Runtime, fake_slack: FakeSlack)
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]) == 1
 
 
+def test_bail_digest_puts_lapsed_bail_first_with_the_next_step(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    fake_slack.add_channel(BAIL_CHANNEL)
+    d = TODAY
+    with rt.sessions() as s:
+        s.add_all(
+            [
+                _bail("B1", d - dt.timedelta(days=80), None, end=d - dt.timedelta(days=1)),  # lapsed yesterday
+                _bail("B2", d - dt.timedelta(days=80), None, end=d - dt.timedelta(days=9)),  # lapsed 9 days ago
+                _bail("B6", d - dt.timedelta(days=200), None, end=d - dt.timedelta(days=2)),  # lapsed, Lowestoft
+                _bail("B3", d - dt.timedelta(days=80), None, end=d + dt.timedelta(days=2)),  # ending soon
+            ]
+        )
+        s.commit()
+    clock_of(rt).set(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
+    results = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"]
+    assert [r.outcome for r in results] == ["done"]
+    (msg,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]
+    text = msg.params["text"]
+    lapsed_at = text.index("*3* pre-charge bail periods have lapsed")
+    assert "a magistrates' court extension, or revert to RUI" in text
+    assert "Lapsed by district: Ipswich 2, Lowestoft 1" in text
+    assert lapsed_at < text.index("1 active pre-charge bail period end within 14 days")
+    first = msg.params["blocks"][1]["text"]["text"]
+    assert first.startswith(":rotating_light: *3* pre-charge bail periods have lapsed")
+    assert not any(ref in text for ref in ("B1", "B2", "B6"))
+
+
 @pytest.mark.parametrize("group_readable", [True, False])
 def test_freshness_check_dms_admins_when_an_export_is_overdue(
     rt: Runtime,

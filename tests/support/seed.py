@@ -79,13 +79,14 @@ def slack_config(tmp_path: Path, db_url: str, **slack_overrides: object) -> Conf
     return cfg
 
 
-def _batch(s: Session, force: str, dataset: str, imported_at: dt.datetime) -> int:
+def _batch(s: Session, force: str, dataset: str, imported_at: dt.datetime, covers_from: dt.date) -> int:
     b = ImportBatch(
         force=force,
         dataset=dataset,
         file_name=f"{dataset}.csv",
         file_sha256="0" * 64,
         as_of=imported_at.date(),
+        covers_from=covers_from,
         imported_at=imported_at,
     )
     s.add(b)
@@ -107,7 +108,9 @@ def seed(
     rnd = random.Random(seed_value)
     with sessions() as s, s.begin():
         for force in forces:
-            ids = {d: _batch(s, force, d, imported_at) for d in ("wanted", "suspects", "bail")}
+            # Every row opened in the two years before as_of: the seeded history is complete from then on.
+            start = as_of - dt.timedelta(days=730)
+            ids = {d: _batch(s, force, d, imported_at, start) for d in ("wanted", "suspects", "bail")}
             wanted: list[dict[str, object]] = []
             suspects: list[dict[str, object]] = []
             bail: list[dict[str, object]] = []

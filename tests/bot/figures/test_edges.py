@@ -18,7 +18,7 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
-from bot.figures.bail import next_authority
+from bot.figures.bail import by_authority_order, next_authority
 from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 D = dt.date
@@ -352,8 +352,21 @@ def test_data_as_of_is_latest_import_of_that_force_and_dataset(session, config) 
 def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     suffolk = config.force("suffolk")
     bail(session, D(2024, 1, 31), bail_end_on=D(2024, 4, 30))
+    t = dt.datetime(2024, 4, 20, 9, tzinfo=dt.UTC)
+    for ds in ("wanted", "suspects", "bail"):
+        session.add(
+            ImportBatch(
+                force="suffolk",
+                dataset=ds,
+                file_name="x.csv",
+                file_sha256="0" * 64,
+                as_of=D(2024, 4, 20),
+                covers_from=D(2023, 1, 1),
+                imported_at=t,
+            )
+        )
     session.flush()
-    common = {"dataset", "force", "district", "as_of", "data_as_of"}
+    common = {"dataset", "force", "district", "as_of", "data_as_of", "covered_from", "covered"}
     w = figures_to_json(wanted_figures(session, suffolk, D(2024, 4, 20)))
     assert set(w) == common | {
         "open",
@@ -365,6 +378,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "opened_in_month",
         "closed_in_month",
         "open_a_month_ago",
+        "closed_by_outcome",
+        "people",
     }
     s = figures_to_json(suspect_figures(session, suffolk, D(2024, 4, 20)))
     assert set(s) == set(w) - {"by_reason", "review_overdue"}
@@ -374,20 +389,36 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     assert set(b) == common | {
         "active_bail",
         "active_rui",
+        "lapsed_bail",
+        "lapsed_bail_by_district",
         "opened_in_month",
         "closed_in_month",
         "length_bands",
         "by_district",
         "by_offence",
         "bail_ending_soon",
+        "closed_by_outcome",
+        "people",
     }
     assert (b["dataset"], b["force"], b["district"], b["as_of"], b["data_as_of"]) == (
         "bail",
         "suffolk",
         "ipswich",
         "2024-04-20",
-        None,
+        t.isoformat(),
     )
+    assert (b["covered_from"], b["covered"]) == ("2023-01-01", True)
+    # Before the coverage: no figure at all, only what the data covers.
+    early = figures_to_json(wanted_figures(session, suffolk, D(2022, 12, 31)))
+    assert early == {
+        "dataset": "wanted",
+        "force": "suffolk",
+        "district": None,
+        "as_of": "2022-12-31",
+        "data_as_of": t.isoformat(),
+        "covered_from": "2023-01-01",
+        "covered": False,
+    }
     assert b["bail_ending_soon"] == [
         {
             "reference": b["bail_ending_soon"][0]["reference"],
@@ -400,3 +431,21 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         }
     ]
     assert b["by_district"] == {"bail": {"ipswich": 1}, "rui": {"ipswich": 0}}
+
+
+def test_bail_begun_before_28_oct_2022_follows_the_2017_ladder() -> None:
+    """PCA 2017: 28 days, then a superintendent to 3 months, then a magistrates' court; PCSCA 2022 from 28 Oct."""
+    start = D(2022, 10, 27)
+    assert next_authority(start, start + dt.timedelta(days=28)) == "superintendent"
+    assert next_authority(start, start + dt.timedelta(days=29)) == "magistrates' court"
+    assert next_authority(start, add_months(start, 3)) == "magistrates' court"
+    new = D(2022, 10, 28)
+    assert next_authority(new, add_months(new, 3)) == "inspector"
+    assert next_authority(new, add_months(new, 6)) == "superintendent"
+    assert next_authority(new, add_months(new, 6) + dt.timedelta(days=1)) == "magistrates' court"
+
+
+def test_tied_authorities_are_listed_in_ladder_order() -> None:
+    tied = {"magistrates' court": 2, "superintendent": 2, "inspector": 1}
+    assert list(by_authority_order(tied)) == ["superintendent", "magistrates' court", "inspector"]
+    assert list(by_authority_order({"magistrates' court": 1, "inspector": 1})) == ["inspector", "magistrates' court"]

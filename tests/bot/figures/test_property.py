@@ -16,11 +16,14 @@ from sqlalchemy import insert
 
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
 from bot.figures.month_flow import flows_current, rebuild_month_flows
+from bot.figures.outcomes import with_outcomes
 from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 REASONS = ["never_arrested", "failed_to_answer_bail", "bail_breach", "rui_fresh_evidence"]
 AGE_BANDS = ["0-27d", "28-90d", "91-180d", "181-365d", "over-365d"]
 LENGTHS = ["0-3m", "3-6m", "6-9m", "9-12m", "over-12m"]
+CLOSURE_OUTCOMES = ["arrested", "located", "cancelled", "voluntary_attendance"]
+BAIL_OUTCOMES = ["charged", "nfa", "converted_to_rui", "out_of_court_disposal"]
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Row:
     last_reviewed: dt.date | None = None  # wanted
     kind: str | None = None  # bail
     bail_end: dt.date | None = None  # bail
+    outcome: str | None = None  # how it closed (None: not recorded)
+    person: str | None = None  # person_ref
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -60,6 +65,15 @@ def plus_months(d: dt.date, n: int) -> dt.date:
 
 def is_open(r: Row, d: dt.date) -> bool:
     return r.opened <= d and (r.closed is None or r.closed > d)
+
+
+def is_lapsed(r: Row, d: dt.date) -> bool:
+    """Bail still open on d whose bail end date is an earlier day."""
+    return r.kind == "bail" and is_open(r, d) and r.bail_end is not None and r.bail_end < d
+
+
+def is_active(r: Row, d: dt.date) -> bool:
+    return is_open(r, d) and not is_lapsed(r, d)
 
 
 def selected(r: Row, force: str, as_of: dt.date, district, offence, reason, older_than_days) -> bool:
@@ -123,6 +137,8 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
         "opened_in_month": sum(1 for r in mine if first <= r.opened <= as_of),
         "closed_in_month": sum(1 for r in mine if r.closed is not None and first <= r.closed <= as_of),
         "open_a_month_ago": sum(1 for r in mine if is_open(r, ago)),
+        "closed_by_outcome": outcomes_closed(mine, first, as_of),
+        "people": len({r.person for r in live if r.person is not None}),
     }
     if wanted:
         reasons = dict.fromkeys(REASONS, 0)
@@ -133,6 +149,11 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
             1 for r in live if (as_of - (r.last_reviewed if r.last_reviewed else r.opened)).days > review_days
         )
     return out
+
+
+def outcomes_closed(rows: list[Row], first: dt.date, last: dt.date) -> list[tuple[str, int]]:
+    closed = [r for r in rows if r.closed is not None and first <= r.closed <= last]
+    return count_desc(tally(r.outcome or "not_recorded" for r in closed))
 
 
 def length_band(start: dt.date, as_of: dt.date) -> str:
@@ -148,6 +169,8 @@ def length_band(start: dt.date, as_of: dt.date) -> str:
 
 
 def authority(start: dt.date, end: dt.date) -> str:
+    if start < dt.date(2022, 10, 28):  # the Policing and Crime Act 2017 ladder
+        return "superintendent" if (end - start).days <= 28 else "magistrates' court"
     if end <= plus_months(start, 3):
         return "inspector"
     if end <= plus_months(start, 6):
@@ -159,8 +182,11 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
     mine = [r for r in rows if selected(r, as_of=as_of, **filt)]
     first = dt.date(as_of.year, as_of.month, 1)
     out: dict = {"length_bands": {}, "by_district": {}, "by_offence": {}, "opened_in_month": {}, "closed_in_month": {}}
+    gone = [r for r in mine if is_lapsed(r, as_of)]
+    out["lapsed_bail"] = len(gone)
+    out["lapsed_bail_by_district"] = district_list(districts, filt["district"], tally(r.district for r in gone))
     for kind in ("bail", "rui"):
-        live = [r for r in mine if r.kind == kind and is_open(r, as_of)]
+        live = [r for r in mine if r.kind == kind and is_active(r, as_of)]
         out["active_" + kind] = len(live)
         bands = dict.fromkeys(LENGTHS, 0)
         for r in live:
@@ -172,6 +198,10 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
         out["closed_in_month"][kind] = sum(
             1 for r in mine if r.kind == kind and r.closed is not None and first <= r.closed <= as_of
         )
+        out.setdefault("closed_by_outcome", {})[kind] = outcomes_closed(
+            [r for r in mine if r.kind == kind], first, as_of
+        )
+        out.setdefault("people", {})[kind] = len({r.person for r in live if r.person is not None})
     soon = [
         r
         for r in mine
@@ -207,9 +237,10 @@ def series(rows: list[Row], as_of: dt.date, months: int, filt: dict, kind: str |
         out.append(
             (
                 f"{year:04d}-{month:02d}",
-                sum(1 for r in mine if is_open(r, end)),
+                sum(1 for r in mine if is_active(r, end)),
                 sum(1 for r in mine if first <= r.opened <= end),
                 sum(1 for r in mine if r.closed is not None and first <= r.closed <= end),
+                sum(1 for r in mine if is_lapsed(r, end)),
             )
         )
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
@@ -224,7 +255,7 @@ FORCE_DISTRICTS = {
     "norfolk": ["norwich", "kings-lynn", "great-yarmouth"],
 }
 OFFENCES = ["burglary", "Burglary", "robbery", "assault", "drugs", "theft"]
-LO, HI = dt.date(2023, 1, 1), dt.date(2025, 12, 31)
+LO, HI = dt.date(2022, 9, 1), dt.date(2025, 12, 31)  # from before 28 Oct 2022: both extension ladders
 
 
 def _anchors() -> list[dt.date]:
@@ -292,7 +323,11 @@ def row(draw: st.DrawFn, dataset: str, i: int, as_of: dt.date, review_days: int)
         offence=draw(st.sampled_from(OFFENCES)),
         opened=opened,
         closed=draw(closing(opened, as_of)),
+        person=draw(st.sampled_from([None, "P1", "P2", "P3", "P4", "P5", "P6"])),
     )
+    if r.closed is not None:
+        vocab = BAIL_OUTCOMES if dataset == "bail" else CLOSURE_OUTCOMES
+        r.outcome = draw(st.one_of(st.none(), st.sampled_from(vocab)))
     if dataset == "wanted":
         r.reason = draw(st.sampled_from(REASONS))
         r.last_reviewed = draw(
@@ -305,12 +340,12 @@ def row(draw: st.DrawFn, dataset: str, i: int, as_of: dt.date, review_days: int)
     if dataset == "bail":
         r.kind = draw(st.sampled_from(["bail", "rui"]))
         if r.kind == "bail":
-            # Bail end dates on the 3/6/9-month ladder (the authority boundaries), near it, or near as_of.
+            # Bail end dates on the 3/6/9-month ladder (the authority boundaries), near it, near as_of (before
+            # it: lapsed; on it: the last day of bail), or near a month end (the series' lapse boundaries).
             step = draw(st.sampled_from([3, 6, 9, 12]))
             ladder = plus_months(opened, step) + dt.timedelta(days=draw(st.sampled_from([0, 0, -1, 1, -5, 7])))
-            r.bail_end = draw(
-                st.sampled_from([ladder, max(opened, as_of + dt.timedelta(days=draw(st.integers(-1, 31))))])
-            )
+            near = as_of + dt.timedelta(days=draw(st.one_of(st.integers(-1, 31), st.integers(-90, 0))))
+            r.bail_end = draw(st.sampled_from([ladder, max(opened, near), max(opened, draw(near_anchor))]))
     return r
 
 
@@ -356,7 +391,17 @@ def load(session, dataset: str, data: list[Row], *, with_flows: bool = False) ->
 def _insert(session, dataset: str, data: list[Row]) -> None:
     if not data:
         return
-    base = [dict(force=r.force, reference=r.reference, district=r.district, offence=r.offence) for r in data]
+    base = [
+        dict(
+            force=r.force,
+            reference=r.reference,
+            district=r.district,
+            offence=r.offence,
+            person_ref=r.person,
+            outcome=r.outcome,
+        )
+        for r in data
+    ]
     if dataset == "wanted":
         session.execute(
             insert(WantedCirculation),
@@ -391,7 +436,7 @@ def _insert(session, dataset: str, data: list[Row]) -> None:
 
 
 def series_tuples(points) -> list[tuple]:
-    return [(p.month, p.open_at_end, p.opened, p.closed) for p in points]
+    return [(p.month, p.open_at_end, p.opened, p.closed, p.lapsed_at_end) for p in points]
 
 
 PROPERTY = settings(
@@ -420,6 +465,7 @@ def test_caseload_figures_match_brute_force(session, config, dataset: str, data:
             got = wanted_figures(session, force, as_of, to_filters(filt), review_days=review_days)
         else:
             got = suspect_figures(session, force, as_of, to_filters(filt))
+        got_outcomes = with_outcomes(session, got, force, to_filters(filt))
         got_series = series_tuples(monthly_series(session, dataset, force, as_of, months, to_filters(filt)))
     finally:
         session.rollback()
@@ -432,6 +478,8 @@ def test_caseload_figures_match_brute_force(session, config, dataset: str, data:
     assert got.opened_in_month == want["opened_in_month"]
     assert got.closed_in_month == want["closed_in_month"]
     assert got.open_a_month_ago == want["open_a_month_ago"]
+    assert list(got_outcomes.closed_by_outcome.items()) == want["closed_by_outcome"]
+    assert got_outcomes.people == want["people"]
     if wanted:
         assert list(got.by_reason.items()) == want["by_reason"]
         assert got.review_overdue == want["review_overdue"]
@@ -453,6 +501,7 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
     try:
         load(session, "bail", table, with_flows=with_flows)
         got = bail_figures(session, force, as_of, to_filters(filt), ending_within_days=within)
+        got_outcomes = with_outcomes(session, got, force, to_filters(filt))
         got_series = {
             k: series_tuples(monthly_series(session, "bail", force, as_of, months, to_filters(filt), kind=k))
             for k in ("bail", "rui")
@@ -462,6 +511,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
 
     want = bail(table, FORCE_DISTRICTS[force_slug], as_of, filt, within)
     assert (got.active_bail, got.active_rui) == (want["active_bail"], want["active_rui"])
+    assert got.lapsed_bail == want["lapsed_bail"]
+    assert list(got.lapsed_bail_by_district.items()) == want["lapsed_bail_by_district"]
     assert got.opened_in_month == want["opened_in_month"]
     assert got.closed_in_month == want["closed_in_month"]
     for kind in ("bail", "rui"):
@@ -469,6 +520,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         assert list(got.by_district[kind].items()) == want["by_district"][kind]
         assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
         assert got_series[kind] == series(table, as_of, months, filt, kind)
+        assert list(got_outcomes.closed_by_outcome[kind].items()) == want["closed_by_outcome"][kind]
+        assert got_outcomes.people[kind] == want["people"][kind]
     assert [
         (e.reference, e.district, e.offence, e.started_on, e.bail_end_on, e.days_left, e.next_authority)
         for e in got.bail_ending_soon

@@ -12,15 +12,17 @@ from sqlalchemy.orm import Session
 
 from bot.action_log.types import LIVE_STATUSES
 from bot.clock import FixedClock
-from bot.dates import last_complete_month, month_end
+from bot.dates import add_months, last_complete_month, month_end
 from bot.demo.load import load_demo
 from bot.figures.bail import bail_figures
+from bot.figures.outcomes import with_outcomes
 from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.types import Filters
 from bot.figures.wanted import wanted_figures
-from bot.models import Action
+from bot.models import Action, ImportBatch
 from bot.runtime import Runtime
+from bot.slack.render_summary import render_summary
 from bot.summary.monthly import build_summary, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -58,6 +60,7 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
             assert getattr(summary.headline("wanted"), attr) == w.open
             assert getattr(summary.headline("suspects"), attr) == su.open
             assert getattr(summary.headline("active_bail"), attr) == b.active_bail
+            assert getattr(summary.headline("lapsed_bail"), attr) == b.lapsed_bail
             assert getattr(summary.headline("active_rui"), attr) == b.active_rui
             assert getattr(summary.headline("rui_over_12m"), attr) == b.length_bands["rui"]["over-12m"]
             assert getattr(summary.headline("bail_ending_soon"), attr) == b.bail_ending_soon_total
@@ -150,3 +153,41 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
         )
     assert "wanted" in later.stale and "(stale)" in summary_text(later)
     assert month_end(dt.date(2026, 2, 1)) == dt.date(2026, 2, 28)
+
+
+def test_comparisons_with_a_month_before_coverage_are_left_out(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        start = s.scalars(select(ImportBatch.covers_from).where(ImportBatch.dataset == "wanted")).first()
+        assert start is not None  # the demo declares its 24 months
+        first_month = start.strftime("%Y-%m")
+        summary = build_summary(s, demo.config, force, first_month, TODAY, NOW)
+        later = build_summary(s, demo.config, force, add_months(start, 1).strftime("%Y-%m"), TODAY, NOW)
+    text = summary_text(summary)
+    for key in ("wanted", "suspects", "active_bail", "lapsed_bail", "active_rui", "bail_ending_soon"):
+        h = summary.headline(key)
+        assert h.before is None and h.change is None and h.covered_from == start
+        assert f"{h.label}: {h.now:,} (no comparison: no data before {start:%d %b %Y})" in text
+        assert later.headline(key).before is not None  # the month after: its previous month end is covered
+    # The action log is not an export with coverage: compared as before.
+    assert summary.headline("actions_overdue").before is not None
+    assert "no comparison" in str(render_summary(summary)[1])
+
+
+def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        summary = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+        end = summary.as_of
+        wanted = with_outcomes(s, wanted_figures(s, force, end), force, Filters())
+        b = with_outcomes(s, bail_figures(s, force, end, ending_within_days=14), force, Filters())
+    assert summary.outcomes["wanted"] == wanted.closed_by_outcome
+    assert (
+        summary.outcomes["bail"] == b.closed_by_outcome["bail"]
+        and summary.outcomes["rui"] == b.closed_by_outcome["rui"]
+    )
+    assert sum(summary.outcomes["bail"].values()) == b.closed_in_month["bail"] > 0
+    text = summary_text(summary)
+    arrested = wanted.closed_by_outcome.get("arrested", 0)
+    assert f"wanted closed {wanted.closed_in_month:,} ({arrested:,} arrested, " in text
+    assert f"bail ended {b.closed_in_month['bail']:,} (" in text

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
+from bot.figures.outcomes import with_outcomes
 from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
 from commands.cli import figures_cmd, main, status_cmd
@@ -98,7 +99,9 @@ def test_figures_wanted_json_equals_the_service_and_is_audited(cli, config, caps
     assert main(["figures", "wanted", "--district", "bse", "--as-of", "2026-11-23", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     with cli() as s:
-        want = figures_to_json(wanted_figures(s, config.force("suffolk"), TODAY, Filters(district="bury-st-edmunds")))
+        bury = Filters(district="bury-st-edmunds")
+        suffolk = config.force("suffolk")
+        want = figures_to_json(with_outcomes(s, wanted_figures(s, suffolk, TODAY, bury), suffolk, bury))
         audit = s.scalars(select(AuditEvent)).all()
     assert out == want
     assert (out["district"], out["open"], out["closed_in_month"]) == ("bury-st-edmunds", 1, 1)
@@ -113,7 +116,8 @@ def test_figures_default_as_of_is_today_on_the_clock_and_force_is_respected(cli,
     assert main(["figures", "suspects", "--force", "norfolk", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     with cli() as s:
-        want = figures_to_json(suspect_figures(s, config.force("norfolk"), TODAY))
+        norfolk = config.force("norfolk")
+        want = figures_to_json(with_outcomes(s, suspect_figures(s, norfolk, TODAY), norfolk, Filters()))
     assert out == want
     assert (out["as_of"], out["force"], out["open"]) == ("2026-11-23", "norfolk", 1)
     assert out["by_district"] == {"norwich": 1, "kings-lynn": 0, "great-yarmouth": 0}
@@ -141,7 +145,10 @@ def test_figures_bail_lists_who_authorises_the_next_extension(cli, config, capsy
     assert main(["figures", "bail", "--as-of", "2026-11-23", "--within-days", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     with cli() as s:
-        want = figures_to_json(bail_figures(s, config.force("suffolk"), TODAY, ending_within_days=3))
+        suffolk = config.force("suffolk")
+        want = figures_to_json(
+            with_outcomes(s, bail_figures(s, suffolk, TODAY, ending_within_days=3), suffolk, Filters())
+        )
     assert out == want and out["bail_ending_soon"] == [] and out["active_bail"] == 1
 
 

@@ -31,6 +31,7 @@ from bot.slack.render_figures import (
     LENGTH_BAND_LABELS,
     REASON_LABELS,
     Frame,
+    fmt_date,
     fmt_time,
     render_wanted,
 )
@@ -134,7 +135,8 @@ def test_wanted_answer_equals_service(rt: Runtime, text: str, as_of: dt.date, fi
     assert fig.open > 0
     assert f"*{fmt_int(fig.open)}* open wanted circulations" in body
     assert f"({fmt_int(fig.open_a_month_ago)} on " in body
-    assert f"This month: {fig.opened_in_month} circulated, {fig.closed_in_month} closed" in body
+    first = fmt_date(as_of.replace(day=1))
+    assert f"Month to date (from {first}): {fig.opened_in_month} circulated, {fig.closed_in_month} closed" in body
     if fig.review_overdue:
         assert f"*{fmt_int(fig.review_overdue)}* not reviewed in the last 28 days" in body
     for band, n in fig.by_age_band.items():
@@ -183,8 +185,20 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
     for authority in {e.next_authority for e in fig.bail_ending_soon}:
         n = sum(1 for e in fig.bail_ending_soon if e.next_authority == authority)
         assert line(AUTHORITY_LABELS[authority], n) in bail
-    for band, n in fig.length_bands["bail"].items():
+    # --expiring asks about the bail ending in the window: the breakdowns are of those periods.
+    with rt.sessions() as s:
+        soon = bail_ending_soon(s, force, AS_OF, Filters(), 21)
+    assert sum(soon.length_bands.values()) == soon.total == fig.bail_ending_soon_total
+    assert sum(soon.by_district.values()) == sum(soon.by_offence.values()) == soon.total
+    assert "Bail ending within 21 days by time since it started" in bail
+    for band, n in soon.length_bands.items():
         assert line(LENGTH_BAND_LABELS[band], n) in bail
+    for d, n in soon.by_district.items():
+        assert line(force.district_label(d), n) in bail
+    plain = blocks_text(ask(rt, "bail"))
+    assert "Bail by time since it started" in plain
+    for band, n in fig.length_bands["bail"].items():
+        assert line(LENGTH_BAND_LABELS[band], n) in plain
     assert not re.search(r"SUB\d{5}", bail)  # counts only: no references in the aggregate answer
 
     rui = blocks_text(ask(rt, "rui"))
@@ -196,6 +210,40 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
         assert line(force.district_label(d), n) in rui
     over = fig.length_bands["rui"]["over-12m"]
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+
+
+@pytest.mark.parametrize("command", ["wanted", "suspects", "bail", "rui"])
+def test_a_date_before_the_data_gets_no_number(rt: Runtime, command: str) -> None:
+    seed(rt.sessions, n=50)  # the seeded exports hold every case open since 23 Nov 2024
+    dataset = "bail" if command == "rui" else command
+    early = blocks_text(ask(rt, f"{command} --as-of 2024-11-22"))
+    assert f"No {dataset} data before 23 Nov 2024" in early
+    assert not re.search(r"\*\d+\*", early)  # no figure at all
+    first = blocks_text(ask(rt, f"{command} --as-of 2024-12-01"))
+    assert "No comparison with a month ago: no data before 23 Nov 2024" in first
+    assert "over the last month" not in first
+    later = blocks_text(ask(rt, f"{command} --as-of 2024-12-23"))
+    assert "No comparison" not in later and "over the last month (" in later
+
+
+def test_bail_answer_leads_with_lapsed_bail(rt: Runtime) -> None:
+    seed(rt.sessions, n=300)
+    force = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        fig = bail_figures(s, force, AS_OF, Filters(), ending_within_days=14)
+        cases = open_cases(s, "bail", force, AS_OF, Filters(), 1000)
+    assert fig.lapsed_bail > 0
+    bail = blocks_text(ask(rt, "bail"))
+    first = bail.splitlines()[1]
+    assert first.startswith(f":rotating_light: *{fig.lapsed_bail}* pre-charge bail periods have lapsed")
+    assert "magistrates' court extension, or revert to RUI" in first
+    assert f"· *{fmt_int(fig.lapsed_bail)}* lapsed bail" in bail
+    listed = blocks_text(ask(rt, "bail --list", user=ANALYST))
+    assert f"*{cases.total}* on pre-charge bail (*{cases.lapsed}* of them lapsed)" in listed
+    assert cases.total == fig.active_bail + fig.lapsed_bail and cases.lapsed == fig.lapsed_bail
+    oldest = cases.rows[0]
+    assert oldest.lapsed_days is not None
+    assert f"`{oldest.reference}` " in listed and f"*lapsed {oldest.lapsed_days} days ago*" in listed
 
 
 def test_bail_list_expiring_matches_ending_soon(rt: Runtime) -> None:
@@ -362,7 +410,7 @@ def test_references_in_lists_are_escaped(rt: Runtime) -> None:
 def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
     seed(rt.sessions, n=20, imported_at=dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC))
     fresh = blocks_text(ask(rt, "wanted"))
-    assert "data as of 22 Nov 2026 15:30 GMT" in fresh and "stale" not in fresh
+    assert "data as of 22 Nov 2026, imported 22 Nov 2026 15:30 GMT" in fresh and "stale" not in fresh
     assert "Suffolk Constabulary · as of 23 Nov 2026" in fresh
     rt.clock.advance(dt.timedelta(days=8))  # wanted is expected weekly
     stale = blocks_text(ask(rt, "wanted --district ipswich --as-of 2026-11-23"))
@@ -382,7 +430,7 @@ def test_status_shows_each_dataset(rt: Runtime) -> None:
     r = ask(rt, "status")
     body = blocks_text(r)
     for label in ("Wanted circulations", "Outstanding suspects", "Pre-charge bail and RUI"):
-        assert f"*{label}*: imported 22 Nov 2026 15:30 GMT" in body
+        assert f"*{label}*: data as of 22 Nov 2026 (1 day old), imported 22 Nov 2026 15:30 GMT" in body
     assert "*Action log*: never imported" in body
 
 

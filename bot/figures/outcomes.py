@@ -1,0 +1,87 @@
+"""How cases ended, and how many people rather than records.
+
+- closed_by_outcome: the rows closed from the 1st of ``as_of``'s month to ``as_of`` (the month's
+  ``closed_in_month``), by their recorded outcome (the closure_outcome vocabulary for wanted and suspects, the
+  bail outcome vocabulary for bail and RUI; ``not_recorded`` when the export gave none), most first;
+- people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
+  a person wanted on three circulations is one person. Person references are counted here, never returned.
+
+Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters. Neither is in the
+covering indexes (``outcome`` and ``person_ref`` are read from the table, a visit per row), so they are not part
+of the snapshot figures' statements: :func:`with_outcomes` adds them to a figures result for the answers that
+show them (each cached per import with its rendering) and for ``figures --json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Force
+from bot.dates import month_start
+from bot.figures.caseload import by_count
+from bot.figures.history import source_at
+from bot.figures.lapsed import not_lapsed
+from bot.figures.source import BAIL, SUSPECTS, WANTED, Source, open_rows, row_conditions
+from bot.figures.types import KINDS, BailFigures, Filters, SuspectFigures, WantedFigures
+
+NOT_RECORDED = "not_recorded"
+
+
+def closed_by_outcome(
+    session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
+) -> dict[str, int]:
+    """Outcome -> rows closed in the month to ``as_of`` (``kind``: bail or rui, for the bail dataset)."""
+    known = source_at(session, src, force.slug, as_of)
+    m = known.model
+    conds = [
+        *row_conditions(known, force.slug, as_of, filters, kind=kind),
+        known.closed >= month_start(as_of),
+        known.closed <= as_of,
+    ]
+    stmt = select(m.outcome, func.count()).where(*conds).group_by(m.outcome)
+    counts = {(o or NOT_RECORDED): int(n) for o, n in session.execute(stmt, {"at": as_of})}
+    return by_count(counts)
+
+
+def people_open(
+    session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
+) -> int:
+    """Distinct people among the rows open (bail: active) at ``as_of`` that name one."""
+    known = source_at(session, src, force.slug, as_of)
+    m = known.model
+    conds = [*row_conditions(known, force.slug, as_of, filters, kind=kind), m.person_ref.is_not(None)]
+    if kind == "bail":
+        conds.append(not_lapsed(as_of, m))
+    rows = open_rows(known, as_of, conds, m.person_ref)
+    n = session.execute(select(func.count(rows.c.person_ref.distinct())), {"at": as_of}).scalar_one()
+    return int(n)
+
+
+def bail_outcomes(
+    session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """(kind -> outcome -> ended in the month, kind -> distinct people active) for bail and RUI."""
+    ended = {k: closed_by_outcome(session, src, force, as_of, filters, kind=k) for k in KINDS}
+    people = {k: people_open(session, src, force, as_of, filters, kind=k) for k in KINDS}
+    return ended, people
+
+
+FiguresT = TypeVar("FiguresT", bound=WantedFigures | SuspectFigures | BailFigures)
+
+
+def with_outcomes(session: Session, fig: FiguresT, force: Force, filters: Filters) -> FiguresT:
+    """``fig`` with ``closed_by_outcome`` and ``people`` filled in, under the same date and filters."""
+    if isinstance(fig, BailFigures):
+        ended, people = bail_outcomes(session, BAIL, force, fig.as_of, filters)
+        return replace(fig, closed_by_outcome=ended, people=people)
+    src = WANTED if isinstance(fig, WantedFigures) else SUSPECTS
+    return replace(
+        fig,
+        closed_by_outcome=closed_by_outcome(session, src, force, fig.as_of, filters),
+        people=people_open(session, src, force, fig.as_of, filters),
+    )

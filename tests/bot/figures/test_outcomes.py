@@ -1,0 +1,107 @@
+"""Outcomes and people: exports may say how a case closed (a vocabulary with aliases, extendable in the config;
+an unknown outcome is refused naming the cell), the figures count the month's closures by outcome and the
+distinct people open, and the answers show arrests, closures without arrest, outcomes and people — never who."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.config import DEFAULTS, Config, _merge, build_config
+from bot.figures import Filters, bail_figures, figures_to_json, wanted_figures
+from bot.figures.cases import bail_ending_soon
+from bot.figures.outcomes import with_outcomes
+from bot.importing.service import import_file
+from bot.importing.types import ImportReport, ImportRequest
+from bot.slack.render_figures import Frame, render_bail, render_wanted
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+AS_OF = dt.date(2026, 11, 20)
+WANTED = "reference,person_ref,offence,district,reason,circulated_on,closed_on,status,outcome"
+
+
+def run(session: Session, config: Config, tmp: Path, dataset: str, text: str) -> ImportReport:
+    p = tmp / f"{dataset}.csv"
+    p.write_text(text)
+    report = import_file(session, config, ImportRequest(dataset=dataset, path=p, as_of=AS_OF), NOW)
+    if report.ok:
+        session.commit()
+    else:
+        session.rollback()
+    return report
+
+
+def test_wanted_outcomes_arrests_and_people(session: Session, config: Config, tmp_path: Path) -> None:
+    rows = [
+        "W1,P1,burglary,ipswich,never_arrested,2026-09-01,2026-11-03,closed,Arrested",
+        "W2,P1,burglary,ipswich,never_arrested,2026-09-01,2026-11-04,closed,arrested on warrant",
+        "W3,P2,theft,ipswich,never_arrested,2026-09-01,2026-11-05,closed,traced",
+        "W4,P3,theft,ipswich,never_arrested,2026-09-01,2026-10-30,closed,cancelled",  # last month
+        "W5,P4,theft,ipswich,never_arrested,2026-09-01,2026-11-06,closed,",
+        "W6,P5,theft,ipswich,never_arrested,2026-09-01,,open,",
+        "W7,P5,theft,ipswich,never_arrested,2026-10-01,,open,",
+        "W8,,theft,ipswich,never_arrested,2026-10-01,,open,",
+    ]
+    assert run(session, config, tmp_path, "wanted", "\n".join([WANTED, *rows]) + "\n").ok
+    force = config.force("suffolk")
+    fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
+    assert fig.closed_in_month == 4
+    assert fig.closed_by_outcome == {"arrested": 2, "located": 1, "not_recorded": 1}
+    assert (fig.open, fig.people) == (3, 1)  # P5 twice, and a record with no person reference
+    js = figures_to_json(fig)
+    assert js["closed_by_outcome"] == {"arrested": 2, "located": 1, "not_recorded": 1} and js["people"] == 1
+    frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
+    assert "4 closed (2 arrested, 2 without arrest)" in text
+    assert "• located (not arrested): 1" in text and "1 person" in text
+    assert "P5" not in text and "P1" not in text  # people are counted, never shown
+
+
+def test_an_unknown_outcome_is_refused_naming_it_and_the_config_can_add_spellings(
+    session: Session, config: Config, db_url: str, tmp_path: Path
+) -> None:
+    bad = f"{WANTED}\nW1,P1,burglary,ipswich,never_arrested,2026-09-01,2026-11-03,closed,detained under s24\n"
+    report = run(session, config, tmp_path, "wanted", bad)
+    assert not report.ok and report.errors[0].column == "outcome"
+    assert report.errors[0].value == "detained under s24" and "valid values: arrested" in report.errors[0].reason
+    open_with_outcome = f"{WANTED}\nW1,P1,burglary,ipswich,never_arrested,2026-09-01,,open,arrested\n"
+    refused = run(session, config, tmp_path, "wanted", open_with_outcome)
+    assert not refused.ok and "an outcome needs closed_on" in refused.errors[0].reason
+    raw = {"vocabularies": {"closure_outcome": {"arrested": ["detained under s24"]}}}
+    local = build_config(_merge(DEFAULTS, raw), "test", database_url=db_url)
+    assert run(session, local, tmp_path, "wanted", bad).ok
+    force = config.force("suffolk")
+    assert with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters()).closed_by_outcome == {
+        "arrested": 1
+    }
+    wrong = build_config(
+        _merge(DEFAULTS, {"vocabularies": {"closure_outcome": {"captured": ["nabbed"]}}}), "t", database_url=db_url
+    )
+    refused = run(session, wrong, tmp_path, "wanted", bad)
+    assert refused.refused is not None and "vocabularies.closure_outcome: unknown value 'captured'" in refused.refused
+
+
+def test_bail_and_rui_outcomes_conversions_and_people(session: Session, config: Config, tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            "reference,person_ref,offence,district,kind,started_on,bail_end_on,ended_on,outcome",
+            "B1,P1,theft,ipswich,bail,2026-08-01,2026-11-01,2026-11-02,charged",
+            "B2,P2,theft,ipswich,bail,2026-08-01,2026-11-01,2026-11-03,converted to RUI",
+            "B3,P3,theft,ipswich,bail,2026-10-01,2026-12-30,,",
+            "B4,P3,theft,ipswich,bail,2026-10-01,2026-12-01,,",
+            "B5,P4,theft,ipswich,bail,2026-08-01,2026-11-01,,",  # lapsed: not active, not a person on bail
+            "R1,P2,theft,ipswich,rui,2026-11-03,,,",
+            "R2,P6,theft,ipswich,rui,2026-06-01,,2026-11-10,NFA",
+        ]
+    )
+    assert run(session, config, tmp_path, "bail", text + "\n").ok
+    force = config.force("suffolk")
+    fig = with_outcomes(session, bail_figures(session, force, AS_OF, ending_within_days=14), force, Filters())
+    assert fig.closed_by_outcome == {"bail": {"charged": 1, "converted_to_rui": 1}, "rui": {"nfa": 1}}
+    assert fig.people == {"bail": 1, "rui": 1} and (fig.active_bail, fig.lapsed_bail) == (2, 1)
+    frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    soon = bail_ending_soon(session, force, AS_OF, Filters(), 14)
+    shown = str(render_bail(fig, frame, dt.date(2026, 10, 20), {"bail": 0, "rui": 0}, soon)[1])
+    assert "• converted to RUI: 1" in shown and "• charged: 1" in shown
