@@ -19,11 +19,13 @@ from bot.clock import today_in
 from bot.config import JobSpec
 from bot.models import ImportBatch, Watch
 from bot.runtime import Runtime
+from bot.slack.blocks import Rendered
 from bot.slack.render_watches import render_firing
 from bot.slack.user_groups import UserGroups
 from bot.watches import WATCH_ROLE, check_watches
 from jobs.claims import ClaimStore, RunKey
 from jobs.context import JobContext, JobDef, JobFailed
+from jobs.watch_answers import watch_answer
 
 NAME = "watches"
 
@@ -70,8 +72,10 @@ def run(ctx: JobContext) -> str:
         return None
 
     now = rt.clock.now()
+    today = today_in(rt.clock, force.timezone)
+    answers: dict[str, Rendered] = {}  # by the question the watch follows
     with rt.sessions() as s:
-        checked = check_watches(s, cfg, force, today_in(rt.clock, force.timezone), now, may_be_told)
+        checked = check_watches(s, cfg, force, today, now, may_be_told)
         for n in checked.not_told:
             detail = f"watch {n.watch_id} `{n.command}` crossed; not told: {n.why}"
             record(
@@ -80,10 +84,15 @@ def run(ctx: JobContext) -> str:
                 at=now,
             )
         s.commit()
+        # Each DM carries the answer its watch follows, read from the data that crossed the line.
+        for f in checked.fired:
+            if f.spec is not None and f.spec.answer_command() not in answers:
+                answers[f.spec.answer_command()] = watch_answer(s, cfg, force, f.spec, today, now)
     ctx.step(1)
     failed = 0
     for f in checked.fired:
-        text, blocks = render_firing(f, force.name)
+        answer = answers.get(f.spec.answer_command()) if f.spec is not None else None
+        text, blocks = render_firing(f, force.name, answer)
         try:
             client.chat_postMessage(channel=f.user_id, text=text, blocks=blocks)
             outcome = "ok"
