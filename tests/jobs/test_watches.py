@@ -258,3 +258,26 @@ def test_the_dm_carries_the_answer_the_watch_follows_and_its_remove_button(world
         ("mo_watch_remove", str(watch_id))
     ]
     assert len(blocks) <= 50
+
+
+def test_an_explicit_run_checks_the_latest_import_of_each_force_through_the_same_claims(world: World) -> None:
+    """`mo-bot jobs run watches` (JobRunner.run_now): the latest batch of each force, told once; the scheduler's
+    tick then finds that batch checked; a named batch of the wrong force, or none, is refused by name."""
+    world.import_rui(range(2))
+    world.ask(WATCH)
+    world.import_rui(range(3))  # batch 2 crosses the line
+    runner = JobRunner(world.rt, client=make_client(world.fake.token, world.fake.base_url, sleep=lambda _s: None))
+    (run,) = runner.run_now("watches", None)
+    assert (run.key.period, run.key.scope, run.outcome) == ("batch-2", "suffolk", "done")
+    assert len(world.dms()) == 1 and "now *3* (was 2)" in world.dms()[0]
+    assert world.tick() == []  # the scheduler sees batch 2 done
+    (again,) = runner.run_now("watches", "batch-2")
+    assert again.outcome == "skipped" and "already done" in again.detail
+    assert len(world.dms()) == 1
+    with pytest.raises(ValueError, match="there is no import batch 9"):
+        runner.run_now("watches", "batch-9")
+    with pytest.raises(ValueError, match="import batch 2 is suffolk's, not norfolk's"):
+        runner.run_now("watches", "batch-2", scope="norfolk")
+    with pytest.raises(ValueError, match="expected batch-<import batch id>"):
+        runner.run_now("watches", "2026-11-23")
+    assert runner.run_now("watches", None, scope="norfolk") == []  # no import of norfolk's yet
