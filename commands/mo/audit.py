@@ -20,11 +20,11 @@ from bot.audit_export import FORMATS, Scope, export_audit, period_bounds
 from bot.disclosures import consultations_of, deployment_key, ref_hash
 from bot.exports import neutralise_cell
 from bot.slack.escape import esc
+from bot.withheld import withhold_reference
 from commands.mo import values as t
 from commands.mo.args import ParsedArgs
 from commands.mo.reply import AnswerContext, Reply
 from commands.mo.specs import CommandSpec, FlagSpec, Registry
-from commands.mo.withheld import withhold_reference
 
 log = logging.getLogger("mo_bot.audit")
 

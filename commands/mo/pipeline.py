@@ -23,6 +23,7 @@ from bot.config import Force
 from bot.reads import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_error, render_help, render_invalid, render_refused
+from bot.withheld import withhold_reference
 from commands.mo.args import ParsedArgs
 from commands.mo.catalog import default_registry
 from commands.mo.help import command_help, overview_help
@@ -31,7 +32,6 @@ from commands.mo.phrases import NotUnderstood, understand
 from commands.mo.reply import AnswerContext, Reply, SlackContext
 from commands.mo.specs import Registry
 from commands.mo.values import ParseContext
-from commands.mo.withheld import withhold_reference
 
 log = logging.getLogger("mo_bot.pipeline")
 
@@ -307,7 +307,7 @@ def audit_detail(text: str, *, withhold: bool = True) -> str:
     """What the audit keeps of the text: normalised, cut to ``MAX_AUDIT_DETAIL``, and storable whatever arrived — a
     control character is written as its name (``<U+0000 (NUL)>``), since PostgreSQL refuses a NUL in text and the
     row must be written for the very request that is refused for carrying one. A ``--reference`` value is withheld
-    (:mod:`commands.mo.withheld`) unless ``withhold`` is false."""
+    (:mod:`bot.withheld`) unless ``withhold`` is false."""
     head = text[: MAX_AUDIT_DETAIL + 1]  # only what can be kept is worked on, however long the text
     safe = visible_controls(head)
     try:

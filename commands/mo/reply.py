@@ -26,7 +26,7 @@ class Reply:
     deferred: bool = False  # the answer took the lazy path (ack first, then response_url)
     reference: str | None = None  # error reference, when outcome == "error"
     # What the audit event records instead of the typed text, when that holds a value not to be kept as typed
-    # (commands.mo.withheld); None: the typed text.
+    # (bot.withheld); None: the typed text.
     audit_detail: str | None = None
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.withheld import withhold_reference
 from commands.mo.pipeline import audit_detail
-from commands.mo.withheld import withhold_reference
 
 
 @pytest.mark.parametrize(
