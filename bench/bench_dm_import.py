@@ -7,7 +7,9 @@ DM path: the Bolt app (``commands.app.build_app``, as ``mo-bot serve`` runs it) 
 behind a local WSGI server; the fake Slack (``tests.support.fakeslack``) in this process hosts the file. A signed
 ``message``/``file_share`` event goes to the child; timed from that POST until the fake Slack records the reply in
 the file's thread — so ``files.info``, the streamed download over 127.0.0.1, the SHA-256, the import and the reply
-are all inside. The ack is the POST's own round trip. The child's peak RSS comes from wait4 when it exits.
+are all inside. The ack is the POST's own round trip. Each child prints its own peak RSS (``VmHWM``) as it ends; wait4's
+``ru_maxrss`` is reported beside it, but it starts from the parent's size when the child was spawned (this
+parent holds the file's bytes for the fake Slack), so it is not the child's memory.
 
 CLI path: ``import_file`` in a child process on a fresh database, timed around the import only (as
 ``bench.bench_import``). Both children import the same file into a fresh, empty database each run. Rates are
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_import import AS_OF, PG_ADMIN_URL, _drop_db, _fresh_db, write_wanted_csv
-from bench.common import emit, parse_args, postgres_available, workdir
+from bench.common import emit, own_peak_rss_mb, parse_args, postgres_available, workdir
 
 # Each child imports only what its path needs, inside its function: the peak RSS measured is the child's, and the
 # CLI child must not carry the Bolt app, nor the bot's child the fake Slack (and pytest under it).
@@ -53,7 +55,7 @@ def _cli_child(url: str, file: str) -> None:
             raise SystemExit(f"import failed: {report.refused or report.errors[:3]}")
         s.commit()
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "rows": report.rows_in_file}), flush=True)
+    print(json.dumps({"seconds": seconds, "rows": report.rows_in_file, "rss_mb": own_peak_rss_mb()}), flush=True)
 
 
 def _dm_child(url: str, api_url: str, token: str, team_id: str) -> None:
@@ -89,6 +91,7 @@ def _dm_child(url: str, api_url: str, token: str, team_id: str) -> None:
     with LocalServer(WebApp(app, [], mode="http")) as srv:
         print(srv.url, flush=True)
         sys.stdin.readline()
+    print(json.dumps({"rss_mb": own_peak_rss_mb()}), flush=True)
 
 
 def _cli_run(url: str, file: Path) -> dict[str, Any]:
@@ -104,7 +107,7 @@ def _cli_run(url: str, file: Path) -> dict[str, Any]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"CLI run failed:\n{err[-3000:]}")
     r = json.loads(out.strip().splitlines()[-1])
-    return {"seconds": r["seconds"], "rows": r["rows"], "rss_mb": usage.ru_maxrss / 1024}
+    return {"seconds": r["seconds"], "rows": r["rows"], "rss_mb": r["rss_mb"], "wait4_rss_mb": usage.ru_maxrss / 1024}
 
 
 def _dm_run(url: str, content: bytes, rows: int) -> dict[str, Any]:
@@ -141,11 +144,19 @@ def _dm_run(url: str, content: bytes, rows: int) -> dict[str, Any]:
         )
         proc.stdin.write("quit\n")
         proc.stdin.flush()
+        own = json.loads(proc.stdout.readline())
         _, _status, usage = os.wait4(proc.pid, 0)
         if not done or "Imported" not in text or reply.status != 200:
             raise SystemExit(f"DM import did not succeed (status {reply.status}): {text[:300]}")
         downloads = [(d.authorised, d.bytes_sent) for d in fake.shared_files.downloads]
-    return {"seconds": seconds, "ack_s": ack, "rows": rows, "rss_mb": usage.ru_maxrss / 1024, "downloads": downloads}
+    return {
+        "seconds": seconds,
+        "ack_s": ack,
+        "rows": rows,
+        "rss_mb": own["rss_mb"],
+        "wait4_rss_mb": usage.ru_maxrss / 1024,
+        "downloads": downloads,
+    }
 
 
 def _case(kind: str, file: Path, rows: int, runs: int, admin_url: str, work: Path) -> dict[str, Any]:
@@ -174,6 +185,10 @@ def _case(kind: str, file: Path, rows: int, runs: int, admin_url: str, work: Pat
         "dm_ack_ms_max": round(max(r["ack_s"] for r in dm) * 1000, 1),
         "dm_peak_rss_mb_max": round(max(r["rss_mb"] for r in dm), 1),
         "cli_peak_rss_mb_max": round(max(r["rss_mb"] for r in cli), 1),
+        # What wait4 says: never below this parent's own size when it spawned the child.
+        "dm_wait4_rss_mb_max": round(max(r["wait4_rss_mb"] for r in dm), 1),
+        "cli_wait4_rss_mb_max": round(max(r["wait4_rss_mb"] for r in cli), 1),
+        "parent_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cli_seconds": [round(r["seconds"], 2) for r in cli],
         "dm_seconds": [round(r["seconds"], 2) for r in dm],
     }

@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.common import own_peak_rss_mb
+
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 AS_OF = dt.date(2026, 10, 31)
 
@@ -115,7 +117,7 @@ def _child(url: str, file: Path) -> None:
                 "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
                 "rows": report.rows_in_file,
                 "added": report.added,
-                "rss_kb": usage.ru_maxrss,
+                "rss_kb": round(own_peak_rss_mb() * 1024),
             }
         )
     )
@@ -163,7 +165,7 @@ def _floor_child(url: str, file: Path) -> None:
                 "seconds": seconds,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
                 "rows": n,
-                "rss_kb": usage.ru_maxrss,
+                "rss_kb": round(own_peak_rss_mb() * 1024),
             }
         )
     )

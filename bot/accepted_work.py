@@ -40,6 +40,7 @@ from bot.audit import AuditEntry, record
 from bot.clock import Clock
 from bot.db import lock_wait_at_most, rowcount, session_scope
 from bot.models import AcceptedRequest
+from bot.withheld import withhold_reference
 
 RUNNING, DONE, EXPIRED = "running", "done", "expired"
 # Slack takes an answer at a slash command's response_url up to 5 times within 30 minutes of the command.
@@ -274,7 +275,8 @@ class AcceptedWork:
                         actor=req.user_id,
                         action="command",
                         outcome="error",
-                        detail=f"{req.text} — accepted at {gone.accepted_at:%Y-%m-%d %H:%M:%S} UTC and not answered: "
+                        detail=f"{withhold_reference(req.text)} — accepted at "
+                        f"{gone.accepted_at:%Y-%m-%d %H:%M:%S} UTC and not answered: "
                         f"the process answering it stopped, and Slack takes no answer after "
                         f"{int(self.window.total_seconds() // 60)} minutes",
                         force=req.force,

@@ -2,7 +2,7 @@
 record can be listed (DPA 2018 s.62; ``/mo audit --reference REF``) — with the reference kept only as an HMAC.
 
 Why an HMAC with a key of the deployment's own (``deployment_secret``, made with a random value by migration 0011,
-or on first use) rather than the reference itself or a plain hash:
+or on first use, and never changed after: migration 0013's triggers) rather than the reference itself or a plain hash:
 
 - the audit records outlive the case rows (retention purges closed cases; the audit log is kept), and a list of
   references kept in clear for years would be a second copy of the case data the purge removes;
@@ -23,8 +23,8 @@ import hmac
 import secrets
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from bot.models import DeploymentSecret, Disclosure
@@ -36,12 +36,19 @@ def deployment_key(session: Session) -> bytes:
     """The deployment's HMAC key (made once, atomically, if it is missing)."""
     found = session.get(DeploymentSecret, KEY_NAME)
     if found is None:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(
-            insert(DeploymentSecret)
-            .values(name=KEY_NAME, value=secrets.token_hex(32))
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
+        value = secrets.token_hex(32)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                postgresql.insert(DeploymentSecret)
+                .values(name=KEY_NAME, value=value)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+        else:
+            # On SQLite a trigger refuses any insert naming an existing key (it would REPLACE the key), before ON
+            # CONFLICT is looked at: so the row is inserted only if absent, in the one statement.
+            exists = select(DeploymentSecret.name).where(DeploymentSecret.name == KEY_NAME).exists()
+            source = select(literal(KEY_NAME), literal(value)).where(~exists)
+            session.execute(insert(DeploymentSecret).from_select(["name", "value"], source))
         found = session.get(DeploymentSecret, KEY_NAME, populate_existing=True)
         assert found is not None
     return bytes.fromhex(found.value)

@@ -59,6 +59,10 @@ class WatchSpec:
         parts += [f"--{self.kind.replace('_', '-')}", line]
         return " ".join(parts)
 
+    def answer_command(self) -> str:
+        """The `/mo` question whose headline figure the watch follows (the watch command without its line)."""
+        return self.command().split(" ", 1)[1].rsplit(" --", 1)[0]
+
 
 def spec_of(w: Watch) -> WatchSpec:
     return WatchSpec(w.figure, w.kind, w.threshold, w.district, w.offence, w.reason, w.older_than)
@@ -182,6 +186,7 @@ class Firing:
     command: str
     value: int
     previous: int | None
+    spec: WatchSpec | None = None  # what the watch follows, for the answer shown with the DM
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,7 @@ def check_watches(
         if past and w.armed:
             why = may_be_told(w.user_id, w.team_id)
             if why is None:
-                fired.append(Firing(w.id, w.user_id, spec.command(), value, previous))
+                fired.append(Firing(w.id, w.user_id, spec.command(), value, previous, spec))
                 w.fired_at = now
             else:
                 not_told.append(NotTold(w.id, w.user_id, spec.command(), why))

@@ -98,10 +98,16 @@ class JobRunner:
         self._tell_admins_missed(results)
         return results
 
-    def run_now(self, job: str, period: str, *, scope: str | None = None) -> list[RunResult]:
-        """Run ``job`` for ``period`` now (CLI, `/mo summary --post`), through the same claims."""
+    def run_now(self, job: str, period: str | None, *, scope: str | None = None) -> list[RunResult]:
+        """Run ``job`` for ``period`` now (CLI, `/mo summary --post`), through the same claims. The watches run per
+        import batch (``batch-<id>``; None: the latest of each force), not on a timetable."""
         if job not in self.jobs:
             raise ValueError(f"unknown job {job!r}; jobs: {', '.join(self.jobs)}")
+        if job == watches.NAME:
+            started = self.rt.clock.now()
+            return [self.execute(k, started, False, explicit=True) for k in watches.run_keys(self.rt, period, scope)]
+        if period is None:
+            raise ValueError(f"{job} needs a period")
         spec = self.rt.config.jobs.specs[job]
         keys = [(s, c) for s, c in self.jobs[job].keys(self.rt, spec) if scope is None or s.split(":")[0] == scope]
         now = self.rt.clock.now()

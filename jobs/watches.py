@@ -11,6 +11,8 @@ not sent again, rather than risk telling anyone twice.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from bot.access import Requester, at_least, identify
@@ -19,13 +21,16 @@ from bot.clock import today_in
 from bot.config import JobSpec
 from bot.models import ImportBatch, Watch
 from bot.runtime import Runtime
+from bot.slack.blocks import Rendered
 from bot.slack.render_watches import render_firing
 from bot.slack.user_groups import UserGroups
 from bot.watches import WATCH_ROLE, check_watches
 from jobs.claims import ClaimStore, RunKey
 from jobs.context import JobContext, JobDef, JobFailed
+from jobs.watch_answers import watch_answer
 
 NAME = "watches"
+_BATCH_PERIOD = re.compile(r"^batch-([1-9][0-9]{0,17})$")
 
 
 def due_after_imports(rt: Runtime, claims: ClaimStore) -> list[RunKey]:
@@ -42,6 +47,28 @@ def due_after_imports(rt: Runtime, claims: ClaimStore) -> list[RunKey]:
     keys = [RunKey(NAME, f"batch-{b}", f, "-") for f, b in latest if f in rt.config.forces]
     known = claims.existing(NAME, [k.period for k in keys])
     return [k for k in keys if (k.period, k.scope, k.channel) not in known]
+
+
+def run_keys(rt: Runtime, period: str | None = None, force: str | None = None) -> list[RunKey]:
+    """The runs an explicit `mo-bot jobs run watches [--period batch-<id>] [--force F]` asks for: by default the
+    latest import batch of each configured force (or of ``force``) that has one, checked or not (the claims say
+    whether it was); with ``period``, that one batch. Raises ValueError naming a bad period."""
+    with rt.sessions() as s:
+        if period is None:
+            stmt = select(ImportBatch.force, func.max(ImportBatch.id)).group_by(ImportBatch.force)
+            if force is not None:
+                stmt = stmt.where(ImportBatch.force == force)
+            latest = sorted(s.execute(stmt).all())
+            return [RunKey(NAME, f"batch-{b}", f, "-") for f, b in latest if f in rt.config.forces]
+        m = _BATCH_PERIOD.match(period)
+        if m is None:
+            raise ValueError(f"period {period!r} for {NAME}: expected batch-<import batch id>, e.g. batch-12")
+        batch = s.get(ImportBatch, int(m[1]))
+    if batch is None or batch.force not in rt.config.forces:
+        raise ValueError(f"period {period!r} for {NAME}: there is no import batch {m[1]}")
+    if force is not None and batch.force != force:
+        raise ValueError(f"period {period!r} for {NAME}: import batch {m[1]} is {batch.force}'s, not {force}'s")
+    return [RunKey(NAME, period, batch.force, "-")]
 
 
 def _no_keys(_rt: Runtime, _spec: JobSpec) -> list[tuple[str, str]]:
@@ -70,8 +97,10 @@ def run(ctx: JobContext) -> str:
         return None
 
     now = rt.clock.now()
+    today = today_in(rt.clock, force.timezone)
+    answers: dict[str, Rendered] = {}  # by the question the watch follows
     with rt.sessions() as s:
-        checked = check_watches(s, cfg, force, today_in(rt.clock, force.timezone), now, may_be_told)
+        checked = check_watches(s, cfg, force, today, now, may_be_told)
         for n in checked.not_told:
             detail = f"watch {n.watch_id} `{n.command}` crossed; not told: {n.why}"
             record(
@@ -80,10 +109,15 @@ def run(ctx: JobContext) -> str:
                 at=now,
             )
         s.commit()
+        # Each DM carries the answer its watch follows, read from the data that crossed the line.
+        for f in checked.fired:
+            if f.spec is not None and f.spec.answer_command() not in answers:
+                answers[f.spec.answer_command()] = watch_answer(s, cfg, force, f.spec, today, now)
     ctx.step(1)
     failed = 0
     for f in checked.fired:
-        text, blocks = render_firing(f, force.name)
+        answer = answers.get(f.spec.answer_command()) if f.spec is not None else None
+        text, blocks = render_firing(f, force.name, answer)
         try:
             client.chat_postMessage(channel=f.user_id, text=text, blocks=blocks)
             outcome = "ok"

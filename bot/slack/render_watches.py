@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from bot.slack.blocks import Blk, actions_block, button, context_block, fmt_int, section_block
+from bot.slack.blocks import Blk, Rendered, actions_block, button, context_block, fmt_int, section_block
 from bot.slack.escape import esc
 from bot.watches import Firing, WatchView
 
 REMOVE = "mo_watch_remove"
 
 
-def render_firing(f: Firing, force_name: str) -> tuple[str, list[Blk]]:
+# A message holds at most 50 blocks (chat.postMessage's limit); the DM's own take four.
+_MAX_ANSWER_BLOCKS = 46
+
+
+def render_firing(f: Firing, force_name: str, answer: Rendered | None = None) -> tuple[str, list[Blk]]:
+    """The DM: the figure and the previous one, then the answer the watch follows (``answer``: the blocks of
+    ``/mo <that question>`` as asked now, see ``jobs.watch_answers``) and the watch's own Remove button."""
     was = f"was {fmt_int(f.previous)}" if f.previous is not None else "new"
     text = (
         f":bell: Your watch `/mo {esc(f.command)}` was crossed by the latest import: now *{fmt_int(f.value)}* ({was})."
     )
-    blocks = [
-        section_block(text),
+    blocks = [section_block(text)]
+    if answer is not None and f.spec is not None:
+        blocks.append(context_block(f"The answer to `/mo {esc(f.spec.answer_command())}` now:"))
+        blocks.extend(answer[1][:_MAX_ANSWER_BLOCKS])
+    blocks += [
         context_block(f"{esc(force_name)} · I'll tell you again once it has been back over the line and crosses it."),
         actions_block([button("Remove this watch", REMOVE, str(f.watch_id))], block_id="mo_watch_fired"),
     ]

@@ -16,6 +16,7 @@ from bot.settings import read_environment
 from bot.slack.client import make_client
 from commands.cli import logfmt
 from commands.cli.common import open_runtime
+from jobs import watches
 from jobs.catalog import JOBS
 from jobs.claims import ClaimStore
 from jobs.runner import JobRunner
@@ -31,7 +32,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ls.set_defaults(func=run_list)
     r = jsub.add_parser("run", help="run one job now, through the same exactly-once claims as the scheduler")
     r.add_argument("name", help="job name (see `mo-bot jobs list`)")
-    r.add_argument("--period", help="YYYY-MM (monthly_summary; default last month), YYYY-Www (reminders), else a date")
+    r.add_argument(
+        "--period",
+        help="YYYY-MM (monthly_summary; default last month), YYYY-Www (reminders), batch-<id> (watches; default the "
+        "latest import of each force), else a date",
+    )
     r.add_argument("--force", dest="force_slug", help="only this force's targets")
     r.set_defaults(func=run_one)
     s = jsub.add_parser("run-scheduler", help="run the scheduler in the foreground (the Procfile's scheduler process)")
@@ -92,21 +97,31 @@ def _print_runs(rt: Runtime, n: int) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    if args.name not in JOBS:
-        print(f"mo-bot: unknown job {args.name!r}; jobs: {', '.join(JOBS)}", file=sys.stderr)
+    names = [*JOBS, watches.NAME]
+    if args.name not in names:
+        print(f"mo-bot: unknown job {args.name!r}; jobs: {', '.join(names)}", file=sys.stderr)
         return 2
     rt = open_runtime(args)
-    period = args.period or _default_period(rt, args.name)
-    try:
-        period = parse_period(args.name, period)
-    except ValueError as e:
-        print(f"mo-bot: {e}", file=sys.stderr)
-        return 2
+    # The watches run per import batch: `--period batch-<id>`, by default the latest batch of each force.
+    period: str | None = args.period
+    if args.name != watches.NAME:
+        try:
+            period = parse_period(args.name, args.period or _default_period(rt, args.name))
+        except ValueError as e:
+            print(f"mo-bot: {e}", file=sys.stderr)
+            return 2
     if args.force_slug:
         rt.config.force(args.force_slug)  # ConfigError names the forces
     runner = JobRunner(rt, slack_client_from_env())
-    results = runner.run_now(args.name, period, scope=args.force_slug)
+    try:
+        results = runner.run_now(args.name, period, scope=args.force_slug)
+    except ValueError as e:
+        print(f"mo-bot: {e}", file=sys.stderr)
+        return 2
     if not results:
+        if args.name == watches.NAME:
+            print(f"{args.name}: no import batch to check yet (import an export first)")
+            return 1
         print(f"{args.name} {period}: no targets configured (see `mo-bot jobs list`)")
         return 1
     failed = 0

@@ -44,6 +44,7 @@ from bot.settings import Settings
 from bot.slack.bot_dms import shared_bot_dms
 from bot.slack.client import make_client
 from bot.slack.user_groups import shared_user_groups
+from bot.withheld import withhold_reference
 from commands.middleware import BUSY, Asked, asked
 from commands.mo.catalog import default_registry
 from commands.mo.parser import ParseError, check_text, normalise
@@ -214,8 +215,9 @@ def _acceptance(who: Asked, text: str) -> AuditEntry:
 
 
 def _audit_text(text: str) -> str:
-    """The request's text as the answer's audit row keeps it: normalised (Slack's dashes and quotes), cut short."""
-    norm = normalise(text) or "help"
+    """The request's text as the answer's audit row keeps it: normalised (Slack's dashes and quotes), a
+    ``--reference`` value withheld (the answer's own row holds its HMAC), cut short."""
+    norm = withhold_reference(normalise(text) or "help")
     return norm if len(norm) <= MAX_ACCEPT_DETAIL else norm[: MAX_ACCEPT_DETAIL - 1] + "…"
 
 

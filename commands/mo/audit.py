@@ -17,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import at_least, has_duty
 from bot.audit_export import FORMATS, Scope, export_audit, period_bounds
-from bot.disclosures import consultations_of
+from bot.disclosures import consultations_of, deployment_key, ref_hash
 from bot.exports import neutralise_cell
 from bot.slack.escape import esc
+from bot.withheld import withhold_reference
 from commands.mo import values as t
 from commands.mo.args import ParsedArgs
 from commands.mo.reply import AnswerContext, Reply
@@ -51,6 +52,16 @@ def register_commands(reg: Registry) -> None:
 
 
 def handle_audit(ctx: AnswerContext, args: ParsedArgs) -> Reply:
+    reply = _handle_audit(ctx, args)
+    reference = args.get("reference")
+    if reference:
+        # Audited with the reference as the disclosures hold it (an HMAC), whatever the outcome.
+        h = ref_hash(deployment_key(ctx.session), ctx.force.slug, reference)
+        reply.audit_detail = withhold_reference(args.text, f"hmac:{h}")
+    return reply
+
+
+def _handle_audit(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     who = ctx.who
     if not (at_least(ctx.role, "admin") or has_duty(ctx.config, DUTY, who.user_id, who.user_groups)):
         return ctx.refused("`/mo audit` is for the data-protection officer (role dpo) and admins.")

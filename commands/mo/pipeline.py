@@ -23,6 +23,7 @@ from bot.config import Force
 from bot.reads import Reads
 from bot.runtime import Runtime
 from bot.slack.render_replies import render_error, render_help, render_invalid, render_refused
+from bot.withheld import withhold_reference
 from commands.mo.args import ParsedArgs
 from commands.mo.catalog import default_registry
 from commands.mo.help import command_help, overview_help
@@ -289,7 +290,7 @@ def _entry(who: Requester, force: Force | None, detail: str, reply: Reply) -> Au
         actor=who.user_id,
         action="command",
         outcome=reply.outcome,
-        detail=detail,
+        detail=audit_detail(reply.audit_detail, withhold=False) if reply.audit_detail is not None else detail,
         force=force.slug if force else None,
         team_id=who.team_id,
         channel_id=who.channel_id,
@@ -302,10 +303,11 @@ def _audit(rt: Runtime, who: Requester, force: Force | None, detail: str, reply:
     group_commit(rt.engine).append(_entry(who, force, detail, reply), at=rt.clock.now())
 
 
-def audit_detail(text: str) -> str:
+def audit_detail(text: str, *, withhold: bool = True) -> str:
     """What the audit keeps of the text: normalised, cut to ``MAX_AUDIT_DETAIL``, and storable whatever arrived — a
     control character is written as its name (``<U+0000 (NUL)>``), since PostgreSQL refuses a NUL in text and the
-    row must be written for the very request that is refused for carrying one."""
+    row must be written for the very request that is refused for carrying one. A ``--reference`` value is withheld
+    (:mod:`bot.withheld`) unless ``withhold`` is false."""
     head = text[: MAX_AUDIT_DETAIL + 1]  # only what can be kept is worked on, however long the text
     safe = visible_controls(head)
     try:
@@ -313,6 +315,8 @@ def audit_detail(text: str) -> str:
     except Exception:  # normalise is total, but the audit must not depend on it
         norm = safe
     norm = norm or "help"
+    if withhold:  # what a handler wrote for the audit has had its values replaced already
+        norm = withhold_reference(norm)
     if len(norm) <= MAX_AUDIT_DETAIL and len(text) == len(head):
         return norm
     return norm[: MAX_AUDIT_DETAIL - 1] + "…"

@@ -28,6 +28,9 @@ class Reply:
     # A modal to open with the request's trigger_id — by the listener, right after the ack, never inside it: Slack
     # gives up on an ack after 3 s, and views.open may be slow.
     open_view: dict[str, Any] | None = None
+    # What the audit event records instead of the typed text, when that holds a value not to be kept as typed
+    # (bot.withheld); None: the typed text.
+    audit_detail: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,17 @@ from sqlalchemy import Engine, func, select
 from bot.clock import FixedClock
 from bot.config import DEFAULTS, Config, _merge, build_config
 from bot.figures.bail import bail_figures
-from bot.models import Action, AuditEvent, BailPeriod, ImportBatch, JobRun, OutstandingSuspect, WantedCirculation
+from bot.models import (
+    Action,
+    AuditEvent,
+    BailPeriod,
+    ImportBatch,
+    JobRun,
+    OutstandingSuspect,
+    SlackFileImport,
+    WantedCirculation,
+    Watch,
+)
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from jobs.runner import JobRunner
@@ -280,3 +290,55 @@ def test_weekly_reminders_run_once_a_week_through_the_claims(rt: Runtime, fake_s
     (again,) = JobRunner(rt, client_for(fake_slack)).run_now("reminders", "2026-W48")
     assert again.outcome == "skipped"
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + owner[1:]]) == 1
+
+
+def _file_import(token: str, force: str, *, decided: dt.datetime | None, expires: dt.datetime) -> SlackFileImport:
+    return SlackFileImport(
+        token=token, kind="confirm", state="confirmed" if decided else "pending", team_id="T1", user_id="U1",
+        force=force, channel_id="D1", thread_ts="1.2", file_id="F1", file_name="w.csv", file_url="https://x/y",
+        file_sha256="ab", dataset="wanted", as_of=None, snapshot=True, would_close=2, created_at=expires,
+        expires_at=expires, decided_at=decided,
+    )  # fmt: skip
+
+
+def _watch(force: str, removed: dt.datetime | None) -> Watch:
+    return Watch(
+        force=force, team_id="T1", user_id="U1", figure="rui", kind="above", threshold=5, created_at=NOW,
+        removed_at=removed, last_value=1, armed=True,
+    )  # fmt: skip
+
+
+def test_retention_purges_finished_file_imports_and_removed_watches_after_30_days(rt: Runtime) -> None:
+    day = dt.timedelta(days=1)
+    old, recent = NOW - 31 * day, NOW - 29 * day
+    with rt.sessions() as s:
+        s.add_all(
+            [
+                _file_import("decided-old", "suffolk", decided=old, expires=old),  # purged
+                _file_import("decided-recent", "suffolk", decided=recent, expires=old),  # decided lately: kept
+                _file_import("expired-old", "suffolk", decided=None, expires=old),  # expired long ago: purged
+                _file_import("expired-recent", "suffolk", decided=None, expires=recent),  # kept
+                _file_import("pending", "suffolk", decided=None, expires=NOW + day),  # still waiting: kept
+                _file_import("norfolk-old", "norfolk", decided=old, expires=old),  # the other force's: purged
+            ]
+        )
+        s.add_all([_watch("suffolk", old), _watch("suffolk", recent), _watch("suffolk", None)])
+        s.commit()
+    (r,) = JobRunner(rt, None).run_now("retention", TODAY.isoformat())
+    assert r.outcome == "done"
+    assert r.detail is not None and "suffolk: 0 purged" in r.detail
+    assert "2 finished Slack file imports and 1 removed watches" in r.detail
+    assert "norfolk: 0 purged (closed before" in r.detail and "1 finished Slack file imports and 0 removed" in r.detail
+    with rt.sessions() as s:
+        left = set(s.scalars(select(SlackFileImport.token)))
+        watches = sorted((w.removed_at is None, w.removed_at) for w in s.scalars(select(Watch)))
+        audit = s.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "purge", AuditEvent.detail.contains("Slack"))
+        ).all()
+    assert left == {"decided-recent", "expired-recent", "pending"}
+    assert [kept for kept, _ in watches] == [False, True]  # the recently removed and the active one
+    assert sorted(audit) == sorted(
+        f"retention purge: Slack file imports finished and watches removed before {(NOW - 30 * day).isoformat()}: "
+        f"file imports {n}, watches {w}"
+        for n, w in ((2, 1), (1, 0))
+    )

@@ -230,3 +230,54 @@ def test_the_remove_button_removes_only_the_clickers_own_watch(world: World, fak
         assert s.scalars(select(Watch.removed_at)).one() is not None
         audit = [(e.actor, e.outcome) for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "watch"))]
     assert audit == [(VIEWER, "refused"), (ANALYST, "ok")]
+
+
+def test_the_dm_carries_the_answer_the_watch_follows_and_its_remove_button(world: World) -> None:
+    """The DM is the figure and the previous one, then the blocks `/mo rui --district ipswich --older-than 12m` answers
+    with at that moment (the same figures and layout), then the watch's own Remove button."""
+    world.import_rui(range(2))
+    world.ask(WATCH)
+    world.tick()
+    world.import_rui(range(3))
+    world.tick()
+    dms = [c.params for c in world.fake.calls_to("chat.postMessage") if c.params.get("channel") == ANALYST]
+    assert len(dms) == 1
+    blocks = dms[0]["blocks"]
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    asked = world.ask("rui --district ipswich --older-than 12m")
+    assert asked.outcome == "ok" and "*3* active RUI" in blocks_text(asked.blocks)
+    start = next(i for i, b in enumerate(blocks) if b.get("type") == "header")
+    assert blocks[start : start + len(asked.blocks)] == asked.blocks
+    assert "now *3* (was 2)" in blocks_text(blocks[:start])
+    assert "The answer to `/mo rui --district ipswich --older-than 12m` now:" in blocks_text(blocks[:start])
+    with world.rt.sessions() as s:
+        watch_id = s.scalars(select(Watch.id)).one()
+    last = blocks[-1]
+    assert last["type"] == "actions" and [(e["action_id"], e["value"]) for e in last["elements"]] == [
+        ("mo_watch_remove", str(watch_id))
+    ]
+    assert len(blocks) <= 50
+
+
+def test_an_explicit_run_checks_the_latest_import_of_each_force_through_the_same_claims(world: World) -> None:
+    """`mo-bot jobs run watches` (JobRunner.run_now): the latest batch of each force, told once; the scheduler's
+    tick then finds that batch checked; a named batch of the wrong force, or none, is refused by name."""
+    world.import_rui(range(2))
+    world.ask(WATCH)
+    world.import_rui(range(3))  # batch 2 crosses the line
+    runner = JobRunner(world.rt, client=make_client(world.fake.token, world.fake.base_url, sleep=lambda _s: None))
+    (run,) = runner.run_now("watches", None)
+    assert (run.key.period, run.key.scope, run.outcome) == ("batch-2", "suffolk", "done")
+    assert len(world.dms()) == 1 and "now *3* (was 2)" in world.dms()[0]
+    assert world.tick() == []  # the scheduler sees batch 2 done
+    (again,) = runner.run_now("watches", "batch-2")
+    assert again.outcome == "skipped" and "already done" in again.detail
+    assert len(world.dms()) == 1
+    with pytest.raises(ValueError, match="there is no import batch 9"):
+        runner.run_now("watches", "batch-9")
+    with pytest.raises(ValueError, match="import batch 2 is suffolk's, not norfolk's"):
+        runner.run_now("watches", "batch-2", scope="norfolk")
+    with pytest.raises(ValueError, match="expected batch-<import batch id>"):
+        runner.run_now("watches", "2026-11-23")
+    assert runner.run_now("watches", None, scope="norfolk") == []  # no import of norfolk's yet

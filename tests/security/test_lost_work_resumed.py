@@ -96,7 +96,9 @@ def bot(runtime: Runtime, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Bot
         yield Bot(rt, fake_slack, srv.url + "/slack/events")
 
 
-def accepted_by_a_process_that_stops(bot: Bot, response_url: str, trigger: str = "1.2.dead") -> AcceptedWork:
+def accepted_by_a_process_that_stops(
+    bot: Bot, response_url: str, trigger: str = "1.2.dead", text: str = QUESTION
+) -> AcceptedWork:
     """What a `mo-bot serve` process leaves when it stops right after acknowledging: the request written down,
     held under its lease, never answered (its AcceptedWork, i.e. its holder, is never heard of again)."""
     dead = AcceptedWork(bot.rt.sessions, bot.rt.clock)
@@ -107,11 +109,11 @@ def accepted_by_a_process_that_stops(bot: Bot, response_url: str, trigger: str =
             team_id=bot.fake.team_id,
             channel_id=CHANNEL,
             channel_is_dm=False,
-            text=QUESTION,
+            text=text,
             response_url=response_url,
             force="suffolk",
         ),
-        AuditEntry(actor=ANALYST, action="accept", outcome="ok", detail=QUESTION, force="suffolk", channel_id=CHANNEL),
+        AuditEntry(actor=ANALYST, action="accept", outcome="ok", detail=text, force="suffolk", channel_id=CHANNEL),
     )
     return dead
 
@@ -177,6 +179,18 @@ def test_past_slack_s_answer_window_it_is_recorded_expired(bot: Bot) -> None:
     assert (accept.action, expiry.action, expiry.outcome, expiry.channel_id) == ("accept", "command", "error", CHANNEL)
     assert expiry.detail.startswith(QUESTION) and "not answered" in expiry.detail
     assert bot.resumer().run_once() == [] and len(bot.audit()) == 2  # recorded once
+
+
+def test_an_expired_reference_query_is_recorded_without_the_reference(bot: Bot) -> None:
+    """The expiry's audit row repeats the request's text: a `--reference` value in it is withheld, as in the
+    acceptance's row (the work row holding the text to answer it is deleted a day after it finished)."""
+    url = bot.fake.new_response_url()
+    accepted_by_a_process_that_stops(bot, url, text="audit --since 2026-11-01 --reference SUW00001")
+    bot.clock.advance(ANSWER_WINDOW + dt.timedelta(seconds=1))
+    assert bot.resumer().run_once() == []
+    expiry = bot.audit()[-1]
+    assert expiry.detail.startswith("audit --since 2026-11-01 --reference <withheld> — accepted at")
+    assert "SUW00001" not in expiry.detail
 
 
 def test_processes_racing_for_left_requests_take_each_once(bot: Bot, db_url: str) -> None:

@@ -24,6 +24,7 @@ from commands.cli import main
 from jobs.context import RunResult
 from jobs.runner import JobRunner
 from jobs.triggers import _safe_tick, build_scheduler
+from tests.support.fakeslack import FakeSlack, fake_slack  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -154,3 +155,28 @@ def test_run_scheduler_writes_one_line_per_record_as_serve_does(env: str, tmp_pa
     record = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+ \S")
     for ln in lines:
         assert record.match(ln) or ln.startswith("    "), ln
+
+
+def test_jobs_run_watches_checks_the_latest_import_of_each_force(
+    env: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_slack: FakeSlack,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    assert main(["jobs", "run", "watches"]) == 1
+    assert "no import batch to check yet" in capsys.readouterr().out
+    export = tmp_path / "bail.csv"
+    export.write_text("reference,offence,district,kind,started_on\nR1,theft,ipswich,rui,2025-01-02\n", encoding="utf-8")
+    assert main(["import", "bail", str(export), "--force", "suffolk"]) == 0
+    capsys.readouterr()
+    assert main(["jobs", "run", "watches", "--period", "2026-11-20"]) == 2
+    assert "expected batch-<import batch id>" in capsys.readouterr().err
+    assert main(["jobs", "run", "watches", "--period", "batch-2"]) == 2
+    assert "there is no import batch 2" in capsys.readouterr().err
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.base_url)
+    assert main(["jobs", "run", "watches", "--period", "batch-1", "--force", "suffolk"]) == 0
+    assert "watches batch-1 suffolk -: done — 0 watches, 0 crossed and told, 0 not told" in capsys.readouterr().out
+    assert main(["jobs", "run", "watches"]) == 0
+    assert "skipped — already done" in capsys.readouterr().out

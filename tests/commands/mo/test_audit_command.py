@@ -124,3 +124,33 @@ def test_viewers_and_analysts_are_refused_admins_may(rt: Runtime, fake_slack: Fa
 def test_since_is_required(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
     reply = ask(rt, fake_slack, "audit", DPO)
     assert reply.outcome == "invalid" and "needs `--since DATE`" in blocks_text(reply)
+
+
+def test_the_reference_query_is_audited_with_its_hmac_never_the_reference(
+    rt: Runtime,
+    fake_slack: FakeSlack,  # noqa: F811
+) -> None:
+    """The request's own audit event holds the reference as the disclosures do (the same HMAC), whatever its outcome;
+    a request refused before the handler saw it holds the value withheld."""
+    ref = listed_refs(ask(rt, fake_slack, "wanted --list --district ipswich", ANALYST))[0]
+    with rt.sessions() as s:
+        hashes = set(s.scalars(select(Disclosure.ref_hash)))
+    asked = [
+        (DPO, f"audit --since 2026-11-01 --reference {ref}", "ok"),
+        (DPO, f"audit --since 2026-11-01 --reference={ref.lower()} --format jsonl", "ok"),
+        (VIEWER, f"audit --since 2026-11-01 --reference {ref}", "refused"),
+        (DPO, f"audit --reference {ref}", "invalid"),  # no --since: the handler's own refusal
+        (DPO, f"audit --since 2026-11-01 --reference {ref} --bogus", "invalid"),  # the parser's
+    ]
+    for user, text, outcome in asked:
+        assert ask(rt, fake_slack, text, user).outcome == outcome, text
+    with rt.sessions() as s:
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "command").order_by(AuditEvent.id)))[1:]
+    assert [(e.actor, e.outcome) for e in events] == [(u, o) for u, _, o in asked]
+    details = [e.detail for e in events]
+    assert not any(ref.lower() in d.lower() for d in details), details
+    in_hmac = [d.split("--reference", 1)[1].lstrip(" =").split(" ")[0] for d in details]
+    assert all(h.removeprefix("hmac:") in hashes for h in in_hmac[:4]), in_hmac
+    assert len(set(in_hmac[:4])) == 1  # the same reference, the same HMAC, as typed in any case
+    assert details[0] == f"audit --since 2026-11-01 --reference {in_hmac[0]}"
+    assert details[4] == "audit --since 2026-11-01 --reference <withheld> --bogus"

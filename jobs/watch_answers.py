@@ -1,0 +1,67 @@
+"""The `/mo` answer a watch follows, rendered as the person would see it had they asked at that moment — the figures
+from the same services and the same Block Kit layouts as `/mo wanted|suspects|bail|rui` — for the DM that tells
+them their line was crossed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from bot.config import Config, Force
+from bot.dates import a_month_before
+from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
+from bot.figures.cases import active_by_kind_at, bail_ending_soon
+from bot.freshness import freshness
+from bot.slack.blocks import Rendered
+from bot.slack.render_figures import REASON_LABELS, Frame, render_bail, render_rui, render_suspects, render_wanted
+from bot.watches import WatchSpec, older_days
+
+
+def _descriptions(spec: WatchSpec) -> list[str]:
+    """The filter lines under an answer, worded as the `/mo` handlers word them."""
+    out = []
+    if spec.offence:
+        out.append(f"offence: {spec.offence}")
+    if spec.reason:
+        out.append(f"reason: {REASON_LABELS.get(spec.reason, spec.reason)}")
+    if spec.older_than:
+        out.append(f"opened over {spec.older_than} ago")
+    return out
+
+
+def watch_answer(
+    session: Session, config: Config, force: Force, spec: WatchSpec, as_of: dt.date, now: dt.datetime
+) -> Rendered:
+    """The answer to ``/mo <spec.answer_command()>`` on ``as_of`` (the watch's figure is its headline)."""
+    filters = Filters(
+        district=spec.district,
+        offence=spec.offence,
+        reason=spec.reason,
+        older_than_days=older_days(spec.older_than, as_of) if spec.older_than else None,
+    )
+    month_ago = a_month_before(as_of)
+
+    def frame(dataset: str, imported_at: dt.datetime | None) -> Frame:
+        return Frame(
+            force=force,
+            district=spec.district,
+            as_of=as_of,
+            freshness=freshness(config, dataset, imported_at, now),
+            filters=_descriptions(spec),
+        )
+
+    if spec.figure == "wanted":
+        review = config.wanted_review_days
+        w = wanted_figures(session, force, as_of, filters, review_days=review)
+        return render_wanted(w, frame("wanted", w.data_as_of), month_ago, review)
+    if spec.figure == "suspects":
+        sf = suspect_figures(session, force, as_of, filters)
+        return render_suspects(sf, frame("suspects", sf.data_as_of), month_ago)
+    days = config.bail_window()
+    b = bail_figures(session, force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
+    before = active_by_kind_at(session, force, as_of, month_ago, filters)
+    if spec.figure == "rui":
+        return render_rui(b, frame("bail", b.data_as_of), month_ago, before)
+    soon = bail_ending_soon(session, force, as_of, filters, days)
+    return render_bail(b, frame("bail", b.data_as_of), month_ago, before, soon)
