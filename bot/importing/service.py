@@ -167,7 +167,8 @@ def _stage_and_merge(
     session.flush()
 
     if dataset == "actions":
-        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name)
+        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
+                               frozenset(validator.positions))  # fmt: skip
     else:
         with bulk_mode(session, dataset, sum(per_force.values())):
             counts = {
