@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.action_log.completion import completed_label, stated_completion
 from bot.action_log.queries import audit_read
 from bot.action_log.service import to_entry, to_view
 from bot.action_log.types import KIND_LABELS, LIVE_STATUSES, PILLARS, ActionView, Actor, HistoryEntry
 from bot.config import Force
 from bot.exports import neutralise, text_cell
-from bot.log_text import stated
 from bot.models import Action, ActionHistory, Meeting, RoundAnswer
 
 MARKING = "OFFICIAL"
@@ -113,10 +113,8 @@ def completed_text(a: ActionView, history: list[HistoryEntry]) -> str:
         return ""
     if any(h.field == "status" and h.new_value == "complete" and _is_real(h) for h in history):
         return fmt(a.completed_on)
-    for text in (a.title, a.evidence):
-        found = stated(text, a.completed_on)
-        if found is not None and found[0] == a.completed_on:
-            return fmt(a.completed_on) if found[1] else f"{a.completed_on:%b %Y}"
+    if stated_completion(a) is not None:
+        return completed_label(a)
     return f"by {fmt(a.completed_on)}"
 
 

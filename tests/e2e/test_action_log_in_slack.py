@@ -832,3 +832,22 @@ def test_a_joint_owner_of_the_seed_log_is_taken_off_by_initials(bot: Bot) -> Non
     assert "Updated *A-6* (owner)" in _answer(bot, f"action A-6 --add-owner <@{OWNER}|owner>", OTHER)
     body, _ = bot.command("actions --owner me", user=OWNER)
     assert "A-6" in _refs(body)
+
+
+def test_a_completion_the_log_dates_by_month_shows_as_the_month_on_cards_and_achievements(bot: Bot) -> None:
+    _import_seed(bot)  # A-23 "… Oct 21", A-28 "… Aug 2021", A-17 "introduced on 13/9/21", A-18 no date
+    assert bot.action("A-23").completed_on == dt.date(2021, 10, 1)  # stored as the month's first day
+    said = _answer(bot, "achievements", OWNER)
+    line = {ln.split("*")[1]: ln for ln in said.splitlines() if ln.startswith("• *A-")}
+    assert line["A-23"].endswith("— completed Oct 2021") and line["A-28"].endswith("— completed Aug 2021")
+    assert line["A-17"].endswith("— completed 13 Sep 2021") and line["A-18"].endswith("— completed 31 Jul 2022")
+    assert "1 Oct 2021" not in said and "1 Aug 2021" not in said
+    card = _answer(bot, "action A-23", OWNER)
+    assert "*Completed* Oct 2021" in card and "1 Oct 2021" not in card
+    # Completed by a person on a day: the day is shown.
+    with bot.rt.sessions() as s:
+        res = service.change_action(s, bot.force, Actor(CHAIR, "admin"), ActionChange("A-9", bot.action("A-9").version,
+                                    status="complete", on=dt.date(2022, 8, 1)), bot.rt.clock)  # fmt: skip
+        s.commit()
+    assert res.ok, res.refusal
+    assert "*Completed* 1 Aug 2022" in _answer(bot, "action A-9", OWNER)
