@@ -247,8 +247,16 @@ def answer(
         return result
     note = change.note if change else None
     if before is None:
-        session.add(RoundAnswer(force=force.slug, meeting_on=meeting, action_id=row.id, user_id=actor.id,
-                                answer=what, note=note, at=now))  # fmt: skip
+        # Two clicks at once both find no answer: the unique index lets one insert and the other update it.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(RoundAnswer).values(force=force.slug, meeting_on=meeting, action_id=row.id,
+                                          user_id=actor.id, answer=what, note=note, at=now)  # fmt: skip
+        keys = ["force", "meeting_on", "action_id", "user_id"]
+        if what == "no_change":
+            session.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+        else:
+            update = {"answer": what, "note": note, "at": now}
+            session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
     else:  # "no change" first, then an update or done: one answer per owner and action, the latest
         before.answer, before.note, before.at = what, note, now
     record(session, AuditEntry(actor=actor.id, action="change", outcome="ok", force=force.slug,
