@@ -546,7 +546,11 @@ class RoundAnswer(Base):
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_round_answer_force_meeting", "force", "meeting_on"),)
+    __table_args__ = (
+        Index("ix_round_answer_force_meeting", "force", "meeting_on"),
+        # One answer per owner, action and meeting: a repeated click can't record a second.
+        Index("uq_round_answer_force_meeting_action_user", "force", "meeting_on", "action_id", "user_id", unique=True),
+    )
 
 
 class AuditEvent(Base):

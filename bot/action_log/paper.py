@@ -5,7 +5,8 @@ its header, an Excel workbook (one sheet per section) or a CSV.
 
 Text from users and imported files is written as data: in CSV and XLSX a cell that would start a formula is
 neutralised (:mod:`bot.exports`); a DOCX holds no formulas. ``as_of`` dates the paper: items added after it are
-left out, and each item's last update is the latest on or before it (statuses are as they stand now).
+left out, and each item is shown as it stood then (``bot.action_log.as_of``): its status, owners and dates, and
+its latest update on or before the date.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.action_log.as_of import as_it_stood
+from bot.action_log.completion import completed_label, stated_completion
 from bot.action_log.queries import audit_read
 from bot.action_log.service import to_entry, to_view
 from bot.action_log.types import KIND_LABELS, LIVE_STATUSES, PILLARS, ActionView, Actor, HistoryEntry
 from bot.config import Force
 from bot.exports import neutralise, text_cell
-from bot.log_text import stated
 from bot.models import Action, ActionHistory, Meeting, RoundAnswer
 
 MARKING = "OFFICIAL"
@@ -113,21 +115,27 @@ def completed_text(a: ActionView, history: list[HistoryEntry]) -> str:
         return ""
     if any(h.field == "status" and h.new_value == "complete" and _is_real(h) for h in history):
         return fmt(a.completed_on)
-    for text in (a.title, a.evidence):
-        found = stated(text, a.completed_on)
-        if found is not None and found[0] == a.completed_on:
-            return fmt(a.completed_on) if found[1] else f"{a.completed_on:%b %Y}"
+    if stated_completion(a) is not None:
+        return completed_label(a)
     return f"by {fmt(a.completed_on)}"
 
 
-def _item(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date, source: str | None) -> PaperItem:
-    real = [h for h in history if _is_real(h) and h.day(tz) <= as_of]
+def _item(
+    a: ActionView,
+    history: list[HistoryEntry],
+    tz: dt.tzinfo,
+    as_of: dt.date,
+    source: str | None,
+    owners: str | None = None,
+) -> PaperItem:
+    history = [h for h in history if h.day(tz) <= as_of]
+    real = [h for h in history if _is_real(h)]
     last = real[-1] if real else None
     update = _describe(last) if last else (f"no update since the log of {fmt(a.opened_on)}" if a.opened_on else "")
     return PaperItem(
         reference=a.reference,
         title=a.title,
-        owners=a.owner_label if (a.owners or a.owner_initials) else "",
+        owners=owners if owners is not None else a.owner_label if (a.owners or a.owner_initials) else "",
         status=a.status.upper(),
         due=a.due_on,
         completed_on=a.completed_on,
@@ -151,13 +159,15 @@ def build_paper(session: Session, force: Force, actor: Actor, as_of: dt.date, no
     tz = force.timezone
     buckets: dict[str, dict[str, list[tuple[ActionView, PaperItem]]]] = {k: {} for k in SECTIONS}
     for r in rows:
-        a = to_view(force, r, as_of)
+        then = as_it_stood(to_view(force, r, as_of), history.get(r.id, []), tz, as_of)
+        a = then.action
         if a.opened_on is not None and a.opened_on > as_of:
             continue
         section = _section(a)
         if section is None:
             continue
-        buckets[section].setdefault(a.pillar, []).append((a, _item(a, history.get(r.id, []), tz, as_of, r.source)))
+        item = _item(a, history.get(r.id, []), tz, as_of, r.source, then.owners)
+        buckets[section].setdefault(a.pillar, []).append((a, item))
     sections = []
     for kind in SECTIONS:
         groups = []

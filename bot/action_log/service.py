@@ -324,7 +324,15 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
             values["completed_on"] = change.on or today
         elif row.completed_on is not None:
             values["completed_on"] = None  # reopened: it is no longer complete
-    if change.owner_user_id is not None and change.add_owner:
+    if change.remove_owner is not None:
+        stored = [(o.initials, o.user_id) for o in row.owners] or owner_pairs(row.owner_initials, row.owner_user_id)
+        remaining = [(i, u) for i, u in stored if not _is_owner(force, i, u, change.remove_owner)]
+        new_owners = remaining
+        # The action's own owner columns follow its first remaining owner (they name it where the rows don't).
+        values["owner_user_id"] = remaining[0][1]
+        if row.owner_initials != remaining[0][0]:
+            values["owner_initials"] = remaining[0][0]
+    elif change.owner_user_id is not None and change.add_owner:
         if change.owner_user_id not in current.owner_ids:
             new_owners = [(o.initials, o.user_id) for o in row.owners] + [(None, change.owner_user_id)]
             values["owner_user_id"] = row.owner_user_id  # recorded in the history as the owners' change
@@ -435,8 +443,26 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
     )
 
 
+def _is_owner(force: Force, initials: str | None, user_id: str | None, who: str) -> bool:
+    """Whether the owner (initials, Slack user) is ``who``: a Slack user, or initials (also through the mapping)."""
+    mapped = user_id or (force.owners.get(initials.upper()) if initials else None)
+    return who == mapped or (initials is not None and who.upper() == initials.upper())
+
+
+def _check_remove(force: Force, current: ActionView, who: str) -> Refusal | None:
+    if not any(_is_owner(force, o.initials, o.user_id, who) for o in current.owners):
+        return Refusal("invalid", f"{who} is not an owner of {current.reference} (its owners: "
+                       f"{current.owner_label or 'none'})", field="owner")  # fmt: skip
+    if all(_is_owner(force, o.initials, o.user_id, who) for o in current.owners):
+        return Refusal("invalid", f"{current.reference} would have no owner left; use --owner to hand it to "
+                       "someone else", field="owner")  # fmt: skip
+    return None
+
+
 def _validate(force: Force, current: ActionView, change: ActionChange, actor: Actor, today: dt.date) -> Refusal | None:
     note = _clean(change.note)
+    if change.remove_owner is not None and (refusal := _check_remove(force, current, change.remove_owner)):
+        return refusal
     fields = {"title": change.title, "detail": change.detail, "source": change.source, "note": change.note}
     if refusal := rules.check_printable(fields):
         return refusal

@@ -187,6 +187,8 @@ class ActionChange:
     on: dt.date | None = None
     # Added as a further owner (the existing owners stay), rather than replacing them as ``owner_user_id`` does.
     add_owner: bool = False
+    # One owner taken off a joint action (a Slack user, or the initials of an owner not yet mapped); the others stay.
+    remove_owner: str | None = None
 
 
 @dataclass(frozen=True)

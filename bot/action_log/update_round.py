@@ -228,6 +228,14 @@ def answer(
                                    detail=f"update round {ref} {what}: {refusal.reason}"[:1000]), now)  # fmt: skip
         return ChangeResult(action=None, refusal=refusal)
     result = ChangeResult(action=to_view(force, row, today))
+    before = _answer_of(session, force, meeting, row.id, actor.id)
+    if before is not None and (what == "no_change" or (what == "done" and row.status == "complete")):
+        # A second click on the same DM (or on the first DM after the nudge) changes nothing: the answer stands.
+        record(session, AuditEntry(actor=actor.id, action="change", outcome="ok", force=force.slug,
+                                   detail=f"update round {meeting.isoformat()} {ref}: {what} again, already "
+                                          f"answered {before.answer}"), now)  # fmt: skip
+        session.flush()
+        return result
     if what == "done":
         result = service.change_action(
             session, force, actor, ActionChange(ref, row.version, status="complete", note=(change.note if change
@@ -238,12 +246,71 @@ def answer(
     if not result.ok:
         return result
     note = change.note if change else None
-    session.add(RoundAnswer(force=force.slug, meeting_on=meeting, action_id=row.id, user_id=actor.id, answer=what,
-                            note=note, at=now))  # fmt: skip
+    if before is None:
+        # Two clicks at once both find no answer: the unique index lets one insert and the other update it.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(RoundAnswer).values(force=force.slug, meeting_on=meeting, action_id=row.id,
+                                          user_id=actor.id, answer=what, note=note, at=now)  # fmt: skip
+        keys = ["force", "meeting_on", "action_id", "user_id"]
+        if what == "no_change":
+            session.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+        else:
+            update = {"answer": what, "note": note, "at": now}
+            session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    else:  # "no change" first, then an update or done: one answer per owner and action, the latest
+        before.answer, before.note, before.at = what, note, now
     record(session, AuditEntry(actor=actor.id, action="change", outcome="ok", force=force.slug,
                                detail=f"update round {meeting.isoformat()} {ref}: {what}"), now)  # fmt: skip
     session.flush()
     return result
+
+
+def _answer_of(session: Session, force: Force, meeting: dt.date, action_id: int, user_id: str) -> RoundAnswer | None:
+    return session.scalars(
+        select(RoundAnswer).where(RoundAnswer.force == force.slug, RoundAnswer.meeting_on == meeting,
+                                  RoundAnswer.action_id == action_id, RoundAnswer.user_id == user_id)
+        .with_for_update()
+    ).first()  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer: str  # no_change | update | done
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RoundDM:
+    """One round DM as it stands: the owner's actions in it and what they answered (for redrawing it)."""
+
+    meeting: dt.date
+    nudge: bool
+    actions: tuple[ActionView, ...]
+    answers: dict[str, Answered]
+
+
+def round_dm(session: Session, force: Force, user_id: str, ts: str, now: dt.datetime) -> RoundDM | None:
+    """The round DM with timestamp ``ts`` sent to ``user_id`` (None if the bot sent them no such DM): the actions
+    it listed that are still theirs, live or answered in this round, and their answers."""
+    sent = session.scalars(
+        select(RoundMessage).where(RoundMessage.force == force.slug, RoundMessage.user_id == user_id,
+                                   RoundMessage.ts == ts, RoundMessage.kind.in_(("first", "nudge")))
+    ).first()  # fmt: skip
+    if sent is None:
+        return None
+    today = now.astimezone(force.timezone).date()
+    rows = session.execute(
+        select(Action, RoundAnswer)
+        .join(RoundAnswer, RoundAnswer.action_id == Action.id)
+        .where(RoundAnswer.force == force.slug, RoundAnswer.meeting_on == sent.meeting_on,
+               RoundAnswer.user_id == user_id)
+    ).all()  # fmt: skip
+    answers = {a.reference: Answered(r.answer, r.at) for a, r in rows}
+    listed = {a.reference: a for a in _live(session, force, today) if user_id in a.owner_ids}
+    for a, _ in rows:
+        listed.setdefault(a.reference, to_view(force, a, today))
+    ordered = sorted(listed.values(), key=lambda a: (a.due_on is None, a.due_on or today, a.id))
+    return RoundDM(sent.meeting_on, sent.kind == "nudge", tuple(ordered), answers)
 
 
 # --- the chair's digest -----------------------------------------------------------------------------------------

@@ -260,8 +260,14 @@ def merge_actions(
     now: dt.datetime,
     actor: str,
     file_name: str,
+    columns: frozenset[str] | None = None,
 ) -> dict[str, MergeCounts]:
-    """Upsert action-log items; every changed field of an existing action gets an ActionHistory row."""
+    """Upsert action-log items; every changed field of an existing action gets an ActionHistory row.
+
+    ``columns`` are the fields the file has: an existing action keeps its kind, recurrence and evidence when the
+    file has no column for them (a log kept without them says nothing about them; it does not make every item a
+    one-off action again). New items are then actions, one-off, with no evidence."""
+    unstated = {"kind", "recurs", "evidence"} - columns if columns is not None else set()
     counts = {f: MergeCounts() for f in batches}
     existing = {
         (a.force, a.reference): a for a in session.scalars(select(Action).where(Action.force.in_(list(batches))))
@@ -274,6 +280,13 @@ def merge_actions(
         new["kind"] = new["kind"] or "action"
         new["recur_months"] = int(row["recurs"]) if row["recurs"] else None
         action = existing.get((force, row["reference"]))
+        if action is not None:
+            if "kind" in unstated:
+                new["kind"] = action.kind
+            if "recurs" in unstated:
+                new["recur_months"] = action.recur_months
+            if "evidence" in unstated:
+                new["evidence"] = action.evidence
         if action is None:
             done = _completed_on(row, as_of, None)
             owners = _owner_rows(new["owner_initials"], new["owner_user_id"])

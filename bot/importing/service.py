@@ -19,6 +19,7 @@ from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
+from bot.importing.log_date import stated_log_date
 from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, file_sha256, open_table
 from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
@@ -165,6 +166,16 @@ def _stage_and_merge(
         report.error_count = errors.count + dup_count
         return False
 
+    if dataset == "actions" and request.as_of is None:
+        # A log that names its own date (e.g. "(July 2022)" in its sources) is imported as of that date, so its
+        # undated achievements are complete by then, not on the day of the import.
+        own = stated_log_date(staging.iter_stage(session, dataset), as_of)
+        if own.refusal is not None:
+            report.refused = f"{path.name}: {own.refusal}"
+            return False
+        if own.as_of is not None:
+            as_of = report.as_of = own.as_of
+
     expired: dict[str, int] = {}
     if dataset != "actions":
         expired = drop_expired_from_stage(session, dataset, _cutoff(config, report, force, now))
@@ -188,7 +199,8 @@ def _stage_and_merge(
     session.flush()
 
     if dataset == "actions":
-        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name)
+        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
+                               frozenset(validator.positions))  # fmt: skip
     else:
         with bulk_mode(session, dataset, sum(per_force.values())):
             counts = {

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from bot.action_log.types import STATUSES, ActionView
-from bot.action_log.update_round import RoundDigest
+from bot.action_log.update_round import Answered, RoundDigest
 from bot.slack.escape import esc
 
 ROUND_PREFIX = "mo_round_"
@@ -44,9 +44,26 @@ def _button(text: str, action: str, value: str, style: str | None = None) -> dic
     return b
 
 
+ANSWER_SAID = {"no_change": ":white_check_mark: No change", "update": ":pencil2: Updated", "done": ":tada: Done"}
+
+
+def answered_line(answered: Answered, tz: dt.tzinfo) -> str:
+    at = answered.at.astimezone(tz)
+    return f"{ANSWER_SAID.get(answered.answer, answered.answer)} — answered {at.day} {at:%b %Y at %H:%M}"
+
+
 def render_round_dm(
-    force: str, force_name: str, meeting: dt.date, actions: tuple[ActionView, ...], nudge: bool = False
+    force: str,
+    force_name: str,
+    meeting: dt.date,
+    actions: tuple[ActionView, ...],
+    nudge: bool = False,
+    answers: dict[str, Answered] | None = None,
+    tz: dt.tzinfo = dt.UTC,
 ) -> tuple[str, list[dict[str, Any]]]:
+    """The DM; with ``answers`` (redrawn after an answer) each answered action shows what was answered and when
+    in place of its buttons, so it cannot be answered twice from the DM."""
+    answers = answers or {}
     shown = actions[:ROUND_MAX]
     lead = "A reminder: the" if nudge else "The"
     intro = (
@@ -59,6 +76,11 @@ def render_round_dm(
         line = f"*{esc(a.reference)}* {esc(a.title)}\n_{esc(a.status)}{due} · {esc(a.pillar_label)}_"
         value = round_value(force, meeting, a)
         blocks.append({"type": "section", "block_id": f"round:{a.reference}", "text": {"type": "mrkdwn", "text": line}})
+        if a.reference in answers:
+            said = answered_line(answers[a.reference], tz)
+            blocks.append({"type": "context", "block_id": f"roundans:{a.reference}",
+                           "elements": [{"type": "mrkdwn", "text": said}]})  # fmt: skip
+            continue
         blocks.append(
             {
                 "type": "actions",
@@ -77,16 +99,24 @@ def render_round_dm(
     text = f"{'Reminder: update' if nudge else 'Update'} your {len(actions)} action(s) before the meeting on " + fmt(
         meeting
     )
+    if answers:
+        text += f" ({sum(1 for a in shown if a.reference in answers)} answered)"
     return text, blocks
 
 
-def round_modal(force: str, meeting: dt.date, a: ActionView, today: dt.date) -> dict[str, Any]:
+def round_modal(
+    force: str, meeting: dt.date, a: ActionView, today: dt.date, dm: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The update form; ``dm`` (channel, ts) is the round DM it was opened from, redrawn once it is saved."""
     options = [{"text": {"type": "plain_text", "text": s}, "value": s} for s in STATUSES]
     current = next(o for o in options if o["value"] == a.status)
+    meta = json.loads(round_value(force, meeting, a))
+    if dm is not None:
+        meta |= {"c": dm[0], "t": dm[1]}
     return {
         "type": "modal",
         "callback_id": CB_ROUND_UPDATE,
-        "private_metadata": round_value(force, meeting, a),
+        "private_metadata": json.dumps(meta, separators=(",", ":")),
         "title": {"type": "plain_text", "text": f"Update {a.reference}"[:24]},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},

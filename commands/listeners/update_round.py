@@ -2,8 +2,9 @@
 
 *No change* and *Done* are recorded in the ack function (the answer, and for *Done* the completion, in one
 transaction); *Update* opens the modal while the ``trigger_id`` is fresh, and its submission records the change
-and the answer, or shows the refusal next to the field. The lazy listener tells the owner what was recorded, in
-the DM. A control naming another force than the clicker's is refused and audited before anything is read.
+and the answer, or shows the refusal next to the field. The lazy listener then redraws the DM (``chat.update``):
+each answered action shows what was answered and when instead of its buttons; a refusal is told ephemerally. A
+control naming another force than the clicker's is refused and audited before anything is read.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.action_log import queries, update_round
-from bot.action_log.types import ActionChange, ChangeResult, Refusal
+from bot.action_log.types import ActionChange, Refusal
 from bot.clock import today_in
-from bot.slack.escape import esc
+from bot.config import Force
 from bot.slack.render_actions import render_refusal
-from bot.slack.render_round import CB_ROUND_UPDATE, ROUND_PREFIX, parse_round_value, round_modal
+from bot.slack.render_round import CB_ROUND_UPDATE, ROUND_PREFIX, parse_round_value, render_round_dm, round_modal
 from commands.listeners.action_log_shared import (
     ShowRefusal,
     acting,
@@ -35,12 +38,29 @@ from commands.middleware import asked
 
 log = logging.getLogger("mo_bot.actions")
 ANSWER_OF = {"same": "no_change", "done": "done"}
-SAID = {"no_change": "no change", "done": "done", "update": "updated"}
+REDRAW = "mo_round_redraw"
+
+
+@dataclass(frozen=True)
+class RedrawDM:
+    """An answer was recorded: redraw the round DM it came from (the lazy listener's ``chat.update``)."""
+
+    force: Force
+    user_id: str
+    channel: str
+    ts: str
 
 
 def register(app: App) -> None:
     app.action(re.compile(f"^{ROUND_PREFIX}"))(ack=on_click, lazy=[after_click])
-    app.view(CB_ROUND_UPDATE)(ack=on_submit, lazy=[])
+    app.view(CB_ROUND_UPDATE)(ack=on_submit, lazy=[after_submit])
+
+
+def _dm_of(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The round DM a click came from: (channel, ts), from the payload's message container."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    return (str(channel), str(ts)) if channel and ts and container.get("type") == "message" else None
 
 
 def on_click(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -69,7 +89,7 @@ def on_click(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
         with rt.sessions() as s:
             current = queries.find_view(s, force, value["r"], today)
         if current is not None:
-            open_modal(client, body, round_modal(force.slug, meeting, current, today))
+            open_modal(client, body, round_modal(force.slug, meeting, current, today, _dm_of(body)))
         return
     what = ANSWER_OF.get(op)
     if what is None:
@@ -77,20 +97,41 @@ def on_click(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     with rt.sessions() as s:
         result = update_round.answer(s, force, actor, meeting, value["r"], what, rt.clock)
         s.commit()
-    hand_over(context, _told(result, value["r"], what))
-
-
-def _told(result: ChangeResult, ref: str, what: str) -> ShowRefusal:
     if result.refusal is not None:
-        return ShowRefusal(*render_refusal(result.refusal))
-    text = f":white_check_mark: Recorded *{esc(ref)}*: {SAID[what]}. Thank you."
-    return ShowRefusal(text.replace("*", ""), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        hand_over(context, ShowRefusal(*render_refusal(result.refusal)))
+        return
+    where = _dm_of(body)
+    if where is not None:
+        context[REDRAW] = RedrawDM(force, actor.id, *where)
 
 
-def after_click(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def _redraw(context: BoltContext, client: WebClient) -> None:
+    todo = context.get(REDRAW)
+    if not isinstance(todo, RedrawDM):
+        return
+    rt = asked(context).rt
+    force = todo.force
+    with rt.sessions() as s:
+        state = update_round.round_dm(s, force, todo.user_id, todo.ts, rt.clock.now())
+    if state is None:  # not a round DM of theirs (e.g. an old message): nothing to redraw
+        return
+    text, blocks = render_round_dm(force.slug, force.name, state.meeting, state.actions, state.nudge, state.answers,
+                                   force.timezone)  # fmt: skip
+    try:
+        client.chat_update(channel=todo.channel, ts=todo.ts, text=text, blocks=blocks)
+    except SlackApiError as e:
+        log.warning("mo-bot: could not redraw the round DM: %s", e.response.get("error"))
+
+
+def after_click(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
     todo = follow_up(context)
     if isinstance(todo, ShowRefusal):
         respond(replace_original=False, text=todo.text, blocks=todo.blocks)
+    _redraw(context, client)
+
+
+def after_submit(client: WebClient, context: BoltContext) -> None:
+    _redraw(context, client)
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -153,4 +194,6 @@ def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             s.commit()
             result = update_round.answer(s, force, actor, dt.date.fromisoformat(meta["m"]), ref, "no_change", rt.clock)
         s.commit()
+    if isinstance(meta.get("c"), str) and isinstance(meta.get("t"), str):
+        context[REDRAW] = RedrawDM(force, actor.id, meta["c"], meta["t"])
     ack()

@@ -109,7 +109,19 @@ SHARE_DIGEST = FlagSpec(
     min_role="admin",
     conflicts=(("--export", "the export is sent to you only"),),
 )
-CHANGE_FLAGS = ("--status", "--owner", "--due", "--note", "--pillar", "--source", "--detail", "--title", "--on")
+CHANGE_FLAGS = (
+    "--status",
+    "--owner",
+    "--add-owner",
+    "--remove-owner",
+    "--due",
+    "--note",
+    "--pillar",
+    "--source",
+    "--detail",
+    "--title",
+    "--on",
+)
 KIND_T = t.choice(
     "action", "achievement", "hmic", "all",
     aliases={"actions": "action", "achievements": "achievement", "hmicfrs": "hmic", "recommendation": "hmic"},
@@ -185,7 +197,9 @@ def register_commands(reg: Registry) -> None:
             flags=(
                 FlagSpec("--status", CHANGE_STATUS_T, "new status (held and cancelled need --note)"),
                 FlagSpec("--note", LONG_TEXT, "a note for the history: why, what happened", greedy=True),
-                FlagSpec("--owner", t.USER_OR_ME, "new owner: @user or me"),
+                FlagSpec("--owner", t.USER_OR_ME, "new owner: @user or me (the only owner from then on)"),
+                FlagSpec("--add-owner", t.USER_OR_ME, "a further owner: @user or me (the others stay)"),
+                FlagSpec("--remove-owner", OWNER_T, "take one owner off a joint action: @user, me or initials"),
                 FlagSpec("--due", t.DATE, "new due date"),
                 FlagSpec("--on", t.DATE, "the day the change took effect, when recorded later (not in the future)"),
                 PILLAR,
@@ -202,6 +216,8 @@ def register_commands(reg: Registry) -> None:
                 'action A-12 --status held --note "awaiting MOJ data"',
                 "action A-12 --status complete --on 2026-11-17",
                 "action A-12 --owner @someone --due 2027-01-31",
+                "action A-6 --add-owner @someone",
+                "action A-6 --remove-owner JG",
             ),
             deferred_flags=(*CHANGE_FLAGS, "--post"),
         )
@@ -508,15 +524,23 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
     row = queries.find_view(ctx.session, ctx.force, ref, ctx.today)
     if row is None:
         return ctx.invalid(f"there is no action {ref}", "`/mo actions` lists them")
-    owner = args.get("owner")
+    given = [f for f in ("owner", "add_owner", "remove_owner") if args.get(f)]
+    if len(given) > 1:
+        named = " and ".join("--" + f.replace("_", "-") for f in given)
+        return ctx.invalid(f"{named} can't be used together", "one owner change at a time")
+    me = ctx.who.user_id
+    owner = args.get("owner") or args.get("add_owner")
     if owner == "me":
-        owner = ctx.who.user_id
+        owner = me
+    removed = args.get("remove_owner")
     client = ctx.slack.client if ctx.slack else None
     change = ActionChange(
         reference=ref,
         seen_version=row.version,  # typed against what is there now; the write itself is still conditional
         status=args.get("status"),
         owner_user_id=owner,
+        add_owner=bool(args.get("add_owner")),
+        remove_owner=me if removed == "me" else removed,
         due_on=args.get("due"),
         title=args.get("title"),
         detail=args.get("detail"),

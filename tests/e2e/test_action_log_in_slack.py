@@ -791,3 +791,73 @@ def test_paper_is_sent_by_dm_as_a_landscape_docx(bot: Bot) -> None:
     said = blocks_text(bot.fake.posts_to(url)[-1].payload["blocks"])
     assert "by DM" in said and "13 HMIC Recommendations" in said
     assert "goes with `--paper`" in _answer(bot, "actions --export --format docx", CHAIR)
+
+
+def test_a_co_owner_is_added_and_removed_from_slack_by_any_owner(bot: Bot) -> None:
+    ref = bot.create("Review the IOM cohort", owner=OWNER)
+    # Someone who is not an owner (nor an admin) may not add themselves.
+    assert f"only {ref}'s owner or an admin" in _answer(bot, f"action {ref} --add-owner me", OTHER)
+    assert bot.action(ref).version == 1
+    # The owner adds OTHER: both are owners, each is found by --owner, and OTHER may now change it.
+    said = _answer(bot, f"action {ref} --add-owner <@{OTHER}|other>", OWNER)
+    assert f"Updated *{ref}* (owner)" in said
+    with bot.rt.sessions() as s:
+        owners = [o.user_id for o in s.scalars(select(Action).where(Action.reference == ref)).one().owners]
+    assert owners == [OWNER, OTHER]
+    for who in (OWNER, OTHER):
+        body, _ = bot.command(f"actions --owner <@{who}|x>", user=CHAIR)
+        assert ref in _refs(body), who
+    assert f"Updated *{ref}* (status)" in _answer(bot, f"action {ref} --status ongoing", OTHER)
+    # One owner change at a time; the bad pair is named.
+    both = _answer(bot, f"action {ref} --owner me --add-owner <@{OTHER}|other>", OWNER)
+    assert "--owner and --add-owner can't be used together" in both
+    # Taking off someone who is not an owner, or the last owner, is refused and changes nothing.
+    assert f"HH is not an owner of {ref}" in _answer(bot, f"action {ref} --remove-owner HH", OWNER)
+    # OTHER takes OWNER off: OTHER is the only owner, and the history says so.
+    said = _answer(bot, f"action {ref} --remove-owner <@{OWNER}|owner>", OTHER)
+    assert f"Updated *{ref}* (owner)" in said
+    with bot.rt.sessions() as s:
+        row = s.scalars(select(Action).where(Action.reference == ref)).one()
+        assert ([o.user_id for o in row.owners], row.owner_user_id) == ([OTHER], OTHER)
+    assert "would have no owner left" in _answer(bot, f"action {ref} --remove-owner me", OTHER)
+    assert [(h.field, h.old_value, h.new_value) for h in bot.history(ref) if h.field == "owner"] == [
+        ("owner", OWNER, f"{OWNER} & {OTHER}"),
+        ("owner", f"{OWNER} & {OTHER}", OTHER),
+    ]
+    # OWNER is no longer an owner, so may no longer change it.
+    assert bot.action(ref).status == "ongoing"
+    assert f"only {ref}'s owner or an admin" in _answer(bot, f"action {ref} --status held --note x", OWNER)
+    assert bot.action(ref).status == "ongoing"
+
+
+def test_a_joint_owner_of_the_seed_log_is_taken_off_by_initials(bot: Bot) -> None:
+    _import_seed(bot)  # A-6 is JM (OTHER) & JG (OWNER), stored as initials mapped through the config
+    assert "Updated *A-6* (owner)" in _answer(bot, "action A-6 --remove-owner JG", OTHER)
+    with bot.rt.sessions() as s:
+        a6 = s.scalars(select(Action).where(Action.reference == "A-6")).one()
+        assert [(o.initials, o.user_id) for o in a6.owners] == [("JM", None)]
+    body, _ = bot.command("actions --owner JG", user=CHAIR)
+    assert "A-6" not in _refs(body)
+    assert "only A-6's owner or an admin" in _answer(bot, "action A-6 --add-owner me", OWNER)  # no longer one
+    assert "Updated *A-6* (owner)" in _answer(bot, f"action A-6 --add-owner <@{OWNER}|owner>", OTHER)
+    body, _ = bot.command("actions --owner me", user=OWNER)
+    assert "A-6" in _refs(body)
+
+
+def test_a_completion_the_log_dates_by_month_shows_as_the_month_on_cards_and_achievements(bot: Bot) -> None:
+    _import_seed(bot)  # A-23 "… Oct 21", A-28 "… Aug 2021", A-17 "introduced on 13/9/21", A-18 no date
+    assert bot.action("A-23").completed_on == dt.date(2021, 10, 1)  # stored as the month's first day
+    said = _answer(bot, "achievements", OWNER)
+    line = {ln.split("*")[1]: ln for ln in said.splitlines() if ln.startswith("• *A-")}
+    assert line["A-23"].endswith("— completed Oct 2021") and line["A-28"].endswith("— completed Aug 2021")
+    assert line["A-17"].endswith("— completed 13 Sep 2021") and line["A-18"].endswith("— completed 31 Jul 2022")
+    assert "1 Oct 2021" not in said and "1 Aug 2021" not in said
+    card = _answer(bot, "action A-23", OWNER)
+    assert "*Completed* Oct 2021" in card and "1 Oct 2021" not in card
+    # Completed by a person on a day: the day is shown.
+    with bot.rt.sessions() as s:
+        res = service.change_action(s, bot.force, Actor(CHAIR, "admin"), ActionChange("A-9", bot.action("A-9").version,
+                                    status="complete", on=dt.date(2022, 8, 1)), bot.rt.clock)  # fmt: skip
+        s.commit()
+    assert res.ok, res.refusal
+    assert "*Completed* 1 Aug 2022" in _answer(bot, "action A-9", OWNER)

@@ -10,12 +10,12 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.action_log import paper
 from bot.action_log.types import Actor
 from bot.clock import FixedClock
-from bot.models import RoundMessage
+from bot.models import RoundAnswer, RoundMessage
 from bot.slack.client import make_client
 from jobs.runner import JobRunner
 from tests.e2e.test_action_log_in_slack import CHAIR, OTHER, OWNER, Bot, _answer, _import_seed, bot, fake_slack
@@ -96,8 +96,9 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     msg = {"ts": first_owner[0].response["ts"], "text": "x", "blocks": first_owner[0].params["blocks"]}
     url = bot.click(_button(first_owner[0], "mo_round_same", "A-6"), user=OWNER, action_id="mo_round_same",
                     overflow=False, channel=dm_owner, message=msg)  # fmt: skip
-    assert bot.fake.wait_for(lambda f: bool(f.posts_to(url)))
-    assert "Recorded A-6: no change" in bot.fake.posts_to(url)[-1].payload["text"]
+    assert bot.fake.wait_for(lambda f: bool(f.calls_to("chat.update")))
+    assert "No change — answered" in blocks_text(bot.fake.calls_to("chat.update")[-1].params["blocks"])
+    assert url is not None and bot.fake.posts_to(url) == []  # the DM is redrawn, not answered beside
 
     # Two days before — the day the clocks go back (08:45 GMT = 08:45 UTC): those who have not answered are
     # nudged, once: OTHER and SILENT, not OWNER.
@@ -146,3 +147,64 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
         doc = paper.build_paper(s, bot.force, Actor(CHAIR, "admin"), MEETING_DAY, bot.rt.clock.now())
     answers = {(line.reference, line.owner, line.answer) for line in doc.round}
     assert ("A-6", "JG", "no change") in answers and ("A-9", "JM", "updated") in answers
+
+
+def _values_in(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The round buttons still in a message: reference → their action_ids."""
+    return {b["block_id"][9:]: [e["action_id"] for e in b["elements"]] for b in blocks
+            if b.get("block_id", "").startswith("roundctl:")}  # fmt: skip
+
+
+def test_an_answer_redraws_the_dm_and_a_second_click_records_nothing(bot: Bot) -> None:
+    """The block_actions payload carries the DM in ``container`` (``channel_id``, ``message_ts``), as in
+    slackapi/java-slack-sdk json-logs/samples/app-backend/interactive-components/BlockActionPayload.json; the bot
+    redraws that message with chat.update."""
+    _import_seed(bot)
+    clock = bot.rt.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(_at(20, 10))
+    _answer(bot, "meeting 2026-10-27", CHAIR)
+    _tick(bot, _at(22))
+    (first,) = _to(bot, OTHER)  # A-6 (JM & JG) and A-9 (JM) among OTHER's actions
+    channel, ts = first.params["channel"], first.response["ts"]
+    assert {"A-6", "A-9"} <= set(_values_in(first.params["blocks"]))
+
+    clock.set(_at(23, 9, 12))
+    value = _button(first, "mo_round_same", "A-6")
+    for _ in range(2):  # a double click, or the same button clicked again later
+        bot.click(value, user=OTHER, action_id="mo_round_same", overflow=False, channel=channel,
+                  message={"ts": ts, "text": "x", "blocks": first.params["blocks"]})  # fmt: skip
+        assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.update")) >= 1)
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.update")) == 2)
+    with bot.rt.sessions() as s:
+        answers = s.scalars(select(RoundAnswer).where(RoundAnswer.user_id == OTHER)).all()
+        assert [(a.answer, a.meeting_on) for a in answers] == [("no_change", MEETING_DAY)]
+    # The DM itself, as Slack now shows it: A-6 says what was answered and when (09:12 BST), with no buttons left.
+    shown = bot.fake.messages[(channel, ts)]
+    assert "A-6" not in _values_in(shown["blocks"]) and "A-9" in _values_in(shown["blocks"])
+    answered = next(b for b in shown["blocks"] if b.get("block_id") == "roundans:A-6")
+    assert blocks_text([answered]) == ":white_check_mark: No change — answered 23 Oct 2026 at 09:12"
+
+    # "Update" on A-9 then the form saved: the DM it was opened from is redrawn with the update.
+    bot.click(_button(first, "mo_round_update", "A-9"), user=OTHER, action_id="mo_round_update", overflow=False,
+              channel=channel, message={"ts": ts, "text": "x", "blocks": first.params["blocks"]})  # fmt: skip
+    modal = bot.last_view()
+    assert bot.submit(modal, {"status": "ongoing", "note": "brief drafted"}, user=OTHER) == {}
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.update")) == 3)
+    shown = bot.fake.messages[(channel, ts)]
+    assert _values_in(shown["blocks"]).keys().isdisjoint({"A-6", "A-9"})
+    assert "Updated — answered 23 Oct 2026" in blocks_text(shown["blocks"])
+    with bot.rt.sessions() as s:
+        rows = s.scalars(select(RoundAnswer).where(RoundAnswer.user_id == OTHER)).all()
+        got = sorted((a.action_id, a.answer) for a in rows)
+    assert [a for _, a in got] == ["no_change", "update"]
+    # "Done" clicked twice (the old buttons of the first copy) completes it once; the answer becomes "done".
+    bot.click(_button(first, "mo_round_done", "A-9"), user=OTHER, action_id="mo_round_done", overflow=False,
+              channel=channel, message={"ts": ts, "text": "x", "blocks": first.params["blocks"]})  # fmt: skip
+    bot.click(_button(first, "mo_round_done", "A-9"), user=OTHER, action_id="mo_round_done", overflow=False,
+              channel=channel, message={"ts": ts, "text": "x", "blocks": first.params["blocks"]})  # fmt: skip
+    assert bot.fake.wait_for(lambda f: len(f.calls_to("chat.update")) == 5)
+    assert bot.action("A-9").status == "complete"
+    assert [h.new_value for h in bot.history("A-9") if h.field == "status"] == ["ongoing", "complete"]
+    with bot.rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(RoundAnswer).where(RoundAnswer.user_id == OTHER)) == 2

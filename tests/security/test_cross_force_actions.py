@@ -231,6 +231,19 @@ def test_a_user_of_another_forces_workspace_cannot_be_made_an_owner_by_command(s
     ]
 
 
+def test_a_user_of_another_forces_workspace_cannot_be_added_as_a_co_owner(slack: Slack) -> None:
+    slack.command('action add "Suffolk deep dive" --pillar divert', SUFFOLK_ADMIN)
+    assert slack.fake.wait_for(lambda f: slack.action("suffolk") is not None)
+    url = slack.command(f"action A-1 --add-owner <@{NORFOLK_ADMIN}|nadmin>", SUFFOLK_ADMIN)
+    assert "is not a member of Suffolk Constabulary's Slack workspace" in blocks_text(slack.answer(url)["blocks"])
+    a = slack.action("suffolk")
+    assert a is not None and a.version == 1 and [o.user_id for o in a.owners] == [SUFFOLK_ADMIN]
+    url = slack.command(f"action A-1 --add-owner <@{SUFFOLK_USER}|suser>", SUFFOLK_ADMIN)
+    assert "Updated *A-1*" in blocks_text(slack.answer(url)["blocks"])
+    a = slack.action("suffolk")
+    assert a is not None and [o.user_id for o in a.owners] == [SUFFOLK_ADMIN, SUFFOLK_USER]
+
+
 def test_a_user_of_another_forces_workspace_cannot_be_picked_in_the_forms(slack: Slack) -> None:
     slack.command("action add", SUFFOLK_ADMIN)
     form = slack.last_view()

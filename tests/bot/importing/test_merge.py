@@ -225,6 +225,39 @@ def test_actions_upsert_with_history(session, config: Config, tmp_path) -> None:
     assert len(session.scalars(select(ActionHistory)).all()) == 3
 
 
+def test_a_file_without_kind_recurs_or_evidence_columns_keeps_what_the_log_had(session, config, tmp_path) -> None:
+    header = "reference,kind,pillar,title,owner,status,recurs,evidence"
+    first = [
+        "A-1,action,Divert,Triage of wanted,HH,open,,",
+        "A-2,achievement,Detect,Victims' code audit,HH,complete,,",
+        "A-3,hmic,Deliver,Bail process review,HH,complete,,Closed by HMIC 2/22",
+        "A-4,action,Demonstrate,Cautions auditing,HH,ongoing,monthly,",
+    ]
+    assert run(session, config, "actions", write(tmp_path, csv_text(header, first)), force="suffolk").ok
+    # The log kept in a spreadsheet without those columns: two re-imports, one with a change to A-1.
+    plain = [
+        "A-1,Divert,Triage of wanted,HH,ongoing,,,",
+        "A-2,Detect,Victims' code audit,HH,complete,,,",
+        "A-3,Deliver,Bail process review,HH,complete,,,",
+        "A-4,Demonstrate,Cautions auditing,HH,ongoing,,,",
+        "A-5,Deliver,A new item,HH,open,,,",
+    ]
+    for _ in range(2):
+        report = run(session, config, "actions", write(tmp_path, csv_text(ACTIONS_HEADER, plain), "log.csv"),
+                     force="suffolk")  # fmt: skip
+        assert report.ok, report
+    rows = {a.reference: (a.kind, a.recur_months, a.evidence, a.status) for a in session.scalars(select(Action))}
+    assert rows == {
+        "A-1": ("action", None, None, "ongoing"),
+        "A-2": ("achievement", None, None, "complete"),
+        "A-3": ("hmic", None, "Closed by HMIC 2/22", "complete"),
+        "A-4": ("action", 1, None, "ongoing"),
+        "A-5": ("action", None, None, "open"),
+    }
+    fields = {h.field for h in session.scalars(select(ActionHistory))}
+    assert fields == {"status"}  # only A-1's status changed; no kind, recurrence or evidence was overwritten
+
+
 # ---- a refused import changes nothing ---------------------------------------------------------------------------
 
 

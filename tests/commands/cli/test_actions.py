@@ -84,10 +84,14 @@ def test_list_and_show(seeded: list[Action], capsys: pytest.CaptureFixture[str])
 
 def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.CaptureFixture[str], sessions) -> None:
     capsys.readouterr()
-    # The seed log has no due dates, so nobody is due a reminder; imported as of today, no recurring action has
-    # come round yet. The dry run says so rather than printing nothing.
+    # The seed log has no due dates, so nobody is due a reminder; imported as of its own date (July 2022), its
+    # two recurring actions came round long ago and would reopen. The dry run says so.
+    reopen = [
+        "suffolk would reopen A-33 (recurs every 6 month(s))",
+        "suffolk would reopen A-39 (recurs every 1 month(s))",
+    ]
     assert main(["remind", "--dry-run"]) == 0
-    assert capsys.readouterr().out == "nothing due: no reminder would be sent and no recurring action would reopen\n"
+    assert capsys.readouterr().out.splitlines() == reopen
     # Give A-1 (HH) and A-9 (JM), neither mapped to a Slack user, a due date that has passed.
     with sessions() as s:
         for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-1", "A-9"]))):
@@ -95,10 +99,21 @@ def test_remind_dry_run_and_without_token(seeded: list[Action], capsys: pytest.C
         s.commit()
     assert main(["remind", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [
+    assert sorted(out) == [
         "suffolk HH (no Slack user mapped; not DMed): A-1",
         "suffolk JM (no Slack user mapped; not DMed): A-9",
+        *reopen,
     ]
+    # Once reopened (the reminders job does it first), nothing is due but the two mapped-to-nobody reminders; with
+    # neither, the dry run says "nothing due" rather than printing nothing.
+    with sessions() as s:
+        for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-1", "A-9"]))):
+            a.due_on = None
+        for a in s.scalars(select(Action).where(Action.force == "suffolk", Action.reference.in_(["A-33", "A-39"]))):
+            a.status, a.completed_on = "open", None
+        s.commit()
+    assert main(["remind", "--dry-run"]) == 0
+    assert capsys.readouterr().out == "nothing due: no reminder would be sent and no recurring action would reopen\n"
     assert main(["remind"]) == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
 
@@ -184,3 +199,26 @@ def test_remind_dry_run_names_the_recurring_actions_that_would_reopen(
             "complete",
             "complete",
         ]
+
+
+def test_the_seed_log_imports_as_of_its_own_date_without_as_of(
+    seeded: list[Action], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The log names its date in its sources ("Appendix 1 (July 2022)"): achievements with no date of their own
+    are complete by 31 July 2022, not on the day of the import."""
+    done = {a.reference: a.completed_on for a in seeded if a.status == "complete"}
+    assert done["A-18"] == dt.date(2022, 7, 31)  # no date in its text
+    assert done["A-17"] == dt.date(2021, 9, 13)  # "introduced on 13/9/21"
+    assert max(done.values()) == dt.date(2022, 7, 31) and all(a.opened_on <= dt.date(2022, 7, 31) for a in seeded)
+    # Importing it again says so; sources naming two dates are refused, naming them, and nothing changes.
+    capsys.readouterr()
+    assert main(["import", "actions", str(SEED)]) == 0
+    assert "as of 2022-07-31" in capsys.readouterr().out
+    mixed = tmp_path / "mixed.csv"
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("(July 2022)", "(August 2022)")
+    mixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["import", "actions", str(mixed)]) == 2
+    said = capsys.readouterr()
+    assert "name different dates for the log (2022-07-31 (A-2), 2022-08-31 (A-1))" in said.out + said.err
+    assert "--as-of" in said.out + said.err

@@ -1,0 +1,63 @@
+"""The paper dated --as-of shows each item as it stood that day (status, owners, dates, section), from the
+action's history; an import's corrections stay. On SQLite and PostgreSQL, with an injected clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from bot.action_log import paper, service
+from bot.action_log.types import ActionChange, Actor
+from bot.clock import FixedClock
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
+from bot.models import Action
+from tests.support.paths import REPO_ROOT
+
+SEED = REPO_ROOT / "bot" / "data" / "actions-2022-07.csv"
+CHAIR = Actor("UCHAIR", role="admin", team_id="T0SUFFOLK")
+LOG_DAY = dt.date(2022, 7, 31)
+
+
+def _items(doc: paper.Paper) -> dict[str, tuple[str, paper.PaperItem]]:
+    return {i.reference: (s.kind, i) for s in doc.sections for g in s.groups for i in g.items}
+
+
+def _change(session, force, clock, ref: str, **kw) -> None:
+    version = session.scalars(select(Action.version).where(Action.reference == ref)).one()
+    res = service.change_action(session, force, CHAIR, ActionChange(ref, version, **kw), clock)
+    assert res.ok, res.refusal
+    session.commit()
+
+
+def test_the_paper_as_of_a_past_date_shows_statuses_and_owners_as_they_were(session, config) -> None:
+    force = replace(config.force("suffolk"), owners={"JM": "UJM", "JG": "UJG"}, slack_team_ids=("T0SUFFOLK",))
+    clock = FixedClock(dt.datetime(2022, 9, 20, 10, tzinfo=dt.UTC))
+    request = ImportRequest("actions", str(SEED), force="suffolk", as_of=LOG_DAY)
+    assert import_file(session, config, request, clock.now()).ok
+    session.commit()
+    # After the July log: A-9 (JM) started on 10 Aug; A-1 (HH) completed on 5 Sep; A-6 (JM & JG) handed to JG
+    # alone and A-2 given a due date, both recorded today (20 Sep).
+    _change(session, force, clock, "A-9", status="ongoing", note="brief drafted", on=dt.date(2022, 8, 10))
+    _change(session, force, clock, "A-1", status="complete", on=dt.date(2022, 9, 5))
+    _change(session, force, clock, "A-6", owner_user_id="UJG", owner_teams=("T0SUFFOLK",))
+    _change(session, force, clock, "A-2", due_on=dt.date(2022, 10, 31))
+
+    def paper_on(day: dt.date) -> dict[str, tuple[str, paper.PaperItem]]:
+        return _items(paper.build_paper(session, force, CHAIR, day, clock.now()))
+
+    on_log_day = paper_on(LOG_DAY)
+    assert (on_log_day["A-9"][0], on_log_day["A-9"][1].status) == ("action", "OPEN")
+    assert (on_log_day["A-1"][0], on_log_day["A-1"][1].status, on_log_day["A-1"][1].completed) == ("action", "OPEN", "")
+    assert on_log_day["A-6"][1].owners == "JM & JG" and on_log_day["A-2"][1].due is None
+    mid_august = paper_on(dt.date(2022, 8, 15))
+    assert mid_august["A-9"][1].status == "ONGOING" and mid_august["A-9"][1].update == "brief drafted"
+    assert mid_august["A-1"][1].status == "OPEN"
+    now = paper_on(dt.date(2022, 9, 20))
+    assert (now["A-1"][0], now["A-1"][1].status, now["A-1"][1].completed) == ("achievement", "COMPLETE", "5 Sep 2022")
+    assert now["A-6"][1].owners == "UJG" and now["A-2"][1].due == dt.date(2022, 10, 31)
+    # The import's corrections of the transcript are not undone: the kinds and stated dates stand on the log's day.
+    assert on_log_day["A-17"][0] == "achievement" and on_log_day["A-17"][1].completed == "13 Sep 2021"
+    assert on_log_day["A-44"][0] == "hmic"
