@@ -727,6 +727,7 @@ class SlackFileImport(Base):
     dataset: Mapped[str | None] = mapped_column(String(16))
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
+    covers_from: Mapped[dt.date | None] = mapped_column(Date)  # --covers-from, as the sender declared it
     would_close: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,5 +1,6 @@
 """What an analyst may write with an export they send to the bot: the dataset and the import's options, as on the
-command line — ``wanted``, ``import bail --snapshot``, ``suspects --as-of 2026-11-30`` — or nothing at all (the
+command line — ``wanted``, ``import bail --snapshot``, ``suspects --as-of 2026-11-30 --covers-from 2024-01-01`` —
+or nothing at all (the
 dataset is then recognised from the file's header row). A word the bot does not know is refused by name, with
 the words it does know, and nothing is imported."""
 
@@ -20,8 +21,8 @@ DATASET_WORDS = {
     "actions": "actions",
     "action-log": "actions",
 }
-FLAGS = ("--snapshot", "--as-of")
-VALID = f"a dataset ({', '.join(DATASETS)}), --snapshot, --as-of YYYY-MM-DD"
+FLAGS = ("--snapshot", "--as-of", "--covers-from")
+VALID = f"a dataset ({', '.join(DATASETS)}), --snapshot, --as-of YYYY-MM-DD, --covers-from YYYY-MM-DD"
 
 
 class ImportTextError(ValueError):
@@ -37,6 +38,7 @@ def parse_import_text(text: str) -> ImportOptions:
         words = words[1:]
     dataset: str | None = None
     as_of = None
+    covers_from = None
     snapshot = False
     i = 0
     while i < len(words):
@@ -44,19 +46,26 @@ def parse_import_text(text: str) -> ImportOptions:
         low = word.lower()
         if low == "--snapshot":
             snapshot = True
-        elif low.startswith("--as-of"):
+        elif low.startswith("--as-of") or low.startswith("--covers-from"):
+            flag = "--as-of" if low.startswith("--as-of") else "--covers-from"
             raw = low.split("=", 1)[1] if "=" in low else (words[i + 1] if i + 1 < len(words) else "")
             if "=" not in low:
                 i += 1
             try:
-                as_of = parse_date(raw)
+                day = parse_date(raw)
             except BadValue:
                 raise ImportTextError(
-                    f"`--as-of` needs a date like 2026-11-30, not `{raw or '(nothing)'}`. Nothing was imported."
+                    f"`{flag}` needs a date like 2026-11-30, not `{raw or '(nothing)'}`. Nothing was imported."
                 ) from None
+            if flag == "--as-of":
+                as_of = day
+            else:
+                covers_from = day
         elif low in DATASET_WORDS and dataset is None:
             dataset = DATASET_WORDS[low]
         else:
             raise ImportTextError(f"I don't know `{word}` in an import: I understand {VALID}. Nothing was imported.")
         i += 1
-    return ImportOptions(dataset=dataset, as_of=as_of, snapshot=snapshot)
+    if covers_from is not None and dataset == "actions":
+        raise ImportTextError("`--covers-from` is for case exports, not the action log. Nothing was imported.")
+    return ImportOptions(dataset=dataset, as_of=as_of, snapshot=snapshot, covers_from=covers_from)

@@ -164,6 +164,7 @@ def _request(sender: Sender, force: Force, path: Path, dataset: str, options: Im
         as_of=options.as_of,
         snapshot=options.snapshot,
         actor=sender.user_id,
+        covers_from=options.covers_from,
     )
 
 
@@ -230,7 +231,7 @@ def _preview(
         why = report.refused or f"{report.error_count} bad row(s)"
         _audit(rt, sender, offer.name, sha, outcome, f"{dataset} --snapshot: nothing imported: {why}")
         return NotImported(report)
-    chosen = ImportOptions(dataset=dataset, as_of=report.as_of, snapshot=True)
+    chosen = ImportOptions(dataset=dataset, as_of=report.as_of, snapshot=True, covers_from=options.covers_from)
     row = _pending(rt, sender, offer, chosen, place, sha, kind="confirm", dataset=dataset, would_close=report.closed)
     _audit(rt, sender, offer.name, sha, "ok", f"{dataset} --snapshot: would close {report.closed}; asked to confirm")
     assert report.as_of is not None
@@ -269,6 +270,7 @@ def _pending(
         dataset=dataset,
         as_of=options.as_of,
         snapshot=options.snapshot,
+        covers_from=options.covers_from,
         would_close=would_close,
         created_at=now,
         expires_at=now + DECISION_TTL,
@@ -293,6 +295,7 @@ class Pending:
     dataset: str | None
     as_of: dt.date | None
     snapshot: bool
+    covers_from: dt.date | None
     channel_id: str
     thread_ts: str
     state: str
@@ -316,6 +319,7 @@ def pending(rt: Runtime, token: str) -> Pending | None:
             row.dataset,
             row.as_of,
             row.snapshot,
+            row.covers_from,
             row.channel_id,
             row.thread_ts,
             row.state,
@@ -370,10 +374,12 @@ def decide(rt: Runtime, sender: Sender, token: str, choice: str, fetch: Fetch) -
                 done = _decide(session, token, sender.user_id, "chosen", now)
             if not done:
                 return Decided(_already(rt, token))
-            options = ImportOptions(dataset=choice, as_of=found.as_of, snapshot=found.snapshot)
+            options = ImportOptions(
+                dataset=choice, as_of=found.as_of, snapshot=found.snapshot, covers_from=found.covers_from
+            )
             return _with_file(rt, sender, offer, options, place, path, sha)
         assert found.dataset is not None
-        options = ImportOptions(dataset=found.dataset, as_of=found.as_of, snapshot=True)
+        options = ImportOptions(dataset=found.dataset, as_of=found.as_of, snapshot=True, covers_from=found.covers_from)
         return _import(rt, sender, sender.force, path, sha, found.dataset, options, claim=token)
 
 

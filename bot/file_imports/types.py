@@ -35,11 +35,13 @@ class FileOffer:
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What the sender's message asked for: ``wanted``, ``import bail --snapshot``, ``suspects --as-of D``."""
+    """What the sender's message asked for: ``wanted``, ``import bail --snapshot``, ``suspects --as-of D``,
+    ``suspects --covers-from D`` (the file holds every case open since D)."""
 
     dataset: str | None = None
     as_of: dt.date | None = None
     snapshot: bool = False
+    covers_from: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,27 @@ def _imported(o: Imported) -> Reply:
         f"{esc(o.force_name)}, as of {as_of}: {fmt_int(r.rows_in_file)} rows — {_counts(r)}."
     )
     notes = [f"SHA-256 {r.file_sha256} · batch {', '.join(str(b) for b in r.batch_ids)}"]
+    notes += coverage_notes(r)
     if r.ignored_columns:
         notes.append(f"ignored columns: {esc(', '.join(r.ignored_columns))}")
     return Reply(text, [section_block(text), context_block(*notes)])
+
+
+def coverage_notes(r: ImportReport) -> list[str]:
+    """From when the figures are complete, and — when the file declared nothing — how to declare more (as the
+    command line's report says it)."""
+    if r.dataset == "actions" or r.as_of is None:
+        return []
+    if r.covers_from is not None:
+        out = [f"this file covers every case open on or after {r.covers_from.isoformat()} (`--covers-from`)"]
+    else:
+        out = [
+            f"this file covers from its as-of date {r.as_of.isoformat()} on; if it holds every case open since an "
+            "earlier date, send it again with `--covers-from YYYY-MM-DD` to make that history count"
+        ]
+    label = _LABELS.get(r.dataset, r.dataset)
+    out += [f"{label} figures are complete from {start.isoformat()}" for start in r.covered_from if start is not None]
+    return out
 
 
 def _not_imported(r: ImportReport) -> Reply:
@@ -211,6 +229,13 @@ def import_form(force_slug: str) -> Blk:
                 "optional": True,
                 "label": {"type": "plain_text", "text": "As of (default: today)"},
                 "element": {"type": "datepicker", "action_id": "as_of"},
+            },
+            {
+                "type": "input",
+                "block_id": "covers_from",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Holds every case open since (default: the as-of date)"},
+                "element": {"type": "datepicker", "action_id": "covers_from"},
             },
             {
                 "type": "input",

@@ -197,10 +197,12 @@ def on_form(view: dict[str, Any], client: WebClient, context: BoltContext) -> No
     dataset = ((values.get("dataset") or {}).get("selected_option") or {}).get("value")
     snapshot = bool((values.get("snapshot") or {}).get("selected_options"))
     day = (values.get("as_of") or {}).get("selected_date")
+    since = (values.get("covers_from") or {}).get("selected_date")
     options = ImportOptions(
         dataset=None if dataset in (None, AUTO) else str(dataset),
         as_of=dt.date.fromisoformat(day) if day else None,
         snapshot=snapshot,
+        covers_from=dt.date.fromisoformat(since) if since else None,
     )
     seen = offer_of(file)
     try:

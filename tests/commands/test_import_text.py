@@ -21,6 +21,10 @@ from commands.import_text import ImportTextError, parse_import_text
         ("suspects --as-of=30/11/2026", ImportOptions(dataset="suspects", as_of=dt.date(2026, 11, 30))),
         ("wanted \u2014snapshot", ImportOptions(dataset="wanted", snapshot=True)),  # Slack's em dash for --
         ("--snapshot", ImportOptions(snapshot=True)),
+        (
+            "suspects --as-of 2026-11-30 --covers-from 2024-01-01",
+            ImportOptions(dataset="suspects", as_of=dt.date(2026, 11, 30), covers_from=dt.date(2024, 1, 1)),
+        ),
     ],
 )
 def test_what_a_message_asks_for(text: str, expected: ImportOptions) -> None:
@@ -35,6 +39,8 @@ def test_what_a_message_asks_for(text: str, expected: ImportOptions) -> None:
         ("please import this", "`please`"),
         ("wanted --as-of yesterday", "`yesterday`"),
         ("wanted --as-of", "`(nothing)`"),
+        ("wanted --covers-from soon", "`soon`"),
+        ("actions --covers-from 2024-01-01", "`--covers-from`"),
     ],
 )
 def test_a_word_it_does_not_know_is_named(text: str, named: str) -> None:

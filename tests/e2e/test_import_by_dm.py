@@ -417,3 +417,24 @@ def test_the_bot_answers_from_a_dm_import_at_once(bot: Bot) -> None:
     ts = bot.send(wanted_csv("W1", "W2", "W3"), text="wanted")
     assert "Imported" in bot.reply(ts)
     assert "*3* open wanted circulations" in ask()
+
+
+def test_a_file_sent_with_covers_from_declares_its_coverage_and_the_reply_says_so(bot: Bot) -> None:
+    """As on the command line: `--covers-from` says the file holds every case open since that date; the reply gives
+    the as-of date and the coverage, and a file that declared nothing is told how to declare more."""
+    plain = bot.send(wanted_csv("W1", "W2"), text="wanted --as-of 2026-11-20")
+    told = bot.reply(plain)
+    assert "covers from its as-of date 2026-11-20 on" in told and "`--covers-from YYYY-MM-DD`" in told
+    declared = bot.send(wanted_csv("W1", "W2"), "full.csv", text="wanted --as-of 2026-11-20 --covers-from 2024-01-01")
+    told = bot.reply(declared)
+    assert "covers every case open on or after 2024-01-01" in told
+    assert "wanted figures are complete from 2024-01-01" in told
+    # A snapshot keeps the declaration through its Confirm.
+    ts = bot.send(wanted_csv("W1"), "snap.csv", text="import wanted --snapshot --covers-from 2024-01-01")
+    assert "This would close *1* open wanted record" in bot.reply(ts)
+    prompt = bot.replies(ts)[0]
+    bot.click("mo_fimp_confirm", _token(prompt, "mo_fimp_confirm"), msg_ts=prompt.response["ts"])
+    assert "covers every case open on or after 2024-01-01" in bot.reply(ts, 2)
+    with bot.rt.sessions() as s:
+        declared_by = s.scalars(select(ImportBatch.covers_from).order_by(ImportBatch.id)).all()
+    assert declared_by == [None, dt.date(2024, 1, 1), dt.date(2024, 1, 1)]
