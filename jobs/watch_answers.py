@@ -9,10 +9,12 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Force
+from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cases import active_by_kind_at, bail_ending_soon
-from bot.freshness import freshness
+from bot.figures.outcomes import with_outcomes
+from bot.freshness import freshness, latest_import
 from bot.slack.blocks import Rendered
 from bot.slack.render_figures import REASON_LABELS, Frame, render_bail, render_rui, render_suspects, render_wanted
 from bot.watches import WatchSpec, older_days
@@ -43,23 +45,28 @@ def watch_answer(
     month_ago = a_month_before(as_of)
 
     def frame(dataset: str, imported_at: dt.datetime | None) -> Frame:
+        # As the /mo handlers frame an answer (commands/mo/figures.py): freshness from the file's own date, and
+        # the date the data is complete from.
+        batch = latest_import(session, force.slug, dataset)
         return Frame(
             force=force,
             district=spec.district,
             as_of=as_of,
-            freshness=freshness(config, dataset, imported_at, now),
+            freshness=freshness(config, dataset, imported_at, now, batch.as_of if batch is not None else None),
             filters=_descriptions(spec),
+            covered_from=covered_from(session, force.slug, dataset),
         )
 
     if spec.figure == "wanted":
         review = config.wanted_review_days
-        w = wanted_figures(session, force, as_of, filters, review_days=review)
+        w = with_outcomes(session, wanted_figures(session, force, as_of, filters, review_days=review), force, filters)
         return render_wanted(w, frame("wanted", w.data_as_of), month_ago, review)
     if spec.figure == "suspects":
-        sf = suspect_figures(session, force, as_of, filters)
+        sf = with_outcomes(session, suspect_figures(session, force, as_of, filters), force, filters)
         return render_suspects(sf, frame("suspects", sf.data_as_of), month_ago)
     days = config.bail_window()
     b = bail_figures(session, force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
+    b = with_outcomes(session, b, force, filters)
     before = active_by_kind_at(session, force, as_of, month_ago, filters)
     if spec.figure == "rui":
         return render_rui(b, frame("bail", b.data_as_of), month_ago, before)
