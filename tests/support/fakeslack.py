@@ -485,6 +485,11 @@ class FakeSlack:
         """The next ``times`` posts to a response_url wait ``seconds`` before Slack takes them."""
         self.delay_next(RESPONSE_URL_DELAY, seconds=seconds, times=times)
 
+    def response_url_delays_left(self) -> int:
+        """How many of the delays set by :meth:`delay_response_urls` no post has reached yet."""
+        with self._cond:
+            return sum(n for _, n in self._delays.get(RESPONSE_URL_DELAY, []))
+
     def _take_delay(self, method: str) -> float:
         with self._cond:
             queue = self._delays.get(method)
