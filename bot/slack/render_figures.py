@@ -159,6 +159,17 @@ def _month_to_date(as_of: dt.date) -> str:
     return f"Month to date (from {fmt_date(as_of.replace(day=1))})"
 
 
+def render_no_data(title: str, dataset: str, frame: Frame) -> Rendered:
+    """An answer when no export of the dataset was ever imported for the force: no number at all."""
+    m = MessageBuilder().header(f"{title} — {frame.place}")
+    m.section(
+        f"No {dataset} data has been imported for {frame.force.name} yet, so there is no figure to give. An analyst "
+        "sends the export to me in a direct message (or runs `mo-bot import`)."
+    )
+    m.context(*context_lines(frame))
+    return m.build()
+
+
 def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
     """An answer for a date before the data's coverage: no number, and from when there is one."""
     assert frame.covered_from is not None

@@ -25,6 +25,7 @@ from bot.slack.render_figures import (
     Rendered,
     render_bail,
     render_case_list,
+    render_no_data,
     render_not_covered,
     render_rui,
     render_status,
@@ -173,7 +174,14 @@ def _not_covered(ctx: AnswerContext, args: ParsedArgs, command: str) -> Reply | 
     dataset = "bail" if command == "rui" else command
     as_of = _as_of(ctx, args)
     start = _covered_from(ctx, dataset)
-    if start is None or as_of >= start:
+    if start is None:
+        if _file_as_of(ctx, dataset) is not None:
+            return None
+        # Nothing imported at all: every date is before the data, and a zero would be a figure nobody counted.
+        frame = _frame(ctx, args, as_of, dataset, None)
+        text, blocks = render_no_data(NOT_COVERED_TITLES[command], dataset, frame)
+        return ctx.ok(text, blocks)
+    if as_of >= start:
         return None
     frame = _frame(ctx, args, as_of, dataset, data_as_of(ctx.session, ctx.force.slug, dataset))
     text, blocks = render_not_covered(NOT_COVERED_TITLES[command], dataset, frame)

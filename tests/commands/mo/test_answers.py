@@ -356,6 +356,7 @@ def test_filter_echo_in_context_is_escaped(rt: Runtime) -> None:
 def _insert_hostile_rows(rt: Runtime) -> None:
     with rt.sessions() as s, s.begin():
         s.add(ImportBatch(force="suffolk", dataset="wanted", file_name="w.csv", file_sha256="0" * 64, as_of=AS_OF))
+        s.add(ImportBatch(force="suffolk", dataset="bail", file_name="b.csv", file_sha256="1" * 64, as_of=AS_OF))
         for i, (offence, district) in enumerate(
             [("<!here> burglary & <@U0BAD>", "ipswich"), ("theft", "<!everyone>"), ("theft", "ipswich")]
         ):
@@ -381,6 +382,16 @@ def _insert_hostile_rows(rt: Runtime) -> None:
                 bail_end_on=AS_OF + dt.timedelta(days=3),
             )
         )
+
+
+def test_a_dataset_never_imported_gets_no_figure_not_a_zero(rt: Runtime) -> None:
+    """Before any export of a dataset is imported every date is before the data: "0 open" would be a figure nobody
+    counted."""
+    for text, dataset in (("wanted", "wanted"), ("suspects", "suspects"), ("bail", "bail"), ("rui", "bail")):
+        body = blocks_text(ask(rt, text))
+        assert f"No {dataset} data has been imported for Suffolk Constabulary yet" in body, body
+        assert "*0*" not in body and "no change" not in body
+    # Once an import is in, the figures come back: tests/e2e/test_import_by_dm.py asks before and after a real one.
 
 
 def test_offence_and_district_from_data_are_escaped(rt: Runtime) -> None:
