@@ -127,3 +127,23 @@ def config(db_url: str) -> Config:
 @pytest.fixture
 def runtime(config: Config, engine: Engine, clock: FixedClock) -> Runtime:
     return Runtime.create(config, clock=clock, engine=engine)
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own, not migrated: for tests that run the migrations from an old revision (an
+    existing database upgrading with its data). SQLite: a new file; PostgreSQL: a private database, dropped after."""
+    if not IS_PG:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = make_url(TEST_DB).set(drivername="postgresql+psycopg")
+    name = f"mobot_fresh_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

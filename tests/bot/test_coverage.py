@@ -6,13 +6,10 @@ that records this, keeping its data."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Force, load_config
@@ -24,7 +21,6 @@ from bot.importing.types import ImportReport, ImportRequest
 from bot.models import SINCE_EVER, MonthFlow, WantedCirculation
 from bot.retention import purge_force
 from commands.cli.import_cmd import render
-from tests.support.database import IS_PG, TEST_DB
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 HEADER = "reference,offence,district,reason,circulated_on,closed_on,status"
@@ -94,25 +90,6 @@ def test_a_retention_purge_moves_coverage_forward(session: Session, config: Conf
 
 def _force() -> Force:
     return load_config().force("suffolk")
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own (migrations run here from the start)."""
-    if not IS_PG:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = make_url(TEST_DB).set(drivername="postgresql+psycopg")
-    name = f"mobot_cov_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_an_existing_database_migrates_and_keeps_its_data(fresh_url: str) -> None:

@@ -14,13 +14,12 @@ from sqlalchemy.exc import DBAPIError
 from bot.db import alembic_config, make_engine, make_session_factory
 from bot.disclosures import deployment_key, ref_hash
 from bot.models import DeploymentSecret, Disclosure
-from tests.bot.file_imports.test_migration import fresh_url  # noqa: F401 - the fixture
 from tests.support.database import IS_PG
 
 AT = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
 
 
-def test_an_existing_database_keeps_its_disclosures_and_key_and_gains_the_guards(fresh_url: str) -> None:  # noqa: F811
+def test_an_existing_database_keeps_its_disclosures_and_key_and_gains_the_guards(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "0011")
     engine = make_engine(fresh_url)

@@ -17,15 +17,13 @@ import datetime as dt
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, append, group_commit, record, record_separately
@@ -38,7 +36,7 @@ from bot.runtime import Runtime
 from bot.slack.client import make_client
 from commands.cli import main
 from jobs.runner import JobRunner
-from tests.support.database import IS_PG, TEST_DB
+from tests.support.database import IS_PG
 from tests.support.fakeslack import FakeSlack, fake_slack  # noqa: F401 - the fixture
 
 ADMIN = "UADMIN001"
@@ -224,25 +222,6 @@ def test_processes_and_threads_writing_at_once_chain_every_row_exactly_once(
 
 
 # ------------------------------------------------------------------------------------- rows before the chain
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own (migrations run here from the start)."""
-    if not IS_PG:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = make_url(TEST_DB).set(drivername="postgresql+psycopg")
-    name = f"mobot_chain_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_rows_written_before_the_chain_existed_are_chained_by_the_migration(fresh_url: str) -> None:

@@ -6,42 +6,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select, text
 
 from bot.config import load_config
 from bot.db import alembic_config, make_engine, make_session_factory
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import Action, ActionHistory, ActionOwner
-from tests.support.database import IS_PG, TEST_DB
+from tests.support.database import IS_PG
 from tests.support.paths import REPO_ROOT
 
 SEED = "bot/data/actions-2022-07.csv"
 FIRST_SHIPPED = "b7a8c8e"  # the log as shipped before this migration
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    if not IS_PG:
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    base = make_url(TEST_DB).set(drivername="postgresql+psycopg")
-    name = f"mobot_m10_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_old_log_migrates_and_reimports_to_the_corrected_state(fresh_url: str, tmp_path: Path) -> None:

@@ -5,35 +5,14 @@ On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import alembic_config, make_engine
-from tests.support.database import IS_PG, TEST_DB
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    if not IS_PG:
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    base = make_url(TEST_DB).set(drivername="postgresql+psycopg")
-    name = f"mobot_m12_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.support.database import IS_PG
 
 
 def test_duplicate_round_answers_fold_into_the_latest_and_cannot_recur(fresh_url: str) -> None:
