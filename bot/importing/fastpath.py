@@ -3,7 +3,7 @@
 A million-row export is almost entirely clean, ISO-dated text. For those rows a straight-line loop, generated
 once per import from the dataset's schema and header positions (:func:`checked_rows`), does the same checks as
 :class:`~bot.importing.validate.RowValidator` with a fraction of the interpreter work. It never reports
-errors: on anything unusual (a memo miss, a non-ISO date, a non-text XLSX cell, a short row, a failed check)
+errors: on anything unusual (a memo miss — a date spelling not met yet among them —, a short row, a failed check)
 it gives up on that row, which goes through the full validator, which produces the exact error or the accepted
 value (and fills the memos the fast path reads). So the fast path can only make valid rows faster.
 
@@ -19,11 +19,9 @@ The generated loop also builds each row in the shape its destination wants, so n
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from bot.figures.month_flow import FlowTally, flow_key
@@ -32,16 +30,6 @@ from bot.importing.readers import Cell
 from bot.importing.validate import RowValidator, staging_columns
 
 Row = tuple[Any, ...]
-
-
-# The dates the fast path knows (~30,000 strings, built once per import in ~15 ms); others take the slow path.
-_EARLIEST = dt.date(1950, 1, 1)
-_AHEAD_YEARS = 10
-
-
-@lru_cache(maxsize=8)
-def _iso_dates(first: dt.date, last: dt.date) -> frozenset[str]:
-    return frozenset((first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1))
 
 
 def copy_line(row: Row) -> str:
@@ -82,7 +70,6 @@ def _compile(
     dataset = v.dataset
     if dataset not in OPENED:
         return None  # the action log is small; the full validator is fast enough
-    as_of = dt.date.fromisoformat(v.as_of_iso)
     lines: list[str] = []
     add = lines.append
     fp = v.positions.get("force", -1)
@@ -94,8 +81,8 @@ def _compile(
         "FORCE_MEMO": v.force_memo,
         "DEFAULT_FORCE": v.default_force,
         "DISTRICTS": v.district_memo,
-        "DATES_PAST": _iso_dates(_EARLIEST, as_of),
-        "DATES_ANY": _iso_dates(_EARLIEST, as_of.replace(year=as_of.year + _AHEAD_YEARS, day=28)),
+        "DATES_PAST": v.date_memo(False),
+        "DATES_ANY": v.date_memo(True),
         "BATCH": batch_ids,
         "COUNTS": counts,
         "NUL": "\\N",
@@ -134,19 +121,24 @@ def _compile(
                 add(f"{name} = {memo}[c[{pos}]]")
             else:
                 add(f"{name} = c[{pos}]")
-                add(f"{name} = {memo}[{name}] if {name} else None")
+                add(f"if {name}: {name} = {memo}[{name}]")
+                add(f"elif {name} is None or {name} == '': {name} = None")
+                add(f"else: {miss}")
         elif col.kind == "date":
-            # One set lookup of the cell as it stands instead of a strip, a shape check, a parse and a
-            # comparison: the set holds every ISO date string the column may take (up to the as-of date unless it
-            # may lie ahead); anything else — another format, spaces around it, an impossible or out-of-range
-            # date — goes the slow way.
+            # One dict lookup of the cell as it stands instead of a strip, a shape check, a parse and a
+            # comparison: the validator's date memo maps every ISO and dd/mm/yyyy date the column may take (up to
+            # the as-of date unless it may lie ahead), and each other spelling it has accepted, to its ISO text.
+            # Anything else — a spelling not met yet, an impossible or out-of-range date — raises KeyError and goes
+            # the slow way, which remembers it if it is good.
             dates = "DATES_ANY" if col.future_ok else "DATES_PAST"
-            add(f"{name} = c[{pos}]")
             if col.required:
-                add(f"if {name} not in {dates}: {miss}")
+                add(f"{name} = {dates}[c[{pos}]]")
             else:
-                add(f"if not {name}: {name} = None")
-                add(f"elif {name} not in {dates}: {miss}")
+                add(f"{name} = c[{pos}]")
+                add(f"if {name}: {name} = {dates}[{name}]")
+                # Empty is "" (CSV) or None (XLSX); another falsy cell (an XLSX 0) is a number: the slow way.
+                add(f"elif {name} is None or {name} == '': {name} = None")
+                add(f"else: {miss}")
         else:
             return None
     opened, closed = OPENED[dataset], CLOSED[dataset]

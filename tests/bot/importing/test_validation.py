@@ -530,7 +530,10 @@ cell = st.one_of(
                      "never_arrested", "bored", "open", "closed", "Live", "arrested", "bail", "rui", "RUI",
                      "charged", "nfa", "2026-01-05", "2026-02-30", "05/01/2026", "2026-10-31", "2026-11-01",
                      "2025-12-31", "x" * 70, "suffolk", "norfolk", "essex", "1949-12-31", "2040-01-01",
-                     "W\\3", "Theft\tx", "a\nb", "1\r2"]),
+                     "W\\3", "Theft\tx", "a\nb", "1\r2", "31/10/2026", "01/11/2026", "1/10/2026", "05.01.2026",
+                     " 05/01/2026", "30/02/2026", "31/12/2035", "05-01-2026", "2026-01-05 10:30"]),
+    # What an XLSX reader yields besides text: numbers (a 0 among them), dates and date-times.
+    st.sampled_from([0, 0.0, 1001, 1.5, dt.date(2026, 1, 5), dt.datetime(2026, 1, 5, 9, 30), dt.date(2027, 1, 1)]),
     st.text(max_size=12),
 )  # fmt: skip
 
