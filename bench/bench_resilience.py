@@ -57,7 +57,16 @@ from bench.bench_slack import (
     offences,
     signed,
 )
-from bench.common import PG_ADMIN_URL, emit, machine_info, markdown_table, parse_args, postgres_available, spread
+from bench.common import (
+    PG_ADMIN_URL,
+    emit,
+    machine_info,
+    markdown_table,
+    parse_args,
+    pg_database_name,
+    postgres_available,
+    spread,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MO_BOT = str(Path(sys.executable).parent / "mo-bot")
@@ -78,7 +87,7 @@ def source_database(rows: int, kind: str) -> str:
         cache = Path(os.environ.get("MO_BENCH_SLACK_CACHE", Path(tempfile.gettempdir()) / "mo-bench-slack"))
         path = cache / f"slack-{rows}.db"
         return f"sqlite:///{path}" if path.exists() else database(rows, kind)
-    name = f"mo_bench_slack_{rows}"
+    name = pg_database_name(f"mo_bench_slack_{rows}")
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         found = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
@@ -100,7 +109,7 @@ def working_copy(kind: str, rows: int, name: str) -> str:
         shutil.copyfile(src.removeprefix("sqlite:///"), dst)
         url = f"sqlite:///{dst}"
     else:
-        db = f"mo_bench_resilience_{name}"
+        db = pg_database_name(f"mo_bench_resilience_{name}")
         admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))

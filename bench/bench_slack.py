@@ -29,7 +29,8 @@ An error is a non-200, a connection failure, or an answer that is not an ``ok`` 
 The databases, built with ``bot.demo.load_demo`` on first use (minutes at 1M rows) and reused afterwards while
 their schema is at the code's migration head (rebuilt otherwise; delete to rebuild): SQLite
 ``MO_BENCH_SLACK_CACHE`` (default ``/tmp/mo-bench-slack``)/``slack-<rows>.db``; PostgreSQL database
-``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL``. No tool is installed: the load generator is this file.
+``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL`` (behind ``MO_BENCH_PG_DB_PREFIX`` when set). No tool is
+installed: the load generator is this file.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ ERROR_REF = re.compile(r"\bE-[0-9A-F]{6}\b")  # the reference an unexpected erro
 
 def database(rows: int, kind: str = "sqlite") -> str:
     """A demo database with ``rows`` rows per dataset, built once and reused: a SQLite file under
-    ``MO_BENCH_SLACK_CACHE``, or the PostgreSQL database ``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL``."""
+    ``MO_BENCH_SLACK_CACHE``, or the PostgreSQL database ``mo_bench_slack_<rows>`` on ``MO_BENCH_PG_URL`` (behind
+    ``MO_BENCH_PG_DB_PREFIX`` when set)."""
     if kind == "postgresql":
         return _pg_database(rows)
     cache = Path(os.environ.get("MO_BENCH_SLACK_CACHE", Path(tempfile.gettempdir()) / "mo-bench-slack"))
@@ -123,10 +125,10 @@ def _load(url: str, rows: int, scratch: Path) -> None:
 def _pg_database(rows: int) -> str:
     from sqlalchemy import make_url, text
 
-    from bench.common import PG_ADMIN_URL
+    from bench.common import PG_ADMIN_URL, pg_database_name
     from bot.db import make_engine
 
-    name = f"mo_bench_slack_{rows}"
+    name = pg_database_name(f"mo_bench_slack_{rows}")
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:

@@ -9,7 +9,8 @@ Contract between the runner and a bench module (see ``bench/README.md``):
 * ``--quick`` (also ``MO_BENCH_QUICK=1``) means small sizes: the whole ``bench/run --quick`` stays under a minute.
 
 Databases: SQLite files go under :func:`workdir`; PostgreSQL runs on ``MO_BENCH_PG_URL`` (default the local
-trust-auth server) in a private database created and dropped by :func:`fresh_database`.
+trust-auth server) in a private database created and dropped by :func:`fresh_database`. Every database a bench
+creates there is named by :func:`pg_database_name`: ``MO_BENCH_PG_DB_PREFIX`` puts a prefix of one's own in front.
 """
 
 from __future__ import annotations
@@ -36,6 +37,24 @@ from pathlib import Path
 from typing import Any
 
 PG_ADMIN_URL = os.environ.get("MO_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_DB_PREFIX_ENV = "MO_BENCH_PG_DB_PREFIX"
+_PG_DB_PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,29}")
+
+
+def pg_database_name(name: str, prefix: str | None = None) -> str:
+    """The name of a database a bench creates on the PostgreSQL server: ``name`` (``mobot_bench_<random>``,
+    ``mo_bench_slack_<rows>``, …), behind ``prefix`` (default ``$MO_BENCH_PG_DB_PREFIX``) and an underscore when
+    one is set — so that people sharing a server keep their benchmark databases, cached ones included, apart and
+    can tell whose a leftover is. A prefix is lower-case letters, digits and underscores, up to 30 characters."""
+    prefix = os.environ.get(PG_DB_PREFIX_ENV, "") if prefix is None else prefix
+    if not prefix:
+        return name
+    if not _PG_DB_PREFIX.fullmatch(prefix):
+        raise SystemExit(
+            f"bench: PostgreSQL database prefix {prefix!r} must be lower-case letters, digits and underscores "
+            "(not starting with a digit), up to 30 characters"
+        )
+    return f"{prefix}_{name}"
 
 
 def is_quick() -> bool:
@@ -204,7 +223,7 @@ def fresh_database(kind: str, *, migrate: bool = True) -> Iterator[str]:
         return
     if kind != "postgresql":
         raise ValueError(f"unknown database kind {kind!r}")
-    name = f"mobot_bench_{uuid.uuid4().hex[:10]}"
+    name = pg_database_name(f"mobot_bench_{uuid.uuid4().hex[:10]}")
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
@@ -259,6 +278,23 @@ def machine_info() -> dict[str, Any]:
         "postgresql": postgres_version(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def with_floors(results: Sequence[dict[str, Any]], floors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each result with the floor measured in the same run for its database beside it (``floor_rows_per_s_median``)
+    and its rate as a share of that floor (``ratio_to_floor``): a rate alone says little on a shared machine whose
+    speed moves by 2x from day to day. Results and floors are matched on ``database``; rates are
+    ``rows_per_s_median``."""
+    by_db = {f.get("database"): f for f in floors}
+    out = []
+    for r in results:
+        floor = by_db.get(r.get("database"))
+        rate = r.get("rows_per_s_median")
+        floor_rate = floor.get("rows_per_s_median") if floor is not None else None
+        if isinstance(rate, int | float) and isinstance(floor_rate, int | float) and floor_rate:
+            r = {**r, "floor_rows_per_s_median": floor_rate, "ratio_to_floor": round(rate / floor_rate, 2)}
+        out.append(r)
+    return out
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import machine_info, markdown_table
+from bench.common import machine_info, markdown_table, with_floors
 
 # Run order: the demo first (it also exercises the generator the others use), then import, then figures.
 MODULES: tuple[str, ...] = (
@@ -148,7 +148,12 @@ def summary(report: dict[str, Any]) -> str:
             if result.get("markdown"):
                 lines.append(str(result["markdown"]))
             elif isinstance(result.get("results"), list) and all(isinstance(r, dict) for r in result["results"]):
-                lines.append(markdown_table(result["results"]))
+                rows = result["results"]
+                floors = result.get("floors")
+                if isinstance(floors, list) and all(isinstance(f, dict) for f in floors):
+                    # The machine's floor measured in the same run, beside each figure it bounds.
+                    rows = with_floors(rows, floors)
+                lines.append(markdown_table(rows))
             else:
                 text = json.dumps(result, indent=2, default=str)
                 lines += ["```json", text[:4000] + ("\n…" if len(text) > 4000 else ""), "```"]
