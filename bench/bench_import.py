@@ -144,8 +144,9 @@ def file_as_of(file: Path, dataset: str) -> dt.date | None:
     return latest
 
 
-def _child(url: str, file: Path, dataset: str = "wanted", as_of: dt.date = AS_OF) -> None:
-    """One import, timed; prints JSON on stdout."""
+def _child(url: str, file: Path, dataset: str = "wanted", as_of: dt.date = AS_OF, again: bool = False) -> None:
+    """One import, timed; prints JSON on stdout. With ``again``, the same file is then imported a second time as
+    of the next day (an unchanged export re-imported: no row is read), timed on its own."""
     from bot.config import load_config
     from bot.db import make_engine, make_session_factory
     from bot.importing.service import import_file
@@ -166,17 +167,23 @@ def _child(url: str, file: Path, dataset: str = "wanted", as_of: dt.date = AS_OF
         s.commit()
     seconds = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
-                "rows": report.rows_in_file,
-                "added": report.added,
-                "rss_kb": round(own_peak_rss_mb() * 1024),
-            }
-        )
-    )
+    out: dict[str, object] = {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu0,
+        "rows": report.rows_in_file,
+        "added": report.added,
+        "rss_kb": round(own_peak_rss_mb() * 1024),
+    }
+    if again:
+        t0 = time.perf_counter()
+        with sessions() as s:
+            request = ImportRequest(dataset, file, as_of=as_of + dt.timedelta(days=1), actor="bench")
+            second = import_file(s, config, request, dt.datetime.now(dt.UTC))
+            if not second.ok or second.unchanged_since != as_of:
+                raise SystemExit(f"re-import not taken as unchanged: {second.refused or second.errors[:3]}")
+            s.commit()
+        out["again_seconds"] = time.perf_counter() - t0
+    print(json.dumps(out))
 
 
 def _floor_child(url: str, file: Path) -> None:
@@ -274,13 +281,15 @@ def run_bench(
     dataset: str = "wanted",
     as_of: dt.date = AS_OF,
     db_prefix: str | None = None,
+    again: bool = False,
 ) -> dict[str, object]:
     results = []
     for _ in range(runs):
         url, handle = _fresh_db(kind, workdir, admin_url, db_prefix)
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "bench.bench_import", mode, url, str(file), dataset, as_of.isoformat()],
+                [sys.executable, "-m", "bench.bench_import", mode, url, str(file), dataset, as_of.isoformat()]
+                + (["again"] if again and mode == "--child" else []),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -294,6 +303,8 @@ def run_bench(
     rates = [r["rows"] / r["seconds"] for r in results]
     cpu_rates = [r["rows"] / r["cpu_seconds"] for r in results]
     rss = [r["rss_kb"] / 1024 for r in results]
+    again_s = [r["again_seconds"] for r in results if "again_seconds" in r]
+    extra = {"again_seconds_median": round(statistics.median(again_s), 3), "again_seconds": again_s} if again_s else {}
     return {
         "database": kind,
         "what": "mo-bot import" if mode == "--child" else "floor: csv.reader + plain-table insert/COPY, no checks",
@@ -310,6 +321,7 @@ def run_bench(
         "peak_rss_mb_max": round(max(rss), 1),
         # getrusage(RUSAGE_CHILDREN): the largest peak RSS of any child this process has waited for so far.
         "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        **extra,
     }
 
 
@@ -327,7 +339,7 @@ def uk_to_iso(results: list[dict[str, object]]) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--child"]:
-        _child(argv[1], Path(argv[2]), argv[3], dt.date.fromisoformat(argv[4]))
+        _child(argv[1], Path(argv[2]), argv[3], dt.date.fromisoformat(argv[4]), argv[5:6] == ["again"])
         return 0
     if argv[:1] == ["--floor-child"]:
         _floor_child(argv[1], Path(argv[2]))
@@ -355,6 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pg-db-prefix",
         default=os.environ.get(PG_DB_PREFIX_ENV),
         help=f"prefix of the PostgreSQL databases this creates and drops (default ${PG_DB_PREFIX_ENV}, else none)",
+    )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="after each import, import the same file again as of the next day and time that too "
+        "(an unchanged export: again_seconds)",
     )
     p.add_argument("--no-floor", action="store_true", help="skip re-measuring the machine's floor in the same run")
     args = p.parse_args(argv)
@@ -385,7 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         common = {"dataset": args.dataset, "as_of": as_of, "db_prefix": args.pg_db_prefix}
         load_before = round(os.getloadavg()[0], 2)
         results = [
-            {"dates": v, **run_bench(k, f, args.rows, args.runs, workdir, args.pg_admin_url, **common)}
+            {
+                "dates": v,
+                **run_bench(k, f, args.rows, args.runs, workdir, args.pg_admin_url, again=args.again, **common),
+            }
             for k in kinds
             for v, f in files.items()
         ]

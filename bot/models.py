@@ -104,6 +104,10 @@ class ImportBatch(Base):
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     imported_by: Mapped[str] = mapped_column(String(64), default="cli")
+    # SHA-256 of everything besides the file's bytes that decides what importing it writes (the --force given, the
+    # forces' districts, the vocabularies, the retention period, the importer's columns and rules): with the same
+    # file_sha256 too, importing the file again can change no row (bot/importing/unchanged.py). None: not recorded.
+    settings_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (Index("ix_import_batch_force_dataset_at", "force", "dataset", "imported_at"),)
 

@@ -152,6 +152,19 @@ def write_month_flows(session: Session, dataset: str, force: str, tally: FlowTal
     _stamp(session, dataset, force)
 
 
+def carry_month_flows(session: Session, dataset: str, force: str, previous_batch: int) -> None:
+    """After an import that changed no row of ``force``'s ``dataset`` (the caller's new batch flushed): flows stamped
+    with ``previous_batch`` still count exactly the rows, so they are stamped with the new batch instead of being
+    recounted; flows that were not current are rebuilt, as any import rebuilds them."""
+    stamp = session.execute(
+        select(MonthFlowState.import_batch_id).where(MonthFlowState.force == force, MonthFlowState.dataset == dataset)
+    ).scalar()
+    if stamp is not None and stamp == previous_batch:
+        _stamp(session, dataset, force)
+    else:
+        rebuild_month_flows(session, dataset, force)
+
+
 def _clear(session: Session, src: Source, force: str) -> None:
     series = ["bail", "rui"] if src is BAIL else [src.dataset]
     session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))

@@ -204,9 +204,11 @@ def _import(
 
 
 def _summary(report: ImportReport) -> str:
+    since = f"unchanged since the import of {report.unchanged_since.isoformat()}: " if report.unchanged_since else ""
     return (
-        f"{report.dataset}: imported {report.rows_in_file} rows; added {report.added}, updated {report.updated}, "
-        f"closed {report.closed}, unchanged {report.unchanged} (batch {', '.join(map(str, report.batch_ids))})"
+        f"{report.dataset}: imported {report.rows_in_file} rows; {since}added {report.added}, "
+        f"updated {report.updated}, closed {report.closed}, unchanged {report.unchanged} "
+        f"(batch {', '.join(map(str, report.batch_ids))})"
     )
 
 

@@ -24,6 +24,7 @@ from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cas
 from bot.importing.readers import FileRefused, file_sha256, open_table
 from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
+from bot.importing.unchanged import import_repeat, record_settings, settings_sha256
 from bot.importing.validate import ErrorSink, RowValidator, resolve_force
 from bot.models import Base, ImportBatch
 
@@ -75,6 +76,9 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
             )
             return report
     report.covers_from = request.covers_from
+    settings = settings_sha256(config, request.dataset, force)
+    if import_repeat(session, config, request, path, force, as_of, now, report, settings):
+        return report
 
     session.flush()
     # On PostgreSQL a failed COPY aborts the transaction; a savepoint lets us undo just our own work.
@@ -89,6 +93,7 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         return report
     if savepoint is not None:
         savepoint.commit()
+    record_settings(session, report.batch_ids, settings)
     if request.dataset != "actions":
         report.covered_from = [covered_from(session, f, request.dataset) for f in report.forces]
     announce_imports(

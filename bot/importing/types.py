@@ -52,6 +52,9 @@ class ImportReport:
     error_count: int = 0
     refused: str | None = None  # a whole-file refusal (names/DOB columns, empty file, unreadable format)
     batch_ids: list[int] = field(default_factory=list)
+    # The as-of date of the earlier import of the same file this one repeated without reading a row (its rows
+    # unchanged since: bot/importing/unchanged.py); None when the file was merged.
+    unchanged_since: dt.date | None = None
 
     @property
     def ok(self) -> bool:

@@ -53,6 +53,11 @@ def render(outcome: Outcome) -> Reply:
 
 
 def _counts(r: ImportReport) -> str:
+    if r.unchanged_since is not None:
+        return (
+            f"unchanged since the import of {r.unchanged_since.isoformat()}: {fmt_int(r.added)} added, "
+            f"{fmt_int(r.updated)} updated"
+        )
     return (
         f"added {fmt_int(r.added)}, updated {fmt_int(r.updated)}, closed {fmt_int(r.closed)}, "
         f"unchanged {fmt_int(r.unchanged)}"

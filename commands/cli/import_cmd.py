@@ -103,6 +103,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
     out["as_of"] = report.as_of.isoformat() if report.as_of else None
     out["covers_from"] = report.covers_from.isoformat() if report.covers_from else None
     out["covered_from"] = [d.isoformat() if d else None for d in report.covered_from]
+    out["unchanged_since"] = report.unchanged_since.isoformat() if report.unchanged_since else None
     out["ok"] = report.ok
     return out
 
@@ -128,9 +129,17 @@ def render(report: ImportReport) -> str:
     else:
         as_of = report.as_of.isoformat() if report.as_of else "?"
         lines.append(f"Imported {head} (as of {as_of}, force {', '.join(report.forces)}): {report.rows_in_file} rows")
-        lines.append(
-            f"  added {report.added}, updated {report.updated}, closed {report.closed}, unchanged {report.unchanged}"
-        )
+        if report.unchanged_since is not None:
+            # The same file under the same settings as the latest import: its rows were not read again.
+            lines.append(
+                f"  unchanged since the import of {report.unchanged_since.isoformat()}: {report.added} added, "
+                f"{report.updated} updated, {report.closed} closed, {report.unchanged} unchanged"
+            )
+        else:
+            lines.append(
+                f"  added {report.added}, updated {report.updated}, closed {report.closed}, "
+                f"unchanged {report.unchanged}"
+            )
         lines.append(f"  batch {', '.join(str(b) for b in report.batch_ids)}; file SHA-256 {report.file_sha256}")
         if report.past_retention:
             lines.append(
