@@ -81,8 +81,6 @@ def _compile(
         "FORCE_MEMO": v.force_memo,
         "DEFAULT_FORCE": v.default_force,
         "DISTRICTS": v.district_memo,
-        "DATES_PAST": v.date_memo(False),
-        "DATES_ANY": v.date_memo(True),
         "BATCH": batch_ids,
         "COUNTS": counts,
         "NUL": "\\N",
@@ -131,6 +129,7 @@ def _compile(
             # Anything else — a spelling not met yet, an impossible or out-of-range date — raises KeyError and goes
             # the slow way, which remembers it if it is good.
             dates = "DATES_ANY" if col.future_ok else "DATES_PAST"
+            env[dates] = v.date_memo(col.future_ok)  # built only for the kinds of date column the dataset has
             if col.required:
                 add(f"{name} = {dates}[c[{pos}]]")
             else:

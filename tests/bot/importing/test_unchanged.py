@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.demo.exports import write_exports
+from bot.figures import cache as fc
 from bot.figures.bail import bail_figures
 from bot.figures.json import figures_to_json
 from bot.figures.month_flow import flows_current
@@ -22,6 +23,9 @@ from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.wanted import wanted_figures
 from bot.freshness import dataset_freshness, latest_import
+from bot.import_generations import poller
+from bot.import_generations.sources import generation_source
+from bot.import_generations.watcher import GenerationWatcher
 from bot.importing import direct, staging, unchanged
 from bot.importing.columns import TABLES
 from bot.importing.merge import HISTORY
@@ -328,3 +332,28 @@ def test_cli_says_unchanged_since(db_url, tmp_path, monkeypatch, capsys) -> None
         0,
         1,
     )
+
+
+def test_cached_figures_and_this_process_follow_the_unchanged_import(
+    session, config, engine, exports, monkeypatch
+) -> None:
+    """The figures cache is keyed on the latest batch: the repeat's batch is a new key, so no answer keeps the
+    earlier import's "as of"; and the process that imported knows the batch when its commit returns."""
+    monkeypatch.setattr(poller, "POLL_S", 3600.0)  # on SQLite: what the source knows, it was told
+    source = generation_source(engine)
+    assert source is not None
+    if isinstance(source, GenerationWatcher):
+        assert source.wait_ready(5)
+    first = run(session, config, "wanted", exports["wanted"], NOW, as_of=AS_OF)
+    force = config.force("suffolk")
+    before = fc.wanted(session, force, LATER_AS_OF)
+    assert before.data_as_of == NOW and fc.wanted(session, force, LATER_AS_OF) is before
+    session.commit()
+    report = run(session, config, "wanted", exports["wanted"], LATER, as_of=LATER_AS_OF)
+    assert report.unchanged_since == AS_OF
+    assert source.get("suffolk", "wanted") == report.batch_ids[report.forces.index("suffolk")]
+    assert source.get("suffolk", "wanted") != first.batch_ids[first.forces.index("suffolk")]
+    after = fc.wanted(session, force, LATER_AS_OF)
+    assert after is not before and after.data_as_of == LATER
+    assert after == wanted_figures(session, force, LATER_AS_OF)
+    assert dataclasses.replace(after, data_as_of=NOW) == before  # nothing else moved
