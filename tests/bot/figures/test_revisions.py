@@ -29,7 +29,7 @@ from tests.bot.figures.test_property import PROPERTY
 
 
 def test_the_measures_follow_the_figures_bands() -> None:
-    assert AGE_EDGES == tuple(lo for lo, _hi in AGE_BAND_DAYS[1:])
+    assert tuple(lo for lo, _hi in AGE_BAND_DAYS[1:]) == AGE_EDGES
     assert LENGTH_MONTHS == LENGTH_BAND_MONTHS
 
 
