@@ -438,6 +438,35 @@ class RevisionDeltaState(Base):
     review_days: Mapped[int] = mapped_column(Integer)
 
 
+class SharedAnswer(Base):
+    """A `/mo` answer as rendered for one import generation of a force's dataset, computed once after the import
+    and read by every process and replica (bot/shared_answers.py). ``key`` names the question (sub-command, its
+    arguments, the date, whether the data was stale); ``key_hash`` is its SHA-256."""
+
+    __tablename__ = "shared_answer"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigId, primary_key=True)  # the import batch id
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SharedAnswerWarm(Base):
+    """Which process computes the shared answers of an import generation: the first to insert the row."""
+
+    __tablename__ = "shared_answer_warm"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answers: Mapped[int | None] = mapped_column(Integer)  # how many were written; None until done
+
+
 class Action(Base):
     """An item of the Managing Offenders strategy action log (Appendix 1 of the report)."""
 
