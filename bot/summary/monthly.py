@@ -21,7 +21,7 @@ from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
 from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
-from bot.freshness import data_as_of, freshness
+from bot.freshness import dataset_freshness
 from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
@@ -57,7 +57,9 @@ class MonthlySummary:
     headlines: tuple[Headline, ...]
     # dataset -> time of its latest import (None: never imported); the charts' footnotes name these.
     data_as_of: dict[str, dt.datetime | None]
-    stale: tuple[str, ...]  # datasets older than their refresh interval at the time the summary was made
+    # Datasets older than their refresh interval when the summary was made, by the file's own as-of date or the
+    # import time: bot.freshness, as `/mo status` says.
+    stale: tuple[str, ...]
     wanted_series: tuple[MonthPoint, ...]
     suspects_series: tuple[MonthPoint, ...]
     bail_series: tuple[MonthPoint, ...]
@@ -180,9 +182,12 @@ def build_summary(
     order = [*districts, *sorted(d for d in bands_now["bail"].keys() | bands_now["rui"].keys() if d not in districts)]
     bands = {k: {d: bands_now[k].get(d, dict.fromkeys(LENGTH_BANDS, 0)) for d in order} for k in KINDS}
 
-    times = {ds: data_as_of(session, force.slug, ds) for ds in SUMMARY_DATASETS}
-    # A dataset never imported is named "never imported" in the data line, not flagged as overdue for refresh.
-    stale = tuple(ds for ds, t in times.items() if t is not None and freshness(config, ds, t, now).stale)
+    # The same freshness `/mo status` reports: stale when the data itself is older than the refresh interval by
+    # its file's own as-of date (an old export imported today is old data), or when its import is. A dataset
+    # never imported is named "never imported" in the data line, not flagged as overdue for refresh.
+    fresh = {f.dataset: f for f in dataset_freshness(session, config, force, now)}
+    times = {ds: fresh[ds].imported_at for ds in SUMMARY_DATASETS}
+    stale = tuple(ds for ds in SUMMARY_DATASETS if fresh[ds].imported_at is not None and fresh[ds].stale)
     return MonthlySummary(
         force=force.slug,
         force_name=force.name,
