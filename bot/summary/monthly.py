@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
-from bot.coverage import covered_from
+from bot.coverage import covered_from, is_covered
 from bot.dates import add_months, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
@@ -72,6 +72,9 @@ class MonthlySummary:
     actions_by_pillar: dict[str, dict[str, int]] = field(default_factory=dict)
     # wanted | suspects | bail | rui -> outcome -> closed (ended) in the month, most first
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # wanted | suspects | bail -> the first date its data is complete from (bot/coverage.py; None: never
+    # imported). The charts leave out the months before it rather than draw them as zeros.
+    covered_from: dict[str, dt.date | None] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -90,6 +93,20 @@ class MonthlySummary:
             return True
         last = [s[-1] for s in (self.wanted_series, self.suspects_series, self.bail_series, self.rui_series) if s]
         return any(p.opened or p.closed for p in last)
+
+    def first_covered(self, dataset: str, *, whole_month: bool = False) -> int:
+        """The index in ``dataset``'s series (wanted, suspects or bail: bail and RUI share their months) of the
+        first month its data covers: whose end is covered (the open count at the month end, as the headlines'
+        comparison is), or with ``whole_month`` every day of which is (the month's opened and closed: a month
+        that coverage starts part-way through would count only its covered days). The series' length when no
+        month is covered, or the dataset was never imported."""
+        series = {"wanted": self.wanted_series, "suspects": self.suspects_series, "bail": self.bail_series}[dataset]
+        start = self.covered_from.get(dataset)
+        for i, p in enumerate(series):
+            first = parse_month(p.month)
+            if is_covered(start, first if whole_month else min(month_end(first), self.as_of)):
+                return i
+        return len(series)
 
     def headline(self, key: str) -> Headline:
         for h in self.headlines:
@@ -213,6 +230,7 @@ def build_summary(
             "bail": closed_by_outcome(session, BAIL, force, as_of, filters, kind="bail"),
             "rui": closed_by_outcome(session, BAIL, force, as_of, filters, kind="rui"),
         },
+        covered_from=coverage,
     )
 
 
