@@ -1,12 +1,12 @@
 """Case-level queries for `/mo … --list` (analysts only), and two counts the figures results lack.
 
 A list carries case references and where/what/when only — reference, district, offence group, the date opened
-and, for bail, the current bail end date, the days left (or how long ago it lapsed), who authorises the next
-extension and the officer in the case (whom the bail sergeant must chase) — never a person reference
-(data minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted
-apart in ``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The
-rows are exactly those the figures count under the same filters ("open at D", :mod:`bot.figures.source`),
-so a list's ``total`` equals the headline figure of the same question.
+and, for bail, the bail end date, the days left (or how long ago it lapsed), who authorises the next extension
+and the officer in the case (whom the bail sergeant must chase) — never a person reference (data
+minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted apart in
+``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The rows are exactly those the figures
+count under the same filters ("open at D", :mod:`bot.figures.source`), with the values they had as known at D
+(:mod:`bot.figures.history`), so a list's ``total`` equals the headline figure of the same question at D.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def open_cases(
     if limit < 1:
         raise ValueError("limit must be at least 1")
     kind = dataset if dataset in KINDS else None
-    src = BAIL if kind else SOURCES[dataset]
+    # As known at as_of (bot/figures/history.py): at a date a later import revised, each case as the latest
+    # import up to as_of gave it — the rows the figures of the same question count there.
+    src = source_at(session, BAIL if kind else SOURCES[dataset], force.slug, as_of)
     m = src.model
     conds = row_conditions(src, force.slug, as_of, filters, kind=kind)
     if ending_within_days is not None:
@@ -98,7 +100,7 @@ def open_cases(
     rows: list[CaseRow] = []
     total = n_lapsed = 0
     query = select(sub, func.count().over().label("total"), gone.label("lapsed")).order_by(*order).limit(limit)
-    for r in session.execute(query):
+    for r in session.execute(query, {"at": as_of}):
         total, n_lapsed = int(r.total), int(r.lapsed or 0)
         end = r.bail_end_on if kind is not None else None
         days_left = authority = None
