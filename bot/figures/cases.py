@@ -124,12 +124,18 @@ def open_cases(
 
 def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:
     """Active bail and RUI at ``at`` (e.g. a month before ``as_of``) under the filters of a question asked at
-    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons."""
+    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons —
+    counted in the rows as known at ``as_of``: both ends of a comparison with the same knowledge, so the change
+    shown is movement, not revision (as the figures' open_a_month_ago)."""
+    src = source_at(session, BAIL, force.slug, as_of)
     cols = []
     for k in KINDS:
-        conds = row_conditions(BAIL, force.slug, as_of, filters, kind=k)
-        cols += count_open_where(BAIL, at, conds, not_lapsed(at)) if k == "bail" else count_open(BAIL, at, conds)
-    r = [int(x) for x in session.execute(select(*cols)).one()]
+        conds = row_conditions(src, force.slug, as_of, filters, kind=k)
+        if k == "bail":
+            cols += count_open_where(src, at, conds, not_lapsed(at, src.model))
+        else:
+            cols += count_open(src, at, conds)
+    r = [int(x) for x in session.execute(select(*cols), {"at": as_of}).one()]
     return {k: r[2 * i] + r[2 * i + 1] for i, k in enumerate(KINDS)}
 
 

@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
 from bot.figures.bail import LENGTH_BAND_MONTHS
 from bot.figures.caseload import AGE_BAND_DAYS
+from bot.figures.cases import active_by_kind_at
 from bot.figures.history import revised_until
 from bot.figures.revisions import AGE_EDGES, LENGTH_MONTHS, deltas_current
 from bot.importing.service import import_file
@@ -133,3 +134,23 @@ def test_a_bail_extension_is_two_changes_and_the_past_keeps_the_lapse(
     assert bail_figures(session, force, dt.date(2024, 3, 25), ending_within_days=14).lapsed_bail == 0
     points = monthly_series(session, "bail", force, dt.date(2024, 3, 25), 2, kind="bail")
     assert [(p.month, p.open_at_end, p.lapsed_at_end) for p in points] == [("2024-02", 1, 0), ("2024-03", 1, 0)]
+
+
+def test_the_month_ago_line_of_bail_counts_the_rows_as_known_at_the_question_s_date(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    header = "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome\n"
+    first = tmp_path / "a.csv"
+    first.write_text(header + "B1,theft,ipswich,bail,2024-01-02,2024-03-01,,\n")
+    second = tmp_path / "b.csv"
+    second.write_text(header + "B1,theft,ipswich,bail,2024-01-02,2024-06-01,,\n")
+    for path, as_of in ((first, dt.date(2024, 3, 10)), (second, dt.date(2024, 3, 20))):
+        assert import_file(session, config, ImportRequest(dataset="bail", path=path, as_of=as_of), NOW).ok
+    force = config.force("suffolk")
+    # Asked on 15 March, a month-ago line for 5 March: known then, the bail had lapsed on 2 March (not active);
+    # only the import of 20 March extended it.
+    assert active_by_kind_at(session, force, dt.date(2024, 3, 15), dt.date(2024, 3, 5), Filters()) == {
+        "bail": 0,
+        "rui": 0,
+    }
+    assert active_by_kind_at(session, force, dt.date(2024, 3, 25), dt.date(2024, 3, 5), Filters())["bail"] == 1
