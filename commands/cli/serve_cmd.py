@@ -115,7 +115,8 @@ def bolt_app(rt: Runtime, settings: Settings) -> App:
     # This process keeps the deferred requests it accepts alive and answers those a stopped one accepted.
     start_resuming(rt, settings)
     # The standard answers of each new import, computed once for every process and replica.
-    start_warming(rt)
+    if settings.warm_answers:
+        start_warming(rt)
     return app
 
 
