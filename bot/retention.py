@@ -25,6 +25,7 @@ from bot.models import (
     WantedCirculation,
     WantedHistory,
 )
+from bot.shared_answers import forget_force
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ def purge_force(
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
             # … and the changes their revisions made to past counts.
             rebuild_revision_deltas(session, dataset, force, review_days=review_days)
+    if any(counts):
+        # The answers shared for the current imports were computed with the rows just deleted.
+        forget_force(session, force)
     # Figures before the cutoff would miss the rows just deleted: coverage starts there from now on.
     record_cutoff(session, force, cutoff)
     out = PurgeCounts(force, cutoff, *counts)
