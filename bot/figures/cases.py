@@ -206,3 +206,23 @@ def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:
         return sorted(session.scalars(q.distinct()))
     m = src.model
     return sorted(session.scalars(select(m.offence).where(m.force == force.slug).distinct()))
+
+
+def common_offences(session: Session, dataset: str, force: Force, n: int) -> list[str]:
+    """The ``n`` offence groups with the most cases in a force's ``dataset`` (most first): from the month flows
+    while they are current (a few thousand rows), else from the case rows."""
+    src = SOURCES["bail" if dataset in KINDS else dataset]
+    if flows_current(session, force.slug, src.dataset):
+        series = KINDS if src is BAIL else (src.dataset,)
+        total = func.sum(MonthFlow.opened)
+        q = (
+            select(MonthFlow.offence)
+            .where(MonthFlow.force == force.slug, MonthFlow.series.in_(series))
+            .group_by(MonthFlow.offence)
+            .order_by(total.desc(), MonthFlow.offence)
+            .limit(n)
+        )
+        return list(session.scalars(q))
+    m = src.model
+    q = select(m.offence).where(m.force == force.slug).group_by(m.offence).order_by(func.count().desc(), m.offence)
+    return list(session.scalars(q.limit(n)))

@@ -3,7 +3,8 @@
 After an import commits, every serving process would compute the same answers on its first questions — at the
 design point's scale a burst of heavy queries in each of them at once. Instead one process claims the new
 generation (:func:`bot.shared_answers.claim`: the first to insert the row) and answers the standard questions —
-each figures sub-command for the force and each of its districts, as the asker's today — through the real handlers
+each figures sub-command for the force and each of its districts, alone and with each common flag, as the asker's
+today (:func:`standard_questions`) — through the real handlers
 (the same parse, figures, rendering and cache keys as a person's question), capturing the rendered answers and
 writing them to the database (:mod:`bot.shared_answers`). Every other process, missing its own cache, reads them
 there. A question nobody precomputed (other flags, another date) is computed as ever.
@@ -26,6 +27,8 @@ from bot.audit import AuditEntry, record
 from bot.clock import today_in
 from bot.config import Force
 from bot.figures.cache import capturing
+from bot.figures.cases import common_offences
+from bot.figures.types import WANTED_REASONS
 from bot.import_generations.batches import LATEST_ALL, latest_from_rows
 from bot.reads import Reads
 from bot.runtime import Runtime
@@ -41,14 +44,25 @@ ACTOR = "job:warm-answers"
 # The figures sub-commands each dataset's import changes (`rui` reads the bail figures).
 COMMANDS: dict[str, tuple[str, ...]] = {"wanted": ("wanted",), "suspects": ("suspects",), "bail": ("bail", "rui")}
 POLL_S = 1.0
+COMMON_OFFENCES = 3
 
 
-def standard_questions(force: Force, dataset: str) -> list[str]:
-    """The questions asked most: each sub-command of the dataset for the whole force and for each district."""
+def standard_questions(force: Force, dataset: str, offences: list[str]) -> list[str]:
+    """The questions asked most, most asked first: each sub-command of the dataset for the whole force and for each
+    district, then with each of the common flags — the two usual ages, each reason (wanted), a week's expiry
+    (bail) and each of ``offences`` (the force's most common offence groups)."""
+    places = ["", *(f" --district {d}" for d in force.district_slugs())]
     out: list[str] = []
     for command in COMMANDS.get(dataset, ()):
-        out.append(command)
-        out += [f"{command} --district {d}" for d in force.district_slugs()]
+        out += [f"{command}{p}" for p in places]
+    for command in COMMANDS.get(dataset, ()):
+        flags = ["--older-than 90d", "--older-than 365d"]
+        if command == "wanted":
+            flags += [f"--reason {r}" for r in WANTED_REASONS]
+        if command == "bail":
+            flags.append("--expiring 7d")
+        flags += [f'--offence "{o}"' for o in offences if '"' not in o]
+        out += [f"{command}{p} {f}" for f in flags for p in places]
     return out
 
 
@@ -66,8 +80,9 @@ def warm(rt: Runtime, force: Force, dataset: str, generation: int) -> int:
         if db.generation(force.slug, dataset) != generation:
             return 0
         who = Requester(user_id=ACTOR, team_id=None, channel_id=None)
+        offences = common_offences(session, dataset, force, COMMON_OFFENCES)
         with capturing() as got:
-            for text in standard_questions(force, dataset):
+            for text in standard_questions(force, dataset, offences):
                 args = parse(text, registry, ParseContext(force=force, today=today))
                 spec = registry.get(args.command)
                 assert spec is not None

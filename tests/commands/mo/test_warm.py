@@ -15,6 +15,7 @@ from bot.figures import bail as bail_service
 from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
 from bot.figures.cache import figures_cache
+from bot.figures.cases import common_offences
 from bot.models import AuditEvent, ImportBatch, SharedAnswer, SharedAnswerWarm, WantedCirculation
 from bot.runtime import Runtime
 from bot.shared_answers import read
@@ -47,12 +48,25 @@ def test_another_process_answers_the_standard_questions_from_the_database(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(rt.sessions)
-    computed = {q: ask(rt, q) for q in ("wanted", "wanted --district ipswich", "bail --district lowestoft", "rui")}
+    questions = (
+        "wanted",
+        "wanted --district ipswich",
+        "bail --district lowestoft",
+        "rui",
+        "wanted --older-than 90d",
+        "suspects --district ipswich --older-than 365d",
+        "bail --expiring 7d",
+        "wanted --reason bail_breach",
+    )
+    with rt.sessions() as s:
+        top = common_offences(s, "wanted", rt.config.force("suffolk"), 1)[0]
+    questions += (f'wanted --district ipswich --offence "{top}"',)
+    computed = {q: ask(rt, q) for q in questions}  # fmt: skip
     figures_cache.clear()
 
     written = warm_new_generations(rt, "test-process")
     suffolk = rt.config.force("suffolk")
-    per_force = sum(len(standard_questions(suffolk, d)) for d in ("wanted", "suspects", "bail"))
+    per_force = sum(len(standard_questions(suffolk, d, [])) for d in ("wanted", "suspects", "bail"))
     assert written >= per_force  # both forces' datasets; each standard question once
     assert warm_new_generations(rt, "another-process") == 0  # claimed once
 
