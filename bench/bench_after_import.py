@@ -9,7 +9,8 @@ first questions). Each setting: the mix answered until every worker has it cache
 then ``--rounds`` times: three `mo-bot import` processes, one per dataset (a file of one new case each, so each
 dataset gets a new import generation and every cached answer of it is out of date), and as soon as the last has
 exited, the whole mix (every sub-command × district and alias × common flags, both forces: 600+ questions) sent
-once at concurrency 8. Latency per question from the request to the answer; p50, p99, max and how many took over
+once at concurrency 8 (``--delay`` seconds later: 0, the burst at once; or a little later, when people read the
+import's announcement). Latency per question from the request to the answer; p50, p99, max and how many took over
 1 s, per setting, for all questions and for the standard ones (no flags: what the warm-up computes).
 """
 
@@ -55,7 +56,9 @@ def _import_all(env: dict[str, str], scratch: Path, round_no: int, tag: str) -> 
     return time.perf_counter() - t0
 
 
-def run(kind: str, rows: int, rounds: int, base_env: dict[str, str], fake: Any, scratch: Path) -> list[dict[str, Any]]:
+def run(
+    kind: str, rows: int, rounds: int, base_env: dict[str, str], fake: Any, scratch: Path, delay: float
+) -> list[dict[str, Any]]:
     url = database(rows, kind)
     asks = mix(offences(url))
     standard = [i for i, a in enumerate(asks) if "--" not in a.text.replace("--district", "")]
@@ -75,6 +78,7 @@ def run(kind: str, rows: int, rounds: int, base_env: dict[str, str], fake: Any, 
             imports: list[float] = []
             for n in range(rounds):
                 imports.append(_import_all(env, scratch, n, f"{kind}{warm}"))
+                time.sleep(delay)
                 each = [0.0] * len(asks)
                 r = load(port, signed(asks, response_url), 8, seconds=None, floor=False, per_request=each)
                 if r["errors"]:
@@ -86,6 +90,7 @@ def run(kind: str, rows: int, rounds: int, base_env: dict[str, str], fake: Any, 
                     {
                         "db": kind,
                         "warm_answers": warm == "1",
+                        "asked_after_s": delay,
                         "questions": name,
                         "n": len(xs),
                         "over_1s": sum(x > 1.0 for x in xs),
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", default="postgresql", help="postgresql, sqlite or both (comma-separated)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="20,000 rows, one round")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds between the last import and the questions")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     rows, rounds = (20_000, 1) if args.quick else (args.rows, args.rounds)
@@ -129,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         env.pop("WEB_CONCURRENCY", None)
         for kind in kinds:
-            results += run(kind, rows, rounds, env, fake, scratch)
+            results += run(kind, rows, rounds, env, fake, scratch, args.delay)
     shutil.rmtree(scratch, ignore_errors=True)
     emit(
         {
