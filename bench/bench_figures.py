@@ -86,7 +86,9 @@ def _generate(engine: Engine, rows: int) -> None:
         seq = "seq"
 
         def day(age: str) -> str:
-            return f"date('{AS_OF.isoformat()}', '-' || ({age}) || ' days')"
+            # A signed modifier ("-300 days", "45 days"): '-' || age gave "--45 days" for a date after AS_OF,
+            # which SQLite reads as NULL (every open bail period had no end date).
+            return f"date('{AS_OF.isoformat()}', (-({age})) || ' days')"
 
     base = (
         f"SELECT i, {rnd(731)} AS age, {rnd(100)} AS p_open, {rnd(100)} AS pd, {rnd(len(OFFENCES))} AS off, "

@@ -30,14 +30,17 @@ from bench.common import emit, fresh_database, postgres_available, spread
 from bot.config import load_config
 from bot.dates import add_months
 from bot.db import make_engine
-from bot.figures import bail_figures, suspect_figures, wanted_figures
+from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
+from bot.figures.revisions import rebuild_revision_deltas
 
 PAST = AS_OF - dt.timedelta(days=45)
+LONG_AGO = add_months(AS_OF, -11) + dt.timedelta(days=3)
 TABLES = {
     "wanted": ("wanted_history", "last_reviewed_on = :rev"),
     "suspect": ("suspect_history", None),
     "bail_period": ("bail_period_history", "bail_end_on = bail_end_on + 91"),
 }
+DATASETS = {"wanted": "wanted", "suspect": "suspects", "bail_period": "bail"}
 
 
 def _history_columns(engine: Engine, table: str) -> list[str]:
@@ -50,10 +53,14 @@ def _history_columns(engine: Engine, table: str) -> list[str]:
     return [x for x in cols if x not in ("id", "case_id", "valid_from", "valid_to")]
 
 
-def revise(engine: Engine) -> dict[str, int]:
-    """Twelve monthly revisions of 5 % of the open rows each; returns the history rows written per table."""
+def revise(engine: Engine, review_days: int) -> tuple[dict[str, int], dict[str, Any]]:
+    """Twelve monthly revisions of 5 % of the open rows each, each followed by what the import does after its
+    merge to keep the past-date corrections (bot/figures/revisions.py: the changes of its own revisions, per
+    force). Returns the history rows written per table, and the time that upkeep took and the rows it wrote."""
     pg = engine.dialect.name == "postgresql"
     out = {}
+    upkeep: list[float] = []
+    delta_rows: dict[str, int] = {}
     for table, (hist, change) in TABLES.items():
         cols = _history_columns(engine, hist)
         only = "closed_on IS NULL" if table != "bail_period" else "ended_on IS NULL AND kind = 'bail'"
@@ -73,14 +80,26 @@ def revise(engine: Engine) -> dict[str, int]:
                     params,
                 )
                 c.execute(text(f"UPDATE {table} SET {sets} WHERE {where}"), params)
+            with Session(engine) as session:
+                t0 = time.perf_counter()
+                for force in ("suffolk", "norfolk"):
+                    rebuild_revision_deltas(session, DATASETS[table], force, review_days=review_days, since=rev)
+                session.commit()
+                upkeep.append(time.perf_counter() - t0)
+        with engine.connect() as c:
+            delta_rows[table] = int(
+                c.execute(
+                    text("SELECT count(*) FROM revision_delta WHERE dataset = :d"), {"d": DATASETS[table]}
+                ).scalar_one()
+            )
         with engine.connect() as c:
             out[hist] = int(c.execute(text(f"SELECT count(*) FROM {hist}")).scalar_one())
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("ANALYZE"))
         if pg:
-            for t in (*TABLES, *(h for h, _ in TABLES.values())):
+            for t in (*TABLES, *(h for h, _ in TABLES.values()), "revision_delta"):
                 c.execute(text(f"VACUUM {t}"))
-    return out
+    return out, {"upkeep_per_revision": spread(upkeep), "revision_delta_rows": delta_rows}
 
 
 def measure(url: str, case: str, rows: int, repeat: int) -> dict[str, Any]:
@@ -90,7 +109,7 @@ def measure(url: str, case: str, rows: int, repeat: int) -> dict[str, Any]:
     _generate(engine, rows)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    history_rows = revise(engine)
+    history_rows, upkeep = revise(engine, config.wanted_review_days)
     revise_s = time.perf_counter() - t0
     suffolk = config.force("suffolk")
     cases = dict(_cases(config))
@@ -100,6 +119,14 @@ def measure(url: str, case: str, rows: int, repeat: int) -> dict[str, Any]:
         "bail 45 days ago (revised since)": lambda s: bail_figures(
             s, suffolk, PAST, ending_within_days=config.bail_ending_soon_days
         ),
+        "wanted 45 days ago --district ipswich": lambda s: wanted_figures(
+            s, suffolk, PAST, Filters(district="ipswich"), review_days=28
+        ),
+        "wanted 11 months ago (11 revisions since)": lambda s: wanted_figures(s, suffolk, LONG_AGO, review_days=28),
+        "bail 11 months ago (11 revisions since)": lambda s: bail_figures(
+            s, suffolk, LONG_AGO, ending_within_days=config.bail_ending_soon_days
+        ),
+        "series bail 13m from 11 months ago": lambda s: monthly_series(s, "bail", suffolk, LONG_AGO, 13, kind="bail"),
     }
     floors = {
         "floor: count(*) full table": "SELECT count(*) FROM wanted",
@@ -134,6 +161,7 @@ def measure(url: str, case: str, rows: int, repeat: int) -> dict[str, Any]:
         "build_seconds": round(build_s, 1),
         "revise_seconds": round(revise_s, 1),
         "history_rows": history_rows,
+        "past_date_upkeep": upkeep,
         "results": results,
     }
 

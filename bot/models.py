@@ -409,6 +409,68 @@ class MonthFlowState(Base):
     import_batch_id: Mapped[int] = mapped_column(BigId)
 
 
+class RevisionDelta(Base):
+    """What one import's revisions changed in a count, for one group on one day (bot/figures/revisions.py): the
+    figures at a past date take them away from today's rows' counts instead of reading the revised rows."""
+
+    __tablename__ = "revision_delta"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    force: Mapped[str] = mapped_column(String(32))
+    dataset: Mapped[str] = mapped_column(String(16))  # wanted | suspects | bail
+    revised_on: Mapped[dt.date] = mapped_column(Date)  # the as-of date of the import
+    measure: Mapped[str] = mapped_column(String(16))  # open, opened, closed, lapsed, overdue, age28 …, len3 …
+    kind: Mapped[str] = mapped_column(String(8))  # bail | rui; '' otherwise
+    district: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(String(32))  # wanted only; '' otherwise
+    offence: Mapped[str] = mapped_column(String(64))
+    day: Mapped[dt.date] = mapped_column(Date)
+    delta: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_revision_delta_at", "force", "dataset", "revised_on", "day"),)
+
+
+class RevisionDeltaState(Base):
+    """Which import :class:`RevisionDelta` of a force and dataset was built up to, and for which review period
+    (the "review overdue" changes depend on it)."""
+
+    __tablename__ = "revision_delta_state"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    import_batch_id: Mapped[int | None] = mapped_column(BigId)
+    review_days: Mapped[int] = mapped_column(Integer)
+
+
+class SharedAnswer(Base):
+    """A `/mo` answer as rendered for one import generation of a force's dataset, computed once after the import
+    and read by every process and replica (bot/shared_answers.py). ``key`` names the question (sub-command, its
+    arguments, the date, whether the data was stale); ``key_hash`` is its SHA-256."""
+
+    __tablename__ = "shared_answer"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigId, primary_key=True)  # the import batch id
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SharedAnswerWarm(Base):
+    """Which process computes the shared answers of an import generation: the first to insert the row."""
+
+    __tablename__ = "shared_answer_warm"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answers: Mapped[int | None] = mapped_column(Integer)  # how many were written; None until done
+
+
 class Action(Base):
     """An item of the Managing Offenders strategy action log (Appendix 1 of the report)."""
 

@@ -16,6 +16,7 @@ from bot.audit import AuditEntry, record
 from bot.coverage import record_cutoff
 from bot.db import rowcount
 from bot.figures.month_flow import rebuild_month_flows
+from bot.figures.revisions import rebuild_revision_deltas
 from bot.models import (
     BailHistory,
     BailPeriod,
@@ -24,6 +25,7 @@ from bot.models import (
     WantedCirculation,
     WantedHistory,
 )
+from bot.shared_answers import forget_force
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,11 @@ class PurgeCounts:
         return self.wanted + self.suspects + self.bail
 
 
-def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: dt.datetime) -> PurgeCounts:
-    """Delete one force's rows closed before ``cutoff`` and audit the counts, in the caller's transaction."""
+def purge_force(
+    session: Session, force: str, cutoff: dt.date, actor: str, at: dt.datetime, *, review_days: int = 28
+) -> PurgeCounts:
+    """Delete one force's rows closed before ``cutoff`` and audit the counts, in the caller's transaction
+    (``review_days``: the configured review period the past-date corrections are rebuilt for)."""
     counts = []
     for model, closed, history in (
         (WantedCirculation, WantedCirculation.closed_on, WantedHistory),
@@ -63,6 +68,11 @@ def purge_force(session: Session, force: str, cutoff: dt.date, actor: str, at: d
     for dataset, n in zip(("wanted", "suspects", "bail"), counts, strict=True):
         if n:
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
+            # … and the changes their revisions made to past counts.
+            rebuild_revision_deltas(session, dataset, force, review_days=review_days)
+    if any(counts):
+        # The answers shared for the current imports were computed with the rows just deleted.
+        forget_force(session, force)
     # Figures before the cutoff would miss the rows just deleted: coverage starts there from now on.
     record_cutoff(session, force, cutoff)
     out = PurgeCounts(force, cutoff, *counts)

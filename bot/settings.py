@@ -48,6 +48,7 @@ class Environment:
     threads: str | None = None  # THREADS: threads per worker
     log_level: str | None = None  # LOG_LEVEL
     access_log: str | None = None  # MO_ACCESS_LOG: gunicorn's access log ("-" for stderr)
+    warm_answers: str | None = None  # MO_WARM_ANSWERS: 0 → this process computes no shared answers
 
 
 def read_environment(env: Mapping[str, str] | None = None) -> Environment:
@@ -69,6 +70,7 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
         threads=get("THREADS"),
         log_level=get("LOG_LEVEL"),
         access_log=get("MO_ACCESS_LOG"),
+        warm_answers=get("MO_WARM_ANSWERS"),
     )
 
 
@@ -89,6 +91,9 @@ class Settings:
     access_log: str | None = None  # gunicorn's access log; None → none
     # Whether WEB_CONCURRENCY was set: when it was not, serve runs one process on SQLite (see serve_cmd.run).
     web_concurrency_set: bool = False
+    # Whether this process computes the standard answers of each new import for everyone (commands/mo/warm.py);
+    # off for a deployment whose database this process may not write (a read replica's).
+    warm_answers: bool = True
 
     @property
     def socket_mode(self) -> bool:
@@ -160,6 +165,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     workers = _positive_int("WEB_CONCURRENCY", e.web_concurrency, 2, 1, 64, problems)
     threads = _positive_int("THREADS", e.threads, 8, 1, 256, problems)
 
+    warm = (e.warm_answers or "1").lower()
+    if warm not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        problems.append(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {e.warm_answers!r}")
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -175,4 +184,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=e.log_level or DEFAULT_LOG_LEVEL,
         access_log=e.access_log,
         web_concurrency_set=e.web_concurrency is not None,
+        warm_answers=warm in ("1", "true", "yes", "on"),
     )

@@ -18,7 +18,9 @@ def run(ctx: JobContext) -> str:
     for force in rt.config.forces.values():
         cutoff = today_in(rt.clock, force.timezone) - dt.timedelta(days=rt.config.retention_days)
         with rt.sessions() as session:
-            cases = purge_force(session, force.slug, cutoff, "job:retention", rt.clock.now())
+            cases = purge_force(
+                session, force.slug, cutoff, "job:retention", rt.clock.now(), review_days=rt.config.wanted_review_days
+            )
             left = purge_leftovers(session, force.slug, rt.clock.now(), "job:retention")
             session.commit()
         line = f"{cases.force}: {cases.total} purged (closed before {cases.cutoff})"

@@ -35,8 +35,9 @@ from bot.config import Force
 from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
-from bot.figures.history import parts_at, source_at
+from bot.figures.history import needs_history, parts_at, source_at
 from bot.figures.lapsed import lapsed, not_lapsed
+from bot.figures.revisions import CLOSED, LAPSED, OPEN, OPENED, Correction, length_measure, snapshot_correction, usable
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
@@ -147,6 +148,39 @@ def _authority_limits(started_on: dt.date) -> tuple[dt.date, dt.date]:
     return add_months(started_on, 3), add_months(started_on, 6)
 
 
+def _take_away(
+    fix: Correction,
+    active: dict[str, int],
+    lapsed: dict[str, int],
+    districts: dict[str, dict[str, int]],
+    offences: dict[str, dict[str, int]],
+    cum: dict[str, list[int]],
+    opened_in_month: dict[str, int],
+    closed_in_month: dict[str, int],
+) -> None:
+    """Today's rows' counts at a past date, less what the imports after it changed: the counts as known then."""
+    gone: dict[tuple[str, str, str], int] = {}
+    for (kind, district, _reason, offence), n in fix.groups(LAPSED):
+        lapsed[district] = lapsed.get(district, 0) - n
+        gone[(kind, district, offence)] = gone.get((kind, district, offence), 0) + n
+    for (kind, district, _reason, offence), n in fix.groups(OPEN):
+        a = n - gone.pop((kind, district, offence), 0)  # active = open − lapsed
+        active[kind] -= a
+        districts[kind][district] = districts[kind].get(district, 0) - a
+        offences[kind][offence] = offences[kind].get(offence, 0) - a
+    for (kind, district, offence), n in gone.items():  # lapsed in a group whose open count did not change
+        active[kind] += n
+        districts[kind][district] = districts[kind].get(district, 0) + n
+        offences[kind][offence] = offences[kind].get(offence, 0) + n
+    for kind in KINDS:
+        c = cum[kind]
+        c[0] = active[kind]
+        for j, n in enumerate(LENGTH_BAND_MONTHS, start=1):
+            c[j] -= fix.of(length_measure(n), kind) - fix.of(length_measure(n, lapsed=True), kind)
+        opened_in_month[kind] -= fix.month[(OPENED, kind)]
+        closed_in_month[kind] -= fix.month[(CLOSED, kind)]
+
+
 def bail_figures(
     session: Session,
     force: Force,
@@ -174,7 +208,13 @@ def bail_figures(
     closed_in_month = dict.fromkeys(KINDS, 0)
     # A past date that a later import revised counts the rows as they were known then: today's rows, less the
     # ones revised since, plus the versions valid then (bot/figures/history.py); each count is a sum over rows.
-    for part, sign in parts_at(session, BAIL, force.slug, as_of):
+    # A past date that a later import revised: today's rows less what the imports after it changed
+    # (bot/figures/revisions.py), a short range of per-group changes.
+    fix = None
+    if needs_history(session, force.slug, BAIL.dataset, as_of) and usable(session, BAIL, force.slug, shape, None):
+        fix = snapshot_correction(session, BAIL, shape, values)
+    parts = [(BAIL, 1)] if fix is not None else parts_at(session, BAIL, force.slug, as_of)
+    for part, sign in parts:
         cube, flow = _statements(part, shape)
         for r in conn.execute(cube, values):
             kind, district, offence, gone = r[0], r[1], r[2], sign * r[3 + nb]
@@ -195,6 +235,8 @@ def bail_figures(
             closed, opened = counts[2 * i : 2 * i + 2]
             closed_in_month[kind] += sign * closed
             opened_in_month[kind] += sign * opened
+    if fix is not None:
+        _take_away(fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
     lapsed = nonzero(lapsed)
     districts = {k: nonzero(v) for k, v in districts.items()}
     offences = {k: nonzero(v) for k, v in offences.items()}

@@ -22,6 +22,10 @@ For handlers (``commands/mo/figures.py``) — the same arguments as the services
     value = cache.cached(ctx.db, ctx.force.slug, "bail", ("active_by_kind_at", as_of, month_ago, filters),
                          lambda: active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters))
 
+Across processes and replicas: a rendered answer (key ``("rendered", …)``) missing here is looked up among the
+answers computed once after the import for everyone (:mod:`bot.shared_answers`) before it is computed; the process
+that computes those runs the handlers inside :func:`capturing`, which collects every shareable value they produce.
+
 Cached results are shared between requests: treat them as read-only (they are frozen dataclasses; do not mutate
 their dicts). Case lists (``--list``) are not cached: they are deferred anyway and each one is audited.
 """
@@ -32,7 +36,9 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -45,6 +51,8 @@ from bot.figures import wanted as wanted_service
 from bot.figures.types import BailFigures, Filters, SuspectFigures, WantedFigures
 from bot.import_generations.reader import import_generation
 from bot.reads import Reads
+from bot.shared_answers import Answer, shareable
+from bot.shared_answers import read as read_shared
 
 T = TypeVar("T")
 
@@ -64,6 +72,38 @@ class _Entry:
 class CacheStats:
     hits: int = 0
     misses: int = 0
+    shared: int = 0  # misses answered from the answers shared in the database
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A shareable value a handler produced while :func:`capturing`, with the generation it was computed for."""
+
+    force: str
+    dataset: str
+    generation: int
+    answer: Answer
+
+
+_capture: ContextVar[list[Captured] | None] = ContextVar("figures_capture", default=None)
+
+
+@contextmanager
+def capturing() -> Iterator[list[Captured]]:
+    """Collect every shareable value computed or found in the cache in this context (the shared answers'
+    computation: commands/mo/warm.py). While capturing, the shared answers are not read: they are being made."""
+    got: list[Captured] = []
+    token = _capture.set(got)
+    try:
+        yield got
+    finally:
+        _capture.reset(token)
+
+
+def _note(force: str, dataset: str, generation: int, key: Hashable, value: object) -> None:
+    got = _capture.get()
+    if got is not None and shareable(key):
+        got.append(Captured(force, dataset, generation, Answer(key, value)))
 
 
 def _generation(db: Session | Reads, force: str, dataset: str) -> int:
@@ -94,13 +134,15 @@ class FiguresCache:
     def get_or_compute(
         self, db: Session | Reads, force: str, dataset: str, key: Hashable, compute: Callable[[], T]
     ) -> T:
-        full = (force, dataset, _generation(db, force, dataset), key)
+        generation = _generation(db, force, dataset)
+        full = (force, dataset, generation, key)
         while True:
             with self._lock:
                 entry = self._entries.get(full)
                 if entry is not None and self.clock() - entry.stored <= self.ttl_s:
                     self._entries.move_to_end(full)
                     self.stats.hits += 1
+                    _note(force, dataset, generation, key, entry.value)
                     # The full key holds the caller's key, which names what compute returns: the same type.
                     return cast(T, entry.value)
                 waiting = self._inflight.get(full)
@@ -110,7 +152,15 @@ class FiguresCache:
                     break
             waiting.wait(30)  # another thread is computing this key; use its result (or compute if it failed)
         try:
-            value = compute()
+            found = None
+            if shareable(key) and _capture.get() is None:
+                found = read_shared(_session(db), force, dataset, generation, key)
+            if found is not None:
+                value = cast(T, found)
+                self.stats.shared += 1
+            else:
+                value = compute()
+            _note(force, dataset, generation, key, value)
             with self._lock:
                 self._entries[full] = _Entry(value, self.clock())
                 self._entries.move_to_end(full)

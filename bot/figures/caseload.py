@@ -25,7 +25,17 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import a_month_before, month_start
-from bot.figures.history import parts_at
+from bot.figures.history import needs_history, parts_at
+from bot.figures.revisions import (
+    AGE_EDGES,
+    CLOSED,
+    OPEN,
+    OPENED,
+    OVERDUE,
+    age_measure,
+    snapshot_correction,
+    usable,
+)
 from bot.figures.source import (
     WANTED,
     Shape,
@@ -127,7 +137,15 @@ def caseload(
     # A past date that a later import revised counts the rows as they were known then: today's rows, less the
     # ones revised since, plus the versions valid then (bot/figures/history.py). Every count here is a sum over
     # rows, so the signed parts add up; for today there is one part, the statements as ever.
-    for part, sign in parts_at(session, src, force.slug, as_of):
+    # A past date that a later import revised counts the rows as they were known then: today's rows less what
+    # the imports after it changed (bot/figures/revisions.py), a short range of per-group changes.
+    fix = None
+    if needs_history(session, force.slug, src.dataset, as_of) and usable(
+        session, src, force.slug, shape, review_days if is_wanted else None
+    ):
+        fix = snapshot_correction(session, src, shape, values)
+    parts = [(src, 1)] if fix is not None else parts_at(session, src, force.slug, as_of)
+    for part, sign in parts:
         cube, flow = _statements(part, shape, is_wanted)
         for r in conn.execute(cube, values):
             n = sign * r[nk]
@@ -147,6 +165,20 @@ def caseload(
         closed_since += sign * c_since
         opened_in_month += sign * o_c_month
         opened_since += sign * o_c_since
+    if fix is not None:
+        for (_kind, district, reason, offence), n in fix.groups(OPEN):
+            districts[district] = districts.get(district, 0) - n
+            offences[offence] = offences.get(offence, 0) - n
+            if is_wanted:
+                reason_counts[reason] = reason_counts.get(reason, 0) - n
+        cum[0] -= fix.of(OPEN)
+        for k, days in enumerate(AGE_EDGES, start=1):
+            cum[k] -= fix.of(age_measure(days))
+        overdue -= fix.of(OVERDUE)
+        opened_in_month -= fix.month[(OPENED, "")]
+        opened_since -= fix.since[(OPENED, "")]
+        closed_in_month -= fix.month[(CLOSED, "")]
+        closed_since -= fix.since[(CLOSED, "")]
     bands = [cum[k] - cum[k + 1] for k in range(nb - 1)] + [cum[-1]]
     districts, offences, reason_counts = nonzero(districts), nonzero(offences), nonzero(reason_counts)
 

@@ -1,12 +1,12 @@
 """Case-level queries for `/mo … --list` (analysts only), and two counts the figures results lack.
 
 A list carries case references and where/what/when only — reference, district, offence group, the date opened
-and, for bail, the current bail end date, the days left (or how long ago it lapsed), who authorises the next
-extension and the officer in the case (whom the bail sergeant must chase) — never a person reference
-(data minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted
-apart in ``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The
-rows are exactly those the figures count under the same filters ("open at D", :mod:`bot.figures.source`),
-so a list's ``total`` equals the headline figure of the same question.
+and, for bail, the bail end date, the days left (or how long ago it lapsed), who authorises the next extension
+and the officer in the case (whom the bail sergeant must chase) — never a person reference (data
+minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted apart in
+``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The rows are exactly those the figures
+count under the same filters ("open at D", :mod:`bot.figures.source`), with the values they had as known at D
+(:mod:`bot.figures.history`), so a list's ``total`` equals the headline figure of the same question at D.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def open_cases(
     if limit < 1:
         raise ValueError("limit must be at least 1")
     kind = dataset if dataset in KINDS else None
-    src = BAIL if kind else SOURCES[dataset]
+    # As known at as_of (bot/figures/history.py): at a date a later import revised, each case as the latest
+    # import up to as_of gave it — the rows the figures of the same question count there.
+    src = source_at(session, BAIL if kind else SOURCES[dataset], force.slug, as_of)
     m = src.model
     conds = row_conditions(src, force.slug, as_of, filters, kind=kind)
     if ending_within_days is not None:
@@ -98,7 +100,7 @@ def open_cases(
     rows: list[CaseRow] = []
     total = n_lapsed = 0
     query = select(sub, func.count().over().label("total"), gone.label("lapsed")).order_by(*order).limit(limit)
-    for r in session.execute(query):
+    for r in session.execute(query, {"at": as_of}):
         total, n_lapsed = int(r.total), int(r.lapsed or 0)
         end = r.bail_end_on if kind is not None else None
         days_left = authority = None
@@ -122,12 +124,18 @@ def open_cases(
 
 def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:
     """Active bail and RUI at ``at`` (e.g. a month before ``as_of``) under the filters of a question asked at
-    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons."""
+    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons —
+    counted in the rows as known at ``as_of``: both ends of a comparison with the same knowledge, so the change
+    shown is movement, not revision (as the figures' open_a_month_ago)."""
+    src = source_at(session, BAIL, force.slug, as_of)
     cols = []
     for k in KINDS:
-        conds = row_conditions(BAIL, force.slug, as_of, filters, kind=k)
-        cols += count_open_where(BAIL, at, conds, not_lapsed(at)) if k == "bail" else count_open(BAIL, at, conds)
-    r = [int(x) for x in session.execute(select(*cols)).one()]
+        conds = row_conditions(src, force.slug, as_of, filters, kind=k)
+        if k == "bail":
+            cols += count_open_where(src, at, conds, not_lapsed(at, src.model))
+        else:
+            cols += count_open(src, at, conds)
+    r = [int(x) for x in session.execute(select(*cols), {"at": as_of}).one()]
     return {k: r[2 * i] + r[2 * i + 1] for i, k in enumerate(KINDS)}
 
 
@@ -198,3 +206,23 @@ def offence_groups(session: Session, dataset: str, force: Force) -> list[str]:
         return sorted(session.scalars(q.distinct()))
     m = src.model
     return sorted(session.scalars(select(m.offence).where(m.force == force.slug).distinct()))
+
+
+def common_offences(session: Session, dataset: str, force: Force, n: int) -> list[str]:
+    """The ``n`` offence groups with the most cases in a force's ``dataset`` (most first): from the month flows
+    while they are current (a few thousand rows), else from the case rows."""
+    src = SOURCES["bail" if dataset in KINDS else dataset]
+    if flows_current(session, force.slug, src.dataset):
+        series = KINDS if src is BAIL else (src.dataset,)
+        total = func.sum(MonthFlow.opened)
+        q = (
+            select(MonthFlow.offence)
+            .where(MonthFlow.force == force.slug, MonthFlow.series.in_(series))
+            .group_by(MonthFlow.offence)
+            .order_by(total.desc(), MonthFlow.offence)
+            .limit(n)
+        )
+        return list(session.scalars(q))
+    m = src.model
+    q = select(m.offence).where(m.force == force.slug).group_by(m.offence).order_by(func.count().desc(), m.offence)
+    return list(session.scalars(q.limit(n)))

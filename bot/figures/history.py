@@ -8,9 +8,10 @@ plus every history version with ``valid_from <= D < valid_to`` — one version p
 
 Today's figures never read the history: once D is on or after the latest date any import revised a row of the
 force's dataset (``max(valid_to)`` of its history, one index probe), the current rows are the state at D and the
-figures run the same index-only statements as ever. Only an earlier D reads the union below, a scan of the
-force's rows and versions without the covering indexes (docs/figures.md, "History", has the costs and the plan
-for aggregates per day × group that a larger force will need).
+figures run the same index-only statements as ever. At an earlier D the counts take what the imports after D
+changed from today's rows (bot/figures/revisions.py, per group and day); only what is not a sum (lists, distinct
+people, outcomes), and the counts while those changes are not current, read the rows as below
+(docs/figures.md, "History", has the costs).
 
 :func:`known_source` returns a :class:`~bot.figures.source.Source` whose model is that union, with the same
 column names as the case table, so every figures statement runs over it unchanged; it is bound with ``:at``.

@@ -25,6 +25,7 @@ from bot.figures.caseload import flow_values
 from bot.figures.history import revised_source, revised_until, versions_source
 from bot.figures.lapsed import lapsed, lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
+from bot.figures.revisions import series_corrections, usable
 from bot.figures.source import (
     BAIL,
     NO_FILTERS,
@@ -106,7 +107,14 @@ def monthly_series(
     # versions valid then. They read the revisions only, so no point of the series rests on later data and the
     # series costs what it did plus a few short index ranges per month.
     until = revised_until(session, force.slug, src.dataset)
-    if until is not None:
+    if until is not None and ends[0] < until and usable(session, src, force.slug, shape, None):
+        # What the imports after each month end changed, for every month end at once (bot/figures/revisions.py).
+        fixes = series_corrections(session, src, shape, values, windows, ends)
+        points = [
+            MonthPoint(p.month, p.open_at_end - o + lp, p.opened - op, p.closed - cl, p.lapsed_at_end - lp)
+            for p, (o, lp, op, cl) in zip(points, fixes, strict=True)
+        ]
+    elif until is not None:
         points = [
             _as_known(session, src, force, as_of, p, end, filters, kind) if end < until else p
             for p, end in zip(points, ends, strict=True)

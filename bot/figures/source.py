@@ -87,7 +87,8 @@ def row_conditions(
         # Offence groups are ASCII labels; lower() agrees on both databases for those.
         conds.append(func.lower(m.offence) == filters.offence.strip().lower())
     if filters.reason:
-        if src is not WANTED:
+        # By dataset, not identity: the rows as known at a past date are another Source over the same dataset.
+        if src.dataset != WANTED.dataset:
             raise ValueError("the reason filter applies to wanted circulations only")
         if filters.reason not in WANTED_REASONS:
             raise ValueError(f"unknown reason {filters.reason!r}; expected one of {', '.join(WANTED_REASONS)}")

@@ -61,7 +61,10 @@ def rebuilt_indexes(session: Session, dataset: str, *, keep_unique: bool) -> Ite
     table = Base.metadata.tables[TABLES[dataset]]
     conn = session.connection()
     pg = is_pg(session)
-    indexes = sorted(table.indexes, key=lambda ix: str(ix.name))
+    # The partial index of revised rows stays: an initial load writes first versions only, which are not in it,
+    # so during the load it costs a predicate per row, while building it again afterwards scans the whole table
+    # to find nothing (PostgreSQL: ~0.4 s per million rows, 6 % of the load).
+    indexes = sorted((ix for ix in table.indexes if not str(ix.name).endswith("_revised")), key=lambda ix: str(ix.name))
     # SQLite cannot drop table constraints; there the unique key stays and the foreign key check is a cheap
     # primary-key probe of import_batch.
     # The primary key always goes: maintained row by row it cost the PostgreSQL server more during the COPY (a

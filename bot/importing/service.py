@@ -14,6 +14,7 @@ from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.coverage import covered_from
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
+from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
@@ -213,7 +214,8 @@ def _stage_and_merge(
                 for f, b in batches.items()
             }
     staging.drop_stage(session)
-    _finish(session, request, path, as_of, now, report, batches, counts, per_force)
+    _finish(session, request, path, as_of, now, report, batches, counts, per_force,
+            review_days=config.wanted_review_days)  # fmt: skip
     return True
 
 
@@ -239,7 +241,8 @@ def _finish_direct(
         for f, n in gone.items():
             counts[f].added -= n
         report.past_retention = sum(gone.values())
-    _finish(session, request, path, as_of, now, report, batches, counts, per_force, tally)
+    _finish(session, request, path, as_of, now, report, batches, counts, per_force, tally,
+            review_days=config.wanted_review_days)  # fmt: skip
 
 
 def _cutoff(config: Config, report: ImportReport, force: str | None, now: dt.datetime) -> dt.date:
@@ -261,9 +264,13 @@ def _finish(
     counts: dict[str, MergeCounts],
     per_force: dict[str, int],
     tally: FlowTally | None = None,
+    *,
+    review_days: int,
 ) -> None:
-    """Counts onto the batches and the report, one audit event per force, and the month flows of each force
-    (``tally``, counted during an initial load, or recounted from the table)."""
+    """Counts onto the batches and the report, one audit event per force, the month flows of each force
+    (``tally``, counted during an initial load, or recounted from the table), and what this import's revisions
+    changed in the counts at earlier dates (bot/figures/revisions.py: from its as-of date on, which for an import
+    in date order is its own revisions only)."""
     dataset = request.dataset
     for f, b in batches.items():
         c = counts.get(f, MergeCounts())
@@ -298,6 +305,7 @@ def _finish(
                 write_month_flows(session, dataset, f, tally)
             else:
                 rebuild_month_flows(session, dataset, f)
+            rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
         _refresh_statistics(session, TABLES[dataset])
 
 

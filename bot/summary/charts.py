@@ -119,14 +119,21 @@ def _new_figure(summary: MonthlySummary, title: str) -> Figure:
     return fig
 
 
+FOOTNOTE_LINE = 110  # characters of the footnote's type that fit across the chart with room to spare
+
+
 def _footnote(fig: Any, summary: MonthlySummary, datasets: tuple[str, ...], extra: str = "") -> str:
+    """The footnote drawn under the chart (the extra on a line of its own when one line would not fit), and
+    returned on one line for the alt text."""
     t = summary.latest_data_time(datasets)
     stale = [d for d in datasets if d in summary.stale]
     when = f"{t:%d %b %Y %H:%M} UTC" if t else "no import yet"
     text = f"Data as of {when}" + (f" — {', '.join(stale)} data overdue for refresh" if stale else "")
+    drawn = text
     if extra:
+        drawn += ("\n" if len(text) + 3 + len(extra) > FOOTNOTE_LINE else " · ") + extra
         text += f" · {extra}"
-    fig.text(0.02, 0.025, text, fontsize=BASE_FONT - 3, color="#444444", ha="left", va="bottom")
+    fig.text(0.02, 0.025, drawn, fontsize=BASE_FONT - 3, color="#444444", ha="left", va="bottom")
     return text
 
 
@@ -156,6 +163,48 @@ def _trend(values: list[int]) -> str:
     return "unchanged" if a == b else ("up" if b > a else "down") + f" {abs(b - a):,} over the period"
 
 
+def _by_month(xs: Sequence[float], values: Sequence[float], n: int) -> list[int | None]:
+    """Values drawn at x positions 0..n-1, read back from the artist, with None for a month not drawn."""
+    drawn = {round(x): round(v) for x, v in zip(xs, values, strict=True)}
+    return [drawn.get(i) for i in range(n)]
+
+
+def _coverage_note(summary: MonthlySummary, datasets: tuple[str, ...], *, whole_month: bool = False) -> str:
+    """What the footnote says about months left out (``whole_month``: as the bars leave them out, see
+    :meth:`MonthlySummary.first_covered`): the first date each dataset's data covers (the months before it are
+    not drawn, rather than drawn as zeros), or that it was never imported. Empty when every month is drawn."""
+    starts: dict[dt.date | None, list[str]] = {}
+    for ds in datasets:
+        if summary.first_covered(ds, whole_month=whole_month) > 0:
+            starts.setdefault(summary.covered_from.get(ds), []).append(ds)
+    parts = []
+    for start, names in starts.items():
+        which = " or ".join(names)
+        parts.append(f"no {which} data imported" if start is None else f"no {which} data before {start:%d %b %Y}")
+    return "; ".join(parts) + " (months not covered are not drawn)" if parts else ""
+
+
+def _from_month(months: list[str], values: list[int | None]) -> str:
+    """``from 2025-12`` when the first months were not drawn, else nothing."""
+    first = next((i for i, v in enumerate(values) if v is not None), None)
+    return "" if not first else f" from {months[first]}"
+
+
+def _listed(values: list[int | None]) -> str:
+    return ", ".join(f"{v:,}" for v in values if v is not None) or "none drawn"
+
+
+def _last_two(values: list[int | None], month: str, noun: str) -> str:
+    """``12 in 2026-10 (previous month 10; up 2 over the period)``, or why a number is missing."""
+    drawn = [v for v in values if v is not None]
+    last, prev = values[-1], values[-2] if len(values) > 1 else None
+    if last is None:
+        return f"no {noun} data for {month}"
+    before = f"previous month {prev:,}" if prev is not None else "no covered month before it"
+    trend = _trend(drawn)
+    return f"{last:,} in {month} ({before}{'; ' + trend if trend else ''})"
+
+
 # ----------------------------------------------------------------------------------------------- chart 1
 
 
@@ -167,43 +216,54 @@ def caseload_chart(summary: MonthlySummary) -> Chart:
     _style_axes(ax)
     months = [p.month for p in summary.wanted_series]
     x = list(range(len(months)))
-    series: list[tuple[str, list[int], str, str, str]] = [
-        ("Wanted", [p.open_at_end for p in summary.wanted_series], OKABE_ITO["blue"], "-", "o"),
-        ("Outstanding suspects", [p.open_at_end for p in summary.suspects_series], OKABE_ITO["vermillion"], "--", "s"),
+    series: list[tuple[str, str, list[int], str, str, str]] = [
+        ("Wanted", "wanted", [p.open_at_end for p in summary.wanted_series], OKABE_ITO["blue"], "-", "o"),
+        (
+            "Outstanding suspects",
+            "suspects",
+            [p.open_at_end for p in summary.suspects_series],
+            OKABE_ITO["vermillion"],
+            "--",
+            "s",
+        ),
     ]
     lines: dict[str, Line2D] = {}
-    for label, ys, colour, style, marker in series:
-        (line,) = ax.plot(x, ys, color=colour, linestyle=style, marker=marker, linewidth=3, markersize=7, label=label)
-        lines[label] = line
-        # Direct label at the line's end instead of a legend the eye has to match colours against.
-        ax.annotate(
-            f"{textwrap.fill(label, 12)} {ys[-1]:,}",
-            (x[-1], ys[-1]),
-            xytext=(12, 0),
-            textcoords="offset points",
-            fontsize=BASE_FONT,
-            color=colour,
-            va="center",
-            fontweight="bold",
+    for label, dataset, ys, colour, style, marker in series:
+        # A month end before the dataset's coverage has no figure: the line starts at the first covered one.
+        k = summary.first_covered(dataset)
+        (line,) = ax.plot(
+            x[k:], ys[k:], color=colour, linestyle=style, marker=marker, linewidth=3, markersize=7, label=label
         )
+        lines[label] = line
+        if k < len(x):
+            # Direct label at the line's end instead of a legend the eye has to match colours against.
+            ax.annotate(
+                f"{textwrap.fill(label, 12)} {ys[-1]:,}",
+                (x[-1], ys[-1]),
+                xytext=(12, 0),
+                textcoords="offset points",
+                fontsize=BASE_FONT,
+                color=colour,
+                va="center",
+                fontweight="bold",
+            )
     _separate_end_labels(ax, lines)
     _month_labels(ax, months)
     ax.set_xlim(-0.4, len(x) - 0.6)
-    ax.set_ylim(bottom=0, top=max([*series[0][1], *series[1][1], 1]) * 1.15)
+    wanted_open = _by_month(_xdata(lines["Wanted"]), _ydata(lines["Wanted"]), len(x))
+    suspects_open = _by_month(_xdata(lines["Outstanding suspects"]), _ydata(lines["Outstanding suspects"]), len(x))
+    ax.set_ylim(bottom=0, top=max([v for v in wanted_open + suspects_open if v is not None] + [1]) * 1.15)
     ax.yaxis.set_major_formatter(_thousands())
     ax.yaxis.set_major_locator(_max_ticks(5))
     ax.set_ylabel("open at month end", fontsize=BASE_FONT)
-    foot = _footnote(fig, summary, ("wanted", "suspects"))
-    wanted_open = [int(v) for v in _ydata(lines["Wanted"])]
-    suspects_open = [int(v) for v in _ydata(lines["Outstanding suspects"])]
+    foot = _footnote(fig, summary, ("wanted", "suspects"), extra=_coverage_note(summary, ("wanted", "suspects")))
     data = {"months": months, "wanted_open": wanted_open, "suspects_open": suspects_open}
     alt = (
         f"Line chart, {summary.scope_label}, {months[0]} to {months[-1]}. Wanted circulations open at month end: "
-        f"{wanted_open[-1]:,} in {months[-1]} (previous month {wanted_open[-2]:,}; "
-        f"{_trend(wanted_open)}). Outstanding suspects: {suspects_open[-1]:,} "
-        f"(previous month {suspects_open[-2]:,}; {_trend(suspects_open)}). "
-        f"Monthly wanted: {', '.join(f'{v:,}' for v in wanted_open)}. "
-        f"Monthly suspects: {', '.join(f'{v:,}' for v in suspects_open)}. {foot}."
+        f"{_last_two(wanted_open, months[-1], 'wanted')}. "
+        f"Outstanding suspects: {_last_two(suspects_open, months[-1], 'suspects')}. "
+        f"Monthly wanted{_from_month(months, wanted_open)}: {_listed(wanted_open)}. "
+        f"Monthly suspects{_from_month(months, suspects_open)}: {_listed(suspects_open)}. {foot}."
     )
     return Chart("caseload", title, _png(fig), _clip_alt(alt), data)
 
@@ -228,6 +288,13 @@ def _ydata(line: Line2D) -> list[float]:
     return [float(v) for v in np.asarray(line.get_ydata(), dtype=float)]
 
 
+def _xdata(line: Line2D) -> list[float]:
+    """The positions (month indexes) a line was drawn at, read back from the artist."""
+    import numpy as np
+
+    return [float(v) for v in np.asarray(line.get_xdata(), dtype=float)]
+
+
 def _thousands() -> FuncFormatter:
     from matplotlib.ticker import FuncFormatter
 
@@ -242,6 +309,7 @@ class _Bars:
     collection: Any
     handle: Any  # legend proxy
     rects: list[tuple[float, float, float, float]]  # x, y, width, height as drawn
+    positions: list[float]  # each bar's centre across the bars (x for vertical bars)
 
     def sizes(self, horizontal: bool) -> list[int]:
         """The bar lengths read back from the drawn polygons (what the reader sees)."""
@@ -280,7 +348,7 @@ def _bars(
         verts, facecolors=colour, edgecolors=edge or "none", linewidths=1 if edge else 0, label=label, zorder=2
     )
     ax.add_collection(coll, autolim=False)
-    return _Bars(coll, Patch(facecolor=colour, label=label), rects)
+    return _Bars(coll, Patch(facecolor=colour, label=label), rects, [float(p) for p in positions])
 
 
 # ----------------------------------------------------------------------------------------------- chart 2
@@ -297,24 +365,32 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
     alt_parts = []
     axes = [fig.add_axes((0.08, 0.53, 0.8, 0.3)), fig.add_axes((0.08, 0.17, 0.8, 0.3))]
     legend_bars: list[_Bars] = []
+    # Months before the bail data's coverage are not drawn: the active line from the first covered month end,
+    # the opened and closed bars from the first month covered on every day (a partly covered month would
+    # count only its covered days).
+    k_line, k_bars = summary.first_covered("bail"), summary.first_covered("bail", whole_month=True)
     for ax, kind, pts in zip(axes, KINDS, (summary.bail_series, summary.rui_series), strict=True):
         _style_axes(ax)
-        opened = _bars(ax, [i - w / 2 for i in x], [p.opened for p in pts], w, colour=OKABE_ITO["sky"], label="Opened")
+        bars = pts[k_bars:]
+        opened = _bars(
+            ax, [i - w / 2 for i in x[k_bars:]], [p.opened for p in bars], w, colour=OKABE_ITO["sky"], label="Opened"
+        )
         closed = _bars(
-            ax, [i + w / 2 for i in x], [p.closed for p in pts], w, colour=OKABE_ITO["orange"], label="Closed"
+            ax, [i + w / 2 for i in x[k_bars:]], [p.closed for p in bars], w, colour=OKABE_ITO["orange"], label="Closed"
         )
         ax.set_ylabel(KIND_LABELS[kind], fontsize=BASE_FONT, fontweight="bold")
         ax.yaxis.set_major_formatter(_thousands())
         ax.set_xlim(-0.6, len(x) - 0.4)
-        ax.set_ylim(0, max([p.opened for p in pts] + [p.closed for p in pts] + [1]) * 1.2)
+        ax.set_ylim(0, max([p.opened for p in bars] + [p.closed for p in bars] + [1]) * 1.2)
         ax.yaxis.set_major_locator(_max_ticks(3))
         # The active total has its own scale (hundreds against tens a month). Rather than a twin axes (a
         # second scale to decode, and the most expensive artist here), the line is drawn in axes-fraction
         # height and its latest value written beside its end.
-        scale = max([p.open_at_end for p in pts] + [1]) * 1.35
+        ends = pts[k_line:]
+        scale = max([p.open_at_end for p in ends] + [1]) * 1.35
         (active,) = ax.plot(
-            x,
-            [p.open_at_end / scale for p in pts],
+            x[k_line:],
+            [p.open_at_end / scale for p in ends],
             transform=ax.get_xaxis_transform(),
             color=OKABE_ITO["black"],
             linewidth=3,
@@ -323,30 +399,44 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
             label="Active at month end (own scale)",
             zorder=3,
         )
-        ax.annotate(
-            f"{pts[-1].open_at_end:,}\nactive",
-            (x[-1], pts[-1].open_at_end / scale),
-            xycoords=ax.get_xaxis_transform(),
-            xytext=(34, 0),
-            textcoords="offset points",
-            ha="left",
-            va="center",
-            fontsize=BASE_FONT,
-            fontweight="bold",
-            annotation_clip=False,
-        )
+        if ends:
+            ax.annotate(
+                f"{pts[-1].open_at_end:,}\nactive",
+                (x[-1], pts[-1].open_at_end / scale),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(34, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=BASE_FONT,
+                fontweight="bold",
+                annotation_clip=False,
+            )
+        n = len(x)
         data[kind] = {
-            "opened": opened.sizes(horizontal=False),
-            "closed": closed.sizes(horizontal=False),
-            "active": [round(v * scale) for v in _ydata(active)],
+            "opened": _by_month(opened.positions, opened.sizes(horizontal=False), n),
+            "closed": _by_month(closed.positions, closed.sizes(horizontal=False), n),
+            "active": _by_month(_xdata(active), [v * scale for v in _ydata(active)], n),
         }
         legend_bars = [opened, closed]
         d = data[kind]
+        flow = (
+            f"{d['opened'][-1]:,} opened, {d['closed'][-1]:,} closed"
+            if d["opened"][-1] is not None and d["closed"][-1] is not None
+            else "opened and closed not covered"
+        )
+        active_now = (
+            f"{d['active'][-1]:,} active at month end ("
+            + (f"previous month {d['active'][-2]:,}" if n > 1 and d["active"][-2] is not None else "no month before")
+            + ")"
+            if d["active"][-1] is not None
+            else "active not covered"
+        )
         alt_parts.append(
-            f"{KIND_LABELS[kind]} in {months[-1]}: {d['opened'][-1]:,} opened, {d['closed'][-1]:,} closed, "
-            f"{d['active'][-1]:,} active at month end (previous month {d['active'][-2]:,}). "
-            f"Opened per month: {', '.join(map(str, d['opened']))}; closed: {', '.join(map(str, d['closed']))}; "
-            f"active: {', '.join(map(str, d['active']))}."
+            f"{KIND_LABELS[kind]} in {months[-1]}: {flow}, {active_now}. "
+            f"Opened per month{_from_month(months, d['opened'])}: {_listed(d['opened'])}; "
+            f"closed: {_listed(d['closed'])}; "
+            f"active{_from_month(months, d['active'])}: {_listed(d['active'])}."
         )
     axes[0].set_xticks([])  # the months are labelled once, under the lower panel
     _month_labels(axes[1], months)
@@ -360,7 +450,7 @@ def bail_flow_chart(summary: MonthlySummary) -> Chart:
         fontsize=BASE_FONT - 1,
         frameon=False,
     )
-    foot = _footnote(fig, summary, ("bail",))
+    foot = _footnote(fig, summary, ("bail",), extra=_coverage_note(summary, ("bail",), whole_month=True))
     alt = (
         f"Bar and line chart, {summary.scope_label}, {months[0]} to {months[-1]}. " + " ".join(alt_parts) + f" {foot}."
     )

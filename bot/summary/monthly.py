@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
-from bot.coverage import covered_from
+from bot.coverage import covered_from, is_covered
 from bot.dates import add_months, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
 from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
-from bot.freshness import data_as_of, freshness
+from bot.freshness import dataset_freshness
 from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
@@ -57,7 +57,9 @@ class MonthlySummary:
     headlines: tuple[Headline, ...]
     # dataset -> time of its latest import (None: never imported); the charts' footnotes name these.
     data_as_of: dict[str, dt.datetime | None]
-    stale: tuple[str, ...]  # datasets older than their refresh interval at the time the summary was made
+    # Datasets older than their refresh interval when the summary was made, by the file's own as-of date or the
+    # import time: bot.freshness, as `/mo status` says.
+    stale: tuple[str, ...]
     wanted_series: tuple[MonthPoint, ...]
     suspects_series: tuple[MonthPoint, ...]
     bail_series: tuple[MonthPoint, ...]
@@ -70,6 +72,9 @@ class MonthlySummary:
     actions_by_pillar: dict[str, dict[str, int]] = field(default_factory=dict)
     # wanted | suspects | bail | rui -> outcome -> closed (ended) in the month, most first
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # wanted | suspects | bail -> the first date its data is complete from (bot/coverage.py; None: never
+    # imported). The charts leave out the months before it rather than draw them as zeros.
+    covered_from: dict[str, dt.date | None] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -88,6 +93,20 @@ class MonthlySummary:
             return True
         last = [s[-1] for s in (self.wanted_series, self.suspects_series, self.bail_series, self.rui_series) if s]
         return any(p.opened or p.closed for p in last)
+
+    def first_covered(self, dataset: str, *, whole_month: bool = False) -> int:
+        """The index in ``dataset``'s series (wanted, suspects or bail: bail and RUI share their months) of the
+        first month its data covers: whose end is covered (the open count at the month end, as the headlines'
+        comparison is), or with ``whole_month`` every day of which is (the month's opened and closed: a month
+        that coverage starts part-way through would count only its covered days). The series' length when no
+        month is covered, or the dataset was never imported."""
+        series = {"wanted": self.wanted_series, "suspects": self.suspects_series, "bail": self.bail_series}[dataset]
+        start = self.covered_from.get(dataset)
+        for i, p in enumerate(series):
+            first = parse_month(p.month)
+            if is_covered(start, first if whole_month else min(month_end(first), self.as_of)):
+                return i
+        return len(series)
 
     def headline(self, key: str) -> Headline:
         for h in self.headlines:
@@ -180,9 +199,12 @@ def build_summary(
     order = [*districts, *sorted(d for d in bands_now["bail"].keys() | bands_now["rui"].keys() if d not in districts)]
     bands = {k: {d: bands_now[k].get(d, dict.fromkeys(LENGTH_BANDS, 0)) for d in order} for k in KINDS}
 
-    times = {ds: data_as_of(session, force.slug, ds) for ds in SUMMARY_DATASETS}
-    # A dataset never imported is named "never imported" in the data line, not flagged as overdue for refresh.
-    stale = tuple(ds for ds, t in times.items() if t is not None and freshness(config, ds, t, now).stale)
+    # The same freshness `/mo status` reports: stale when the data itself is older than the refresh interval by
+    # its file's own as-of date (an old export imported today is old data), or when its import is. A dataset
+    # never imported is named "never imported" in the data line, not flagged as overdue for refresh.
+    fresh = {f.dataset: f for f in dataset_freshness(session, config, force, now)}
+    times = {ds: fresh[ds].imported_at for ds in SUMMARY_DATASETS}
+    stale = tuple(ds for ds in SUMMARY_DATASETS if fresh[ds].imported_at is not None and fresh[ds].stale)
     return MonthlySummary(
         force=force.slug,
         force_name=force.name,
@@ -208,6 +230,7 @@ def build_summary(
             "bail": closed_by_outcome(session, BAIL, force, as_of, filters, kind="bail"),
             "rui": closed_by_outcome(session, BAIL, force, as_of, filters, kind="rui"),
         },
+        covered_from=coverage,
     )
 
 

@@ -109,10 +109,14 @@ def bolt_app(rt: Runtime, settings: Settings) -> App:
     # other mo-bot command would pay at start-up.
     from commands.app import build_app
     from commands.listeners.slash_mo import start_resuming
+    from commands.mo.warm import start_warming
 
     app = build_app(rt, settings=settings)
     # This process keeps the deferred requests it accepts alive and answers those a stopped one accepted.
     start_resuming(rt, settings)
+    # The standard answers of each new import, computed once for every process and replica.
+    if settings.warm_answers:
+        start_warming(rt)
     return app
 
 

@@ -18,7 +18,7 @@ from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.outcomes import with_outcomes
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import data_as_of, dataset_freshness, freshness, latest_import
+from bot.freshness import dataset_freshness, freshness, latest_import
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
@@ -131,28 +131,27 @@ def _descriptions(args: ParsedArgs) -> list[str]:
     return out
 
 
-def _frame(
-    ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str, imported_at: dt.datetime | None
-) -> Frame:
+def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -> Frame:
+    imported_at, file_as_of = _latest_import(ctx, dataset)
     return Frame(
         force=ctx.force,
         district=args.get("district"),
         as_of=as_of,
-        # From the import time the figures already carry, so an answer needs no extra query.
-        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, _file_as_of(ctx, dataset)),
+        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, file_as_of),
         filters=_descriptions(args),
         covered_from=_covered_from(ctx, dataset),
     )
 
 
-def _file_as_of(ctx: AnswerContext, dataset: str) -> dt.date | None:
-    """The as-of date of the latest import's file (freshness follows the data's own date), kept per import."""
+def _latest_import(ctx: AnswerContext, dataset: str) -> tuple[dt.datetime | None, dt.date | None]:
+    """When the latest import ran and its file's as-of date (freshness follows the data's own date), kept per
+    import — so an answer's frame, and hence its rendered key, is known before any figure is computed."""
 
-    def read() -> dt.date | None:
+    def read() -> tuple[dt.datetime | None, dt.date | None]:
         batch = latest_import(ctx.session, ctx.force.slug, dataset)
-        return batch.as_of if batch is not None else None
+        return (batch.imported_at, batch.as_of) if batch is not None else (None, None)
 
-    return cache.cached(ctx.db, ctx.force.slug, dataset, ("file_as_of",), read)
+    return cache.cached(ctx.db, ctx.force.slug, dataset, ("latest_import",), read)
 
 
 def _covered_from(ctx: AnswerContext, dataset: str) -> dt.date | None:
@@ -175,15 +174,15 @@ def _not_covered(ctx: AnswerContext, args: ParsedArgs, command: str) -> Reply | 
     as_of = _as_of(ctx, args)
     start = _covered_from(ctx, dataset)
     if start is None:
-        if _file_as_of(ctx, dataset) is not None:
+        if _latest_import(ctx, dataset)[1] is not None:
             return None
         # Nothing imported at all: every date is before the data, and a zero would be a figure nobody counted.
-        frame = _frame(ctx, args, as_of, dataset, None)
+        frame = _frame(ctx, args, as_of, dataset)
         text, blocks = render_no_data(NOT_COVERED_TITLES[command], dataset, frame)
         return ctx.ok(text, blocks)
     if as_of >= start:
         return None
-    frame = _frame(ctx, args, as_of, dataset, data_as_of(ctx.session, ctx.force.slug, dataset))
+    frame = _frame(ctx, args, as_of, dataset)
     text, blocks = render_not_covered(NOT_COVERED_TITLES[command], dataset, frame)
     return ctx.ok(text, blocks)
 
@@ -216,7 +215,7 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     )
     order = "lapsed first, then the soonest bail end dates" if dataset == "bail" else "the oldest first"
     source = "bail" if dataset == "rui" else dataset
-    frame = _frame(ctx, args, as_of, source, data_as_of(ctx.session, ctx.force.slug, source))
+    frame = _frame(ctx, args, as_of, source)
     text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
     # Which references were shown, so a data subject's consultations can be listed (bot.disclosures).
     record_disclosures(
@@ -272,11 +271,11 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
     review_days = ctx.config.wanted_review_days
-    fig = cache.wanted(ctx.db, ctx.force, as_of, _filters(args, as_of), review_days=review_days)
-    frame = _frame(ctx, args, as_of, "wanted", fig.data_as_of)
+    frame = _frame(ctx, args, as_of, "wanted")
     filters = _filters(args, as_of)
 
     def render() -> Rendered:
+        fig = cache.wanted(ctx.db, ctx.force, as_of, filters, review_days=review_days)
         # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
         full = with_outcomes(ctx.session, fig, ctx.force, filters)
         return render_wanted(full, frame, a_month_before(as_of), review_days)
@@ -292,11 +291,11 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
-    fig = cache.suspects(ctx.db, ctx.force, as_of, _filters(args, as_of))
-    frame = _frame(ctx, args, as_of, "suspects", fig.data_as_of)
+    frame = _frame(ctx, args, as_of, "suspects")
     filters = _filters(args, as_of)
 
     def render() -> Rendered:
+        fig = cache.suspects(ctx.db, ctx.force, as_of, filters)
         full = with_outcomes(ctx.session, fig, ctx.force, filters)
         return render_suspects(full, frame, a_month_before(as_of))
 
@@ -313,12 +312,12 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     if args.has("list"):
         return _list(ctx, args, "bail", ending_within_days=days if args.has("expiring") else None)
     filters = _filters(args, as_of)
-    # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
-    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
-    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
+    frame = _frame(ctx, args, as_of, "bail")
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
+        # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
+        fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
         before = _active_a_month_ago(ctx, as_of, month_ago, filters)
         soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
         full = with_outcomes(ctx.session, fig, ctx.force, filters)
@@ -339,11 +338,11 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     # The RUI view shows no ending-soon part, but asks with `/mo bail`'s default options (`rui` takes no
     # --expiring) so that the two views of the same filters share one cached computation of the bail figures.
     days = _ending_days(ctx, args, as_of)
-    fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
-    frame = _frame(ctx, args, as_of, "bail", fig.data_as_of)
+    frame = _frame(ctx, args, as_of, "bail")
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
+        fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
         full = with_outcomes(ctx.session, fig, ctx.force, filters)
         return render_rui(full, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import ConfigError
 from bot.runtime import Runtime, config_from_settings
-from bot.settings import Environment, load_settings, read_environment
+from bot.settings import Environment, SettingsError, load_settings, read_environment
 from tests.support.paths import REPO_ROOT
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef"}
@@ -40,6 +40,14 @@ def test_serve_settings_carry_logging_and_whether_web_concurrency_was_set() -> N
     assert (s.log_level, s.access_log, s.web_concurrency, s.web_concurrency_set) == ("INFO", None, 2, False)
     s = load_settings({**GOOD, "LOG_LEVEL": "debug", "MO_ACCESS_LOG": "-", "WEB_CONCURRENCY": "3"})
     assert (s.log_level, s.access_log, s.web_concurrency, s.web_concurrency_set) == ("debug", "-", 3, True)
+
+
+def test_warming_the_shared_answers_is_on_unless_switched_off() -> None:
+    assert load_settings(GOOD).warm_answers is True
+    assert load_settings({**GOOD, "MO_WARM_ANSWERS": "0"}).warm_answers is False
+    assert load_settings({**GOOD, "MO_WARM_ANSWERS": "On"}).warm_answers is True
+    with pytest.raises(SettingsError, match="MO_WARM_ANSWERS: expected 1 or 0"):
+        load_settings({**GOOD, "MO_WARM_ANSWERS": "maybe"})
 
 
 def test_config_from_settings_file_and_database_url(tmp_path) -> None:

@@ -1,7 +1,9 @@
-"""Figures as they were known: a sequence of imports revises end dates, reviews, closures and districts, and the
-figures at any date D must equal a brute force that replays the imports — each case as the latest import of it
-with an as-of date on or before D gave it (its first import's values before that). Every import goes through the
-real import path (so the merge's history is what is tested); an unchanged re-import changes nothing."""
+"""Figures as they were known: a sequence of imports revises end dates, reviews, closures, districts, offence
+groups and reasons, and the figures at any date D — wanted, suspects and bail, under district, offence and reason
+filters, the case lists, and each month end of the monthly series — must equal a brute force that replays the
+imports: each case as the latest import of it with an as-of date on or before D gave it (its first import's
+values before that). Every import goes through the real import path (so the merge's history is what is tested);
+an unchanged re-import changes nothing."""
 
 from __future__ import annotations
 
@@ -9,13 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import Config
-from bot.figures import Filters, bail_figures, monthly_series, wanted_figures
+from bot.config import Config, Force
+from bot.figures import bail_figures, monthly_series, suspect_figures, wanted_figures
+from bot.figures.cases import open_cases
 from bot.figures.history import revised_until
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
@@ -30,6 +34,9 @@ from tests.bot.figures.test_property import (
     days_in_month,
     is_active,
     is_lapsed,
+    is_open,
+    selected,
+    to_filters,
 )
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -38,11 +45,18 @@ START = dt.date(2024, 1, 20)
 NO_FILTER = {"force": "suffolk", "district": None, "offence": None, "reason": None, "older_than_days": None}
 
 
+OFFENCES = ["burglary", "Burglary", "robbery", "drugs"]  # a revision may change the group, or only its case
+GAPS = (0, 1, 13, 30, 31, 45)
+MONTHLY_GAPS = (17, 28, 31, 33, 45)  # about one import a month: revisions land between month ends
+
+
 @dataclass(frozen=True)
 class Version:
     district: str
     opened: dt.date
     closed: dt.date | None
+    offence: str = "burglary"
+    reason: str | None = None  # wanted
     reviewed: dt.date | None = None  # wanted
     bail_end: dt.date | None = None  # bail
 
@@ -55,12 +69,16 @@ def maybe_date(draw: st.DrawFn, opened: dt.date, as_of: dt.date) -> dt.date | No
 
 
 @st.composite
-def imports(draw: st.DrawFn, dataset: str) -> tuple[list[dt.date], list[dict[str, Version]], dict[str, str]]:
-    """As-of dates (ascending, some on the same day) and, per import, the version of each case it holds."""
-    k = draw(st.integers(1, 4))
-    gaps = draw(st.lists(st.sampled_from([0, 1, 13, 30, 31, 45]), min_size=k - 1, max_size=k - 1))
+def imports(
+    draw: st.DrawFn, dataset: str, *, most: int = 4, gaps: tuple[int, ...] = GAPS
+) -> tuple[list[dt.date], list[dict[str, Version]], dict[str, str]]:
+    """As-of dates (ascending, some on the same day) and, per import, the version of each case it holds: every
+    value but the opening date may change from one import to the next (district, offence group, reason,
+    review, bail end date, closure — and a closure may be withdrawn)."""
+    k = draw(st.integers(1, most))
+    steps = draw(st.lists(st.sampled_from(gaps), min_size=k - 1, max_size=k - 1))
     as_ofs = [START]
-    for g in gaps:
+    for g in steps:
         as_ofs.append(as_ofs[-1] + dt.timedelta(days=g))
     n = draw(st.integers(0, 12))
     kinds = {f"R{i}": draw(st.sampled_from(["bail", "rui"])) if dataset == "bail" else "" for i in range(n)}
@@ -73,32 +91,49 @@ def imports(draw: st.DrawFn, dataset: str) -> tuple[list[dt.date], list[dict[str
                 continue  # absent from this (partial) export: left as it was
             o = opened.setdefault(ref, a - dt.timedelta(days=draw(st.integers(0, 120))))
             closed = maybe_date(draw, o, a)
-            reviewed = None
-            bail_end = None
+            reason = reviewed = bail_end = None
             if dataset == "wanted":
+                reason = draw(st.sampled_from(REASONS))
                 reviewed = maybe_date(draw, o, a)
             elif kind == "bail":
                 bail_end = o + dt.timedelta(days=draw(st.integers(0, 150)))
-            held[ref] = Version(draw(st.sampled_from(DISTRICTS)), o, closed, reviewed, bail_end)
+            district, offence = draw(st.sampled_from(DISTRICTS)), draw(st.sampled_from(OFFENCES))
+            held[ref] = Version(district, o, closed, offence, reason, reviewed, bail_end)
         files.append(held)
     return as_ofs, files, kinds
 
 
+@st.composite
+def filters(draw: st.DrawFn, dataset: str) -> dict:
+    """No filter half the time each; else a district, an offence group (in any case) or, for wanted, a reason —
+    each read from the values as known at the date asked about."""
+    return {
+        "force": "suffolk",
+        "district": draw(st.one_of(st.none(), st.sampled_from(DISTRICTS))),
+        "offence": draw(st.one_of(st.none(), st.sampled_from(["burglary", "ROBBERY", "drugs"]))),
+        "reason": draw(st.one_of(st.none(), st.sampled_from(REASONS))) if dataset == "wanted" else None,
+        "older_than_days": draw(st.one_of(st.none(), st.none(), st.integers(0, 120))),
+    }
+
+
+HEADERS = {
+    "wanted": "reference,offence,district,reason,circulated_on,last_reviewed_on,closed_on,status",
+    "suspects": "reference,offence,district,identified_on,closed_on,status",
+    "bail": "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome",
+}
+
+
 def write(tmp: Path, dataset: str, i: int, held: dict[str, Version], kinds: dict[str, str]) -> Path:
-    if dataset == "wanted":
-        lines = ["reference,offence,district,reason,circulated_on,last_reviewed_on,closed_on,status"]
-        for ref, v in held.items():
-            lines.append(
-                f"{ref},burglary,{v.district},{REASONS[int(ref[1:]) % 4]},{v.opened},{v.reviewed or ''},"
-                f"{v.closed or ''},{'closed' if v.closed else 'open'}"
-            )
-    else:
-        lines = ["reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome"]
-        for ref, v in held.items():
-            lines.append(
-                f"{ref},theft,{v.district},{kinds[ref]},{v.opened},{v.bail_end or ''},{v.closed or ''},"
-                f"{'charged' if v.closed else ''}"
-            )
+    lines = [HEADERS[dataset]]
+    for ref, v in held.items():
+        status = "closed" if v.closed else "open"
+        if dataset == "wanted":
+            line = f"{v.reason},{v.opened},{v.reviewed or ''},{v.closed or ''},{status}"
+        elif dataset == "suspects":
+            line = f"{v.opened},{v.closed or ''},{status}"
+        else:
+            line = f"{kinds[ref]},{v.opened},{v.bail_end or ''},{v.closed or ''},{'charged' if v.closed else ''}"
+        lines.append(f"{ref},{v.offence},{v.district},{line}")
     p = tmp / f"{dataset}-{i}.csv"
     p.write_text("\n".join(lines) + "\n")
     return p
@@ -118,10 +153,10 @@ def state_at(d: dt.date, as_ofs: list[dt.date], files: list[dict[str, Version]],
                 force="suffolk",
                 reference=ref,
                 district=v.district,
-                offence="burglary" if not kind else "theft",
+                offence=v.offence,
                 opened=v.opened,
                 closed=v.closed,
-                reason=REASONS[int(ref[1:]) % 4] if not kind else None,
+                reason=v.reason,
                 last_reviewed=v.reviewed,
                 kind=kind or None,
                 bail_end=v.bail_end,
@@ -130,13 +165,19 @@ def state_at(d: dt.date, as_ofs: list[dt.date], files: list[dict[str, Version]],
     return out
 
 
-def series_as_known(as_of, months, as_ofs, files, kinds, kind=None) -> list[tuple]:
+def series_as_known(as_of, months, as_ofs, files, kinds, filt=NO_FILTER, kind=None) -> list[tuple]:
+    """Each month of the series counted over the state at its end (the current month: at as_of), under filters
+    whose older-than cutoff is fixed by as_of, as the figures' is."""
     out = []
     year, month = as_of.year, as_of.month
     for _ in range(months):
         first = dt.date(year, month, 1)
         end = min(dt.date(year, month, days_in_month(year, month)), as_of)
-        rows = [r for r in state_at(end, as_ofs, files, kinds) if kind is None or r.kind == kind]
+        rows = [
+            r
+            for r in state_at(end, as_ofs, files, kinds)
+            if (kind is None or r.kind == kind) and selected(r, as_of=as_of, **filt)
+        ]
         out.append(
             (
                 f"{year:04d}-{month:02d}",
@@ -149,6 +190,27 @@ def series_as_known(as_of, months, as_ofs, files, kinds, kind=None) -> list[tupl
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     out.reverse()
     return out
+
+
+def list_as_known(rows: list[Row], dataset: str, d: dt.date, filt: dict) -> tuple[list[tuple], int]:
+    """The case list at d: the open rows (bail: active and lapsed) under the filters, in the list's order
+    (bail by end date then reference, the others by opening date then reference), and how many have lapsed."""
+    kind = dataset if dataset in ("bail", "rui") else None
+    mine = [r for r in rows if selected(r, as_of=d, **filt) and r.kind == kind and is_open(r, d)]
+    if kind == "bail":
+        mine.sort(key=lambda r: (r.bail_end is None, r.bail_end or dt.date.max, r.reference))
+    else:
+        mine.sort(key=lambda r: (r.opened, r.reference))
+    return [(r.reference, r.district, r.offence, r.opened, r.bail_end) for r in mine], sum(
+        1 for r in mine if is_lapsed(r, d)
+    )
+
+
+def assert_list(session: Session, force: Force, dataset: str, d: dt.date, filt: dict, rows: list[Row]) -> None:
+    got = open_cases(session, dataset, force, d, to_filters(filt), 100)
+    want, lapsed = list_as_known(rows, dataset, d, filt)
+    assert [(r.reference, r.district, r.offence, r.opened_on, r.bail_end_on) for r in got.rows] == want
+    assert (got.total, got.lapsed) == (len(want), lapsed)
 
 
 def points(ps) -> list[tuple]:
@@ -170,56 +232,113 @@ query_days = st.one_of(
 )
 
 
+def asked_day(as_ofs: list[dt.date]) -> st.SearchStrategy[dt.date]:
+    """Any day, or — as often — the day before, of or after an import: where a revision starts to count."""
+    near = st.builds(lambda a, k: a + dt.timedelta(days=k), st.sampled_from(as_ofs), st.integers(-1, 1))
+    return st.one_of(query_days, near)
+
+
+@pytest.mark.parametrize("dataset", ["wanted", "suspects"])
 @PROPERTY
 @given(data=st.data())
-def test_wanted_figures_at_past_dates_are_as_known_then(session, config, tmp_path, data: st.DataObject) -> None:
-    as_ofs, files, kinds = data.draw(imports("wanted"), label="imports")
-    d = data.draw(query_days, label="date")
+def test_caseload_figures_at_past_dates_are_as_known_then(
+    session, config, tmp_path, dataset: str, data: st.DataObject
+) -> None:
+    wanted = dataset == "wanted"
+    as_ofs, files, kinds = data.draw(imports(dataset), label="imports")
+    d = data.draw(asked_day(as_ofs), label="date")
+    filt = data.draw(filters(dataset), label="filters")
     months = data.draw(st.integers(1, 5), label="months")
     force = config.force("suffolk")
     try:
-        load(session, config, tmp_path, "wanted", as_ofs, files, kinds)
-        got = wanted_figures(session, force, d, Filters(), review_days=28)
-        got_series = points(monthly_series(session, "wanted", force, d, months))
+        load(session, config, tmp_path, dataset, as_ofs, files, kinds)
+        if wanted:
+            got = wanted_figures(session, force, d, to_filters(filt), review_days=28)
+        else:
+            got = suspect_figures(session, force, d, to_filters(filt))
+        got_series = points(monthly_series(session, dataset, force, d, months, to_filters(filt)))
+        known = state_at(d, as_ofs, files, kinds)
+        assert_list(session, force, dataset, d, filt, known)
     finally:
         session.rollback()
-    want = caseload(state_at(d, as_ofs, files, kinds), DISTRICTS, d, NO_FILTER, wanted=True, review_days=28)
+    want = caseload(known, DISTRICTS, d, filt, wanted=wanted, review_days=28)
     assert got.open == want["open"]
     assert list(got.by_district.items()) == want["by_district"]
+    assert list(got.by_offence.items()) == want["by_offence"]
     assert list(got.by_age_band.items()) == want["by_age_band"]
-    assert got.review_overdue == want["review_overdue"]
     assert (got.opened_in_month, got.closed_in_month) == (want["opened_in_month"], want["closed_in_month"])
     assert got.open_a_month_ago == want["open_a_month_ago"]
-    assert got_series == series_as_known(d, months, as_ofs, files, kinds)
+    if wanted:
+        assert got.review_overdue == want["review_overdue"]
+        assert list(got.by_reason.items()) == want["by_reason"]
+    assert got_series == series_as_known(d, months, as_ofs, files, kinds, filt)
 
 
 @PROPERTY
 @given(data=st.data())
 def test_bail_figures_at_past_dates_are_as_known_then(session, config, tmp_path, data: st.DataObject) -> None:
     as_ofs, files, kinds = data.draw(imports("bail"), label="imports")
-    d = data.draw(query_days, label="date")
+    d = data.draw(asked_day(as_ofs), label="date")
+    filt = data.draw(filters("bail"), label="filters")
     months = data.draw(st.integers(1, 5), label="months")
     force = config.force("suffolk")
     try:
         load(session, config, tmp_path, "bail", as_ofs, files, kinds)
-        got = bail_figures(session, force, d, Filters(), ending_within_days=14)
-        got_series = {k: points(monthly_series(session, "bail", force, d, months, kind=k)) for k in ("bail", "rui")}
+        got = bail_figures(session, force, d, to_filters(filt), ending_within_days=14)
+        got_series = {
+            k: points(monthly_series(session, "bail", force, d, months, to_filters(filt), kind=k))
+            for k in ("bail", "rui")
+        }
+        known = state_at(d, as_ofs, files, kinds)
+        for listed in ("bail", "rui"):
+            assert_list(session, force, listed, d, filt, known)
     finally:
         session.rollback()
-    want = bail(state_at(d, as_ofs, files, kinds), DISTRICTS, d, NO_FILTER, 14)
+    want = bail(known, DISTRICTS, d, filt, 14)
     assert (got.active_bail, got.active_rui, got.lapsed_bail) == (
         want["active_bail"],
         want["active_rui"],
         want["lapsed_bail"],
     )
+    assert list(got.lapsed_bail_by_district.items()) == want["lapsed_bail_by_district"]
     assert got.opened_in_month == want["opened_in_month"] and got.closed_in_month == want["closed_in_month"]
     for kind in ("bail", "rui"):
         assert list(got.length_bands[kind].items()) == want["length_bands"][kind]
         assert list(got.by_district[kind].items()) == want["by_district"][kind]
-        assert got_series[kind] == series_as_known(d, months, as_ofs, files, kinds, kind)
+        assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
+        assert got_series[kind] == series_as_known(d, months, as_ofs, files, kinds, filt, kind)
     assert [(e.reference, e.bail_end_on, e.days_left) for e in got.bail_ending_soon] == [
         (w[0], w[4], w[5]) for w in want["bail_ending_soon"]
     ]
+
+
+SERIES = settings(PROPERTY, max_examples=30)
+
+
+@pytest.mark.parametrize("dataset", ["wanted", "suspects", "bail"])
+@SERIES
+@given(data=st.data())
+def test_each_month_end_of_the_series_is_as_known_then(
+    session, config, tmp_path, dataset: str, data: st.DataObject
+) -> None:
+    """About one import a month for up to six months, each revising cases: every month of the series (from the
+    month before the first import to the one asked about) counts the state at its own month end."""
+    as_ofs, files, kinds = data.draw(imports(dataset, most=6, gaps=MONTHLY_GAPS), label="imports")
+    d = as_ofs[-1] + dt.timedelta(days=data.draw(st.sampled_from([0, 1, 10, 40]), label="days after the last"))
+    filt = data.draw(filters(dataset), label="filters")
+    months = (d.year - START.year) * 12 + d.month - START.month + 2
+    force = config.force("suffolk")
+    kinds_asked = ("bail", "rui") if dataset == "bail" else (None,)
+    try:
+        load(session, config, tmp_path, dataset, as_ofs, files, kinds)
+        got = {
+            k: points(monthly_series(session, dataset, force, d, months, to_filters(filt), kind=k)) for k in kinds_asked
+        }
+    finally:
+        session.rollback()
+    for k in kinds_asked:
+        want = series_as_known(d, months, as_ofs, files, kinds, filt, k)
+        assert got[k] == want
 
 
 def test_a_revision_keeps_the_old_version_and_an_unchanged_reimport_changes_nothing(

@@ -8,6 +8,7 @@ import io
 import itertools
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,73 @@ def test_matplotlib_is_not_imported_on_the_command_path() -> None:
         "assert 'matplotlib' not in sys.modules, 'bot.summary.charts imports matplotlib at module import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
+
+
+@pytest.fixture
+def early(runtime: Runtime, tmp_path: Path) -> MonthlySummary:
+    """April 2025 on the demo data, whose exports cover from 24 Nov 2024: the 13 months from April 2024 begin
+    seven months before the data does."""
+    load_demo(runtime, rows=400, workdir=tmp_path / "demo")
+    with runtime.sessions() as s:
+        return build_summary(s, runtime.config, runtime.config.force("suffolk"), "2025-04", NOW.date(), NOW)
+
+
+def test_months_before_coverage_are_not_drawn(early: MonthlySummary, runtime: Runtime) -> None:
+    start = dt.date(2024, 11, 24)
+    assert early.covered_from == {"wanted": start, "suspects": start, "bail": start}
+    force, end = runtime.config.force("suffolk"), dt.date(2025, 4, 30)
+    with runtime.sessions() as s:
+        wanted = monthly_series(s, "wanted", force, end, 13)
+        suspects = monthly_series(s, "suspects", force, end, 13)
+        kinds = {k: monthly_series(s, "bail", force, end, 13, kind=k) for k in ("bail", "rui")}
+    months = [p.month for p in wanted]
+    # 30 Nov 2024 is the first month end covered (index 7); December the first month covered on every day.
+    assert months[7] == "2024-11" and months[8] == "2024-12"
+    assert (early.first_covered("wanted"), early.first_covered("bail", whole_month=True)) == (7, 8)
+
+    c1 = charts.caseload_chart(early)
+    assert c1.data["months"] == months
+    assert c1.data["wanted_open"] == [None] * 7 + [p.open_at_end for p in wanted[7:]]
+    assert c1.data["suspects_open"] == [None] * 7 + [p.open_at_end for p in suspects[7:]]
+    # Before its coverage the data holds nothing, so the service counts zeros there: not drawn as a fall from
+    # nothing, they are left out.
+    assert [p.open_at_end for p in wanted[:7]] == [0] * 7
+    assert "Monthly wanted from 2024-11: " + ", ".join(f"{p.open_at_end:,}" for p in wanted[7:]) in c1.alt_text
+    assert "no wanted or suspects data before 24 Nov 2024 (months not covered are not drawn)" in c1.alt_text
+
+    c2 = charts.bail_flow_chart(early)
+    for k, pts in kinds.items():
+        assert c2.data[k] == {
+            "opened": [None] * 8 + [p.opened for p in pts[8:]],
+            "closed": [None] * 8 + [p.closed for p in pts[8:]],
+            "active": [None] * 7 + [p.open_at_end for p in pts[7:]],
+        }
+    rui = kinds["rui"]
+    assert f"Opened per month from 2024-12: {', '.join(f'{p.opened:,}' for p in rui[8:])};" in c2.alt_text
+    assert f"active from 2024-11: {', '.join(f'{p.open_at_end:,}' for p in rui[7:])}." in c2.alt_text
+    assert "no bail data before 24 Nov 2024 (months not covered are not drawn)" in c2.alt_text
+
+
+@pytest.mark.parametrize("make", [charts.caseload_chart, charts.bail_flow_chart], ids=lambda f: f.__name__)
+def test_the_coverage_footnote_fits(make: Any, early: MonthlySummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stale as well: the longest footnote these charts draw.
+    summary = replace(early, stale=("wanted", "suspects", "bail"))
+    texts = _texts(make, summary, monkeypatch)
+    assert any("months not covered are not drawn" in t for t, _ in texts)
+    for text, box in texts:
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= 1200 and box.y1 <= 700, f"{text!r} is cut off: {box}"
+    for (ta, a), (tb, b) in itertools.combinations(texts, 2):
+        overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        assert overlap_w <= 2 or overlap_h <= 2, f"{ta!r} overlaps {tb!r}"
+
+
+def test_a_dataset_never_imported_is_not_drawn_as_zeros(summary: MonthlySummary) -> None:
+    # As if suspects had never been imported (no coverage): its line is left out, and the footnote says why.
+    none = replace(summary, covered_from={**summary.covered_from, "suspects": None})
+    c1 = charts.caseload_chart(none)
+    assert c1.data["suspects_open"] == [None] * 13
+    assert c1.data["wanted_open"] == charts.caseload_chart(summary).data["wanted_open"]
+    assert None not in c1.data["wanted_open"]
+    assert "Outstanding suspects: no suspects data for 2026-10." in c1.alt_text
+    assert "no suspects data imported (months not covered are not drawn)" in c1.alt_text

@@ -20,10 +20,13 @@ from bot.figures.series import monthly_series
 from bot.figures.suspects import suspect_figures
 from bot.figures.types import Filters
 from bot.figures.wanted import wanted_figures
+from bot.freshness import dataset_freshness
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
 from bot.models import Action, ImportBatch
 from bot.runtime import Runtime
 from bot.slack.render_summary import render_summary
-from bot.summary.monthly import build_summary, parse_month, summary_text
+from bot.summary.monthly import build_summary, make_summary, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -76,8 +79,12 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
             fd = bail_figures(s, force, end, Filters(district=d), ending_within_days=cfg.bail_ending_soon_days)
             assert summary.length_bands_by_district["rui"][d] == fd.length_bands["rui"]
             assert summary.length_bands_by_district["bail"][d] == fd.length_bands["bail"]
+        status = dataset_freshness(s, cfg, force, NOW)
     assert summary.has_data
-    assert summary.data_as_of["wanted"] is not None and summary.stale == ()
+    assert summary.data_as_of["wanted"] is not None
+    # Stale exactly as `/mo status` says: the exports are fresh; the demo's seed action log is the July 2022
+    # paper (its file's as-of date), years older than the log's refresh interval.
+    assert summary.stale == tuple(f.dataset for f in status if f.stale) == ("actions",)
 
 
 def test_actions_overdue_and_completed_follow_the_month(demo: Runtime) -> None:
@@ -153,6 +160,48 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
         )
     assert "wanted" in later.stale and "(stale)" in summary_text(later)
     assert month_end(dt.date(2026, 2, 1)) == dt.date(2026, 2, 28)
+
+
+def test_staleness_follows_the_files_own_as_of_date_as_status_does(
+    runtime: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    """An export whose data is 40 days old, imported today, is stale in the summary as in `/mo status`; one
+    imported 40 days ago whose data was then a day old is stale too (by its import), and fresh data is not."""
+    force = runtime.config.force("suffolk")
+    today = clock.now().date()
+    header = "reference,offence,district,reason,circulated_on,closed_on,status\n"
+    files = {
+        # wanted (7-day interval): exported 40 days ago, imported now.
+        "wanted": (header + "W1,burglary,ipswich,never_arrested,2026-09-01,,open\n", today - dt.timedelta(days=40)),
+        # suspects (35-day interval): exported 10 days ago, imported now.
+        "suspects": (
+            "reference,offence,district,identified_on,closed_on,status\nS1,theft,ipswich,2026-09-01,,open\n",
+            today - dt.timedelta(days=10),
+        ),
+    }
+    with runtime.sessions() as s:
+        for dataset, (text, as_of) in files.items():
+            path = tmp_path / f"{dataset}.csv"
+            path.write_text(text)
+            request = ImportRequest(dataset=dataset, path=path, force="suffolk", as_of=as_of)
+            assert import_file(s, runtime.config, request, clock.now()).ok
+            s.commit()
+
+    summary = make_summary(runtime, force, "2026-10")
+    with runtime.sessions() as s:
+        status = {f.dataset: f for f in dataset_freshness(s, runtime.config, force, clock.now())}
+    assert summary.data_as_of["wanted"] == clock.now()  # imported a moment ago …
+    assert status["wanted"].stale and status["wanted"].age_days == 0.0
+    assert summary.stale == ("wanted",)  # … yet stale by its data, as status says; suspects fresh
+    assert not status["suspects"].stale
+    text = summary_text(summary)
+    assert f"wanted {clock.now():%d %b %Y %H:%M} UTC (stale)" in text
+    assert f"suspects {clock.now():%d %b %Y %H:%M} UTC;" in text
+
+    # Thirty days on, the suspects export (now 40 days old) is stale too; the summary follows the clock.
+    clock.advance(dt.timedelta(days=30))
+    later = make_summary(runtime, force, "2026-10")
+    assert later.stale == ("wanted", "suspects")
 
 
 def test_comparisons_with_a_month_before_coverage_are_left_out(demo: Runtime) -> None:

@@ -1,0 +1,335 @@
+"""What each import's revisions changed in every count, per group and day: the figures at a past date without
+reading the revised rows.
+
+The state at D (bot/figures/history.py) is every version valid at D. Call ``N_t`` what the import with as-of
+date ``t`` changed: the versions it made current (+1: the rows whose ``valid_from`` is ``t``, current or since
+replaced) less the versions it replaced (−1: the history rows whose ``valid_to`` is ``t``). Since a history
+version is always valid for at least a day (``valid_from < valid_to``),
+
+    state(D) = current rows − Σ_{t > D} N_t
+
+— exactly the union history.py reads (current rows with ``valid_from <= D`` plus the versions valid at D).
+Every count the figures report at D is a sum over the state's rows of a step function of D: a version counts
+as open from its opened date until its closed date, as "over 28 days" from 28 days after it opened, as lapsed
+from the day after its bail end date … So each ``N_t`` is stored here as the *changes* of those step functions:
+per measure, group and day, ``delta`` is how much the count moves on that day (+1 where a version of the
+import starts counting, −1 where it stops, and the opposite for the version it replaced). A revision changes a
+field or two of a case, so most of its +1s and −1s cancel on the same day and group and are not stored: a
+review recorded moves the "review overdue" start and nothing else; a bail extension moves the lapse. The
+flows (opened, closed) are events, not steps: their delta is the event's day.
+
+A correction at D is then one range of this table — the imports after D, the days up to D — grouped by the
+figure's groups, whatever the number of cases; the monthly series takes every month end's correction from
+one statement. The table is rebuilt by each import from what it changed (the as-of date of the import and any
+later one, which only an out-of-order import has), in the import's transaction; the retention purge rebuilds a
+force's. It is trusted only while :class:`~bot.models.RevisionDeltaState` names the force's latest batch of
+the dataset and the configured review period (the only measure that depends on configuration): otherwise the
+figures read the rows as before (bot/figures/history.py ``parts_at``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from bot.dates import add_months
+from bot.figures.history import HISTORY_MODELS
+from bot.figures.source import BAIL, SOURCES, Shape, Source
+from bot.models import SINCE_EVER, RevisionDelta, RevisionDeltaState
+
+# Wanted and suspects: open, and open for at least each age band's fewest days (bot/figures/caseload.py).
+AGE_EDGES: tuple[int, ...] = (28, 91, 181, 366)
+# Bail and RUI: open for at least n calendar months (bot/figures/bail.py LENGTH_BAND_MONTHS).
+LENGTH_MONTHS: tuple[int, ...] = (3, 6, 9, 12)
+
+OPEN, OPENED, CLOSED, OVERDUE, LAPSED = "open", "opened", "closed", "overdue", "lapsed"
+STATES_FOR_SERIES = (OPEN, LAPSED)
+FLOWS = (OPENED, CLOSED)
+
+
+def age_measure(days: int) -> str:
+    return f"age{days}"
+
+
+def length_measure(months: int, lapsed: bool = False) -> str:
+    return f"{'lapsed_' if lapsed else ''}len{months}"
+
+
+Key = tuple[dt.date, str, str, str, str, str, dt.date]  # revised_on, measure, kind, district, reason, offence, day
+
+
+def _step(out: Counter[Key], sign: int, t: dt.date, g: tuple[str, str, str, str], measure: str,
+          start: dt.date, stop: dt.date | None) -> None:  # fmt: skip
+    """A count that holds from ``start`` until (not including) ``stop`` (None: still holds)."""
+    if stop is not None and stop <= start:
+        return
+    out[(t, measure, *g, start)] += sign
+    if stop is not None:
+        out[(t, measure, *g, stop)] -= sign
+
+
+def version_deltas(dataset: str, row: Any, sign: int, t: dt.date, review_days: int, out: Counter[Key]) -> None:
+    """Add one version's step changes (times ``sign``) to ``out`` under import ``t``."""
+    if dataset == "bail":
+        opened, closed = row.started_on, row.ended_on
+        g = (row.kind, row.district, "", row.offence)
+    else:
+        opened, closed = (
+            (row.circulated_on, row.closed_on) if dataset == "wanted" else (row.identified_on, row.closed_on)
+        )
+        g = ("", row.district, row.reason if dataset == "wanted" else "", row.offence)
+    out[(t, OPENED, *g, opened)] += sign
+    if closed is not None:
+        out[(t, CLOSED, *g, closed)] += sign
+    _step(out, sign, t, g, OPEN, opened, closed)
+    if dataset == "bail":
+        lapse = None
+        if row.kind == "bail" and row.bail_end_on is not None:
+            lapse = max(opened, row.bail_end_on + dt.timedelta(days=1))
+            _step(out, sign, t, g, LAPSED, lapse, closed)
+        for n in LENGTH_MONTHS:
+            reach = max(opened, add_months(opened, n))
+            _step(out, sign, t, g, length_measure(n), reach, closed)
+            if lapse is not None:
+                _step(out, sign, t, g, length_measure(n, lapsed=True), max(reach, lapse), closed)
+        return
+    for days in AGE_EDGES:
+        _step(out, sign, t, g, age_measure(days), opened + dt.timedelta(days=days), closed)
+    if dataset == "wanted":
+        reviewed = row.last_reviewed_on or opened
+        _step(out, sign, t, g, OVERDUE, max(opened, reviewed + dt.timedelta(days=review_days + 1)), closed)
+
+
+def _versions(session: Session, dataset: str, force: str, since: dt.date) -> Iterator[tuple[Any, int, dt.date]]:
+    """Every version an import from ``since`` on made current (+1, under its ``valid_from``) or replaced (−1,
+    under its ``valid_to``). The current rows come from the partial index of revised rows; the history rows
+    from one range of its validity index (a version made current from ``since`` was replaced after it)."""
+    m = SOURCES[dataset].model
+    h = HISTORY_MODELS[dataset]
+    lo = max(since, SINCE_EVER + dt.timedelta(days=1))
+    for row in session.execute(
+        select(m).where(m.force == force, m.valid_from > SINCE_EVER, m.valid_from >= lo)
+    ).scalars():
+        yield row, 1, row.valid_from
+    for hrow in session.execute(select(h).where(h.force == force, h.valid_to >= lo)).scalars():
+        yield hrow, -1, hrow.valid_to
+        if hrow.valid_from >= lo:
+            yield hrow, 1, hrow.valid_from
+
+
+def rebuild_revision_deltas(
+    session: Session, dataset: str, force: str, *, review_days: int, since: dt.date | None = None
+) -> int:
+    """Recompute what the imports from ``since`` on (None: every import) changed, for ``force``'s ``dataset``,
+    and stamp the table with the force's latest batch. When the table was not current (never built, built for
+    another review period, or left behind by a write that did not keep it), every import is recomputed.
+    Returns the rows written. Reads only the revised rows and their versions: its cost follows the revisions."""
+    if since is not None and not deltas_current(session, force, dataset, review_days, allow_one_behind=True):
+        since = None
+    lo = since or SINCE_EVER
+    session.execute(
+        delete(RevisionDelta).where(
+            RevisionDelta.force == force, RevisionDelta.dataset == dataset, RevisionDelta.revised_on >= lo
+        )
+    )
+    out: Counter[Key] = Counter()
+    for row, sign, t in _versions(session, dataset, force, lo):
+        version_deltas(dataset, row, sign, t, review_days, out)
+    rows = [
+        {"force": force, "dataset": dataset, "revised_on": k[0], "measure": k[1], "kind": k[2], "district": k[3],
+         "reason": k[4], "offence": k[5], "day": k[6], "delta": v}
+        for k, v in out.items()
+        if v
+    ]  # fmt: skip
+    if rows:
+        session.execute(insert(RevisionDelta), rows)
+    _stamp(session, force, dataset, review_days)
+    return len(rows)
+
+
+def _latest_batch(session: Session, force: str, dataset: str) -> int | None:
+    from bot.figures.month_flow import latest_batch
+
+    return latest_batch(session, force, dataset)
+
+
+def _stamp(session: Session, force: str, dataset: str, review_days: int) -> None:
+    batch = _latest_batch(session, force, dataset)
+    session.execute(
+        delete(RevisionDeltaState).where(RevisionDeltaState.force == force, RevisionDeltaState.dataset == dataset)
+    )
+    session.add(RevisionDeltaState(force=force, dataset=dataset, import_batch_id=batch, review_days=review_days))
+    session.flush()
+
+
+def deltas_current(
+    session: Session, force: str, dataset: str, review_days: int | None, *, allow_one_behind: bool = False
+) -> bool:
+    """Whether the table holds what every import of ``force``'s ``dataset`` changed (for ``review_days``, when
+    given). ``allow_one_behind``: the import now in progress (the latest batch) is not in it yet, every earlier
+    one is — the import may then recompute its own changes only."""
+    state = session.execute(
+        select(RevisionDeltaState.import_batch_id, RevisionDeltaState.review_days).where(
+            RevisionDeltaState.force == force, RevisionDeltaState.dataset == dataset
+        )
+    ).first()
+    if state is None or (review_days is not None and state.review_days != review_days):
+        return False
+    latest = _latest_batch(session, force, dataset)
+    if state.import_batch_id == latest:
+        return True
+    if not allow_one_behind or latest is None:
+        return False
+    from bot.models import ImportBatch
+
+    earlier = session.scalar(
+        select(func.max(ImportBatch.id)).where(
+            ImportBatch.force == force, ImportBatch.dataset == dataset, ImportBatch.id < latest
+        )
+    )
+    return state.import_batch_id == earlier
+
+
+# --- Reading the corrections -----------------------------------------------------------------------------------
+
+
+def _conditions(src: Source, shape: Shape, kind: bool) -> list[Any]:
+    r = RevisionDelta
+    conds: list[Any] = [r.force == bindparam("force"), r.dataset == src.dataset]
+    if kind:
+        conds.append(r.kind == bindparam("kind"))
+    if shape.district:
+        conds.append(r.district == bindparam("district"))
+    if shape.offence:
+        conds.append(func.lower(r.offence) == bindparam("offence"))
+    if shape.reason:
+        conds.append(r.reason == bindparam("reason"))
+    return conds
+
+
+@cache
+def _snapshot_statement(src: Source, shape: Shape) -> Any:
+    """Per measure and group, the changes of the imports after ``:at`` up to ``:at``: the step counts' total
+    (their value at ``:at``), and the events from ``:first`` and after ``:ago`` (the month's and the last
+    month's flows)."""
+    r = RevisionDelta
+    at = bindparam("at", type_=Date)
+    return (
+        select(
+            r.measure,
+            r.kind,
+            r.district,
+            r.reason,
+            r.offence,
+            func.sum(r.delta),
+            func.coalesce(func.sum(r.delta).filter(r.day >= bindparam("first", type_=Date)), 0),
+            func.coalesce(func.sum(r.delta).filter(r.day > bindparam("ago", type_=Date)), 0),
+        )
+        .where(*_conditions(src, shape, shape.kind), r.revised_on > at, r.day <= at)
+        .group_by(r.measure, r.kind, r.district, r.reason, r.offence)
+    )
+
+
+@dataclass
+class Correction:
+    """What to take away from the counts of today's rows at D to get the counts as known at D, per measure:
+    ``total[measure][(kind, district, reason, offence)]``, and the flows' month-to-date and since-a-month-ago
+    parts in ``month`` and ``since``."""
+
+    total: dict[str, Counter[tuple[str, str, str, str]]] = field(default_factory=dict)
+    month: Counter[tuple[str, str]] = field(default_factory=Counter)  # (measure, kind)
+    since: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def of(self, measure: str, kind: str | None = None) -> int:
+        groups = self.total.get(measure)
+        if not groups:
+            return 0
+        return sum(v for g, v in groups.items() if kind is None or g[0] == kind)
+
+    def groups(self, measure: str) -> Iterable[tuple[tuple[str, str, str, str], int]]:
+        return (self.total.get(measure) or Counter()).items()
+
+
+def snapshot_correction(session: Session, src: Source, shape: Shape, values: dict[str, Any]) -> Correction:
+    """The :class:`Correction` at ``values['at']`` under the bound filters of ``values``
+    (:func:`bot.figures.source.filter_values` plus ``first`` and ``ago``)."""
+    out = Correction()
+    params = {k: v for k, v in values.items() if k in ("force", "kind", "district", "offence", "reason")}
+    params |= {"at": values["at"], "first": values["first"], "ago": values["ago"]}
+    for measure, kind, district, reason, offence, total, month, since in session.connection().execute(
+        _snapshot_statement(src, shape), params
+    ):
+        if measure in FLOWS:
+            out.month[(measure, kind)] += int(month)
+            out.since[(measure, kind)] += int(since)
+        else:
+            out.total.setdefault(measure, Counter())[(kind, district, reason, offence)] += int(total)
+    return out
+
+
+def usable(session: Session, src: Source, force: str, shape: Shape, review_days: int | None) -> bool:
+    """Whether the corrections can stand in for the rows: current, and no ``older_than`` filter (its cutoff
+    falls on the opened date, which the groups do not keep)."""
+    return not shape.older and deltas_current(session, force, src.dataset, review_days)
+
+
+@cache
+def _series_statement(src: Source, shape: Shape, dialect: str) -> Any:
+    """Per import after the first month end, measure (open, lapsed, opened, closed) and month, the changes up to
+    ``:as_of``."""
+    r = RevisionDelta
+    # The days before the window fall in one bucket, the month before it: they move the open and lapsed counts
+    # of every month end, and no month's flows.
+    before = bindparam("before", type_=Date)
+    if dialect == "postgresql":
+        month = func.greatest(func.date_trunc("month", r.day).cast(Date), before)
+    else:
+        # SQLite keeps dates as ISO text: the month is its first seven characters; max() of two is the later.
+        month = func.max(func.substr(r.day, 1, 7).concat("-01"), bindparam("before_text"))
+    return (
+        select(r.revised_on, r.measure, month.label("month"), func.sum(r.delta))
+        .where(
+            *_conditions(src, shape, src is BAIL),
+            r.measure.in_([*STATES_FOR_SERIES, *FLOWS]),
+            r.revised_on > bindparam("first_end", type_=Date),
+            r.day <= bindparam("as_of", type_=Date),
+        )
+        .group_by(r.revised_on, r.measure, month)
+    )
+
+
+def series_corrections(
+    session: Session, src: Source, shape: Shape, values: dict[str, Any], windows: list[tuple[dt.date, dt.date]],
+    ends: list[dt.date],
+) -> list[tuple[int, int, int, int]]:  # fmt: skip
+    """For each month of ``windows`` (its first day, and its end ``ends[i]``: the month's last day or as_of):
+    what to take away from today's rows' (open, lapsed, opened, closed) to count them as known at that end."""
+    dialect = session.get_bind().dialect.name
+    before = add_months(windows[0][0], -1)
+    params = {k: v for k, v in values.items() if k in ("force", "kind", "district", "offence", "reason")}
+    params |= {"first_end": ends[0], "as_of": ends[-1], "before": before, "before_text": before.isoformat()}
+    rows = session.connection().execute(_series_statement(src, shape, dialect), params).all()
+    out = []
+    for (first, _last), end in zip(windows, ends, strict=True):
+        o = lp = op = cl = 0
+        for t, measure, month, s in rows:
+            if t <= end:
+                continue
+            m = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
+            if measure == OPEN and m <= first:
+                o += s
+            elif measure == LAPSED and m <= first:
+                lp += s
+            elif measure == OPENED and m == first:
+                op += s
+            elif measure == CLOSED and m == first:
+                cl += s
+        out.append((int(o), int(lp), int(op), int(cl)))
+    return out
