@@ -21,7 +21,9 @@ full. For each force of the earlier import, all of:
 
 Its header is read and checked as any import's is (names and dates of birth refused, required columns, the columns
 ignored listed), but no data row. The month flows stamped with the earlier batch are stamped with the new one (the
-rows they count did not change); flows that were not current are rebuilt, as a full import rebuilds them.
+rows they count did not change); flows that were not current are rebuilt, as a full import rebuilds them. The
+revision deltas (bot/figures/revisions.py) are rebuilt from the as-of date on and stamped, as a full import's finish
+does: it reads only the versions made from that date on, which for an import in date order are none.
 
 One figure is carried over rather than counted: the rows past retention, which the report gives as the earlier
 import counted them. Rows of the file that a retention purge deleted since then are past retention today too, and
@@ -43,6 +45,7 @@ from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.coverage import covered_from
 from bot.figures.month_flow import carry_month_flows
+from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
 from bot.importing.columns import CLOSED, OPENED, SCHEMAS, TABLES, VOCABULARIES, header_map
@@ -218,6 +221,9 @@ def import_repeat(
     for f, batch in batches.items():
         prev = repeat.previous[f]
         carry_month_flows(session, request.dataset, f, prev.id)
+        # As a full import's finish does: what the imports from this as-of date on changed in past counts (none
+        # of them this one, which changed nothing; an earlier out-of-order one may have), stamped with this batch.
+        rebuild_revision_deltas(session, request.dataset, f, review_days=config.wanted_review_days, since=as_of)
         report.forces.append(f)
         report.batch_ids.append(batch.id)
         record(
