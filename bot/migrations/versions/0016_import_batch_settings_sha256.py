@@ -2,7 +2,7 @@
 file imported again under the same settings is known to change nothing, and only its new as-of date is recorded.
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0015
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0017"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
