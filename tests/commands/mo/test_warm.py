@@ -16,6 +16,8 @@ from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
 from bot.figures.cache import figures_cache
 from bot.figures.cases import common_offences
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
 from bot.models import AuditEvent, ImportBatch, SharedAnswer, SharedAnswerWarm, WantedCirculation
 from bot.runtime import Runtime
 from bot.shared_answers import read
@@ -91,13 +93,13 @@ def test_a_new_import_is_not_answered_from_the_last_one_s_shared_answers(rt: Run
         )
         key = s.scalars(select(SharedAnswer.key).where(SharedAnswer.generation == old)).first()
         assert key is not None
-    with rt.sessions() as s, s.begin():  # another import of suffolk's wanted: a new generation
+    with rt.sessions() as s, s.begin():  # another import of suffolk's wanted: a new generation, announced as ever
+        batch = _batch(s, "suffolk", "wanted", dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC), dt.date(2024, 11, 23))
+        announce_imports(s, [ImportedBatch("suffolk", "wanted", batch)])
         s.add(
             WantedCirculation(
                 force="suffolk", reference="SUW-NEW", offence="Burglary", district="ipswich", reason="never_arrested",
-                circulated_on=dt.date(2026, 11, 20), status="open", import_batch_id=_batch(
-                    s, "suffolk", "wanted", dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC), dt.date(2024, 11, 23)
-                ),
+                circulated_on=dt.date(2026, 11, 20), status="open", import_batch_id=batch,
             )
         )  # fmt: skip
     figures_cache.clear()
