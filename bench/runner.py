@@ -32,6 +32,7 @@ MODULES: tuple[str, ...] = (
     "bench_summary",
     "bench_resilience",
     "bench_dm_import",
+    "bench_after_import",
 )
 RESULTS = Path(__file__).with_name("results")
 QUICK_ROWS = 20_000

@@ -91,9 +91,10 @@ ROLE_UNCONFIRMED = (
 
 
 def may_rise_by_group(config: Config, role: str) -> bool:
-    """Whether some user group named in ``slack.roles`` gives a role above ``role``."""
+    """Whether some user group named in ``slack.roles`` gives a role above ``role``. Duties (``dpo``) share the
+    table but add no rank: they are not roles to rise to."""
     return any(
-        role_rank(r) > role_rank(role) and any(m.startswith("S") for m in members)
+        r in ROLES and role_rank(r) > role_rank(role) and any(m.startswith("S") for m in members)
         for r, members in config.slack.roles.items()
     )
 

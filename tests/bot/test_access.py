@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.access import Requester, identify, role_for
+from bot.access import Requester, identify, may_rise_by_group, role_for
 from bot.figures import Filters, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import open_cases
@@ -247,3 +247,13 @@ def test_identify_resolves_force_role_and_each_refusal_without_raising(rt: Runti
     assert (terminal.force, terminal.role, terminal.command_refusal) == (norfolk, "admin", None)
     bad = identify(cfg, Requester(user_id="cli:op", team_id=None, channel_id=None, force_override="kent"))
     assert bad.force is None and bad.refusal is not None and "norfolk, suffolk" in bad.refusal
+
+
+def test_a_duty_held_through_a_user_group_is_not_a_role_to_rise_to(tmp_path, db_url) -> None:
+    # The dpo duty shares slack.roles with the roles; asked before the user groups are read, it must not be
+    # ranked (it has no rank) — only the roles decide whether the answer waits for the groups.
+    cfg = slack_config(tmp_path, db_url, roles={"dpo": ["S0DPOGROUP"], "analyst": ["U0ANALYST"]})
+    assert may_rise_by_group(cfg, "viewer") is False
+    cfg = slack_config(tmp_path, db_url, roles={"dpo": ["S0DPOGROUP"], "analyst": ["S0ANALYSTS"]})
+    assert may_rise_by_group(cfg, "viewer") is True
+    assert may_rise_by_group(cfg, "analyst") is False
