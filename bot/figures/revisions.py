@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from bot.dates import add_months
 from bot.figures.history import HISTORY_MODELS
-from bot.figures.source import BAIL, SOURCES, Shape, Source
+from bot.figures.source import SOURCES, Shape, Source, bound_conditions
 from bot.models import SINCE_EVER, RevisionDelta, RevisionDeltaState
 
 # Wanted and suspects: open, and open for at least each age band's fewest days (bot/figures/caseload.py).
@@ -200,18 +200,11 @@ def deltas_current(
 # --- Reading the corrections -----------------------------------------------------------------------------------
 
 
-def _conditions(src: Source, shape: Shape, kind: bool) -> list[Any]:
-    r = RevisionDelta
-    conds: list[Any] = [r.force == bindparam("force"), r.dataset == src.dataset]
-    if kind:
-        conds.append(r.kind == bindparam("kind"))
-    if shape.district:
-        conds.append(r.district == bindparam("district"))
-    if shape.offence:
-        conds.append(func.lower(r.offence) == bindparam("offence"))
-    if shape.reason:
-        conds.append(r.reason == bindparam("reason"))
-    return conds
+def _conditions(src: Source, shape: Shape) -> list[Any]:
+    """The question's force and filters (as the figures bind them) on the changes of ``src``'s dataset."""
+    assert not shape.older  # the groups keep no opened date: such questions read the rows (see usable)
+    changes = Source(src.dataset, RevisionDelta, RevisionDelta.day, RevisionDelta.day)
+    return [*bound_conditions(changes, shape), RevisionDelta.dataset == src.dataset]
 
 
 @cache
@@ -232,7 +225,7 @@ def _snapshot_statement(src: Source, shape: Shape) -> Any:
             func.coalesce(func.sum(r.delta).filter(r.day >= bindparam("first", type_=Date)), 0),
             func.coalesce(func.sum(r.delta).filter(r.day > bindparam("ago", type_=Date)), 0),
         )
-        .where(*_conditions(src, shape, shape.kind), r.revised_on > at, r.day <= at)
+        .where(*_conditions(src, shape), r.revised_on > at, r.day <= at)
         .group_by(r.measure, r.kind, r.district, r.reason, r.offence)
     )
 
@@ -296,7 +289,7 @@ def _series_statement(src: Source, shape: Shape, dialect: str) -> Any:
     return (
         select(r.revised_on, r.measure, month.label("month"), func.sum(r.delta))
         .where(
-            *_conditions(src, shape, src is BAIL),
+            *_conditions(src, shape),
             r.measure.in_([*STATES_FOR_SERIES, *FLOWS]),
             r.revised_on > bindparam("first_end", type_=Date),
             r.day <= bindparam("as_of", type_=Date),
