@@ -33,6 +33,7 @@ MODULES: tuple[str, ...] = (
     "bench_resilience",
     "bench_dm_import",
     "bench_after_import",
+    "bench_scale",
 )
 RESULTS = Path(__file__).with_name("results")
 QUICK_ROWS = 20_000
