@@ -81,8 +81,10 @@ def write_export(path: Path, rows: int, *, revised: bool = False, seed: int = 11
 
 def _import(url: str, file: Path, as_of: dt.date, *extra: str) -> dict[str, Any]:
     mo_bot = str(Path(sys.executable).parent / "mo-bot")
-    env = {**os.environ, "DATABASE_URL": url}
-    env.pop("MO_CONFIG", None)
+    config = file.parent / "bench-scale.toml"
+    # The force system's full export: past a worksheet's limit in Excel, as a deployment at this scale allows.
+    config.write_text("import_max_csv_rows = 20000000\n", encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": url, "MO_CONFIG": str(config)}
     m = run_measured([mo_bot, "import", "wanted", str(file), "--as-of", as_of.isoformat(), *extra], env=env)
     if m.returncode != 0:
         raise SystemExit(f"import failed: {m.stdout[-2000:]} {m.stderr[-2000:]}")

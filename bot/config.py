@@ -110,6 +110,10 @@ class Config:
     # (e.g. [vocabularies.closure_outcome] arrested = ["detained under s.24"]); checked by the import, which knows
     # the vocabularies (docs/importing.md).
     vocabulary_aliases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # The most rows a CSV export may have (its header included). By default a worksheet's limit in Excel, so an
+    # export Excel can open always fits; a deployment that imports the force system's full CSV exports (millions of
+    # circulations) raises it. An XLSX workbook is always held to Excel's own limit.
+    import_max_csv_rows: int = 1_048_576
 
     def force(self, slug: str | None = None) -> Force:
         key = slug or self.default_force
@@ -140,6 +144,7 @@ DEFAULTS: dict[str, Any] = {
     "wanted_review_days": 28,
     "bail_ending_soon_days": 14,
     "retention_days": 2190,
+    "import_max_csv_rows": 1_048_576,
     "refresh_days": {"wanted": 7, "suspects": 35, "bail": 7, "actions": 45},
     "forces": {
         "suffolk": {
@@ -208,6 +213,7 @@ _KNOWN_TOP = {
     "wanted_review_days",
     "bail_ending_soon_days",
     "retention_days",
+    "import_max_csv_rows",
     "refresh_days",
     "forces",
     "slack",
@@ -511,6 +517,7 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         wanted_review_days=_int(raw, "wanted_review_days", ""),
         refresh_days=refresh,
         retention_days=_int(raw, "retention_days", ""),
+        import_max_csv_rows=_int(raw, "import_max_csv_rows", "", minimum=1_048_576),
         bail_ending_soon_days=_int(raw, "bail_ending_soon_days", ""),
         database_url=db,
         slack=slack,

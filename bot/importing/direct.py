@@ -93,7 +93,7 @@ def load_into_empty_table(
     tally = FlowTally()  # the month flows, counted as the rows stream by
     stream: CheckedRows | None = None
     try:
-        with open_table(path) as table:
+        with open_table(path, max_csv_rows=config.import_max_csv_rows) as table:
             validator = RowValidator(
                 dataset, table.header, config, force, as_of, errors, table.header_row, table.other_headers
             )

@@ -108,8 +108,9 @@ def _sniff(path: Path) -> bytes:
 
 
 @contextmanager
-def open_table(path: Path) -> Iterator[Table]:
-    """Open ``path`` as CSV or XLSX (by content, not by name) and yield its :class:`Table`.
+def open_table(path: Path, *, max_csv_rows: int = MAX_ROWS) -> Iterator[Table]:
+    """Open ``path`` as CSV or XLSX (by content, not by name) and yield its :class:`Table`. A CSV file may have up
+    to ``max_csv_rows`` rows (``import_max_csv_rows`` in the config; cells in proportion); a workbook Excel's.
 
     Raises :class:`FileRefused` for an unreadable file, a legacy .xls, a non-UTF-8 CSV, a file with no header
     row, or a file past one of the limits above. A problem further down (a non-UTF-8 byte, a corrupt part, a
@@ -126,7 +127,7 @@ def open_table(path: Path) -> Iterator[Table]:
         raise FileRefused(f"{path.name} is saved as UTF-16 text, not UTF-8; {CSV_UTF8_HINT}")
     else:
         with _LineLimit.open(path) as raw:
-            yield _csv_table(raw, path.name)
+            yield _csv_table(raw, path.name, max_csv_rows)
 
 
 def file_sha256(path: Path) -> str:
@@ -154,30 +155,32 @@ def file_sha256(path: Path) -> str:
 # -- limits shared by both formats ------------------------------------------------------------------------------
 class _Counter:
     """Counts the rows and cells a table yields and refuses the file past the limits (the callers test the
-    limits inline, row by row, and call :meth:`refuse` only when one is passed)."""
+    limits inline, row by row, and call :meth:`refuse` only when one is passed). ``max_rows``: Excel's, or a CSV's
+    configured limit (cells in proportion)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, max_rows: int = MAX_ROWS) -> None:
         self.name = name
         self.cells = 0
         self.rows = 0  # rows counted so far, over every sheet this counter has seen
+        self.max_rows = max_rows
+        self.max_cells = MAX_CELLS * max_rows // MAX_ROWS
 
     def row(self, n: int, width: int) -> None:
         self.cells += width
         self.rows += 1
         n = max(n, self.rows)
-        if n > MAX_ROWS or width > MAX_COLUMNS or self.cells > MAX_CELLS:
+        if n > self.max_rows or width > MAX_COLUMNS or self.cells > self.max_cells:
             self.refuse(n, width, self.cells)
 
     def refuse(self, n: int, width: int, cells: int) -> None:
-        if n > MAX_ROWS:
-            raise FileRefused(
-                f"{self.name} has more than {MAX_ROWS:,} rows (a worksheet's limit in Excel); {BIG_EXPORT_HINT}"
-            )
+        if n > self.max_rows:
+            why = "a worksheet's limit in Excel" if self.max_rows == MAX_ROWS else "the configured import_max_csv_rows"
+            raise FileRefused(f"{self.name} has more than {self.max_rows:,} rows ({why}); {BIG_EXPORT_HINT}")
         if width > MAX_COLUMNS:
             raise FileRefused(
                 f"{self.name}: row {n} has {width:,} cells, more than {MAX_COLUMNS:,} (a worksheet's limit in Excel)"
             )
-        raise FileRefused(f"{self.name} has more than {MAX_CELLS:,} cells; {BIG_EXPORT_HINT}")
+        raise FileRefused(f"{self.name} has more than {self.max_cells:,} cells; {BIG_EXPORT_HINT}")
 
 
 # -- CSV ------------------------------------------------------------------------------------------------------------
@@ -281,10 +284,11 @@ def _csv_problem(e: csv.Error) -> str:
     return text
 
 
-def _csv_table(raw: IO[bytes], name: str) -> Table:
+def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS) -> Table:
     header, header_row = _csv_header(raw, name)
     reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-    limits = _Counter(name)
+    limits = _Counter(name, max_rows)
+    max_cells = MAX_CELLS * max_rows // MAX_ROWS
 
     def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
         n = header_row
@@ -294,7 +298,7 @@ def _csv_table(raw: IO[bytes], name: str) -> Table:
                 n += 1
                 width = len(row)
                 cells += width
-                if n > MAX_ROWS or width > MAX_COLUMNS or cells > MAX_CELLS:
+                if n > max_rows or width > MAX_COLUMNS or cells > max_cells:
                     limits.refuse(n, width, cells)
                 # Blank lines keep their number (as a spreadsheet shows them) but carry nothing to import.
                 if row and (row[0] or any(row)):

@@ -142,7 +142,7 @@ def _stage_and_merge(
     errors = ErrorSink()
     seen = 0
     try:
-        with open_table(path) as table:
+        with open_table(path, max_csv_rows=config.import_max_csv_rows) as table:
             # Header checks (names/DOB refusal, required columns) happen here, before any data row is read.
             validator = RowValidator(
                 dataset, table.header, config, force, as_of, errors, table.header_row, table.other_headers

@@ -183,7 +183,7 @@ def import_repeat(
         return False
     # The header is checked as any import checks it (and its ignored columns listed); no data row is read.
     try:
-        with open_table(path) as table:
+        with open_table(path, max_csv_rows=config.import_max_csv_rows) as table:
             validator = RowValidator(
                 request.dataset, table.header, config, force, as_of, ErrorSink(), table.header_row, table.other_headers
             )
