@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, func, insert, select
@@ -107,18 +108,33 @@ def version_deltas(dataset: str, row: Any, sign: int, t: dt.date, review_days: i
         _step(out, sign, t, g, OVERDUE, max(opened, reviewed + dt.timedelta(days=review_days + 1)), closed)
 
 
+# The columns each dataset's steps are computed from (:func:`version_deltas`), read instead of whole rows.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "wanted": ("district", "reason", "offence", "circulated_on", "last_reviewed_on", "closed_on"),
+    "suspects": ("district", "offence", "identified_on", "closed_on"),
+    "bail": ("kind", "district", "offence", "started_on", "bail_end_on", "ended_on"),
+}
+_BATCH = 20_000
+
+
 def _versions(session: Session, dataset: str, force: str, since: dt.date) -> Iterator[tuple[Any, int, dt.date]]:
     """Every version an import from ``since`` on made current (+1, under its ``valid_from``) or replaced (−1,
     under its ``valid_to``). The current rows come from the partial index of revised rows; the history rows
-    from one range of its validity index (a version made current from ``since`` was replaced after it)."""
+    from one range of its validity index (a version made current from ``since`` was replaced after it). Only the
+    columns the steps need, streamed in batches: memory stays flat however many rows an import revised."""
     m = SOURCES[dataset].model
     h = HISTORY_MODELS[dataset]
     lo = max(since, SINCE_EVER + dt.timedelta(days=1))
-    for row in session.execute(
-        select(m).where(m.force == force, m.valid_from > SINCE_EVER, m.valid_from >= lo)
-    ).scalars():
+    cols = _COLUMNS[dataset]
+    revised = select(*(getattr(m, c) for c in cols), m.valid_from).where(
+        m.force == force, m.valid_from > SINCE_EVER, m.valid_from >= lo
+    )
+    for row in session.execute(revised.execution_options(yield_per=_BATCH)):
         yield row, 1, row.valid_from
-    for hrow in session.execute(select(h).where(h.force == force, h.valid_to >= lo)).scalars():
+    replaced = select(*(getattr(h, c) for c in cols), h.valid_from, h.valid_to).where(
+        h.force == force, h.valid_to >= lo
+    )
+    for hrow in session.execute(replaced.execution_options(yield_per=_BATCH)):
         yield hrow, -1, hrow.valid_to
         if hrow.valid_from >= lo:
             yield hrow, 1, hrow.valid_from
@@ -142,16 +158,18 @@ def rebuild_revision_deltas(
     out: Counter[Key] = Counter()
     for row, sign, t in _versions(session, dataset, force, lo):
         version_deltas(dataset, row, sign, t, review_days, out)
-    rows = [
+    rows = (
         {"force": force, "dataset": dataset, "revised_on": k[0], "measure": k[1], "kind": k[2], "district": k[3],
          "reason": k[4], "offence": k[5], "day": k[6], "delta": v}
         for k, v in out.items()
         if v
-    ]  # fmt: skip
-    if rows:
-        session.execute(insert(RevisionDelta), rows)
+    )  # fmt: skip
+    written = 0
+    while batch := list(islice(rows, _BATCH)):
+        session.execute(insert(RevisionDelta), batch)
+        written += len(batch)
     _stamp(session, force, dataset, review_days)
-    return len(rows)
+    return written
 
 
 def _latest_batch(session: Session, force: str, dataset: str) -> int | None:
