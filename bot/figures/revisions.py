@@ -37,7 +37,7 @@ from functools import cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, func, insert, select
+from sqlalchemy import Date, bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.dates import add_months
@@ -119,25 +119,27 @@ _BATCH = 20_000
 
 def _versions(session: Session, dataset: str, force: str, since: dt.date) -> Iterator[tuple[Any, int, dt.date]]:
     """Every version an import from ``since`` on made current (+1, under its ``valid_from``) or replaced (−1,
-    under its ``valid_to``). The current rows come from the partial index of revised rows; the history rows
-    from one range of its validity index (a version made current from ``since`` was replaced after it). Only the
-    columns the steps need, streamed in batches: memory stays flat however many rows an import revised."""
+    under its ``valid_to``), case by case (ordered by case id). The current rows come from the partial index of
+    revised rows; the history rows from one range of its validity index (a version made current from ``since``
+    was replaced after it). Only the columns the steps need, streamed in batches."""
     m = SOURCES[dataset].model
     h = HISTORY_MODELS[dataset]
     lo = max(since, SINCE_EVER + dt.timedelta(days=1))
     cols = _COLUMNS[dataset]
-    revised = select(*(getattr(m, c) for c in cols), m.valid_from).where(
+    current = select(m.id.label("case_id"), *(getattr(m, c) for c in cols), literal(1).label("sign"),
+                     m.valid_from.label("revised_on")).where(
         m.force == force, m.valid_from > SINCE_EVER, m.valid_from >= lo
-    )
-    for row in session.execute(revised.execution_options(yield_per=_BATCH)):
-        yield row, 1, row.valid_from
-    replaced = select(*(getattr(h, c) for c in cols), h.valid_from, h.valid_to).where(
-        h.force == force, h.valid_to >= lo
-    )
-    for hrow in session.execute(replaced.execution_options(yield_per=_BATCH)):
-        yield hrow, -1, hrow.valid_to
-        if hrow.valid_from >= lo:
-            yield hrow, 1, hrow.valid_from
+    )  # fmt: skip
+    replaced = select(h.case_id, *(getattr(h, c) for c in cols), literal(-1).label("sign"),
+                      h.valid_to.label("revised_on")).where(h.force == force, h.valid_to >= lo)  # fmt: skip
+    made = select(h.case_id, *(getattr(h, c) for c in cols), literal(1).label("sign"),
+                  h.valid_from.label("revised_on")).where(
+        h.force == force, h.valid_to >= lo, h.valid_from >= lo
+    )  # fmt: skip
+    every = union_all(current, replaced, made).subquery("versions")
+    ordered = select(every).order_by(every.c.case_id, every.c.revised_on)
+    for row in session.execute(ordered.execution_options(yield_per=_BATCH)):
+        yield row, int(row.sign), row.revised_on
 
 
 def rebuild_revision_deltas(
@@ -155,9 +157,18 @@ def rebuild_revision_deltas(
             RevisionDelta.force == force, RevisionDelta.dataset == dataset, RevisionDelta.revised_on >= lo
         )
     )
+    # A revision's new version and the one it replaced mostly cancel (a review moves one step): they are added up
+    # case by case and only what remains is kept, so the memory follows the changes, not the revised rows.
     out: Counter[Key] = Counter()
+    case: Counter[Key] = Counter()
+    case_id = None
     for row, sign, t in _versions(session, dataset, force, lo):
-        version_deltas(dataset, row, sign, t, review_days, out)
+        if row.case_id != case_id:
+            out.update({k: v for k, v in case.items() if v})
+            case.clear()
+            case_id = row.case_id
+        version_deltas(dataset, row, sign, t, review_days, case)
+    out.update({k: v for k, v in case.items() if v})
     rows = (
         {"force": force, "dataset": dataset, "revised_on": k[0], "measure": k[1], "kind": k[2], "district": k[3],
          "reason": k[4], "offence": k[5], "day": k[6], "delta": v}
