@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bench.bench_figures import AS_OF, _cases, _generate
-from bench.common import emit, fresh_database, postgres_available, spread
+from bench.common import emit, fresh_database, postgres_available, spread, time_session_calls
 from bot.config import load_config
 from bot.dates import add_months
 from bot.db import make_engine
@@ -145,16 +145,7 @@ def measure(url: str, case: str, rows: int, repeat: int) -> dict[str, Any]:
         results.append({"db": case, "query": name, **spread(samples)})
     for name, fn in cases.items():
         with Session(engine) as s:
-            for _ in range(2):
-                fn(s)
-                s.rollback()
-            samples = []
-            for _ in range(repeat):
-                t = time.perf_counter()
-                fn(s)
-                samples.append(time.perf_counter() - t)
-                s.rollback()
-        results.append({"db": case, "query": name, **spread(samples)})
+            results.append({"db": case, "query": name, **time_session_calls(s, fn, repeat=repeat)})
     engine.dispose()
     return {
         "db": case,

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_import import _drop_db, _fresh_db
-from bench.common import PG_ADMIN_URL, emit, machine_info, run_measured, spread
+from bench.common import PG_ADMIN_URL, emit, machine_info, run_measured, time_session_calls
 
 AS_OF = dt.date(2026, 11, 23)
 HEADER = ["reference", "person_ref", "offence", "district", "reason", "circulated_on", "last_reviewed_on",
@@ -114,16 +114,7 @@ def _figures(url: str, repeat: int, today: dt.date) -> dict[str, dict[str, Any]]
     try:
         for name, fn in cases.items():
             with Session(engine) as s:
-                for _ in range(2):
-                    fn(s)
-                    s.rollback()
-                samples = []
-                for _ in range(repeat):
-                    t0 = time.perf_counter()
-                    fn(s)
-                    samples.append(time.perf_counter() - t0)
-                    s.rollback()
-            out[name] = spread(samples)
+                out[name] = time_session_calls(s, fn, repeat=repeat)
     finally:
         engine.dispose()
     return out

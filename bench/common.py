@@ -186,6 +186,21 @@ def time_calls(fn: Callable[[], object], *, repeat: int, warmup: int = 2) -> dic
     return spread(samples)
 
 
+def time_session_calls(session: Any, fn: Callable[[Any], object], *, repeat: int, warmup: int = 2) -> dict[str, Any]:
+    """:func:`time_calls` of ``fn(session)``, the session rolled back after each call (outside the timing), so
+    every call starts from the same state and none reads what an earlier one cached in its transaction."""
+    for _ in range(warmup):
+        fn(session)
+        session.rollback()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(session)
+        samples.append(time.perf_counter() - t0)
+        session.rollback()
+    return spread(samples)
+
+
 # --- databases -------------------------------------------------------------------------------------------
 
 

@@ -42,8 +42,9 @@ from sqlalchemy.orm import Session
 
 from bot.dates import add_months
 from bot.figures.history import HISTORY_MODELS
+from bot.figures.month_flow import latest_batch
 from bot.figures.source import SOURCES, Shape, Source, bound_conditions
-from bot.models import SINCE_EVER, RevisionDelta, RevisionDeltaState
+from bot.models import SINCE_EVER, ImportBatch, RevisionDelta, RevisionDeltaState
 
 # Wanted and suspects: open, and open for at least each age band's fewest days (bot/figures/caseload.py).
 AGE_EDGES: tuple[int, ...] = (28, 91, 181, 366)
@@ -183,14 +184,8 @@ def rebuild_revision_deltas(
     return written
 
 
-def _latest_batch(session: Session, force: str, dataset: str) -> int | None:
-    from bot.figures.month_flow import latest_batch
-
-    return latest_batch(session, force, dataset)
-
-
 def _stamp(session: Session, force: str, dataset: str, review_days: int) -> None:
-    batch = _latest_batch(session, force, dataset)
+    batch = latest_batch(session, force, dataset)
     session.execute(
         delete(RevisionDeltaState).where(RevisionDeltaState.force == force, RevisionDeltaState.dataset == dataset)
     )
@@ -211,13 +206,11 @@ def deltas_current(
     ).first()
     if state is None or (review_days is not None and state.review_days != review_days):
         return False
-    latest = _latest_batch(session, force, dataset)
+    latest = latest_batch(session, force, dataset)
     if state.import_batch_id == latest:
         return True
     if not allow_one_behind or latest is None:
         return False
-    from bot.models import ImportBatch
-
     earlier = session.scalar(
         select(func.max(ImportBatch.id)).where(
             ImportBatch.force == force, ImportBatch.dataset == dataset, ImportBatch.id < latest

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.coverage import covered_from
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
@@ -18,6 +17,7 @@ from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
+from bot.importing.audit_event import record_import
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.log_date import stated_log_date
@@ -281,23 +281,9 @@ def _finish(
         report.unchanged += c.unchanged
         report.forces.append(f)
         report.batch_ids.append(b.id)
-        record(
-            session,
-            AuditEntry(
-                actor=request.actor,
-                action="import",
-                outcome="ok",
-                force=f,
-                detail=(
-                    f"import {dataset} {path.name} as of {as_of.isoformat()}"
-                    f"{' (snapshot)' if request.snapshot else ''}: "
-                    f"{per_force[f]} rows; added {c.added}, updated {c.updated}, closed {c.closed}, "
-                    f"unchanged {c.unchanged} (batch {b.id})"
-                ),
-                records_disclosed=0,
-            ),
-            at=now,
-        )
+        record_import(session, request, path, as_of, now, f,
+                      f"{per_force[f]} rows; added {c.added}, updated {c.updated}, closed {c.closed}, "
+                      f"unchanged {c.unchanged} (batch {b.id})")  # fmt: skip
     session.flush()
     if dataset != "actions":
         for f in batches:

@@ -41,13 +41,13 @@ from pathlib import Path
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.audit import AuditEntry, record
 from bot.config import Config
 from bot.coverage import covered_from
 from bot.figures.month_flow import carry_month_flows
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
+from bot.importing.audit_event import record_import
 from bot.importing.columns import CLOSED, OPENED, SCHEMAS, TABLES, VOCABULARIES, header_map
 from bot.importing.readers import FileRefused, open_table
 from bot.importing.retention_rule import retention_cutoff
@@ -226,23 +226,10 @@ def import_repeat(
         rebuild_revision_deltas(session, request.dataset, f, review_days=config.wanted_review_days, since=as_of)
         report.forces.append(f)
         report.batch_ids.append(batch.id)
-        record(
-            session,
-            AuditEntry(
-                actor=request.actor,
-                action="import",
-                outcome="ok",
-                force=f,
-                detail=(
-                    f"import {request.dataset} {path.name} as of {as_of.isoformat()}"
-                    f"{' (snapshot)' if request.snapshot else ''}: {batch.rows_in_file} rows; unchanged since the "
-                    f"import of {prev.as_of.isoformat()} (batch {prev.id}): added 0, updated 0, closed 0, "
-                    f"unchanged {batch.rows_unchanged} (batch {batch.id})"
-                ),
-                records_disclosed=0,
-            ),
-            at=now,
-        )
+        record_import(session, request, path, as_of, now, f,
+                      f"{batch.rows_in_file} rows; unchanged since the import of {prev.as_of.isoformat()} "
+                      f"(batch {prev.id}): added 0, updated 0, closed 0, unchanged {batch.rows_unchanged} "
+                      f"(batch {batch.id})")  # fmt: skip
     session.flush()
     report.covered_from = [covered_from(session, f, request.dataset) for f in report.forces]
     # No table to vacuum: no row was written.
