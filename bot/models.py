@@ -442,6 +442,81 @@ class RevisionDeltaState(Base):
     review_days: Mapped[int] = mapped_column(Integer)
 
 
+# The current rows' counts per group and day (bot/figures/day_counts.py): one row per group and day on which a
+# count moves, and the running totals at anchor days. Columns by dataset — wanted and suspects: ``band1``…``band4``
+# open at least 28/91/181/366 days, ``flag`` review overdue (wanted); bail and RUI: ``band1``…``band4`` open at
+# least 3/6/9/12 months, ``flag`` lapsed, ``flag_band1``…``flag_band4`` lapsed and that long.
+COUNT_STATES = ("open", "band1", "band2", "band3", "band4", "flag", "flag_band1", "flag_band2", "flag_band3",
+                "flag_band4")  # fmt: skip
+COUNT_EVENTS = ("opened", "closed")
+
+
+class CountDay(Base):
+    """How much each count of the force's current rows moves on ``day``, for one group: the state counts' steps
+    (+1 where a row starts counting, −1 where it stops) and the events (rows opened, closed) of that day."""
+
+    __tablename__ = "count_day"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # bail | rui; '' otherwise
+    district: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)  # wanted only; '' otherwise
+    offence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    opened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    band1: Mapped[int] = mapped_column(Integer, default=0)
+    band2: Mapped[int] = mapped_column(Integer, default=0)
+    band3: Mapped[int] = mapped_column(Integer, default=0)
+    band4: Mapped[int] = mapped_column(Integer, default=0)
+    flag: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band1: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band2: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band3: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band4: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CountCheckpoint(Base):
+    """The state counts of the force's current rows at an anchor day (every Sunday and month end up to the latest
+    import's as-of date, and that date), per group; a group whose counts are all zero there has no row."""
+
+    __tablename__ = "count_checkpoint"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    at: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    district: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    offence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    band1: Mapped[int] = mapped_column(Integer, default=0)
+    band2: Mapped[int] = mapped_column(Integer, default=0)
+    band3: Mapped[int] = mapped_column(Integer, default=0)
+    band4: Mapped[int] = mapped_column(Integer, default=0)
+    flag: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band1: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band2: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band3: Mapped[int] = mapped_column(Integer, default=0)
+    flag_band4: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CountState(Base):
+    """Which import the day counts of a force and dataset hold, for which review period, the first day they
+    move and the last anchor (the latest as-of date)."""
+
+    __tablename__ = "count_state"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    import_batch_id: Mapped[int | None] = mapped_column(BigId)
+    review_days: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[dt.date | None] = mapped_column(Date)
+    anchor: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class SharedAnswer(Base):
     """A `/mo` answer as rendered for one import generation of a force's dataset, computed once after the import
     and read by every process and replica (bot/shared_answers.py). ``key`` names the question (sub-command, its

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.audit import AuditEntry, record
 from bot.coverage import record_cutoff
 from bot.db import rowcount
+from bot.figures.day_counts import rebuild_day_counts
 from bot.figures.month_flow import rebuild_month_flows
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.models import (
@@ -70,6 +71,7 @@ def purge_force(
             rebuild_month_flows(session, dataset, force)  # the purged rows leave the monthly series' flows
             # … and the changes their revisions made to past counts.
             rebuild_revision_deltas(session, dataset, force, review_days=review_days)
+            rebuild_day_counts(session, dataset, force, review_days=review_days)  # … and today's rows' counts.
     if any(counts):
         # The answers shared for the current imports were computed with the rows just deleted.
         forget_force(session, force)

@@ -35,6 +35,7 @@ from bot.config import Force
 from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
 from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
+from bot.figures.day_counts import counts_at, usable_state
 from bot.figures.history import needs_history, parts_at, source_at
 from bot.figures.lapsed import lapsed, not_lapsed
 from bot.figures.revisions import CLOSED, LAPSED, OPEN, OPENED, Correction, length_measure, snapshot_correction, usable
@@ -181,6 +182,39 @@ def _take_away(
         closed_in_month[kind] -= fix.month[(CLOSED, kind)]
 
 
+def _from_counts(
+    c: Correction,
+    active: dict[str, int],
+    lapsed: dict[str, int],
+    districts: dict[str, dict[str, int]],
+    offences: dict[str, dict[str, int]],
+    cum: dict[str, list[int]],
+    opened_in_month: dict[str, int],
+    closed_in_month: dict[str, int],
+) -> None:
+    """Fill the figures from per-group counts of today's rows (active = open − lapsed)."""
+    gone: dict[tuple[str, str, str], int] = {}
+    for (kind, district, _reason, offence), n in c.groups(LAPSED):
+        lapsed[district] = lapsed.get(district, 0) + n
+        gone[(kind, district, offence)] = gone.get((kind, district, offence), 0) + n
+    for (kind, district, _reason, offence), n in c.groups(OPEN):
+        a = n - gone.pop((kind, district, offence), 0)
+        active[kind] += a
+        districts[kind][district] = districts[kind].get(district, 0) + a
+        offences[kind][offence] = offences[kind].get(offence, 0) + a
+    for (kind, district, offence), n in gone.items():  # lapsed in a group with no open count: cannot be, but exact
+        active[kind] -= n
+        districts[kind][district] = districts[kind].get(district, 0) - n
+        offences[kind][offence] = offences[kind].get(offence, 0) - n
+    for kind in KINDS:
+        row = cum[kind]
+        row[0] = active[kind]
+        for j, n in enumerate(LENGTH_BAND_MONTHS, start=1):
+            row[j] = c.of(length_measure(n), kind) - c.of(length_measure(n, lapsed=True), kind)
+        opened_in_month[kind] = c.month[(OPENED, kind)]
+        closed_in_month[kind] = c.month[(CLOSED, kind)]
+
+
 def bail_figures(
     session: Session,
     force: Force,
@@ -211,9 +245,19 @@ def bail_figures(
     # A past date that a later import revised: today's rows less what the imports after it changed
     # (bot/figures/revisions.py), a short range of per-group changes.
     fix = None
-    if needs_history(session, force.slug, BAIL.dataset, as_of) and usable(session, BAIL, force.slug, shape, None):
+    history = needs_history(session, force.slug, BAIL.dataset, as_of)
+    if history and usable(session, BAIL, force.slug, shape, None):
         fix = snapshot_correction(session, BAIL, shape, values)
-    parts = [(BAIL, 1)] if fix is not None else parts_at(session, BAIL, force.slug, as_of)
+    # Today's rows' counts from the day counts (bot/figures/day_counts.py): a row per group, whatever the caseload.
+    state = usable_state(session, BAIL, force.slug, shape, None)
+    from_counts = state is not None and (fix is not None or not history)
+    if from_counts:
+        assert state is not None
+        per_group = counts_at(session, BAIL, shape, values, state, since_ago=False)
+        _from_counts(per_group, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+        if fix is not None:
+            _take_away(fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+    parts = [] if from_counts else [(BAIL, 1)] if fix is not None else parts_at(session, BAIL, force.slug, as_of)
     for part, sign in parts:
         cube, flow = _statements(part, shape)
         for r in conn.execute(cube, values):
@@ -235,7 +279,7 @@ def bail_figures(
             closed, opened = counts[2 * i : 2 * i + 2]
             closed_in_month[kind] += sign * closed
             opened_in_month[kind] += sign * opened
-    if fix is not None:
+    if fix is not None and not from_counts:
         _take_away(fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
     lapsed = nonzero(lapsed)
     districts = {k: nonzero(v) for k, v in districts.items()}

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import a_month_before, month_start
+from bot.figures.day_counts import counts_at, take_away, usable_state
 from bot.figures.history import needs_history, parts_at
 from bot.figures.revisions import (
     AGE_EDGES,
@@ -32,6 +33,7 @@ from bot.figures.revisions import (
     OPEN,
     OPENED,
     OVERDUE,
+    Correction,
     age_measure,
     snapshot_correction,
     usable,
@@ -140,10 +142,14 @@ def caseload(
     # A past date that a later import revised counts the rows as they were known then: today's rows less what
     # the imports after it changed (bot/figures/revisions.py), a short range of per-group changes.
     fix = None
-    if needs_history(session, force.slug, src.dataset, as_of) and usable(
-        session, src, force.slug, shape, review_days if is_wanted else None
-    ):
+    history = needs_history(session, force.slug, src.dataset, as_of)
+    if history and usable(session, src, force.slug, shape, review_days if is_wanted else None):
         fix = snapshot_correction(session, src, shape, values)
+    # Today's rows' counts from the day counts (bot/figures/day_counts.py): a row per group, whatever the caseload.
+    state = usable_state(session, src, force.slug, shape, review_days if is_wanted else None)
+    if state is not None and (fix is not None or not history):
+        counts = counts_at(session, src, shape, values, state)
+        return _from_counts(take_away(counts, fix) if fix is not None else counts, force, filters, is_wanted, reasons)
     parts = [(src, 1)] if fix is not None else parts_at(session, src, force.slug, as_of)
     for part, sign in parts:
         cube, flow = _statements(part, shape, is_wanted)
@@ -191,5 +197,31 @@ def caseload(
         review_overdue=overdue if is_wanted else 0,
         opened_in_month=opened_in_month,
         closed_in_month=closed_in_month,
+        open_a_month_ago=cum[0] - opened_since + closed_since,
+    )
+
+
+def _from_counts(c: Correction, force: Force, filters: Filters, is_wanted: bool, reasons: tuple[str, ...]) -> Caseload:
+    """The caseload from per-group counts (today's rows' day counts, less any later revisions)."""
+    districts: dict[str, int] = {}
+    offences: dict[str, int] = {}
+    reason_counts: dict[str, int] = {}
+    for (_kind, district, reason, offence), n in c.groups(OPEN):
+        districts[district] = districts.get(district, 0) + n
+        offences[offence] = offences.get(offence, 0) + n
+        if is_wanted:
+            reason_counts[reason] = reason_counts.get(reason, 0) + n
+    cum = [c.of(OPEN)] + [c.of(age_measure(days)) for days in AGE_EDGES]
+    bands = [cum[k] - cum[k + 1] for k in range(len(cum) - 1)] + [cum[-1]]
+    opened_since, closed_since = c.since[(OPENED, "")], c.since[(CLOSED, "")]
+    return Caseload(
+        open=cum[0],
+        by_district=district_counts(force, filters, nonzero(districts)),
+        by_age_band=dict(zip(WANTED_AGE_BANDS, bands, strict=True)),
+        by_offence=by_count(nonzero(offences)),
+        by_reason=by_count(nonzero(reason_counts), reasons),
+        review_overdue=c.of(OVERDUE) if is_wanted else 0,
+        opened_in_month=c.month[(OPENED, "")],
+        closed_in_month=c.month[(CLOSED, "")],
         open_a_month_ago=cum[0] - opened_since + closed_since,
     )

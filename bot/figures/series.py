@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.dates import last_months, month_start
 from bot.figures.caseload import flow_values
+from bot.figures.day_counts import CountStateRow, events_in, open_and_flag_at, usable_state
 from bot.figures.history import revised_source, revised_until, versions_source
 from bot.figures.lapsed import lapsed, lapsed_counts
 from bot.figures.month_flow import flows_current, window_flows
@@ -68,8 +69,57 @@ def monthly_series(
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     windows = last_months(as_of, months)
     shape, values = filter_values(src, force.slug, as_of, filters, kind=kind)
-    cube, flow = _statements(src, shape)
     values |= flow_values(as_of)
+    state = usable_state(session, src, force.slug, shape, None)
+    if state is not None and (len(windows) == 1 or flows_current(session, force.slug, src.dataset)):
+        points = _from_counts(session, src, force, as_of, shape, values, state, windows, filters, kind)
+    else:
+        points = _from_rows(session, src, force, as_of, shape, values, windows, filters, kind)
+    return _as_known_points(session, src, force, as_of, shape, values, windows, filters, kind, points)
+
+
+def _from_counts(
+    session: Session,
+    src: Source,
+    force: Force,
+    as_of: dt.date,
+    shape: Shape,
+    values: dict[str, Any],
+    state: CountStateRow,
+    windows: list[tuple[dt.date, dt.date]],
+    filters: Filters,
+    kind: str | None,
+) -> list[MonthPoint]:
+    """Each month end's open (and lapsed) count from the day counts' checkpoints, the earlier months' flows from
+    the month flows and the current month's from the day counts: a few rows per group and month."""
+    ends = [min(last, as_of) for _first, last in windows]
+    at_ends = open_and_flag_at(session, src, shape, values, state, ends)
+    current = month_start(as_of)
+    past: dict[dt.date, tuple[int, int]] = {}
+    if len(windows) > 1:
+        past = window_flows(session, src, force.slug, as_of, windows[0][0], current, filters, kind=kind)
+    points = []
+    for (first, _last), end in zip(windows, ends, strict=True):
+        o, c = events_in(session, src, shape, values, first, as_of) if first == current else past.get(first, (0, 0))
+        n_open, n_flag = at_ends[end]
+        gone = n_flag if kind == "bail" else 0
+        points.append(MonthPoint(first.strftime("%Y-%m"), n_open - gone, o, c, gone))
+    return points
+
+
+def _from_rows(
+    session: Session,
+    src: Source,
+    force: Force,
+    as_of: dt.date,
+    shape: Shape,
+    values: dict[str, Any],
+    windows: list[tuple[dt.date, dt.date]],
+    filters: Filters,
+    kind: str | None,
+) -> list[MonthPoint]:
+    """The current month from the case rows, the earlier ones walked back with the month flows."""
+    cube, flow = _statements(src, shape)
     conn = session.connection()
 
     # The current month, up to as_of: open now (and opened since the 1st) from the open rows, plus the rows
@@ -101,6 +151,22 @@ def monthly_series(
         points.append(MonthPoint(first.strftime("%Y-%m"), open_at_end - n_gone, o, c, n_gone))
         open_at_end = open_at_end - o + c
     points.reverse()
+    return points
+
+
+def _as_known_points(
+    session: Session,
+    src: Source,
+    force: Force,
+    as_of: dt.date,
+    shape: Shape,
+    values: dict[str, Any],
+    windows: list[tuple[dt.date, dt.date]],
+    filters: Filters,
+    kind: str | None,
+    points: list[MonthPoint],
+) -> list[MonthPoint]:
+    ends = [min(last, as_of) for _first, last in windows]
 
     # Each month as it was known at its end (bot/figures/history.py): a month ending before an import revised
     # rows gets, on top of today's rows, the signed corrections — less the rows revised since its end, plus the

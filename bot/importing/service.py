@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.coverage import covered_from
+from bot.figures.day_counts import rebuild_day_counts
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
@@ -292,6 +293,7 @@ def _finish(
             else:
                 rebuild_month_flows(session, dataset, f)
             rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
+            rebuild_day_counts(session, dataset, f, review_days=review_days)
         _refresh_statistics(session, TABLES[dataset])
 
 

@@ -1,0 +1,620 @@
+"""The current rows' counts per group and day: every snapshot figure from as many rows as there are groups.
+
+Each count a figure reports at a date D is a sum over the open rows of a step function of D
+(bot/figures/revisions.py): a row counts as open from its opened date until its closed date, as "28 days or older"
+from 28 days after it opened, as review overdue from the day after its review period ran out, as lapsed from the
+day after its bail end date, as "3 months or longer" from its start plus three months. So the counts at D are the
+sums, up to D, of how much each count moves on each day. ``count_day`` keeps those moves of the force's current
+rows, per group (kind, district, reason, offence) and day, with the events of the day (rows opened, closed) beside
+them; ``count_checkpoint`` keeps the running totals at *anchor* days — every Sunday and month end up to the latest
+import's as-of date, and that date. A count at D is then the checkpoint at the last anchor on or before D plus the
+moves after it up to D: at most six days of moves, and for today none or a few (only the scheduled steps — an age
+band reached, a bail end passed — fall after the as-of date). Their size is set by days × groups, whatever the
+number of cases: a million rows or ten give the same few hundred group rows per figure.
+
+Upkeep, in the import's transaction (bot/importing/service.py): the moves of a set of rows are counted by a few
+grouped statements over them (:func:`row_moves`), so an import adds the moves of the versions it wrote and takes
+away those of the versions it replaced; the initial load, the retention purge and anything not current count the
+force's rows whole (:func:`rebuild_day_counts`). The checkpoints are then summed again from ``count_day`` (its
+size, not the cases'). ``count_state`` names the batch and the review period they were built for: figures trust
+them only while it is the force's latest batch of the dataset; otherwise, and for ``older_than`` (it cuts on the
+opened date, which the groups do not keep), they read the rows as before. The figures at a past date that a later
+import revised take the revisions' corrections (bot/figures/revisions.py) from these counts, as from the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.dates import add_months, month_end, month_start
+from bot.figures.month_flow import latest_batch
+from bot.figures.revisions import (
+    AGE_EDGES,
+    CLOSED,
+    LAPSED,
+    LENGTH_MONTHS,
+    OPEN,
+    OPENED,
+    OVERDUE,
+    Correction,
+    age_measure,
+    length_measure,
+)
+from bot.figures.source import BAIL, SOURCES, WANTED, Shape, Source, bound_conditions, val
+from bot.models import COUNT_EVENTS, COUNT_STATES, CountCheckpoint, CountDay, CountState, ImportBatch
+
+# Positions in a moves vector: the state counts of COUNT_STATES, then the events.
+COLUMNS: tuple[str, ...] = (*COUNT_STATES, *COUNT_EVENTS)
+_I = {c: i for i, c in enumerate(COLUMNS)}
+OPEN_I, FLAG_I, OPENED_I, CLOSED_I = _I["open"], _I["flag"], _I["opened"], _I["closed"]
+BAND_I = tuple(_I[f"band{j}"] for j in range(1, 5))
+FLAG_BAND_I = tuple(_I[f"flag_band{j}"] for j in range(1, 5))
+WIDTH = len(COLUMNS)
+
+Group = tuple[str, str, str, str]  # kind, district, reason, offence
+Moves = dict[tuple[Group, dt.date], list[int]]
+
+
+def measure_names(dataset: str) -> dict[str, str]:
+    """The state columns as the figures' measures (bot/figures/revisions.py) for ``dataset``."""
+    if dataset == BAIL.dataset:
+        names = {"open": OPEN, "flag": LAPSED}
+        for j, n in enumerate(LENGTH_MONTHS, start=1):
+            names[f"band{j}"] = length_measure(n)
+            names[f"flag_band{j}"] = length_measure(n, lapsed=True)
+        return names
+    names = {"open": OPEN, "flag": OVERDUE}
+    for j, days in enumerate(AGE_EDGES, start=1):
+        names[f"band{j}"] = age_measure(days)
+    return names
+
+
+# --- Counting the moves of a set of rows ---------------------------------------------------------------------
+
+
+def _plus_days(dialect: str, col: Any, n: int) -> Any:
+    if dialect == "postgresql":
+        return col + literal_column(str(int(n)))
+    return func.date(col, f"{int(n):+d} days")
+
+
+def _plus_months(dialect: str, col: Any, n: int) -> Any:
+    """``col`` + ``n`` calendar months, the day clamped to the month's end (as bot.dates.add_months)."""
+    if dialect == "postgresql":
+        return cast(col + literal_column(f"interval '{int(n)} months'"), Date)
+    # SQLite's '+n months' overflows into the next month (31 Jan + 1 month = 3 Mar): the same day of the target
+    # month, or that month's last day when it is shorter.
+    shift = literal("+").op("||")(cast(func.strftime("%d", col), Integer) - 1).op("||")(literal(" days"))
+    same_day = func.date(col, "start of month", f"+{int(n)} months", shift)
+    last_day = func.date(col, "start of month", f"+{int(n) + 1} months", "-1 day")
+    return func.min(same_day, last_day)
+
+
+def _greatest(dialect: str, a: Any, b: Any) -> Any:
+    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
+
+
+def _day(v: Any, memo: dict[Any, dt.date]) -> dt.date:
+    d = memo.get(v)
+    if d is None:
+        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
+        memo[v] = d
+    return d
+
+
+def _groups(src: Source, m: Any) -> list[Any]:
+    kind = m.kind if src is BAIL else literal("")
+    reason = m.reason if src is WANTED else literal("")
+    return [kind.label("kind"), m.district.label("district"), reason.label("reason"), m.offence.label("offence")]
+
+
+def row_moves(session: Session, dataset: str, where: list[Any], review_days: int, *, model: Any = None) -> Moves:
+    """The moves of the rows of ``model`` (the dataset's table, or a table of versions with its columns) meeting
+    ``where``, per group and day. A handful of grouped statements: per group and opened date, and per group and
+    closed date, with how many of the steps each row reaches before it closes (plus the overdue / lapse starts,
+    which depend on another date); the steps' days follow in Python from those few thousand group rows."""
+    src = SOURCES[dataset]
+    m = model if model is not None else src.model
+    o = getattr(m, src.opened.key)
+    c = getattr(m, src.closed.key)
+    dialect = session.get_bind().dialect.name
+    g = _groups(src, m)
+    out: Moves = {}
+    memo: dict[Any, dt.date] = {}
+    shifted: dict[tuple[dt.date, int], dt.date] = {}
+
+    def add(group: Group, day: dt.date, i: int, n: int) -> None:
+        v = out.get((group, day))
+        if v is None:
+            v = out[(group, day)] = [0] * WIDTH
+        v[i] += n
+
+    def conn_rows(stmt: Any) -> Iterator[Any]:
+        yield from session.connection().execute(stmt.execution_options(yield_per=20_000))
+
+    if src is BAIL:
+        reach = [o] + [_plus_months(dialect, o, n) for n in LENGTH_MONTHS]
+
+        def at_step(day: dt.date, j: int) -> dt.date:
+            key = (day, j)
+            d = shifted.get(key)
+            if d is None:
+                d = shifted[key] = add_months(day, LENGTH_MONTHS[j - 1])
+            return d
+    else:
+        reach = [o] + [_plus_days(dialect, o, n) for n in AGE_EDGES]
+
+        def at_step(day: dt.date, j: int) -> dt.date:
+            key = (day, j)
+            d = shifted.get(key)
+            if d is None:
+                d = shifted[key] = day + dt.timedelta(days=AGE_EDGES[j - 1])
+            return d
+
+    # How many of the steps (open, then the four bands) a row reaches before it closes: they are nested.
+    cls = case(
+        (c.is_(None), 5),
+        *((val(c) > reach[j], j + 1) for j in range(4, -1, -1)),
+        else_=0,
+    )
+    if src is BAIL:
+        be = m.bail_end_on
+        has_lapse = and_(m.kind == "bail", be.is_not(None))
+        lapse = _greatest(dialect, o, _plus_days(dialect, be, 1))
+        held = or_(c.is_(None), val(c) > lapse)
+        # k: how many length bands are reached before the lapse (their "lapsed and that long" starts at the lapse).
+        k = case((has_lapse, sum((case((reach[j] < lapse, 1), else_=0) for j in range(1, 5)), literal(0))), else_=-1)
+        lheld = case((and_(has_lapse, held), 1), else_=0)
+        q1 = select(*g, o.label("d"), cls.label("cls"), k.label("k"), func.count()).where(*where)
+        q1 = q1.group_by(*g, o, cls, k)
+        for kind, district, reason, offence, d0, n_cls, n_k, n in conn_rows(q1):
+            grp, day = (kind, district, reason, offence), _day(d0, memo)
+            add(grp, day, OPENED_I, n)
+            if n_cls > 0:
+                add(grp, day, OPEN_I, n)
+            for j in range(1, 5):
+                if n_cls > j:
+                    at = at_step(day, j)
+                    add(grp, at, BAND_I[j - 1], n)
+                    if n_k >= 0 and j > n_k:
+                        add(grp, at, FLAG_BAND_I[j - 1], n)
+        q2 = select(*g, c.label("d"), cls.label("cls"), k.label("k"), lheld.label("lheld"), func.count())
+        q2 = q2.where(*where, c.is_not(None)).group_by(*g, c, cls, k, lheld)
+        for kind, district, reason, offence, d0, n_cls, n_k, n_held, n in conn_rows(q2):
+            grp, day = (kind, district, reason, offence), _day(d0, memo)
+            add(grp, day, CLOSED_I, n)
+            if n_cls > 0:
+                add(grp, day, OPEN_I, -n)
+            for j in range(1, 5):
+                if n_cls > j:
+                    add(grp, day, BAND_I[j - 1], -n)
+            if n_k >= 0:
+                if n_held:
+                    add(grp, day, FLAG_I, -n)
+                for j in range(1, 5):
+                    if (j <= n_k and n_held) or (j > n_k and n_cls > j):
+                        add(grp, day, FLAG_BAND_I[j - 1], -n)
+        q3 = select(*g, lapse.label("d"), k.label("k"), func.count()).where(*where, has_lapse, held)
+        q3 = q3.group_by(*g, lapse, k)
+        for kind, district, reason, offence, d0, n_k, n in conn_rows(q3):
+            grp, day = (kind, district, reason, offence), _day(d0, memo)
+            add(grp, day, FLAG_I, n)
+            for j in range(1, n_k + 1):
+                add(grp, day, FLAG_BAND_I[j - 1], n)
+        return out
+
+    is_wanted = src is WANTED
+    overdue_held: Any = literal(0)
+    if is_wanted:
+        start = _greatest(dialect, o, _plus_days(dialect, func.coalesce(m.last_reviewed_on, o), review_days + 1))
+        overdue_held = case((val(c) > start, 1), else_=0)
+    q1 = select(*g, o.label("d"), cls.label("cls"), func.count()).where(*where).group_by(*g, o, cls)
+    for kind, district, reason, offence, d0, n_cls, n in conn_rows(q1):
+        grp, day = (kind, district, reason, offence), _day(d0, memo)
+        add(grp, day, OPENED_I, n)
+        if n_cls > 0:
+            add(grp, day, OPEN_I, n)
+        for j in range(1, 5):
+            if n_cls > j:
+                add(grp, at_step(day, j), BAND_I[j - 1], n)
+    q2 = select(*g, c.label("d"), cls.label("cls"), overdue_held.label("held"), func.count())
+    q2 = q2.where(*where, c.is_not(None)).group_by(*g, c, cls, overdue_held)
+    for kind, district, reason, offence, d0, n_cls, n_held, n in conn_rows(q2):
+        grp, day = (kind, district, reason, offence), _day(d0, memo)
+        add(grp, day, CLOSED_I, n)
+        if n_cls > 0:
+            add(grp, day, OPEN_I, -n)
+        for j in range(1, 5):
+            if n_cls > j:
+                add(grp, day, BAND_I[j - 1], -n)
+        if n_held:
+            add(grp, day, FLAG_I, -n)
+    if is_wanted:
+        q3 = select(*g, start.label("d"), func.count()).where(*where, or_(c.is_(None), val(c) > start))
+        for kind, district, reason, offence, d0, n in conn_rows(q3.group_by(*g, start)):
+            add((kind, district, reason, offence), _day(d0, memo), FLAG_I, n)
+    return out
+
+
+def combine(into: Moves, other: Moves, sign: int = 1) -> Moves:
+    for key, v in other.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = [sign * x for x in v]
+        else:
+            for i, x in enumerate(v):
+                mine[i] += sign * x
+    return into
+
+
+# --- Writing --------------------------------------------------------------------------------------------------
+
+_BATCH = 5_000
+
+
+def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[dict[str, Any]]:
+    for ((kind, district, reason, offence), day), v in moves.items():
+        if any(v):
+            row: dict[str, Any] = {"force": force, "dataset": dataset, "day": day, "kind": kind, "district": district,
+                                   "reason": reason, "offence": offence}  # fmt: skip
+            row.update(zip(COLUMNS, v, strict=True))
+            yield row
+
+
+def _insert_all(session: Session, table: Any, rows: Iterable[dict[str, Any]], upsert: bool = False) -> None:
+    it = iter(rows)
+    dialect = session.get_bind().dialect.name
+    while batch := list(islice(it, _BATCH)):
+        if upsert:
+            ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+            stmt = ins.on_conflict_do_update(
+                index_elements=["force", "dataset", "day", "kind", "district", "reason", "offence"],
+                set_={c: getattr(table, c) + getattr(ins.excluded, c) for c in COLUMNS},
+            )
+            session.execute(stmt, batch)
+        else:
+            session.execute(insert(table), batch)
+
+
+def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
+    """Count the moves of every current row of ``force``'s ``dataset`` again, then the checkpoints, and stamp them
+    with its latest batch (grouped statements over the force's rows: the initial load, the purge, a fallback)."""
+    src = SOURCES[dataset]
+    session.execute(delete(CountDay).where(CountDay.force == force, CountDay.dataset == dataset))
+    moves = row_moves(session, dataset, [src.model.force == force], review_days)
+    _insert_all(session, CountDay, _day_rows(force, dataset, moves))
+    write_checkpoints(session, dataset, force, review_days=review_days)
+
+
+def apply_moves(session: Session, dataset: str, force: str, moves: Moves, *, review_days: int) -> None:
+    """Add ``moves`` (the versions an import wrote, less those it replaced) to the day counts, then sum the
+    checkpoints again and stamp them."""
+    _insert_all(session, CountDay, _day_rows(force, dataset, moves), upsert=True)
+    write_checkpoints(session, dataset, force, review_days=review_days)
+
+
+def carry_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
+    """After an import that changed no row (the unchanged re-import): the moves still hold; the checkpoints are
+    summed again up to the new as-of date and stamped with the new batch. Not current before: counted whole."""
+    if current_state(session, force, dataset, review_days, allow_one_behind=True) is None:
+        rebuild_day_counts(session, dataset, force, review_days=review_days)
+    else:
+        write_checkpoints(session, dataset, force, review_days=review_days)
+
+
+def anchors(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every Sunday and month end from ``first`` to ``last``, and ``last``."""
+    out = set()
+    d = first + dt.timedelta(days=(6 - first.weekday()) % 7)
+    while d <= last:
+        out.add(d)
+        d += dt.timedelta(days=7)
+    e = month_end(first)
+    while e <= last:
+        out.add(e)
+        e = month_end(e + dt.timedelta(days=1))
+    out.add(last)
+    return sorted(out)
+
+
+def anchor_before(state: CountStateRow, x: dt.date) -> dt.date | None:
+    """The last anchor on or before ``x`` (None: before the first; the moves up to ``x`` are then all there is)."""
+    if state.anchor is None or state.first_day is None:
+        return None
+    if x >= state.anchor:
+        return state.anchor
+    sunday = x - dt.timedelta(days=(x.weekday() + 1) % 7)
+    end = x if month_end(x) == x else month_start(x) - dt.timedelta(days=1)
+    a = max(sunday, end)
+    return a if a >= state.first_day else None
+
+
+def write_checkpoints(session: Session, dataset: str, force: str, *, review_days: int) -> None:
+    """Sum the running totals at every anchor again from ``count_day`` (its size: days × groups) and stamp the
+    state with the force's latest batch and as-of date."""
+    session.execute(delete(CountCheckpoint).where(CountCheckpoint.force == force, CountCheckpoint.dataset == dataset))
+    batch = latest_batch(session, force, dataset)
+    last = session.scalar(select(func.max(ImportBatch.as_of)).where(ImportBatch.force == force,
+                                                                     ImportBatch.dataset == dataset))  # fmt: skip
+    first = session.scalar(select(func.min(CountDay.day)).where(CountDay.force == force, CountDay.dataset == dataset))
+    memo: dict[Any, dt.date] = {}
+    first_day = _day(first, memo) if first is not None else None
+    if first_day is not None and last is not None and first_day <= last:
+        points = anchors(first_day, last)
+        cd = CountDay
+        cols = [getattr(cd, c) for c in COUNT_STATES]
+        stmt = (
+            select(cd.kind, cd.district, cd.reason, cd.offence, cd.day, *cols)
+            .where(cd.force == force, cd.dataset == dataset, cd.day <= last)
+            .order_by(cd.kind, cd.district, cd.reason, cd.offence, cd.day)
+        )
+        n = len(COUNT_STATES)
+
+        def totals() -> Iterator[dict[str, Any]]:
+            group: Group | None = None
+            run = [0] * n
+            i = 0
+            for r in session.connection().execute(stmt.execution_options(yield_per=20_000)):
+                g = (r[0], r[1], r[2], r[3])
+                if g != group:
+                    if group is not None:
+                        yield from _emit(group, run, points, i, len(points))
+                    group, run, i = g, [0] * n, 0
+                day = _day(r[4], memo)
+                while i < len(points) and points[i] < day:
+                    yield from _emit(g, run, points, i, i + 1)
+                    i += 1
+                for j in range(n):
+                    run[j] += r[5 + j]
+            if group is not None:
+                yield from _emit(group, run, points, i, len(points))
+
+        def _emit(g: Group, run: list[int], pts: list[dt.date], lo: int, hi: int) -> Iterator[dict[str, Any]]:
+            if not any(run):
+                return
+            for a in pts[lo:hi]:
+                row: dict[str, Any] = {"force": force, "dataset": dataset, "at": a, "kind": g[0], "district": g[1],
+                                       "reason": g[2], "offence": g[3]}  # fmt: skip
+                row.update(zip(COUNT_STATES, run, strict=True))
+                yield row
+
+        # The totals are written as they are summed: a group's run is final at an anchor once the days up to it
+        # are read (the rows come in day order within a group).
+        it = totals()
+        while chunk := list(islice(it, _BATCH)):
+            session.execute(insert(CountCheckpoint), chunk)
+    session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
+    session.add(CountState(force=force, dataset=dataset, import_batch_id=batch, review_days=review_days,
+                           first_day=first_day, anchor=last))  # fmt: skip
+    session.flush()
+
+
+# --- Reading --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountStateRow:
+    import_batch_id: int | None
+    review_days: int
+    first_day: dt.date | None
+    anchor: dt.date | None
+
+
+def current_state(
+    session: Session, force: str, dataset: str, review_days: int | None, *, allow_one_behind: bool = False
+) -> CountStateRow | None:
+    """The day counts' state when they hold the force's latest import of ``dataset`` (and, when given, were built
+    for ``review_days``); None otherwise. ``allow_one_behind``: the import in progress is not in them yet."""
+    row = session.execute(
+        select(CountState.import_batch_id, CountState.review_days, CountState.first_day, CountState.anchor).where(
+            CountState.force == force, CountState.dataset == dataset
+        )
+    ).first()
+    if row is None or (review_days is not None and row.review_days != review_days):
+        return None
+    memo: dict[Any, dt.date] = {}
+    state = CountStateRow(
+        row.import_batch_id,
+        row.review_days,
+        _day(row.first_day, memo) if row.first_day is not None else None,
+        _day(row.anchor, memo) if row.anchor is not None else None,
+    )
+    latest = latest_batch(session, force, dataset)
+    if state.import_batch_id == latest:
+        return state
+    if allow_one_behind and latest is not None:
+        earlier = session.scalar(
+            select(func.max(ImportBatch.id)).where(
+                ImportBatch.force == force, ImportBatch.dataset == dataset, ImportBatch.id < latest
+            )
+        )
+        if earlier is not None and state.import_batch_id == earlier:
+            return state
+    return None
+
+
+def usable_state(
+    session: Session, src: Source, force: str, shape: Shape, review_days: int | None
+) -> CountStateRow | None:
+    """The state when the day counts can answer a question of this shape (no ``older_than``), else None."""
+    if shape.older:
+        return None
+    return current_state(session, force, src.dataset, review_days)
+
+
+def _filters(table: Any, dataset: str, shape: Shape) -> list[Any]:
+    assert not shape.older
+    conds = bound_conditions(Source(dataset, table, table.kind, table.kind), shape)
+    return [*conds, table.dataset == dataset]
+
+
+@cache
+def _state_statement(dataset: str, shape: Shape) -> Any:
+    """Per group, the state counts at ``:x``: the checkpoint at ``:anchor`` plus the moves after it up to ``:x``."""
+    cp, cd = CountCheckpoint, CountDay
+    cols = list(COUNT_STATES)
+    keys = ["kind", "district", "reason", "offence"]
+    at_anchor = select(*(getattr(cp, k) for k in keys), *(getattr(cp, c) for c in cols)).where(
+        *_filters(cp, dataset, shape), cp.at == bindparam("anchor", type_=Date)
+    )
+    after = select(*(getattr(cd, k) for k in keys), *(getattr(cd, c) for c in cols)).where(
+        *_filters(cd, dataset, shape),
+        cd.day > bindparam("anchor", type_=Date),
+        cd.day <= bindparam("x", type_=Date),
+    )
+    u = at_anchor.union_all(after).subquery("u")
+    return select(*(u.c[k] for k in keys), *(func.sum(u.c[c]) for c in cols)).group_by(*(u.c[k] for k in keys))
+
+
+@cache
+def _events_statement(dataset: str, shape: Shape, since_ago: bool) -> Any:
+    """Per kind, the rows opened and closed from ``:first`` to ``:at`` (and after ``:ago``)."""
+    cd = CountDay
+    first, ago = bindparam("first", type_=Date), bindparam("ago", type_=Date)
+    sums = [
+        func.coalesce(func.sum(cd.opened).filter(cd.day >= first), 0),
+        func.coalesce(func.sum(cd.closed).filter(cd.day >= first), 0),
+    ]
+    if since_ago:
+        sums += [
+            func.coalesce(func.sum(cd.opened).filter(cd.day > ago), 0),
+            func.coalesce(func.sum(cd.closed).filter(cd.day > ago), 0),
+        ]
+    lo = bindparam("lo" if since_ago else "first", type_=Date)
+    return (
+        select(cd.kind, *sums)
+        .where(*_filters(cd, dataset, shape), cd.day >= lo, cd.day <= bindparam("at", type_=Date))
+        .group_by(cd.kind)
+    )
+
+
+_NEVER = dt.date(1, 1, 1)
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in ("force", "kind", "district", "offence", "reason")}
+
+
+def state_counts_at(
+    session: Session, src: Source, shape: Shape, values: dict[str, Any], state: CountStateRow, x: dt.date
+) -> dict[str, dict[Group, int]]:
+    """Per measure (bot/figures/revisions.py names) and group, the state counts of today's rows at ``x``."""
+    names = measure_names(src.dataset)
+    anchor = anchor_before(state, x) or _NEVER
+    params = _params(values) | {"anchor": anchor, "x": x}
+    out: dict[str, dict[Group, int]] = {}
+    for r in session.connection().execute(_state_statement(src.dataset, shape), params):
+        g = (r[0], r[1], r[2], r[3])
+        for j, col in enumerate(COUNT_STATES):
+            n = int(r[4 + j] or 0)
+            if n:
+                out.setdefault(names[col], {})[g] = n
+    return out
+
+
+@cache
+def _checkpoint_totals_statement(dataset: str, shape: Shape) -> Any:
+    cp = CountCheckpoint
+    return (
+        select(cp.at, func.sum(cp.open), func.sum(cp.flag))
+        .where(*_filters(cp, dataset, shape), cp.at.in_(bindparam("ats", expanding=True)))
+        .group_by(cp.at)
+    )
+
+
+def open_and_flag_at(
+    session: Session, src: Source, shape: Shape, values: dict[str, Any], state: CountStateRow, xs: list[dt.date]
+) -> dict[dt.date, tuple[int, int]]:
+    """(open, flag) of today's rows at each of ``xs`` (a series' month ends): one statement for those that are
+    anchors (month ends up to the latest as-of date), the checkpoint plus the moves after it for the others."""
+    out: dict[dt.date, tuple[int, int]] = {}
+    exact = [x for x in xs if state.anchor is not None and anchor_before(state, x) == x]
+    if exact:
+        params = _params(values) | {"ats": exact}
+        memo: dict[Any, dt.date] = {}
+        for at, n_open, n_flag in session.connection().execute(_checkpoint_totals_statement(src.dataset, shape),
+                                                               params):  # fmt: skip
+            out[_day(at, memo)] = (int(n_open or 0), int(n_flag or 0))
+    names = measure_names(src.dataset)
+    for x in xs:
+        if x in out:
+            continue
+        if x in exact:
+            out[x] = (0, 0)
+            continue
+        counts = state_counts_at(session, src, shape, values, state, x)
+        out[x] = (sum(counts.get(names["open"], {}).values()), sum(counts.get(names["flag"], {}).values()))
+    return out
+
+
+def events_in(
+    session: Session, src: Source, shape: Shape, values: dict[str, Any], first: dt.date, at: dt.date
+) -> tuple[int, int]:
+    """Rows opened and closed from ``first`` to ``at``, under the bound filters of ``values``."""
+    params = _params(values) | {"first": first, "at": at}
+    opened = closed = 0
+    for r in session.connection().execute(_events_statement(src.dataset, shape, False), params):
+        opened += int(r[1])
+        closed += int(r[2])
+    return opened, closed
+
+
+def counts_at(
+    session: Session,
+    src: Source,
+    shape: Shape,
+    values: dict[str, Any],
+    state: CountStateRow,
+    *,
+    since_ago: bool = True,
+) -> Correction:
+    """Today's rows' counts at ``values['at']`` in the shape of a :class:`~bot.figures.revisions.Correction`:
+    per measure and group, and the rows opened and closed in the month (and since a month ago), per kind."""
+    out = Correction()
+    for measure, groups in state_counts_at(session, src, shape, values, state, values["at"]).items():
+        out.total[measure] = Counter(groups)
+    params = _params(values) | {"at": values["at"], "first": values["first"]}
+    if since_ago:
+        params |= {"ago": values["ago"], "lo": values["lo"]}
+    for r in session.connection().execute(_events_statement(src.dataset, shape, since_ago), params):
+        kind = r[0]
+        out.month[(OPENED, kind)] += int(r[1])
+        out.month[(CLOSED, kind)] += int(r[2])
+        if since_ago:
+            out.since[(OPENED, kind)] += int(r[3])
+            out.since[(CLOSED, kind)] += int(r[4])
+    return out
+
+
+def take_away(counts: Correction, fix: Correction) -> Correction:
+    """``counts`` less ``fix``: today's rows' counts at a past date, made the counts as known then."""
+    for measure, groups in fix.total.items():
+        counts.total.setdefault(measure, Counter()).subtract(groups)
+    counts.month.subtract(fix.month)
+    counts.since.subtract(fix.since)
+    return counts
