@@ -33,11 +33,13 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Date,
     Integer,
+    MetaData,
+    Table,
     and_,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -46,13 +48,14 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.dates import add_months, month_end, month_start
-from bot.figures.month_flow import latest_batch
+from bot.figures.month_flow import clear_month_flows, latest_batch, month_key, stamp_month_flows
 from bot.figures.revisions import (
     AGE_EDGES,
     CLOSED,
@@ -65,8 +68,17 @@ from bot.figures.revisions import (
     age_measure,
     length_measure,
 )
-from bot.figures.source import BAIL, SOURCES, WANTED, Shape, Source, bound_conditions, val
-from bot.models import COUNT_EVENTS, COUNT_STATES, CountCheckpoint, CountDay, CountState, ImportBatch
+from bot.figures.source import BAIL, SOURCES, WANTED, Shape, Source, bound_conditions, count_if, val
+from bot.models import (
+    COUNT_EVENTS,
+    COUNT_STATES,
+    SINCE_EVER_SQL,
+    CountCheckpoint,
+    CountDay,
+    CountState,
+    ImportBatch,
+    MonthFlow,
+)
 
 # Positions in a moves vector: the state counts of COUNT_STATES, then the events.
 COLUMNS: tuple[str, ...] = (*COUNT_STATES, *COUNT_EVENTS)
@@ -135,9 +147,9 @@ def _groups(src: Source, m: Any) -> list[Any]:
 
 def row_moves(session: Session, dataset: str, where: list[Any], review_days: int, *, model: Any = None) -> Moves:
     """The moves of the rows of ``model`` (the dataset's table, or a table of versions with its columns) meeting
-    ``where``, per group and day. A handful of grouped statements: per group and opened date, and per group and
-    closed date, with how many of the steps each row reaches before it closes (plus the overdue / lapse starts,
-    which depend on another date); the steps' days follow in Python from those few thousand group rows."""
+    ``where``, per group and day. Three grouped statements: per group and opened date, per group and closed date,
+    and per group and overdue / lapse start, each with a FILTER count per step (a row reaches a band before it
+    closes, or not); the steps' days follow in Python from those group rows (days × groups, not rows)."""
     src = SOURCES[dataset]
     m = model if model is not None else src.model
     o = getattr(m, src.opened.key)
@@ -146,118 +158,104 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
     g = _groups(src, m)
     out: Moves = {}
     memo: dict[Any, dt.date] = {}
-    shifted: dict[tuple[dt.date, int], dt.date] = {}
+    is_bail = src is BAIL
 
-    def add(group: Group, day: dt.date, i: int, n: int) -> None:
+    def vec(group: Group, day: dt.date) -> list[int]:
         v = out.get((group, day))
         if v is None:
             v = out[(group, day)] = [0] * WIDTH
-        v[i] += n
+        return v
 
-    def conn_rows(stmt: Any) -> Iterator[Any]:
-        yield from session.connection().execute(stmt.execution_options(yield_per=20_000))
+    def shift(day: dt.date, j: int) -> dt.date:
+        return add_months(day, LENGTH_MONTHS[j - 1]) if is_bail else day + dt.timedelta(days=AGE_EDGES[j - 1])
 
-    if src is BAIL:
+    def run(stmt: Any) -> Iterator[Any]:
+        # Not streamed: PostgreSQL plans no parallel scan for a cursor, and the result is days × groups rows.
+        yield from session.connection().execute(stmt)
+
+    if dialect == "postgresql":
+        # The groups hashed in memory: with the default 4 MB the grouping spilled to a sort on disk (1M rows: 4 s
+        # a statement against 0.8 s).
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+
+    if is_bail:
         reach = [o] + [_plus_months(dialect, o, n) for n in LENGTH_MONTHS]
-
-        def at_step(day: dt.date, j: int) -> dt.date:
-            key = (day, j)
-            d = shifted.get(key)
-            if d is None:
-                d = shifted[key] = add_months(day, LENGTH_MONTHS[j - 1])
-            return d
     else:
         reach = [o] + [_plus_days(dialect, o, n) for n in AGE_EDGES]
+    # Step j (0: open, 1-4: the bands) holds from reach[j] until the row closes: non-empty if it closes after.
+    holds = [or_(c.is_(None), val(c) > reach[j]) for j in range(5)]
+    ends_after = [val(c) > reach[j] for j in range(5)]
 
-        def at_step(day: dt.date, j: int) -> dt.date:
-            key = (day, j)
-            d = shifted.get(key)
-            if d is None:
-                d = shifted[key] = day + dt.timedelta(days=AGE_EDGES[j - 1])
-            return d
-
-    # How many of the steps (open, then the four bands) a row reaches before it closes: they are nested.
-    cls = case(
-        (c.is_(None), 5),
-        *((val(c) > reach[j], j + 1) for j in range(4, -1, -1)),
-        else_=0,
-    )
-    if src is BAIL:
+    if is_bail:
         be = m.bail_end_on
         has_lapse = and_(m.kind == "bail", be.is_not(None))
         lapse = _greatest(dialect, o, _plus_days(dialect, be, 1))
-        held = or_(c.is_(None), val(c) > lapse)
-        # k: how many length bands are reached before the lapse (their "lapsed and that long" starts at the lapse).
-        k = case((has_lapse, sum((case((reach[j] < lapse, 1), else_=0) for j in range(1, 5)), literal(0))), else_=-1)
-        lheld = case((and_(has_lapse, held), 1), else_=0)
-        q1 = select(*g, o.label("d"), cls.label("cls"), k.label("k"), func.count()).where(*where)
-        q1 = q1.group_by(*g, o, cls, k)
-        for kind, district, reason, offence, d0, n_cls, n_k, n in conn_rows(q1):
-            grp, day = (kind, district, reason, offence), _day(d0, memo)
-            add(grp, day, OPENED_I, n)
-            if n_cls > 0:
-                add(grp, day, OPEN_I, n)
+        lapse_holds = or_(c.is_(None), val(c) > lapse)
+        # "Lapsed and n months long" starts at the later of the two: the band's reach when it is not before the
+        # lapse (keyed by the opened date), else the lapse (keyed by the lapse date).
+        late_band = [and_(has_lapse, reach[j] >= lapse) for j in range(5)]
+        late_holds = [count_if(and_(late_band[j], holds[j])) for j in range(1, 5)]
+        q1 = select(*g, o, func.count(), *(count_if(holds[j]) for j in range(5)), *late_holds)
+        q1 = q1.where(*where).group_by(*g, o)
+        for r in run(q1):
+            grp, day = (r[0], r[1], r[2], r[3]), _day(r[4], memo)
+            v = vec(grp, day)
+            v[OPENED_I] += r[5]
+            v[OPEN_I] += r[6]
             for j in range(1, 5):
-                if n_cls > j:
-                    at = at_step(day, j)
-                    add(grp, at, BAND_I[j - 1], n)
-                    if n_k >= 0 and j > n_k:
-                        add(grp, at, FLAG_BAND_I[j - 1], n)
-        q2 = select(*g, c.label("d"), cls.label("cls"), k.label("k"), lheld.label("lheld"), func.count())
-        q2 = q2.where(*where, c.is_not(None)).group_by(*g, c, cls, k, lheld)
-        for kind, district, reason, offence, d0, n_cls, n_k, n_held, n in conn_rows(q2):
-            grp, day = (kind, district, reason, offence), _day(d0, memo)
-            add(grp, day, CLOSED_I, n)
-            if n_cls > 0:
-                add(grp, day, OPEN_I, -n)
+                if r[6 + j] or r[10 + j]:
+                    w = vec(grp, shift(day, j))
+                    w[BAND_I[j - 1]] += r[6 + j]
+                    w[FLAG_BAND_I[j - 1]] += r[10 + j]
+        lapsed_ends = [
+            count_if(and_(has_lapse, or_(and_(reach[j] < lapse, val(c) > lapse), and_(late_band[j], ends_after[j]))))
+            for j in range(1, 5)
+        ]
+        q2 = select(*g, c, func.count(), *(count_if(ends_after[j]) for j in range(5)),
+                    count_if(and_(has_lapse, val(c) > lapse)), *lapsed_ends)  # fmt: skip
+        for r in run(q2.where(*where, c.is_not(None)).group_by(*g, c)):
+            v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+            v[CLOSED_I] += r[5]
+            v[OPEN_I] -= r[6]
             for j in range(1, 5):
-                if n_cls > j:
-                    add(grp, day, BAND_I[j - 1], -n)
-            if n_k >= 0:
-                if n_held:
-                    add(grp, day, FLAG_I, -n)
-                for j in range(1, 5):
-                    if (j <= n_k and n_held) or (j > n_k and n_cls > j):
-                        add(grp, day, FLAG_BAND_I[j - 1], -n)
-        q3 = select(*g, lapse.label("d"), k.label("k"), func.count()).where(*where, has_lapse, held)
-        q3 = q3.group_by(*g, lapse, k)
-        for kind, district, reason, offence, d0, n_k, n in conn_rows(q3):
-            grp, day = (kind, district, reason, offence), _day(d0, memo)
-            add(grp, day, FLAG_I, n)
-            for j in range(1, n_k + 1):
-                add(grp, day, FLAG_BAND_I[j - 1], n)
+                v[BAND_I[j - 1]] -= r[6 + j]
+                v[FLAG_BAND_I[j - 1]] -= r[11 + j]
+            v[FLAG_I] -= r[11]
+        q3 = select(*g, lapse, func.count(), *(count_if(reach[j] < lapse) for j in range(1, 5)))
+        for r in run(q3.where(*where, has_lapse, lapse_holds).group_by(*g, lapse)):
+            v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+            v[FLAG_I] += r[5]
+            for j in range(1, 5):
+                v[FLAG_BAND_I[j - 1]] += r[5 + j]
         return out
 
     is_wanted = src is WANTED
-    overdue_held: Any = literal(0)
+    start: Any = None
     if is_wanted:
         start = _greatest(dialect, o, _plus_days(dialect, func.coalesce(m.last_reviewed_on, o), review_days + 1))
-        overdue_held = case((val(c) > start, 1), else_=0)
-    q1 = select(*g, o.label("d"), cls.label("cls"), func.count()).where(*where).group_by(*g, o, cls)
-    for kind, district, reason, offence, d0, n_cls, n in conn_rows(q1):
-        grp, day = (kind, district, reason, offence), _day(d0, memo)
-        add(grp, day, OPENED_I, n)
-        if n_cls > 0:
-            add(grp, day, OPEN_I, n)
+    q1 = select(*g, o, func.count(), *(count_if(holds[j]) for j in range(5))).where(*where).group_by(*g, o)
+    for r in run(q1):
+        grp, day = (r[0], r[1], r[2], r[3]), _day(r[4], memo)
+        v = vec(grp, day)
+        v[OPENED_I] += r[5]
+        v[OPEN_I] += r[6]
         for j in range(1, 5):
-            if n_cls > j:
-                add(grp, at_step(day, j), BAND_I[j - 1], n)
-    q2 = select(*g, c.label("d"), cls.label("cls"), overdue_held.label("held"), func.count())
-    q2 = q2.where(*where, c.is_not(None)).group_by(*g, c, cls, overdue_held)
-    for kind, district, reason, offence, d0, n_cls, n_held, n in conn_rows(q2):
-        grp, day = (kind, district, reason, offence), _day(d0, memo)
-        add(grp, day, CLOSED_I, n)
-        if n_cls > 0:
-            add(grp, day, OPEN_I, -n)
+            if r[6 + j]:
+                vec(grp, shift(day, j))[BAND_I[j - 1]] += r[6 + j]
+    overdue_ends = [count_if(val(c) > start)] if is_wanted else []
+    q2 = select(*g, c, func.count(), *(count_if(ends_after[j]) for j in range(5)), *overdue_ends)
+    for r in run(q2.where(*where, c.is_not(None)).group_by(*g, c)):
+        v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+        v[CLOSED_I] += r[5]
+        v[OPEN_I] -= r[6]
         for j in range(1, 5):
-            if n_cls > j:
-                add(grp, day, BAND_I[j - 1], -n)
-        if n_held:
-            add(grp, day, FLAG_I, -n)
+            v[BAND_I[j - 1]] -= r[6 + j]
+        if is_wanted:
+            v[FLAG_I] -= r[11]
     if is_wanted:
-        q3 = select(*g, start.label("d"), func.count()).where(*where, or_(c.is_(None), val(c) > start))
-        for kind, district, reason, offence, d0, n in conn_rows(q3.group_by(*g, start)):
-            add((kind, district, reason, offence), _day(d0, memo), FLAG_I, n)
+        q3 = select(*g, start, func.count()).where(*where, or_(c.is_(None), val(c) > start)).group_by(*g, start)
+        for r in run(q3):
+            vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))[FLAG_I] += r[5]
     return out
 
 
@@ -277,28 +275,41 @@ def combine(into: Moves, other: Moves, sign: int = 1) -> Moves:
 _BATCH = 5_000
 
 
-def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[dict[str, Any]]:
+_KEYS = ("force", "dataset", "day", "kind", "district", "reason", "offence")
+
+
+def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[tuple[Any, ...]]:
     for ((kind, district, reason, offence), day), v in moves.items():
         if any(v):
-            row: dict[str, Any] = {"force": force, "dataset": dataset, "day": day, "kind": kind, "district": district,
-                                   "reason": reason, "offence": offence}  # fmt: skip
-            row.update(zip(COLUMNS, v, strict=True))
-            yield row
+            yield (force, dataset, day, kind, district, reason, offence, *v)
 
 
-def _insert_all(session: Session, table: Any, rows: Iterable[dict[str, Any]], upsert: bool = False) -> None:
-    it = iter(rows)
+def _write(session: Session, table: str, cols: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Append ``rows`` to ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (a hundred thousand rows
+    through the ORM's insert took seconds)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    if session.get_bind().dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in cols)
+        it = ((*(x.isoformat() if isinstance(x, dt.date) else x for x in r),) for r in rows)
+        raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", it)
+
+
+def _add_to(session: Session, force: str, dataset: str, moves: Moves) -> None:
+    """Add ``moves`` to the day counts: an upsert, a few thousand rows at a time."""
     dialect = session.get_bind().dialect.name
+    it = ({**dict(zip(_KEYS, r[:7], strict=True)), **dict(zip(COLUMNS, r[7:], strict=True))}
+          for r in _day_rows(force, dataset, moves))  # fmt: skip
     while batch := list(islice(it, _BATCH)):
-        if upsert:
-            ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-            stmt = ins.on_conflict_do_update(
-                index_elements=["force", "dataset", "day", "kind", "district", "reason", "offence"],
-                set_={c: getattr(table, c) + getattr(ins.excluded, c) for c in COLUMNS},
-            )
-            session.execute(stmt, batch)
-        else:
-            session.execute(insert(table), batch)
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(CountDay)
+        stmt = ins.on_conflict_do_update(
+            index_elements=list(_KEYS), set_={c: getattr(CountDay, c) + getattr(ins.excluded, c) for c in COLUMNS}
+        )
+        session.execute(stmt, batch)
 
 
 def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
@@ -307,15 +318,68 @@ def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_day
     src = SOURCES[dataset]
     session.execute(delete(CountDay).where(CountDay.force == force, CountDay.dataset == dataset))
     moves = row_moves(session, dataset, [src.model.force == force], review_days)
-    _insert_all(session, CountDay, _day_rows(force, dataset, moves))
+    session.flush()
+    _write(session, "count_day", (*_KEYS, *COLUMNS), _day_rows(force, dataset, moves))
     write_checkpoints(session, dataset, force, review_days=review_days)
 
 
 def apply_moves(session: Session, dataset: str, force: str, moves: Moves, *, review_days: int) -> None:
     """Add ``moves`` (the versions an import wrote, less those it replaced) to the day counts, then sum the
     checkpoints again and stamp them."""
-    _insert_all(session, CountDay, _day_rows(force, dataset, moves), upsert=True)
+    _add_to(session, force, dataset, moves)
     write_checkpoints(session, dataset, force, review_days=review_days)
+
+
+def merge_moves(
+    session: Session,
+    dataset: str,
+    force: str,
+    batch_id: int,
+    as_of: dt.date,
+    id_before: int | None,
+    replaced_table: str,
+    *,
+    review_days: int,
+) -> Moves:
+    """What a merge changed in the day counts: the moves of the versions it wrote (the rows it revised, found by
+    their ``valid_from`` through the partial index of revised rows, and the rows it added, above ``id_before``)
+    less those of the versions it replaced (``replaced_table``, shaped like the case table). Reads the changed
+    rows only."""
+    src = SOURCES[dataset]
+    m = src.model
+    mine = [m.force == force, m.import_batch_id == batch_id]
+    revised = [*mine, m.valid_from > literal_column(SINCE_EVER_SQL), m.valid_from == as_of]
+    first_versions = m.valid_from == literal_column(SINCE_EVER_SQL)  # the table was empty: every row is new
+    added = [*mine, m.id > id_before] if id_before is not None else [*mine, first_versions]
+    moves = row_moves(session, dataset, revised, review_days)
+    combine(moves, row_moves(session, dataset, added, review_days))
+    table = m.__table__
+    old = Table(replaced_table, MetaData(), *(Column(c.name, c.type) for c in table.columns))
+    was = aliased(m, old, adapt_on_names=True)
+    return combine(moves, row_moves(session, dataset, [was.force == force], review_days, model=was), -1)
+
+
+def month_flows_from_days(session: Session, dataset: str, force: str) -> None:
+    """Write ``force``'s month flows of ``dataset`` from the day counts' opened and closed (days × groups rows,
+    not the cases) and stamp them with its latest batch: what an import that merged does instead of recounting
+    the force's rows."""
+    cd = CountDay
+    month = month_key(session, cd.day)
+    series = cd.kind if dataset == BAIL.dataset else literal(dataset)
+    keys = [series, month, cd.district, cd.offence, cd.reason]
+    flows = (
+        select(literal(force), *keys, func.sum(cd.opened), func.sum(cd.closed))
+        .where(cd.force == force, cd.dataset == dataset)
+        .group_by(*keys)
+        .having(or_(func.sum(cd.opened) != 0, func.sum(cd.closed) != 0))
+    )
+    clear_month_flows(session, dataset, force)
+    session.execute(
+        insert(MonthFlow).from_select(
+            ["force", "series", "month", "district", "offence", "reason", "opened", "closed"], flows
+        )
+    )
+    stamp_month_flows(session, dataset, force)
 
 
 def carry_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
@@ -375,7 +439,7 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
         )
         n = len(COUNT_STATES)
 
-        def totals() -> Iterator[dict[str, Any]]:
+        def totals() -> Iterator[tuple[Any, ...]]:
             group: Group | None = None
             run = [0] * n
             i = 0
@@ -394,20 +458,15 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
             if group is not None:
                 yield from _emit(group, run, points, i, len(points))
 
-        def _emit(g: Group, run: list[int], pts: list[dt.date], lo: int, hi: int) -> Iterator[dict[str, Any]]:
+        def _emit(g: Group, run: list[int], pts: list[dt.date], lo: int, hi: int) -> Iterator[tuple[Any, ...]]:
             if not any(run):
                 return
             for a in pts[lo:hi]:
-                row: dict[str, Any] = {"force": force, "dataset": dataset, "at": a, "kind": g[0], "district": g[1],
-                                       "reason": g[2], "offence": g[3]}  # fmt: skip
-                row.update(zip(COUNT_STATES, run, strict=True))
-                yield row
+                yield (force, dataset, a, *g, *run)
 
-        # The totals are written as they are summed: a group's run is final at an anchor once the days up to it
-        # are read (the rows come in day order within a group).
-        it = totals()
-        while chunk := list(islice(it, _BATCH)):
-            session.execute(insert(CountCheckpoint), chunk)
+        # A group's run is final at an anchor once its days up to it are read (they come in day order). Summed
+        # first, then written: the read holds the connection.
+        _write(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), list(totals()))
     session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
     session.add(CountState(force=force, dataset=dataset, import_batch_id=batch, review_days=review_days,
                            first_day=first_day, anchor=last))  # fmt: skip

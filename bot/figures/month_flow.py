@@ -165,6 +165,14 @@ def carry_month_flows(session: Session, dataset: str, force: str, previous_batch
         rebuild_month_flows(session, dataset, force)
 
 
+def clear_month_flows(session: Session, dataset: str, force: str) -> None:
+    _clear(session, SOURCES[dataset], force)
+
+
+def stamp_month_flows(session: Session, dataset: str, force: str) -> None:
+    _stamp(session, dataset, force)
+
+
 def _clear(session: Session, src: Source, force: str) -> None:
     series = ["bail", "rui"] if src is BAIL else [src.dataset]
     session.execute(delete(MonthFlow).where(MonthFlow.force == force, MonthFlow.series.in_(series)))

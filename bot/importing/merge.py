@@ -130,6 +130,13 @@ class MergeCounts:
     updated: int = 0
     closed: int = 0
     unchanged: int = 0
+    # What the merge needs to tell which versions it wrote and replaced (bot/figures/day_counts.py): the rows'
+    # ids before it, and the table of the versions it replaced (REPLACED, until the next merge).
+    id_before: int | None = None
+
+
+# The versions a merge replaced, as they were (every column of the case table): what the day counts take away.
+REPLACED = "mo_replaced"
 
 
 def merge_cases(
@@ -143,15 +150,23 @@ def merge_cases(
     changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
     sets = ", ".join(f"{c} = s.{c}" for c in values)
     params: dict[str, Any] = {"f": force, "b": batch_id, "d": _date(session, as_of)}
-    # The versions about to be replaced go to the history first, valid until this import's as-of date (a
-    # version replaced on the day it became current was never valid on any day: not kept).
+    id_before = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
+    # The versions about to be replaced, kept as they are (the day counts take them away), then to the history,
+    # valid until this import's as-of date (a version replaced on the day it became current was never valid on
+    # any day: not kept).
+    _replaced_table(session, table)
+    session.execute(
+        text(
+            f"INSERT INTO {REPLACED} SELECT t.* FROM {table} AS t "
+            f"JOIN {STAGE} AS s ON s.force = :f AND t.reference = s.reference WHERE t.force = :f AND ({changed})"
+        ),
+        params,
+    )
     hist, hcols = HISTORY[dataset], _history_columns(dataset)
     session.execute(
         text(
             f"INSERT INTO {hist} (case_id, {', '.join(hcols)}, valid_from, valid_to) "
-            f"SELECT t.id, {', '.join('t.' + c for c in hcols)}, t.valid_from, :d FROM {table} AS t "
-            f"JOIN {STAGE} AS s ON s.force = :f AND t.reference = s.reference "
-            f"WHERE t.force = :f AND t.valid_from < :d AND ({changed})"
+            f"SELECT id, {', '.join(hcols)}, valid_from, :d FROM {REPLACED} WHERE valid_from < :d"
         ),
         params,
     )
@@ -178,7 +193,17 @@ def merge_cases(
     closed = 0
     if snapshot:
         closed = _snapshot_close(session, dataset, force, batch_id, as_of)
-    return MergeCounts(added=added, updated=updated, closed=closed, unchanged=staged - added - updated)
+    return MergeCounts(
+        added=added, updated=updated, closed=closed, unchanged=staged - added - updated, id_before=id_before
+    )
+
+
+def _replaced_table(session: Session, table: str) -> None:
+    """An empty temporary table shaped like ``table`` for the versions the merge replaces (dropped at commit on
+    PostgreSQL, with the connection on SQLite; emptied by each merge)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {REPLACED}"))
+    keep = " ON COMMIT DROP" if is_pg(session) else ""
+    session.execute(text(f"CREATE TEMP TABLE {REPLACED}{keep} AS SELECT * FROM {table} WHERE 1 = 0"))
 
 
 def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:
@@ -199,6 +224,7 @@ def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, a
         ),
         {"f": force, "d": d},
     )
+    session.execute(text(f"INSERT INTO {REPLACED} SELECT * FROM {table} WHERE {absent}"), {"f": force, "d": d})
     return rowcount(
         session.execute(
             text(f"UPDATE {table} SET {sets}, import_batch_id = :b, valid_from = :d WHERE {absent}"),

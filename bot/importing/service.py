@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.coverage import covered_from
-from bot.figures.day_counts import rebuild_day_counts
+from bot.figures.day_counts import (
+    Moves,
+    apply_moves,
+    current_state,
+    merge_moves,
+    month_flows_from_days,
+    rebuild_day_counts,
+)
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
@@ -22,7 +29,7 @@ from bot.importing.audit_event import record_import
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.log_date import stated_log_date
-from bot.importing.merge import MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
+from bot.importing.merge import REPLACED, MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
 from bot.importing.readers import FileRefused, file_sha256, open_table
 from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
@@ -205,18 +212,26 @@ def _stage_and_merge(
         session.add(batches[f])
     session.flush()
 
+    moves: dict[str, Moves] = {}
     if dataset == "actions":
         counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
                                frozenset(validator.positions))  # fmt: skip
     else:
+        review_days = config.wanted_review_days
+        counts = {}
         with bulk_mode(session, dataset, sum(per_force.values())):
-            counts = {
-                f: merge_cases(session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot)
-                for f, b in batches.items()
-            }
+            for f, b in batches.items():
+                counts[f] = c = merge_cases(
+                    session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot
+                )
+                # What the merge changed in the day counts, from the rows it wrote and replaced; counted whole in
+                # _finish when the day counts were not current.
+                if current_state(session, f, dataset, review_days, allow_one_behind=True) is not None:
+                    moves[f] = merge_moves(session, dataset, f, b.id, as_of, c.id_before, REPLACED,
+                                           review_days=review_days)  # fmt: skip
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force,
-            review_days=config.wanted_review_days)  # fmt: skip
+            review_days=config.wanted_review_days, moves=moves)  # fmt: skip
     return True
 
 
@@ -267,6 +282,7 @@ def _finish(
     tally: FlowTally | None = None,
     *,
     review_days: int,
+    moves: dict[str, Moves] | None = None,
 ) -> None:
     """Counts onto the batches and the report, one audit event per force, the month flows of each force
     (``tally``, counted during an initial load, or recounted from the table), and what this import's revisions
@@ -288,12 +304,18 @@ def _finish(
     session.flush()
     if dataset != "actions":
         for f in batches:
-            if tally is not None:
-                write_month_flows(session, dataset, f, tally)
+            changed = (moves or {}).get(f)
+            if changed is not None:
+                # A merge: the day counts take what it changed, and the month flows follow from them.
+                apply_moves(session, dataset, f, changed, review_days=review_days)
+                month_flows_from_days(session, dataset, f)
             else:
-                rebuild_month_flows(session, dataset, f)
+                if tally is not None:
+                    write_month_flows(session, dataset, f, tally)
+                else:
+                    rebuild_month_flows(session, dataset, f)
+                rebuild_day_counts(session, dataset, f, review_days=review_days)
             rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
-            rebuild_day_counts(session, dataset, f, review_days=review_days)
         _refresh_statistics(session, TABLES[dataset])
 
 
