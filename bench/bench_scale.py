@@ -8,7 +8,7 @@ about 5 % of circulations still open — ~500k open at 10M — the rest closed o
 1. ``floor``: csv.reader over the file and COPY into a plain table (``bench.bench_import``'s floor, same run);
 2. ``fresh``: `mo-bot import wanted FILE` into the empty table (a separate process: wall time and peak RSS);
 3. ``unchanged``: the same file again a day later (the import that records only its new as-of date);
-4. figures for today (the latest import's date) and 45 days back, and the 13-month series: 2 warm-ups, then
+4. figures for today (the latest import's date), 45 days and 11 months back, and the 13-month series: 2 warm-ups, then
    ``--repeat`` calls each, p50 and p99; beside them the same-run floor ``count(*)`` of the table;
 5. ``revised``: the export two days later with 5 % of its rows revised (a review recorded), then the figures at
    the earlier date again (now counted as known then);
@@ -109,6 +109,10 @@ def _figures(url: str, repeat: int, today: dt.date) -> dict[str, dict[str, Any]]
         "wanted --district ipswich today": lambda s: wanted_figures(s, force, today, Filters(district="ipswich")),
         "series wanted 13m": lambda s: monthly_series(s, "wanted", force, today, 13),
         "wanted 45 days back": lambda s: wanted_figures(s, force, past, review_days=28),
+        "wanted 11 months back": lambda s: wanted_figures(s, force, today - dt.timedelta(days=335), review_days=28),
+        "wanted --reason bail_breach --offence drugs today": lambda s: wanted_figures(
+            s, force, today, Filters(reason="bail_breach", offence="drugs"), review_days=28
+        ),
     }
     out = {}
     try:

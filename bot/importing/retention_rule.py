@@ -30,8 +30,11 @@ def _d(session: Session, d: dt.date) -> Any:
     return d if is_pg(session) else d.isoformat()
 
 
-def drop_expired_from_stage(session: Session, dataset: str, cutoff: dt.date) -> dict[str, int]:
-    """Per force, the staged rows past retention, removed from the stage (and any stored row of theirs)."""
+def drop_expired_from_stage(
+    session: Session, dataset: str, cutoff: dt.date, stored_gone: set[str] | None = None
+) -> dict[str, int]:
+    """Per force, the staged rows past retention, removed from the stage (and any stored row of theirs; the forces
+    that lost a stored row are added to ``stored_gone``)."""
     closed, table, hist = CLOSED[dataset], TABLES[dataset], HISTORY[dataset]
     d = _d(session, cutoff)
     counts = {
@@ -46,7 +49,11 @@ def drop_expired_from_stage(session: Session, dataset: str, cutoff: dt.date) -> 
     for f in counts:
         stored = f"SELECT id FROM {table} WHERE force = :f AND reference IN ({expired})"
         session.execute(text(f"DELETE FROM {hist} WHERE force = :f AND case_id IN ({stored})"), {"f": f, "d": d})
-        session.execute(text(f"DELETE FROM {table} WHERE force = :f AND reference IN ({expired})"), {"f": f, "d": d})
+        gone = session.execute(
+            text(f"DELETE FROM {table} WHERE force = :f AND reference IN ({expired})"), {"f": f, "d": d}
+        )
+        if rowcount(gone) and stored_gone is not None:
+            stored_gone.add(f)
     session.execute(text(f"DELETE FROM {STAGE} WHERE {closed} < :d"), {"d": d})
     return counts
 

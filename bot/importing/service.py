@@ -191,8 +191,9 @@ def _stage_and_merge(
             as_of = report.as_of = own.as_of
 
     expired: dict[str, int] = {}
+    stored_gone: set[str] = set()  # forces whose stored rows went past retention: their day counts are recounted
     if dataset != "actions":
-        expired = drop_expired_from_stage(session, dataset, _cutoff(config, report, force, now))
+        expired = drop_expired_from_stage(session, dataset, _cutoff(config, report, force, now), stored_gone)
         report.past_retention = sum(expired.values())
 
     batches: dict[str, ImportBatch] = {}
@@ -226,7 +227,7 @@ def _stage_and_merge(
                 )
                 # What the merge changed in the day counts, from the rows it wrote and replaced; counted whole in
                 # _finish when the day counts were not current.
-                if current_state(session, f, dataset, review_days, allow_one_behind=True) is not None:
+                if f not in stored_gone and current_state(session, f, dataset, review_days, allow_one_behind=True):
                     moves[f] = merge_moves(session, dataset, f, b.id, as_of, c.id_before, REPLACED,
                                            review_days=review_days)  # fmt: skip
     staging.drop_stage(session)
