@@ -430,6 +430,25 @@ class RevisionDelta(Base):
     __table_args__ = (Index("ix_revision_delta_at", "force", "dataset", "revised_on", "day"),)
 
 
+class RevisionCheckpoint(Base):
+    """The running total of one import's :class:`RevisionDelta` rows for a measure and group at an anchor day (every
+    Sunday and month end before the import's as-of date): a correction at a past date reads these plus at most six
+    days of changes, not every day before it."""
+
+    __tablename__ = "revision_checkpoint"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    at: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    revised_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    district: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    offence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
 class RevisionDeltaState(Base):
     """Which import :class:`RevisionDelta` of a force and dataset was built up to, and for which review period
     (the "review overdue" changes depend on it)."""

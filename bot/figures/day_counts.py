@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from itertools import islice
@@ -54,7 +54,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from bot.dates import add_months, month_end, month_start
+from bot.dates import add_months
+from bot.figures.copy_rows import write_rows
 from bot.figures.month_flow import clear_month_flows, latest_batch, month_key, stamp_month_flows
 from bot.figures.revisions import (
     AGE_EDGES,
@@ -66,7 +67,9 @@ from bot.figures.revisions import (
     OVERDUE,
     Correction,
     age_measure,
+    last_regular_anchor,
     length_measure,
+    regular_anchors,
 )
 from bot.figures.source import BAIL, SOURCES, WANTED, Shape, Source, bound_conditions, count_if, val
 from bot.models import (
@@ -284,21 +287,6 @@ def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[tuple[Any, ...
             yield (force, dataset, day, kind, district, reason, offence, *v)
 
 
-def _write(session: Session, table: str, cols: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Append ``rows`` to ``table``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (a hundred thousand rows
-    through the ORM's insert took seconds)."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    if session.get_bind().dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in cols)
-        it = ((*(x.isoformat() if isinstance(x, dt.date) else x for x in r),) for r in rows)
-        raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", it)
-
-
 def _add_to(session: Session, force: str, dataset: str, moves: Moves) -> None:
     """Add ``moves`` to the day counts: an upsert, a few thousand rows at a time."""
     dialect = session.get_bind().dialect.name
@@ -319,7 +307,7 @@ def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_day
     session.execute(delete(CountDay).where(CountDay.force == force, CountDay.dataset == dataset))
     moves = row_moves(session, dataset, [src.model.force == force], review_days)
     session.flush()
-    _write(session, "count_day", (*_KEYS, *COLUMNS), _day_rows(force, dataset, moves))
+    write_rows(session, "count_day", (*_KEYS, *COLUMNS), _day_rows(force, dataset, moves))
     write_checkpoints(session, dataset, force, review_days=review_days)
 
 
@@ -393,17 +381,7 @@ def carry_day_counts(session: Session, dataset: str, force: str, *, review_days:
 
 def anchors(first: dt.date, last: dt.date) -> list[dt.date]:
     """Every Sunday and month end from ``first`` to ``last``, and ``last``."""
-    out = set()
-    d = first + dt.timedelta(days=(6 - first.weekday()) % 7)
-    while d <= last:
-        out.add(d)
-        d += dt.timedelta(days=7)
-    e = month_end(first)
-    while e <= last:
-        out.add(e)
-        e = month_end(e + dt.timedelta(days=1))
-    out.add(last)
-    return sorted(out)
+    return sorted({*regular_anchors(first, last), last})
 
 
 def anchor_before(state: CountStateRow, x: dt.date) -> dt.date | None:
@@ -412,9 +390,7 @@ def anchor_before(state: CountStateRow, x: dt.date) -> dt.date | None:
         return None
     if x >= state.anchor:
         return state.anchor
-    sunday = x - dt.timedelta(days=(x.weekday() + 1) % 7)
-    end = x if month_end(x) == x else month_start(x) - dt.timedelta(days=1)
-    a = max(sunday, end)
+    a = last_regular_anchor(x)
     return a if a >= state.first_day else None
 
 
@@ -466,7 +442,7 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
 
         # A group's run is final at an anchor once its days up to it are read (they come in day order). Summed
         # first, then written: the read holds the connection.
-        _write(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), list(totals()))
+        write_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), list(totals()))
     session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
     session.add(CountState(force=force, dataset=dataset, import_batch_id=batch, review_days=review_days,
                            first_day=first_day, anchor=last))  # fmt: skip

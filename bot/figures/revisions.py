@@ -40,11 +40,12 @@ from typing import Any
 from sqlalchemy import Date, bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from bot.dates import add_months
+from bot.dates import add_months, month_end, month_start
+from bot.figures.copy_rows import write_rows
 from bot.figures.history import HISTORY_MODELS
 from bot.figures.month_flow import latest_batch
 from bot.figures.source import SOURCES, Shape, Source, bound_conditions
-from bot.models import SINCE_EVER, ImportBatch, RevisionDelta, RevisionDeltaState
+from bot.models import SINCE_EVER, ImportBatch, RevisionCheckpoint, RevisionDelta, RevisionDeltaState
 
 # Wanted and suspects: open, and open for at least each age band's fewest days (bot/figures/caseload.py).
 AGE_EDGES: tuple[int, ...] = (28, 91, 181, 366)
@@ -107,6 +108,46 @@ def version_deltas(dataset: str, row: Any, sign: int, t: dt.date, review_days: i
     if dataset == "wanted":
         reviewed = row.last_reviewed_on or opened
         _step(out, sign, t, g, OVERDUE, max(opened, reviewed + dt.timedelta(days=review_days + 1)), closed)
+
+
+@cache
+def regular_anchors(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
+    """Every Sunday and month end from ``first`` to ``last``."""
+    out = set()
+    d = first + dt.timedelta(days=(6 - first.weekday()) % 7)
+    while d <= last:
+        out.add(d)
+        d += dt.timedelta(days=7)
+    e = month_end(first)
+    while e <= last:
+        out.add(e)
+        e = month_end(e + dt.timedelta(days=1))
+    return tuple(sorted(out))
+
+
+def last_regular_anchor(x: dt.date) -> dt.date:
+    """The last Sunday or month end on or before ``x``."""
+    sunday = x - dt.timedelta(days=(x.weekday() + 1) % 7)
+    end = x if month_end(x) == x else month_start(x) - dt.timedelta(days=1)
+    return max(sunday, end)
+
+
+def _checkpoints(force: str, dataset: str, out: Counter[Key]) -> Iterator[tuple[Any, ...]]:
+    """Each import's changes summed per measure and group at every anchor before its as-of date (non-zero only):
+    a correction at D < t then needs the sum at the last anchor before D and the few days after it."""
+    series: dict[tuple[Any, ...], list[tuple[dt.date, int]]] = {}
+    for (t, measure, kind, district, reason, offence, day), v in out.items():
+        if v:
+            series.setdefault((t, measure, kind, district, reason, offence), []).append((day, v))
+    for (t, measure, kind, district, reason, offence), moves in series.items():
+        moves.sort()
+        run, i = 0, 0
+        for a in regular_anchors(moves[0][0], t - dt.timedelta(days=1)):
+            while i < len(moves) and moves[i][0] <= a:
+                run += moves[i][1]
+                i += 1
+            if run:
+                yield (force, dataset, a, t, measure, kind, district, reason, offence, run)
 
 
 # The columns each dataset's steps are computed from (:func:`version_deltas`), read instead of whole rows.
@@ -180,6 +221,15 @@ def rebuild_revision_deltas(
     while batch := list(islice(rows, _BATCH)):
         session.execute(insert(RevisionDelta), batch)
         written += len(batch)
+    session.execute(
+        delete(RevisionCheckpoint).where(
+            RevisionCheckpoint.force == force,
+            RevisionCheckpoint.dataset == dataset,
+            RevisionCheckpoint.revised_on >= lo,
+        )
+    )
+    cols = ("force", "dataset", "at", "revised_on", "measure", "kind", "district", "reason", "offence", "value")
+    write_rows(session, "revision_checkpoint", cols, _checkpoints(force, dataset, out))
     _stamp(session, force, dataset, review_days)
     return written
 
@@ -230,26 +280,33 @@ def _conditions(src: Source, shape: Shape) -> list[Any]:
 
 
 @cache
-def _snapshot_statement(src: Source, shape: Shape) -> Any:
-    """Per measure and group, the changes of the imports after ``:at`` up to ``:at``: the step counts' total
-    (their value at ``:at``), and the events from ``:first`` and after ``:ago`` (the month's and the last
-    month's flows)."""
-    r = RevisionDelta
-    at = bindparam("at", type_=Date)
-    return (
-        select(
-            r.measure,
-            r.kind,
-            r.district,
-            r.reason,
-            r.offence,
-            func.sum(r.delta),
-            func.coalesce(func.sum(r.delta).filter(r.day >= bindparam("first", type_=Date)), 0),
-            func.coalesce(func.sum(r.delta).filter(r.day > bindparam("ago", type_=Date)), 0),
-        )
-        .where(*_conditions(src, shape), r.revised_on > at, r.day <= at)
-        .group_by(r.measure, r.kind, r.district, r.reason, r.offence)
+def _cumulative_statement(src: Source, shape: Shape, flows_only: bool) -> Any:
+    """Per measure and group, what the imports after ``:after`` changed on the days up to ``:x``: their sums at
+    the anchor ``:anchor`` (the last Sunday or month end on or before ``:x``) plus their changes after it."""
+    r, cp = RevisionDelta, RevisionCheckpoint
+    after = bindparam("after", type_=Date)
+    anchor = bindparam("anchor", type_=Date)
+    keys = ("measure", "kind", "district", "reason", "offence")
+    only = [r.measure.in_(FLOWS)] if flows_only else []
+    cp_only = [cp.measure.in_(FLOWS)] if flows_only else []
+    checkpoint_src = Source(src.dataset, RevisionCheckpoint, RevisionCheckpoint.at, RevisionCheckpoint.at)
+    at_anchor = select(*(getattr(cp, k) for k in keys), cp.value.label("v")).where(
+        *bound_conditions(checkpoint_src, shape), cp.dataset == src.dataset, *cp_only, cp.at == anchor,
+        cp.revised_on > after,
+    )  # fmt: skip
+    since = select(*(getattr(r, k) for k in keys), r.delta.label("v")).where(
+        *_conditions(src, shape), *only, r.revised_on > after, r.day > anchor, r.day <= bindparam("x", type_=Date)
     )
+    u = at_anchor.union_all(since).subquery("u")
+    return select(*(u.c[k] for k in keys), func.sum(u.c.v)).group_by(*(u.c[k] for k in keys))
+
+
+def _cumulative(
+    session: Session, src: Source, shape: Shape, params: dict[str, Any], after: dt.date, x: dt.date, flows_only: bool
+) -> dict[tuple[str, str, str, str, str], int]:
+    values = params | {"after": after, "x": x, "anchor": last_regular_anchor(x)}
+    rows = session.connection().execute(_cumulative_statement(src, shape, flows_only), values)
+    return {(m, k, d, r, o): int(n) for m, k, d, r, o, n in rows if n}
 
 
 @dataclass
@@ -274,18 +331,24 @@ class Correction:
 
 def snapshot_correction(session: Session, src: Source, shape: Shape, values: dict[str, Any]) -> Correction:
     """The :class:`Correction` at ``values['at']`` under the bound filters of ``values``
-    (:func:`bot.figures.source.filter_values` plus ``first`` and ``ago``)."""
+    (:func:`bot.figures.source.filter_values` plus ``first`` and ``ago``): the imports after it, summed up to it,
+    up to the day before the 1st of its month and up to a month before it (for the flows)."""
     out = Correction()
     params = {k: v for k, v in values.items() if k in ("force", "kind", "district", "offence", "reason")}
-    params |= {"at": values["at"], "first": values["first"], "ago": values["ago"]}
-    for measure, kind, district, reason, offence, total, month, since in session.connection().execute(
-        _snapshot_statement(src, shape), params
-    ):
+    at = values["at"]
+    upto = _cumulative(session, src, shape, params, at, at, False)
+    to_first = _cumulative(session, src, shape, params, at, values["first"] - dt.timedelta(days=1), True)
+    to_ago = _cumulative(session, src, shape, params, at, values["ago"], True)
+    for (measure, kind, district, reason, offence), n in upto.items():
         if measure in FLOWS:
-            out.month[(measure, kind)] += int(month)
-            out.since[(measure, kind)] += int(since)
+            out.month[(measure, kind)] += n
+            out.since[(measure, kind)] += n
         else:
-            out.total.setdefault(measure, Counter())[(kind, district, reason, offence)] += int(total)
+            out.total.setdefault(measure, Counter())[(kind, district, reason, offence)] += n
+    for (measure, kind, *_g), n in to_first.items():
+        out.month[(measure, kind)] -= n
+    for (measure, kind, *_g), n in to_ago.items():
+        out.since[(measure, kind)] -= n
     return out
 
 

@@ -1,5 +1,6 @@
 """count_day, count_checkpoint and count_state: the current rows' counts per group and day and their running
-totals at anchor days (bot/figures/day_counts.py), so that a figure reads as many rows as there are groups.
+totals at anchor days (bot/figures/day_counts.py), so that a figure reads as many rows as there are groups; and
+revision_checkpoint: each import's revision changes summed at anchor days (bot/figures/revisions.py).
 
 Revision ID: 0018
 Revises: 0017
@@ -55,9 +56,27 @@ def upgrade() -> None:
         sa.Column("first_day", sa.Date(), nullable=True),
         sa.Column("anchor", sa.Date(), nullable=True),
     )
+    op.create_table(
+        "revision_checkpoint",
+        sa.Column("force", sa.String(32), primary_key=True),
+        sa.Column("dataset", sa.String(16), primary_key=True),
+        sa.Column("at", sa.Date(), primary_key=True),
+        sa.Column("revised_on", sa.Date(), primary_key=True),
+        sa.Column("measure", sa.String(16), primary_key=True),
+        sa.Column("kind", sa.String(8), primary_key=True),
+        sa.Column("district", sa.String(48), primary_key=True),
+        sa.Column("reason", sa.String(32), primary_key=True),
+        sa.Column("offence", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Integer(), nullable=False),
+    )
+    # The corrections now read the revision checkpoints, which each dataset's next import builds (an import that
+    # finds no state rebuilds every import's changes): until then the figures read the rows, as they do for any
+    # state not current.
+    op.execute("DELETE FROM revision_delta_state")
 
 
 def downgrade() -> None:
+    op.drop_table("revision_checkpoint")
     op.drop_table("count_state")
     op.drop_table("count_checkpoint")
     op.drop_table("count_day")

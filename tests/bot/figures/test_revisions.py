@@ -6,6 +6,7 @@ arrive out of date order here too, some as snapshots, and the retention purge ru
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,18 @@ from bot.figures.cases import active_by_kind_at
 from bot.figures.day_counts import current_state, rebuild_day_counts
 from bot.figures.history import revised_until
 from bot.figures.month_flow import rebuild_month_flows
-from bot.figures.revisions import AGE_EDGES, LENGTH_MONTHS, deltas_current
+from bot.figures.revisions import AGE_EDGES, LENGTH_MONTHS, deltas_current, rebuild_revision_deltas
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
-from bot.models import CountCheckpoint, CountDay, CountState, MonthFlow, RevisionDelta, RevisionDeltaState
+from bot.models import (
+    CountCheckpoint,
+    CountDay,
+    CountState,
+    MonthFlow,
+    RevisionCheckpoint,
+    RevisionDelta,
+    RevisionDeltaState,
+)
 from bot.retention import purge_force
 from tests.bot.figures.test_history import DISTRICTS, NOW, imports, write
 from tests.bot.figures.test_property import PROPERTY
@@ -65,12 +74,17 @@ def _answers(session: Session, config: Config, dataset: str, days: list[dt.date]
     return out
 
 
-def _kept_counts(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
-    """The day counts' non-zero rows, the checkpoints and the month flows, sorted."""
+def _kept_counts(session: Session) -> tuple[list[Any], ...]:
+    """The day counts' non-zero rows, their checkpoints, the month flows, the revision changes (summed per key)
+    and their checkpoints, sorted."""
     days = [tuple(r) for r in session.execute(select(CountDay.__table__)) if any(r[7:])]
     points = [tuple(r) for r in session.execute(select(CountCheckpoint.__table__))]
     flows = [tuple(r) for r in session.execute(select(MonthFlow.__table__))]
-    return sorted(days), sorted(points), sorted(flows)
+    changes = Counter()
+    for r in session.execute(select(RevisionDelta.__table__)):
+        changes[tuple(r)[1:-1]] += r.delta  # without the id; a key may come in more than one row
+    marks = [tuple(r) for r in session.execute(select(RevisionCheckpoint.__table__))]
+    return sorted(days), sorted(points), sorted(flows), sorted((k, v) for k, v in changes.items() if v), sorted(marks)
 
 
 @PROPERTY
@@ -117,6 +131,7 @@ def test_figures_through_the_changes_equal_figures_from_the_rows(
                 assert current_state(session, "suffolk", ds, config.wanted_review_days) is not None
             rebuild_day_counts(session, ds, "suffolk", review_days=config.wanted_review_days)
             rebuild_month_flows(session, ds, "suffolk")
+            rebuild_revision_deltas(session, ds, "suffolk", review_days=config.wanted_review_days)
         assert _kept_counts(session) == kept
         # The same questions from the rows: the changes no longer trusted (as after a write that did not keep them).
         session.execute(delete(RevisionDeltaState))
