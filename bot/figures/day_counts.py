@@ -373,10 +373,42 @@ def month_flows_from_days(session: Session, dataset: str, force: str) -> None:
 def carry_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
     """After an import that changed no row (the unchanged re-import): the moves still hold; the checkpoints are
     summed again up to the new as-of date and stamped with the new batch. Not current before: counted whole."""
-    if current_state(session, force, dataset, review_days, allow_one_behind=True) is None:
+    state = current_state(session, force, dataset, review_days, allow_one_behind=True)
+    if state is None:
         rebuild_day_counts(session, dataset, force, review_days=review_days)
-    else:
+    elif state.anchor is None or state.first_day is None:
         write_checkpoints(session, dataset, force, review_days=review_days)
+    else:
+        _extend_checkpoints(session, dataset, force, state, review_days=review_days)
+
+
+def _extend_checkpoints(session: Session, dataset: str, force: str, state: CountStateRow, *, review_days: int) -> None:
+    """The moves are unchanged: only the anchors after the last one (up to the new as-of date) are new, each the
+    last checkpoint plus the moves after it; the old as-of date's checkpoint goes unless it is a Sunday or month
+    end. Reads a few days of ``count_day``, not all of it."""
+    assert state.anchor is not None and state.first_day is not None
+    last = session.scalar(select(func.max(ImportBatch.as_of)).where(ImportBatch.force == force,
+                                                                     ImportBatch.dataset == dataset))  # fmt: skip
+    old = state.anchor
+    if last is not None and last > old:
+        new = [a for a in anchors(state.first_day, last) if a > old]
+        shape = Shape()
+        stmt = _state_statement(dataset, shape)
+        rows: list[tuple[Any, ...]] = []
+        for a in new:
+            for r in session.connection().execute(stmt, {"force": force, "anchor": old, "x": a}):
+                if any(r[4:]):
+                    rows.append((force, dataset, a, *r[:4], *(int(n) for n in r[4:])))
+        if regular_anchors(old, old) != (old,):
+            cp = CountCheckpoint
+            session.execute(delete(cp).where(cp.force == force, cp.dataset == dataset, cp.at == old))
+        write_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), rows)
+    else:
+        last = old
+    session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
+    session.add(CountState(force=force, dataset=dataset, import_batch_id=latest_batch(session, force, dataset),
+                           review_days=review_days, first_day=state.first_day, anchor=last))  # fmt: skip
+    session.flush()
 
 
 def anchors(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -359,27 +359,21 @@ def usable(session: Session, src: Source, force: str, shape: Shape, review_days:
 
 
 @cache
-def _series_statement(src: Source, shape: Shape, dialect: str) -> Any:
-    """Per import after the first month end, measure (open, lapsed, opened, closed) and month, the changes up to
-    ``:as_of``."""
-    r = RevisionDelta
-    # The days before the window fall in one bucket, the month before it: they move the open and lapsed counts
-    # of every month end, and no month's flows.
-    before = bindparam("before", type_=Date)
-    if dialect == "postgresql":
-        month = func.greatest(func.date_trunc("month", r.day).cast(Date), before)
-    else:
-        # SQLite keeps dates as ISO text: the month is its first seven characters; max() of two is the later.
-        month = func.max(func.substr(r.day, 1, 7).concat("-01"), bindparam("before_text"))
+def _series_statement(src: Source, shape: Shape) -> Any:
+    """Per anchor of ``:ats`` (month ends), import after ``:after`` and measure (open, lapsed, opened, closed), the
+    import's changes summed up to that anchor."""
+    cp = RevisionCheckpoint
+    checkpoint_src = Source(src.dataset, cp, cp.at, cp.at)
     return (
-        select(r.revised_on, r.measure, month.label("month"), func.sum(r.delta))
+        select(cp.at, cp.revised_on, cp.measure, func.sum(cp.value))
         .where(
-            *_conditions(src, shape),
-            r.measure.in_([*STATES_FOR_SERIES, *FLOWS]),
-            r.revised_on > bindparam("first_end", type_=Date),
-            r.day <= bindparam("as_of", type_=Date),
+            *bound_conditions(checkpoint_src, shape),
+            cp.dataset == src.dataset,
+            cp.measure.in_([*STATES_FOR_SERIES, *FLOWS]),
+            cp.at.in_(bindparam("ats", expanding=True)),
+            cp.revised_on > bindparam("after", type_=Date),
         )
-        .group_by(r.revised_on, r.measure, month)
+        .group_by(cp.at, cp.revised_on, cp.measure)
     )
 
 
@@ -388,26 +382,38 @@ def series_corrections(
     ends: list[dt.date],
 ) -> list[tuple[int, int, int, int]]:  # fmt: skip
     """For each month of ``windows`` (its first day, and its end ``ends[i]``: the month's last day or as_of):
-    what to take away from today's rows' (open, lapsed, opened, closed) to count them as known at that end."""
-    dialect = session.get_bind().dialect.name
-    before = add_months(windows[0][0], -1)
+    what to take away from today's rows' (open, lapsed, opened, closed) to count them as known at that end — the
+    imports after that end, summed up to it (and, for the month's flows, less their sums up to the month before).
+    Month ends are anchors: one statement reads every import's sums at all of them; an end that is not (as_of)
+    takes its few days after the last anchor too."""
     params = {k: v for k, v in values.items() if k in ("force", "kind", "district", "offence", "reason")}
-    params |= {"first_end": ends[0], "as_of": ends[-1], "before": before, "before_text": before.isoformat()}
-    rows = session.connection().execute(_series_statement(src, shape, dialect), params).all()
+    befores = [first - dt.timedelta(days=1) for first, _last in windows]
+    ats = sorted({*befores, *(e for e in ends if last_regular_anchor(e) == e)})
+    sums: dict[tuple[dt.date, dt.date, str], int] = {}
+    memo: dict[Any, dt.date] = {}
+
+    def day(v: Any) -> dt.date:
+        d = memo.get(v)
+        if d is None:
+            d = memo[v] = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
+        return d
+
+    for at, t, measure, n in session.connection().execute(
+        _series_statement(src, shape), params | {"ats": ats, "after": befores[0]}
+    ):
+        sums[(day(at), day(t), measure)] = int(n)
     out = []
-    for (first, _last), end in zip(windows, ends, strict=True):
-        o = lp = op = cl = 0
-        for t, measure, month, s in rows:
-            if t <= end:
-                continue
-            m = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
-            if measure == OPEN and m <= first:
-                o += s
-            elif measure == LAPSED and m <= first:
-                lp += s
-            elif measure == OPENED and m == first:
-                op += s
-            elif measure == CLOSED and m == first:
-                cl += s
+    for before, end in zip(befores, ends, strict=True):
+        upto: Counter[str] = Counter()
+        if last_regular_anchor(end) == end:
+            for (a, t, m), n in sums.items():
+                if a == end and t > end:
+                    upto[m] += n
+        else:
+            for (m, *_g), n in _cumulative(session, src, shape, params, end, end, False).items():
+                upto[m] += n
+        o, lp = upto[OPEN], upto[LAPSED]
+        op = upto[OPENED] - sum(n for (a, t, m), n in sums.items() if a == before and t > end and m == OPENED)
+        cl = upto[CLOSED] - sum(n for (a, t, m), n in sums.items() if a == before and t > end and m == CLOSED)
         out.append((int(o), int(lp), int(op), int(cl)))
     return out

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.demo.exports import write_exports
 from bot.figures import cache as fc
 from bot.figures.bail import bail_figures
+from bot.figures.day_counts import current_state
 from bot.figures.json import figures_to_json
 from bot.figures.month_flow import flows_current
 from bot.figures.revisions import deltas_current
@@ -59,10 +60,14 @@ def state(session: Session, config: Config, as_of: dt.date, *, ids: bool = True)
     the rows' ids and batch ids are left out: a PostgreSQL sequence does not roll back, so rows added by a merge
     that was rolled back and by one that was not differ in them alone."""
     out: dict[str, Any] = {}
-    for name in [*TABLES.values(), *HISTORY.values(), "month_flow", "revision_delta"]:
+    for name in [*TABLES.values(), *HISTORY.values(), "month_flow", "revision_delta", "revision_checkpoint",
+                 "count_day", "count_checkpoint"]:  # fmt: skip
         table = Base.metadata.tables[name]
         cols = [c for c in table.columns if ids or c.name not in ("id", "case_id", "import_batch_id")]
-        out[name] = sorted((tuple(r) for r in session.execute(select(*cols))), key=repr)
+        rows = (tuple(r) for r in session.execute(select(*cols)))
+        if name == "count_day":  # a merge may leave a day whose moves cancelled out
+            rows = (r for r in rows if any(r[7:]))
+        out[name] = sorted(rows, key=repr)
     for force in config.forces.values():
         f = force.slug
         out[f"{f} figures"] = [
@@ -79,6 +84,9 @@ def state(session: Session, config: Config, as_of: dt.date, *, ids: bool = True)
             deltas_current(session, f, d, config.wanted_review_days) for d in ("wanted", "suspects", "bail")
         ]
         out[f"{f} freshness"] = dataset_freshness(session, config, force, LATER)
+        # Whether current, and up to which day (the batch id may differ: PostgreSQL does not roll sequences back).
+        states = [current_state(session, f, d, config.wanted_review_days) for d in ("wanted", "suspects", "bail")]
+        out[f"{f} day counts"] = [s and (s.review_days, s.first_day, s.anchor) for s in states]
     return out
 
 
