@@ -28,6 +28,7 @@ from bench.common import emit, fresh_database, postgres_available, spread
 from bot.config import load_config
 from bot.db import make_engine
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
+from bot.figures.day_counts import rebuild_day_counts
 from bot.figures.month_flow import rebuild_month_flows
 
 AS_OF = dt.date(2026, 11, 23)
@@ -148,10 +149,12 @@ def _generate(engine: Engine, rows: int) -> None:
                 )
     # The month flows the series reads, built as every import builds them (one grouped pass per force and
     # dataset), stamped with the batches above.
+    # And the day counts every figure reads (bot/figures/day_counts.py), counted from the rows as an initial load does.
     with Session(engine) as s:
         for force_slug in ("suffolk", "norfolk"):
             for ds in ("wanted", "suspects", "bail"):
                 rebuild_month_flows(s, ds, force_slug)
+                rebuild_day_counts(s, ds, force_slug, review_days=28)
         s.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("ANALYZE"))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, literal_column, text
 from sqlalchemy.orm import Session
 
 from bench.bench_figures import AS_OF, _cases, _generate
@@ -31,7 +31,11 @@ from bot.config import load_config
 from bot.dates import add_months
 from bot.db import make_engine
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
+from bot.figures.day_counts import apply_moves, combine, row_moves
+from bot.figures.history import HISTORY_MODELS
 from bot.figures.revisions import rebuild_revision_deltas
+from bot.figures.source import SOURCES
+from bot.models import SINCE_EVER_SQL
 
 PAST = AS_OF - dt.timedelta(days=45)
 LONG_AGO = add_months(AS_OF, -11) + dt.timedelta(days=3)
@@ -84,6 +88,14 @@ def revise(engine: Engine, review_days: int) -> tuple[dict[str, int], dict[str, 
                 t0 = time.perf_counter()
                 for force in ("suffolk", "norfolk"):
                     rebuild_revision_deltas(session, DATASETS[table], force, review_days=review_days, since=rev)
+                    # The day counts take what the revision changed, as a merge's do: the versions written
+                    # (valid from the revision) less those replaced (valid until it).
+                    ds = DATASETS[table]
+                    m, h = SOURCES[ds].model, HISTORY_MODELS[ds]
+                    written = [m.force == force, m.valid_from > literal_column(SINCE_EVER_SQL), m.valid_from == rev]
+                    moves = row_moves(session, ds, written, review_days)
+                    old = row_moves(session, ds, [h.force == force, h.valid_to == rev], review_days, model=h)
+                    apply_moves(session, ds, force, combine(moves, old, -1), review_days=review_days)
                 session.commit()
                 upkeep.append(time.perf_counter() - t0)
         with engine.connect() as c:
