@@ -198,6 +198,12 @@ def merge_cases(
     )
 
 
+def drop_replaced(session: Session) -> None:
+    """Drop the replaced versions once their moves are counted: on SQLite a temporary table lives as long as the
+    connection, and a serving process's connection outlives the import."""
+    session.execute(text(f"DROP TABLE IF EXISTS {REPLACED}"))
+
+
 def _replaced_table(session: Session, table: str) -> None:
     """An empty temporary table shaped like ``table`` for the versions the merge replaces (dropped at commit on
     PostgreSQL, with the connection on SQLite; emptied by each merge)."""

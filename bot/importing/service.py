@@ -29,7 +29,15 @@ from bot.importing.audit_event import record_import
 from bot.importing.columns import SCHEMAS, TABLES
 from bot.importing.direct import load_into_empty_table
 from bot.importing.log_date import stated_log_date
-from bot.importing.merge import REPLACED, MergeCounts, bulk_mode, merge_actions, merge_cases, table_is_empty
+from bot.importing.merge import (
+    REPLACED,
+    MergeCounts,
+    bulk_mode,
+    drop_replaced,
+    merge_actions,
+    merge_cases,
+    table_is_empty,
+)
 from bot.importing.readers import FileRefused, file_sha256, open_table
 from bot.importing.retention_rule import drop_expired_from_stage, drop_expired_loaded, retention_cutoff
 from bot.importing.types import MAX_REPORTED_ERRORS, ImportReport, ImportRequest
@@ -230,6 +238,7 @@ def _stage_and_merge(
                 if f not in stored_gone and current_state(session, f, dataset, review_days, allow_one_behind=True):
                     moves[f] = merge_moves(session, dataset, f, b.id, as_of, c.id_before, REPLACED,
                                            review_days=review_days)  # fmt: skip
+                drop_replaced(session)
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force,
             review_days=config.wanted_review_days, moves=moves)  # fmt: skip
