@@ -2,9 +2,10 @@
 
 The monthly series needs, for each month of its window, the rows opened and closed in it. Counted from the
 case rows that is a pass over every row opened or closed in the window — on a million rows, most of them, and
-several times the 50 ms a figure may take. So each import rebuilds the flows of the forces it touched, in its
-own transaction, into ``month_flow`` (a few thousand rows per force), and stamps ``month_flow_state`` with its
-batch. The series trusts the flows only while that stamp is the force's latest batch of the dataset (the
+several times the 50 ms a figure may take. So each import keeps the flows of the forces it touched, in its
+own transaction, in ``month_flow`` (a few thousand rows per force) — counted as an initial load streams the rows
+in, or summed from the day counts after a merge (bot/figures/day_counts.py) — and stamps ``month_flow_state``
+with its batch. The series trusts the flows only while that stamp is the force's latest batch of the dataset (the
 retention purge rebuilds them too); otherwise — and for ``older_than`` filters, which cut inside a month — it
 counts the same months from the case rows (:func:`window_flows` with ``from_rows=True``), slower and equal.
 """
