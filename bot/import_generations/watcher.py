@@ -46,6 +46,7 @@ class GenerationWatcher:
         self._ready = threading.Event()
         self._changed = threading.Condition()
         self._reprime = False
+        self._forgotten = 0  # how many times forget() was called: a read begun before the last one is stale
         self._stopped = False
         self._sql = str(LATEST_ALL.compile(dialect=engine.dialect))
         self.reconnects = 0  # for tests: connections made after the first
@@ -86,8 +87,10 @@ class GenerationWatcher:
 
     def forget(self) -> None:
         """Drop what is known and read it again (answers ask the database until then)."""
-        self._ready.clear()
-        self._reprime = True
+        with self._changed:
+            self._forgotten += 1
+            self._ready.clear()
+            self._reprime = True
 
     def stop(self, *_: object) -> None:
         self._ready.clear()
@@ -142,9 +145,15 @@ class GenerationWatcher:
         return conn
 
     def _prime(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
-        self._reprime = False
+        with self._changed:
+            self._reprime = False
+            began = self._forgotten
         rows = cast("list[tuple[str, str, int | None]]", conn.execute(self._sql).fetchall())
         with self._changed:
+            if self._forgotten != began:
+                # forget() was called while this read ran: what it read may predate what forget() was told to
+                # drop, so stay not ready (answers ask the database) and read again on the next turn.
+                return
             self._latest = latest_from_rows(rows)
             self._changed.notify_all()
-        self._ready.set()
+            self._ready.set()

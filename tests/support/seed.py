@@ -16,6 +16,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, SlackSettings, load_config
+from bot.import_generations.announce import announce_imports
+from bot.import_generations.batches import ImportedBatch
 from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 
 SUFFOLK_TEAM = "TSUFFOLK"
@@ -162,6 +164,9 @@ def seed(
             s.execute(insert(WantedCirculation), wanted)
             s.execute(insert(OutstandingSuspect), suspects)
             s.execute(insert(BailPeriod), bail)
+            # Announced as an import announces its batches, so a running process's generation source (the
+            # PostgreSQL listener) knows them when the seeding commits rather than whenever it next re-reads.
+            announce_imports(s, [ImportedBatch(force, d, batch) for d, batch in ids.items()])
 
 
 def blocks_text(reply: object) -> str:
