@@ -536,6 +536,34 @@ class CountState(Base):
     anchor: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class PeopleAhead(Base):
+    """Distinct people among the force's current rows, from the latest import on (bot/figures/people_ahead.py):
+    per group at each level of the answers' filters (a filter not given is ``'*'``), how many people stop being
+    counted on ``leaves`` — the day after the last day any of their rows in the group is open (bail: active)."""
+
+    __tablename__ = "people_ahead"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # bail | rui; '' otherwise
+    district: Mapped[str] = mapped_column(String(48), primary_key=True)  # '*': any
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)  # wanted only ('*': any); '' otherwise
+    offence: Mapped[str] = mapped_column(String(64), primary_key=True)  # lower-cased; '*': any
+    leaves: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # 9999-12-31: no end known
+    people: Mapped[int] = mapped_column(Integer)
+
+
+class PeopleState(Base):
+    """Which import ``people_ahead`` holds for a force and dataset, and the first day it answers for."""
+
+    __tablename__ = "people_state"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    import_batch_id: Mapped[int | None] = mapped_column(BigId)
+    start: Mapped[dt.date] = mapped_column(Date)
+
+
 class SharedAnswer(Base):
     """A `/mo` answer as rendered for one import generation of a force's dataset, computed once after the import
     and read by every process and replica (bot/shared_answers.py). ``key`` names the question (sub-command, its

@@ -20,10 +20,19 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.figures.bail import by_authority_order, length_band_ranges, next_authority
 from bot.figures.caseload import by_count, district_counts
-from bot.figures.history import source_at
+from bot.figures.day_counts import measure_names, state_counts_at, usable_state
+from bot.figures.history import needs_history, source_at
 from bot.figures.lapsed import not_lapsed
 from bot.figures.month_flow import flows_current
-from bot.figures.source import BAIL, SOURCES, count_open, count_open_where, open_rows, row_conditions
+from bot.figures.source import (
+    BAIL,
+    SOURCES,
+    count_open,
+    count_open_where,
+    filter_values,
+    open_rows,
+    row_conditions,
+)
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters
 from bot.models import MonthFlow
 
@@ -126,7 +135,18 @@ def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.dat
     """Active bail and RUI at ``at`` (e.g. a month before ``as_of``) under the filters of a question asked at
     ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons —
     counted in the rows as known at ``as_of``: both ends of a comparison with the same knowledge, so the change
-    shown is movement, not revision (as the figures' open_a_month_ago)."""
+    shown is movement, not revision (as the figures' open_a_month_ago). When the rows as known at ``as_of`` are
+    today's and the day counts hold them, from those (a row per group); else from the rows."""
+    shape, values = filter_values(BAIL, force.slug, as_of, filters)
+    state = usable_state(session, BAIL, force.slug, shape, None)
+    if state is not None and not needs_history(session, force.slug, BAIL.dataset, as_of):
+        counts = state_counts_at(session, BAIL, shape, values, state, at)
+        names = measure_names(BAIL.dataset)
+        out = dict.fromkeys(KINDS, 0)
+        for measure, sign in ((names["open"], 1), (names["flag"], -1)):  # active = open − lapsed
+            for (kind, _d, _r, _o), n in counts.get(measure, {}).items():
+                out[kind] += sign * n
+        return out
     src = source_at(session, BAIL, force.slug, as_of)
     cols = []
     for k in KINDS:

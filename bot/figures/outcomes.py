@@ -5,6 +5,7 @@
   bail outcome vocabulary for bail and RUI; ``not_recorded`` when the export gave none), most first;
 - people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
   a person wanted on three circulations is one person. Person references are counted here, never returned.
+  From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py).
 
 Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters. Neither is in the
 covering indexes (``outcome`` and ``person_ref`` are read from the table, a visit per row), so they are not part
@@ -26,6 +27,7 @@ from bot.dates import month_start
 from bot.figures.caseload import by_count
 from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
+from bot.figures.people_ahead import people_from_aggregate
 from bot.figures.source import BAIL, SUSPECTS, WANTED, Source, open_rows, row_conditions
 from bot.figures.types import KINDS, BailFigures, Filters, SuspectFigures, WantedFigures
 
@@ -51,7 +53,11 @@ def closed_by_outcome(
 def people_open(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
 ) -> int:
-    """Distinct people among the rows open (bail: active) at ``as_of`` that name one."""
+    """Distinct people among the rows open (bail: active) at ``as_of`` that name one: from the import's
+    aggregate (bot/figures/people_ahead.py) when it answers for ``as_of``, else from the rows."""
+    ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters, kind)
+    if ahead is not None:
+        return ahead
     known = source_at(session, src, force.slug, as_of)
     m = known.model
     conds = [*row_conditions(known, force.slug, as_of, filters, kind=kind), m.person_ref.is_not(None)]

@@ -21,6 +21,7 @@ from bot.figures.day_counts import (
     rebuild_day_counts,
 )
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
+from bot.figures.people_ahead import rebuild_people
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -327,6 +328,9 @@ def _finish(
                 rebuild_day_counts(session, dataset, f, review_days=review_days)
             rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
         _refresh_statistics(session, TABLES[dataset])
+        for f in batches:
+            # After the statistics: it groups the open rows by person, which a fresh table's planner misjudges.
+            rebuild_people(session, dataset, f)
 
 
 # Free-text identifiers: no query filters, groups or ranges on them (lookups by reference go through the unique

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
+from bot.figures.cases import active_by_kind_at
 from bot.figures.day_counts import current_state, rebuild_day_counts
 from bot.figures.month_flow import flows_current, rebuild_month_flows
 from bot.figures.outcomes import with_outcomes
@@ -24,6 +25,7 @@ REASONS = ["never_arrested", "failed_to_answer_bail", "bail_breach", "rui_fresh_
 AGE_BANDS = ["0-27d", "28-90d", "91-180d", "181-365d", "over-365d"]
 LENGTHS = ["0-3m", "3-6m", "6-9m", "9-12m", "over-12m"]
 CLOSURE_OUTCOMES = ["arrested", "located", "cancelled", "voluntary_attendance"]
+KINDS = ("bail", "rui")
 BAIL_OUTCOMES = ["charged", "nfa", "converted_to_rui", "out_of_court_disposal"]
 
 
@@ -510,6 +512,7 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
             k: series_tuples(monthly_series(session, "bail", force, as_of, months, to_filters(filt), kind=k))
             for k in ("bail", "rui")
         }
+        got_month_ago = active_by_kind_at(session, force, as_of, month_ago(as_of), to_filters(filt))
     finally:
         session.rollback()
 
@@ -531,3 +534,6 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         for e in got.bail_ending_soon
     ] == want["bail_ending_soon"]
     assert got.bail_ending_soon_total == len(want["bail_ending_soon"])
+    mine = [r for r in table if selected(r, force_slug, as_of, filt["district"], filt["offence"], None,
+                                         filt["older_than_days"])]  # fmt: skip
+    assert got_month_ago == {k: sum(1 for r in mine if r.kind == k and is_active(r, month_ago(as_of))) for k in KINDS}

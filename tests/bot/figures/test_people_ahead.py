@@ -1,0 +1,171 @@
+"""People from the import's aggregate (bot/figures/people_ahead.py): at every date from its first day on and under
+every filter, the distinct people equal a brute-force count over the rows (the same random rows as the figures'
+property tests, persons shared across districts, offences in two cases and kinds); the answer reads no case row;
+before its first day, for ``older_than`` or once another import has come, it declines and the rows answer. Through
+the importer: a first import, a revised one and an unchanged one keep it right. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from bot.figures.outcomes import people_open
+from bot.figures.people_ahead import first_day, people_from_aggregate, rebuild_people
+from bot.figures.source import SOURCES
+from bot.figures.types import Filters
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
+from bot.models import ImportBatch, PeopleState
+from tests.bot.figures.test_property import (
+    FORCE_DISTRICTS,
+    PROPERTY,
+    REASONS,
+    Row,
+    _insert,
+    as_of_dates,
+    is_active,
+    rows,
+    selected,
+)
+
+
+def brute(table: list[Row], force: str, at: dt.date, district, offence, reason, kind: str | None) -> int:
+    live = [
+        r
+        for r in table
+        if selected(r, force, at, district, offence, reason, None)
+        and (kind is None or r.kind == kind)
+        and is_active(r, at)
+        and r.person is not None
+    ]
+    return len({r.person for r in live})
+
+
+def _batches(session: Session, dataset: str, as_of: dt.date) -> None:
+    for force in ("suffolk", "norfolk"):
+        session.add(ImportBatch(force=force, dataset=dataset, file_name="t.csv", file_sha256="0" * 64, as_of=as_of))
+    session.flush()
+
+
+@PROPERTY
+@given(data=st.data())
+def test_people_from_the_aggregate_match_brute_force_at_every_later_date(session: Session, data: st.DataObject) -> None:
+    dataset = data.draw(st.sampled_from(["wanted", "suspects", "bail"]), label="dataset")
+    as_of = data.draw(as_of_dates, label="as_of")
+    table = data.draw(rows(dataset, as_of), label="rows")
+    wanted = dataset == "wanted"
+    try:
+        _insert(session, dataset, table)
+        _batches(session, dataset, as_of)
+        checked = 0
+        for force in ("suffolk", "norfolk"):
+            rebuild_people(session, dataset, force)
+            start = first_day(session, dataset, force)
+            assert start is not None and start >= as_of
+            ends = [d for r in table for d in (r.closed, r.bail_end) if d is not None]
+            probes = {start, start + dt.timedelta(days=1), start + dt.timedelta(days=400)}
+            near = {d + dt.timedelta(days=k) for d in ends for k in (-1, 0, 1, 2)}
+            probes |= {d for d in near if d >= start}
+            district = data.draw(st.one_of(st.none(), st.sampled_from(FORCE_DISTRICTS[force])), label="district")
+            offence = data.draw(st.one_of(st.none(), st.sampled_from(["burglary", "BURGLARY", "drugs"])), label="o")
+            reason = data.draw(st.one_of(st.none(), st.sampled_from(REASONS)), label="reason") if wanted else None
+            filters = Filters(district=district, offence=offence, reason=reason)
+            for at in sorted(probes):
+                for kind in ("bail", "rui") if dataset == "bail" else (None,):
+                    got = people_from_aggregate(session, dataset, force, at, filters, kind)
+                    assert got == brute(table, force, at, district, offence, reason, kind), (force, at, kind)
+                    checked += 1
+            # Before its first day, and for older_than, the rows answer.
+            before = people_from_aggregate(session, dataset, force, start - dt.timedelta(days=1), filters)
+            assert before is None
+            assert people_from_aggregate(session, dataset, force, start, Filters(older_than_days=30)) is None
+        assert checked >= 6
+    finally:
+        session.rollback()
+
+
+def test_people_read_no_case_row_and_decline_once_another_import_comes(session: Session, config: Config) -> None:
+    force = config.force("suffolk")
+    as_of = dt.date(2026, 11, 20)
+    table = [
+        Row("suffolk", "W1", "ipswich", "Burglary", dt.date(2026, 1, 1), None, reason="never_arrested", person="P1"),
+        Row("suffolk", "W2", "lowestoft", "burglary", dt.date(2026, 2, 1), None, reason="bail_breach", person="P1"),
+        Row("suffolk", "W3", "ipswich", "theft", dt.date(2026, 3, 1), dt.date(2026, 12, 10), person="P2",
+            reason="never_arrested"),
+        Row("suffolk", "W4", "ipswich", "theft", dt.date(2026, 3, 1), dt.date(2026, 11, 1), person="P3",
+            reason="never_arrested"),
+    ]  # fmt: skip
+    _insert(session, "wanted", table)
+    _batches(session, "wanted", as_of)
+    rebuild_people(session, "wanted", "suffolk")
+    counts = {
+        at: people_open(session, SOURCES["wanted"], force, at, Filters()) for at in (as_of, dt.date(2026, 12, 10))
+    }
+    ipswich = people_open(session, SOURCES["wanted"], force, as_of, Filters(district="ipswich"))
+    burglary = people_open(session, SOURCES["wanted"], force, as_of, Filters(offence="BURGLARY"))
+    assert counts == {as_of: 2, dt.date(2026, 12, 10): 1} and ipswich == 2 and burglary == 1
+    session.execute(delete(SOURCES["wanted"].model))  # the aggregate alone answers
+    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == 2
+    # A later import the aggregate was not counted for: it declines, and the rows (none now) answer.
+    session.add(ImportBatch(force="suffolk", dataset="wanted", file_name="t.csv", file_sha256="1" * 64, as_of=as_of))
+    session.flush()
+    assert people_from_aggregate(session, "wanted", "suffolk", as_of, Filters()) is None
+    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == 0
+    session.rollback()
+
+
+HEADER = "reference,person_ref,offence,district,kind,started_on,bail_end_on,ended_on,outcome"
+
+
+def _import(session: Session, config: Config, tmp: Path, lines: list[str], as_of: dt.date) -> None:
+    p = tmp / f"bail-{as_of}.csv"
+    p.write_text("\n".join([HEADER, *lines]) + "\n")
+    now = dt.datetime.combine(as_of, dt.time(9), tzinfo=dt.UTC)
+    report = import_file(session, config, ImportRequest(dataset="bail", path=p, as_of=as_of), now)
+    assert report.ok, report.errors
+    session.commit()
+
+
+def _people(session: Session, config: Config, at: dt.date, kind: str) -> tuple[int | None, int]:
+    """(from the aggregate, from the answer) for Suffolk's bail of ``kind`` at ``at``."""
+    force = config.force("suffolk")
+    return (
+        people_from_aggregate(session, "bail", "suffolk", at, Filters(), kind),
+        people_open(session, SOURCES["bail"], force, at, Filters(), kind=kind),
+    )
+
+
+def test_imports_keep_the_people_right(session: Session, config: Config, tmp_path: Path) -> None:
+    first = dt.date(2026, 11, 20)
+    lines = [
+        "B1,P1,burglary,ipswich,bail,2026-10-01,2026-11-25,,",  # lapses from 26 Nov
+        "B2,P1,burglary,ipswich,bail,2026-10-05,2026-12-20,,",  # P1 still active until 20 Dec
+        "B3,P2,theft,lowestoft,bail,2026-09-01,2026-11-30,,",
+        "R1,P3,theft,lowestoft,rui,2026-09-01,,,",
+        "R2,P3,drugs,ipswich,rui,2026-09-02,,,",
+    ]
+    _import(session, config, tmp_path, lines, first)
+    assert _people(session, config, first, "bail") == (2, 2)
+    assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)  # P2 lapsed
+    assert _people(session, config, dt.date(2026, 12, 21), "bail") == (0, 0)
+    assert _people(session, config, first, "rui") == (1, 1)
+    # Revised: B2 ended, P4 bailed; a merge counts it again for the new import.
+    revised = [*lines[:1], "B2,P1,burglary,ipswich,bail,2026-10-05,2026-12-20,2026-11-26,charged", *lines[2:],
+               "B4,P4,theft,ipswich,bail,2026-11-24,2027-02-24,,"]  # fmt: skip
+    second = dt.date(2026, 11, 27)
+    _import(session, config, tmp_path, revised, second)
+    assert _people(session, config, second, "bail") == (2, 2)  # P2 (until 30 Nov) and P4; P1's bail ended or lapsed
+    assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)
+    # The same file again: nothing read, the aggregate carried to the new batch.
+    third = dt.date(2026, 11, 28)
+    _import(session, config, tmp_path, revised, third)
+    state = session.get(PeopleState, ("suffolk", "bail"))
+    latest = session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()).limit(1))
+    assert state is not None and state.import_batch_id == latest
+    assert _people(session, config, third, "bail") == (2, 2)
