@@ -156,6 +156,14 @@ def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], d
 LAPSING_SQL = "kind = 'bail' AND bail_end_on IS NOT NULL AND (ended_on IS NULL OR ended_on > bail_end_on)"
 
 
+def person_index(stem: str, closed: str) -> Index:
+    """The open rows that name a person, by force and person: an import finds the rows of the people it touched
+    (bot/figures/people_ahead.py) without a scan of the force's rows. Partial: the open rows only, a small part
+    of the table."""
+    where = text(f"{closed} IS NULL AND person_ref IS NOT NULL")
+    return Index(f"ix_{stem}_person", "force", "person_ref", sqlite_where=where, postgresql_where=where)
+
+
 def revised_index(stem: str) -> Index:
     """The rows an import has revised (valid_from set), by force and date: a figure at an earlier date takes
     them out (bot/figures/history.py). Partial: a first version (SINCE_EVER, every row of an initial load) is
@@ -195,6 +203,7 @@ class WantedCirculation(Base):
         *open_indexes(
             "wanted", ["force"], "closed_on", ["district", "reason", "offence"], ["circulated_on", "last_reviewed_on"]
         ),
+        person_index("wanted", "closed_on"),
     )
 
 
@@ -225,6 +234,7 @@ class OutstandingSuspect(Base):
         UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
         revised_index("suspect"),
         *open_indexes("suspect", ["force"], "closed_on", ["district", "offence"], ["identified_on"]),
+        person_index("suspect", "closed_on"),
     )
 
 
@@ -255,6 +265,7 @@ class BailPeriod(Base):
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
         revised_index("bail"),
         *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
+        person_index("bail", "ended_on"),
         # Lapsed bail at each month end of the series: a range of bail_end_on over the periods that ever lapse.
         Index(
             "ix_bail_lapsing",
@@ -553,10 +564,28 @@ class PeopleAhead(Base):
     people: Mapped[int] = mapped_column(Integer)
 
 
-class PeopleState(Base):
-    """Which import ``people_ahead`` holds for a force and dataset, and the first day it answers for."""
+class ClosedAhead(Base):
+    """The current rows closed per group, day and recorded outcome (``''``: none recorded), from the 1st of the
+    latest import's month on (bot/figures/closed_ahead.py): a month's closures by outcome without the rows."""
 
-    __tablename__ = "people_state"
+    __tablename__ = "closed_ahead"
+
+    force: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # bail | rui; '' otherwise
+    district: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)  # wanted only; '' otherwise
+    offence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    closed: Mapped[int] = mapped_column(Integer)
+
+
+class AheadState(Base):
+    """Which import ``people_ahead`` and ``closed_ahead`` hold for a force and dataset, and the first day they
+    answer for (bot/figures/ahead.py)."""
+
+    __tablename__ = "ahead_state"
 
     force: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset: Mapped[str] = mapped_column(String(16), primary_key=True)

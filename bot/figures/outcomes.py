@@ -5,7 +5,8 @@
   bail outcome vocabulary for bail and RUI; ``not_recorded`` when the export gave none), most first;
 - people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
   a person wanted on three circulations is one person. Person references are counted here, never returned.
-  From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py).
+  From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py), and
+  so do the closures by outcome (bot/figures/closed_ahead.py).
 
 Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters. Neither is in the
 covering indexes (``outcome`` and ``person_ref`` are read from the table, a visit per row), so they are not part
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.dates import month_start
 from bot.figures.caseload import by_count
+from bot.figures.closed_ahead import closed_from_aggregate
 from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
 from bot.figures.people_ahead import people_from_aggregate
@@ -37,7 +39,11 @@ NOT_RECORDED = "not_recorded"
 def closed_by_outcome(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
 ) -> dict[str, int]:
-    """Outcome -> rows closed in the month to ``as_of`` (``kind``: bail or rui, for the bail dataset)."""
+    """Outcome -> rows closed in the month to ``as_of`` (``kind``: bail or rui, for the bail dataset): from the
+    import's aggregate (bot/figures/closed_ahead.py) when it answers for ``as_of``, else from the rows."""
+    ahead = closed_from_aggregate(session, src.dataset, force.slug, as_of, filters, kind)
+    if ahead is not None:
+        return by_count({(o or NOT_RECORDED): n for o, n in ahead.items()})
     known = source_at(session, src, force.slug, as_of)
     m = known.model
     conds = [

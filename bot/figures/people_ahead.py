@@ -10,11 +10,10 @@ kind for bail) and each group at that level, ``people_ahead`` holds how many peo
 (``leaves``: the day after their last counted day; 9999-12-31 when none is known). People at D are then the sum
 over that group's rows with ``leaves`` after D: as many rows as there are distinct end days, whatever the caseload.
 
-``start`` (``people_state``) is the first day this answers for: the latest import's as-of date, or a later opened
-date if a row is dated after it. Before it, for ``older_than`` (it cuts on the opened date, which these groups do
-not keep), or while ``people_state`` does not name the latest import, people are counted from the rows
-(bot/figures/outcomes.py). Counting it reads the rows open at ``start`` once per level, in the import's
-transaction — the open caseload, not the history.
+It answers from ``start`` on while its stamp names the latest import (bot/figures/ahead_state.py); before, and for
+``older_than`` (it cuts on the opened date, which these groups do not keep), people are counted from the rows
+(bot/figures/outcomes.py). Counting it reads the rows counting at ``start`` once per level, in the import's
+transaction (bot/figures/ahead.py) — the open caseload, not the history.
 """
 
 from __future__ import annotations
@@ -23,13 +22,15 @@ import datetime as dt
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import Date, and_, case, delete, func, insert, literal, not_, or_, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.figures.month_flow import latest_batch
+from bot.figures.ahead_state import ahead_start, as_date
 from bot.figures.source import BAIL, SOURCES, WANTED
 from bot.figures.types import Filters
-from bot.models import ImportBatch, PeopleAhead, PeopleState
+from bot.models import PeopleAhead
 
 ANY = "*"
 NO_END = dt.date(9999, 12, 31)
@@ -57,47 +58,34 @@ def _dims(dataset: str) -> tuple[str, ...]:
     return ("district", "reason", "offence") if dataset == WANTED.dataset else ("district", "offence")
 
 
-def first_day(session: Session, dataset: str, force: str) -> dt.date | None:
-    """The first day the aggregate answers for: the latest import's as-of date, or a later opened date."""
-    src = SOURCES[dataset]
-    as_of = session.scalar(
-        select(func.max(ImportBatch.as_of)).where(ImportBatch.force == force, ImportBatch.dataset == dataset)
-    )
-    if as_of is None:
-        return None
-    opened = session.scalar(select(func.max(src.opened)).where(src.model.force == force))
-    if opened is not None and not isinstance(opened, dt.date):
-        opened = dt.date.fromisoformat(str(opened)[:10])
-    return max(as_of, opened) if opened is not None else as_of
+Key = tuple[str, str, str, str, dt.date]  # kind, district, reason, offence (lower-cased), leaves
 
 
-def rebuild_people(session: Session, dataset: str, force: str) -> None:
-    """Count ``people_ahead`` for ``force``'s ``dataset`` again from the rows that count at its first day, and
-    stamp it with the latest batch: one statement, each level a grouping of those rows by person."""
-    session.execute(delete(PeopleAhead).where(PeopleAhead.force == force, PeopleAhead.dataset == dataset))
-    session.execute(delete(PeopleState).where(PeopleState.force == force, PeopleState.dataset == dataset))
-    start = first_day(session, dataset, force)
-    if start is None:
-        return
+def _counting(dialect: str, dataset: str, m: Any, start: dt.date, *where: Any) -> list[Any]:
+    """The rows of ``m`` (the case table, or a table of versions shaped like it) that name a person and count at
+    ``start``, with their group and ``leaves``: the open ones and the ones closed after ``start``, apart (each half
+    on its own index)."""
     src = SOURCES[dataset]
-    m = src.model
-    dialect = session.get_bind().dialect.name
-    leaves = _leaves(dialect, dataset, m)
     closed = getattr(m, src.closed.key)
+    leaves = _leaves(dialect, dataset, m)
     kind = m.kind if dataset == BAIL.dataset else literal("")
     reason = m.reason if dataset == WANTED.dataset else literal("")
-    counted = (
-        select(
-            m.person_ref.label("person"),
-            kind.label("kind"),
-            m.district.label("district"),
-            reason.label("reason"),
-            func.lower(m.offence).label("offence"),
-            leaves.label("leaves"),
-        )
-        .where(m.force == force, m.person_ref.is_not(None), or_(closed.is_(None), closed > start), leaves > start)
-        .cte("counted")
-    )
+    cols = [
+        m.person_ref.label("person"),
+        kind.label("kind"),
+        m.district.label("district"),
+        reason.label("reason"),
+        func.lower(m.offence).label("offence"),
+        leaves.label("leaves"),
+    ]
+    base = [m.person_ref.is_not(None), leaves > start, *where]
+    # Two selects for the caller's UNION ALL (flat: SQLite takes no parenthesised compound).
+    return [select(*cols).where(closed.is_(None), *base), select(*cols).where(closed > start, *base)]
+
+
+def _per_group(dataset: str, counted: Any, *lead: Any) -> Any:
+    """Per group at every level and ``leaves``, how many people of ``counted`` stop counting then: each level a
+    grouping by person (a person's ``leaves`` is the latest of their rows in the group)."""
     dims = _dims(dataset)
     levels = []
     for n in range(len(dims) + 1):
@@ -117,27 +105,72 @@ def rebuild_people(session: Session, dataset: str, force: str) -> None:
             )
     u = union_all(*levels).subquery("per_person")
     keys = [u.c.kind, u.c.district, u.c.reason, u.c.offence, u.c.leaves]
-    rows = select(literal(force), literal(dataset), *keys, func.count()).group_by(*keys)
-    session.execute(
-        insert(PeopleAhead).from_select(
-            ["force", "dataset", "kind", "district", "reason", "offence", "leaves", "people"], rows
+    return select(*lead, *keys, func.count()).group_by(*keys)
+
+
+def count_people(session: Session, dataset: str, force: str, start: dt.date) -> None:
+    """Write ``people_ahead`` for ``force``'s ``dataset`` from its rows that count at ``start``, in one statement
+    (the caller has emptied it: bot/figures/ahead.py)."""
+    m = SOURCES[dataset].model
+    dialect = session.get_bind().dialect.name
+    counted = union_all(*_counting(dialect, dataset, m, start, m.force == force)).cte("counted")
+    rows = _per_group(dataset, counted, literal(force), literal(dataset))
+    cols = ["force", "dataset", "kind", "district", "reason", "offence", "leaves", "people"]
+    session.execute(insert(PeopleAhead).from_select(cols, rows))
+
+
+def people_delta(
+    session: Session,
+    dataset: str,
+    force: str,
+    written: Any,
+    replaced: Any,
+    old_start: dt.date,
+    new_start: dt.date,
+) -> dict[Key, int]:
+    """What an import changed in ``people_ahead``: for the people named by the rows it wrote (``written``, a
+    condition on the case table) or replaced (``replaced``, the replaced versions as a model shaped like the case
+    table), their counts from the rows now (at ``new_start``) less their counts from the rows before it (at
+    ``old_start``: the rows it did not write, and the versions it replaced). Everyone else's counts stand: for any
+    date on or after ``new_start`` they say the same (a person's ``leaves`` is the latest of their rows', however
+    late the count began). Reads the touched people's rows only, through the index of open rows by person."""
+    m = SOURCES[dataset].model
+    dialect = session.get_bind().dialect.name
+    named = [select(m.person_ref).where(m.force == force, written, m.person_ref.is_not(None))]
+    named.append(select(replaced.person_ref).where(replaced.force == force, replaced.person_ref.is_not(None)))
+    touched = union_all(*named).subquery("touched")
+    people = select(touched.c.person_ref)
+    now = union_all(*_counting(dialect, dataset, m, new_start, m.force == force, m.person_ref.in_(people)))
+    before = union_all(
+        *_counting(dialect, dataset, m, old_start, m.force == force, m.person_ref.in_(people), not_(written)),
+        *_counting(dialect, dataset, replaced, old_start, replaced.force == force, replaced.person_ref.in_(people)),
+    )
+    out: dict[Key, int] = {}
+    for sign, rows in ((1, now), (-1, before)):
+        for r in session.execute(_per_group(dataset, rows.cte("counted"))):
+            key = (r[0], r[1], r[2], r[3], as_date(r[4]))
+            out[key] = out.get(key, 0) + sign * int(r[5])
+    return {k: n for k, n in out.items() if n}
+
+
+def apply_people_delta(session: Session, dataset: str, force: str, delta: dict[Key, int], start: dt.date) -> None:
+    """Add ``delta`` to ``people_ahead`` and drop the rows that no longer count from ``start`` on (zero, or people
+    who stop counting by then)."""
+    pa = PeopleAhead
+    dialect = session.get_bind().dialect.name
+    rows = [
+        {"force": force, "dataset": dataset, "kind": k, "district": d, "reason": r, "offence": o, "leaves": x,
+         "people": n}
+        for (k, d, r, o, x), n in delta.items()
+    ]  # fmt: skip
+    for i in range(0, len(rows), 5_000):
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(pa)
+        keys = ["force", "dataset", "kind", "district", "reason", "offence", "leaves"]
+        session.execute(
+            ins.on_conflict_do_update(index_elements=keys, set_={"people": pa.people + ins.excluded.people}),
+            rows[i : i + 5_000],
         )
-    )
-    session.add(
-        PeopleState(force=force, dataset=dataset, import_batch_id=latest_batch(session, force, dataset), start=start)
-    )
-    session.flush()
-
-
-def carry_people(session: Session, dataset: str, force: str, previous_batch: int) -> None:
-    """After an import that changed no row: what was counted for ``previous_batch`` still holds; stamp it with the
-    new batch (counted whole if it was not for that batch)."""
-    state = session.get(PeopleState, (force, dataset))
-    if state is None or state.import_batch_id != previous_batch:
-        rebuild_people(session, dataset, force)
-        return
-    state.import_batch_id = latest_batch(session, force, dataset)
-    session.flush()
+    session.execute(delete(pa).where(pa.force == force, pa.dataset == dataset, or_(pa.people == 0, pa.leaves <= start)))
 
 
 def people_from_aggregate(
@@ -147,15 +180,8 @@ def people_from_aggregate(
     answer (see the module docstring) and the rows must."""
     if filters.older_than_days is not None or (filters.reason and dataset != WANTED.dataset):
         return None
-    state = session.execute(
-        select(PeopleState.import_batch_id, PeopleState.start).where(
-            PeopleState.force == force, PeopleState.dataset == dataset
-        )
-    ).first()
-    if state is None or state.import_batch_id is None:
-        return None
-    start = state.start if isinstance(state.start, dt.date) else dt.date.fromisoformat(str(state.start)[:10])
-    if at < start or state.import_batch_id != latest_batch(session, force, dataset):
+    start = ahead_start(session, dataset, force)
+    if start is None or at < start:
         return None
     pa = PeopleAhead
     reason = (filters.reason or ANY) if dataset == WANTED.dataset else ""

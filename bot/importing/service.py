@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.coverage import covered_from
+from bot.figures.ahead import AheadChange, apply_ahead, merge_ahead, rebuild_ahead
 from bot.figures.day_counts import (
     Moves,
     apply_moves,
@@ -21,7 +22,6 @@ from bot.figures.day_counts import (
     rebuild_day_counts,
 )
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
-from bot.figures.people_ahead import rebuild_people
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -223,6 +223,7 @@ def _stage_and_merge(
     session.flush()
 
     moves: dict[str, Moves] = {}
+    ahead: dict[str, AheadChange | None] = {}
     if dataset == "actions":
         counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
                                frozenset(validator.positions))  # fmt: skip
@@ -239,10 +240,13 @@ def _stage_and_merge(
                 if f not in stored_gone and current_state(session, f, dataset, review_days, allow_one_behind=True):
                     moves[f] = merge_moves(session, dataset, f, b.id, as_of, c.id_before, REPLACED,
                                            review_days=review_days)  # fmt: skip
+                if f not in stored_gone:
+                    # … and in the people counts, from the people it touched; None: counted whole in _finish.
+                    ahead[f] = merge_ahead(session, dataset, f, b.id, as_of, c.id_before, REPLACED)
                 drop_replaced(session)
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force,
-            review_days=config.wanted_review_days, moves=moves)  # fmt: skip
+            review_days=config.wanted_review_days, moves=moves, ahead=ahead)  # fmt: skip
     return True
 
 
@@ -294,6 +298,7 @@ def _finish(
     *,
     review_days: int,
     moves: dict[str, Moves] | None = None,
+    ahead: dict[str, AheadChange | None] | None = None,
 ) -> None:
     """Counts onto the batches and the report, one audit event per force, the month flows of each force
     (``tally``, counted during an initial load, or recounted from the table), and what this import's revisions
@@ -329,8 +334,12 @@ def _finish(
             rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
         _refresh_statistics(session, TABLES[dataset])
         for f in batches:
-            # After the statistics: it groups the open rows by person, which a fresh table's planner misjudges.
-            rebuild_people(session, dataset, f)
+            change = (ahead or {}).get(f)
+            if change is not None:
+                apply_ahead(session, dataset, f, change)
+            else:
+                # After the statistics: it groups the open rows by person, which a fresh table's planner misjudges.
+                rebuild_ahead(session, dataset, f)
 
 
 # Free-text identifiers: no query filters, groups or ranges on them (lookups by reference go through the unique

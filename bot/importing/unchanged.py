@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.coverage import covered_from
+from bot.figures.ahead import carry_ahead
 from bot.figures.day_counts import carry_day_counts
 from bot.figures.month_flow import carry_month_flows
-from bot.figures.people_ahead import carry_people
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -227,7 +227,7 @@ def import_repeat(
         # of them this one, which changed nothing; an earlier out-of-order one may have), stamped with this batch.
         rebuild_revision_deltas(session, request.dataset, f, review_days=config.wanted_review_days, since=as_of)
         carry_day_counts(session, request.dataset, f, review_days=config.wanted_review_days)
-        carry_people(session, request.dataset, f, prev.id)
+        carry_ahead(session, request.dataset, f, prev.id)
         report.forces.append(f)
         report.batch_ids.append(batch.id)
         record_import(session, request, path, as_of, now, f,

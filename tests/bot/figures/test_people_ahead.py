@@ -1,27 +1,33 @@
-"""People from the import's aggregate (bot/figures/people_ahead.py): at every date from its first day on and under
-every filter, the distinct people equal a brute-force count over the rows (the same random rows as the figures'
-property tests, persons shared across districts, offences in two cases and kinds); the answer reads no case row;
-before its first day, for ``older_than`` or once another import has come, it declines and the rows answer. Through
-the importer: a first import, a revised one and an unchanged one keep it right. SQLite and PostgreSQL."""
+"""People and closures by outcome from the import's aggregates (bot/figures/people_ahead.py, closed_ahead.py): at
+every date from their first day on and under every filter, the distinct people and the month's closures equal a
+brute-force count over the rows (the same random rows as the figures' property tests, persons shared across
+districts, offences in two cases and kinds); the answer reads no case row; before their first day, for
+``older_than`` or once another import has come, they decline and the rows answer. Through the importer: a first
+import, a revised one and an unchanged one keep them right. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.config import Config
-from bot.figures.outcomes import people_open
-from bot.figures.people_ahead import first_day, people_from_aggregate, rebuild_people
+from bot.figures import ahead as ahead_module
+from bot.figures.ahead import rebuild_ahead
+from bot.figures.ahead_state import first_day
+from bot.figures.closed_ahead import closed_from_aggregate
+from bot.figures.outcomes import closed_by_outcome, people_open
+from bot.figures.people_ahead import people_from_aggregate
 from bot.figures.source import SOURCES
 from bot.figures.types import Filters
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
-from bot.models import ImportBatch, PeopleState
+from bot.models import AheadState, ImportBatch, PeopleAhead
 from tests.bot.figures.test_property import (
     FORCE_DISTRICTS,
     PROPERTY,
@@ -47,6 +53,16 @@ def brute(table: list[Row], force: str, at: dt.date, district, offence, reason, 
     return len({r.person for r in live})
 
 
+def brute_closures(table: list[Row], force: str, at: dt.date, district, offence, reason, kind: str | None) -> dict:
+    first = at.replace(day=1)
+    out: dict[str, int] = {}
+    for r in table:
+        mine = selected(r, force, at, district, offence, reason, None) and (kind is None or r.kind == kind)
+        if mine and r.closed is not None and first <= r.closed <= at:
+            out[r.outcome or ""] = out.get(r.outcome or "", 0) + 1
+    return out
+
+
 def _batches(session: Session, dataset: str, as_of: dt.date) -> None:
     for force in ("suffolk", "norfolk"):
         session.add(ImportBatch(force=force, dataset=dataset, file_name="t.csv", file_sha256="0" * 64, as_of=as_of))
@@ -65,7 +81,7 @@ def test_people_from_the_aggregate_match_brute_force_at_every_later_date(session
         _batches(session, dataset, as_of)
         checked = 0
         for force in ("suffolk", "norfolk"):
-            rebuild_people(session, dataset, force)
+            rebuild_ahead(session, dataset, force)
             start = first_day(session, dataset, force)
             assert start is not None and start >= as_of
             ends = [d for r in table for d in (r.closed, r.bail_end) if d is not None]
@@ -80,6 +96,8 @@ def test_people_from_the_aggregate_match_brute_force_at_every_later_date(session
                 for kind in ("bail", "rui") if dataset == "bail" else (None,):
                     got = people_from_aggregate(session, dataset, force, at, filters, kind)
                     assert got == brute(table, force, at, district, offence, reason, kind), (force, at, kind)
+                    closures = closed_from_aggregate(session, dataset, force, at, filters, kind)
+                    assert closures == brute_closures(table, force, at, district, offence, reason, kind)
                     checked += 1
             # Before its first day, and for older_than, the rows answer.
             before = people_from_aggregate(session, dataset, force, start - dt.timedelta(days=1), filters)
@@ -103,7 +121,7 @@ def test_people_read_no_case_row_and_decline_once_another_import_comes(session: 
     ]  # fmt: skip
     _insert(session, "wanted", table)
     _batches(session, "wanted", as_of)
-    rebuild_people(session, "wanted", "suffolk")
+    rebuild_ahead(session, "wanted", "suffolk")
     counts = {
         at: people_open(session, SOURCES["wanted"], force, at, Filters()) for at in (as_of, dt.date(2026, 12, 10))
     }
@@ -123,13 +141,38 @@ def test_people_read_no_case_row_and_decline_once_another_import_comes(session: 
 HEADER = "reference,person_ref,offence,district,kind,started_on,bail_end_on,ended_on,outcome"
 
 
-def _import(session: Session, config: Config, tmp: Path, lines: list[str], as_of: dt.date) -> None:
+def _import(
+    session: Session, config: Config, tmp: Path, lines: list[str], as_of: dt.date, *, snapshot: bool = False
+) -> None:
     p = tmp / f"bail-{as_of}.csv"
     p.write_text("\n".join([HEADER, *lines]) + "\n")
     now = dt.datetime.combine(as_of, dt.time(9), tzinfo=dt.UTC)
-    report = import_file(session, config, ImportRequest(dataset="bail", path=p, as_of=as_of), now)
+    request = ImportRequest(dataset="bail", path=p, as_of=as_of, snapshot=snapshot)
+    report = import_file(session, config, request, now)
     assert report.ok, report.errors
     session.commit()
+
+
+def _kept(session: Session) -> dict:
+    """Suffolk bail's people counts that answer from its first day on, as kept, and as counted whole again."""
+    start = session.get(AheadState, ("suffolk", "bail")).start
+
+    def table() -> dict:
+        pa = PeopleAhead
+        rows = session.execute(
+            select(pa.kind, pa.district, pa.reason, pa.offence, pa.leaves, pa.people).where(
+                pa.force == "suffolk", pa.dataset == "bail", pa.leaves > start
+            )
+        )
+        return {tuple(r[:5]): r[5] for r in rows}
+
+    kept = table()
+    with session.begin_nested() as nested:
+        rebuild_ahead(session, "bail", "suffolk")
+        whole = table()
+        nested.rollback()
+    assert kept == whole
+    return kept
 
 
 def _people(session: Session, config: Config, at: dt.date, kind: str) -> tuple[int | None, int]:
@@ -141,7 +184,13 @@ def _people(session: Session, config: Config, at: dt.date, kind: str) -> tuple[i
     )
 
 
-def test_imports_keep_the_people_right(session: Session, config: Config, tmp_path: Path) -> None:
+def _refuse(*_a: object, **_k: object) -> None:
+    raise AssertionError("counted the force's people whole")
+
+
+def test_imports_keep_the_people_right(
+    session: Session, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = dt.date(2026, 11, 20)
     lines = [
         "B1,P1,burglary,ipswich,bail,2026-10-01,2026-11-25,,",  # lapses from 26 Nov
@@ -155,17 +204,36 @@ def test_imports_keep_the_people_right(session: Session, config: Config, tmp_pat
     assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)  # P2 lapsed
     assert _people(session, config, dt.date(2026, 12, 21), "bail") == (0, 0)
     assert _people(session, config, first, "rui") == (1, 1)
-    # Revised: B2 ended, P4 bailed; a merge counts it again for the new import.
+    _kept(session)
+    # Revised: B2 ended, P4 bailed; a merge recounts only the people it touched (P1 and P4), never the force whole.
     revised = [*lines[:1], "B2,P1,burglary,ipswich,bail,2026-10-05,2026-12-20,2026-11-26,charged", *lines[2:],
                "B4,P4,theft,ipswich,bail,2026-11-24,2027-02-24,,"]  # fmt: skip
     second = dt.date(2026, 11, 27)
-    _import(session, config, tmp_path, revised, second)
+    with monkeypatch.context() as refusing:
+        refusing.setattr(ahead_module, "count_people", _refuse)
+        _import(session, config, tmp_path, revised, second)
     assert _people(session, config, second, "bail") == (2, 2)  # P2 (until 30 Nov) and P4; P1's bail ended or lapsed
     assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)
+    _kept(session)
+    force = config.force("suffolk")
+    assert closed_from_aggregate(session, "bail", "suffolk", second, Filters(), "bail") == {"charged": 1}
+    assert closed_by_outcome(session, SOURCES["bail"], force, second, Filters(), kind="bail") == {"charged": 1}
+    assert closed_by_outcome(session, SOURCES["bail"], force, dt.date(2026, 12, 1), Filters(), kind="bail") == {}
     # The same file again: nothing read, the aggregate carried to the new batch.
     third = dt.date(2026, 11, 28)
     _import(session, config, tmp_path, revised, third)
-    state = session.get(PeopleState, ("suffolk", "bail"))
+    state = session.get(AheadState, ("suffolk", "bail"))
     latest = session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()).limit(1))
     assert state is not None and state.import_batch_id == latest
     assert _people(session, config, third, "bail") == (2, 2)
+    # A snapshot a week later: B3 and R2 are gone from it (closed), P3 moves to bury-st-edmunds, P5 arrives.
+    later = [lines[0], revised[1], "R1,P3,theft,bury-st-edmunds,rui,2026-09-01,,,",
+             "B5,P5,drugs,lowestoft,bail,2026-12-01,2027-01-10,,", revised[-1]]  # fmt: skip
+    fourth = dt.date(2026, 12, 5)
+    with monkeypatch.context() as refusing:
+        refusing.setattr(ahead_module, "count_people", _refuse)
+        _import(session, config, tmp_path, later, fourth, snapshot=True)
+    kept = _kept(session)
+    assert _people(session, config, fourth, "bail") == (2, 2)  # P4 and P5
+    assert _people(session, config, fourth, "rui") == (1, 1)  # P3, once
+    assert sum(n for (kind, d, r, o, _x), n in kept.items() if (kind, d, o) == ("rui", "*", "*")) == 1
