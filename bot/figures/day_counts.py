@@ -15,16 +15,19 @@ number of cases: a million rows or ten give the same few hundred group rows per 
 Upkeep, in the import's transaction (bot/importing/service.py): the moves of a set of rows are counted by a few
 grouped statements over them (:func:`row_moves`), so an import adds the moves of the versions it wrote and takes
 away those of the versions it replaced; the initial load, the retention purge and anything not current count the
-force's rows whole (:func:`rebuild_day_counts`). The checkpoints are then summed again from ``count_day`` (its
-size, not the cases'). ``count_state`` names the batch and the review period they were built for: figures trust
-them only while it is the force's latest batch of the dataset; otherwise, and for ``older_than`` (it cuts on the
-opened date, which the groups do not keep), they read the rows as before. The figures at a past date that a later
+force's rows whole (:func:`rebuild_day_counts`). A merge then adds its moves' running sums to the checkpoints
+at and after each move (:func:`apply_moves`); the initial load, the purge and anything not current sum the
+checkpoints again from ``count_day`` (its size, not the cases'). ``count_state`` names the batch and the review
+period they were built for: figures trust them only while it is the force's latest batch of the dataset;
+otherwise, and for ``older_than`` (it cuts on the opened date, which the groups do not keep), they read the rows
+as before. The figures at a past date that a later
 import revised take the revisions' corrections (bot/figures/revisions.py) from these counts, as from the rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -312,10 +315,61 @@ def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_day
 
 
 def apply_moves(session: Session, dataset: str, force: str, moves: Moves, *, review_days: int) -> None:
-    """Add ``moves`` (the versions an import wrote, less those it replaced) to the day counts, then sum the
-    checkpoints again and stamp them."""
+    """Add ``moves`` (the versions an import wrote, less those it replaced) to the day counts and to every
+    checkpoint at or after each move's day, and stamp them. The checkpoints of the new anchors (up to the import's
+    as-of date) are first summed as the unchanged re-import does, from the counts before the moves; the moves then
+    add their running sums per group (groups moved × anchors after their first move, not every checkpoint). Summed
+    whole again when the counts were not for the previous import or a move falls before their first day."""
+    state = current_state(session, force, dataset, review_days, allow_one_behind=True)
+    earliest = min((day for _g, day in moves), default=None)
+    if (
+        state is None
+        or state.anchor is None
+        or state.first_day is None
+        or (earliest is not None and earliest < state.first_day)
+    ):
+        _add_to(session, force, dataset, moves)
+        write_checkpoints(session, dataset, force, review_days=review_days)
+        return
+    last = _extend_checkpoints(session, dataset, force, state, review_days=review_days)
     _add_to(session, force, dataset, moves)
-    write_checkpoints(session, dataset, force, review_days=review_days)
+    changes = _checkpoint_changes(moves, anchors(state.first_day, last))
+    dialect = session.get_bind().dialect.name
+    cp = CountCheckpoint
+    keys = ["force", "dataset", "at", *_KEYS[3:]]
+    it = ({"force": force, "dataset": dataset, "at": a, "kind": g[0], "district": g[1], "reason": g[2],
+           "offence": g[3], **dict(zip(COUNT_STATES, run, strict=True))} for g, a, run in changes)  # fmt: skip
+    while batch := list(islice(it, _BATCH)):
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(cp)
+        stmt = ins.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(cp, c) + getattr(ins.excluded, c) for c in COUNT_STATES}
+        )
+        session.execute(stmt, batch)
+    # A group whose counts are all zero at an anchor has no row there (as write_checkpoints leaves them).
+    zero = [getattr(cp, c) == 0 for c in COUNT_STATES]
+    session.execute(delete(cp).where(cp.force == force, cp.dataset == dataset, *zero))
+    session.flush()
+
+
+def _checkpoint_changes(moves: Moves, points: list[dt.date]) -> Iterator[tuple[Group, dt.date, list[int]]]:
+    """Per group moved and anchor at or after its first move, the running sum of its state moves up to the anchor
+    (non-zero only)."""
+    n = len(COUNT_STATES)
+    by_group: dict[Group, list[tuple[dt.date, list[int]]]] = {}
+    for (group, day), v in moves.items():
+        if any(v[:n]):
+            by_group.setdefault(group, []).append((day, v[:n]))
+    for group, items in by_group.items():
+        items.sort(key=lambda x: x[0])
+        run = [0] * n
+        i = 0
+        for a in points[bisect_left(points, items[0][0]) :]:
+            while i < len(items) and items[i][0] <= a:
+                for j, x in enumerate(items[i][1]):
+                    run[j] += x
+                i += 1
+            if any(run):
+                yield group, a, list(run)
 
 
 def merge_moves(
@@ -382,7 +436,9 @@ def carry_day_counts(session: Session, dataset: str, force: str, *, review_days:
         _extend_checkpoints(session, dataset, force, state, review_days=review_days)
 
 
-def _extend_checkpoints(session: Session, dataset: str, force: str, state: CountStateRow, *, review_days: int) -> None:
+def _extend_checkpoints(
+    session: Session, dataset: str, force: str, state: CountStateRow, *, review_days: int
+) -> dt.date:
     """The moves are unchanged: only the anchors after the last one (up to the new as-of date) are new, each the
     last checkpoint plus the moves after it; the old as-of date's checkpoint goes unless it is a Sunday or month
     end. Reads a few days of ``count_day``, not all of it."""
@@ -409,6 +465,7 @@ def _extend_checkpoints(session: Session, dataset: str, force: str, state: Count
     session.add(CountState(force=force, dataset=dataset, import_batch_id=latest_batch(session, force, dataset),
                            review_days=review_days, first_day=state.first_day, anchor=last))  # fmt: skip
     session.flush()
+    return last
 
 
 def anchors(first: dt.date, last: dt.date) -> list[dt.date]:
