@@ -8,6 +8,20 @@ import calendar
 import datetime as dt
 
 
+def as_date(v: object) -> dt.date:
+    """A date column's value as a date: SQLite's driver hands some back as ISO text (a grouped or computed
+    column, which SQLAlchemy's Date type does not convert)."""
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
+
+
+def as_date_memo(v: object, memo: dict[object, dt.date]) -> dt.date:
+    """:func:`as_date` for the many repeats of a grouped result's few dates: each distinct value parsed once."""
+    d = memo.get(v)
+    if d is None:
+        d = memo[v] = as_date(v)
+    return d
+
+
 def add_months(d: dt.date, n: int) -> dt.date:
     """``d`` moved by ``n`` calendar months, the day clamped to the target month's end (31 Jan + 1 → 28/29 Feb)."""
     y, m0 = divmod(d.year * 12 + d.month - 1 + n, 12)

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, and_, delete, func, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from bot.figures.ahead_state import as_date, first_day
+from bot.dates import as_date
+from bot.figures.ahead_state import first_day
 from bot.figures.closed_ahead import count_closures
+from bot.figures.merged import merged
 from bot.figures.month_flow import latest_batch
 from bot.figures.people_ahead import Key, apply_people_delta, count_people, people_delta
 from bot.figures.source import SOURCES
-from bot.models import SINCE_EVER_SQL, AheadState, ClosedAhead, ImportBatch, PeopleAhead
+from bot.models import AheadState, ClosedAhead, ImportBatch, PeopleAhead
 
 
 def rebuild_ahead(session: Session, dataset: str, force: str) -> None:
@@ -68,19 +69,12 @@ def merge_ahead(
     if old_start != as_date(previous.as_of) or as_of < old_start:
         return None
     src = SOURCES[dataset]
-    m = src.model
-    mine = and_(m.force == force, m.import_batch_id == batch_id)
-    revised = and_(mine, m.valid_from > literal_column(SINCE_EVER_SQL), m.valid_from == as_of)
-    first_versions = m.valid_from == literal_column(SINCE_EVER_SQL)  # the table was empty: every row is new
-    added = and_(mine, m.id > id_before) if id_before is not None else and_(mine, first_versions)
-    written = or_(revised, added)
-    latest = session.scalar(select(func.max(src.opened)).where(m.force == force, written))
-    if latest is not None and as_date(latest) > as_of:
-        return None
-    table = m.__table__
-    old = Table(replaced_table, MetaData(), *(Column(c.name, c.type) for c in table.columns))
-    replaced: Any = aliased(m, old, adapt_on_names=True)
-    return AheadChange(people_delta(session, dataset, force, written, replaced, old_start, as_of), as_of)
+    what = merged(dataset, force, batch_id, as_of, id_before, replaced_table)
+    for written in (what.revised, what.added):  # apart: each through its own index
+        latest = session.scalar(select(func.max(src.opened)).where(*written))
+        if latest is not None and as_date(latest) > as_of:
+            return None
+    return AheadChange(people_delta(session, dataset, force, what, old_start, as_of), as_of)
 
 
 def apply_ahead(session: Session, dataset: str, force: str, change: AheadChange) -> None:

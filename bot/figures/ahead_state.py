@@ -15,14 +15,10 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.dates import as_date
 from bot.figures.month_flow import latest_batch
 from bot.figures.source import SOURCES
 from bot.models import AheadState, ImportBatch
-
-
-def as_date(v: object) -> dt.date:
-    """A date column's value as a date (SQLite may hand back its text)."""
-    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
 
 
 def first_day(session: Session, dataset: str, force: str) -> dt.date | None:

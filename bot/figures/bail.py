@@ -149,40 +149,8 @@ def _authority_limits(started_on: dt.date) -> tuple[dt.date, dt.date]:
     return add_months(started_on, 3), add_months(started_on, 6)
 
 
-def _take_away(
-    fix: Correction,
-    active: dict[str, int],
-    lapsed: dict[str, int],
-    districts: dict[str, dict[str, int]],
-    offences: dict[str, dict[str, int]],
-    cum: dict[str, list[int]],
-    opened_in_month: dict[str, int],
-    closed_in_month: dict[str, int],
-) -> None:
-    """Today's rows' counts at a past date, less what the imports after it changed: the counts as known then."""
-    gone: dict[tuple[str, str, str], int] = {}
-    for (kind, district, _reason, offence), n in fix.groups(LAPSED):
-        lapsed[district] = lapsed.get(district, 0) - n
-        gone[(kind, district, offence)] = gone.get((kind, district, offence), 0) + n
-    for (kind, district, _reason, offence), n in fix.groups(OPEN):
-        a = n - gone.pop((kind, district, offence), 0)  # active = open − lapsed
-        active[kind] -= a
-        districts[kind][district] = districts[kind].get(district, 0) - a
-        offences[kind][offence] = offences[kind].get(offence, 0) - a
-    for (kind, district, offence), n in gone.items():  # lapsed in a group whose open count did not change
-        active[kind] += n
-        districts[kind][district] = districts[kind].get(district, 0) + n
-        offences[kind][offence] = offences[kind].get(offence, 0) + n
-    for kind in KINDS:
-        c = cum[kind]
-        c[0] = active[kind]
-        for j, n in enumerate(LENGTH_BAND_MONTHS, start=1):
-            c[j] -= fix.of(length_measure(n), kind) - fix.of(length_measure(n, lapsed=True), kind)
-        opened_in_month[kind] -= fix.month[(OPENED, kind)]
-        closed_in_month[kind] -= fix.month[(CLOSED, kind)]
-
-
-def _from_counts(
+def _add_counts(
+    sign: int,
     c: Correction,
     active: dict[str, int],
     lapsed: dict[str, int],
@@ -192,27 +160,28 @@ def _from_counts(
     opened_in_month: dict[str, int],
     closed_in_month: dict[str, int],
 ) -> None:
-    """Fill the figures from per-group counts of today's rows (active = open − lapsed)."""
+    """Add ``sign`` × per-group counts to the figures (active = open − lapsed): ``+1`` with today's rows' counts
+    (from zero), ``-1`` with what the imports after a past date changed (the counts as known then)."""
     gone: dict[tuple[str, str, str], int] = {}
     for (kind, district, _reason, offence), n in c.groups(LAPSED):
-        lapsed[district] = lapsed.get(district, 0) + n
+        lapsed[district] = lapsed.get(district, 0) + sign * n
         gone[(kind, district, offence)] = gone.get((kind, district, offence), 0) + n
     for (kind, district, _reason, offence), n in c.groups(OPEN):
-        a = n - gone.pop((kind, district, offence), 0)
+        a = sign * (n - gone.pop((kind, district, offence), 0))
         active[kind] += a
         districts[kind][district] = districts[kind].get(district, 0) + a
         offences[kind][offence] = offences[kind].get(offence, 0) + a
-    for (kind, district, offence), n in gone.items():  # lapsed in a group with no open count: cannot be, but exact
-        active[kind] -= n
-        districts[kind][district] = districts[kind].get(district, 0) - n
-        offences[kind][offence] = offences[kind].get(offence, 0) - n
+    for (kind, district, offence), n in gone.items():  # lapsed in a group with no open count (a change: can be)
+        active[kind] -= sign * n
+        districts[kind][district] = districts[kind].get(district, 0) - sign * n
+        offences[kind][offence] = offences[kind].get(offence, 0) - sign * n
     for kind in KINDS:
         row = cum[kind]
         row[0] = active[kind]
         for j, n in enumerate(LENGTH_BAND_MONTHS, start=1):
-            row[j] = c.of(length_measure(n), kind) - c.of(length_measure(n, lapsed=True), kind)
-        opened_in_month[kind] = c.month[(OPENED, kind)]
-        closed_in_month[kind] = c.month[(CLOSED, kind)]
+            row[j] += sign * (c.of(length_measure(n), kind) - c.of(length_measure(n, lapsed=True), kind))
+        opened_in_month[kind] += sign * c.month[(OPENED, kind)]
+        closed_in_month[kind] += sign * c.month[(CLOSED, kind)]
 
 
 def bail_figures(
@@ -254,9 +223,9 @@ def bail_figures(
     if from_counts:
         assert state is not None
         per_group = counts_at(session, BAIL, shape, values, state, since_ago=False)
-        _from_counts(per_group, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+        _add_counts(1, per_group, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
         if fix is not None:
-            _take_away(fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+            _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
     parts = [] if from_counts else [(BAIL, 1)] if fix is not None else parts_at(session, BAIL, force.slug, as_of)
     for part, sign in parts:
         cube, flow = _statements(part, shape)
@@ -280,7 +249,7 @@ def bail_figures(
             closed_in_month[kind] += sign * closed
             opened_in_month[kind] += sign * opened
     if fix is not None and not from_counts:
-        _take_away(fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+        _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
     lapsed = nonzero(lapsed)
     districts = {k: nonzero(v) for k, v in districts.items()}
     offences = {k: nonzero(v) for k, v in offences.items()}

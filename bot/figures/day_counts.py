@@ -36,11 +36,8 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Date,
     Integer,
-    MetaData,
-    Table,
     and_,
     bindparam,
     cast,
@@ -55,10 +52,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from bot.dates import add_months
+from bot.dates import add_months, as_date_memo
 from bot.figures.copy_rows import write_rows
+from bot.figures.merged import merged
 from bot.figures.month_flow import clear_month_flows, latest_batch, month_key, stamp_month_flows
 from bot.figures.revisions import (
     AGE_EDGES,
@@ -78,7 +76,6 @@ from bot.figures.source import BAIL, SOURCES, WANTED, Shape, Source, bound_condi
 from bot.models import (
     COUNT_EVENTS,
     COUNT_STATES,
-    SINCE_EVER_SQL,
     CountCheckpoint,
     CountDay,
     CountState,
@@ -137,14 +134,6 @@ def _greatest(dialect: str, a: Any, b: Any) -> Any:
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 
 
-def _day(v: Any, memo: dict[Any, dt.date]) -> dt.date:
-    d = memo.get(v)
-    if d is None:
-        d = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
-        memo[v] = d
-    return d
-
-
 def _groups(src: Source, m: Any) -> list[Any]:
     kind = m.kind if src is BAIL else literal("")
     reason = m.reason if src is WANTED else literal("")
@@ -163,7 +152,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
     dialect = session.get_bind().dialect.name
     g = _groups(src, m)
     out: Moves = {}
-    memo: dict[Any, dt.date] = {}
+    memo: dict[object, dt.date] = {}
     is_bail = src is BAIL
 
     def vec(group: Group, day: dt.date) -> list[int]:
@@ -204,7 +193,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
         q1 = select(*g, o, func.count(), *(count_if(holds[j]) for j in range(5)), *late_holds)
         q1 = q1.where(*where).group_by(*g, o)
         for r in run(q1):
-            grp, day = (r[0], r[1], r[2], r[3]), _day(r[4], memo)
+            grp, day = (r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo)
             v = vec(grp, day)
             v[OPENED_I] += r[5]
             v[OPEN_I] += r[6]
@@ -220,7 +209,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
         q2 = select(*g, c, func.count(), *(count_if(ends_after[j]) for j in range(5)),
                     count_if(and_(has_lapse, val(c) > lapse)), *lapsed_ends)  # fmt: skip
         for r in run(q2.where(*where, c.is_not(None)).group_by(*g, c)):
-            v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+            v = vec((r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo))
             v[CLOSED_I] += r[5]
             v[OPEN_I] -= r[6]
             for j in range(1, 5):
@@ -229,7 +218,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
             v[FLAG_I] -= r[11]
         q3 = select(*g, lapse, func.count(), *(count_if(reach[j] < lapse) for j in range(1, 5)))
         for r in run(q3.where(*where, has_lapse, lapse_holds).group_by(*g, lapse)):
-            v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+            v = vec((r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo))
             v[FLAG_I] += r[5]
             for j in range(1, 5):
                 v[FLAG_BAND_I[j - 1]] += r[5 + j]
@@ -241,7 +230,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
         start = _greatest(dialect, o, _plus_days(dialect, func.coalesce(m.last_reviewed_on, o), review_days + 1))
     q1 = select(*g, o, func.count(), *(count_if(holds[j]) for j in range(5))).where(*where).group_by(*g, o)
     for r in run(q1):
-        grp, day = (r[0], r[1], r[2], r[3]), _day(r[4], memo)
+        grp, day = (r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo)
         v = vec(grp, day)
         v[OPENED_I] += r[5]
         v[OPEN_I] += r[6]
@@ -251,7 +240,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
     overdue_ends = [count_if(val(c) > start)] if is_wanted else []
     q2 = select(*g, c, func.count(), *(count_if(ends_after[j]) for j in range(5)), *overdue_ends)
     for r in run(q2.where(*where, c.is_not(None)).group_by(*g, c)):
-        v = vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))
+        v = vec((r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo))
         v[CLOSED_I] += r[5]
         v[OPEN_I] -= r[6]
         for j in range(1, 5):
@@ -261,7 +250,7 @@ def row_moves(session: Session, dataset: str, where: list[Any], review_days: int
     if is_wanted:
         q3 = select(*g, start, func.count()).where(*where, or_(c.is_(None), val(c) > start)).group_by(*g, start)
         for r in run(q3):
-            vec((r[0], r[1], r[2], r[3]), _day(r[4], memo))[FLAG_I] += r[5]
+            vec((r[0], r[1], r[2], r[3]), as_date_memo(r[4], memo))[FLAG_I] += r[5]
     return out
 
 
@@ -387,17 +376,10 @@ def merge_moves(
     their ``valid_from`` through the partial index of revised rows, and the rows it added, above ``id_before``)
     less those of the versions it replaced (``replaced_table``, shaped like the case table). Reads the changed
     rows only."""
-    src = SOURCES[dataset]
-    m = src.model
-    mine = [m.force == force, m.import_batch_id == batch_id]
-    revised = [*mine, m.valid_from > literal_column(SINCE_EVER_SQL), m.valid_from == as_of]
-    first_versions = m.valid_from == literal_column(SINCE_EVER_SQL)  # the table was empty: every row is new
-    added = [*mine, m.id > id_before] if id_before is not None else [*mine, first_versions]
-    moves = row_moves(session, dataset, revised, review_days)
-    combine(moves, row_moves(session, dataset, added, review_days))
-    table = m.__table__
-    old = Table(replaced_table, MetaData(), *(Column(c.name, c.type) for c in table.columns))
-    was = aliased(m, old, adapt_on_names=True)
+    what = merged(dataset, force, batch_id, as_of, id_before, replaced_table)
+    moves = row_moves(session, dataset, what.revised, review_days)
+    combine(moves, row_moves(session, dataset, what.added, review_days))
+    was = what.replaced
     return combine(moves, row_moves(session, dataset, [was.force == force], review_days, model=was), -1)
 
 
@@ -491,8 +473,8 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
     last = session.scalar(select(func.max(ImportBatch.as_of)).where(ImportBatch.force == force,
                                                                      ImportBatch.dataset == dataset))  # fmt: skip
     first = session.scalar(select(func.min(CountDay.day)).where(CountDay.force == force, CountDay.dataset == dataset))
-    memo: dict[Any, dt.date] = {}
-    first_day = _day(first, memo) if first is not None else None
+    memo: dict[object, dt.date] = {}
+    first_day = as_date_memo(first, memo) if first is not None else None
     if first_day is not None and last is not None and first_day <= last:
         points = anchors(first_day, last)
         cd = CountDay
@@ -514,7 +496,7 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
                     if group is not None:
                         yield from _emit(group, run, points, i, len(points))
                     group, run, i = g, [0] * n, 0
-                day = _day(r[4], memo)
+                day = as_date_memo(r[4], memo)
                 while i < len(points) and points[i] < day:
                     yield from _emit(g, run, points, i, i + 1)
                     i += 1
@@ -561,12 +543,12 @@ def current_state(
     ).first()
     if row is None or (review_days is not None and row.review_days != review_days):
         return None
-    memo: dict[Any, dt.date] = {}
+    memo: dict[object, dt.date] = {}
     state = CountStateRow(
         row.import_batch_id,
         row.review_days,
-        _day(row.first_day, memo) if row.first_day is not None else None,
-        _day(row.anchor, memo) if row.anchor is not None else None,
+        as_date_memo(row.first_day, memo) if row.first_day is not None else None,
+        as_date_memo(row.anchor, memo) if row.anchor is not None else None,
     )
     latest = latest_batch(session, force, dataset)
     if state.import_batch_id == latest:
@@ -680,10 +662,10 @@ def open_and_flag_at(
     exact = [x for x in xs if state.anchor is not None and anchor_before(state, x) == x]
     if exact:
         params = _params(values) | {"ats": exact}
-        memo: dict[Any, dt.date] = {}
+        memo: dict[object, dt.date] = {}
         for at, n_open, n_flag in session.connection().execute(_checkpoint_totals_statement(src.dataset, shape),
                                                                params):  # fmt: skip
-            out[_day(at, memo)] = (int(n_open or 0), int(n_flag or 0))
+            out[as_date_memo(at, memo)] = (int(n_open or 0), int(n_flag or 0))
     names = measure_names(src.dataset)
     for x in xs:
         if x in out:

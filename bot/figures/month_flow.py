@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.dates import as_date
 from bot.figures.source import BAIL, SOURCES, WANTED, Source, row_conditions
 from bot.figures.types import Filters
 from bot.models import ImportBatch, MonthFlow, MonthFlowState
@@ -234,6 +235,5 @@ def window_flows(
         q = select(f.month, func.sum(f.opened), func.sum(f.closed)).where(*where).group_by(f.month)
     out: dict[dt.date, tuple[int, int]] = {}
     for month, opened, closed in session.execute(q):
-        key = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
-        out[key] = (int(opened or 0), int(closed or 0))
+        out[as_date(month)] = (int(opened or 0), int(closed or 0))
     return out

@@ -22,12 +22,32 @@ import datetime as dt
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Date, and_, case, delete, func, insert, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    Column,
+    Date,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.figures.ahead_state import ahead_start, as_date
+from bot.dates import as_date
+from bot.figures.ahead_state import ahead_start
+from bot.figures.merged import Merged
 from bot.figures.source import BAIL, SOURCES, WANTED
 from bot.figures.types import Filters
 from bot.models import PeopleAhead
@@ -119,37 +139,46 @@ def count_people(session: Session, dataset: str, force: str, start: dt.date) -> 
     session.execute(insert(PeopleAhead).from_select(cols, rows))
 
 
+TOUCHED = "mo_people_touched"
+
+
 def people_delta(
-    session: Session,
-    dataset: str,
-    force: str,
-    written: Any,
-    replaced: Any,
-    old_start: dt.date,
-    new_start: dt.date,
+    session: Session, dataset: str, force: str, what: Merged, old_start: dt.date, new_start: dt.date
 ) -> dict[Key, int]:
-    """What an import changed in ``people_ahead``: for the people named by the rows it wrote (``written``, a
-    condition on the case table) or replaced (``replaced``, the replaced versions as a model shaped like the case
-    table), their counts from the rows now (at ``new_start``) less their counts from the rows before it (at
-    ``old_start``: the rows it did not write, and the versions it replaced). Everyone else's counts stand: for any
-    date on or after ``new_start`` they say the same (a person's ``leaves`` is the latest of their rows', however
-    late the count began). Reads the touched people's rows only, through the index of open rows by person."""
+    """What a merge (``what``: the rows it wrote, the versions it replaced) changed in ``people_ahead``: for the
+    people those name, their counts from the rows now (at ``new_start``) less their counts from the rows before it
+    (at ``old_start``: the rows it did not write, and the versions it replaced). Everyone else's counts stand: for
+    any date on or after ``new_start`` they say the same (a person's ``leaves`` is the latest of their rows',
+    however late the count began). The people touched are written once to a temporary table (each kind of written
+    row found through its own index); their rows are read through the index of open rows by person."""
     m = SOURCES[dataset].model
+    was = what.replaced
     dialect = session.get_bind().dialect.name
-    named = [select(m.person_ref).where(m.force == force, written, m.person_ref.is_not(None))]
-    named.append(select(replaced.person_ref).where(replaced.force == force, replaced.person_ref.is_not(None)))
-    touched = union_all(*named).subquery("touched")
-    people = select(touched.c.person_ref)
-    now = union_all(*_counting(dialect, dataset, m, new_start, m.force == force, m.person_ref.in_(people)))
+    named = [
+        select(m.person_ref).where(*what.revised, m.person_ref.is_not(None)),
+        select(m.person_ref).where(*what.added, m.person_ref.is_not(None)),
+        select(was.person_ref).where(was.force == force, was.person_ref.is_not(None)),
+    ]
+    session.execute(text(f"DROP TABLE IF EXISTS {TOUCHED}"))
+    session.execute(text(f"CREATE TEMPORARY TABLE {TOUCHED} (person_ref VARCHAR(64) PRIMARY KEY)"))
+    touched = Table(TOUCHED, MetaData(), Column("person_ref", String(64)))
+    people = union(*named)  # distinct
+    session.execute(insert(touched).from_select(["person_ref"], people))
+    if dialect == "postgresql":
+        session.execute(text(f"ANALYZE {TOUCHED}"))
+    mine = select(touched.c.person_ref)
+    written = or_(and_(*what.revised), and_(*what.added))
+    now = union_all(*_counting(dialect, dataset, m, new_start, m.force == force, m.person_ref.in_(mine)))
     before = union_all(
-        *_counting(dialect, dataset, m, old_start, m.force == force, m.person_ref.in_(people), not_(written)),
-        *_counting(dialect, dataset, replaced, old_start, replaced.force == force, replaced.person_ref.in_(people)),
+        *_counting(dialect, dataset, m, old_start, m.force == force, m.person_ref.in_(mine), not_(written)),
+        *_counting(dialect, dataset, was, old_start, was.force == force, was.person_ref.in_(mine)),
     )
     out: dict[Key, int] = {}
     for sign, rows in ((1, now), (-1, before)):
         for r in session.execute(_per_group(dataset, rows.cte("counted"))):
             key = (r[0], r[1], r[2], r[3], as_date(r[4]))
             out[key] = out.get(key, 0) + sign * int(r[5])
+    session.execute(text(f"DROP TABLE IF EXISTS {TOUCHED}"))
     return {k: n for k, n in out.items() if n}
 
 

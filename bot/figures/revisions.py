@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Date, bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from bot.dates import add_months, month_end, month_start
+from bot.dates import add_months, as_date_memo, month_end, month_start
 from bot.figures.copy_rows import write_rows
 from bot.figures.history import HISTORY_MODELS
 from bot.figures.month_flow import latest_batch
@@ -390,18 +390,11 @@ def series_corrections(
     befores = [first - dt.timedelta(days=1) for first, _last in windows]
     ats = sorted({*befores, *(e for e in ends if last_regular_anchor(e) == e)})
     sums: dict[tuple[dt.date, dt.date, str], int] = {}
-    memo: dict[Any, dt.date] = {}
-
-    def day(v: Any) -> dt.date:
-        d = memo.get(v)
-        if d is None:
-            d = memo[v] = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
-        return d
-
+    memo: dict[object, dt.date] = {}
     for at, t, measure, n in session.connection().execute(
         _series_statement(src, shape), params | {"ats": ats, "after": befores[0]}
     ):
-        sums[(day(at), day(t), measure)] = int(n)
+        sums[(as_date_memo(at, memo), as_date_memo(t, memo), measure)] = int(n)
     out = []
     for before, end in zip(befores, ends, strict=True):
         upto: Counter[str] = Counter()
