@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.dates import as_date
 from bot.figures.month_flow import latest_batch
-from bot.figures.source import SOURCES
+from bot.figures.source import SOURCES, WANTED
+from bot.figures.types import Filters
 from bot.models import AheadState, ImportBatch
 
 
@@ -43,3 +44,13 @@ def ahead_start(session: Session, dataset: str, force: str) -> dt.date | None:
     if row is None or row.import_batch_id is None or row.import_batch_id != latest_batch(session, force, dataset):
         return None
     return as_date(row.start)
+
+
+def answers_at(session: Session, dataset: str, force: str, at: dt.date, filters: Filters) -> bool:
+    """Whether the aggregates answer a question at ``at`` under ``filters``: they hold the latest import, ``at`` is
+    on or after their first day, and no ``older_than`` (it cuts on the opened date, which they do not keep). A
+    reason filter outside wanted is left to the rows, which refuse it."""
+    if filters.older_than_days is not None or (filters.reason and dataset != WANTED.dataset):
+        return False
+    start = ahead_start(session, dataset, force)
+    return start is not None and at >= start

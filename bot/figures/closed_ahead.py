@@ -17,8 +17,8 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from bot.dates import month_start
-from bot.figures.ahead_state import ahead_start
-from bot.figures.source import BAIL, SOURCES, WANTED
+from bot.figures.ahead_state import answers_at
+from bot.figures.source import BAIL, SOURCES, WANTED, group_conditions
 from bot.figures.types import Filters
 from bot.models import ClosedAhead
 
@@ -47,20 +47,11 @@ def closed_from_aggregate(
 ) -> dict[str, int] | None:
     """Recorded outcome (``''``: none) -> rows closed from the 1st of ``at``'s month to ``at`` under ``filters``
     (bail: of ``kind``), or None when the aggregate cannot answer and the rows must."""
-    if filters.older_than_days is not None or (filters.reason and dataset != WANTED.dataset):
-        return None
-    start = ahead_start(session, dataset, force)
-    if start is None or at < start:
+    if not answers_at(session, dataset, force, at, filters):
         return None
     ca = ClosedAhead
     conds = [ca.force == force, ca.dataset == dataset, ca.day >= month_start(at), ca.day <= at]
     if kind is not None:
         conds.append(ca.kind == kind)
-    if filters.district:
-        conds.append(ca.district == filters.district)
-    if filters.offence:
-        conds.append(func.lower(ca.offence) == filters.offence.strip().lower())
-    if filters.reason:
-        conds.append(ca.reason == filters.reason)
-    stmt = select(ca.outcome, func.sum(ca.closed)).where(*conds).group_by(ca.outcome)
+    stmt = select(ca.outcome, func.sum(ca.closed)).where(*conds, *group_conditions(ca, filters)).group_by(ca.outcome)
     return {o: int(n) for o, n in session.execute(stmt) if n}

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, literal,
 from sqlalchemy.orm import Session
 
 from bot.dates import as_date
-from bot.figures.source import BAIL, SOURCES, WANTED, Source, row_conditions
+from bot.figures.source import BAIL, SOURCES, WANTED, Source, group_conditions, row_conditions
 from bot.figures.types import Filters
 from bot.models import ImportBatch, MonthFlow, MonthFlowState
 
@@ -226,12 +226,7 @@ def window_flows(
         f = MonthFlow
         series = kind if src is BAIL else src.dataset
         where = [f.force == force, f.series == series, f.month >= first, f.month < before]
-        if filters.district:
-            where.append(f.district == filters.district)
-        if filters.offence:
-            where.append(func.lower(f.offence) == filters.offence.strip().lower())
-        if filters.reason:
-            where.append(f.reason == filters.reason)
+        where += group_conditions(f, filters)
         q = select(f.month, func.sum(f.opened), func.sum(f.closed)).where(*where).group_by(f.month)
     out: dict[dt.date, tuple[int, int]] = {}
     for month, opened, closed in session.execute(q):

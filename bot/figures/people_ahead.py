@@ -46,7 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.dates import as_date
-from bot.figures.ahead_state import ahead_start
+from bot.figures.ahead_state import answers_at
 from bot.figures.merged import Merged
 from bot.figures.source import BAIL, SOURCES, WANTED
 from bot.figures.types import Filters
@@ -207,10 +207,7 @@ def people_from_aggregate(
 ) -> int | None:
     """Distinct people counted at ``at`` under ``filters`` (bail: of ``kind``), or None when the aggregate cannot
     answer (see the module docstring) and the rows must."""
-    if filters.older_than_days is not None or (filters.reason and dataset != WANTED.dataset):
-        return None
-    start = ahead_start(session, dataset, force)
-    if start is None or at < start:
+    if not answers_at(session, dataset, force, at, filters):
         return None
     pa = PeopleAhead
     reason = (filters.reason or ANY) if dataset == WANTED.dataset else ""

@@ -100,6 +100,19 @@ def row_conditions(
     return conds
 
 
+def group_conditions(m: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    """The district, offence and reason filters as predicates on a table keyed by the groups (month flows, the
+    forward aggregates): the same meaning as :func:`row_conditions`' (which also checks them)."""
+    conds: list[ColumnElement[bool]] = []
+    if filters.district:
+        conds.append(m.district == filters.district)
+    if filters.offence:
+        conds.append(func.lower(m.offence) == filters.offence.strip().lower())
+    if filters.reason:
+        conds.append(m.reason == filters.reason)
+    return conds
+
+
 def open_branches(src: Source, at: dt.date, conds: list[ColumnElement[bool]]) -> list[list[ColumnElement[bool]]]:
     """The two index-range halves of "open at ``at``" (see the module docstring); they never overlap."""
     return [
