@@ -207,8 +207,8 @@ def people_from_aggregate(
 ) -> int | None:
     """Distinct people counted at ``at`` under ``filters`` (bail: of ``kind``), or None when the aggregate cannot
     answer (see the module docstring) and the rows must."""
-    if not answers_at(session, dataset, force, at, filters):
-        return None
+    if (dataset == BAIL.dataset and kind is None) or not answers_at(session, dataset, force, at, filters):
+        return None  # bail's people are kept per kind: both kinds at once are the rows' to count
     pa = PeopleAhead
     reason = (filters.reason or ANY) if dataset == WANTED.dataset else ""
     offence = filters.offence.strip().lower() if filters.offence else ANY

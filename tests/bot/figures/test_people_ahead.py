@@ -204,6 +204,8 @@ def test_imports_keep_the_people_right(
     assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)  # P2 lapsed
     assert _people(session, config, dt.date(2026, 12, 21), "bail") == (0, 0)
     assert _people(session, config, first, "rui") == (1, 1)
+    both = people_open(session, SOURCES["bail"], config.force("suffolk"), first, Filters())  # no kind: the rows
+    assert people_from_aggregate(session, "bail", "suffolk", first, Filters()) is None and both == 3
     _kept(session)
     # Revised: B2 ended, P4 bailed; a merge recounts only the people it touched (P1 and P4), never the force whole.
     revised = [*lines[:1], "B2,P1,burglary,ipswich,bail,2026-10-05,2026-12-20,2026-11-26,charged", *lines[2:],
