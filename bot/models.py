@@ -156,12 +156,23 @@ def open_indexes(stem: str, prefix: list[str], closed: str, groups: list[str], d
 LAPSING_SQL = "kind = 'bail' AND bail_end_on IS NOT NULL AND (ended_on IS NULL OR ended_on > bail_end_on)"
 
 
-def person_index(stem: str, closed: str) -> Index:
-    """The open rows that name a person, by force and person: an import finds the rows of the people it touched
-    (bot/figures/people_ahead.py) without a scan of the force's rows. Partial: the open rows only, a small part
-    of the table."""
+# What the people queries read besides force and person (bot/figures/outcomes.py, bot/figures/people_ahead.py):
+# the opened date (``--older-than``, "opened by D"), the filters' columns, for bail its kind and end date, and
+# the closed date last — NULL in every entry, but SQLite reads an index as covering only when it holds every
+# column the query names, the partial index's own condition included.
+WANTED_PERSON_COVER = ("circulated_on", "district", "reason", "offence", "closed_on")
+SUSPECT_PERSON_COVER = ("identified_on", "district", "offence", "closed_on")
+BAIL_PERSON_COVER = ("kind", "started_on", "bail_end_on", "district", "offence", "ended_on")
+
+
+def person_index(stem: str, closed: str, *cover: str) -> Index:
+    """The open rows that name a person, by force and person, with ``cover``: the opened date and every column
+    a question filters on. An import finds the rows of the people it touched (bot/figures/people_ahead.py)
+    without a scan of the force's rows; and a distinct count of people that the forward aggregates cannot answer
+    (``--older-than``, a past date) reads this index alone, not one table page per open row. Partial: the open
+    rows only, a small part of the table."""
     where = text(f"{closed} IS NULL AND person_ref IS NOT NULL")
-    return Index(f"ix_{stem}_person", "force", "person_ref", sqlite_where=where, postgresql_where=where)
+    return Index(f"ix_{stem}_person", "force", "person_ref", *cover, sqlite_where=where, postgresql_where=where)
 
 
 def revised_index(stem: str) -> Index:
@@ -203,7 +214,7 @@ class WantedCirculation(Base):
         *open_indexes(
             "wanted", ["force"], "closed_on", ["district", "reason", "offence"], ["circulated_on", "last_reviewed_on"]
         ),
-        person_index("wanted", "closed_on"),
+        person_index("wanted", "closed_on", *WANTED_PERSON_COVER),
     )
 
 
@@ -234,7 +245,7 @@ class OutstandingSuspect(Base):
         UniqueConstraint("reference", "force", name="uq_suspect_force_reference"),  # reference first: see 0005
         revised_index("suspect"),
         *open_indexes("suspect", ["force"], "closed_on", ["district", "offence"], ["identified_on"]),
-        person_index("suspect", "closed_on"),
+        person_index("suspect", "closed_on", *SUSPECT_PERSON_COVER),
     )
 
 
@@ -265,7 +276,7 @@ class BailPeriod(Base):
         UniqueConstraint("reference", "force", name="uq_bail_period_force_reference"),  # reference first: see 0005
         revised_index("bail"),
         *open_indexes("bail", ["force", "kind"], "ended_on", ["district", "offence"], ["started_on", "bail_end_on"]),
-        person_index("bail", "ended_on"),
+        person_index("bail", "ended_on", *BAIL_PERSON_COVER),
         # Lapsed bail at each month end of the series: a range of bail_end_on over the periods that ever lapse.
         Index(
             "ix_bail_lapsing",

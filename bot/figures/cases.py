@@ -175,8 +175,10 @@ class EndingSoon:
 
 
 def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Filters, within_days: int) -> EndingSoon:
-    """Two date columns per row ending soon (a few thousand at most on the largest force): the authority rule
-    needs calendar-month arithmetic, which is :func:`bot.figures.bail.next_authority`'s, not SQL's."""
+    """Counted in SQL per (start, end date) pair and per district and offence, not row by row: the window holds
+    tens of thousands of rows at the design point's scale but only as many pairs as start days × end days. The
+    authority rule needs calendar-month arithmetic, which is :func:`bot.figures.bail.next_authority`'s, not
+    SQL's: it runs once per pair."""
     src = source_at(session, BAIL, force.slug, as_of)  # as known at as_of (bot/figures/history.py)
     m = src.model
     conds = [
@@ -185,24 +187,27 @@ def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Fi
         m.bail_end_on <= as_of + dt.timedelta(days=within_days),
     ]
     sub = open_rows(src, as_of, conds, m.started_on, m.bail_end_on, m.district, m.offence)
+    n = func.count().label("n")
+    pairs = select(sub.c.started_on, sub.c.bail_end_on, n).group_by(sub.c.started_on, sub.c.bail_end_on)
+    places = select(literal("d").label("by"), sub.c.district.label("name"), n).group_by(sub.c.district)
+    groups = select(literal("o").label("by"), sub.c.offence.label("name"), n).group_by(sub.c.offence)
     total = week = 0
     by: dict[str, int] = {}
-    districts: dict[str, int] = {}
-    offences: dict[str, int] = {}
     bands = dict.fromkeys(LENGTH_BANDS, 0)
     ranges = length_band_ranges(as_of)
-    query = select(sub.c.started_on, sub.c.bail_end_on, sub.c.district, sub.c.offence)
-    for started_on, bail_end_on, district, offence in session.execute(query, {"at": as_of}):
-        total += 1
-        week += (bail_end_on - as_of).days <= 7
+    for started_on, bail_end_on, k in session.execute(pairs, {"at": as_of}):
+        total += k
+        week += k if (bail_end_on - as_of).days <= 7 else 0
         a = next_authority(started_on, bail_end_on)
-        by[a] = by.get(a, 0) + 1
-        districts[district] = districts.get(district, 0) + 1
-        offences[offence] = offences.get(offence, 0) + 1
+        by[a] = by.get(a, 0) + k
         for band, (after, upto) in zip(LENGTH_BANDS, ranges, strict=True):
             if started_on <= upto and (after is None or started_on > after):
-                bands[band] += 1
+                bands[band] += k
                 break
+    districts: dict[str, int] = {}
+    offences: dict[str, int] = {}
+    for kind, name, k in session.execute(places.union_all(groups), {"at": as_of}):
+        (districts if kind == "d" else offences)[name] = k
     return EndingSoon(
         within_days=within_days,
         total=total,

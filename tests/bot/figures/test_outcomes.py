@@ -105,3 +105,31 @@ def test_bail_and_rui_outcomes_conversions_and_people(session: Session, config: 
     soon = bail_ending_soon(session, force, AS_OF, Filters(), 14)
     shown = str(render_bail(fig, frame, dt.date(2026, 10, 20), {"bail": 0, "rui": 0}, soon)[1])
     assert "• converted to RUI: 1" in shown and "• charged: 1" in shown
+
+
+def test_bail_ending_soon_counts_the_window_by_groups(session: Session, config: Config, tmp_path: Path) -> None:
+    # AS_OF is 20 Nov 2026; a window of 14 days runs to 4 Dec inclusive, the week to 27 Nov.
+    text = "\n".join(
+        [
+            "reference,person_ref,offence,district,kind,started_on,bail_end_on,ended_on,outcome",
+            "S1,P1,theft,ipswich,bail,2026-11-01,2026-11-20,,",  # its last day: in the week
+            "S2,P2,theft,ipswich,bail,2026-11-01,2026-11-27,,",  # day 7: in the week
+            "S3,P3,theft,ipswich,bail,2026-11-01,2026-11-28,,",  # day 8
+            "S4,P4,theft,ipswich,bail,2026-05-01,2026-12-04,,",  # day 14, beyond six months: a court
+            "S5,P5,theft,ipswich,bail,2026-11-01,2026-12-05,,",  # day 15: outside
+            "S6,P6,theft,ipswich,bail,2026-11-01,2026-11-19,,",  # lapsed yesterday: outside
+            "S7,P7,burglary,lowestoft,bail,2026-11-01,2026-11-21,,",
+            "S8,P8,theft,ipswich,bail,2022-09-01,2026-11-25,,",  # the 2017 ladder: a court
+            "S9,P9,theft,ipswich,bail,2026-11-01,2026-11-22,2026-11-10,charged",  # ended: outside
+            "R1,P9,theft,ipswich,rui,2026-11-01,,,",
+        ]
+    )
+    assert run(session, config, tmp_path, "bail", text + "\n").ok
+    soon = bail_ending_soon(session, config.force("suffolk"), AS_OF, Filters(), 14)
+    assert (soon.within_days, soon.total, soon.within_7_days) == (14, 6, 4)
+    assert soon.by_authority == {"inspector": 4, "magistrates' court": 2}
+    assert soon.length_bands == {"0-3m": 4, "3-6m": 0, "6-9m": 1, "9-12m": 0, "over-12m": 1}
+    assert {k: v for k, v in soon.by_district.items() if v} == {"ipswich": 5, "lowestoft": 1}
+    assert list(soon.by_offence.items()) == [("theft", 5), ("burglary", 1)]
+    one = bail_ending_soon(session, config.force("suffolk"), AS_OF, Filters(district="lowestoft"), 14)
+    assert (one.total, one.by_district, one.by_offence) == (1, {"lowestoft": 1}, {"burglary": 1})

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from bot.figures import Filters, bail_figures, monthly_series, suspect_figures, wanted_figures
-from bot.figures.cases import active_by_kind_at
+from bot.figures.cases import active_by_kind_at, bail_ending_soon
 from bot.figures.day_counts import current_state, rebuild_day_counts
 from bot.figures.month_flow import flows_current, rebuild_month_flows
 from bot.figures.outcomes import with_outcomes
@@ -24,6 +24,7 @@ from bot.models import BailPeriod, ImportBatch, OutstandingSuspect, WantedCircul
 REASONS = ["never_arrested", "failed_to_answer_bail", "bail_breach", "rui_fresh_evidence"]
 AGE_BANDS = ["0-27d", "28-90d", "91-180d", "181-365d", "over-365d"]
 LENGTHS = ["0-3m", "3-6m", "6-9m", "9-12m", "over-12m"]
+AUTHORITIES = ["inspector", "superintendent", "magistrates' court"]
 CLOSURE_OUTCOMES = ["arrested", "located", "cancelled", "voluntary_attendance"]
 KINDS = ("bail", "rui")
 BAIL_OUTCOMES = ["charged", "nfa", "converted_to_rui", "out_of_court_disposal"]
@@ -513,6 +514,7 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
             for k in ("bail", "rui")
         }
         got_month_ago = active_by_kind_at(session, force, as_of, month_ago(as_of), to_filters(filt))
+        got_soon = bail_ending_soon(session, force, as_of, to_filters(filt), within)
     finally:
         session.rollback()
 
@@ -534,6 +536,18 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         for e in got.bail_ending_soon
     ] == want["bail_ending_soon"]
     assert got.bail_ending_soon_total == len(want["bail_ending_soon"])
+    # The ending-soon summary of the bail answer, counted in SQL by groups: the same rows, tallied here one by one.
+    soon = want["bail_ending_soon"]
+    assert (got_soon.within_days, got_soon.total) == (within, len(soon))
+    assert got_soon.within_7_days == sum(1 for e in soon if e[5] <= 7)
+    assert got_soon.by_authority == dict(
+        sorted(tally(e[6] for e in soon).items(), key=lambda kv: (-kv[1], AUTHORITIES.index(kv[0])))
+    )
+    bands = [(b, sum(length_band(e[3], as_of) == b for e in soon)) for b in LENGTHS]
+    assert list(got_soon.length_bands.items()) == bands
+    districts = district_list(FORCE_DISTRICTS[force_slug], filt["district"], tally(e[1] for e in soon))
+    assert list(got_soon.by_district.items()) == districts
+    assert list(got_soon.by_offence.items()) == count_desc(tally(e[2] for e in soon))
     mine = [r for r in table if selected(r, force_slug, as_of, filt["district"], filt["offence"], None,
                                          filt["older_than_days"])]  # fmt: skip
     assert got_month_ago == {k: sum(1 for r in mine if r.kind == k and is_active(r, month_ago(as_of))) for k in KINDS}
