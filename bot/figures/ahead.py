@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.dates import as_date
 from bot.figures.ahead_state import first_day
 from bot.figures.closed_ahead import count_closures
-from bot.figures.merged import merged
+from bot.figures.merged import Merged
 from bot.figures.month_flow import latest_batch
 from bot.figures.people_ahead import Key, apply_people_delta, count_people, people_delta
 from bot.figures.source import SOURCES
@@ -43,23 +43,15 @@ class AheadChange:
     start: dt.date
 
 
-def merge_ahead(
-    session: Session,
-    dataset: str,
-    force: str,
-    batch_id: int,
-    as_of: dt.date,
-    id_before: int | None,
-    replaced_table: str,
-) -> AheadChange | None:
-    """A merge's change to the people counts, from the rows it wrote (revised: ``valid_from`` its as-of date;
-    added: above ``id_before``) and the versions it replaced (``replaced_table``, shaped like the case table) —
+def merge_ahead(session: Session, what: Merged) -> AheadChange | None:
+    """A merge's change to the people counts, from the rows it wrote and the versions it replaced (``what``) —
     or None when they must be counted whole: they were not for the previous import, that import or this one is
     out of date order, or a row is dated after the as-of date (the first day would move)."""
+    dataset, force, as_of = what.dataset, what.force, what.as_of
     state = session.get(AheadState, (force, dataset))
     previous = session.execute(
         select(ImportBatch.id, ImportBatch.as_of)
-        .where(ImportBatch.force == force, ImportBatch.dataset == dataset, ImportBatch.id < batch_id)
+        .where(ImportBatch.force == force, ImportBatch.dataset == dataset, ImportBatch.id < what.batch_id)
         .order_by(ImportBatch.id.desc())
         .limit(1)
     ).first()
@@ -69,7 +61,6 @@ def merge_ahead(
     if old_start != as_date(previous.as_of) or as_of < old_start:
         return None
     src = SOURCES[dataset]
-    what = merged(dataset, force, batch_id, as_of, id_before, replaced_table)
     for written in (what.revised, what.added):  # apart: each through its own index
         latest = session.scalar(select(func.max(src.opened)).where(*written))
         if latest is not None and as_date(latest) > as_of:

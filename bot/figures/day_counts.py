@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 
 from bot.dates import add_months, as_date_memo
 from bot.figures.copy_rows import write_rows
-from bot.figures.merged import merged
+from bot.figures.merged import Merged
 from bot.figures.month_flow import clear_month_flows, latest_batch, month_key, stamp_month_flows
 from bot.figures.revisions import (
     AGE_EDGES,
@@ -361,22 +361,11 @@ def _checkpoint_changes(moves: Moves, points: list[dt.date]) -> Iterator[tuple[G
                 yield group, a, list(run)
 
 
-def merge_moves(
-    session: Session,
-    dataset: str,
-    force: str,
-    batch_id: int,
-    as_of: dt.date,
-    id_before: int | None,
-    replaced_table: str,
-    *,
-    review_days: int,
-) -> Moves:
+def merge_moves(session: Session, what: Merged, *, review_days: int) -> Moves:
     """What a merge changed in the day counts: the moves of the versions it wrote (the rows it revised, found by
-    their ``valid_from`` through the partial index of revised rows, and the rows it added, above ``id_before``)
-    less those of the versions it replaced (``replaced_table``, shaped like the case table). Reads the changed
-    rows only."""
-    what = merged(dataset, force, batch_id, as_of, id_before, replaced_table)
+    their ``valid_from`` through the partial index of revised rows, and the rows it added) less those of the
+    versions it replaced (a temporary table shaped like the case table). Reads the changed rows only."""
+    dataset, force = what.dataset, what.force
     moves = row_moves(session, dataset, what.revised, review_days)
     combine(moves, row_moves(session, dataset, what.added, review_days))
     was = what.replaced

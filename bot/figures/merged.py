@@ -19,6 +19,10 @@ from bot.models import SINCE_EVER_SQL
 
 @dataclass(frozen=True)
 class Merged:
+    dataset: str
+    force: str
+    batch_id: int  # the merge's import batch
+    as_of: dt.date
     revised: list[Any]  # conditions on the case table
     added: list[Any]
     replaced: Any  # the replaced versions, as an aliased case model
@@ -34,4 +38,4 @@ def merged(
     added = [*mine, m.id > id_before] if id_before is not None else [*mine, first_versions]
     table = m.__table__
     old = Table(replaced_table, MetaData(), *(Column(c.name, c.type) for c in table.columns))
-    return Merged(revised, added, aliased(m, old, adapt_on_names=True))
+    return Merged(dataset, force, batch_id, as_of, revised, added, aliased(m, old, adapt_on_names=True))

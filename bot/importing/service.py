@@ -21,6 +21,7 @@ from bot.figures.day_counts import (
     month_flows_from_days,
     rebuild_day_counts,
 )
+from bot.figures.merged import merged
 from bot.figures.month_flow import FlowTally, rebuild_month_flows, write_month_flows
 from bot.figures.revisions import rebuild_revision_deltas
 from bot.import_generations.announce import announce_imports
@@ -237,12 +238,12 @@ def _stage_and_merge(
                 )
                 # What the merge changed in the day counts, from the rows it wrote and replaced; counted whole in
                 # _finish when the day counts were not current.
+                what = merged(dataset, f, b.id, as_of, c.id_before, REPLACED)
                 if f not in stored_gone and current_state(session, f, dataset, review_days, allow_one_behind=True):
-                    moves[f] = merge_moves(session, dataset, f, b.id, as_of, c.id_before, REPLACED,
-                                           review_days=review_days)  # fmt: skip
+                    moves[f] = merge_moves(session, what, review_days=review_days)
                 if f not in stored_gone:
                     # … and in the people counts, from the people it touched; None: counted whole in _finish.
-                    ahead[f] = merge_ahead(session, dataset, f, b.id, as_of, c.id_before, REPLACED)
+                    ahead[f] = merge_ahead(session, what)
                 drop_replaced(session)
     staging.drop_stage(session)
     _finish(session, request, path, as_of, now, report, batches, counts, per_force,
