@@ -170,11 +170,16 @@ def merge_cases(
         ),
         params,
     )
+    # The rows to update are the versions just kept: found by id through them rather than by comparing every
+    # staged row with its case again (at 1M rows with 5 % revised that second comparison was the merge's
+    # costliest statement). Their staged rows are found by reference; the index makes that a lookup on SQLite.
+    session.execute(text(f"CREATE INDEX {REPLACED}_key ON {REPLACED} (reference)"))
     updated = rowcount(
         session.execute(
             text(
-                f"UPDATE {table} AS t SET {sets}, import_batch_id = :b, valid_from = :d FROM {STAGE} AS s "
-                f"WHERE s.force = :f AND t.force = :f AND t.reference = s.reference AND ({changed})"
+                f"UPDATE {table} AS t SET {sets}, import_batch_id = :b, valid_from = :d "
+                f"FROM {REPLACED} AS r JOIN {STAGE} AS s ON s.force = :f AND s.reference = r.reference "
+                f"WHERE t.id = r.id"
             ),
             {"f": force, "b": batch_id, "d": params["d"]},
         )
