@@ -13,14 +13,13 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from bot.action_log import export, paper, paper_docx, queries
-from bot.action_log.export import describe_update
 from bot.action_log.rules import pillar_choices, resolve_pillar
 from bot.action_log.types import PILLARS, STATUSES, ActionFilters, Actor
 from bot.clock import today_in
 from commands.cli.common import cli_actor, open_runtime
-from commands.cli.jobs_cmd import slack_client_from_env
-from jobs.reminders import plan_all, reopen_recurring, send_reminders
+
+# The action log's queries, exports and papers and the reminders job are imported by the handlers that use them:
+# every other `mo-bot` command (an import, a figure) would otherwise load them all at start-up.
 
 
 def _pillar(value: str) -> str:
@@ -78,6 +77,8 @@ def _date(value: str) -> dt.date:
 
 
 def run_paper(args: argparse.Namespace) -> int:
+    from bot.action_log import paper, paper_docx
+
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -104,6 +105,8 @@ def _actor() -> Actor:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from bot.action_log import export
+
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -129,6 +132,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from bot.action_log import queries
+
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -156,6 +161,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from bot.action_log import queries
+    from bot.action_log.export import describe_update
+
     rt = open_runtime(args)
     try:
         force = rt.config.force(args.force)
@@ -182,6 +190,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_remind(args: argparse.Namespace) -> int:
+    from commands.cli.jobs_cmd import slack_client_from_env
+    from jobs.reminders import plan_all, reopen_recurring, send_reminders
+
     rt = open_runtime(args)
     try:
         forces = [rt.config.force(args.force)] if args.force else None

@@ -5,23 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-
-from slack_sdk import WebClient
+from typing import TYPE_CHECKING
 
 from bot.clock import today_in
 from bot.config import WEEKDAYS, JobSpec
 from bot.dates import last_complete_month
 from bot.runtime import Runtime
 from bot.settings import read_environment
-from bot.slack.client import make_client
 from commands.cli import logfmt
 from commands.cli.common import open_runtime
-from jobs import watches
-from jobs.catalog import JOBS
-from jobs.claims import ClaimStore
-from jobs.runner import JobRunner
-from jobs.timetable import next_run, parse_period
-from jobs.triggers import build_scheduler
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+# The jobs, their runner and the Slack client are imported by the handlers that use them: every other `mo-bot`
+# command (an import, a figure) would otherwise load them all at start-up.
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def slack_client_from_env() -> WebClient | None:
     """A WebClient when SLACK_BOT_TOKEN is set (SLACK_API_URL may point at a proxy or a test fake), else None."""
+    from bot.slack.client import make_client
+
     env = read_environment()
     if env.bot_token is None:
         return None
@@ -52,6 +52,9 @@ def slack_client_from_env() -> WebClient | None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from jobs.catalog import JOBS
+    from jobs.timetable import next_run
+
     rt = open_runtime(args)
     cfg = rt.config
     tz = cfg.timezone
@@ -86,6 +89,8 @@ def _schedule_text(spec: JobSpec) -> str:
 
 
 def _print_runs(rt: Runtime, n: int) -> None:
+    from jobs.claims import ClaimStore
+
     runs = ClaimStore(rt.sessions, rt.clock).runs()[-n:]
     print(f"\nLast {len(runs)} runs:")
     for r in runs:
@@ -97,6 +102,11 @@ def _print_runs(rt: Runtime, n: int) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
+    from jobs import watches
+    from jobs.catalog import JOBS
+    from jobs.runner import JobRunner
+    from jobs.timetable import parse_period
+
     names = [*JOBS, watches.NAME]
     if args.name not in names:
         print(f"mo-bot: unknown job {args.name!r}; jobs: {', '.join(names)}", file=sys.stderr)
@@ -142,6 +152,9 @@ def _default_period(rt: Runtime, job: str) -> str:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
+    from jobs.runner import JobRunner
+    from jobs.triggers import build_scheduler
+
     logfmt.configure("INFO")
     rt = open_runtime(args)
     client = slack_client_from_env()

@@ -12,17 +12,20 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 
 from bot.db import alembic_config, current_revision, make_engine
 from bot.runtime import config_from_settings
 from bot.settings import Settings
-from jobs.catalog import JOBS
-from jobs.timetable import next_run
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    # Alembic and the jobs' catalog only for `serve --check`: not at every `mo-bot` start-up.
+    from alembic.script import ScriptDirectory
+
+    from jobs.catalog import JOBS
+    from jobs.timetable import next_run
+
     config = config_from_settings(settings, getattr(args, "config", None))
     url = config.database_url
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
