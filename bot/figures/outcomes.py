@@ -8,10 +8,11 @@
   From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py), and
   so do the closures by outcome (bot/figures/closed_ahead.py).
 
-Both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters. Neither is in the
-covering indexes (``outcome`` and ``person_ref`` are read from the table, a visit per row), so they are not part
-of the snapshot figures' statements: :func:`with_outcomes` adds them to a figures result for the answers that
-show them (each cached per import with its rendering) and for ``figures --json``.
+Otherwise both read the rows as known at ``as_of`` (bot/figures/history.py), under the answer's filters: the
+closures from the table (``outcome`` is in no index), the people from the index of open rows by person, which
+holds every column they need (``ix_<table>_person``). Neither is part of the snapshot figures' statements:
+:func:`with_outcomes` adds them to a figures result for the answers that show them (each cached per import with
+its rendering) and for ``figures --json``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Force
@@ -74,13 +75,34 @@ def people_open(
     return int(n)
 
 
+def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters) -> dict[str, int]:
+    """Kind -> distinct people active at ``as_of`` (bail: not lapsed): from the import's aggregate for each kind it
+    answers, the others from one read of the rows for both kinds (each kind on its own would read the force's open
+    bail and RUI twice: the index of open rows by person holds the kind after the person)."""
+    out: dict[str, int] = {}
+    for k in KINDS:
+        ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters, k)
+        if ahead is not None:
+            out[k] = ahead
+    missing = [k for k in KINDS if k not in out]
+    if missing:
+        known = source_at(session, src, force.slug, as_of)
+        m = known.model
+        conds = [*row_conditions(known, force.slug, as_of, filters), m.person_ref.is_not(None), m.kind.in_(missing)]
+        rows = open_rows(known, as_of, conds, m.person_ref, m.kind, m.bail_end_on)
+        active = {"bail": and_(rows.c.kind == "bail", not_lapsed(as_of, rows.c)), "rui": rows.c.kind == "rui"}
+        counts = [func.count(distinct(case((active[k], rows.c.person_ref)))) for k in missing]
+        found = session.execute(select(*counts), {"at": as_of}).one()
+        out |= {k: int(n) for k, n in zip(missing, found, strict=True)}
+    return {k: out[k] for k in KINDS}
+
+
 def bail_outcomes(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """(kind -> outcome -> ended in the month, kind -> distinct people active) for bail and RUI."""
     ended = {k: closed_by_outcome(session, src, force, as_of, filters, kind=k) for k in KINDS}
-    people = {k: people_open(session, src, force, as_of, filters, kind=k) for k in KINDS}
-    return ended, people
+    return ended, bail_people(session, src, force, as_of, filters)
 
 
 FiguresT = TypeVar("FiguresT", bound=WantedFigures | SuspectFigures | BailFigures)
