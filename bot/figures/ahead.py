@@ -65,7 +65,7 @@ def merge_ahead(session: Session, what: Merged) -> AheadChange | None:
         latest = session.scalar(select(func.max(src.opened)).where(*written))
         if latest is not None and as_date(latest) > as_of:
             return None
-    return AheadChange(people_delta(session, dataset, force, what, old_start, as_of), as_of)
+    return AheadChange(people_delta(session, what, old_start, as_of), as_of)
 
 
 def apply_ahead(session: Session, dataset: str, force: str, change: AheadChange) -> None:

@@ -20,8 +20,8 @@ at and after each move (:func:`apply_moves`); the initial load, the purge and an
 checkpoints again from ``count_day`` (its size, not the cases'). ``count_state`` names the batch and the review
 period they were built for: figures trust them only while it is the force's latest batch of the dataset;
 otherwise, and for ``older_than`` (it cuts on the opened date, which the groups do not keep), they read the rows
-as before. The figures at a past date that a later
-import revised take the revisions' corrections (bot/figures/revisions.py) from these counts, as from the rows.
+as before. The figures at a past date that a later import revised take the revisions' corrections
+(bot/figures/revisions.py) from these counts, as from the rows.
 """
 
 from __future__ import annotations

@@ -60,16 +60,16 @@ def closed_by_outcome(
 def people_open(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
 ) -> int:
-    """Distinct people among the rows open (bail: active) at ``as_of`` that name one: from the import's
-    aggregate (bot/figures/people_ahead.py) when it answers for ``as_of``, else from the rows."""
-    ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters, kind)
+    """Distinct people among the rows open (bail of a ``kind``: active) at ``as_of`` that name one: from the
+    import's aggregate (bot/figures/people_ahead.py) when it answers for ``as_of``, else from the rows."""
+    if kind is not None:
+        return bail_people(session, src, force, as_of, filters)[kind]
+    ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters)
     if ahead is not None:
         return ahead
     known = source_at(session, src, force.slug, as_of)
     m = known.model
-    conds = [*row_conditions(known, force.slug, as_of, filters, kind=kind), m.person_ref.is_not(None)]
-    if kind == "bail":
-        conds.append(not_lapsed(as_of, m))
+    conds = [*row_conditions(known, force.slug, as_of, filters), m.person_ref.is_not(None)]
     rows = open_rows(known, as_of, conds, m.person_ref)
     n = session.execute(select(func.count(rows.c.person_ref.distinct())), {"at": as_of}).scalar_one()
     return int(n)

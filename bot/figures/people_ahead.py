@@ -142,15 +142,14 @@ def count_people(session: Session, dataset: str, force: str, start: dt.date) -> 
 TOUCHED = "mo_people_touched"
 
 
-def people_delta(
-    session: Session, dataset: str, force: str, what: Merged, old_start: dt.date, new_start: dt.date
-) -> dict[Key, int]:
+def people_delta(session: Session, what: Merged, old_start: dt.date, new_start: dt.date) -> dict[Key, int]:
     """What a merge (``what``: the rows it wrote, the versions it replaced) changed in ``people_ahead``: for the
     people those name, their counts from the rows now (at ``new_start``) less their counts from the rows before it
     (at ``old_start``: the rows it did not write, and the versions it replaced). Everyone else's counts stand: for
     any date on or after ``new_start`` they say the same (a person's ``leaves`` is the latest of their rows',
     however late the count began). The people touched are written once to a temporary table (each kind of written
     row found through its own index); their rows are read through the index of open rows by person."""
+    dataset, force = what.dataset, what.force
     m = SOURCES[dataset].model
     was = what.replaced
     dialect = session.get_bind().dialect.name

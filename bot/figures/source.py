@@ -81,18 +81,13 @@ def row_conditions(
     conds: list[ColumnElement[bool]] = [m.force == force]
     if kind is not None:
         conds.append(m.kind == kind)
-    if filters.district:
-        conds.append(m.district == filters.district)
-    if filters.offence:
-        # Offence groups are ASCII labels; lower() agrees on both databases for those.
-        conds.append(func.lower(m.offence) == filters.offence.strip().lower())
     if filters.reason:
         # By dataset, not identity: the rows as known at a past date are another Source over the same dataset.
         if src.dataset != WANTED.dataset:
             raise ValueError("the reason filter applies to wanted circulations only")
         if filters.reason not in WANTED_REASONS:
             raise ValueError(f"unknown reason {filters.reason!r}; expected one of {', '.join(WANTED_REASONS)}")
-        conds.append(m.reason == filters.reason)
+    conds += group_conditions(m, filters)
     if filters.older_than_days is not None:
         if filters.older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
@@ -101,12 +96,13 @@ def row_conditions(
 
 
 def group_conditions(m: Any, filters: Filters) -> list[ColumnElement[bool]]:
-    """The district, offence and reason filters as predicates on a table keyed by the groups (month flows, the
-    forward aggregates): the same meaning as :func:`row_conditions`' (which also checks them)."""
+    """The district, offence and reason filters as predicates on the case rows (:func:`row_conditions`, which
+    checks them first) or on a table keyed by the groups (month flows, the forward aggregates)."""
     conds: list[ColumnElement[bool]] = []
     if filters.district:
         conds.append(m.district == filters.district)
     if filters.offence:
+        # Offence groups are ASCII labels; lower() agrees on both databases for those.
         conds.append(func.lower(m.offence) == filters.offence.strip().lower())
     if filters.reason:
         conds.append(m.reason == filters.reason)
