@@ -135,7 +135,7 @@ def file_sha256(path: Path) -> str:
     read as CSV is held to the line limit on the way: a gigabyte without a line break is refused after its first
     few megabytes rather than hashed whole and then refused."""
     h = hashlib.sha256()
-    lines = _LineLengths(path.name)
+    lines = _LineLengths(path)
     try:
         with path.open("rb") as f:
             first = f.read(1 << 20)
@@ -186,12 +186,14 @@ class _Counter:
 # -- CSV ------------------------------------------------------------------------------------------------------------
 class _LineLengths:
     """Follows the line lengths through a file's bytes, block by block, and refuses a physical line longer than
-    MAX_LINE_BYTES as soon as it is seen: two byte searches and a count per block."""
+    MAX_LINE_BYTES as soon as it is seen: two byte searches per block. Lines are not counted on the way (a count
+    of every line break costs as much as hashing the file); the refusal counts them up to the long line, once."""
 
-    def __init__(self, name: str) -> None:
-        self._name = name
+    def __init__(self, path: Path) -> None:
+        self._path = path
         self._run = 0  # bytes since the last line break
-        self._lines = 0
+        self._seen = 0  # bytes scanned before this block
+        self._line_start = 0  # where the line being followed starts in the file
 
     def scan(self, data: bytes) -> None:
         """The next bytes of the file; lines wholly inside one block must be shorter than the limit (blocks of at
@@ -201,16 +203,29 @@ class _LineLengths:
             self._run += len(data)
         else:
             self._check(self._run + first)
-            self._lines += data.count(b"\n")
-            self._run = len(data) - data.rfind(b"\n") - 1
+            last = data.rfind(b"\n")
+            self._line_start = self._seen + last + 1
+            self._run = len(data) - last - 1
+        self._seen += len(data)
         self._check(self._run)
 
     def _check(self, run: int) -> None:
         if run > MAX_LINE_BYTES:
             raise FileRefused(
-                f"{self._name}: line {self._lines + 1} is longer than {MAX_LINE_BYTES >> 20} MB, which no export "
-                "row is: nothing was imported"
+                f"{self._path.name}: line {self._line_number()} is longer than {MAX_LINE_BYTES >> 20} MB, which no "
+                "export row is: nothing was imported"
             )
+
+    def _line_number(self) -> int:
+        breaks, left = 0, self._line_start
+        with self._path.open("rb") as f:
+            while left > 0:
+                block = f.read(min(left, 1 << 20))
+                if not block:
+                    break
+                breaks += block.count(b"\n")
+                left -= len(block)
+        return breaks + 1
 
 
 class _LineLimit(io.RawIOBase):
@@ -219,9 +234,9 @@ class _LineLimit(io.RawIOBase):
 
     _CHUNK = 1 << 20
 
-    def __init__(self, f: IO[bytes], name: str) -> None:
+    def __init__(self, f: IO[bytes], path: Path) -> None:
         self._f = f
-        self._lengths = _LineLengths(name)
+        self._lengths = _LineLengths(path)
 
     @classmethod
     @contextmanager
@@ -230,7 +245,7 @@ class _LineLimit(io.RawIOBase):
             f = path.open("rb", buffering=0)
         except OSError as e:
             raise FileRefused(f"cannot read {path.name}: {e.strerror or e}") from None
-        with io.BufferedReader(cls(f, path.name), buffer_size=cls._CHUNK) as buffered:
+        with io.BufferedReader(cls(f, path), buffer_size=cls._CHUNK) as buffered:
             yield buffered
 
     def readable(self) -> bool:

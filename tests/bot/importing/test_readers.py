@@ -1,14 +1,16 @@
 """How many rows a CSV export may have: a worksheet's limit in Excel unless the deployment raises it for the force
-system's full CSV exports (``import_max_csv_rows``); a workbook is always held to Excel's."""
+system's full CSV exports (``import_max_csv_rows``); a workbook is always held to Excel's. How long a line may be,
+and which line a refusal names, whichever 1 MiB blocks the line and the lines before it fall in."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_config
-from bot.importing.readers import MAX_ROWS, FileRefused, open_table
+from bot.importing.readers import MAX_LINE_BYTES, MAX_ROWS, FileRefused, file_sha256, open_table
 
 
 def _rows(path: Path, n: int) -> Path:
@@ -38,3 +40,23 @@ def test_the_limit_is_configured_and_never_below_excel_s(tmp_path: Path) -> None
     toml.write_text("import_max_csv_rows = 1000\n")
     with pytest.raises(ConfigError, match="import_max_csv_rows: must be at least 1048576"):
         load_config(toml)
+
+
+@pytest.mark.parametrize("short_lines", [0, 1, 99_999, 250_001])
+def test_a_line_past_the_limit_is_refused_naming_its_line(tmp_path: Path, short_lines: int) -> None:
+    """The lines before the long one span several blocks (9 bytes each: 250,001 of them end inside the third);
+    the long one starts wherever they end and runs over blocks. Both readers of the file name the same line."""
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"reference\n" + b"R,theft\n" * short_lines + b"x" * (MAX_LINE_BYTES + 1) + b"\nR,theft\n")
+    line = short_lines + 2
+    with pytest.raises(FileRefused, match=rf"long.csv: line {line} is longer than 4 MB"):
+        file_sha256(path)
+    with pytest.raises(FileRefused, match=rf"long.csv: line {line} is longer than 4 MB"):
+        _count(path)
+
+
+def test_a_line_at_the_limit_is_read_and_hashed(tmp_path: Path) -> None:
+    path = tmp_path / "edge.csv"
+    data = b"reference\n" + b"R,theft\n" * 3 + b"x" * MAX_LINE_BYTES + b"\n" + b"R,theft\n" * 200_000
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()
