@@ -320,6 +320,9 @@ def _finish(
                       f"unchanged {c.unchanged} (batch {b.id})")  # fmt: skip
     session.flush()
     if dataset != "actions":
+        # First: the counts below group every row of a force, which a table without statistics (a fresh load) has
+        # the planner sort on disk instead of hashing (10M rows: the overdue starts' grouping 14.7 s against 4 s).
+        _refresh_statistics(session, TABLES[dataset])
         for f in batches:
             changed = (moves or {}).get(f)
             if changed is not None:
@@ -333,7 +336,6 @@ def _finish(
                     rebuild_month_flows(session, dataset, f)
                 rebuild_day_counts(session, dataset, f, review_days=review_days)
             rebuild_revision_deltas(session, dataset, f, review_days=review_days, since=as_of)
-        _refresh_statistics(session, TABLES[dataset])
         for f in batches:
             change = (ahead or {}).get(f)
             if change is not None:
