@@ -32,7 +32,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -50,12 +49,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.dates import add_months, as_date_memo
-from bot.figures.copy_rows import write_rows
+from bot.figures.copy_rows import add_rows, write_rows
 from bot.figures.merged import Merged
 from bot.figures.month_flow import clear_month_flows, latest_batch, month_key, stamp_month_flows
 from bot.figures.revisions import (
@@ -267,9 +264,6 @@ def combine(into: Moves, other: Moves, sign: int = 1) -> Moves:
 
 # --- Writing --------------------------------------------------------------------------------------------------
 
-_BATCH = 5_000
-
-
 _KEYS = ("force", "dataset", "day", "kind", "district", "reason", "offence")
 
 
@@ -280,16 +274,8 @@ def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[tuple[Any, ...
 
 
 def _add_to(session: Session, force: str, dataset: str, moves: Moves) -> None:
-    """Add ``moves`` to the day counts: an upsert, a few thousand rows at a time."""
-    dialect = session.get_bind().dialect.name
-    it = ({**dict(zip(_KEYS, r[:7], strict=True)), **dict(zip(COLUMNS, r[7:], strict=True))}
-          for r in _day_rows(force, dataset, moves))  # fmt: skip
-    while batch := list(islice(it, _BATCH)):
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(CountDay)
-        stmt = ins.on_conflict_do_update(
-            index_elements=list(_KEYS), set_={c: getattr(CountDay, c) + getattr(ins.excluded, c) for c in COLUMNS}
-        )
-        session.execute(stmt, batch)
+    """Add ``moves`` to the day counts."""
+    add_rows(session, "count_day", _KEYS, COLUMNS, _day_rows(force, dataset, moves))
 
 
 def rebuild_day_counts(session: Session, dataset: str, force: str, *, review_days: int) -> None:
@@ -323,17 +309,9 @@ def apply_moves(session: Session, dataset: str, force: str, moves: Moves, *, rev
     last = _extend_checkpoints(session, dataset, force, state, review_days=review_days)
     _add_to(session, force, dataset, moves)
     changes = _checkpoint_changes(moves, anchors(state.first_day, last))
-    dialect = session.get_bind().dialect.name
     cp = CountCheckpoint
-    keys = ["force", "dataset", "at", *_KEYS[3:]]
-    it = ({"force": force, "dataset": dataset, "at": a, "kind": g[0], "district": g[1], "reason": g[2],
-           "offence": g[3], **dict(zip(COUNT_STATES, run, strict=True))} for g, a, run in changes)  # fmt: skip
-    while batch := list(islice(it, _BATCH)):
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(cp)
-        stmt = ins.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(cp, c) + getattr(ins.excluded, c) for c in COUNT_STATES}
-        )
-        session.execute(stmt, batch)
+    rows = ((force, dataset, a, *g, *run) for g, a, run in changes)
+    add_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:]), COUNT_STATES, rows)
     # A group whose counts are all zero at an anchor has no row there (as write_checkpoints leaves them).
     zero = [getattr(cp, c) == 0 for c in COUNT_STATES]
     session.execute(delete(cp).where(cp.force == force, cp.dataset == dataset, *zero))

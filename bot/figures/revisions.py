@@ -34,10 +34,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, func, insert, literal, select, union_all
+from sqlalchemy import Date, bindparam, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.dates import add_months, as_date_memo, month_end, month_start
@@ -211,16 +210,9 @@ def rebuild_revision_deltas(
             case_id = row.case_id
         version_deltas(dataset, row, sign, t, review_days, case)
     out.update({k: v for k, v in case.items() if v})
-    rows = (
-        {"force": force, "dataset": dataset, "revised_on": k[0], "measure": k[1], "kind": k[2], "district": k[3],
-         "reason": k[4], "offence": k[5], "day": k[6], "delta": v}
-        for k, v in out.items()
-        if v
-    )  # fmt: skip
-    written = 0
-    while batch := list(islice(rows, _BATCH)):
-        session.execute(insert(RevisionDelta), batch)
-        written += len(batch)
+    deltas = [(force, dataset, *k, v) for k, v in out.items() if v]
+    cols = ("force", "dataset", "revised_on", "measure", "kind", "district", "reason", "offence", "day", "delta")
+    write_rows(session, "revision_delta", cols, deltas)
     session.execute(
         delete(RevisionCheckpoint).where(
             RevisionCheckpoint.force == force,
@@ -231,7 +223,7 @@ def rebuild_revision_deltas(
     cols = ("force", "dataset", "at", "revised_on", "measure", "kind", "district", "reason", "offence", "value")
     write_rows(session, "revision_checkpoint", cols, _checkpoints(force, dataset, out))
     _stamp(session, force, dataset, review_days)
-    return written
+    return len(deltas)
 
 
 def _stamp(session: Session, force: str, dataset: str, review_days: int) -> None:
