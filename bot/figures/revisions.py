@@ -210,9 +210,8 @@ def rebuild_revision_deltas(
             case_id = row.case_id
         version_deltas(dataset, row, sign, t, review_days, case)
     out.update({k: v for k, v in case.items() if v})
-    deltas = [(force, dataset, *k, v) for k, v in out.items() if v]
     cols = ("force", "dataset", "revised_on", "measure", "kind", "district", "reason", "offence", "day", "delta")
-    write_rows(session, "revision_delta", cols, deltas)
+    write_rows(session, "revision_delta", cols, ((force, dataset, *k, v) for k, v in out.items() if v))
     session.execute(
         delete(RevisionCheckpoint).where(
             RevisionCheckpoint.force == force,
@@ -223,7 +222,7 @@ def rebuild_revision_deltas(
     cols = ("force", "dataset", "at", "revised_on", "measure", "kind", "district", "reason", "offence", "value")
     write_rows(session, "revision_checkpoint", cols, _checkpoints(force, dataset, out))
     _stamp(session, force, dataset, review_days)
-    return len(deltas)
+    return sum(1 for v in out.values() if v)
 
 
 def _stamp(session: Session, force: str, dataset: str, review_days: int) -> None:
