@@ -40,15 +40,14 @@ def add_rows(
     parameter dictionaries at a time spent most of its time building them (a 5 %-revised 1M import's day counts)."""
     cols = (*keys, *counts)
     names = ", ".join(cols)
-    pg = session.get_bind().dialect.name == "postgresql"
     session.execute(text(f"DROP TABLE IF EXISTS {_ADDING}"))
     session.execute(text(f"CREATE TEMP TABLE {_ADDING} AS SELECT {names} FROM {table} WHERE 1 = 0"))
     write_rows(session, _ADDING, cols, rows)
     adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
-    # SQLite needs the WHERE to read ON CONFLICT as the upsert's, not as part of a join.
+    # The WHERE is for SQLite, which would otherwise read ON CONFLICT as part of a join, not as the upsert's.
     session.execute(
         text(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {_ADDING}{'' if pg else ' WHERE true'} "
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {_ADDING} WHERE true "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
         )
     )

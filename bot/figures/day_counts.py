@@ -265,6 +265,7 @@ def combine(into: Moves, other: Moves, sign: int = 1) -> Moves:
 # --- Writing --------------------------------------------------------------------------------------------------
 
 _KEYS = ("force", "dataset", "day", "kind", "district", "reason", "offence")
+_CHECKPOINT_KEYS = ("force", "dataset", "at", *_KEYS[3:])
 
 
 def _day_rows(force: str, dataset: str, moves: Moves) -> Iterator[tuple[Any, ...]]:
@@ -311,7 +312,7 @@ def apply_moves(session: Session, dataset: str, force: str, moves: Moves, *, rev
     changes = _checkpoint_changes(moves, anchors(state.first_day, last))
     cp = CountCheckpoint
     rows = ((force, dataset, a, *g, *run) for g, a, run in changes)
-    add_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:]), COUNT_STATES, rows)
+    add_rows(session, "count_checkpoint", _CHECKPOINT_KEYS, COUNT_STATES, rows)
     # A group whose counts are all zero at an anchor has no row there (as write_checkpoints leaves them).
     zero = [getattr(cp, c) == 0 for c in COUNT_STATES]
     session.execute(delete(cp).where(cp.force == force, cp.dataset == dataset, *zero))
@@ -407,7 +408,7 @@ def _extend_checkpoints(
         if regular_anchors(old, old) != (old,):
             cp = CountCheckpoint
             session.execute(delete(cp).where(cp.force == force, cp.dataset == dataset, cp.at == old))
-        write_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), rows)
+        write_rows(session, "count_checkpoint", (*_CHECKPOINT_KEYS, *COUNT_STATES), rows)
     else:
         last = old
     session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
@@ -480,7 +481,7 @@ def write_checkpoints(session: Session, dataset: str, force: str, *, review_days
 
         # A group's run is final at an anchor once its days up to it are read (they come in day order). Summed
         # first, then written: the read holds the connection.
-        write_rows(session, "count_checkpoint", ("force", "dataset", "at", *_KEYS[3:], *COUNT_STATES), list(totals()))
+        write_rows(session, "count_checkpoint", (*_CHECKPOINT_KEYS, *COUNT_STATES), list(totals()))
     session.execute(delete(CountState).where(CountState.force == force, CountState.dataset == dataset))
     session.add(CountState(force=force, dataset=dataset, import_batch_id=batch, review_days=review_days,
                            first_day=first_day, anchor=last))  # fmt: skip
