@@ -92,6 +92,10 @@ def warm(rt: Runtime, force: Force, dataset: str, generation: int) -> int:
                 )  # fmt: skip
                 spec.handler(ctx, args)
         answers = [c.answer for c in got if (c.force, c.dataset, c.generation) == (force.slug, dataset, generation)]
+        # Written in a transaction of their own, after the snapshot they were computed in: the audit row's seal reads
+        # the chain's last link when it commits (bot/audit_chain.py), and a REPEATABLE READ snapshot cannot see the
+        # links of the answers audited since it began — the seal would reuse a number and the commit would fail.
+        session.commit()
         written = write(session, force.slug, dataset, generation, answers, rt.clock.now())
         done(session, force.slug, dataset, generation, len(answers))
         record(

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.access import Requester, identify
+from bot.audit import AuditEntry, record_separately
+from bot.audit_chain import verify_chain
 from bot.figures import bail as bail_service
 from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
@@ -21,6 +23,7 @@ from bot.import_generations.batches import ImportedBatch
 from bot.models import AuditEvent, ImportBatch, SharedAnswer, SharedAnswerWarm, WantedCirculation
 from bot.runtime import Runtime
 from bot.shared_answers import read
+from commands.mo import warm as warm_module
 from commands.mo.pipeline import answer
 from commands.mo.reply import Reply
 from commands.mo.warm import standard_questions, warm_new_generations
@@ -120,3 +123,35 @@ def test_a_new_import_is_not_answered_from_the_last_one_s_shared_answers(rt: Run
         )
         assert gens == {new}  # the older generation's answers are gone with it
         assert read(s, "suffolk", "wanted", old, ("rendered",)) is None
+
+
+def test_answers_audited_while_the_warm_up_computes_do_not_stop_it_writing(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up computes in one snapshot (REPEATABLE READ on PostgreSQL) while people's answers go on being
+    audited; its own audit row is sealed after theirs, and its answers are written all the same."""
+    seed(rt.sessions)
+    real = warm_module.common_offences
+    audited: list[str] = []
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # Called once the warm-up's snapshot has begun: another request's answer is audited and committed.
+        entry = AuditEntry(actor=VIEWER, action="mo wanted", outcome="ok", force="suffolk", team_id=SUFFOLK_TEAM)
+        record_separately(rt.sessions, entry)
+        audited.append(entry.action)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(warm_module, "common_offences", meanwhile)
+    written = warm_new_generations(rt, "test-process")
+
+    suffolk = rt.config.force("suffolk")
+    assert len(audited) == 6  # once in each of the six warm-ups (two forces, three datasets)
+    assert written >= sum(len(standard_questions(suffolk, d, [])) for d in ("wanted", "suspects", "bail"))
+    with rt.sessions() as s:
+        warms = s.scalars(select(SharedAnswerWarm.answers)).all()
+        assert len(warms) == 6 and all(n > 0 for n in warms)
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "warm")) == 6
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "mo wanted")) == 6
+        report = verify_chain(s)
+        assert report.ok, report.summary()
+        assert report.links == report.rows
