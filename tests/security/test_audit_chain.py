@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.audit import AuditEntry, append, group_commit, record, record_separately
@@ -222,6 +223,26 @@ def test_processes_and_threads_writing_at_once_chain_every_row_exactly_once(
 
 
 # ------------------------------------------------------------------------------------- rows before the chain
+
+
+@pytest.mark.skipif(not IS_PG, reason="PostgreSQL's snapshot isolation levels; SQLite writes one at a time")
+@pytest.mark.parametrize("level", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_an_audit_row_in_a_snapshot_transaction_is_refused_saying_why(sessions, level: str) -> None:
+    """The seal reads the chain's last link at commit; a snapshot older than another writer's link would reuse its
+    number and fail the commit only when someone else was audited meanwhile. Refused at once, every time."""
+    record_separately(sessions, _entry(1))
+    with sessions() as s:
+        s.connection(execution_options={"isolation_level": level})
+        with pytest.raises(DBAPIError) as refused:
+            record(s, _entry(2))
+        assert f"audit rows are written in READ COMMITTED transactions only, not {level}" in str(refused.value)
+        s.rollback()
+    with sessions() as s, s.begin():  # the same row in a transaction of the default isolation: written and sealed
+        record(s, _entry(2))
+    with sessions() as s:
+        report = verify_chain(s)
+        assert report.ok, report.summary()
+        assert report.rows == report.links == 2
 
 
 def test_rows_written_before_the_chain_existed_are_chained_by_the_migration(fresh_url: str) -> None:
