@@ -28,7 +28,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_slack import CHANNEL, SECRET, Server, _free_port, config_file, database, load, mix, offences, signed
+from bench.bench_slack import (
+    CHANNEL,
+    SECRET,
+    Server,
+    _free_port,
+    config_file,
+    database,
+    load,
+    mix,
+    offences,
+    signed,
+    warm_up,
+)
 from bench.common import emit, postgres_available, spread
 
 FILES = {
@@ -74,9 +86,7 @@ def run(
         server = Server([str(Path(sys.executable).parent / "mo-bot"), "serve", "--no-scheduler"],
                         {**env, "PORT": str(port), "MO_WARM_ANSWERS": warm}, port)  # fmt: skip
         try:
-            for _ in range(8):  # every worker has every question cached
-                if load(port, signed(asks, response_url), 8, seconds=None, floor=False)["max_ms"] < 100:
-                    break
+            warm_up(port, asks, response_url)
             every: list[float] = []
             first: list[float] = []
             by_rows: list[float] = []
