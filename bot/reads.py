@@ -24,7 +24,15 @@ class Reads:
         self.engine = engine
         self.sessions = sessions
         self._session: Session | None = None
+        self._owned = True
         self._generations: dict[tuple[str, str], int] = {}
+
+    def use(self, session: Session) -> None:
+        """Read through ``session``, a transaction the caller owns (an import's, before it commits: its generations
+        are the ones it is creating); :meth:`close` leaves it open."""
+        self._session = session
+        self._owned = False
+        self._generations.clear()
 
     @property
     def session(self) -> Session:
@@ -67,6 +75,6 @@ class Reads:
         return found
 
     def close(self) -> None:
-        if self._session is not None:
+        if self._session is not None and self._owned:
             self._session.close()
-            self._session = None
+        self._session = None

@@ -100,6 +100,16 @@ class Settings:
         return self.app_token is not None
 
 
+def warm_answers_on(raw: str | None) -> bool | None:
+    """MO_WARM_ANSWERS as on (the default) or off; None when it is neither."""
+    value = (raw or "1").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def normalise_api_url(value: str) -> str:
     """``http://host:8080/api`` or ``…/api/`` → ``…/api/`` (slack_sdk joins the method name straight on)."""
     return value if value.endswith("/") else value + "/"
@@ -165,8 +175,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     workers = _positive_int("WEB_CONCURRENCY", e.web_concurrency, 2, 1, 64, problems)
     threads = _positive_int("THREADS", e.threads, 8, 1, 256, problems)
 
-    warm = (e.warm_answers or "1").lower()
-    if warm not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+    warm = warm_answers_on(e.warm_answers)
+    if warm is None:
         problems.append(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {e.warm_answers!r}")
 
     if problems:
@@ -184,5 +194,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=e.log_level or DEFAULT_LOG_LEVEL,
         access_log=e.access_log,
         web_concurrency_set=e.web_concurrency is not None,
-        warm_answers=warm in ("1", "true", "yes", "on"),
+        warm_answers=bool(warm),
     )

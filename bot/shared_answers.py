@@ -123,6 +123,14 @@ def done(session: Session, force: str, dataset: str, generation: int, answers: i
         warm.answers = answers
 
 
+def forget_generation(session: Session, force: str, dataset: str, generation: int) -> None:
+    """Drop a generation's answers and its claim (an attempt to compute them that failed midway)."""
+    for model in (SharedAnswer, SharedAnswerWarm):
+        session.execute(
+            delete(model).where(model.force == force, model.dataset == dataset, model.generation == generation)
+        )
+
+
 def claimed(session: Session) -> set[tuple[str, str, int]]:
     """Every generation some process has claimed."""
     rows = session.execute(select(SharedAnswerWarm.force, SharedAnswerWarm.dataset, SharedAnswerWarm.generation))

@@ -50,6 +50,7 @@ from commands.listeners import (
     watch_buttons,
 )
 from commands.middleware import Dedupe, Identify, on_listener_error
+from commands.mo.warm import warm_before_commit
 from commands.signing import refused, signature_problem
 
 
@@ -150,7 +151,8 @@ def build_app(rt: Runtime, *, client: WebClient | None = None, settings: Setting
     action_log_forms.register(app)
     turn_into_action.register(app)
     app_home.register(app)
-    file_import.register(app)
+    # An analyst's import in Slack commits with its standard answers computed, as `mo-bot import` does.
+    file_import.register(app, before_commit=warm_before_commit if settings.warm_answers else None)
     dm_questions.register(app)
     watch_buttons.register(app)
     update_round.register(app)

@@ -86,17 +86,24 @@ class Captured:
 
 
 _capture: ContextVar[list[Captured] | None] = ContextVar("figures_capture", default=None)
+_uncommitted: ContextVar[bool] = ContextVar("figures_uncommitted", default=False)
 
 
 @contextmanager
-def capturing() -> Iterator[list[Captured]]:
+def capturing(*, uncommitted: bool = False) -> Iterator[list[Captured]]:
     """Collect every shareable value computed or found in the cache in this context (the shared answers'
-    computation: commands/mo/warm.py). While capturing, the shared answers are not read: they are being made."""
+    computation: commands/mo/warm.py). While capturing, the shared answers are not read: they are being made.
+
+    ``uncommitted``: the values come from a transaction that has not committed (an import's, before it does), so
+    this process's cache is neither read nor written — the import may still roll back, and on SQLite a rolled-back
+    batch's id can be given again to a later import whose data differs."""
     got: list[Captured] = []
     token = _capture.set(got)
+    private = _uncommitted.set(uncommitted)
     try:
         yield got
     finally:
+        _uncommitted.reset(private)
         _capture.reset(token)
 
 
@@ -135,6 +142,10 @@ class FiguresCache:
         self, db: Session | Reads, force: str, dataset: str, key: Hashable, compute: Callable[[], T]
     ) -> T:
         generation = _generation(db, force, dataset)
+        if _uncommitted.get():
+            value = compute()
+            _note(force, dataset, generation, key, value)
+            return value
         full = (force, dataset, generation, key)
         while True:
             with self._lock:

@@ -36,6 +36,7 @@ from bot.file_imports.recognise import recognise
 from bot.file_imports.types import (
     DECISION_TTL,
     SUPPORTED_TYPES,
+    BeforeCommit,
     ChooseDataset,
     ConfirmNeeded,
     Decided,
@@ -69,10 +70,17 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]+")
 
 
 def offer_file(
-    rt: Runtime, sender: Sender, offer: FileOffer, options: ImportOptions | str, place: Place, fetch: Fetch
+    rt: Runtime,
+    sender: Sender,
+    offer: FileOffer,
+    options: ImportOptions | str,
+    place: Place,
+    fetch: Fetch,
+    before_commit: BeforeCommit | None = None,
 ) -> Outcome:
     """Check, download and import ``offer`` (or ask first: a snapshot's Confirm, the dataset). ``options`` is what
-    the message asked for, or why it could not be read. Audited."""
+    the message asked for, or why it could not be read. Audited. ``before_commit`` runs in a successful import's
+    transaction just before it commits (the standard answers computed with it: commands/mo/warm.py)."""
     refusal = _refusal(rt, sender, offer) or (options if isinstance(options, str) else None)
     if refusal is not None:
         _audit(rt, sender, offer.name, "", "refused", refusal)
@@ -86,11 +94,18 @@ def offer_file(
             _audit(rt, sender, offer.name, "", "refused", str(e))
             return Refused(str(e))
         assert not isinstance(options, str)
-        return _with_file(rt, sender, offer, options, place, path, sha)
+        return _with_file(rt, sender, offer, options, place, path, sha, before_commit)
 
 
 def _with_file(
-    rt: Runtime, sender: Sender, offer: FileOffer, options: ImportOptions, place: Place, path: Path, sha: str
+    rt: Runtime,
+    sender: Sender,
+    offer: FileOffer,
+    options: ImportOptions,
+    place: Place,
+    path: Path,
+    sha: str,
+    before_commit: BeforeCommit | None = None,
 ) -> Outcome:
     assert sender.force is not None  # _refusal refused a sender without a force
     dataset = options.dataset
@@ -108,7 +123,7 @@ def _with_file(
             return ChooseDataset(row.token, offer.name, candidates or _figures_datasets(), row.expires_at)
     if options.snapshot:
         return _preview(rt, sender, offer, options, place, path, sha, dataset)
-    return _import(rt, sender, sender.force, path, sha, dataset, options)
+    return _import(rt, sender, sender.force, path, sha, dataset, options, before_commit=before_commit)
 
 
 def _figures_datasets() -> tuple[str, ...]:
@@ -177,6 +192,7 @@ def _import(
     dataset: str,
     options: ImportOptions,
     claim: str | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> Outcome:
     """The import itself, committed only if every row is valid (and, for a confirmed snapshot, only if this
     transaction is the one that decided ``claim``)."""
@@ -193,6 +209,8 @@ def _import(
             _audit(rt, sender, path.name, sha, "error", f"{dataset}: nothing imported: failed ({type(e).__name__})")
             raise
         if report.ok:
+            if before_commit is not None:
+                before_commit(rt, session, report)
             record(session, _entry(sender, path.name, sha, "ok", _summary(report)), at=now)
             session.commit()
             return Imported(report, force.name)
@@ -329,7 +347,9 @@ def pending(rt: Runtime, token: str) -> Pending | None:
         )
 
 
-def decide(rt: Runtime, sender: Sender, token: str, choice: str, fetch: Fetch) -> Outcome:
+def decide(
+    rt: Runtime, sender: Sender, token: str, choice: str, fetch: Fetch, before_commit: BeforeCommit | None = None
+) -> Outcome:
     """A button on a pending decision: ``confirm``, ``cancel``, or a dataset name (the dataset question). Only its
     sender may decide, still an analyst of the same force; each decision is taken once and before it expires."""
     found = pending(rt, token)
@@ -379,10 +399,12 @@ def decide(rt: Runtime, sender: Sender, token: str, choice: str, fetch: Fetch) -
             options = ImportOptions(
                 dataset=choice, as_of=found.as_of, snapshot=found.snapshot, covers_from=found.covers_from
             )
-            return _with_file(rt, sender, offer, options, place, path, sha)
+            return _with_file(rt, sender, offer, options, place, path, sha, before_commit)
         assert found.dataset is not None
         options = ImportOptions(dataset=found.dataset, as_of=found.as_of, snapshot=True, covers_from=found.covers_from)
-        return _import(rt, sender, sender.force, path, sha, found.dataset, options, claim=token)
+        return _import(
+            rt, sender, sender.force, path, sha, found.dataset, options, claim=token, before_commit=before_commit
+        )
 
 
 def _decide(session: Session, token: str, user_id: str, state: str, now: dt.datetime) -> bool:

@@ -7,11 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from bot.config import Force
 from bot.importing.types import ImportReport
+from bot.runtime import Runtime
 
 # Writes the file's bytes to the path, at most ``max_bytes`` of them; raises FetchFailed saying why it could not.
 Fetch = Callable[[Path, int], None]
+# Runs in a successful import's transaction just before it commits, given the import's session and report.
+BeforeCommit = Callable[[Runtime, Session, ImportReport], object]
 
 SUPPORTED_TYPES = ("csv", "xlsx")
 DECISION_TTL = dt.timedelta(minutes=15)  # how long Confirm / Cancel / a dataset button stays valid

@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.audit import AuditEntry, record_separately
 from bot.importing.columns import SCHEMAS
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
+from bot.settings import read_environment, warm_answers_on
 from commands.cli.common import cli_actor, iso_date, open_runtime
+
+if TYPE_CHECKING:
+    from commands.mo.warm import Published
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +47,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    warm = warm_answers_on(read_environment().warm_answers)
+    if warm is None:
+        print(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {read_environment().warm_answers!r}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     rt = open_runtime(args)
     actor = cli_actor()
     request = ImportRequest(
@@ -73,7 +83,13 @@ def run(args: argparse.Namespace) -> int:
                 at=now,
             )
             raise
+        published: list[Published] = []
         if report.ok:
+            if warm:
+                # Imported here: the handlers and their catalogue are needed only once an import has succeeded.
+                from commands.mo.warm import warm_before_commit
+
+                published = warm_before_commit(rt, session, report)
             session.commit()
         else:
             session.rollback()
@@ -92,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
             at=now,
         )
     print(render(report))
+    for p in published:
+        print(f"standard answers for {p.force} {p.dataset}: {p.written} computed with the import "
+              f"({p.seconds:.1f} s), ready as it committed")  # fmt: skip
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     rt.engine.dispose()

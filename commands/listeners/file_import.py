@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.file_imports.service import decide, offer_file, pending
 from bot.file_imports.types import (
+    BeforeCommit,
     Decided,
     FetchFailed,
     FileOffer,
@@ -50,10 +51,22 @@ log = logging.getLogger("mo_bot.file_import")
 MAX_FILES = 5  # files in one message that are imported (Slack allows 10); the rest are told to come one by one
 
 
-def register(app: App) -> None:
-    app.event({"type": "message", "subtype": "file_share"})(ack=_ack, lazy=[on_file_share])
-    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=_ack, lazy=[on_button])
-    app.view(FORM)(ack=on_form_ack, lazy=[on_form])
+def register(app: App, *, before_commit: BeforeCommit | None = None) -> None:
+    """``before_commit``: run in each import's transaction just before it commits (the app passes the standard
+    answers' computation, commands/mo/warm.py, unless MO_WARM_ANSWERS=0)."""
+
+    def file_share(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        on_file_share(event, body, client, context, before_commit)
+
+    def button(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        on_button(body, client, context, before_commit)
+
+    def form(view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        on_form(view, client, context, before_commit)
+
+    app.event({"type": "message", "subtype": "file_share"})(ack=_ack, lazy=[file_share])
+    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=_ack, lazy=[button])
+    app.view(FORM)(ack=on_form_ack, lazy=[form])
 
 
 def _ack(ack: Ack) -> None:
@@ -80,7 +93,13 @@ def _from_the_bot(body: dict[str, Any], event: dict[str, Any]) -> bool:
     return event.get("user") in bot_users
 
 
-def on_file_share(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def on_file_share(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    before_commit: BeforeCommit | None = None,
+) -> None:
     if _from_the_bot(body, event):
         return  # the bot's own uploads (a report in a thread) are not exports
     who = asked(context)
@@ -95,23 +114,33 @@ def on_file_share(event: dict[str, Any], body: dict[str, Any], client: WebClient
     except ImportTextError as e:
         options = str(e)
     for f in files[:MAX_FILES]:
-        outcome = _offer(who, sender, client, offer_of(f), options, place)
+        outcome = _offer(who, sender, client, offer_of(f), options, place, before_commit)
         _post(client, place, render(outcome))
     if len(files) > MAX_FILES:
         text = f"I import at most {MAX_FILES} files from one message; send the others in another message."
         _post(client, place, Reply(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]))
 
 
-def _offer(who: Asked, sender: Sender, client: WebClient, seen: FileOffer, options: Any, place: Place) -> Outcome:
+def _offer(
+    who: Asked,
+    sender: Sender,
+    client: WebClient,
+    seen: FileOffer,
+    options: Any,
+    place: Place,
+    before_commit: BeforeCommit | None,
+) -> Outcome:
     try:
         # Slack's own description now (files.info), not only the event's: the size and address it will serve.
         offer = file_info(client, seen.file_id) if seen.file_id else seen
     except FetchFailed as e:
         return offer_file(who.rt, sender, seen, str(e), place, downloader(client, ""))
-    return offer_file(who.rt, sender, offer, options, place, downloader(client, offer.url))
+    return offer_file(who.rt, sender, offer, options, place, downloader(client, offer.url), before_commit)
 
 
-def on_button(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def on_button(
+    body: dict[str, Any], client: WebClient, context: BoltContext, before_commit: BeforeCommit | None = None
+) -> None:
     who = asked(context)
     act = (body.get("actions") or [{}])[0]
     action_id, token = str(act.get("action_id") or ""), str(act.get("value") or "")
@@ -131,7 +160,7 @@ def on_button(body: dict[str, Any], client: WebClient, context: BoltContext) -> 
         place = Place(channel, str((body.get("message") or {}).get("thread_ts") or ""))
     else:
         place = Place(found.channel_id, found.thread_ts)
-        outcome = decide(who.rt, sender, token, choice, downloader(client, found.file_url))
+        outcome = decide(who.rt, sender, token, choice, downloader(client, found.file_url), before_commit)
     taken = not isinstance(outcome, Refused) and not (isinstance(outcome, Decided) and not outcome.taken)
     message = body.get("message") or {}
     if taken and message.get("ts") and channel:
@@ -186,7 +215,9 @@ def on_form_ack(ack: Ack, view: dict[str, Any]) -> None:
     ack()
 
 
-def on_form(view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def on_form(
+    view: dict[str, Any], client: WebClient, context: BoltContext, before_commit: BeforeCommit | None = None
+) -> None:
     """The form's file, imported like a file sent to the DM; the replies go in the sender's DM with the bot, in the
     thread of a first message naming the file."""
     who = asked(context)
@@ -214,4 +245,4 @@ def on_form(view: dict[str, Any], client: WebClient, context: BoltContext) -> No
     place = Place(dm, str(anchor["ts"]))
     # The form is private to its sender, as a DM is: its file was never shown in a channel.
     sender = replace(sender_of(who, dm), channel_is_dm=True)
-    _post(client, place, render(_offer(who, sender, client, seen, options, place)))
+    _post(client, place, render(_offer(who, sender, client, seen, options, place, before_commit)))

@@ -148,6 +148,9 @@ def test_a_csv_sent_in_a_dm_is_imported_and_reported_in_its_thread(bot: Bot) -> 
     assert [(r.actor, r.outcome, r.force) for r in rows] == [(ANALYST, "ok", "suffolk")]
     assert rows[0].detail.startswith(f"wanted.csv (SHA-256 {sha}): wanted: imported 3 rows")
     assert [r.actor for r in bot.audit("import")] == [ANALYST]
+    # The import committed with its standard answers, computed for every serving process in its transaction.
+    [warm] = bot.audit("warm")
+    assert warm.detail.startswith("wanted answers for import batch ") and warm.detail.endswith("transaction")
 
 
 def test_the_same_event_retried_by_slack_is_imported_once(bot: Bot) -> None:
@@ -281,6 +284,7 @@ def test_a_snapshot_waits_for_confirm_and_is_imported_once(bot: Bot) -> None:
     shown = bot.reply(ts, 2)
     assert "Imported the wanted export `full.csv`" in shown and "closed 2" in shown
     assert bot.open_wanted() == 1 and bot.batches() == 2
+    assert len(bot.audit("warm")) == 2  # the confirmed import, too, committed with its standard answers
     # The prompt lost its buttons; a second Confirm does nothing.
     assert bot.fake.wait_for(lambda f: bool(f.calls_to("chat.update")))
     assert "Confirmed by" in bot.fake.calls_to("chat.update")[0].params["text"]

@@ -1,6 +1,7 @@
-"""After an analyst's import, a running `mo-bot serve` computes the standard answers of the new data once and keeps
-them in the database for every process and replica: a separate `mo-bot import` process commits, and within
-seconds the shared answers of its import batch are there — and the `/mo` answer Slack gets is exactly the shared
+"""The standard answers of an analyst's import are computed once and kept in the database for every process and
+replica: by the `mo-bot import` process itself, in the import's transaction, so they are there the moment it
+commits; or — when the importing process does not compute them (MO_WARM_ANSWERS=0, or computing them failed) — by
+a running `mo-bot serve` within seconds of the commit. Either way the `/mo` answer Slack gets is exactly the shared
 one. As in production: the importing process never answers, the serving one never imports. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db import make_engine, make_session_factory
@@ -25,8 +27,9 @@ fake_slack = fakeslack.fake_slack
 SHARED_WITHIN_S = 20.0
 
 
+@pytest.mark.parametrize("by_the_import", [True, False], ids=["with-the-import", "by-serve-after-it"])
 def test_the_standard_answers_of_a_new_import_are_computed_once_for_everyone(
-    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path, by_the_import: bool
 ) -> None:
     port = _free_port()
     env = serve_env(fake_slack, db_url, _config_file(tmp_path / "mo.toml", fake_slack.team_id, CHANNEL), port)
@@ -45,9 +48,12 @@ def test_the_standard_answers_of_a_new_import_are_computed_once_for_everyone(
 
     try:
         _wait_healthy(base + "/healthz", proc)
-        _import(env, _export(tmp_path / "second.csv", 5))  # another process; committed when it exits
+        # Another process, committed when it exits.
+        _import(env if by_the_import else {**env, "MO_WARM_ANSWERS": "0"}, _export(tmp_path / "second.csv", 5))
         imported = time.monotonic()
         batch, keys = shared_for_latest()
+        if by_the_import:  # there as the import committed, not a poll later
+            assert any("ipswich" in k for k in keys), keys
         while not any("'--district', 'ipswich'" in k or "ipswich" in k for k in keys):
             assert time.monotonic() - imported < SHARED_WITHIN_S, f"no shared answers for batch {batch}: {keys}"
             time.sleep(0.2)
@@ -72,7 +78,9 @@ def test_the_standard_answers_of_a_new_import_are_computed_once_for_everyone(
             warms = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "warm")).all()
         assert [got["text"], got["blocks"]] in payloads  # the answer given is the one computed for everyone
         # Computed once per import batch, whatever the number of serving processes.
-        assert sum(f"import batch {batch}:" in w for w in warms) == 1, warms
+        ours = [w for w in warms if f"import batch {batch}:" in w]
+        assert len(ours) == 1, warms
+        assert ours[0].endswith("in the import's transaction" if by_the_import else "after the import committed")
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -5,10 +5,13 @@ for the generation the answer was computed from. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from bot.access import Requester, identify
 from bot.audit import AuditEntry, record_separately
@@ -16,18 +19,21 @@ from bot.audit_chain import verify_chain
 from bot.figures import bail as bail_service
 from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
-from bot.figures.cache import figures_cache
+from bot.figures.cache import capturing, figures_cache
 from bot.figures.cases import common_offences
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
+from bot.importing.service import import_file
+from bot.importing.types import ImportReport, ImportRequest
 from bot.models import AuditEvent, ImportBatch, SharedAnswer, SharedAnswerWarm, WantedCirculation
 from bot.runtime import Runtime
 from bot.shared_answers import read
 from commands.mo import warm as warm_module
 from commands.mo.pipeline import answer
 from commands.mo.reply import Reply
-from commands.mo.warm import standard_questions, warm_new_generations
+from commands.mo.warm import standard_questions, warm_before_commit, warm_new_generations
 from tests.support.seed import ALLOWED, SUFFOLK_TEAM, VIEWER, _batch, seed, slack_config
+from tests.support.slackutil import blocks_text
 
 
 @pytest.fixture
@@ -155,3 +161,113 @@ def test_answers_audited_while_the_warm_up_computes_do_not_stop_it_writing(
         report = verify_chain(s)
         assert report.ok, report.summary()
         assert report.links == report.rows
+
+
+# --- Computed with the import, before it commits ---------------------------------------------------------------
+
+
+def _wanted_export(path: Path, refs: list[str]) -> Path:
+    rows = [f"{r},Burglary,ipswich,never_arrested,2026-10-01,open" for r in refs]
+    path.write_text("\n".join(["reference,offence,district,reason,circulated_on,status", *rows]) + "\n")
+    return path
+
+
+def _import(rt: Runtime, session: Session, path: Path) -> ImportReport:
+    request = ImportRequest(dataset="wanted", path=path, force="suffolk", as_of=rt.clock.now().date())
+    report = import_file(session, rt.config, request, rt.clock.now())
+    assert report.ok, report
+    return report
+
+
+def _open_in_ipswich(reply: Reply) -> int:
+    found = re.search(r"\*(\d+)\* open wanted circulations", blocks_text(reply.blocks))
+    assert found is not None, reply.text
+    return int(found.group(1))
+
+
+def test_an_import_commits_with_its_standard_answers_and_no_process_computes_them_again(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(rt.sessions)
+    before = _open_in_ipswich(ask(rt, "wanted --district ipswich"))
+    with rt.sessions() as s:
+        report = _import(rt, s, _wanted_export(tmp_path / "w.csv", ["W-NEW-1", "W-NEW-2"]))
+        published = warm_before_commit(rt, s, report)
+        with rt.sessions() as other:  # nothing of it is seen before the import commits
+            assert other.scalar(select(func.count()).select_from(SharedAnswerWarm)) == 0
+            assert other.scalar(select(func.count()).select_from(SharedAnswer)) == 0
+        s.commit()
+
+    suffolk = rt.config.force("suffolk")
+    [p] = published
+    assert (p.force, p.dataset) == ("suffolk", "wanted")
+    assert p.written >= len(standard_questions(suffolk, "wanted", []))
+    assert p.generation == report.batch_ids[-1]
+    assert warm_new_generations(rt, "a-serving-process") > 0  # the seed's own generations, not this one
+    with rt.sessions() as s:
+        claims = s.execute(select(SharedAnswerWarm.generation, SharedAnswerWarm.claimed_by)).all()
+        assert [by.startswith("import:") for g, by in claims if g == p.generation] == [True]
+        details = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "warm")).all()
+        [ours] = [d for d in details if f"import batch {p.generation}:" in d]
+        assert ours.endswith("in the import's transaction")
+
+    figures_cache.clear()  # a serving process that has computed nothing: the answer is read, not computed
+    with monkeypatch.context() as m:
+        _no_figures(m)
+        shared = ask(rt, "wanted --district ipswich")
+    assert _open_in_ipswich(shared) == before + 2
+    figures_cache.clear()
+    with capturing():  # computed afresh from the committed data (the shared answers are not read while capturing)
+        fresh = ask(rt, "wanted --district ipswich")
+    assert (shared.text, shared.blocks) == (fresh.text, fresh.blocks)
+
+
+def test_an_import_rolled_back_leaves_no_answers_and_nothing_in_the_process_cache(rt: Runtime, tmp_path: Path) -> None:
+    """On SQLite a rolled-back batch's id is given again to the next import: an answer computed for the first
+    must never be given for the second."""
+    seed(rt.sessions)
+    before = _open_in_ipswich(ask(rt, "wanted --district ipswich"))
+    cached = len(figures_cache)
+    with rt.sessions() as s:
+        report = _import(rt, s, _wanted_export(tmp_path / "a.csv", [f"W-A-{i}" for i in range(5)]))
+        assert warm_before_commit(rt, s, report)
+        s.rollback()
+    assert len(figures_cache) == cached
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SharedAnswerWarm)) == 0
+        assert s.scalar(select(func.count()).select_from(SharedAnswer)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "warm")) == 0
+
+    with rt.sessions() as s:
+        _import(rt, s, _wanted_export(tmp_path / "b.csv", ["W-B-1"]))
+        s.commit()
+    assert _open_in_ipswich(ask(rt, "wanted --district ipswich")) == before + 1
+
+
+def test_a_failure_computing_the_answers_leaves_the_import_to_commit_and_the_servers_to_warm_it(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(rt.sessions)
+    warm_new_generations(rt, "a-serving-process")
+
+    def broken(session: Session, *_a: Any, **_k: Any) -> Any:
+        # A failed statement: on PostgreSQL it aborts the transaction it runs in.
+        session.execute(text("SELECT * FROM no_such_table"))
+        raise AssertionError("unreachable")
+
+    with rt.sessions() as s:
+        report = _import(rt, s, _wanted_export(tmp_path / "w.csv", ["W-NEW-1"]))
+        with monkeypatch.context() as m:
+            m.setattr(wanted_service, "wanted_figures", broken)
+            assert warm_before_commit(rt, s, report) == []
+        s.commit()  # the import itself is whole
+    generation = report.batch_ids[-1]
+    with rt.sessions() as s:
+        assert s.get(ImportBatch, generation) is not None
+        assert s.get(SharedAnswerWarm, ("suffolk", "wanted", generation)) is None
+    assert warm_new_generations(rt, "a-serving-process") >= len(
+        standard_questions(rt.config.force("suffolk"), "wanted", [])
+    )
+    with rt.sessions() as s:
+        warm = s.get(SharedAnswerWarm, ("suffolk", "wanted", generation))
+        assert warm is not None and warm.claimed_by == "a-serving-process" and warm.answers
