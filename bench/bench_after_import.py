@@ -3,16 +3,16 @@
     python -m bench.bench_after_import [--rows 1000000] [--db=postgresql|sqlite] [--rounds 3] [--quick]
 
 `mo-bot serve` on the demo database of ``bench.bench_slack`` (same forces, workspaces, mix and load generator),
-once with ``MO_WARM_ANSWERS=1`` (the default: after each import one serving process computes the standard answers
-for everyone, commands/mo/warm.py) and once with ``MO_WARM_ANSWERS=0`` (each process computes its own on its
-first questions). Each setting: the mix answered until every worker has it cached (as bench_slack's warm-up),
-then ``--rounds`` times: three `mo-bot import` processes, one per dataset (a file of one new case each, so each
-dataset gets a new import generation and every cached answer of it is out of date), and as soon as the last has
-exited, the whole mix (every sub-command × district and alias × common flags, both forces: 600+ questions) sent
-once at concurrency 8 (``--delay`` seconds later: 0, the burst at once; or a little later, when people read the
-import's announcement). Latency per question from the request to the answer; p50, p99, max and how many took over
-1 s, per setting, for all questions, for the standard ones (no flags: what the warm-up computes), and apart for
-those with ``--older-than`` (their counts read rows) and all the others.
+once with ``MO_WARM_ANSWERS=1`` (the default: each import commits with the standard answers of its data computed
+for everyone, commands/mo/warm.py) and once with ``MO_WARM_ANSWERS=0`` (each process computes its own on its first
+questions), for the server and the imports alike. Each setting: the mix answered until every worker has it cached
+(as bench_slack's warm-up), then ``--rounds`` times: three `mo-bot import` processes, one per dataset (a file of
+one new case each, so each dataset gets a new import generation and every cached answer of it is out of date), and
+as soon as the last has exited, the whole mix (every sub-command × district and alias × common flags, both forces:
+600+ questions) sent once at concurrency 8 (``--delay`` seconds later: 0, the burst at once; or a little later,
+when people read the import's announcement). Latency per question from the request to the answer; p50, p99, max and
+how many took over 1 s, per setting, for all questions, for the standard ones (no flags: what the warm-up
+computes), and apart for those with ``--older-than`` (their counts read rows) and all the others.
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ FILES = {
 }
 
 
-def _import_all(env: dict[str, str], scratch: Path, round_no: int, tag: str) -> float:
-    """One small import per dataset, each its own `mo-bot import` process; returns the seconds they took."""
-    t0 = time.perf_counter()
+def _import_all(env: dict[str, str], scratch: Path, round_no: int, tag: str) -> dict[str, float]:
+    """One small import per dataset, each its own `mo-bot import` process; returns the seconds each took."""
+    took: dict[str, float] = {}
     today = dt.date.today()
     for dataset, (header, row) in FILES.items():
+        t0 = time.perf_counter()
         ref = f"BENCH-{tag}-{round_no}-{dataset[:1].upper()}"
         line = row.format(ref=ref, d=today - dt.timedelta(days=3), end=today + dt.timedelta(days=60))
         path = scratch / f"{dataset}-{tag}-{round_no}.csv"
@@ -66,7 +67,8 @@ def _import_all(env: dict[str, str], scratch: Path, round_no: int, tag: str) -> 
         r = subprocess.run([mo_bot, "import", dataset, str(path), "--force", "suffolk"], env=env, capture_output=True)
         if r.returncode != 0:
             raise RuntimeError(f"import failed: {r.stdout.decode()} {r.stderr.decode()}")
-    return time.perf_counter() - t0
+        took[dataset] = round(time.perf_counter() - t0, 2)
+    return took
 
 
 def run(
@@ -91,9 +93,9 @@ def run(
             first: list[float] = []
             by_rows: list[float] = []
             by_counts: list[float] = []
-            imports: list[float] = []
+            imports: list[dict[str, float]] = []
             for n in range(rounds):
-                imports.append(_import_all(env, scratch, n, f"{kind}{warm}"))
+                imports.append(_import_all({**env, "MO_WARM_ANSWERS": warm}, scratch, n, f"{kind}{warm}"))
                 time.sleep(delay)
                 each = [0.0] * len(asks)
                 r = load(port, signed(asks, response_url), 8, seconds=None, floor=False, per_request=each)
@@ -115,7 +117,7 @@ def run(
                         "n": len(xs),
                         "over_1s": sum(x > 1.0 for x in xs),
                         **spread(xs),
-                        "imports_s": [round(x, 1) for x in imports],
+                        "imports_s": imports,
                     }
                 )
                 print(f"bench_after_import [{kind}, warm={warm}] {name}: {out[-1]}", file=sys.stderr, flush=True)
