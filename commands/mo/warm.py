@@ -19,6 +19,7 @@ compute them (MO_WARM_ANSWERS=0, or computing failed), one serving process claim
 The warm-up discloses nothing (aggregates only, to nobody) but is audited once per generation, as the bot's own
 work, saying which of the two computed it.
 """
+
 from __future__ import annotations
 
 import logging
