@@ -39,15 +39,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar, cast
 
 from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures import bail as bail_service
+from bot.figures import outcomes as outcomes_service
 from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
+from bot.figures.source import BAIL
 from bot.figures.types import BailFigures, Filters, SuspectFigures, WantedFigures
 from bot.import_generations.reader import import_generation
 from bot.reads import Reads
@@ -55,6 +57,7 @@ from bot.shared_answers import Answer, shareable
 from bot.shared_answers import read as read_shared
 
 T = TypeVar("T")
+FiguresT = TypeVar("FiguresT", WantedFigures, SuspectFigures, BailFigures)
 
 NO_FILTERS = Filters()
 
@@ -86,7 +89,8 @@ class Captured:
 
 
 _capture: ContextVar[list[Captured] | None] = ContextVar("figures_capture", default=None)
-_uncommitted: ContextVar[bool] = ContextVar("figures_uncommitted", default=False)
+# While capturing from a transaction that has not committed: this capture's own cache, in place of the process's.
+_private: ContextVar[dict[Hashable, object] | None] = ContextVar("figures_private", default=None)
 
 
 @contextmanager
@@ -96,14 +100,15 @@ def capturing(*, uncommitted: bool = False) -> Iterator[list[Captured]]:
 
     ``uncommitted``: the values come from a transaction that has not committed (an import's, before it does), so
     this process's cache is neither read nor written — the import may still roll back, and on SQLite a rolled-back
-    batch's id can be given again to a later import whose data differs."""
+    batch's id can be given again to a later import whose data differs. They are kept for this context only
+    (answers that share a figure, `bail` and `rui`, still compute it once)."""
     got: list[Captured] = []
     token = _capture.set(got)
-    private = _uncommitted.set(uncommitted)
+    private = _private.set({} if uncommitted else None)
     try:
         yield got
     finally:
-        _uncommitted.reset(private)
+        _private.reset(private)
         _capture.reset(token)
 
 
@@ -142,11 +147,14 @@ class FiguresCache:
         self, db: Session | Reads, force: str, dataset: str, key: Hashable, compute: Callable[[], T]
     ) -> T:
         generation = _generation(db, force, dataset)
-        if _uncommitted.get():
-            value = compute()
+        full = (force, dataset, generation, key)
+        private = _private.get()
+        if private is not None:
+            if full not in private:
+                private[full] = compute()
+            value = cast(T, private[full])
             _note(force, dataset, generation, key, value)
             return value
-        full = (force, dataset, generation, key)
         while True:
             with self._lock:
                 entry = self._entries.get(full)
@@ -226,3 +234,21 @@ def bail(
         ("bail_figures", as_of, filters, tuple(sorted(options.items()))),
         lambda: bail_service.bail_figures(_session(db), force, as_of, filters, **options),
     )
+
+
+def with_outcomes(db: Session | Reads, force: Force, fig: FiguresT, filters: Filters) -> FiguresT:
+    """``fig`` with its closures by outcome and people (:func:`bot.figures.outcomes.with_outcomes`). A bail answer's
+    are counted once per import, date and filters: `/mo bail` and `/mo rui` of the same filters share them, and
+    at the design point they are most of such an answer's cost (the people of a bail `--older-than` answer read the
+    open rows)."""
+    if isinstance(fig, BailFigures):
+        as_of = fig.as_of
+        ended, people = cached(
+            db,
+            force.slug,
+            "bail",
+            ("bail_outcomes", as_of, filters),
+            lambda: outcomes_service.bail_outcomes(_session(db), BAIL, force, as_of, filters),
+        )
+        return replace(fig, closed_by_outcome=ended, people=people)
+    return outcomes_service.with_outcomes(_session(db), fig, force, filters)

@@ -16,7 +16,6 @@ from bot.dates import a_month_before
 from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
-from bot.figures.outcomes import with_outcomes
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import dataset_freshness, freshness, latest_import
 from bot.slack.render_figures import (
@@ -277,7 +276,7 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         fig = cache.wanted(ctx.db, ctx.force, as_of, filters, review_days=review_days)
         # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
-        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_wanted(full, frame, a_month_before(as_of), review_days)
 
     return _rendered(ctx, args, "wanted", as_of, frame, render)
@@ -296,7 +295,7 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
     def render() -> Rendered:
         fig = cache.suspects(ctx.db, ctx.force, as_of, filters)
-        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_suspects(full, frame, a_month_before(as_of))
 
     return _rendered(ctx, args, "suspects", as_of, frame, render)
@@ -320,7 +319,7 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
         before = _active_a_month_ago(ctx, as_of, month_ago, filters)
         soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
-        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_bail(full, frame, month_ago, before, soon, window=args.has("expiring"))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
@@ -343,7 +342,7 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
     def render() -> Rendered:
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
-        full = with_outcomes(ctx.session, fig, ctx.force, filters)
+        full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_rui(full, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
 
     return _rendered(ctx, args, "bail", as_of, frame, render)

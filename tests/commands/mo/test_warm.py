@@ -17,6 +17,7 @@ from bot.access import Requester, identify
 from bot.audit import AuditEntry, record_separately
 from bot.audit_chain import verify_chain
 from bot.figures import bail as bail_service
+from bot.figures import outcomes as outcomes_service
 from bot.figures import suspects as suspects_service
 from bot.figures import wanted as wanted_service
 from bot.figures.cache import capturing, figures_cache
@@ -271,3 +272,43 @@ def test_a_failure_computing_the_answers_leaves_the_import_to_commit_and_the_ser
     with rt.sessions() as s:
         warm = s.get(SharedAnswerWarm, ("suffolk", "wanted", generation))
         assert warm is not None and warm.claimed_by == "a-serving-process" and warm.answers
+
+
+def test_the_bail_and_rui_answers_computed_with_an_import_share_their_figures(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/mo bail` and `/mo rui` of the same filters rest on the same bail figures and the same people and closures:
+    computed with the import, each is counted once for both, though the process's cache is not used."""
+    seed(rt.sessions)
+    figures: list[tuple[Any, ...]] = []
+    outcomes: list[tuple[Any, ...]] = []
+    real_figures, real_outcomes = bail_service.bail_figures, outcomes_service.bail_outcomes
+
+    def counting_figures(session: Session, force: Any, as_of: dt.date, filters: Any, **options: Any) -> Any:
+        figures.append((as_of, filters, tuple(sorted(options.items()))))
+        return real_figures(session, force, as_of, filters, **options)
+
+    def counting_outcomes(session: Session, src: Any, force: Any, as_of: dt.date, filters: Any) -> Any:
+        outcomes.append((as_of, filters))
+        return real_outcomes(session, src, force, as_of, filters)
+
+    monkeypatch.setattr(bail_service, "bail_figures", counting_figures)
+    monkeypatch.setattr(outcomes_service, "bail_outcomes", counting_outcomes)
+    path = tmp_path / "bail.csv"
+    path.write_text(
+        "reference,offence,district,kind,started_on,bail_end_on\nB-NEW-1,Burglary,ipswich,bail,2026-11-01,2027-01-15\n"
+    )
+    with rt.sessions() as s:
+        request = ImportRequest(dataset="bail", path=path, force="suffolk", as_of=rt.clock.now().date())
+        report = import_file(s, rt.config, request, rt.clock.now())
+        assert report.ok, report
+        [p] = warm_before_commit(rt, s, report)
+        s.commit()
+    suffolk = rt.config.force("suffolk")
+    questions = standard_questions(suffolk, "bail", [])
+    assert p.written >= len(questions)
+    assert sum(q.startswith("rui") for q in questions) > 0
+    assert figures and len(figures) == len(set(figures))  # none computed twice
+    assert outcomes and len(outcomes) == len(set(outcomes))
+    # Fewer than the answers: each rui answer took its bail twin's.
+    assert len(outcomes) < p.written
