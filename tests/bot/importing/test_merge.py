@@ -342,6 +342,7 @@ def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys
     assert main(["import", "wanted", str(good), "--as-of", "2026-10-31", "--json"]) == 0
     out = capsys.readouterr().out
     assert "added 3, updated 0, closed 0, unchanged 0" in out and "ignored columns: Team" in out
+    assert "standard answers for suffolk wanted: " in out and "computed with the import" in out
     data = json.loads(out[out.index("{") :])
     assert (data["ok"], data["added"], data["forces"], data["as_of"]) == (True, 3, ["suffolk"], "2026-10-31")
 
@@ -358,7 +359,8 @@ def test_cli_import_reports_and_exit_codes(db_url, tmp_path, monkeypatch, capsys
 
     with sessions() as s:
         events = s.execute(select(AuditEvent.action, AuditEvent.outcome).order_by(AuditEvent.id)).all()
-        assert events == [("import", "ok"), ("import", "invalid"), ("import", "refused")]
+        # The good import committed with its standard answers (audited as the bot's own work); the others wrote none.
+        assert events == [("import", "ok"), ("warm", "ok"), ("import", "invalid"), ("import", "refused")]
         assert s.execute(text("SELECT count(*) FROM wanted")).scalar_one() == 3
 
 
