@@ -47,10 +47,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    warm = warm_answers_on(read_environment().warm_answers)
+    setting = read_environment().warm_answers
+    warm = warm_answers_on(setting)
     if warm is None:
-        print(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {read_environment().warm_answers!r}",
-              file=sys.stderr)  # fmt: skip
+        print(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {setting!r}", file=sys.stderr)
         return 2
     rt = open_runtime(args)
     actor = cli_actor()
