@@ -176,13 +176,12 @@ def warm_before_commit(rt: Runtime, session: Session, report: ImportReport) -> l
         if not generation:
             continue
         savepoint = session.begin_nested() if rt.engine.dialect.name == "postgresql" else None
+        written = 0
         try:
-            if not claim(session, force_slug, report.dataset, generation, by, rt.clock.now()):
-                if savepoint is not None:
-                    savepoint.commit()
-                continue
-            answers = _answers(rt, db, force, report.dataset, generation, uncommitted=True)
-            written = _store(session, rt, force, report.dataset, generation, answers, "in the import's transaction")
+            mine = claim(session, force_slug, report.dataset, generation, by, rt.clock.now())
+            if mine:
+                answers = _answers(rt, db, force, report.dataset, generation, uncommitted=True)
+                written = _store(session, rt, force, report.dataset, generation, answers, "in the import's transaction")
             if savepoint is not None:
                 savepoint.commit()
         except Exception:
@@ -195,7 +194,8 @@ def warm_before_commit(rt: Runtime, session: Session, report: ImportReport) -> l
             log.exception("mo-bot: the %s answers of %s were not computed with the import; the serving "
                           "processes compute them after it commits", report.dataset, force_slug)  # fmt: skip
             continue
-        out.append(Published(force_slug, report.dataset, generation, written, time.perf_counter() - started))
+        if mine:
+            out.append(Published(force_slug, report.dataset, generation, written, time.perf_counter() - started))
     return out
 
 
