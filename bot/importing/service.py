@@ -29,6 +29,7 @@ from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
 from bot.importing.audit_event import record_import
 from bot.importing.columns import SCHEMAS, TABLES
+from bot.importing.date_order import older_export_refusal
 from bot.importing.direct import load_into_empty_table
 from bot.importing.log_date import stated_log_date
 from bot.importing.merge import (
@@ -95,6 +96,11 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
             )
             return report
     report.covers_from = request.covers_from
+    if force is not None and request.dataset != "actions":
+        # Before the file is read: a file of another force's rows is refused when they are staged.
+        report.refused = older_export_refusal(session, request.dataset, [force], as_of, path.name)
+        if report.refused:
+            return report
     settings = settings_sha256(config, request.dataset, force)
     if import_repeat(session, config, request, path, force, as_of, now, report, settings):
         return report
@@ -151,6 +157,9 @@ def _stage_and_merge(
             report.refused = str(e)
             return False
         if loaded is not None:
+            report.refused = older_export_refusal(session, dataset, loaded[0], as_of, path.name)
+            if report.refused:
+                return False
             _finish_direct(session, config, request, path, force, as_of, now, report, *loaded)
             return True
         if direct_errors.count:
@@ -189,6 +198,10 @@ def _stage_and_merge(
         report.errors = sorted([*errors.errors, *dup_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
         report.error_count = errors.count + dup_count
         return False
+    if dataset != "actions":
+        report.refused = older_export_refusal(session, dataset, per_force, as_of, path.name)
+        if report.refused:
+            return False
 
     if dataset == "actions" and request.as_of is None:
         # A log that names its own date (e.g. "(July 2022)" in its sources) is imported as of that date, so its

@@ -67,3 +67,21 @@ def test_a_warm_answers_setting_that_is_neither_on_nor_off_imports_nothing_and_s
     assert main(["import", "wanted", str(_export(tmp_path)), "--as-of", "2026-11-01"]) == 2
     assert "MO_WARM_ANSWERS: expected 1 or 0 (on or off), got 'sometimes'" in capsys.readouterr().err
     assert _counts(sessions) == (0, 0, 0, 0)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_older_export_than_the_latest_is_refused_with_exit_2_and_audited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session]
+) -> None:
+    assert main(["import", "wanted", str(_export(tmp_path)), "--as-of", "2026-11-01"]) == 0
+    before = _counts(sessions)
+    capsys.readouterr()
+    assert main(["import", "wanted", str(_export(tmp_path)), "--as-of", "2026-10-25"]) == 2
+    out = capsys.readouterr()
+    assert "wanted.csv is an export as of 2026-10-25, but the suffolk wanted figures already come from a later one" in (
+        out.out + out.err
+    )
+    assert _counts(sessions) == before
+    with sessions() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert (last.action, last.outcome) == ("import", "refused") and "as of 2026-11-01" in last.detail

@@ -1,0 +1,102 @@
+"""An export older than one already imported for its force and dataset is refused and changes nothing: merged, it
+would make the older values current again (closed cases open, extended bail lapsed) and lose the newer ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from bot.demo.exports import write_exports
+from bot.figures.wanted import wanted_figures
+from bot.models import ImportBatch, WantedCirculation
+from tests.bot.importing.test_unchanged import AS_OF, NOW, WANTED_HEADER, no_merge, run, state
+
+EARLIER = AS_OF - dt.timedelta(days=7)
+
+
+def _wanted(tmp: Path, name: str, rows: list[str], header: str = WANTED_HEADER) -> Path:
+    p = tmp / name
+    p.write_text("\n".join([header, *rows]) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("dataset", ["wanted", "suspects", "bail"])
+def test_an_older_export_of_both_forces_is_refused_when_staged_and_changes_nothing(
+    session: Session, config: Config, tmp_path: Path, dataset: str
+) -> None:
+    newer = write_exports(tmp_path / "newer", rows=300, end=AS_OF)[dataset]
+    older = write_exports(tmp_path / "older", rows=300, end=EARLIER)[dataset]
+    assert run(session, config, dataset, newer, NOW, as_of=AS_OF).ok
+    before = state(session, config, AS_OF)
+    batches = session.scalar(select(func.count()).select_from(ImportBatch))
+
+    report = run(session, config, dataset, older, NOW, as_of=EARLIER)  # forces from the file's force column
+
+    assert report.refused is not None
+    assert report.refused.startswith(f"{older.name} is an export as of {EARLIER.isoformat()}, ")
+    assert f"from a later one: {newer.name}, as of {AS_OF.isoformat()}" in report.refused
+    assert "overwrite newer values" in report.refused and "--as-of YYYY-MM-DD" in report.refused
+    assert state(session, config, AS_OF) == before
+    assert session.scalar(select(func.count()).select_from(ImportBatch)) == batches
+    # The same as-of date is a correction of that day's export, and a later one is the next export: both import.
+    assert run(session, config, dataset, older, NOW, as_of=AS_OF).ok
+    assert run(session, config, dataset, newer, NOW, as_of=AS_OF + dt.timedelta(days=1)).ok
+
+
+def test_with_the_force_given_the_file_is_refused_before_it_is_read(
+    session: Session, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newer = _wanted(tmp_path, "dec.csv", [
+        "W1,theft,ipswich,never_arrested,2026-09-01,,open",
+        "W2,theft,ipswich,never_arrested,2026-09-02,2026-10-30,closed",
+    ])  # fmt: skip
+    older = _wanted(tmp_path, "nov.csv", [
+        "W1,theft,ipswich,never_arrested,2026-09-01,,open",
+        "W2,theft,ipswich,never_arrested,2026-09-02,,open",
+    ])  # fmt: skip
+    assert run(session, config, "wanted", newer, NOW, as_of=AS_OF, force="suffolk").ok
+    suffolk = config.force("suffolk")
+    assert wanted_figures(session, suffolk, AS_OF).open == 1
+    before = state(session, config, AS_OF)
+
+    no_merge(monkeypatch)  # neither staged nor loaded
+    report = run(session, config, "wanted", older, NOW, as_of=EARLIER, force="suffolk")
+
+    assert report.refused and "from a later one: dec.csv" in report.refused
+    assert report.rows_in_file == 0
+    assert state(session, config, AS_OF) == before
+    # W2 stays closed: the older export's "open" did not come back.
+    assert wanted_figures(session, suffolk, AS_OF).open == 1
+
+
+def test_another_forces_or_datasets_later_export_does_not_refuse_one(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    rows = ["W1,theft,ipswich,never_arrested,2026-09-01,,open"]
+    assert run(session, config, "wanted", _wanted(tmp_path, "s.csv", rows), NOW, as_of=AS_OF, force="suffolk").ok
+    norfolk = _wanted(tmp_path, "n.csv", ["W1,theft,norwich,never_arrested,2026-09-01,,open"])
+    assert run(session, config, "wanted", norfolk, NOW, as_of=EARLIER, force="norfolk").ok
+    suspects = tmp_path / "sus.csv"
+    suspects.write_text("reference,offence,district,identified_on\nS1,theft,ipswich,2026-09-01\n")
+    assert run(session, config, "suspects", suspects, NOW, as_of=EARLIER, force="suffolk").ok
+
+
+def test_an_older_export_into_an_empty_table_is_refused_too(session: Session, config: Config, tmp_path: Path) -> None:
+    """A table can be empty after a later import, its rows all past retention: the initial-load path checks as
+    well."""
+    gone = _wanted(tmp_path, "old-closed.csv", ["W9,theft,ipswich,never_arrested,2015-01-01,2015-02-01,closed"])
+    report = run(session, config, "wanted", gone, NOW, as_of=AS_OF)
+    assert report.ok and report.past_retention == 1
+    assert session.scalar(select(func.count()).select_from(WantedCirculation)) == 0
+    before = state(session, config, AS_OF)
+
+    older = _wanted(tmp_path, "older.csv", ["W1,theft,ipswich,never_arrested,2026-09-01,,open"])
+    report = run(session, config, "wanted", older, NOW, as_of=EARLIER)  # no --force: the default force
+
+    assert report.refused and "from a later one: old-closed.csv" in report.refused
+    assert state(session, config, AS_OF) == before
