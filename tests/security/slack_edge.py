@@ -9,6 +9,7 @@ Bolt app build it (Bolt's own check, :class:`commands.app.VerifySignature`, is t
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -92,7 +93,9 @@ def raw_request(host: str, port: int, head: bytes, body: bytes = b"", *, timeout
     read the reply until the server closes. A server still waiting for a body it was promised times out here."""
     t0 = time.perf_counter()
     with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(head + b"\r\n\r\n" + body)
+        # The server may answer and close before taking the whole body (a refusal): its reply is still read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(head + b"\r\n\r\n" + body)
         chunks = []
         while True:
             try:
