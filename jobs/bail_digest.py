@@ -9,6 +9,7 @@ import datetime as dt
 from bot.audit import AuditEntry, record
 from bot.figures.bail import bail_figures
 from bot.figures.types import Filters
+from bot.freshness import Freshness, freshness, latest_import
 from bot.slack.render_summary import render_bail_digest
 from jobs.context import JobContext, JobFailed
 
@@ -32,9 +33,13 @@ def run(ctx: JobContext) -> str:
             ending_within_days=rt.config.bail_ending_soon_days,
             ending_soon_cap=DIGEST_CAP,
         )
+        batch = latest_import(session, force.slug, "bail")
+        fresh: Freshness = freshness(
+            rt.config, "bail", batch.imported_at if batch else None, rt.clock.now(), batch.as_of if batch else None
+        )
     label = force.district_label(target.district) if target.district else None
     labels = {d: force.district_label(d) for d in fig.lapsed_bail_by_district}
-    text, blocks = render_bail_digest(fig, force.name, label, day, labels)
+    text, blocks = render_bail_digest(fig, force.name, label, day, fresh, labels)
     resp = ctx.slack().chat_postMessage(channel=target.channel, text=text, blocks=blocks, unfurl_links=False)
     ctx.step(1, posted_ts=str(resp["ts"]))
     with rt.sessions() as session:

@@ -12,6 +12,7 @@ from collections import Counter
 
 from bot.figures.bail import by_authority_order
 from bot.figures.types import BailFigures
+from bot.freshness import Freshness
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.slack.render_figures import lapsed_line
@@ -52,12 +53,10 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
         b.section(outcomes)
         lines.append(outcomes)
     if s.stale:
-        warn = "⚠️ Overdue for refresh: " + ", ".join(
-            f"{esc(ds)} (last import {_when(s.data_as_of.get(ds))})" for ds in s.stale
-        )
+        warn = "⚠️ Overdue for refresh: " + ", ".join(f"{esc(ds)} (data as of {s.data_when(ds)})" for ds in s.stale)
         b.section(warn)
         lines.append(warn)
-    data_line = "Data as of " + "; ".join(f"{esc(ds)} {_when(s.data_as_of.get(ds))}" for ds in SUMMARY_DATASETS)
+    data_line = "Data as of " + "; ".join(f"{esc(ds)} {s.data_when(ds)}" for ds in SUMMARY_DATASETS)
     ctx = [data_line]
     if s.has_data and charts:
         ctx.append(f"{charts} charts in the thread, each with a text description")
@@ -73,9 +72,12 @@ def render_bail_digest(
     force_name: str,
     district_label: str | None,
     today: dt.date,
+    fresh: Freshness,
     district_labels: dict[str, str] | None = None,
 ) -> Rendered:
-    """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail)."""
+    """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail).
+    ``fresh``: the bail data's freshness — its export's date first (lapses and deadlines are counted as that
+    export knew them), flagged when older than the refresh interval."""
     b = MessageBuilder()
     b.header(f"Bail deadlines — {today:%a %d %b %Y}")
     scope = esc(force_name + (f" — {district_label}" if district_label else ""))
@@ -114,7 +116,14 @@ def render_bail_digest(
         b.section(f"Case references: `/mo bail --expiring {n}d --list` (analysts; only you see it).")
     elif fig.lapsed_bail:
         b.section("Case references: `/mo bail --list` (analysts; only you see it); lapsed bail is listed first.")
-    data_line = f"Data as of {_when(fig.data_as_of)}"
+    if fresh.imported_at is None:
+        data_line = "Data as of: never imported"
+    elif fresh.file_as_of is not None:
+        data_line = f"Data as of {fresh.file_as_of:%d %b %Y} (imported {_when(fresh.imported_at)})"
+    else:
+        data_line = f"Data as of {_when(fresh.imported_at)}"
+    if fresh.stale:
+        data_line += f" :warning: *stale* — not refreshed within {fresh.expected_days} days"
     b.context(data_line)
     _, blocks = b.build()
     text = clip("\n".join([f"Bail deadlines — {today:%d %b %Y}", *lines, data_line]), MAX_FALLBACK)

@@ -125,9 +125,9 @@ FOOTNOTE_LINE = 110  # characters of the footnote's type that fit across the cha
 def _footnote(fig: Any, summary: MonthlySummary, datasets: tuple[str, ...], extra: str = "") -> str:
     """The footnote drawn under the chart (the extra on a line of its own when one line would not fit), and
     returned on one line for the alt text."""
-    t = summary.latest_data_time(datasets)
-    stale = [d for d in datasets if d in summary.stale]
-    when = f"{t:%d %b %Y %H:%M} UTC" if t else "no import yet"
+    d = summary.oldest_export(datasets)
+    stale = [ds for ds in datasets if ds in summary.stale]
+    when = f"{d:%d %b %Y}" if d else "no import yet"
     text = f"Data as of {when}" + (f" — {', '.join(stale)} data overdue for refresh" if stale else "")
     drawn = text
     if extra:

@@ -55,8 +55,11 @@ class MonthlySummary:
     as_of: dt.date  # the month's last day (today, if the month is not over)
     previous_as_of: dt.date  # the previous month's last day
     headlines: tuple[Headline, ...]
-    # dataset -> time of its latest import (None: never imported); the charts' footnotes name these.
+    # dataset -> time of its latest import (None: never imported).
     data_as_of: dict[str, dt.datetime | None]
+    # dataset -> the as-of date of the export that import read: how old the data itself is (an export of three weeks
+    # ago imported today is three weeks old); the data lines and the charts' footnotes name these first.
+    exports_as_of: dict[str, dt.date | None]
     # Datasets older than their refresh interval when the summary was made, by the file's own as-of date or the
     # import time: bot.freshness, as `/mo status` says.
     stale: tuple[str, ...]
@@ -114,10 +117,19 @@ class MonthlySummary:
                 return h
         raise KeyError(key)
 
-    def latest_data_time(self, datasets: tuple[str, ...] = SUMMARY_DATASETS) -> dt.datetime | None:
-        """The oldest of the latest imports of ``datasets``: the figures are no fresher than that."""
-        times = [t for d in datasets if (t := self.data_as_of.get(d)) is not None]
-        return min(times) if times else None
+    def oldest_export(self, datasets: tuple[str, ...] = SUMMARY_DATASETS) -> dt.date | None:
+        """The earliest as-of date of the exports the latest imports of ``datasets`` read: the figures are no fresher
+        than that."""
+        dates = [d for ds in datasets if (d := self.exports_as_of.get(ds)) is not None]
+        return min(dates) if dates else None
+
+    def data_when(self, dataset: str) -> str:
+        """How fresh ``dataset`` is, in words: "5 Dec 2026 (imported 6 Dec 2026 10:00 UTC)", or "never imported"."""
+        t, d = self.data_as_of.get(dataset), self.exports_as_of.get(dataset)
+        if t is None:
+            return "never imported"
+        imported = f"{t:%d %b %Y %H:%M} UTC"
+        return f"{d:%d %b %Y} (imported {imported})" if d is not None else f"imported {imported}"
 
 
 def parse_month(value: str) -> dt.date:
@@ -204,6 +216,7 @@ def build_summary(
     # never imported is named "never imported" in the data line, not flagged as overdue for refresh.
     fresh = {f.dataset: f for f in dataset_freshness(session, config, force, now)}
     times = {ds: fresh[ds].imported_at for ds in SUMMARY_DATASETS}
+    exports = {ds: fresh[ds].file_as_of for ds in SUMMARY_DATASETS}
     stale = tuple(ds for ds in SUMMARY_DATASETS if fresh[ds].imported_at is not None and fresh[ds].stale)
     return MonthlySummary(
         force=force.slug,
@@ -215,6 +228,7 @@ def build_summary(
         previous_as_of=prev,
         headlines=headlines,
         data_as_of=times,
+        exports_as_of=exports,
         stale=stale,
         wanted_series=tuple(series["wanted"]),
         suspects_series=tuple(series["suspects"]),
@@ -313,11 +327,7 @@ def _signed(n: int) -> str:
 
 
 def data_time_line(s: MonthlySummary) -> str:
-    parts = []
-    for ds in SUMMARY_DATASETS:
-        t = s.data_as_of.get(ds)
-        when = f"{t:%d %b %Y %H:%M} UTC" if t else "never imported"
-        parts.append(f"{ds} {when}{' (stale)' if ds in s.stale else ''}")
+    parts = [f"{ds} {s.data_when(ds)}{' (stale)' if ds in s.stale else ''}" for ds in SUMMARY_DATASETS]
     return "Data as of: " + "; ".join(parts)
 
 

@@ -127,7 +127,9 @@ def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fres
         out.append(f"Data: no {fig.dataset} import yet (STALE)")
     else:
         stale = f" — STALE: expected every {fresh.expected_days} days" if fresh.stale else ""
-        out.append(f"Data as of {fig.data_as_of.strftime('%Y-%m-%d %H:%M UTC')} (latest {fig.dataset} import){stale}")
+        imported = fig.data_as_of.strftime("%Y-%m-%d %H:%M UTC")
+        when = f"{fresh.file_as_of.isoformat()}, imported {imported}" if fresh.file_as_of else imported
+        out.append(f"Data as of {when} (latest {fig.dataset} import){stale}")
     if fig.covered_from is not None and not is_covered(fig.covered_from, fig.as_of):
         out.append(f"No {fig.dataset} data before {fig.covered_from.isoformat()}: no figures for an earlier date.")
         return "\n".join(out)

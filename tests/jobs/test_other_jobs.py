@@ -199,6 +199,34 @@ def test_bail_digest_puts_lapsed_bail_first_with_the_next_step(rt: Runtime, fake
     assert not any(ref in text for ref in ("B1", "B2", "B6"))
 
 
+@pytest.mark.parametrize(("export_days_old", "stale"), [(1, False), (20, True)])
+def test_bail_digest_says_how_old_its_data_is_and_flags_stale_data(
+    rt: Runtime,
+    fake_slack: FakeSlack,  # noqa: F811
+    export_days_old: int,
+    stale: bool,
+) -> None:
+    """Lapses and deadlines are counted as the latest export knew them: the digest names that export's date, and
+    says when it is older than bail's refresh interval (an old export imported this morning is old data)."""
+    fake_slack.add_channel(BAIL_CHANNEL)
+    at = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    exported = TODAY - dt.timedelta(days=export_days_old)
+    with rt.sessions() as s:
+        s.add(_bail("B1", TODAY - dt.timedelta(days=80), None, end=TODAY + dt.timedelta(days=2)))
+        s.add(ImportBatch(force="suffolk", dataset="bail", file_name="bail.csv", file_sha256="0" * 64,
+                          as_of=exported, imported_at=at - dt.timedelta(hours=2)))  # fmt: skip
+        s.commit()
+    clock_of(rt).set(at)
+    results = [r for r in JobRunner(rt, client_for(fake_slack)).tick() if r.key.job == "bail_digest"]
+    assert [r.outcome for r in results] == ["done"]
+    (msg,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]
+    data_line = msg.params["blocks"][-1]["elements"][0]["text"]
+    assert data_line.startswith(f"Data as of {exported:%d %b %Y} (imported 23 Nov 2026 06:00 UTC)")
+    assert data_line in msg.params["text"]
+    expected = rt.config.refresh_days["bail"]
+    assert (f":warning: *stale* — not refreshed within {expected} days" in data_line) is stale
+
+
 @pytest.mark.parametrize("group_readable", [True, False])
 def test_freshness_check_dms_admins_when_an_export_is_overdue(
     rt: Runtime,

@@ -152,7 +152,8 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
     text = summary_text(summary)
     for h in summary.headlines:
         assert f"{h.label}" in text and f": {h.now:,} (previous month {h.before:,}" in text
-    assert f"wanted {clock.now():%d %b %Y %H:%M} UTC" in text
+    # The export's date first (the demo's exports are as of today), then when it was imported.
+    assert f"wanted {clock.now():%d %b %Y} (imported {clock.now():%d %b %Y %H:%M} UTC)" in text
     # Stale data is flagged: 40 days later the wanted export (7-day interval) is overdue.
     with demo.sessions() as s:
         later = build_summary(
@@ -195,8 +196,11 @@ def test_staleness_follows_the_files_own_as_of_date_as_status_does(
     assert summary.stale == ("wanted",)  # … yet stale by its data, as status says; suspects fresh
     assert not status["suspects"].stale
     text = summary_text(summary)
-    assert f"wanted {clock.now():%d %b %Y %H:%M} UTC (stale)" in text
-    assert f"suspects {clock.now():%d %b %Y %H:%M} UTC;" in text
+    # The data's own date, not the import's: an export of 40 days ago imported today reads as 40 days old.
+    imported = f"(imported {clock.now():%d %b %Y %H:%M} UTC)"
+    assert f"wanted {files['wanted'][1]:%d %b %Y} {imported} (stale)" in text
+    assert f"suspects {files['suspects'][1]:%d %b %Y} {imported};" in text
+    assert summary.oldest_export() == files["wanted"][1]
 
     # Thirty days on, the suspects export (now 40 days old) is stale too; the summary follows the clock.
     clock.advance(dt.timedelta(days=30))

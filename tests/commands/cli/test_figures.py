@@ -130,7 +130,8 @@ def test_figures_human_readable(cli, capsys) -> None:
     assert "Wanted circulations — Suffolk Constabulary, all districts, as of 2026-11-23" in text
     assert "Open: 2 (a month ago: 2)" in text
     assert "Ipswich 1 · Bury St Edmunds 1 · Lowestoft 0" in text
-    assert "Data as of 2026-11-22 10:00 UTC" in text and "STALE" not in text
+    assert "Data as of 2026-11-22, imported 2026-11-22 10:00 UTC (latest wanted import)" in text
+    assert "STALE" not in text
     assert main(["figures", "suspects", "--offence", "BURGLARY"]) == 0
     text = capsys.readouterr().out
     assert "Open: 1 " in text and "no suspects import yet (STALE)" in text
