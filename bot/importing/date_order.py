@@ -8,6 +8,13 @@ kept for dates before the one that replaced it. Fitting an older export into the
 around it is not what the merge does, so such a file changes nothing and the analyst is told which later export
 is in and how to give the date if the file's own date was wrong. An export of the same as-of date as the latest
 is a correction of that day's file and is imported as usual.
+
+The action log lives in the bot: owners change items from the channel, and each change is a history row with the
+action's new version. A log file is as of its date; imported over changes the bot recorded on a later day, it would
+undo them (an item completed in Slack last week open again in the chair's paper). So an action-log file older than
+its force's latest log import is refused as above, and one that would change a field the bot changed on a later day
+than the file's date is refused naming those items (:class:`LogConflict`). A note is not undone by an import, and
+an import's own history rows carry no version: re-importing the same log over notes and over nothing changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ImportBatch
+from bot.config import Config
+from bot.models import Action, ActionHistory, ImportBatch
 
 
 def later_import(session: Session, dataset: str, forces: Iterable[str], as_of: dt.date) -> ImportBatch | None:
@@ -39,9 +47,53 @@ def older_export_refusal(
     later = later_import(session, dataset, forces, as_of)
     if later is None:
         return None
+    if dataset == "actions":
+        held, harm = f"{later.force} action log already comes", "undo newer changes"
+    else:
+        held, harm = (
+            f"{later.force} {dataset} figures already come",
+            "overwrite newer values and make today's figures wrong",
+        )
     return (
-        f"{file_name} is an export as of {as_of.isoformat()}, but the {later.force} {dataset} figures already come "
-        f"from a later one: {later.file_name}, as of {later.as_of.isoformat()} "
-        f"(imported {later.imported_at:%Y-%m-%d %H:%M} UTC). An older export would overwrite newer values and make "
-        "today's figures wrong. If this file is the newer one, give its date with --as-of YYYY-MM-DD"
+        f"{file_name} is an export as of {as_of.isoformat()}, but the {held} from a later one: {later.file_name}, "
+        f"as of {later.as_of.isoformat()} (imported {later.imported_at:%Y-%m-%d %H:%M} UTC). An older export would "
+        f"{harm}. If this file is the newer one, give its date with --as-of YYYY-MM-DD"
     )
+
+
+Conflict = tuple[str, str, dt.date]  # (action reference, field, the day the bot changed it)
+
+
+def bot_changes_after(
+    session: Session, config: Config, forces: Iterable[str], as_of: dt.date
+) -> dict[tuple[int, str], Conflict]:
+    """The action fields changed in the bot (history rows with a version; an import's own carry none) on a later day
+    than ``as_of`` in the force's timezone, by (action id, history field): what a log as of ``as_of`` cannot know."""
+    h, a = ActionHistory, Action
+    out: dict[tuple[int, str], Conflict] = {}
+    for force in sorted(set(forces)):
+        tz = config.force(force).timezone
+        after = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
+        rows = session.execute(
+            select(h.action_id, h.field, h.changed_at, a.reference)
+            .join(a, a.id == h.action_id)
+            .where(a.force == force, h.version.is_not(None), h.changed_at >= after, h.field != "note")
+            .order_by(h.changed_at)
+        )
+        for action_id, field, changed_at, reference in rows:
+            out[(action_id, field)] = (reference, field, changed_at.astimezone(tz).date())
+    return out
+
+
+class LogConflict(Exception):
+    """An action-log file would change fields the bot changed after the file's date."""
+
+    def __init__(self, file_name: str, as_of: dt.date, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        shown = ", ".join(f"{ref} {field} ({on.isoformat()})" for ref, field, on in conflicts[:5])
+        more = f", and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+        super().__init__(
+            f"{file_name} is a log as of {as_of.isoformat()}, but it would undo changes made in the bot since: "
+            f"{shown}{more}. Export the log from the bot (mo-bot actions export) and edit that, or, if this file "
+            f"already holds those changes, give its date with --as-of YYYY-MM-DD"
+        )

@@ -9,7 +9,7 @@ The action log is small and every changed field needs a history row, so it is me
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from bot.db import rowcount
 from bot.importing.columns import CLOSED, OPENED, TABLES
+from bot.importing.date_order import Conflict, LogConflict
 from bot.importing.staging import STAGE, is_pg, iter_stage
 from bot.importing.validate import staging_columns
 from bot.log_text import split_initials, stated_date
@@ -254,6 +255,8 @@ def _history_columns(dataset: str) -> list[str]:
     return [c.name for c in Base.metadata.tables[HISTORY[dataset]].columns if c.name not in own]
 
 
+# The history's name of a field where it differs from the column's (bot.action_log.service writes one "owner" row).
+_HISTORY_FIELD = {"owner_initials": "owner", "owner_user_id": "owner"}
 _ACTION_FIELDS = (
     "pillar", "title", "detail", "owner_initials", "owner_user_id", "status", "due_on", "source", "notes", "kind",
     "evidence",
@@ -301,14 +304,19 @@ def merge_actions(
     actor: str,
     file_name: str,
     columns: frozenset[str] | None = None,
+    changed_since: Mapping[tuple[int, str], Conflict] | None = None,
 ) -> dict[str, MergeCounts]:
     """Upsert action-log items; every changed field of an existing action gets an ActionHistory row.
+
+    ``changed_since``: the fields the bot changed after the file's date (:func:`bot_changes_after`); a file that would
+    change any of them raises :class:`LogConflict` naming every one, after the merge (the caller rolls back).
 
     ``columns`` are the fields the file has: an existing action keeps its kind, recurrence and evidence when the
     file has no column for them (a log kept without them says nothing about them; it does not make every item a
     one-off action again). New items are then actions, one-off, with no evidence."""
     unstated = {"kind", "recurs", "evidence"} - columns if columns is not None else set()
     counts = {f: MergeCounts() for f in batches}
+    conflicts: list[Conflict] = []
     existing = {
         (a.force, a.reference): a for a in session.scalars(select(Action).where(Action.force.in_(list(batches))))
     }
@@ -358,6 +366,9 @@ def merge_actions(
         if not changes:
             counts[force].unchanged += 1
             continue
+        if changed_since:
+            fields = ["created", *dict.fromkeys(_HISTORY_FIELD.get(k, k) for k, _, _ in changes)]
+            conflicts += [changed_since[(action.id, f)] for f in fields if (action.id, f) in changed_since]
         if any(k in ("owner_initials", "owner_user_id") for k, _, _ in changes):
             session.execute(delete(ActionOwner).where(ActionOwner.action_id == action.id))
             session.flush()
@@ -385,4 +396,6 @@ def merge_actions(
         action.import_batch_id = batches[force]
         counts[force].updated += 1
     session.flush()
+    if conflicts:
+        raise LogConflict(file_name, as_of, conflicts)
     return counts

@@ -29,7 +29,7 @@ from bot.import_generations.batches import ImportedBatch
 from bot.importing import staging
 from bot.importing.audit_event import record_import
 from bot.importing.columns import SCHEMAS, TABLES
-from bot.importing.date_order import older_export_refusal
+from bot.importing.date_order import LogConflict, bot_changes_after, older_export_refusal
 from bot.importing.direct import load_into_empty_table
 from bot.importing.log_date import stated_log_date
 from bot.importing.merge import (
@@ -212,6 +212,10 @@ def _stage_and_merge(
             return False
         if own.as_of is not None:
             as_of = report.as_of = own.as_of
+    if dataset == "actions":
+        report.refused = older_export_refusal(session, dataset, per_force, as_of, path.name)
+        if report.refused:
+            return False
 
     expired: dict[str, int] = {}
     stored_gone: set[str] = set()  # forces whose stored rows went past retention: their day counts are recounted
@@ -239,8 +243,13 @@ def _stage_and_merge(
     moves: dict[str, Moves] = {}
     ahead: dict[str, AheadChange | None] = {}
     if dataset == "actions":
-        counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
-                               frozenset(validator.positions))  # fmt: skip
+        changed_since = bot_changes_after(session, config, per_force, as_of)
+        try:
+            counts = merge_actions(session, {f: b.id for f, b in batches.items()}, as_of, now, request.actor, path.name,
+                                   frozenset(validator.positions), changed_since)  # fmt: skip
+        except LogConflict as e:
+            report.refused = str(e)
+            return False  # the caller rolls back what the merge wrote before it met the conflicts
     else:
         review_days = config.wanted_review_days
         counts = {}

@@ -10,10 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.action_log import service
+from bot.action_log.types import ActionChange, Actor
+from bot.clock import FixedClock
 from bot.config import Config
 from bot.demo.exports import write_exports
 from bot.figures.wanted import wanted_figures
-from bot.models import ImportBatch, WantedCirculation
+from bot.importing.types import ImportReport
+from bot.models import Action, ActionHistory, ImportBatch, WantedCirculation
 from tests.bot.importing.test_unchanged import AS_OF, NOW, WANTED_HEADER, no_merge, run, state
 
 EARLIER = AS_OF - dt.timedelta(days=7)
@@ -100,3 +104,63 @@ def test_an_older_export_into_an_empty_table_is_refused_too(session: Session, co
 
     assert report.refused and "from a later one: old-closed.csv" in report.refused
     assert state(session, config, AS_OF) == before
+
+
+LOG = "reference,pillar,title,owner,status\nA-1,divert,Warrants data,HH,ongoing\nA-2,detect,Bail app,JM,open\n"
+CHAIR = Actor("UCHAIR", role="admin")
+
+
+def _log(session: Session, config: Config, path: Path, now: dt.datetime, as_of: dt.date | None) -> ImportReport:
+    return run(session, config, "actions", path, now, as_of=as_of, force="suffolk")
+
+
+def test_an_action_log_that_would_undo_a_change_made_in_the_bot_later_is_refused_and_undoes_nothing(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """Owners keep the log in the bot: the file of 31 Oct re-imported after A-1 was completed in Slack on 23 Nov
+    would make A-1 ongoing again in the chair's paper."""
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert _log(session, config, path, NOW, AS_OF).ok
+    # The same log again changes nothing and is no conflict: an import's own history rows do not count.
+    assert _log(session, config, path, NOW, AS_OF).ok
+    clock = FixedClock(NOW)
+    suffolk = config.force("suffolk")
+    for ref, change in (("A-1", {"status": "complete"}), ("A-2", {"note": "data at next meeting"})):
+        seen = service.load_action(session, suffolk, ref)
+        assert seen is not None
+        assert service.change_action(session, suffolk, CHAIR, ActionChange(ref, seen.version, **change), clock).ok
+    session.commit()
+    history = session.scalar(select(func.count()).select_from(ActionHistory))
+
+    report = _log(session, config, path, NOW + dt.timedelta(hours=1), AS_OF)
+
+    assert report.refused == (
+        f"log.csv is a log as of {AS_OF.isoformat()}, but it would undo changes made in the bot since: "
+        f"A-1 status ({NOW.date().isoformat()}), A-1 completed_on ({NOW.date().isoformat()}). Export the log from "
+        "the bot (mo-bot actions export) and edit that, or, if this file already holds those changes, give its date "
+        "with --as-of YYYY-MM-DD"
+    )
+    assert session.scalars(select(Action.status).where(Action.reference == "A-1")).one() == "complete"
+    assert session.scalar(select(func.count()).select_from(ActionHistory)) == history
+    # A note (A-2) is not undone by an import: a file that agrees with A-1's change imports, as of the old date.
+    agreeing = tmp_path / "agreeing.csv"
+    agreeing.write_text(LOG.replace("HH,ongoing", "HH,complete"))
+    report = _log(session, config, agreeing, NOW + dt.timedelta(hours=1), AS_OF)
+    assert report.ok, report.refused
+    # A file made on the day of the change (or later) is taken to hold it: imported, as any log is.
+    assert _log(session, config, path, NOW + dt.timedelta(hours=2), NOW.date()).ok
+    assert session.scalars(select(Action.status).where(Action.reference == "A-1")).one() == "ongoing"
+
+
+def test_an_action_log_older_than_the_latest_log_import_is_refused(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert _log(session, config, path, NOW, AS_OF).ok
+    older = tmp_path / "older.csv"
+    older.write_text(LOG.replace("ongoing", "open"))
+    report = _log(session, config, older, NOW, EARLIER)
+    assert report.refused and "the suffolk action log already comes from a later one: log.csv" in report.refused
+    assert session.scalars(select(Action.status).where(Action.reference == "A-1")).one() == "ongoing"
