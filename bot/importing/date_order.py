@@ -94,6 +94,6 @@ class LogConflict(Exception):
         more = f", and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
         super().__init__(
             f"{file_name} is a log as of {as_of.isoformat()}, but it would undo changes made in the bot since: "
-            f"{shown}{more}. Export the log from the bot (mo-bot actions export) and edit that, or, if this file "
-            f"already holds those changes, give its date with --as-of YYYY-MM-DD"
+            f"{shown}{more}. Export the log from the bot (`/mo actions --export`, or `mo-bot actions export`) and "
+            "edit that, or, if this file already holds those changes, give its date with --as-of YYYY-MM-DD"
         )

@@ -138,8 +138,8 @@ def test_an_action_log_that_would_undo_a_change_made_in_the_bot_later_is_refused
     assert report.refused == (
         f"log.csv is a log as of {AS_OF.isoformat()}, but it would undo changes made in the bot since: "
         f"A-1 status ({NOW.date().isoformat()}), A-1 completed_on ({NOW.date().isoformat()}). Export the log from "
-        "the bot (mo-bot actions export) and edit that, or, if this file already holds those changes, give its date "
-        "with --as-of YYYY-MM-DD"
+        "the bot (`/mo actions --export`, or `mo-bot actions export`) and edit that, or, if this file already holds "
+        "those changes, give its date with --as-of YYYY-MM-DD"
     )
     assert session.scalars(select(Action.status).where(Action.reference == "A-1")).one() == "complete"
     assert session.scalar(select(func.count()).select_from(ActionHistory)) == history
