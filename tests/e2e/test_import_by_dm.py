@@ -184,6 +184,19 @@ def test_a_file_with_a_name_column_is_refused_and_the_store_is_unchanged(bot: Bo
     assert [r.outcome for r in bot.audit()] == ["refused"]
 
 
+def test_an_export_older_than_the_last_one_sent_is_refused_and_the_store_is_unchanged(bot: Bot) -> None:
+    """Sent out of date order, last week's file would open again the cases this week's closed."""
+    bot.reply(bot.send(wanted_csv("W1", "W2"), "this-week.csv", text="wanted"))  # as of today, 23 Nov
+    assert bot.open_wanted() == 2
+    ts = bot.send(wanted_csv("W1", "W2", "W3"), "last-week.csv", text="wanted --as-of 2026-11-16")
+    shown = bot.reply(ts)
+    assert "Nothing was imported from `last-week.csv`: last-week.csv is an export as of 2026-11-16" in shown
+    assert "already come from a later one: this-week.csv, as of 2026-11-23" in shown
+    assert "give its date with --as-of YYYY-MM-DD" in shown
+    assert bot.open_wanted() == 2 and bot.batches() == 1
+    assert [r.outcome for r in bot.audit()] == ["ok", "refused"]
+
+
 def test_a_file_of_the_other_forces_districts_is_refused_row_by_row(bot: Bot) -> None:
     ts = bot.send(wanted_csv("W1", "W2", district="norwich"), text="wanted")
     shown = bot.reply(ts)
