@@ -39,7 +39,7 @@ def run(ctx: JobContext) -> str:
         )
     label = force.district_label(target.district) if target.district else None
     labels = {d: force.district_label(d) for d in fig.lapsed_bail_by_district}
-    text, blocks = render_bail_digest(fig, force.name, label, day, fresh, labels)
+    text, blocks = render_bail_digest(fig, force, label, day, fresh, labels)
     resp = ctx.slack().chat_postMessage(channel=target.channel, text=text, blocks=blocks, unfurl_links=False)
     ctx.step(1, posted_ts=str(resp["ts"]))
     with rt.sessions() as session:

@@ -89,17 +89,21 @@ def context_lines(frame: Frame) -> list[str]:
         parts.append(esc(frame.force.district_label(frame.district)))
     parts.append(f"as of {fmt_date(frame.as_of)}")
     parts.extend(esc(f) for f in frame.filters)
-    fr = frame.freshness
+    return [" · ".join(parts), data_freshness(frame.freshness, frame.force)]
+
+
+def data_freshness(fr: Freshness | None, force: Force) -> str:
+    """How fresh the data is, as every answer and post says it: the export's own date first (an old export imported
+    today is old data), then when it was imported, and a warning when it is stale."""
     if fr is None or fr.imported_at is None:
-        data = ":warning: no data imported yet"
+        return ":warning: no data imported yet"
+    if fr.file_as_of is not None:
+        data = f"data as of {fmt_date(fr.file_as_of)}, imported {fmt_time(fr.imported_at, force)}"
     else:
-        if fr.file_as_of is not None:
-            data = f"data as of {fmt_date(fr.file_as_of)}, imported {fmt_time(fr.imported_at, frame.force)}"
-        else:
-            data = f"data as of {fmt_time(fr.imported_at, frame.force)}"
-        if fr.stale:
-            data += f" :warning: *stale* — not refreshed within {fr.expected_days} days"
-    return [" · ".join(parts), data]
+        data = f"data as of {fmt_time(fr.imported_at, force)}"
+    if fr.stale:
+        data += f" :warning: *stale* — not refreshed within {fr.expected_days} days"
+    return data
 
 
 def breakdown(

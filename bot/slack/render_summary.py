@@ -10,17 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from bot.config import Force
 from bot.figures.bail import by_authority_order
 from bot.figures.types import BailFigures
 from bot.freshness import Freshness
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
-from bot.slack.render_figures import lapsed_line
+from bot.slack.render_figures import data_freshness, lapsed_line
 from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, outcomes_line
-
-
-def _when(t: dt.datetime | None) -> str:
-    return f"{t:%d %b %Y %H:%M} UTC" if t else "never imported"
 
 
 def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> Rendered:
@@ -69,18 +66,18 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
 
 def render_bail_digest(
     fig: BailFigures,
-    force_name: str,
+    force: Force,
     district_label: str | None,
     today: dt.date,
     fresh: Freshness,
     district_labels: dict[str, str] | None = None,
 ) -> Rendered:
     """Counts only — never case references in a channel (lists are for analysts, ephemerally, via /mo bail).
-    ``fresh``: the bail data's freshness — its export's date first (lapses and deadlines are counted as that
-    export knew them), flagged when older than the refresh interval."""
+    ``fresh``: the bail data's freshness, said as the `/mo` answers say it (lapses and deadlines are counted as the
+    latest export knew them)."""
     b = MessageBuilder()
     b.header(f"Bail deadlines — {today:%a %d %b %Y}")
-    scope = esc(force_name + (f" — {district_label}" if district_label else ""))
+    scope = esc(force.name + (f" — {district_label}" if district_label else ""))
     total = fig.bail_ending_soon_total
     n = fig.bail_ending_within_days
     within3 = sum(1 for e in fig.bail_ending_soon if e.days_left <= 3)
@@ -116,14 +113,8 @@ def render_bail_digest(
         b.section(f"Case references: `/mo bail --expiring {n}d --list` (analysts; only you see it).")
     elif fig.lapsed_bail:
         b.section("Case references: `/mo bail --list` (analysts; only you see it); lapsed bail is listed first.")
-    if fresh.imported_at is None:
-        data_line = "Data as of: never imported"
-    elif fresh.file_as_of is not None:
-        data_line = f"Data as of {fresh.file_as_of:%d %b %Y} (imported {_when(fresh.imported_at)})"
-    else:
-        data_line = f"Data as of {_when(fresh.imported_at)}"
-    if fresh.stale:
-        data_line += f" :warning: *stale* — not refreshed within {fresh.expected_days} days"
+    said = data_freshness(fresh, force)
+    data_line = said[0].upper() + said[1:]
     b.context(data_line)
     _, blocks = b.build()
     text = clip("\n".join([f"Bail deadlines — {today:%d %b %Y}", *lines, data_line]), MAX_FALLBACK)

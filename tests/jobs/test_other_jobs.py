@@ -221,7 +221,8 @@ def test_bail_digest_says_how_old_its_data_is_and_flags_stale_data(
     assert [r.outcome for r in results] == ["done"]
     (msg,) = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == BAIL_CHANNEL]
     data_line = msg.params["blocks"][-1]["elements"][0]["text"]
-    assert data_line.startswith(f"Data as of {exported:%d %b %Y} (imported 23 Nov 2026 06:00 UTC)")
+    # As the /mo answers say it: the export's date, then the import's time in the force's timezone (GMT in November).
+    assert data_line.startswith(f"Data as of {exported.day} {exported:%b %Y}, imported 23 Nov 2026 06:00 GMT")
     assert data_line in msg.params["text"]
     expected = rt.config.refresh_days["bail"]
     assert (f":warning: *stale* — not refreshed within {expected} days" in data_line) is stale
