@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import DATASETS, Config, Force
@@ -64,6 +64,16 @@ def latest_import(session: Session, force_slug: str, dataset: str) -> ImportBatc
         .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc())
         .limit(1)
     ).first()
+
+
+def export_for(session: Session, force_slug: str, dataset: str, day: dt.date) -> dt.date | None:
+    """The as-of date of the last export whose revisions the figures at ``day`` apply: the latest import as of that
+    day or before (docs/figures.md "History": each case as the latest import up to that day gave it, or as its first
+    import did), or — for a day before every import — the first. None before any import."""
+    b = ImportBatch
+    mine = (b.force == force_slug, b.dataset == dataset)
+    known = session.scalar(select(func.max(b.as_of)).where(*mine, b.as_of <= day))
+    return known if known is not None else session.scalar(select(func.min(b.as_of)).where(*mine))
 
 
 def data_as_of(session: Session, force_slug: str, dataset: str) -> dt.datetime | None:

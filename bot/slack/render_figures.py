@@ -64,6 +64,9 @@ class Frame:
     freshness: Freshness | None
     filters: Sequence[str] = field(default_factory=tuple)  # human descriptions, unescaped
     covered_from: dt.date | None = None  # the first date the dataset's data is complete from (bot/coverage.py)
+    # The as-of date of the last export whose revisions the figures at ``as_of`` apply, when it is not the latest
+    # export's (a past date: bot.freshness.export_for); None: the latest.
+    rests_on: dt.date | None = None
 
     @property
     def place(self) -> str:
@@ -89,7 +92,12 @@ def context_lines(frame: Frame) -> list[str]:
         parts.append(esc(frame.force.district_label(frame.district)))
     parts.append(f"as of {fmt_date(frame.as_of)}")
     parts.extend(esc(f) for f in frame.filters)
-    return [" · ".join(parts), data_freshness(frame.freshness, frame.force)]
+    data = data_freshness(frame.freshness, frame.force)
+    if frame.rests_on is not None:
+        # A past date's figures apply the revisions known by then (docs/figures.md "History"), not the latest
+        # export's, which the data line names: say which export they stop at.
+        data = f"figures as revised up to the export as of {fmt_date(frame.rests_on)} · latest {data}"
+    return [" · ".join(parts), data]
 
 
 def data_freshness(fr: Freshness | None, force: Force) -> str:

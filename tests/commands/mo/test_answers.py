@@ -22,6 +22,8 @@ from bot.figures.cases import bail_ending_soon, open_cases
 from bot.figures.types import WantedFigures
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
+from bot.importing.service import import_file
+from bot.importing.types import ImportRequest
 from bot.models import AuditEvent, BailPeriod, ImportBatch, WantedCirculation
 from bot.runtime import Runtime
 from bot.slack.blocks import MAX_BLOCKS, MessageBuilder, fmt_int
@@ -428,6 +430,35 @@ def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
     assert ":warning: *stale*" in stale and "Ipswich" in stale
     suspects = blocks_text(ask(rt, "suspects"))  # monthly: still fresh
     assert "stale" not in suspects
+
+
+def test_a_past_dates_answer_names_the_export_its_figures_are_revised_up_to(rt: Runtime, tmp_path) -> None:
+    """A past date's figures apply the revisions known by then, not the latest export's: the answer says which
+    export they stop at, besides the latest data's freshness."""
+    header = "reference,offence,district,reason,circulated_on,closed_on,status\n"
+    exports = {
+        dt.date(2026, 11, 10): "W1,theft,ipswich,never_arrested,2026-10-01,,open\n"
+        "W2,theft,ipswich,never_arrested,2026-10-02,,open\n",
+        # W2 closed on 18 Nov, first reported in the export of 20 Nov.
+        dt.date(2026, 11, 20): "W1,theft,ipswich,never_arrested,2026-10-01,,open\n"
+        "W2,theft,ipswich,never_arrested,2026-10-02,2026-11-18,closed\n",
+    }
+    with rt.sessions() as s:
+        for as_of, rows in exports.items():
+            path = tmp_path / f"wanted-{as_of}.csv"
+            path.write_text(header + rows)
+            request = ImportRequest("wanted", path, force="suffolk", as_of=as_of, covers_from=dt.date(2026, 10, 1))
+            assert import_file(s, rt.config, request, rt.clock.now()).ok
+            s.commit()
+    latest = "latest data as of 20 Nov 2026, imported 23 Nov 2026 10:00 GMT"
+    between = blocks_text(ask(rt, "wanted --as-of 2026-11-19"))
+    assert "*2* open wanted circulations" in between  # W2 open, as the export of 10 Nov had it
+    assert f"figures as revised up to the export as of 10 Nov 2026 · {latest}" in between
+    before = blocks_text(ask(rt, "wanted --as-of 2026-11-05"))  # before every import: the first export's rows
+    assert f"figures as revised up to the export as of 10 Nov 2026 · {latest}" in before
+    for text in ("wanted", "wanted --as-of 2026-11-20"):  # the latest export's date on: the line as ever
+        body = blocks_text(ask(rt, text))
+        assert "revised up to" not in body and "data as of 20 Nov 2026, imported 23 Nov 2026 10:00 GMT" in body
 
 
 def test_times_are_shown_in_the_forces_timezone(rt: Runtime) -> None:
