@@ -198,10 +198,6 @@ def _stage_and_merge(
         report.errors = sorted([*errors.errors, *dup_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
         report.error_count = errors.count + dup_count
         return False
-    if dataset != "actions":
-        report.refused = older_export_refusal(session, dataset, per_force, as_of, path.name)
-        if report.refused:
-            return False
 
     if dataset == "actions" and request.as_of is None:
         # A log that names its own date (e.g. "(July 2022)" in its sources) is imported as of that date, so its
@@ -212,10 +208,10 @@ def _stage_and_merge(
             return False
         if own.as_of is not None:
             as_of = report.as_of = own.as_of
-    if dataset == "actions":
-        report.refused = older_export_refusal(session, dataset, per_force, as_of, path.name)
-        if report.refused:
-            return False
+    # The forces a file names in a column are known now (and the action log's own date).
+    report.refused = older_export_refusal(session, dataset, per_force, as_of, path.name)
+    if report.refused:
+        return False
 
     expired: dict[str, int] = {}
     stored_gone: set[str] = set()  # forces whose stored rows went past retention: their day counts are recounted
