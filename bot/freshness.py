@@ -66,14 +66,20 @@ def latest_import(session: Session, force_slug: str, dataset: str) -> ImportBatc
     ).first()
 
 
-def export_for(session: Session, force_slug: str, dataset: str, day: dt.date) -> dt.date | None:
-    """The as-of date of the last export whose revisions the figures at ``day`` apply: the latest import as of that
-    day or before (docs/figures.md "History": each case as the latest import up to that day gave it, or as its first
-    import did), or — for a day before every import — the first. None before any import."""
+def revised_up_to(
+    session: Session, force_slug: str, dataset: str, day: dt.date, latest: dt.date | None
+) -> dt.date | None:
+    """The as-of date of the last export whose revisions the figures at ``day`` apply, when it is not ``latest`` (the
+    latest export's as-of date): the latest import as of that day or before (docs/figures.md "History": each case as
+    the latest import up to that day gave it, or as its first import did), or — for a day before every import — the
+    first. None when the figures apply the latest export (``day`` on or after it, or nothing imported)."""
+    if latest is None or day >= latest:
+        return None
     b = ImportBatch
     mine = (b.force == force_slug, b.dataset == dataset)
     known = session.scalar(select(func.max(b.as_of)).where(*mine, b.as_of <= day))
-    return known if known is not None else session.scalar(select(func.min(b.as_of)).where(*mine))
+    found = known if known is not None else session.scalar(select(func.min(b.as_of)).where(*mine))
+    return found if found != latest else None
 
 
 def data_as_of(session: Session, force_slug: str, dataset: str) -> dt.datetime | None:

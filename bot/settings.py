@@ -100,6 +100,11 @@ class Settings:
         return self.app_token is not None
 
 
+def warm_answers_problem(raw: str | None) -> str:
+    """What is wrong with an MO_WARM_ANSWERS value that :func:`warm_answers_on` reads as neither on nor off."""
+    return f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {raw!r}"
+
+
 def warm_answers_on(raw: str | None) -> bool | None:
     """MO_WARM_ANSWERS as on (the default) or off; None when it is neither."""
     value = (raw or "1").lower()
@@ -177,7 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     warm = warm_answers_on(e.warm_answers)
     if warm is None:
-        problems.append(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {e.warm_answers!r}")
+        problems.append(warm_answers_problem(e.warm_answers))
 
     if problems:
         raise SettingsError(problems)

@@ -14,7 +14,7 @@ from bot.dates import a_month_before
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cases import active_by_kind_at, bail_ending_soon
 from bot.figures.outcomes import with_outcomes
-from bot.freshness import export_for, freshness, latest_import
+from bot.freshness import freshness, latest_import, revised_up_to
 from bot.slack.blocks import Rendered
 from bot.slack.render_figures import REASON_LABELS, Frame, render_bail, render_rui, render_suspects, render_wanted
 from bot.watches import WatchSpec, older_days
@@ -48,17 +48,15 @@ def watch_answer(
         # As the /mo handlers frame an answer (commands/mo/figures.py): freshness from the file's own date, and
         # the date the data is complete from.
         batch = latest_import(session, force.slug, dataset)
-        rests_on = None
-        if batch is not None and as_of < batch.as_of:
-            rests_on = export_for(session, force.slug, dataset, as_of)
+        latest = batch.as_of if batch is not None else None
         return Frame(
             force=force,
             district=spec.district,
             as_of=as_of,
-            freshness=freshness(config, dataset, imported_at, now, batch.as_of if batch is not None else None),
+            freshness=freshness(config, dataset, imported_at, now, latest),
             filters=_descriptions(spec),
             covered_from=covered_from(session, force.slug, dataset),
-            rests_on=rests_on if batch is not None and rests_on != batch.as_of else None,
+            rests_on=revised_up_to(session, force.slug, dataset, as_of, latest),
         )
 
     if spec.figure == "wanted":

@@ -65,7 +65,7 @@ class Frame:
     filters: Sequence[str] = field(default_factory=tuple)  # human descriptions, unescaped
     covered_from: dt.date | None = None  # the first date the dataset's data is complete from (bot/coverage.py)
     # The as-of date of the last export whose revisions the figures at ``as_of`` apply, when it is not the latest
-    # export's (a past date: bot.freshness.export_for); None: the latest.
+    # export's (a past date: bot.freshness.revised_up_to); None: the latest.
     rests_on: dt.date | None = None
 
     @property

@@ -13,7 +13,7 @@ from bot.audit import AuditEntry, record_separately
 from bot.importing.columns import SCHEMAS
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
-from bot.settings import read_environment, warm_answers_on
+from bot.settings import read_environment, warm_answers_on, warm_answers_problem
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     setting = read_environment().warm_answers
     warm = warm_answers_on(setting)
     if warm is None:
-        print(f"MO_WARM_ANSWERS: expected 1 or 0 (on or off), got {setting!r}", file=sys.stderr)
+        print(warm_answers_problem(setting), file=sys.stderr)
         return 2
     rt = open_runtime(args)
     actor = cli_actor()
