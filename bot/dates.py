@@ -69,3 +69,15 @@ def last_months(as_of: dt.date, months: int) -> list[tuple[dt.date, dt.date]]:
         start = add_months(month_start(as_of), -k)
         out.append((start, as_of if k == 0 else month_end(start)))
     return out
+
+
+def day_month_year(d: dt.date) -> str:
+    """ "5 Dec 2026": the date as every answer and post writes it."""
+    return f"{d.day} {d:%b %Y}"
+
+
+def local_time(t: dt.datetime, tz: dt.tzinfo) -> str:
+    """ "5 Dec 2026 09:12 GMT": a stored (UTC) time in the force's timezone, named, as every answer and post
+    writes a time."""
+    local = t.astimezone(tz)
+    return f"{local.day} {local:%b %Y %H:%M %Z}"

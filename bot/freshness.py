@@ -34,17 +34,21 @@ def freshness(
     imported_at: dt.datetime | None,
     now: dt.datetime,
     file_as_of: dt.date | None = None,
+    *,
+    tz: dt.tzinfo,
 ) -> Freshness:
     """``dataset``'s freshness at ``now`` (from the injected clock) given the time of its latest import and its
     file's as-of date: stale when never imported, or when the data is older than ``config.refresh_days[dataset]``
-    — by the file's own as-of date (an old export imported today is old data) or by the import time."""
+    — by the file's own as-of date (an old export imported today is old data) or by the import time. The file's
+    date is the force's calendar date, so its age is counted from today's date in the force's timezone ``tz``
+    (at 00:30 BST it is already the next day there, while UTC is still on the day before)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     expected = config.refresh_days[dataset]
     if imported_at is None:
         return Freshness(dataset, None, None, expected, None, True)
     age = now - imported_at
-    data_age = (now.date() - file_as_of).days if file_as_of is not None else None
+    data_age = (now.astimezone(tz).date() - file_as_of).days if file_as_of is not None else None
     return Freshness(
         dataset=dataset,
         imported_at=imported_at,
@@ -93,7 +97,7 @@ def dataset_freshness(session: Session, config: Config, force: Force, now: dt.da
     for dataset in DATASETS:
         batch = latest_import(session, force.slug, dataset)
         if batch is None:
-            out.append(freshness(config, dataset, None, now))
+            out.append(freshness(config, dataset, None, now, tz=force.timezone))
         else:
-            out.append(freshness(config, dataset, batch.imported_at, now, batch.as_of))
+            out.append(freshness(config, dataset, batch.imported_at, now, batch.as_of, tz=force.timezone))
     return out

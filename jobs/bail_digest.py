@@ -35,7 +35,12 @@ def run(ctx: JobContext) -> str:
         )
         batch = latest_import(session, force.slug, "bail")
         fresh: Freshness = freshness(
-            rt.config, "bail", batch.imported_at if batch else None, rt.clock.now(), batch.as_of if batch else None
+            rt.config,
+            "bail",
+            batch.imported_at if batch else None,
+            rt.clock.now(),
+            batch.as_of if batch else None,
+            tz=force.timezone,
         )
     label = force.district_label(target.district) if target.district else None
     labels = {d: force.district_label(d) for d in fig.lapsed_bail_by_district}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.freshness import dataset_freshness
 from bot.slack.admins import has_admins, notify_admins
 from bot.slack.escape import esc
+from bot.slack.render_figures import freshness_detail
 from jobs.context import JobContext, JobFailed
 
 
@@ -21,10 +22,9 @@ def overdue_lines(ctx: JobContext) -> list[str]:
                 if f.imported_at is None:
                     lines.append(f"• {esc(force.name)}: *{esc(f.dataset)}* has never been imported")
                 else:
-                    lines.append(
-                        f"• {esc(force.name)}: *{esc(f.dataset)}* last imported {f.imported_at:%d %b %Y %H:%M} UTC "
-                        f"({f.age_days:.0f} days ago; expected every {f.expected_days} days)"
-                    )
+                    # The data's own date first: an export weeks old that was imported this morning is overdue
+                    # too, and "imported today" alone would not say why.
+                    lines.append(f"• {esc(force.name)}: *{esc(f.dataset)}* {freshness_detail(f, force)}")
     return lines
 
 

@@ -53,7 +53,7 @@ def watch_answer(
             force=force,
             district=spec.district,
             as_of=as_of,
-            freshness=freshness(config, dataset, imported_at, now, latest),
+            freshness=freshness(config, dataset, imported_at, now, latest, tz=force.timezone),
             filters=_descriptions(spec),
             covered_from=covered_from(session, force.slug, dataset),
             rests_on=revised_up_to(session, force.slug, dataset, as_of, latest),

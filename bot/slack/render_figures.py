@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Force
+from bot.dates import day_month_year, local_time
 from bot.figures.cases import CaseList, CaseRow, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
@@ -74,12 +75,11 @@ class Frame:
 
 
 def fmt_date(d: dt.date) -> str:
-    return f"{d.day} {d:%b %Y}"
+    return day_month_year(d)
 
 
 def fmt_time(t: dt.datetime, force: Force) -> str:
-    local = t.astimezone(force.timezone)
-    return f"{local.day} {local:%b %Y %H:%M %Z}"
+    return local_time(t, force.timezone)
 
 
 def pct(n: int, total: int) -> str:
@@ -321,6 +321,19 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     return m.build()
 
 
+def freshness_detail(f: Freshness, force: Force) -> str:
+    """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9.0 days ago) (expected every 7 days)":
+    the data's own date first (an old export imported a minute ago is still old data), then its import. For a
+    dataset that was imported (``f.imported_at`` set)."""
+    assert f.imported_at is not None
+    age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
+    data = ""
+    if f.file_as_of is not None and f.data_age_days is not None:
+        days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
+        data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
+    return f"{data}imported {fmt_time(f.imported_at, force)}{age} (expected every {f.expected_days} days)"
+
+
 def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
     m = MessageBuilder().header(f"Data status — {force.name}")
     lines = []
@@ -330,17 +343,8 @@ def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
             lines.append(f":warning: *{label}*: never imported (expected every {f.expected_days} days)")
             continue
         icon = ":warning:" if f.stale else ":white_check_mark:"
-        age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
         state = " — *stale*" if f.stale else ""
-        # The data's own date first: an old export imported a minute ago is still old data.
-        data = ""
-        if f.file_as_of is not None and f.data_age_days is not None:
-            days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
-            data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
-        lines.append(
-            f"{icon} *{label}*: {data}imported {fmt_time(f.imported_at, force)}{age} "
-            f"(expected every {f.expected_days} days){state}"
-        )
+        lines.append(f"{icon} *{label}*: {freshness_detail(f, force)}{state}")
     m.lines(None, lines)
     m.context(f"{esc(force.name)} · `/mo help` for the questions I answer")
     return m.build()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
 from bot.coverage import covered_from, is_covered
-from bot.dates import add_months, month_end
+from bot.dates import add_months, day_month_year, local_time, month_end
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
@@ -60,6 +61,8 @@ class MonthlySummary:
     # dataset -> the as-of date of the export that import read: how old the data itself is (an export of three weeks
     # ago imported today is three weeks old); the data lines and the charts' footnotes name these first.
     exports_as_of: dict[str, dt.date | None]
+    # The force's timezone (IANA name): the import times are given in it, as the `/mo` answers give them.
+    timezone: str
     # Datasets older than their refresh interval when the summary was made, by the file's own as-of date or the
     # import time: bot.freshness, as `/mo status` says.
     stale: tuple[str, ...]
@@ -124,12 +127,12 @@ class MonthlySummary:
         return min(dates) if dates else None
 
     def data_when(self, dataset: str) -> str:
-        """How fresh ``dataset`` is, in words: "5 Dec 2026 (imported 6 Dec 2026 10:00 UTC)", or "never imported"."""
+        """How fresh ``dataset`` is, in words: "5 Dec 2026 (imported 6 Dec 2026 10:00 GMT)", or "never imported"."""
         t, d = self.data_as_of.get(dataset), self.exports_as_of.get(dataset)
         if t is None:
             return "never imported"
-        imported = f"{t:%d %b %Y %H:%M} UTC"
-        return f"{d:%d %b %Y} (imported {imported})" if d is not None else f"imported {imported}"
+        imported = local_time(t, ZoneInfo(self.timezone))
+        return f"{day_month_year(d)} (imported {imported})" if d is not None else f"imported {imported}"
 
 
 def parse_month(value: str) -> dt.date:
@@ -229,6 +232,7 @@ def build_summary(
         headlines=headlines,
         data_as_of=times,
         exports_as_of=exports,
+        timezone=force.timezone.key,
         stale=stale,
         wanted_series=tuple(series["wanted"]),
         suspects_series=tuple(series["suspects"]),

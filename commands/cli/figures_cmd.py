@@ -7,6 +7,7 @@ Every run is audited (a consultation under DPA 2018 s.62), with the references i
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from bot.figures import (
     wanted_figures,
 )
 from bot.figures.outcomes import with_outcomes
-from bot.freshness import Freshness, dataset_freshness
+from bot.freshness import Freshness, dataset_freshness, revised_up_to
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
@@ -95,6 +96,7 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
             fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
         fig = with_outcomes(s, fig, force, filters)
         fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
+        rests_on = revised_up_to(s, force.slug, args.dataset, as_of, fresh.file_as_of)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
     record_separately(
         rt.sessions,
@@ -110,9 +112,9 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
         at=now,
     )
     if args.json:
-        print(json.dumps(figures_to_json(fig), indent=2))
+        print(json.dumps(figures_to_json(fig, export_as_of=fresh.file_as_of, revised_up_to=rests_on), indent=2))
     else:
-        print(render(fig, force, fresh, cfg.wanted_review_days))
+        print(render(fig, force, fresh, cfg.wanted_review_days, rests_on))
     return 0
 
 
@@ -120,7 +122,16 @@ def _line(counts: dict[str, int], label: Callable[[str], str] = str) -> str:
     return " · ".join(f"{label(k)} {v}" for k, v in counts.items()) or "none"
 
 
-def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fresh: Freshness, review_days: int) -> str:
+def render(
+    fig: WantedFigures | SuspectFigures | BailFigures,
+    force: Force,
+    fresh: Freshness,
+    review_days: int,
+    rests_on: dt.date | None = None,
+) -> str:
+    """The figures as text. ``rests_on``: for a date before the latest export, the as-of date of the export whose
+    revisions the figures apply (bot.freshness.revised_up_to), named so that the latest data is not taken to be in
+    them."""
     where = force.district_label(fig.district) if fig.district else "all districts"
     out = [f"{TITLES[fig.dataset]} — {force.name}, {where}, as of {fig.as_of.isoformat()}"]
     if fig.data_as_of is None:
@@ -130,6 +141,8 @@ def render(fig: WantedFigures | SuspectFigures | BailFigures, force: Force, fres
         imported = fig.data_as_of.strftime("%Y-%m-%d %H:%M UTC")
         when = f"{fresh.file_as_of.isoformat()}, imported {imported}" if fresh.file_as_of else imported
         out.append(f"Data as of {when} (latest {fig.dataset} import){stale}")
+        if rests_on is not None:
+            out.append(f"Figures at {fig.as_of.isoformat()} as revised up to the export as of {rests_on.isoformat()}")
     if fig.covered_from is not None and not is_covered(fig.covered_from, fig.as_of):
         out.append(f"No {fig.dataset} data before {fig.covered_from.isoformat()}: no figures for an earlier date.")
         return "\n".join(out)

@@ -142,7 +142,7 @@ def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -
         force=ctx.force,
         district=args.get("district"),
         as_of=as_of,
-        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, file_as_of),
+        freshness=freshness(ctx.config, dataset, imported_at, ctx.now, file_as_of, tz=ctx.force.timezone),
         filters=_descriptions(args),
         covered_from=_covered_from(ctx, dataset),
         rests_on=rests_on,

@@ -69,14 +69,15 @@ def test_freshness_from_an_import_time_is_the_rule_dataset_freshness_applies(ses
     batch(session, "suffolk", "wanted", now - dt.timedelta(days=3))
     batch(session, "suffolk", "bail", now - dt.timedelta(days=config.refresh_days["bail"], seconds=1))
     for f in dataset_freshness(session, config, suffolk, now):
-        built = freshness(config, f.dataset, f.imported_at, now, f.file_as_of)
+        built = freshness(config, f.dataset, f.imported_at, now, f.file_as_of, tz=suffolk.timezone)
         assert built == f
         if f.imported_at is not None:
-            alone = freshness(config, f.dataset, f.imported_at, now)  # without the file's date: the import time only
+            # Without the file's date: the import time only.
+            alone = freshness(config, f.dataset, f.imported_at, now, tz=suffolk.timezone)
             assert alone == dataclasses.replace(f, file_as_of=None, data_age_days=None)
-    assert freshness(config, "suspects", None, now).stale is True
+    assert freshness(config, "suspects", None, now, tz=suffolk.timezone).stale is True
     with pytest.raises(ValueError, match="timezone-aware"):
-        freshness(config, "wanted", now, now.replace(tzinfo=None))
+        freshness(config, "wanted", now, now.replace(tzinfo=None), tz=suffolk.timezone)
 
 
 def test_freshness_follows_the_datas_own_as_of_date(session, config, clock) -> None:
@@ -86,7 +87,21 @@ def test_freshness_follows_the_datas_own_as_of_date(session, config, clock) -> N
     batch(session, "suffolk", "wanted", now - dt.timedelta(minutes=1), dt.date(2022, 7, 31))
     w = next(f for f in dataset_freshness(session, config, suffolk, now) if f.dataset == "wanted")
     assert w.stale is True and w.age_days == 0.0
-    assert w.data_age_days == (now.date() - dt.date(2022, 7, 31)).days
+    assert w.data_age_days == (now.astimezone(suffolk.timezone).date() - dt.date(2022, 7, 31)).days
     text = str(render_status(suffolk, [w])[1])
     assert f"data as of 31 Jul 2022 ({w.data_age_days:,} days old), imported" in text
     assert "(0.0 days ago)" in text and "*stale*" in text
+
+
+def test_the_datas_age_is_counted_in_the_forces_calendar(session, config) -> None:
+    """An export's as-of date is a date in the force's calendar. At 00:30 BST on 8 July it is 23:30 UTC on 7 July: an
+    export as of 1 July is 7 days old there, not 6, and with a 6-day refresh interval it is already stale."""
+    suffolk = config.force("suffolk")
+    now = dt.datetime(2026, 7, 7, 23, 30, tzinfo=dt.UTC)
+    assert now.astimezone(suffolk.timezone).date() == dt.date(2026, 7, 8)
+    config = dataclasses.replace(config, refresh_days={**config.refresh_days, "wanted": 6})
+    f = freshness(config, "wanted", now - dt.timedelta(hours=1), now, dt.date(2026, 7, 1), tz=suffolk.timezone)
+    assert (f.data_age_days, f.stale) == (7, True)
+    # A day earlier in the force's calendar it is within the interval.
+    earlier = freshness(config, "wanted", now - dt.timedelta(hours=1), now, dt.date(2026, 7, 2), tz=suffolk.timezone)
+    assert (earlier.data_age_days, earlier.stale) == (6, False)

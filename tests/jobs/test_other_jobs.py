@@ -284,6 +284,35 @@ def test_freshness_check_is_quiet_when_everything_is_fresh(rt: Runtime, fake_sla
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
+def test_freshness_check_names_an_old_exports_own_date(rt: Runtime, fake_slack: FakeSlack) -> None:  # noqa: F811
+    """An export three weeks old imported an hour ago is overdue by its data: the DM says how old the data is, and
+    gives the import time in the force's timezone, rather than "last imported an hour ago" with no reason given."""
+    fake_slack.users[ADMIN] = {"id": ADMIN}
+    with rt.sessions() as s:
+        for force in ("suffolk", "norfolk"):
+            for ds in ("wanted", "suspects", "bail", "actions"):
+                old = force == "suffolk" and ds == "wanted"
+                s.add(
+                    ImportBatch(
+                        force=force,
+                        dataset=ds,
+                        file_name="f.csv",
+                        file_sha256="0" * 64,
+                        as_of=TODAY - dt.timedelta(days=21) if old else TODAY,
+                        imported_at=NOW - dt.timedelta(hours=1),
+                    )
+                )
+        s.commit()
+    (r,) = JobRunner(rt, client_for(fake_slack)).run_now("freshness_check", TODAY.isoformat())
+    assert (r.outcome, r.detail) == ("done", "1 overdue; told 1 admin(s)")
+    (dm,) = fake_slack.calls_to("chat.postMessage")
+    assert (
+        "• Suffolk Constabulary: *wanted* data as of 2 Nov 2026 (21 days old), imported 23 Nov 2026 09:00 GMT "
+        "(0.0 days ago) (expected every 7 days)"
+    ) in dm.params["text"]
+    assert "UTC" not in dm.params["text"]
+
+
 def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> None:
     (r,) = JobRunner(rt, None).run_now("bail_digest", TODAY.isoformat())
     assert (r.outcome, r.detail) == ("failed", "no Slack client: set SLACK_BOT_TOKEN")

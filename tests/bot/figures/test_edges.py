@@ -366,7 +366,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
             )
         )
     session.flush()
-    common = {"dataset", "force", "district", "as_of", "data_as_of", "covered_from", "covered"}
+    common = {"dataset", "force", "district", "as_of", "data_as_of", "export_as_of", "revised_up_to"}
+    common |= {"covered_from", "covered"}
     w = figures_to_json(wanted_figures(session, suffolk, D(2024, 4, 20)))
     assert set(w) == common | {
         "open",
@@ -409,13 +410,15 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
     )
     assert (b["covered_from"], b["covered"]) == ("2023-01-01", True)
     # Before the coverage: no figure at all, only what the data covers.
-    early = figures_to_json(wanted_figures(session, suffolk, D(2022, 12, 31)))
+    early = figures_to_json(wanted_figures(session, suffolk, D(2022, 12, 31)), export_as_of=D(2024, 4, 20))
     assert early == {
         "dataset": "wanted",
         "force": "suffolk",
         "district": None,
         "as_of": "2022-12-31",
         "data_as_of": t.isoformat(),
+        "export_as_of": "2024-04-20",
+        "revised_up_to": None,
         "covered_from": "2023-01-01",
         "covered": False,
     }

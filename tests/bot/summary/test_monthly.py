@@ -153,7 +153,8 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
     for h in summary.headlines:
         assert f"{h.label}" in text and f": {h.now:,} (previous month {h.before:,}" in text
     # The export's date first (the demo's exports are as of today), then when it was imported.
-    assert f"wanted {clock.now():%d %b %Y} (imported {clock.now():%d %b %Y %H:%M} UTC)" in text
+    now = clock.now()  # November: London is on GMT, the same clock as UTC
+    assert f"wanted {now.day} {now:%b %Y} (imported {now.day} {now:%b %Y %H:%M} GMT)" in text
     # Stale data is flagged: 40 days later the wanted export (7-day interval) is overdue.
     with demo.sessions() as s:
         later = build_summary(
@@ -197,9 +198,11 @@ def test_staleness_follows_the_files_own_as_of_date_as_status_does(
     assert not status["suspects"].stale
     text = summary_text(summary)
     # The data's own date, not the import's: an export of 40 days ago imported today reads as 40 days old.
-    imported = f"(imported {clock.now():%d %b %Y %H:%M} UTC)"
-    assert f"wanted {files['wanted'][1]:%d %b %Y} {imported} (stale)" in text
-    assert f"suspects {files['suspects'][1]:%d %b %Y} {imported};" in text
+    now = clock.now()
+    imported = f"(imported {now.day} {now:%b %Y %H:%M} GMT)"
+    w, su = files["wanted"][1], files["suspects"][1]
+    assert f"wanted {w.day} {w:%b %Y} {imported} (stale)" in text
+    assert f"suspects {su.day} {su:%b %Y} {imported};" in text
     assert summary.oldest_export() == files["wanted"][1]
 
     # Thirty days on, the suspects export (now 40 days old) is stale too; the summary follows the clock.
@@ -244,3 +247,23 @@ def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
     arrested = wanted.closed_by_outcome.get("arrested", 0)
     assert f"wanted closed {wanted.closed_in_month:,} ({arrested:,} arrested, " in text
     assert f"bail ended {b.closed_in_month['bail']:,} (" in text
+
+
+def test_import_times_are_given_in_the_forces_timezone(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> None:
+    """The summary gives an import's time as the `/mo` answers do, in the force's timezone: an import at 23:30 UTC on
+    7 July ran at 00:30 BST on 8 July, and the post says so rather than "7 Jul … UTC"."""
+    force = runtime.config.force("suffolk")
+    clock.set(dt.datetime(2026, 7, 7, 23, 30, tzinfo=dt.UTC))
+    path = tmp_path / "wanted.csv"
+    path.write_text(
+        "reference,offence,district,reason,circulated_on,closed_on,status\n"
+        "W1,burglary,ipswich,never_arrested,2026-06-01,,open\n"
+    )
+    with runtime.sessions() as s:
+        request = ImportRequest(dataset="wanted", path=path, force="suffolk", as_of=dt.date(2026, 7, 7))
+        assert import_file(s, runtime.config, request, clock.now()).ok
+        s.commit()
+    summary = make_summary(runtime, force, "2026-07")
+    assert summary.data_when("wanted") == "7 Jul 2026 (imported 8 Jul 2026 00:30 BST)"
+    assert "wanted 7 Jul 2026 (imported 8 Jul 2026 00:30 BST)" in summary_text(summary)
+    assert "UTC" not in summary_text(summary)

@@ -101,9 +101,15 @@ def test_figures_wanted_json_equals_the_service_and_is_audited(cli, config, caps
     with cli() as s:
         bury = Filters(district="bury-st-edmunds")
         suffolk = config.force("suffolk")
-        want = figures_to_json(with_outcomes(s, wanted_figures(s, suffolk, TODAY, bury), suffolk, bury))
+        want = figures_to_json(
+            with_outcomes(s, wanted_figures(s, suffolk, TODAY, bury), suffolk, bury),
+            export_as_of=dt.date(2026, 11, 22),
+            revised_up_to=None,
+        )
         audit = s.scalars(select(AuditEvent)).all()
     assert out == want
+    # The import's time and its file's own date; the figures for today apply the latest export.
+    assert (out["export_as_of"], out["revised_up_to"]) == ("2026-11-22", None)
     assert (out["district"], out["open"], out["closed_in_month"]) == ("bury-st-edmunds", 1, 1)
     assert out["data_as_of"] == (NOW - dt.timedelta(days=1)).isoformat()
     assert [(a.action, a.outcome, a.force) for a in audit] == [("command", "ok", "suffolk")]
@@ -117,7 +123,11 @@ def test_figures_default_as_of_is_today_on_the_clock_and_force_is_respected(cli,
     out = json.loads(capsys.readouterr().out)
     with cli() as s:
         norfolk = config.force("norfolk")
-        want = figures_to_json(with_outcomes(s, suspect_figures(s, norfolk, TODAY), norfolk, Filters()))
+        want = figures_to_json(
+            with_outcomes(s, suspect_figures(s, norfolk, TODAY), norfolk, Filters()),
+            export_as_of=None,
+            revised_up_to=None,
+        )
     assert out == want
     assert (out["as_of"], out["force"], out["open"]) == ("2026-11-23", "norfolk", 1)
     assert out["by_district"] == {"norwich": 1, "kings-lynn": 0, "great-yarmouth": 0}
@@ -137,6 +147,35 @@ def test_figures_human_readable(cli, capsys) -> None:
     assert "Open: 1 " in text and "no suspects import yet (STALE)" in text
 
 
+def test_figures_for_a_past_date_name_the_export_they_are_revised_up_to(cli, capsys) -> None:
+    """Figures for a date between two exports apply the revisions known then (the earlier export's): the output says
+    so, as the `/mo` answers do, so that the latest data is not taken to be in them."""
+    seed(cli)
+    with cli() as s, s.begin():
+        s.add(
+            ImportBatch(
+                force="suffolk",
+                dataset="wanted",
+                file_name="wanted-15.csv",
+                file_sha256="1" * 64,
+                as_of=dt.date(2026, 11, 15),
+                imported_at=NOW - dt.timedelta(days=8),
+            )
+        )
+    assert main(["figures", "wanted", "--as-of", "2026-11-18"]) == 0
+    text = capsys.readouterr().out
+    assert "Data as of 2026-11-22, imported 2026-11-22 10:00 UTC (latest wanted import)" in text
+    assert "Figures at 2026-11-18 as revised up to the export as of 2026-11-15" in text
+    assert main(["figures", "wanted", "--as-of", "2026-11-18", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["as_of"], out["export_as_of"], out["revised_up_to"]) == ("2026-11-18", "2026-11-22", "2026-11-15")
+    # On or after the latest export's date the figures apply it: nothing more to say.
+    assert main(["figures", "wanted", "--as-of", "2026-11-22"]) == 0
+    assert "revised up to" not in capsys.readouterr().out
+    assert main(["figures", "wanted", "--as-of", "2026-11-22", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["revised_up_to"] is None
+
+
 def test_figures_bail_lists_who_authorises_the_next_extension(cli, config, capsys) -> None:
     seed(cli)
     assert main(["figures", "bail", "--as-of", "2026-11-23"]) == 0
@@ -148,7 +187,9 @@ def test_figures_bail_lists_who_authorises_the_next_extension(cli, config, capsy
     with cli() as s:
         suffolk = config.force("suffolk")
         want = figures_to_json(
-            with_outcomes(s, bail_figures(s, suffolk, TODAY, ending_within_days=3), suffolk, Filters())
+            with_outcomes(s, bail_figures(s, suffolk, TODAY, ending_within_days=3), suffolk, Filters()),
+            export_as_of=None,
+            revised_up_to=None,
         )
     assert out == want and out["bail_ending_soon"] == [] and out["active_bail"] == 1
 
