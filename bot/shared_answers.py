@@ -5,9 +5,10 @@ import batch of the force's dataset). On its own that means every process and re
 after each import — at the design point's scale, a burst of the same heavy queries in each of them. So after an
 import the standard answers are computed once, by whichever serving process claims the generation first
 (commands/mo/warm.py), and written here; a process that misses its own cache reads the answer here before
-computing it. An answer here is a pure function of its key and the data of its generation: the key holds the
-question (sub-command, arguments, date, whether the data was stale) and the generation is part of the primary
-key, so an answer is never read for data it was not computed from. Rows of older generations are deleted when a
+computing it. An answer here is a pure function of its key, the data of its generation and the code that rendered
+it: the key holds the question (sub-command, arguments, date, whether the data was stale), the generation is part of
+the primary key, and the key's hash includes the code's fingerprint, so an answer is never read for data it was not
+computed from, nor by another version of the bot. Rows of older generations are deleted when a
 newer one is written; the retention purge deletes a force's (its rows leave answers about earlier months).
 
 Only JSON is stored (the rendered text and blocks), never pickles: a row read back cannot run code.
@@ -16,10 +17,12 @@ Only JSON is stored (the rendered text and blocks), never pickles: a row read ba
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -42,8 +45,29 @@ def key_text(key: Hashable) -> str:
     return repr(key)
 
 
+# The packages whose code renders an answer: the figures and their rendering (bot), the `/mo` handlers (commands)
+# and the alerts and digests built the same way (jobs).
+_RENDERING_PACKAGES = ("bot", "commands", "jobs")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of this version's own source. A stored answer is what the code rendered, not only a function of the
+    data: after a deploy that changes a figure's wording or rule, the answers stored for the current import under
+    the old code must not be read until the next import replaces them, and replicas on two versions during a
+    rolling deploy must not read each other's. So the fingerprint is part of every key's hash (read once per
+    process: ~200 files, a few milliseconds)."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for package in _RENDERING_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def key_hash(key: Hashable) -> str:
-    return hashlib.sha256(key_text(key).encode()).hexdigest()
+    """The key's hash under this version of the code (:func:`code_fingerprint`)."""
+    return hashlib.sha256(f"{code_fingerprint()}\n{key_text(key)}".encode()).hexdigest()
 
 
 def encode(value: Any) -> str:

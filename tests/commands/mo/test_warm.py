@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from bot import shared_answers as shared_answers_module
 from bot.access import Requester, identify
 from bot.audit import AuditEntry, record_separately
 from bot.audit_chain import verify_chain
@@ -130,6 +131,33 @@ def test_a_new_import_is_not_answered_from_the_last_one_s_shared_answers(rt: Run
         )
         assert gens == {new}  # the older generation's answers are gone with it
         assert read(s, "suffolk", "wanted", old, ("rendered",)) is None
+
+
+def test_answers_stored_by_another_version_of_the_code_are_not_read(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored answer is what the code rendered: after a deploy that changes an answer's wording or rule, the
+    answers stored for the current import by the old version are computed again, not read (nor, in a rolling
+    deploy, one replica's by another on a different version)."""
+    seed(rt.sessions)
+    warm_new_generations(rt, "test-process")
+    with rt.sessions() as s:
+        gen = s.scalar(
+            select(func.max(ImportBatch.id)).where(ImportBatch.force == "suffolk", ImportBatch.dataset == "wanted")
+        )
+        assert gen is not None
+        assert read(s, "suffolk", "wanted", gen, ("rendered",)) is None  # not a key the warm-up stores
+        stored = s.scalars(select(SharedAnswer.key).where(SharedAnswer.generation == gen)).all()
+    assert stored
+    figures_cache.clear()
+    before = figures_cache.stats.shared
+    ask(rt, "wanted")
+    assert figures_cache.stats.shared == before + 1  # this version reads what it stored
+    monkeypatch.setattr(shared_answers_module, "code_fingerprint", lambda: "0" * 64)  # the next version
+    figures_cache.clear()
+    answered = ask(rt, "wanted")
+    assert answered.outcome == "ok"
+    assert figures_cache.stats.shared == before + 1  # computed, not read from the other version's answers
 
 
 def test_answers_audited_while_the_warm_up_computes_do_not_stop_it_writing(
