@@ -80,10 +80,24 @@ def revised_up_to(
     if latest is None or day >= latest:
         return None
     b = ImportBatch
-    mine = (b.force == force_slug, b.dataset == dataset)
-    known = session.scalar(select(func.max(b.as_of)).where(*mine, b.as_of <= day))
-    found = known if known is not None else session.scalar(select(func.min(b.as_of)).where(*mine))
+    known = session.scalar(select(func.max(b.as_of)).where(b.force == force_slug, b.dataset == dataset, b.as_of <= day))
+    found = known if known is not None else first_export(session, force_slug, dataset)
     return found if found != latest else None
+
+
+def first_export(session: Session, force_slug: str, dataset: str) -> dt.date | None:
+    """The as-of date of the force's earliest export of ``dataset`` (None: never imported). Before it, what the
+    exports say of a case is what a later export said: values that change during a case (a bail end date, moved by
+    each extension) are known as they stood only from this date on."""
+    b = ImportBatch
+    return session.scalar(select(func.min(b.as_of)).where(b.force == force_slug, b.dataset == dataset))
+
+
+def rebuilt_from(session: Session, force_slug: str, dataset: str, day: dt.date) -> dt.date | None:
+    """The first export's as-of date when ``day`` is before it: the figures at ``day`` are then rebuilt from that
+    export, each case as it stood on its date rather than on ``day`` (docs/figures.md "History"). None otherwise."""
+    first = first_export(session, force_slug, dataset)
+    return first if first is not None and day < first else None
 
 
 def data_as_of(session: Session, force_slug: str, dataset: str) -> dt.datetime | None:

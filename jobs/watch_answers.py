@@ -14,7 +14,7 @@ from bot.dates import a_month_before
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cases import active_by_kind_at, bail_ending_soon
 from bot.figures.outcomes import with_outcomes
-from bot.freshness import freshness, latest_import, revised_up_to
+from bot.freshness import freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.blocks import Rendered
 from bot.slack.render_figures import REASON_LABELS, Frame, render_bail, render_rui, render_suspects, render_wanted
 from bot.watches import WatchSpec, older_days
@@ -57,6 +57,7 @@ def watch_answer(
             filters=_descriptions(spec),
             covered_from=covered_from(session, force.slug, dataset),
             rests_on=revised_up_to(session, force.slug, dataset, as_of, latest),
+            first_export=rebuilt_from(session, force.slug, dataset, as_of),
         )
 
     if spec.figure == "wanted":

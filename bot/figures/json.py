@@ -1,9 +1,10 @@
 """Figures as one JSON object: keys exactly the figure names of the product brief plus dataset, force, district,
-as_of, data_as_of (the latest import's time), export_as_of (its file's own as-of date), revised_up_to, covered_from
-(ISO strings) and covered; bail_ending_soon as a list of objects. ``revised_up_to`` is null unless ``as_of`` is
-before the latest export: then it is the as-of date of the export whose revisions the figures apply
-(bot.freshness.revised_up_to). When ``as_of`` is before the dataset's coverage ``covered`` is false and no figure is
-given (docs/figures.md)."""
+as_of, data_as_of (the latest import's time), export_as_of (its file's own as-of date), revised_up_to, rebuilt_from,
+covered_from (ISO strings) and covered; bail_ending_soon as a list of objects. ``revised_up_to`` is null unless
+``as_of`` is before the latest export: then it is the as-of date of the export whose revisions the figures apply
+(bot.freshness.revised_up_to); ``rebuilt_from`` is null unless ``as_of`` is before the first export, whose as-of
+date it is (bot.freshness.rebuilt_from). When ``as_of`` is before the dataset's coverage ``covered`` is false and no
+figure is given (docs/figures.md)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ def figures_to_json(
     *,
     export_as_of: dt.date | None = None,
     revised_up_to: dt.date | None = None,
+    rebuilt_from: dt.date | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "dataset": fig.dataset,
@@ -70,12 +72,15 @@ def figures_to_json(
         "data_as_of": fig.data_as_of.isoformat() if fig.data_as_of else None,
         "export_as_of": export_as_of.isoformat() if export_as_of else None,
         "revised_up_to": revised_up_to.isoformat() if revised_up_to else None,
+        "rebuilt_from": rebuilt_from.isoformat() if rebuilt_from else None,
         "covered_from": fig.covered_from.isoformat() if fig.covered_from else None,
         # null when the dataset was never imported (its figures are zeros, and the answers say "no data yet").
         "covered": is_covered(fig.covered_from, fig.as_of) if fig.covered_from else None,
     }
     if out["covered"] is False:
-        # Before the data's coverage there is nothing to count: no figure rather than a confident zero.
+        # Before the data's coverage there is nothing to count: no figure rather than a confident zero (and so
+        # nothing rebuilt or revised).
+        out["revised_up_to"] = out["rebuilt_from"] = None
         return out
     for key in _KEYS[type(fig)]:
         value = getattr(fig, key)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.dates import month_start
+from bot.figures.arrests import NOT_RECORDED
 from bot.figures.caseload import by_count
 from bot.figures.closed_ahead import closed_from_aggregate
 from bot.figures.history import source_at
@@ -33,8 +34,6 @@ from bot.figures.lapsed import not_lapsed
 from bot.figures.people_ahead import people_from_aggregate
 from bot.figures.source import BAIL, SUSPECTS, WANTED, Source, open_rows, row_conditions
 from bot.figures.types import KINDS, BailFigures, Filters, SuspectFigures, WantedFigures
-
-NOT_RECORDED = "not_recorded"
 
 
 def closed_by_outcome(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Force
 from bot.dates import day_month_year, local_time
+from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.cases import CaseList, CaseRow, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness
@@ -68,6 +69,9 @@ class Frame:
     # The as-of date of the last export whose revisions the figures at ``as_of`` apply, when it is not the latest
     # export's (a past date: bot.freshness.revised_up_to); None: the latest.
     rests_on: dt.date | None = None
+    # The as-of date of the force's first export of the dataset, when ``as_of`` is before it: the figures are rebuilt
+    # from that export, each case as it stood then (a bail end date extended since shows the new date).
+    first_export: dt.date | None = None
 
     @property
     def place(self) -> str:
@@ -93,7 +97,16 @@ def context_lines(frame: Frame) -> list[str]:
     parts.append(f"as of {fmt_date(frame.as_of)}")
     parts.extend(esc(f) for f in frame.filters)
     data = data_freshness(frame.freshness, frame.force)
-    if frame.rests_on is not None:
+    latest = frame.freshness.file_as_of if frame.freshness is not None else None
+    if frame.covered_from is not None and frame.as_of < frame.covered_from:
+        pass  # no figure at all (before the data's coverage): nothing was rebuilt or revised
+    elif frame.first_export is not None:
+        # Before the first export nothing says what a case's values were then: the figures take each case as that
+        # export gave it (docs/figures.md "History"), so a value changed in between shows as changed.
+        first = fmt_date(frame.first_export)
+        rebuilt = f"figures rebuilt from the first export, as of {first}, each case as it stood then"
+        data = f"{rebuilt} · {'latest ' if frame.first_export != latest else ''}{data}"
+    elif frame.rests_on is not None:
         # A past date's figures apply the revisions known by then (docs/figures.md "History"), not the latest
         # export's, which the data line names: say which export they stop at.
         data = f"figures as revised up to the export as of {fmt_date(frame.rests_on)} · latest {data}"
@@ -152,11 +165,11 @@ def _people(n: int | None) -> str:
 
 
 def _arrests(by_outcome: dict[str, int] | None, closed: int) -> str:
-    """The performance meeting's question (§9.4): how many closed by arrest, how many without."""
+    """The performance meeting's question (§9.4): how many closed by arrest, how many without — and how many the
+    export does not say (bot/figures/arrests.py)."""
     if not closed or by_outcome is None:
         return ""
-    arrested = by_outcome.get("arrested", 0)
-    return f" ({fmt_int(arrested)} arrested, {fmt_int(closed - arrested)} without arrest)"
+    return f" ({arrests_text(arrest_split(by_outcome))})"
 
 
 def _change_line(now: int, before: int, when: dt.date, covered_from: dt.date | None = None) -> str:

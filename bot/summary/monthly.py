@@ -17,12 +17,13 @@ from bot.clock import today_in
 from bot.config import Config, Force
 from bot.coverage import covered_from, is_covered
 from bot.dates import add_months, day_month_year, local_time, month_end
+from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
 from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
-from bot.freshness import dataset_freshness
+from bot.freshness import dataset_freshness, first_export
 from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
@@ -40,6 +41,8 @@ class Headline:
     # What "now" counts over: most headlines are "open at the month end"; completed actions count the month.
     note: str = ""
     covered_from: dt.date | None = None  # the dataset's coverage, named when ``before`` is left out
+    # Why ``before`` is left out when the data covers that day but cannot say what it was (see _end_dates_known).
+    no_comparison: str = ""
 
     @property
     def change(self) -> int | None:
@@ -208,6 +211,7 @@ def build_summary(
     # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
     headlines = tuple(_within_coverage(h, coverage, prev) for h in headlines)
+    headlines = tuple(_end_dates_known(h, first_export(session, force.slug, "bail"), prev) for h in headlines)
 
     districts = (filters.district,) if filters.district else force.district_slugs()
     # Config order first; districts no longer configured (older data) after them.
@@ -273,9 +277,29 @@ def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.
     return h
 
 
+# The headlines that count bail by its bail end date, which every extension moves.
+BY_BAIL_END_DATE = ("lapsed_bail", "bail_ending_soon")
+
+
+def _end_dates_known(h: Headline, first_bail_export: dt.date | None, prev: dt.date) -> Headline:
+    """No comparison for a headline counted by bail end dates when the previous month's end is before the first bail
+    export: the end dates then are known only as a later export gives them, after the extensions granted since, so
+    the bail that was ending soon (or had lapsed and was extended by a court) at that date is undercounted, and the
+    change would be a rise that is only the start of the data."""
+    if h.key not in BY_BAIL_END_DATE or h.before is None or first_bail_export is None or prev >= first_bail_export:
+        return h
+    return replace(
+        h,
+        before=None,
+        no_comparison=f"bail end dates are known only from the first bail export, as of {first_bail_export:%d %b %Y}",
+    )
+
+
 def comparison_text(h: Headline) -> str:
     """``previous month 4; +27`` — or why there is none."""
     if h.before is None:
+        if h.no_comparison:
+            return f"no comparison: {h.no_comparison}"
         since = f" before {h.covered_from:%d %b %Y}" if h.covered_from else ""
         return f"no comparison: no data{since}"
     return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
@@ -293,14 +317,14 @@ OUTCOME_WORDS = {
 
 
 def outcomes_line(s: MonthlySummary) -> str:
-    """How the month's cases ended: wanted closed with and without arrest, and each dataset's outcomes."""
+    """How the month's cases ended: wanted closed with and without arrest (and those the export gives no outcome
+    for), and each dataset's outcomes."""
     parts = []
     for key, verb in (("wanted", "wanted closed"), ("suspects", "suspects dealt with")):
         by = s.outcomes.get(key, {})
-        total = sum(by.values())
-        arrested = by.get("arrested", 0)
-        detail = f"{arrested:,} arrested, {total - arrested:,} without arrest" if total else "none"
-        parts.append(f"{verb} {total:,} ({detail})")
+        split = arrest_split(by)
+        detail = arrests_text(split) if split.closed else "none"
+        parts.append(f"{verb} {split.closed:,} ({detail})")
     for key, verb in (("bail", "bail ended"), ("rui", "RUI concluded")):
         by = s.outcomes.get(key, {})
         detail = ", ".join(f"{OUTCOME_WORDS.get(o, o)} {n:,}" for o, n in by.items()) or "none"

@@ -28,7 +28,7 @@ from bot.figures import (
     wanted_figures,
 )
 from bot.figures.outcomes import with_outcomes
-from bot.freshness import Freshness, dataset_freshness, revised_up_to
+from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
 
@@ -97,6 +97,7 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
         fig = with_outcomes(s, fig, force, filters)
         fresh = next(f for f in dataset_freshness(s, cfg, force, now) if f.dataset == args.dataset)
         rests_on = revised_up_to(s, force.slug, args.dataset, as_of, fresh.file_as_of)
+        rebuilt = rebuilt_from(s, force.slug, args.dataset, as_of)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
     record_separately(
         rt.sessions,
@@ -112,9 +113,10 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
         at=now,
     )
     if args.json:
-        print(json.dumps(figures_to_json(fig, export_as_of=fresh.file_as_of, revised_up_to=rests_on), indent=2))
+        js = figures_to_json(fig, export_as_of=fresh.file_as_of, revised_up_to=rests_on, rebuilt_from=rebuilt)
+        print(json.dumps(js, indent=2))
     else:
-        print(render(fig, force, fresh, cfg.wanted_review_days, rests_on))
+        print(render(fig, force, fresh, cfg.wanted_review_days, rests_on, rebuilt))
     return 0
 
 
@@ -128,10 +130,11 @@ def render(
     fresh: Freshness,
     review_days: int,
     rests_on: dt.date | None = None,
+    rebuilt: dt.date | None = None,
 ) -> str:
     """The figures as text. ``rests_on``: for a date before the latest export, the as-of date of the export whose
     revisions the figures apply (bot.freshness.revised_up_to), named so that the latest data is not taken to be in
-    them."""
+    them; ``rebuilt``: for a date before the first export, that export's as-of date (bot.freshness.rebuilt_from)."""
     where = force.district_label(fig.district) if fig.district else "all districts"
     out = [f"{TITLES[fig.dataset]} — {force.name}, {where}, as of {fig.as_of.isoformat()}"]
     if fig.data_as_of is None:
@@ -141,11 +144,17 @@ def render(
         imported = fig.data_as_of.strftime("%Y-%m-%d %H:%M UTC")
         when = f"{fresh.file_as_of.isoformat()}, imported {imported}" if fresh.file_as_of else imported
         out.append(f"Data as of {when} (latest {fig.dataset} import){stale}")
-        if rests_on is not None:
-            out.append(f"Figures at {fig.as_of.isoformat()} as revised up to the export as of {rests_on.isoformat()}")
     if fig.covered_from is not None and not is_covered(fig.covered_from, fig.as_of):
         out.append(f"No {fig.dataset} data before {fig.covered_from.isoformat()}: no figures for an earlier date.")
         return "\n".join(out)
+    if fig.data_as_of is not None:
+        if rebuilt is not None:
+            out.append(
+                f"Figures at {fig.as_of.isoformat()} rebuilt from the first export, as of {rebuilt.isoformat()}, "
+                "each case as it stood then"
+            )
+        elif rests_on is not None:
+            out.append(f"Figures at {fig.as_of.isoformat()} as revised up to the export as of {rests_on.isoformat()}")
     dl = force.district_label
     if isinstance(fig, WantedFigures | SuspectFigures):
         out.append(

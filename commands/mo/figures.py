@@ -17,7 +17,7 @@ from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
 from bot.figures.types import WANTED_REASONS
-from bot.freshness import dataset_freshness, freshness, latest_import, revised_up_to
+from bot.freshness import dataset_freshness, freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.render_figures import (
     REASON_LABELS,
     Frame,
@@ -132,11 +132,15 @@ def _descriptions(args: ParsedArgs) -> list[str]:
 
 def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -> Frame:
     imported_at, file_as_of = _latest_import(ctx, dataset)
-    rests_on = None
-    if file_as_of is not None and as_of < file_as_of:  # a past date (today's answers skip the cache lookup)
+    rests_on = first = None
+    if file_as_of is not None and as_of < file_as_of:  # a past date (today's answers skip the cache lookups)
         rests_on = cache.cached(
             ctx.db, ctx.force.slug, dataset, ("revised_up_to", as_of),
             lambda: revised_up_to(ctx.session, ctx.force.slug, dataset, as_of, file_as_of),
+        )  # fmt: skip
+        first = cache.cached(
+            ctx.db, ctx.force.slug, dataset, ("rebuilt_from", as_of),
+            lambda: rebuilt_from(ctx.session, ctx.force.slug, dataset, as_of),
         )  # fmt: skip
     return Frame(
         force=ctx.force,
@@ -146,6 +150,7 @@ def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -
         filters=_descriptions(args),
         covered_from=_covered_from(ctx, dataset),
         rests_on=rests_on,
+        first_export=first,
     )
 
 

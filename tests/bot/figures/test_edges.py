@@ -366,7 +366,7 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
             )
         )
     session.flush()
-    common = {"dataset", "force", "district", "as_of", "data_as_of", "export_as_of", "revised_up_to"}
+    common = {"dataset", "force", "district", "as_of", "data_as_of", "export_as_of", "revised_up_to", "rebuilt_from"}
     common |= {"covered_from", "covered"}
     w = figures_to_json(wanted_figures(session, suffolk, D(2024, 4, 20)))
     assert set(w) == common | {
@@ -419,6 +419,7 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "data_as_of": t.isoformat(),
         "export_as_of": "2024-04-20",
         "revised_up_to": None,
+        "rebuilt_from": None,
         "covered_from": "2023-01-01",
         "covered": False,
     }

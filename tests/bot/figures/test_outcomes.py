@@ -54,7 +54,8 @@ def test_wanted_outcomes_arrests_and_people(session: Session, config: Config, tm
     assert js["closed_by_outcome"] == {"arrested": 2, "located": 1, "not_recorded": 1} and js["people"] == 1
     frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
     text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
-    assert "4 closed (2 arrested, 2 without arrest)" in text
+    # W5 closed with no outcome: not a closure without arrest, which the export does not say.
+    assert "4 closed (2 arrested, 1 without arrest, 1 outcome not recorded)" in text
     assert "• located (not arrested): 1" in text and "1 person" in text
     assert "P5" not in text and "P1" not in text  # people are counted, never shown
 

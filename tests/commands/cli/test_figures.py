@@ -159,6 +159,7 @@ def test_figures_for_a_past_date_name_the_export_they_are_revised_up_to(cli, cap
                 file_name="wanted-15.csv",
                 file_sha256="1" * 64,
                 as_of=dt.date(2026, 11, 15),
+                covers_from=dt.date(2026, 11, 1),  # every case open since 1 Nov
                 imported_at=NOW - dt.timedelta(days=8),
             )
         )
@@ -169,6 +170,21 @@ def test_figures_for_a_past_date_name_the_export_they_are_revised_up_to(cli, cap
     assert main(["figures", "wanted", "--as-of", "2026-11-18", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["as_of"], out["export_as_of"], out["revised_up_to"]) == ("2026-11-18", "2026-11-22", "2026-11-15")
+    assert out["rebuilt_from"] is None
+    # Before the first export (15 Nov): rebuilt from it, each case as it stood then.
+    assert main(["figures", "wanted", "--as-of", "2026-11-10"]) == 0
+    text = capsys.readouterr().out
+    assert "Figures at 2026-11-10 rebuilt from the first export, as of 2026-11-15, each case as it stood then" in text
+    assert "revised up to" not in text
+    assert main(["figures", "wanted", "--as-of", "2026-11-10", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rebuilt_from"] == "2026-11-15"
+    # Before the coverage there is no figure at all, rebuilt or revised.
+    assert main(["figures", "wanted", "--as-of", "2026-10-20"]) == 0
+    text = capsys.readouterr().out
+    assert "No wanted data before 2026-11-01" in text and "rebuilt" not in text and "revised" not in text
+    assert main(["figures", "wanted", "--as-of", "2026-10-20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["covered"], out["rebuilt_from"], out["revised_up_to"]) == (False, None, None)
     # On or after the latest export's date the figures apply it: nothing more to say.
     assert main(["figures", "wanted", "--as-of", "2026-11-22"]) == 0
     assert "revised up to" not in capsys.readouterr().out

@@ -454,11 +454,40 @@ def test_a_past_dates_answer_names_the_export_its_figures_are_revised_up_to(rt: 
     between = blocks_text(ask(rt, "wanted --as-of 2026-11-19"))
     assert "*2* open wanted circulations" in between  # W2 open, as the export of 10 Nov had it
     assert f"figures as revised up to the export as of 10 Nov 2026 · {latest}" in between
-    before = blocks_text(ask(rt, "wanted --as-of 2026-11-05"))  # before every import: the first export's rows
-    assert f"figures as revised up to the export as of 10 Nov 2026 · {latest}" in before
+    # Before every import the figures are rebuilt from the first export: the answer says so, not "revised up to".
+    before = blocks_text(ask(rt, "wanted --as-of 2026-11-05"))
+    assert f"figures rebuilt from the first export, as of 10 Nov 2026, each case as it stood then · {latest}" in before
+    assert "revised up to" not in before
     for text in ("wanted", "wanted --as-of 2026-11-20"):  # the latest export's date on: the line as ever
         body = blocks_text(ask(rt, text))
         assert "revised up to" not in body and "data as of 20 Nov 2026, imported 23 Nov 2026 10:00 GMT" in body
+
+
+def test_a_date_before_the_only_export_is_answered_as_rebuilt_from_it(rt: Runtime, tmp_path) -> None:
+    """With one export (as of 20 Nov) declared to cover every case since 1 Oct, an answer for 31 Oct is rebuilt from
+    it: B1 was due to end on 5 Nov and was extended to 5 Feb before the export, which gives only the new date. The
+    answer says the figures are rebuilt from that export, each case as it stood then."""
+    path = tmp_path / "bail.csv"
+    path.write_text(
+        "reference,offence,district,kind,started_on,bail_end_on\nB1,theft,ipswich,bail,2026-10-01,2027-02-05\n"
+    )
+    with rt.sessions() as s:
+        request = ImportRequest(
+            "bail", path, force="suffolk", as_of=dt.date(2026, 11, 20), covers_from=dt.date(2026, 10, 1)
+        )
+        assert import_file(s, rt.config, request, rt.clock.now()).ok
+        s.commit()
+    past = blocks_text(ask(rt, "bail --as-of 2026-10-31"))
+    assert (
+        "figures rebuilt from the first export, as of 20 Nov 2026, each case as it stood then · "
+        "data as of 20 Nov 2026, imported 23 Nov 2026 10:00 GMT"
+    ) in past
+    assert "revised up to" not in past
+    for text in ("bail", "bail --as-of 2026-11-20"):  # on or after the export's date: the line as ever
+        assert "rebuilt" not in blocks_text(ask(rt, text))
+    # Before the coverage (1 Oct) there is no figure, so nothing is said to be rebuilt.
+    none = blocks_text(ask(rt, "bail --as-of 2026-09-15"))
+    assert "No bail data before 1 Oct 2026" in none and "rebuilt" not in none
 
 
 def test_times_are_shown_in_the_forces_timezone(rt: Runtime) -> None:
