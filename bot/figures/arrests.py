@@ -34,7 +34,11 @@ def arrest_split(by_outcome: Mapping[str, int]) -> ArrestSplit:
 
 
 def arrests_text(split: ArrestSplit) -> str:
-    """ "2 arrested, 1 without arrest, 1 outcome not recorded" (the last part only when there are such closures)."""
+    """In words: "2 arrested, 1 without arrest, 1 outcome not recorded" (the last part only when there are such
+    closures), or "outcome not recorded" when no closure has one (an export without outcomes: no zeros that read as
+    facts)."""
+    if split.not_recorded and not split.arrested and not split.without_arrest:
+        return "outcome not recorded"
     text = f"{split.arrested:,} arrested, {split.without_arrest:,} without arrest"
     if split.not_recorded:
         text += f", {split.not_recorded:,} outcome not recorded"

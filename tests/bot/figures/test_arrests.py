@@ -19,5 +19,7 @@ def test_the_unknown_part_is_named_only_when_there_is_one() -> None:
         "1,200 arrested, 1 without arrest"
     )
     assert arrest_split({}) == ArrestSplit(0, 0, 0)
-    # An export with no outcome column: every closure is unknown, none is "without arrest".
-    assert arrests_text(arrest_split({"not_recorded": 10})) == "0 arrested, 0 without arrest, 10 outcome not recorded"
+    # An export with no outcome column: every closure is unknown, none is "without arrest" (nor "0 arrested").
+    assert arrest_split({"not_recorded": 10}) == ArrestSplit(0, 0, 10)
+    assert arrests_text(arrest_split({"not_recorded": 10})) == "outcome not recorded"
+    assert arrests_text(arrest_split({"not_recorded": 9, "not_in_export": 1})) == "outcome not recorded"
