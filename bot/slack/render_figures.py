@@ -252,9 +252,11 @@ def _ending_soon(m: MessageBuilder, soon: EndingSoon) -> None:
         m.section(f"No bail ends within the next {soon.within_days} days.")
         return
     lines = [f"• {AUTHORITY_LABELS.get(a, a)}: {fmt_int(c)}" for a, c in soon.by_authority.items()]
+    # The week's share only when the window is longer than a week: "21 within 7 days — 21 within 7 days" says nothing.
+    week = f" — {fmt_int(soon.within_7_days)} within 7 days" if soon.within_days > 7 else ""
     m.lines(
-        f":alarm_clock: {fmt_int(soon.total)} on bail ending within {soon.within_days} days — "
-        f"{fmt_int(soon.within_7_days)} within 7 days. The next extension needs:",
+        f":alarm_clock: {fmt_int(soon.total)} on bail ending within {soon.within_days} days{week}. "
+        "The next extension needs:",
         lines,
     )
 

@@ -587,6 +587,13 @@ def test_ending_soon_is_counted_in_full_beyond_the_figures_cap(rt: Runtime) -> N
         assert n == sum(1 for e in full.bail_ending_soon if e.next_authority == authority)
     body = blocks_text(ask(rt, "bail --expiring 30d"))
     assert f"{fmt_int(soon.total)} on bail ending within 30 days — {soon.within_7_days} within 7 days" in body
+    # A window of a week or less: no "— n within 7 days" repeating the total.
+    with rt.sessions() as s:
+        week = bail_ending_soon(s, force, AS_OF, Filters(), 7)
+    assert week.total > 0
+    body = blocks_text(ask(rt, "bail --expiring 7d"))
+    assert f"{fmt_int(week.total)} on bail ending within 7 days. The next extension needs:" in body
+    assert "within 7 days —" not in body and "— " + f"{week.within_7_days} within 7 days" not in body
 
 
 def test_unknown_offence_group_gets_did_you_mean(rt: Runtime) -> None:
