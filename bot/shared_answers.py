@@ -56,7 +56,7 @@ def code_fingerprint() -> str:
     data: after a deploy that changes a figure's wording or rule, the answers stored for the current import under
     the old code must not be read until the next import replaces them, and replicas on two versions during a
     rolling deploy must not read each other's. So the fingerprint is part of every key's hash (read once per
-    process: ~200 files, a few milliseconds)."""
+    process: ~200 files, ~20 ms)."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     for package in _RENDERING_PACKAGES:

@@ -98,15 +98,15 @@ def context_lines(frame: Frame) -> list[str]:
     parts.extend(esc(f) for f in frame.filters)
     data = data_freshness(frame.freshness, frame.force)
     latest = frame.freshness.file_as_of if frame.freshness is not None else None
-    if frame.covered_from is not None and frame.as_of < frame.covered_from:
-        pass  # no figure at all (before the data's coverage): nothing was rebuilt or revised
-    elif frame.first_export is not None:
+    # Before the data's coverage there is no figure at all: nothing was rebuilt or revised.
+    covered = frame.covered_from is None or frame.as_of >= frame.covered_from
+    if covered and frame.first_export is not None:
         # Before the first export nothing says what a case's values were then: the figures take each case as that
         # export gave it (docs/figures.md "History"), so a value changed in between shows as changed.
         first = fmt_date(frame.first_export)
         rebuilt = f"figures rebuilt from the first export, as of {first}, each case as it stood then"
         data = f"{rebuilt} · {'latest ' if frame.first_export != latest else ''}{data}"
-    elif frame.rests_on is not None:
+    elif covered and frame.rests_on is not None:
         # A past date's figures apply the revisions known by then (docs/figures.md "History"), not the latest
         # export's, which the data line names: say which export they stop at.
         data = f"figures as revised up to the export as of {fmt_date(frame.rests_on)} · latest {data}"
