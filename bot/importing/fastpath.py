@@ -149,6 +149,11 @@ def _compile(
         add(f"    status = 'open' if {closed} is None else 'closed'")
         add(f"elif (status == 'open') != ({closed} is None): {miss}")
         add(f"if outcome is not None and {closed} is None: {miss}")
+        if v.status_pos >= 0:
+            # A closing status naming how it closed gives the outcome the row does not (validator.status_outcome);
+            # a spelling not met yet raises KeyError and goes the slow way, which remembers it.
+            env["STATUS_OUTCOME"] = v.status_outcome_memo
+            add(f"if outcome is None and status == 'closed': outcome = STATUS_OUTCOME[c[{v.status_pos}]]")
     else:
         add(f"if bail_end_on is not None and (kind == 'rui' or bail_end_on < started_on): {miss}")
         add(f"if (outcome is None) != (ended_on is None): {miss}")

@@ -61,7 +61,7 @@ from bot.models import ImportBatch, RetentionCutoff
 # Raise when a change to the importer could read the same file differently (a date rule, a check between columns)
 # in a way the columns, aliases and vocabularies hashed below do not show: imports recorded under the old rules are
 # then merged in full once more.
-READING_RULES = 1
+READING_RULES = 2  # 2: a closing status naming how the case closed gives its outcome
 
 
 def settings_sha256(config: Config, dataset: str, force: str | None) -> str:

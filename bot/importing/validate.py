@@ -222,6 +222,30 @@ class RowValidator:
         ]
         self.force_pos = self.positions.get("force", -1)
         self.check = self._cross_checks()
+        # A closing status that says how the case closed ("arrested", "located", "withdrawn", "NFA" …) is its
+        # outcome when the row gives none: raw status cell -> closure outcome, or None for one that does not say
+        # ("closed", "dealt with"). Shared with the fast path.
+        self.status_outcome_memo: dict[Cell, str | None] = {}
+        self.status_pos = self.positions.get("status", -1) if dataset in ("wanted", "suspects") else -1
+        if self.status_pos >= 0:
+            self._closure_outcomes = vocabulary_lookup(
+                "closure_outcome", self.config.vocabulary_aliases.get("closure_outcome", {})
+            )
+            self._outcome_at = 2 + [c.name for c in SCHEMAS[dataset]].index("outcome")
+            self._status_at = 2 + [c.name for c in SCHEMAS[dataset]].index("status")
+
+    def status_outcome(self, raw: Cell) -> str | None:
+        """The closure outcome a closing status's spelling names ("arrested" → arrested, "withdrawn" → cancelled), or
+        None when it names none ("closed")."""
+        if raw in self.status_outcome_memo:
+            return self.status_outcome_memo[raw]
+        text = "" if raw is None else (raw if raw.__class__ is str else cell_text(raw)).strip()
+        outcome = self._closure_outcomes.get(value_key(text)) if text else None
+        if outcome == "not_in_export":
+            outcome = None  # the bot's own word for a snapshot's closure, not a status an export gives
+        if len(self.status_outcome_memo) < _MEMO_LIMIT:
+            self.status_outcome_memo[raw] = outcome
+        return outcome
 
     # -- header -------------------------------------------------------------------------------------------
     def _plan_header(
@@ -429,6 +453,8 @@ class RowValidator:
             ok = False
         if not ok:
             return None
+        if self.status_pos >= 0 and out[self._outcome_at] is None and out[self._status_at] == "closed":
+            out[self._outcome_at] = self.status_outcome(cells[self.status_pos] if self.status_pos < n else None)
         return tuple(out)
 
     def _cross_checks(self) -> Callable[[int, list[Any]], bool]:

@@ -60,6 +60,55 @@ def test_wanted_outcomes_arrests_and_people(session: Session, config: Config, tm
     assert "P5" not in text and "P1" not in text  # people are counted, never shown
 
 
+def test_a_closing_status_that_says_how_a_case_closed_is_its_outcome(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """Exports often spell the closing status as how the case closed ("Arrested", "located", "withdrawn"): that is its
+    outcome when the row gives none. "closed" says nothing, and an outcome the row gives wins. Each spelling comes
+    three times, so the second and third go through the compiled fast path, the first through the validator."""
+    spellings = {  # status cell -> the outcome it gives
+        "Arrested": "arrested",
+        "located": "located",
+        "withdrawn": "cancelled",
+        "NFA": "nfa",
+        "closed": None,
+        "dealt with": None,
+    }
+    rows, n = [], 0
+    for _ in range(3):
+        for status in spellings:
+            n += 1
+            rows.append(f"W{n},theft,ipswich,never_arrested,2026-09-01,2026-11-{n:02d},{status}")
+    header = "reference,offence,district,reason,circulated_on,closed_on,status"
+    assert run(session, config, tmp_path, "wanted", "\n".join([header, *rows]) + "\n").ok
+    force = config.force("suffolk")
+    fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
+    expected: dict[str, int] = {}
+    for outcome in spellings.values():
+        expected[outcome or "not_recorded"] = expected.get(outcome or "not_recorded", 0) + 3
+    assert fig.closed_by_outcome == expected and fig.closed_in_month == 18
+    frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
+    assert "18 closed (3 arrested, 9 without arrest, 6 outcome not recorded)" in text
+
+    # A second export (merged into the rows above): the outcome column, where given, wins over the status.
+    with_column = "\n".join(
+        [
+            f"{header},outcome",
+            "W1,theft,ipswich,never_arrested,2026-09-01,2026-11-01,Arrested,located",  # the column says located
+            "W2,theft,ipswich,never_arrested,2026-09-01,2026-11-02,located,",  # empty: the status says
+            "W5,theft,ipswich,never_arrested,2026-09-01,2026-11-05,closed,voluntary attendance",
+        ]
+    )
+    assert run(session, config, tmp_path, "wanted", with_column + "\n").ok
+    fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
+    expected["arrested"] -= 1
+    expected["located"] += 1
+    expected["not_recorded"] -= 1
+    expected["voluntary_attendance"] = 1
+    assert fig.closed_by_outcome == {k: v for k, v in expected.items() if v}
+
+
 def test_an_unknown_outcome_is_refused_naming_it_and_the_config_can_add_spellings(
     session: Session, config: Config, db_url: str, tmp_path: Path
 ) -> None:
