@@ -115,8 +115,10 @@ _DURATION = re.compile(r"^(\d{1,4})\s*(d|days?|w|weeks?|m|months?)$")
 
 def _duration(raw: str, _ctx: ParseContext) -> Duration:
     m = _DURATION.match(raw.strip().lower())
-    if not m or int(m[1]) == 0:
+    if not m:
         raise BadValue(f"{raw!r} is not a length of time", "expected a number and d, w or m, e.g. 90d, 12w or 6m")
+    if int(m[1]) == 0:
+        raise BadValue(f"{raw!r} is no time at all", "use 1 or more, e.g. 1d, 12w or 6m")
     return Duration(int(m[1]), m[2][0])
 
 

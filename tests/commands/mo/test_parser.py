@@ -186,6 +186,14 @@ def test_error_bad_value_other_types(text: str, hint: str) -> None:
     assert e.kind == "bad_value" and hint in e.hint
 
 
+def test_error_zero_length_of_time_says_what_is_wrong() -> None:
+    """ "0d" is a length of time, just not one a question can use: the message says so rather than that it is not
+    one."""
+    e = err("bail --expiring 0d")
+    assert e.kind == "bad_value" and "'0d' is no time at all" in e.message and "1 or more" in e.hint
+    assert "not a length of time" not in e.message
+
+
 def test_error_unexpected_argument() -> None:
     e = err("wanted ipswich")
     assert e.kind == "unexpected_argument"
