@@ -211,7 +211,8 @@ def build_summary(
     # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
     headlines = tuple(_within_coverage(h, coverage, prev) for h in headlines)
-    headlines = tuple(_end_dates_known(h, first_export(session, force.slug, "bail"), prev) for h in headlines)
+    first_bail = first_export(session, force.slug, "bail")
+    headlines = tuple(_end_dates_known(h, first_bail, prev) for h in headlines)
 
     districts = (filters.district,) if filters.district else force.district_slugs()
     # Config order first; districts no longer configured (older data) after them.

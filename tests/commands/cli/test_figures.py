@@ -17,6 +17,7 @@ from bot.figures.outcomes import with_outcomes
 from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
 from commands.cli import figures_cmd, main, status_cmd
+from tests.support.seed import _batch
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -152,17 +153,8 @@ def test_figures_for_a_past_date_name_the_export_they_are_revised_up_to(cli, cap
     so, as the `/mo` answers do, so that the latest data is not taken to be in them."""
     seed(cli)
     with cli() as s, s.begin():
-        s.add(
-            ImportBatch(
-                force="suffolk",
-                dataset="wanted",
-                file_name="wanted-15.csv",
-                file_sha256="1" * 64,
-                as_of=dt.date(2026, 11, 15),
-                covers_from=dt.date(2026, 11, 1),  # every case open since 1 Nov
-                imported_at=NOW - dt.timedelta(days=8),
-            )
-        )
+        # An export as of 15 Nov (imported that day) holding every case open since 1 Nov.
+        _batch(s, "suffolk", "wanted", NOW - dt.timedelta(days=8), dt.date(2026, 11, 1))
     assert main(["figures", "wanted", "--as-of", "2026-11-18"]) == 0
     text = capsys.readouterr().out
     assert "Data as of 2026-11-22, imported 2026-11-22 10:00 UTC (latest wanted import)" in text
