@@ -2,19 +2,30 @@
 interval the analysts promised to refresh it in (``refresh_days`` in the config). Every figures answer names
 the import it rests on (``data_as_of``).
 
+The action log is the exception: it lives in the bot. Its file is imported once (the log as it stood, e.g. the July
+2022 Appendix 1), and from then on the owners keep it in Slack, so it is as fresh as its last update — imported, or
+made in the bot by a person: a change, or an owner's "No change" in the update round, which confirms the action as
+it stands (:func:`action_log_freshness`). A force that keeps no action log (none imported, none added) is not
+overdue for anything.
+
 :func:`freshness` is the one rule for "stale"; everything that flags stale data builds its :class:`Freshness`
 with it, from an import time it queried (:func:`dataset_freshness`) or already holds (a figures result)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import DATASETS, Config, Force
-from bot.models import ImportBatch
+from bot.models import Action, ActionHistory, ImportBatch, RoundAnswer
+
+ACTION_LOG = "actions"
+# Changes the bot's jobs make on their own (a recurring action reopening itself) do not show that anyone worked the
+# log, so they do not make it fresh. Actors are Slack user IDs, "cli:<login>" or "job:<name>" (bot.action_log.types).
+JOB_ACTOR_PREFIX = "job:"
 
 
 @dataclass(frozen=True)
@@ -25,7 +36,30 @@ class Freshness:
     expected_days: int  # refresh interval from the config
     age_days: float | None  # days since imported_at, to two decimals
     stale: bool  # never imported, or the data (or its import) older than expected_days
-    data_age_days: int | None = None  # days from the file's as-of date to today: how old the data itself is
+    data_age_days: int | None = None  # days from the data's date (below) to today: how old the data itself is
+    # The action log only: the last update a person made to it in the bot (Slack), and that update's date in the
+    # force's calendar. When later than the import, the log is as fresh as this update.
+    updated_in_bot: dt.datetime | None = None
+    updated_on: dt.date | None = None
+    # The action log only: False when the force keeps none (never imported, nothing added in the bot).
+    kept: bool = True
+
+    @property
+    def updated_at(self) -> dt.datetime | None:
+        """When the data was last brought up to date: its import, or for the action log a later update in Slack."""
+        times = [t for t in (self.imported_at, self.updated_in_bot) if t is not None]
+        return max(times) if times else None
+
+    @property
+    def data_date(self) -> dt.date | None:
+        """The date the data stands at: the export's as-of date, or for the action log a later update's date."""
+        dates = [d for d in (self.file_as_of, self.updated_on) if d is not None]
+        return max(dates) if dates else None
+
+    @property
+    def updated_since_import(self) -> bool:
+        """The action log was updated in the bot after its latest import (or was only ever kept in the bot)."""
+        return self.updated_in_bot is not None and (self.imported_at is None or self.updated_in_bot > self.imported_at)
 
 
 def freshness(
@@ -105,10 +139,51 @@ def data_as_of(session: Session, force_slug: str, dataset: str) -> dt.datetime |
     return batch.imported_at if batch is not None else None
 
 
+def last_update_in_bot(session: Session, force_slug: str) -> dt.datetime | None:
+    """When a person last updated the force's action log in the bot: its newest history row that carries a version
+    (an import's rows carry none), leaving out the bot's own jobs, or its newest answer in an update round (a "No
+    change" changes nothing, yet says the action stands as it is)."""
+    h, a, r = ActionHistory, Action, RoundAnswer
+    changed = session.scalar(
+        select(func.max(h.changed_at))
+        .join(a, a.id == h.action_id)
+        .where(a.force == force_slug, h.version.is_not(None), h.changed_by.not_like(f"{JOB_ACTOR_PREFIX}%"))
+    )
+    answered = session.scalar(select(func.max(r.at)).where(r.force == force_slug))
+    times = [t for t in (changed, answered) if t is not None]
+    return max(times) if times else None
+
+
+def action_log_freshness(session: Session, config: Config, force: Force, now: dt.datetime) -> Freshness:
+    """The action log's freshness: as of its latest import's file, or of a later update made in the bot, whichever
+    is newer — stale when neither is within ``refresh_days.actions``. Not stale, and ``kept`` False, when the force
+    has no action log at all."""
+    batch = latest_import(session, force.slug, ACTION_LOG)
+    updated = last_update_in_bot(session, force.slug)
+    if batch is None and updated is None:
+        kept = bool(session.scalar(select(exists().where(Action.force == force.slug))))
+        f = freshness(config, ACTION_LOG, None, now, tz=force.timezone)
+        return f if kept else replace(f, stale=False, kept=False)
+    updated_on = updated.astimezone(force.timezone).date() if updated is not None else None
+    times = [t for t in (batch.imported_at if batch else None, updated) if t is not None]
+    dates = [d for d in (batch.as_of if batch else None, updated_on) if d is not None]
+    newest = freshness(config, ACTION_LOG, max(times), now, max(dates), tz=force.timezone)
+    return replace(
+        newest,
+        imported_at=batch.imported_at if batch else None,
+        file_as_of=batch.as_of if batch else None,
+        updated_in_bot=updated,
+        updated_on=updated_on,
+    )
+
+
 def dataset_freshness(session: Session, config: Config, force: Force, now: dt.datetime) -> list[Freshness]:
     """One entry per dataset, in ``DATASETS`` order."""
     out = []
     for dataset in DATASETS:
+        if dataset == ACTION_LOG:
+            out.append(action_log_freshness(session, config, force, now))
+            continue
         batch = latest_import(session, force.slug, dataset)
         if batch is None:
             out.append(freshness(config, dataset, None, now, tz=force.timezone))

@@ -338,15 +338,27 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
 
 def freshness_detail(f: Freshness, force: Force) -> str:
     """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9.0 days ago) (expected every 7 days)":
-    the data's own date first (an old export imported a minute ago is still old data), then its import. For a
-    dataset that was imported (``f.imported_at`` set)."""
-    assert f.imported_at is not None
+    the data's own date first (an old export imported a minute ago is still old data), then its import. The action
+    log updated in Slack since its import says so instead: "last updated in Slack 5 Dec 2026 10:12 GMT (2.0 days
+    ago); log file as of 31 Jul 2022 (expected every 45 days)". For a dataset imported or changed (``updated_at``)."""
+    assert f.updated_at is not None
     age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
+    expected = f" (expected every {f.expected_days} days)"
+    if f.updated_since_import:
+        assert f.updated_in_bot is not None
+        imported = f"; log file as of {fmt_date(f.file_as_of)}" if f.file_as_of is not None else ""
+        return f"last updated in Slack {fmt_time(f.updated_in_bot, force)}{age}{imported}{expected}"
+    assert f.imported_at is not None
     data = ""
     if f.file_as_of is not None and f.data_age_days is not None:
         days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
         data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
-    return f"{data}imported {fmt_time(f.imported_at, force)}{age} (expected every {f.expected_days} days)"
+    return f"{data}imported {fmt_time(f.imported_at, force)}{age}{expected}"
+
+
+def not_kept_line(force: Force) -> str:
+    """A force that keeps no action log: what starting one takes (nothing is overdue)."""
+    return f"none kept for {esc(force.name)} — `/mo action add` starts one, or send me the log's file in a DM"
 
 
 def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
@@ -354,7 +366,10 @@ def render_status(force: Force, entries: Sequence[Freshness]) -> Rendered:
     lines = []
     for f in entries:
         label = DATASET_LABELS.get(f.dataset, f.dataset)
-        if f.imported_at is None:
+        if not f.kept:
+            lines.append(f":information_source: *{label}*: {not_kept_line(force)}")
+            continue
+        if f.updated_at is None:
             lines.append(f":warning: *{label}*: never imported (expected every {f.expected_days} days)")
             continue
         icon = ":warning:" if f.stale else ":white_check_mark:"

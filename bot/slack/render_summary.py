@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 
 from bot.config import Force
+from bot.dates import day_month_year
 from bot.figures.bail import by_authority_order
 from bot.figures.types import BailFigures
 from bot.freshness import Freshness
@@ -34,7 +35,7 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
         b.section(msg)
         lines.append(msg)
     else:
-        intro = f"*{scope}* · figures at {s.as_of:%d %b %Y}, against {s.previous_as_of:%d %b %Y}"
+        intro = f"*{scope}* · figures at {day_month_year(s.as_of)}, against {day_month_year(s.previous_as_of)}"
         b.section(intro)
         fields = []
         for h in s.headlines:
@@ -76,7 +77,7 @@ def render_bail_digest(
     ``fresh``: the bail data's freshness, said as the `/mo` answers say it (lapses and deadlines are counted as the
     latest export knew them)."""
     b = MessageBuilder()
-    b.header(f"Bail deadlines — {today:%a %d %b %Y}")
+    b.header(f"Bail deadlines — {today:%a} {day_month_year(today)}")
     scope = esc(force.name + (f" — {district_label}" if district_label else ""))
     total = fig.bail_ending_soon_total
     n = fig.bail_ending_within_days
@@ -117,5 +118,5 @@ def render_bail_digest(
     data_line = said[0].upper() + said[1:]
     b.context(data_line)
     _, blocks = b.build()
-    text = clip("\n".join([f"Bail deadlines — {today:%d %b %Y}", *lines, data_line]), MAX_FALLBACK)
+    text = clip("\n".join([f"Bail deadlines — {day_month_year(today)}", *lines, data_line]), MAX_FALLBACK)
     return text, blocks

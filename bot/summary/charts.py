@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.action_log.types import PILLARS, STATUSES
+from bot.dates import day_month_year
 from bot.figures.types import KINDS, LENGTH_BANDS
 from bot.summary.monthly import MonthlySummary
 
@@ -127,7 +128,7 @@ def _footnote(fig: Any, summary: MonthlySummary, datasets: tuple[str, ...], extr
     returned on one line for the alt text."""
     d = summary.oldest_export(datasets)
     stale = [ds for ds in datasets if ds in summary.stale]
-    when = f"{d:%d %b %Y}" if d else "no import yet"
+    when = day_month_year(d) if d else "no import yet"
     text = f"Data as of {when}" + (f" — {', '.join(stale)} data overdue for refresh" if stale else "")
     drawn = text
     if extra:
@@ -180,7 +181,9 @@ def _coverage_note(summary: MonthlySummary, datasets: tuple[str, ...], *, whole_
     parts = []
     for start, names in starts.items():
         which = " or ".join(names)
-        parts.append(f"no {which} data imported" if start is None else f"no {which} data before {start:%d %b %Y}")
+        parts.append(
+            f"no {which} data imported" if start is None else f"no {which} data before {day_month_year(start)}"
+        )
     return "; ".join(parts) + " (months not covered are not drawn)" if parts else ""
 
 
@@ -524,8 +527,8 @@ def length_bands_chart(summary: MonthlySummary) -> Chart:
         handlelength=1.2,
         columnspacing=1.0,
     )
-    foot = _footnote(fig, summary, ("bail",), extra=f"active on {summary.as_of:%d %b %Y}")
-    alt = f"Stacked bar chart, {summary.scope_label}, active on {summary.as_of:%d %b %Y}. " + " ".join(alt_parts)
+    foot = _footnote(fig, summary, ("bail",), extra=f"active on {day_month_year(summary.as_of)}")
+    alt = f"Stacked bar chart, {summary.scope_label}, active on {day_month_year(summary.as_of)}. " + " ".join(alt_parts)
     return Chart("length-bands", title, _png(fig), _clip_alt(alt + f" {foot}."), data)
 
 

@@ -23,7 +23,7 @@ from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
 from bot.figures.source import BAIL, SUSPECTS, WANTED
 from bot.figures.types import KINDS, LENGTH_BANDS, Filters, MonthPoint
-from bot.freshness import dataset_freshness, first_export
+from bot.freshness import ACTION_LOG, dataset_freshness, first_export
 from bot.runtime import Runtime
 
 SERIES_MONTHS = 13
@@ -84,6 +84,11 @@ class MonthlySummary:
     # wanted | suspects | bail -> the first date its data is complete from (bot/coverage.py; None: never
     # imported). The charts leave out the months before it rather than draw them as zeros.
     covered_from: dict[str, dt.date | None] = field(default_factory=dict)
+    # The action log lives in the bot: the last update a person made to it in Slack (bot.freshness), when later than
+    # its import — then ``data_as_of["actions"]`` is that change and ``exports_as_of["actions"]`` its date — and
+    # whether the force keeps an action log at all.
+    log_updated_in_bot: dt.datetime | None = None
+    log_kept: bool = True
 
     @property
     def month_label(self) -> str:
@@ -132,8 +137,13 @@ class MonthlySummary:
     def data_when(self, dataset: str) -> str:
         """How fresh ``dataset`` is, in words: "5 Dec 2026 (imported 6 Dec 2026 10:00 GMT)", or "never imported"."""
         t, d = self.data_as_of.get(dataset), self.exports_as_of.get(dataset)
+        if dataset == ACTION_LOG and not self.log_kept:
+            return "none kept"
         if t is None:
             return "never imported"
+        if dataset == ACTION_LOG and self.log_updated_in_bot is not None and t == self.log_updated_in_bot:
+            changed = local_time(t, ZoneInfo(self.timezone))
+            return f"{day_month_year(d)} (last updated in Slack {changed})" if d is not None else changed
         imported = local_time(t, ZoneInfo(self.timezone))
         return f"{day_month_year(d)} (imported {imported})" if d is not None else f"imported {imported}"
 
@@ -222,10 +232,12 @@ def build_summary(
     # The same freshness `/mo status` reports: stale when the data itself is older than the refresh interval by
     # its file's own as-of date (an old export imported today is old data), or when its import is. A dataset
     # never imported is named "never imported" in the data line, not flagged as overdue for refresh.
+    # The action log is as fresh as its last update, imported or made in Slack.
     fresh = {f.dataset: f for f in dataset_freshness(session, config, force, now)}
-    times = {ds: fresh[ds].imported_at for ds in SUMMARY_DATASETS}
-    exports = {ds: fresh[ds].file_as_of for ds in SUMMARY_DATASETS}
-    stale = tuple(ds for ds in SUMMARY_DATASETS if fresh[ds].imported_at is not None and fresh[ds].stale)
+    times = {ds: fresh[ds].updated_at for ds in SUMMARY_DATASETS}
+    exports = {ds: fresh[ds].data_date for ds in SUMMARY_DATASETS}
+    stale = tuple(ds for ds in SUMMARY_DATASETS if fresh[ds].updated_at is not None and fresh[ds].stale)
+    log = fresh[ACTION_LOG]
     return MonthlySummary(
         force=force.slug,
         force_name=force.name,
@@ -254,6 +266,8 @@ def build_summary(
             "rui": closed_by_outcome(session, BAIL, force, as_of, filters, kind="rui"),
         },
         covered_from=coverage,
+        log_updated_in_bot=log.updated_in_bot if log.updated_since_import else None,
+        log_kept=log.kept,
     )
 
 
@@ -292,7 +306,8 @@ def _end_dates_known(h: Headline, first_bail_export: dt.date | None, prev: dt.da
     return replace(
         h,
         before=None,
-        no_comparison=f"bail end dates are known only from the first bail export, as of {first_bail_export:%d %b %Y}",
+        no_comparison="bail end dates are known only from the first bail export, as of "
+        + day_month_year(first_bail_export),
     )
 
 
@@ -301,7 +316,7 @@ def comparison_text(h: Headline) -> str:
     if h.before is None:
         if h.no_comparison:
             return f"no comparison: {h.no_comparison}"
-        since = f" before {h.covered_from:%d %b %Y}" if h.covered_from else ""
+        since = f" before {day_month_year(h.covered_from)}" if h.covered_from else ""
         return f"no comparison: no data{since}"
     return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
 
@@ -339,7 +354,7 @@ def summary_text(s: MonthlySummary) -> str:
     if not s.has_data:
         lines.append(f"No data for {s.month_label}.")
     else:
-        lines.append(f"Figures at {s.as_of:%d %b %Y} against {s.previous_as_of:%d %b %Y}:")
+        lines.append(f"Figures at {day_month_year(s.as_of)} against {day_month_year(s.previous_as_of)}:")
         lines.append("")
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label

@@ -1,5 +1,6 @@
 """`mo-bot status`: how fresh each dataset is, per force; stale ones (never imported, or older than their
-``refresh_days``) are flagged. Audited like every consultation."""
+``refresh_days``) are flagged — the action log by its last update, imported or made in Slack (bot.freshness).
+Audited like every consultation."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def _json(f: Freshness) -> dict[str, object]:
         "expected_days": f.expected_days,
         "age_days": f.age_days,
         "stale": f.stale,
+        "updated_in_bot": f.updated_in_bot.isoformat() if f.updated_in_bot else None,
+        "kept": f.kept,
     }
 
 
@@ -61,13 +64,24 @@ def run(args: argparse.Namespace) -> int:
     for force in forces:
         print(f"{force.name} ({force.slug})")
         for f in report[force.slug]:
-            if f.imported_at is None:
-                print(f"  {f.dataset:<9} never imported (expected every {f.expected_days} days)  STALE")
-                continue
-            flag = "  STALE" if f.stale else ""
-            print(
-                f"  {f.dataset:<9} imported {f.imported_at.strftime('%Y-%m-%d %H:%M UTC')}, "
-                f"file as of {f.file_as_of.isoformat() if f.file_as_of else '?'}, "
-                f"{f.age_days:.1f} days ago (expected every {f.expected_days} days){flag}"
-            )
+            print(f"  {f.dataset:<9} {_line(f)}")
     return 0
+
+
+def _line(f: Freshness) -> str:
+    if not f.kept:
+        return "none kept (no action imported or added)"
+    if f.updated_at is None:
+        return f"never imported (expected every {f.expected_days} days)  STALE"
+    flag = "  STALE" if f.stale else ""
+    every = f"(expected every {f.expected_days} days){flag}"
+    if f.updated_since_import:
+        assert f.updated_in_bot is not None
+        file = f", log file as of {f.file_as_of.isoformat()}" if f.file_as_of else ""
+        changed = f.updated_in_bot.strftime("%Y-%m-%d %H:%M UTC")
+        return f"updated in Slack {changed}{file}, {f.age_days:.1f} days ago {every}"
+    assert f.imported_at is not None
+    return (
+        f"imported {f.imported_at.strftime('%Y-%m-%d %H:%M UTC')}, "
+        f"file as of {f.file_as_of.isoformat() if f.file_as_of else '?'}, {f.age_days:.1f} days ago {every}"
+    )

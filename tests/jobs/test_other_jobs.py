@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from bot.action_log.service import create_action
+from bot.action_log.types import Actor as ActionActor
+from bot.action_log.types import NewAction
 from bot.clock import FixedClock
 from bot.config import DEFAULTS, Config, _merge, build_config
 from bot.figures.bail import bail_figures
@@ -262,8 +265,10 @@ def test_freshness_check_dms_admins_when_an_export_is_overdue(
     assert [dm.params["channel"] for dm in dms] == ["D" + u[1:] for u in told]
     for dm in dms:
         text = dm.params["text"]
-        assert "Suffolk Constabulary: *bail*" in text and "Norfolk Constabulary: *bail*" in text
-        assert "wanted" not in text
+        assert "Suffolk Constabulary: *Pre-charge bail and RUI*" in text
+        assert "Norfolk Constabulary: *Pre-charge bail and RUI*" in text
+        assert "please import the latest exports" in text
+        assert "Wanted" not in text and "Action log" not in text
     with rt.sessions() as s:
         row = s.scalars(select(JobRun).where(JobRun.job == "freshness_check")).one()
     assert (row.period, row.channel, row.status) == ("2026-11-23", "admins", "posted")
@@ -307,10 +312,55 @@ def test_freshness_check_names_an_old_exports_own_date(rt: Runtime, fake_slack: 
     assert (r.outcome, r.detail) == ("done", "1 overdue; told 1 admin(s)")
     (dm,) = fake_slack.calls_to("chat.postMessage")
     assert (
-        "• Suffolk Constabulary: *wanted* data as of 2 Nov 2026 (21 days old), imported 23 Nov 2026 09:00 GMT "
-        "(0.0 days ago) (expected every 7 days)"
+        "• Suffolk Constabulary: *Wanted circulations* data as of 2 Nov 2026 (21 days old), "
+        "imported 23 Nov 2026 09:00 GMT (0.0 days ago) (expected every 7 days)"
     ) in dm.params["text"]
     assert "UTC" not in dm.params["text"]
+
+
+def _exports_imported(rt: Runtime, at: dt.datetime) -> None:
+    with rt.sessions() as s:
+        for force in ("suffolk", "norfolk"):
+            for ds in ("wanted", "suspects", "bail"):
+                s.add(ImportBatch(force=force, dataset=ds, file_name="f.csv", file_sha256="0" * 64, as_of=at.date(),
+                                  imported_at=at))  # fmt: skip
+        s.commit()
+
+
+def test_freshness_check_takes_the_action_log_as_fresh_as_its_last_change_in_slack(
+    rt: Runtime,
+    fake_slack: FakeSlack,  # noqa: F811
+) -> None:
+    """The log was imported from the July 2022 file and is kept in Slack since: a change ten days ago keeps it
+    fresh, and Norfolk, which keeps no log, is never "never imported". Fifty days without a change, the admins
+    are told — with the owners' remedy, not an import's."""
+    fake_slack.users[ADMIN] = {"id": ADMIN}
+    suffolk = rt.config.force("suffolk")
+    with rt.sessions() as s:
+        s.add(ImportBatch(force="suffolk", dataset="actions", file_name="log.csv", file_sha256="0" * 64,
+                          as_of=dt.date(2022, 7, 31), imported_at=NOW - dt.timedelta(days=400)))  # fmt: skip
+        new = NewAction(title="Deep dive into OOCD breaches", pillar="divert")
+        made = FixedClock(NOW - dt.timedelta(days=10))
+        assert create_action(s, suffolk, ActionActor("UCHAIR01", role="admin"), new, made).ok
+        s.commit()
+    _exports_imported(rt, NOW)
+    (r,) = JobRunner(rt, client_for(fake_slack)).run_now("freshness_check", TODAY.isoformat())
+    assert (r.outcome, r.detail) == ("done", "all datasets fresh")
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+    later = NOW + dt.timedelta(days=40)
+    clock_of(rt).set(later)
+    _exports_imported(rt, later)
+    (r,) = JobRunner(rt, client_for(fake_slack)).run_now("freshness_check", later.date().isoformat())
+    assert (r.outcome, r.detail) == ("done", "1 overdue; told 1 admin(s)")
+    (dm,) = fake_slack.calls_to("chat.postMessage")
+    text = dm.params["text"]
+    assert text.startswith(
+        ":hourglass: Data overdue for refresh:\n• Suffolk Constabulary: *Action log* last updated in Slack "
+    )
+    assert "13 Nov 2026 10:00 GMT (50.0 days ago); log file as of 31 Jul 2022 (expected every 45 days)" in text
+    assert "its owners update it in Slack, not by an import" in text
+    assert "please import" not in text and "Norfolk" not in text
 
 
 def test_a_job_needing_slack_without_a_token_is_recorded_failed(rt: Runtime) -> None:

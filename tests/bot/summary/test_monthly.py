@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.action_log.types import LIVE_STATUSES
+from bot.action_log import service
+from bot.action_log.types import LIVE_STATUSES, ActionChange, Actor
 from bot.clock import FixedClock
 from bot.dates import add_months, last_complete_month, month_end
 from bot.demo.load import load_demo
@@ -26,6 +27,7 @@ from bot.importing.types import ImportRequest
 from bot.models import Action, ImportBatch
 from bot.runtime import Runtime
 from bot.slack.render_summary import render_summary
+from bot.summary import charts
 from bot.summary.monthly import build_summary, make_summary, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -89,6 +91,36 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
     # Stale exactly as `/mo status` says: the exports are fresh; the demo's seed action log is the July 2022
     # paper (its file's as-of date), years older than the log's refresh interval.
     assert summary.stale == tuple(f.dataset for f in status if f.stale) == ("actions",)
+
+
+def test_an_action_log_kept_in_slack_is_not_reported_overdue(demo: Runtime, clock: FixedClock) -> None:
+    """The demo's log is the July 2022 file, and the summary says it is overdue. Once an owner adds a note in Slack
+    the log is as of that change: the data line names it, nothing is overdue and the actions chart is dated by it.
+    Norfolk keeps no log: "none kept", not "never imported"."""
+    force = demo.config.force("suffolk")
+    assert "actions" in make_summary(demo, force, "2026-10").stale
+    clock.advance(dt.timedelta(hours=2))
+    with demo.sessions() as s:
+        ref = s.scalars(select(Action.reference).where(Action.force == "suffolk").order_by(Action.id)).first()
+        assert ref is not None
+        seen = service.load_action(s, force, ref)
+        change = ActionChange(ref, seen.version, note="Update for the November meeting")
+        assert service.change_action(s, force, Actor("UOWNER01", role="admin"), change, clock).ok
+        s.commit()
+    summary = make_summary(demo, force, "2026-10")
+    assert summary.stale == ()
+    assert summary.log_updated_in_bot == clock.now()
+    text = summary_text(summary)
+    assert "actions 23 Nov 2026 (last updated in Slack 23 Nov 2026 12:00 GMT)" in text
+    assert "(stale)" not in text and "31 Jul 2022" not in text
+    rendered = str(render_summary(summary, charts=4))
+    assert "Overdue for refresh" not in rendered
+    assert "actions 23 Nov 2026 (last updated in Slack 23 Nov 2026 12:00 GMT)" in rendered
+    assert "Data as of 23 Nov 2026 · current state of the log" in charts.actions_chart(summary).alt_text
+
+    norfolk = make_summary(demo, demo.config.force("norfolk"), "2026-10")
+    assert (norfolk.log_kept, norfolk.stale) == (False, ())
+    assert "actions none kept" in summary_text(norfolk)
 
 
 def test_actions_overdue_and_completed_follow_the_month(demo: Runtime) -> None:

@@ -244,8 +244,13 @@ def test_status_flags_stale_datasets(cli, capsys) -> None:
         "expected_days": 35,
         "age_days": None,
         "stale": True,
+        "updated_in_bot": None,
+        "kept": True,
     }
-    assert all(f["stale"] for f in out["forces"]["norfolk"])
+    norfolk = {f["dataset"]: f for f in out["forces"]["norfolk"]}
+    assert all(norfolk[ds]["stale"] for ds in ("wanted", "suspects", "bail"))
+    # Norfolk keeps no action log: nothing to be overdue.
+    assert (norfolk["actions"]["stale"], norfolk["actions"]["kept"]) == (False, False)
     assert main(["status", "--force", "suffolk"]) == 0
     text = capsys.readouterr().out
     lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ")}

@@ -502,7 +502,9 @@ def test_status_shows_each_dataset(rt: Runtime) -> None:
     body = blocks_text(r)
     for label in ("Wanted circulations", "Outstanding suspects", "Pre-charge bail and RUI"):
         assert f"*{label}*: data as of 22 Nov 2026 (1 day old), imported 22 Nov 2026 15:30 GMT" in body
-    assert "*Action log*: never imported" in body
+    # No action log imported or added for Suffolk: none kept, and nothing overdue about it.
+    assert "*Action log*: none kept for Suffolk Constabulary — `/mo action add` starts one" in body
+    assert "never imported" not in body
 
 
 def test_help_answer_is_generated(rt: Runtime) -> None:
