@@ -110,15 +110,23 @@ def _as_of(raw: str, ctx: ParseContext) -> dt.date:
     return d
 
 
-_DURATION = re.compile(r"^(\d{1,4})\s*(d|days?|w|weeks?|m|months?)$")
+DURATION_FORMS = "a number and d, w, m or y, e.g. 90d, 12w, 6m or 1y"
+MAX_YEARS = 99  # 9999d or 9999m already reach further back than any case; a year count past this is a typo
+_DURATION = re.compile(r"^(\d{1,4})\s*(d|days?|w|weeks?|m|months?|y|yrs?|years?)$")
 
 
 def _duration(raw: str, _ctx: ParseContext) -> Duration:
     m = _DURATION.match(raw.strip().lower())
     if not m:
-        raise BadValue(f"{raw!r} is not a length of time", "expected a number and d, w or m, e.g. 90d, 12w or 6m")
+        raise BadValue(f"{raw!r} is not a length of time", f"expected {DURATION_FORMS}")
     if int(m[1]) == 0:
         raise BadValue(f"{raw!r} is no time at all", "use 1 or more, e.g. 1d, 12w or 6m")
+    if m[2][0] == "y":
+        if int(m[1]) > MAX_YEARS:
+            raise BadValue(f"{raw!r} is longer than any record runs", f"use up to {MAX_YEARS}y")
+        # A year is twelve calendar months back, and is said as such: `1y` and `12m` are one question (one answer
+        # key), as "over a year old" in a question already is.
+        return Duration(int(m[1]) * 12, "m")
     return Duration(int(m[1]), m[2][0])
 
 
@@ -180,7 +188,7 @@ TEXT = ValueType("text", "TEXT", "words", _text, help_format=False)
 SWITCH = ValueType("switch", "", "", _switch, is_switch=True, help_format=False)
 DATE = ValueType("date", "DATE", DATE_FORMATS, _date)
 AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of)
-DURATION = ValueType("duration", "AGE", "a number and d, w or m: 90d, 12w, 6m", _duration)
+DURATION = ValueType("duration", "AGE", "a number and d, w, m or y: 90d, 12w, 6m, 1y", _duration)
 MONTH = ValueType("month", "YYYY-MM", "YYYY-MM, e.g. 2026-10", _month)
 DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district, help_format=False)
 USER_OR_ME = ValueType("user", "@USER|me", "a Slack @mention, or me", _user_or_me, help_format=False)

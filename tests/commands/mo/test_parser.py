@@ -194,6 +194,20 @@ def test_error_zero_length_of_time_says_what_is_wrong() -> None:
     assert "not a length of time" not in e.message
 
 
+def test_years_are_twelve_months_and_one_question_with_them() -> None:
+    """ "1y" is what people type for a year: twelve calendar months back, the same question (and answer key) as
+    "12m" and as "over a year old" asked in words."""
+    for text in ("1y", "1yr", "1 year", "1Y"):
+        got = parse(f"rui --older-than {text!r}".replace("'", '"'), REG, ctx=CTX).get("older_than")
+        assert got == Duration(12, "m") and str(got) == "12m"
+    two = parse("wanted --older-than 2y", REG, ctx=CTX).get("older_than")
+    assert two.days(dt.date(2026, 11, 23)) == (dt.date(2026, 11, 23) - dt.date(2024, 11, 23)).days
+    e = err("wanted --older-than 150y")
+    assert e.kind == "bad_value" and "'150y' is longer than any record runs" in e.message and "99y" in e.hint
+    bad = err("wanted --older-than 1q")
+    assert "'1q' is not a length of time" in bad.message and "6m or 1y" in bad.hint
+
+
 def test_error_unexpected_argument() -> None:
     e = err("wanted ipswich")
     assert e.kind == "unexpected_argument"
