@@ -126,7 +126,7 @@ def _descriptions(args: ParsedArgs) -> list[str]:
     if args.has("reason"):
         out.append(f"reason: {REASON_LABELS.get(args.get('reason'), args.get('reason'))}")
     if args.has("older_than"):
-        out.append(f"opened over {args.get('older_than')} ago")
+        out.append(f"opened over {args.get('older_than').words()} ago")
     return out
 
 

@@ -61,6 +61,11 @@ class Duration:
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
 
+    def words(self) -> str:
+        """ "12 months", "1 week": as an answer says it."""
+        unit = {"d": "day", "w": "week", "m": "month"}[self.unit]
+        return f"{self.amount:,} {unit}" + ("" if self.amount == 1 else "s")
+
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
     return difflib.get_close_matches(word.lower(), list(options), n=n, cutoff=0.6)

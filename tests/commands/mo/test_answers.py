@@ -150,6 +150,8 @@ def test_wanted_answer_equals_service(rt: Runtime, text: str, as_of: dt.date, fi
     if not filters.district:
         for d, n in fig.by_district.items():
             assert line(force.district_label(d), n) in body
+    if filters.older_than_days:
+        assert "opened over 90 days ago" in body  # in words, not "90d"
     assert_within_limits(r)
 
 

@@ -200,6 +200,9 @@ def test_years_are_twelve_months_and_one_question_with_them() -> None:
     for text in ("1y", "1yr", "1 year", "1Y"):
         got = parse(f"rui --older-than {text!r}".replace("'", '"'), REG, ctx=CTX).get("older_than")
         assert got == Duration(12, "m") and str(got) == "12m"
+    assert [Duration(n, u).words() for n, u in ((1, "d"), (12, "w"), (12, "m"), (1000, "d"))] == [
+        "1 day", "12 weeks", "12 months", "1,000 days"
+    ]  # fmt: skip
     two = parse("wanted --older-than 2y", REG, ctx=CTX).get("older_than")
     assert two.days(dt.date(2026, 11, 23)) == (dt.date(2026, 11, 23) - dt.date(2024, 11, 23)).days
     e = err("wanted --older-than 150y")
