@@ -21,6 +21,7 @@ import functools
 import re
 from typing import Any, NoReturn
 
+from bot.config import normalise_token
 from bot.text import control_name, controls
 from commands.mo.args import ParsedArgs
 from commands.mo.specs import CommandSpec, FlagSpec, Registry
@@ -354,11 +355,48 @@ def _unknown_flag(name: str, spec: CommandSpec, reg: Registry) -> NoReturn:
     )
 
 
+# How a case closed or a bail period ended: words a count answer already breaks down (its "by outcome" lines), not
+# filters — "/mo wanted arrested" asks for something the plain answer shows.
+OUTCOME_WORDS = frozenset(
+    {"arrested", "arrest", "arrests", "located", "cancelled", "canceled", "charged", "nfa", "closed", "ended",
+     "concluded", "outcomes", "outcome"}
+)  # fmt: skip
+
+
+# Words of a sentence rather than an offence group: "/mo bail by offence" must not suggest `--offence by`.
+BREAKDOWN_WORDS = frozenset({"by", "per", "breakdown", "split"})
+FUNCTION_WORDS = frozenset({"in", "on", "at", "for", "of", "the", "a", "an", "and", "or", "with", "show", "me", "all",
+                            "how", "many", "what", "is", "are", "please", "today", "now"})  # fmt: skip
+
+
+def _flag_taking(tok: str, spec: CommandSpec, ctx: ParseContext) -> str | None:
+    """The flag ``tok`` was probably meant for: a switch it names (``list`` → ``--list``), or the one typed flag
+    (district, reason, date, length of time…) whose value it is. Free-text flags (offence) take anything, so they
+    say nothing here."""
+    switch = spec.flag(f"--{normalise_token(tok)}")
+    if switch is not None and switch.type.is_switch:
+        return switch.name
+    for f in spec.flags:
+        if f.type.is_switch or f.type.name in ("text", "user") or (f.type.name == "district" and ctx.force is None):
+            continue  # without a force, a district cannot be told from any other word
+        try:
+            f.type.convert(tok, ctx)
+        except BadValue:
+            continue
+        return f"{f.name} {tok}"
+    return None
+
+
 def _unexpected(tok: str, spec: CommandSpec, ctx: ParseContext) -> ParseError:
     hint = ""
-    if spec.flag("--district") and ctx.force is not None and ctx.force.resolve_district(tok):
-        hint = f"did you mean `--district {tok}`? "
-    elif spec.flag("--offence"):
+    meant = _flag_taking(tok, spec, ctx)
+    if meant is not None:
+        hint = f"did you mean `{meant}`? "
+    elif normalise_token(tok) in OUTCOME_WORDS and spec.flag("--offence") is not None:
+        hint = f"how cases closed is in the answer itself: `/mo {spec.name}` gives this month's closures by outcome. "
+    elif normalise_token(tok) in BREAKDOWN_WORDS and spec.flag("--offence") is not None:
+        hint = "every answer already breaks its count down (by district, age and offence group). "
+    elif spec.flag("--offence") and normalise_token(tok) not in FUNCTION_WORDS:
         hint = f"to filter by offence write `--offence {tok}`. "
     return ParseError(
         "unexpected_argument",

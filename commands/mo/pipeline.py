@@ -161,8 +161,10 @@ def _phrased(
     command shown; or the parser's own refusal, with the closest commands when the words were not understood."""
     found = understand(text, force, reg)
     if isinstance(found, NotUnderstood):
-        if found.suggestions:
-            guesses = " or ".join(f"`/mo {c}`" for c in found.suggestions)
+        # The bare sub-command the parser already names (its hint says what to add) is no guess worth repeating.
+        suggestions = [c for c in found.suggestions if c != error.command and f"did you mean `{c}`" not in error.hint]
+        if suggestions:
+            guesses = " or ".join(f"`/mo {c}`" for c in suggestions)
             error = ParseError(error.kind, error.message, f"did you mean {guesses}? {error.hint}", error.command)
         return _invalid(error), False
     try:

@@ -211,6 +211,28 @@ def test_years_are_twelve_months_and_one_question_with_them() -> None:
     assert "'1q' is not a length of time" in bad.message and "6m or 1y" in bad.hint
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("wanted list", "did you mean `--list`?"),
+        ("rui share", "did you mean `--share`?"),
+        ("wanted 90d", "did you mean `--older-than 90d`?"),
+        ("bail 31/10/2026", "did you mean `--as-of 31/10/2026`?"),
+        ("summary 2026-10", "did you mean `--month 2026-10`?"),
+        ("wanted ftab", "did you mean `--reason ftab`?"),
+        ("wanted arrested", "how cases closed is in the answer itself: `/mo wanted` gives this month's closures"),
+        ("bail by offence", "every answer already breaks its count down"),
+        ("suspects theft", "to filter by offence write `--offence theft`."),
+    ],
+)
+def test_a_stray_word_is_matched_to_what_it_was_meant_for(text: str, hint: str) -> None:
+    """A word without its flag: the flag whose value it is (or the switch it names); a closing outcome or "by" is
+    what the answer already shows; only a word that could be an offence group is offered as one."""
+    e = err(text)
+    assert e.kind == "unexpected_argument" and hint in e.hint
+    assert ("--offence" in e.hint.split("usage:")[0]) == text.endswith("theft")
+
+
 def test_error_unexpected_argument() -> None:
     e = err("wanted ipswich")
     assert e.kind == "unexpected_argument"

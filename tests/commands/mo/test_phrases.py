@@ -175,3 +175,13 @@ def test_an_unknown_phrase_gets_did_you_mean(rt: Runtime) -> None:
     shown = blocks_text(reply)
     assert "`how` is not a `/mo` sub-command" in shown
     assert "did you mean `/mo wanted --district ipswich`?" in shown
+
+
+def test_a_refusal_does_not_offer_the_command_just_typed(rt: Runtime) -> None:
+    """ "/mo wanted arrested": the words give no other question, so the refusal says what the word is (a closing
+    outcome the answer already shows) rather than "did you mean `/mo wanted`?" to someone who typed it; a
+    mistyped sub-command is offered once, not twice."""
+    shown = blocks_text(ask(rt, "wanted arrested"))
+    assert "did you mean `/mo wanted`?" not in shown and "closures by outcome" in shown
+    typo = blocks_text(ask(rt, "wantd"))
+    assert typo.count("did you mean") == 1 and "`wanted`" in typo
