@@ -7,7 +7,8 @@ exercises a different corner of the import path on purpose:
 
 * ``wanted.csv`` — header aliases (``Offence Group``, ``Date Circulated``, ``Last Reviewed``, ``Date Closed``,
   ``Officer in Case``) and closing statuses spelled as exports spell them (``arrested``, ``located``…);
-* ``suspects.csv`` — UK dates (``31/07/2024``) and capitalised statuses;
+* ``suspects.csv`` — UK dates (``31/07/2024``) and capitalised statuses that say how a suspect was dealt with
+  (``Arrested``, ``Voluntary Attendance``, ``NFA``, or just ``Closed``);
 * ``bail.csv`` — districts as their labels (``Bury St Edmunds``, ``King's Lynn``), ``RUI`` in capitals and
   the ``Bail End Date`` alias.
 
@@ -84,6 +85,14 @@ WANTED_CLOSED_STATUSES: tuple[tuple[str, float], ...] = (
     ("located", 0.08),
     ("cancelled", 0.15),
     ("closed", 0.05),
+)
+# How an outstanding suspect was dealt with, spelled as the statuses of such an export are (capitalised): arrested,
+# interviewed voluntarily, no further action, or closed without saying how.
+SUSPECT_CLOSED_STATUSES: tuple[tuple[str, float], ...] = (
+    ("Arrested", 0.60),
+    ("Voluntary Attendance", 0.22),
+    ("NFA", 0.10),
+    ("Closed", 0.08),
 )
 BAIL_OUTCOMES: tuple[tuple[str, float], ...] = (
     ("charged", 0.40),
@@ -277,6 +286,7 @@ def wanted_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
 
 def suspect_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
     c = _Common(rnd, cal, rows)
+    closed_statuses = _table(SUSPECT_CLOSED_STATUSES)
     uk, last, r = cal.uk, cal.last, rnd.random
     for n in range(1, rows + 1):
         f = c.force()
@@ -291,7 +301,7 @@ def suspect_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
             c.districts[f.slug][int(r() * 1000)],
             uk[opened],
             "" if is_open else uk[closed],
-            "Open" if is_open else "Closed",
+            "Open" if is_open else closed_statuses[int(r() * 1000)],
             c.officers[f.slug][int(r() * len(c.officers[f.slug]))],
             f.slug,
         )

@@ -237,8 +237,10 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
         f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
-        f"{fmt_int(fig.closed_in_month)} dealt with"
+        f"{fmt_int(fig.closed_in_month)} dealt with{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
     )
+    if fig.closed_in_month and fig.closed_by_outcome is not None:
+        breakdown(m, "Dealt with this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
     breakdown(m, "By time since identified", fig.by_age_band, AGE_BAND_LABELS)

@@ -176,6 +176,11 @@ def test_suspect_dates_are_uk_format_and_consistent(exports: dict[str, Path]) ->
         assert status[value_key(r["status"])] == ("open" if closed is None else "closed")
         n_open += closed is None
     assert 0.02 < n_open / len(rows) < 0.15
+    # Closing statuses say how the suspect was dealt with, or (a few) only that it was closed.
+    how = vocabulary_lookup("closure_outcome")
+    dealt = Counter(how.get(value_key(r["status"])) for r in rows if r["closed_on"])
+    assert set(dealt) == {"arrested", "voluntary_attendance", "nfa", None}
+    assert dealt.most_common(1)[0][0] == "arrested"
 
 
 def test_bail_ladders_outcomes_and_long_ruis(exports: dict[str, Path]) -> None:

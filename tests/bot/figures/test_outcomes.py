@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS, Config, _merge, build_config
-from bot.figures import Filters, bail_figures, figures_to_json, wanted_figures
+from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
 from bot.figures.cases import bail_ending_soon
 from bot.figures.outcomes import with_outcomes
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
-from bot.slack.render_figures import Frame, render_bail, render_wanted
+from bot.slack.render_figures import Frame, render_bail, render_suspects, render_wanted
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 11, 20)
@@ -73,12 +73,16 @@ def test_a_closing_status_that_says_how_a_case_closed_is_its_outcome(
         "NFA": "nfa",
         "closed": None,
         "dealt with": None,
+        # Any spelling of a closure outcome is a closed status, not only those the status vocabulary lists.
+        "Voluntary Attendance": "voluntary_attendance",
+        "traced": "located",
+        "in custody": "arrested",
     }
     rows, n = [], 0
     for _ in range(3):
         for status in spellings:
             n += 1
-            rows.append(f"W{n},theft,ipswich,never_arrested,2026-09-01,2026-11-{n:02d},{status}")
+            rows.append(f"W{n},theft,ipswich,never_arrested,2026-09-01,2026-11-{1 + (n - 1) % 18:02d},{status}")
     header = "reference,offence,district,reason,circulated_on,closed_on,status"
     assert run(session, config, tmp_path, "wanted", "\n".join([header, *rows]) + "\n").ok
     force = config.force("suffolk")
@@ -86,10 +90,10 @@ def test_a_closing_status_that_says_how_a_case_closed_is_its_outcome(
     expected: dict[str, int] = {}
     for outcome in spellings.values():
         expected[outcome or "not_recorded"] = expected.get(outcome or "not_recorded", 0) + 3
-    assert fig.closed_by_outcome == expected and fig.closed_in_month == 18
+    assert fig.closed_by_outcome == expected and fig.closed_in_month == 27
     frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
     text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
-    assert "18 closed (3 arrested, 9 without arrest, 6 outcome not recorded)" in text
+    assert "27 closed (6 arrested, 15 without arrest, 6 outcome not recorded)" in text
 
     # A second export (merged into the rows above): the outcome column, where given, wins over the status.
     with_column = "\n".join(
@@ -105,8 +109,35 @@ def test_a_closing_status_that_says_how_a_case_closed_is_its_outcome(
     expected["arrested"] -= 1
     expected["located"] += 1
     expected["not_recorded"] -= 1
-    expected["voluntary_attendance"] = 1
+    expected["voluntary_attendance"] += 1
     assert fig.closed_by_outcome == {k: v for k, v in expected.items() if v}
+
+    # "other" says nothing of the case being closed: as a status it is still refused, and nothing changes.
+    other = run(session, config, tmp_path, "wanted", f"{header}\nW1,theft,ipswich,never_arrested,2026-09-01,,other\n")
+    assert not other.ok and "unknown status" in str(other.errors[0])
+    assert with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters()) == fig
+
+
+def test_the_suspects_answer_says_how_suspects_were_dealt_with(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """Suspects closed this month by arrest, by voluntary attendance or with no further action, as their statuses
+    say: the answer splits "dealt with" as the wanted answer splits its closures, and lists the outcomes."""
+    header = "reference,person_ref,offence,district,identified_on,closed_on,status"
+    statuses = ["Arrested", "Arrested", "Voluntary Attendance", "NFA", "Closed", "Open"]
+    rows = [
+        f"S{n},P{n},theft,ipswich,2026-09-01,{'' if st == 'Open' else f'2026-11-{n + 1:02d}'},{st}"
+        for n, st in enumerate(statuses)
+    ]
+    assert run(session, config, tmp_path, "suspects", "\n".join([header, *rows]) + "\n").ok
+    force = config.force("suffolk")
+    fig = with_outcomes(session, suspect_figures(session, force, AS_OF), force, Filters())
+    assert fig.closed_by_outcome == {"arrested": 2, "voluntary_attendance": 1, "nfa": 1, "not_recorded": 1}
+    frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    text = str(render_suspects(fig, frame, dt.date(2026, 10, 20))[1])
+    assert "5 dealt with (2 arrested, 2 without arrest, 1 outcome not recorded)" in text
+    assert "Dealt with this month, by outcome" in text and "• voluntary attendance: 1" in text
+    assert "P1" not in text  # people are counted, never shown
 
 
 def test_an_unknown_outcome_is_refused_naming_it_and_the_config_can_add_spellings(

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from bot.action_log import service
 from bot.action_log.types import LIVE_STATUSES, ActionChange, Actor
 from bot.clock import FixedClock
-from bot.dates import add_months, last_complete_month, month_end
+from bot.dates import add_months, day_month_year, last_complete_month, month_end
 from bot.demo.load import load_demo
+from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.bail import bail_figures
 from bot.figures.outcomes import with_outcomes
 from bot.figures.series import monthly_series
@@ -250,19 +251,24 @@ def test_staleness_follows_the_files_own_as_of_date_as_status_does(
     assert later.stale == ("wanted", "suspects")
 
 
-def test_comparisons_with_a_month_before_coverage_are_left_out(demo: Runtime) -> None:
+def test_comparisons_with_a_month_before_coverage_are_left_out(runtime: Runtime, tmp_path: Path) -> None:
+    # Enough rows that the first covered week (the demo's coverage starts part-way through its first month) holds
+    # cases: with too few, that month has no data at all, and the summary rightly says only that.
+    demo = runtime
+    load_demo(demo, rows=3000, workdir=tmp_path / "demo")
     force = demo.config.force("suffolk")
     with demo.sessions() as s:
         start = s.scalars(select(ImportBatch.covers_from).where(ImportBatch.dataset == "wanted")).first()
         assert start is not None  # the demo declares its 24 months
         first_month = start.strftime("%Y-%m")
         summary = build_summary(s, demo.config, force, first_month, TODAY, NOW)
+        assert summary.has_data
         later = build_summary(s, demo.config, force, add_months(start, 1).strftime("%Y-%m"), TODAY, NOW)
     text = summary_text(summary)
     for key in ("wanted", "suspects", "active_bail", "lapsed_bail", "active_rui", "bail_ending_soon"):
         h = summary.headline(key)
         assert h.before is None and h.change is None and h.covered_from == start
-        assert f"{h.label}: {h.now:,} (no comparison: no data before {start:%d %b %Y})" in text
+        assert f"{h.label}: {h.now:,} (no comparison: no data before {day_month_year(start)})" in text
         if key in ("lapsed_bail", "bail_ending_soon"):
             # Covered, but counted by end dates known only from the first bail export (as of today): no comparison.
             assert later.headline(key).before is None and later.headline(key).no_comparison
@@ -279,6 +285,7 @@ def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
         summary = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
         end = summary.as_of
         wanted = with_outcomes(s, wanted_figures(s, force, end), force, Filters())
+        suspects = with_outcomes(s, suspect_figures(s, force, end), force, Filters())
         b = with_outcomes(s, bail_figures(s, force, end, ending_within_days=14), force, Filters())
     assert summary.outcomes["wanted"] == wanted.closed_by_outcome
     assert (
@@ -297,8 +304,12 @@ def test_outcomes_line_equals_the_figures_services(demo: Runtime) -> None:
     assert (
         f"wanted closed {wanted.closed_in_month:,} ({arrested:,} arrested, {without:,} without arrest{unknown_part})"
     ) in text
-    # The demo's suspects exports give no outcome at all: not "0 arrested".
-    assert "suspects dealt with" in text and "(outcome not recorded)" in text
+    # The demo's suspects statuses say how most were dealt with (arrested, voluntary attendance, NFA); the rest
+    # were only "Closed". The line is the figures service's split.
+    assert summary.outcomes["suspects"] == suspects.closed_by_outcome
+    split = arrests_text(arrest_split(suspects.closed_by_outcome or {}))
+    assert "arrested" in split and "without arrest" in split
+    assert f"suspects dealt with {suspects.closed_in_month:,} ({split})" in text
     assert f"bail ended {b.closed_in_month['bail']:,} (" in text
 
 
