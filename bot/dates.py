@@ -81,3 +81,20 @@ def local_time(t: dt.datetime, tz: dt.tzinfo) -> str:
     writes a time."""
     local = t.astimezone(tz)
     return f"{local.day} {local:%b %Y %H:%M %Z}"
+
+
+AGE_UNITS = {"d": "day", "w": "week", "m": "month"}  # a length of time as typed: 90d, 12w, 6m
+
+
+def age_days(amount: int, unit: str, before: dt.date) -> int:
+    """Days in ``amount`` of ``unit`` (d, w or m) back from ``before``: months are calendar months."""
+    if unit == "d":
+        return amount
+    if unit == "w":
+        return 7 * amount
+    return (before - add_months(before, -amount)).days
+
+
+def age_words(amount: int, unit: str) -> str:
+    """ "12 months", "1 week": a length of time as an answer says it."""
+    return f"{amount:,} {AGE_UNITS[unit]}" + ("" if amount == 1 else "s")

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Force
-from bot.dates import add_months
+from bot.dates import age_days, age_words
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.models import Watch
 
@@ -68,16 +68,21 @@ def spec_of(w: Watch) -> WatchSpec:
     return WatchSpec(w.figure, w.kind, w.threshold, w.district, w.offence, w.reason, w.older_than)
 
 
-def older_days(age: str, as_of: dt.date) -> int:
+def _age(age: str) -> tuple[int, str]:
     m = _AGE.match(age)
     if not m:
         raise ValueError(f"not an age: {age!r}")
-    n, unit = int(m[1]), m[2]
-    if unit == "d":
-        return n
-    if unit == "w":
-        return 7 * n
-    return (as_of - add_months(as_of, -n)).days
+    return int(m[1]), m[2]
+
+
+def older_days(age: str, as_of: dt.date) -> int:
+    """Days in a stored age ("12m", "90d", "6w") back from ``as_of``, as `/mo --older-than` counts them."""
+    return age_days(*_age(age), as_of)
+
+
+def older_words(age: str) -> str:
+    """A stored age as the answers say it: "12 months"."""
+    return age_words(*_age(age))
 
 
 def figure_value(session: Session, config: Config, force: Force, spec: WatchSpec, as_of: dt.date) -> int:

@@ -16,20 +16,20 @@ from bot.figures.cases import active_by_kind_at, bail_ending_soon
 from bot.figures.outcomes import with_outcomes
 from bot.freshness import freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.blocks import Rendered
-from bot.slack.render_figures import REASON_LABELS, Frame, render_bail, render_rui, render_suspects, render_wanted
-from bot.watches import WatchSpec, older_days
+from bot.slack.render_figures import (
+    Frame,
+    filter_lines,
+    render_bail,
+    render_rui,
+    render_suspects,
+    render_wanted,
+)
+from bot.watches import WatchSpec, older_days, older_words
 
 
 def _descriptions(spec: WatchSpec) -> list[str]:
-    """The filter lines under an answer, worded as the `/mo` handlers word them."""
-    out = []
-    if spec.offence:
-        out.append(f"offence: {spec.offence}")
-    if spec.reason:
-        out.append(f"reason: {REASON_LABELS.get(spec.reason, spec.reason)}")
-    if spec.older_than:
-        out.append(f"opened over {spec.older_than} ago")
-    return out
+    """The filter lines under an answer, worded as the `/mo` handlers word them (one function)."""
+    return filter_lines(spec.offence, spec.reason, older_words(spec.older_than) if spec.older_than else None)
 
 
 def watch_answer(

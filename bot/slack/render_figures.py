@@ -137,6 +137,19 @@ def breakdown(
     m.lines(heading, lines, max_lines=top or None)
 
 
+def filter_lines(offence: str | None, reason: str | None, older_than: str | None) -> list[str]:
+    """The filters under an answer, unescaped (``context_lines`` escapes them): the offence, the reason, and the age
+    in words (``older_than`` already worded: "12 months")."""
+    out = []
+    if offence:
+        out.append(f"offence: {offence}")
+    if reason:
+        out.append(f"reason: {REASON_LABELS.get(reason, reason)}")
+    if older_than:
+        out.append(f"opened over {older_than} ago")
+    return out
+
+
 def district_labels(force: Force, counts: dict[str, int]) -> dict[str, str]:
     return {k: force.district_label(k) for k in counts}
 

@@ -34,7 +34,7 @@ def render_firing(f: Firing, force_name: str, answer: Rendered | None = None) ->
 def render_watch_added(command: str, value: int, past: bool) -> tuple[str, list[Blk]]:
     now = f"The figure is *{fmt_int(value)}* now"
     then = (
-        "— already past the line, so I'll tell you after it has been back and crosses it again."
+        " — already past the line, so I'll tell you after it has been back and crosses it again."
         if past
         else "; I'll DM you after an import that crosses the line."
     )

@@ -19,9 +19,9 @@ from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_group
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import dataset_freshness, freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.render_figures import (
-    REASON_LABELS,
     Frame,
     Rendered,
+    filter_lines,
     render_bail,
     render_case_list,
     render_no_data,
@@ -120,14 +120,8 @@ def _filters(args: ParsedArgs, as_of: dt.date) -> Filters:
 
 
 def _descriptions(args: ParsedArgs) -> list[str]:
-    out = []
-    if args.has("offence"):
-        out.append(f"offence: {args.get('offence')}")
-    if args.has("reason"):
-        out.append(f"reason: {REASON_LABELS.get(args.get('reason'), args.get('reason'))}")
-    if args.has("older_than"):
-        out.append(f"opened over {args.get('older_than').words()} ago")
-    return out
+    older: t.Duration | None = args.get("older_than")
+    return filter_lines(args.get("offence"), args.get("reason"), older.words() if older else None)
 
 
 def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -> Frame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Force, normalise_token
-from bot.dates import add_months
+from bot.dates import age_days, age_words
 
 
 class BadValue(ValueError):
@@ -52,19 +52,13 @@ class Duration:
     unit: str  # d | w | m
 
     def days(self, before: dt.date) -> int:
-        if self.unit == "d":
-            return self.amount
-        if self.unit == "w":
-            return self.amount * 7
-        return (before - add_months(before, -self.amount)).days
+        return age_days(self.amount, self.unit, before)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
 
     def words(self) -> str:
-        """ "12 months", "1 week": as an answer says it."""
-        unit = {"d": "day", "w": "week", "m": "month"}[self.unit]
-        return f"{self.amount:,} {unit}" + ("" if self.amount == 1 else "s")
+        return age_words(self.amount, self.unit)
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:

@@ -89,6 +89,15 @@ def world(db_url: str, engine: Engine, fake_slack: FakeSlack, tmp_path: Path) ->
 WATCH = "watch rui --district ipswich --older-than 12m --above 2"
 
 
+def test_a_watch_on_a_figure_already_past_its_line_says_so(world: World) -> None:
+    world.import_rui(range(2))
+    added = world.ask("watch rui --district ipswich --older-than 12m --above 1")
+    assert added.outcome == "ok"
+    assert "The figure is *2* now — already past the line, so I'll tell you after it has been back" in (
+        blocks_text(added.blocks)
+    )
+
+
 def test_a_watch_tells_once_per_crossing_and_again_after_it_came_back(world: World) -> None:
     world.import_rui(range(2))
     added = world.ask(WATCH)
