@@ -409,10 +409,10 @@ def _bail_deadline(r: CaseRow) -> str:
     assert r.bail_end_on is not None and r.days_left is not None
     if r.lapsed_days is not None:
         ago = "1 day" if r.lapsed_days == 1 else f"{r.lapsed_days} days"
-        out = f" · :rotating_light: *lapsed {ago} ago* (bail ended {r.bail_end_on.isoformat()})"
+        out = f" · :rotating_light: *lapsed {ago} ago* (bail ended {fmt_date(r.bail_end_on)})"
     else:
         left = "ends today" if r.days_left == 0 else f"{r.days_left} day{'s' if r.days_left != 1 else ''} left"
-        out = f" · bail ends {r.bail_end_on.isoformat()} ({left})"
+        out = f" · bail ends {fmt_date(r.bail_end_on)} ({left})"
         if r.next_authority:
             out += f" · next extension: {r.next_authority}"
     if r.oic:
@@ -430,7 +430,7 @@ def render_case_list(
     for r in cases.rows:
         line = (
             f"`{esc(r.reference)}` · {esc(frame.force.district_label(r.district))} · {esc(r.offence)} · "
-            f"{opened_word} {r.opened_on.isoformat()}"
+            f"{opened_word} {fmt_date(r.opened_on)}"
         )
         if r.bail_end_on is not None and dataset == "bail":
             line += _bail_deadline(r)

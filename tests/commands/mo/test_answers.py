@@ -248,6 +248,11 @@ def test_bail_answer_leads_with_lapsed_bail(rt: Runtime) -> None:
     oldest = cases.rows[0]
     assert oldest.lapsed_days is not None
     assert f"`{oldest.reference}` " in listed and f"*lapsed {oldest.lapsed_days} days ago*" in listed
+    # Dates as every answer writes them ("3 Jan 2025"), not ISO.
+    assert (
+        f"bail started {fmt_date(oldest.opened_on)}" in listed
+        and f"(bail ended {fmt_date(oldest.bail_end_on)})" in (listed)
+    )
 
 
 def test_bail_list_expiring_matches_ending_soon(rt: Runtime) -> None:
