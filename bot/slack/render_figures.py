@@ -351,13 +351,32 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     return m.build()
 
 
+def _ago(age_days: float) -> str:
+    """How long ago, as a person says it: "under an hour ago", "5 hours ago", "1 day ago", "9 days ago". The age is
+    kept to two decimals of a day (~15 minutes), so hours are rounded, not cut."""
+    hours = round(age_days * 24)
+    if hours < 1:
+        return "under an hour ago"
+    if hours < 24:
+        return "1 hour ago" if hours == 1 else f"{hours} hours ago"
+    days = int(age_days)
+    return "1 day ago" if days == 1 else f"{fmt_int(days)} days ago"
+
+
+def _old(days: int) -> str:
+    """How old the data is by its own date: "today", "1 day old", "21 days old"."""
+    if days <= 0:
+        return "today"
+    return "1 day old" if days == 1 else f"{fmt_int(days)} days old"
+
+
 def freshness_detail(f: Freshness, force: Force) -> str:
-    """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9.0 days ago) (expected every 7 days)":
+    """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9 days ago) (expected every 7 days)":
     the data's own date first (an old export imported a minute ago is still old data), then its import. The action
-    log updated in Slack since its import says so instead: "last updated in Slack 5 Dec 2026 10:12 GMT (2.0 days
+    log updated in Slack since its import says so instead: "last updated in Slack 5 Dec 2026 10:12 GMT (2 days
     ago); log file as of 31 Jul 2022 (expected every 45 days)". For a dataset imported or changed (``updated_at``)."""
     assert f.updated_at is not None
-    age = f" ({f.age_days:.1f} days ago)" if f.age_days is not None else ""
+    age = f" ({_ago(f.age_days)})" if f.age_days is not None else ""
     expected = f" (expected every {f.expected_days} days)"
     if f.updated_since_import:
         assert f.updated_in_bot is not None
@@ -366,8 +385,7 @@ def freshness_detail(f: Freshness, force: Force) -> str:
     assert f.imported_at is not None
     data = ""
     if f.file_as_of is not None and f.data_age_days is not None:
-        days = "1 day" if f.data_age_days == 1 else f"{fmt_int(f.data_age_days)} days"
-        data = f"data as of {fmt_date(f.file_as_of)} ({days} old), "
+        data = f"data as of {fmt_date(f.file_as_of)} ({_old(f.data_age_days)}), "
     return f"{data}imported {fmt_time(f.imported_at, force)}{age}{expected}"
 
 

@@ -98,7 +98,7 @@ def test_freshness_follows_the_datas_own_as_of_date(session, config, clock) -> N
     assert w.data_age_days == (now.astimezone(suffolk.timezone).date() - dt.date(2022, 7, 31)).days
     text = str(render_status(suffolk, [w])[1])
     assert f"data as of 31 Jul 2022 ({w.data_age_days:,} days old), imported" in text
-    assert "(0.0 days ago)" in text and "*stale*" in text
+    assert "(under an hour ago)" in text and "*stale*" in text
 
 
 def test_the_datas_age_is_counted_in_the_forces_calendar(session, config) -> None:
@@ -152,7 +152,7 @@ def test_the_action_log_is_as_fresh_as_its_last_change_in_slack(session, config,
     assert (f.imported_at, f.file_as_of) == (imported.imported_at, dt.date(2022, 8, 31))  # still named
     assert next(x for x in dataset_freshness(session, config, suffolk, clock.now()) if x.dataset == ACTION_LOG) == f
     text = str(render_status(suffolk, [f])[1])
-    assert "last updated in Slack 24 Nov 2026 10:00 GMT (7.0 days ago); log file as of 31 Aug 2022" in text
+    assert "last updated in Slack 24 Nov 2026 10:00 GMT (7 days ago); log file as of 31 Aug 2022" in text
     assert "stale" not in text and "white_check_mark" in text
 
     # A recurring action reopening itself is the bot's job, not someone working the log.
@@ -183,7 +183,7 @@ def test_an_action_log_started_in_slack_has_no_file_to_name(session, config, clo
     f = action_log_freshness(session, config, suffolk, clock.now())
     assert (f.stale, f.kept, f.imported_at, f.file_as_of, f.updated_in_bot) == (False, True, None, None, clock.now())
     text = str(render_status(suffolk, [f])[1])
-    assert "last updated in Slack 23 Nov 2026 10:00 GMT (0.0 days ago) (expected every 45 days)" in text
+    assert "last updated in Slack 23 Nov 2026 10:00 GMT (under an hour ago) (expected every 45 days)" in text
     assert "never imported" not in text and "log file" not in text
 
 
@@ -202,3 +202,26 @@ def test_a_no_change_in_the_update_round_keeps_the_log_fresh(session, config, cl
     f = action_log_freshness(session, config, suffolk, clock.now())
     assert (f.stale, f.updated_in_bot, f.data_date) == (False, clock.now(), clock.now().date())
     assert service.load_action(session, suffolk, "A-1").version == 1  # the action itself is as it was
+
+
+@pytest.mark.parametrize(
+    ("import_age", "data_days", "said"),
+    [
+        (
+            dt.timedelta(minutes=20),
+            0,
+            "data as of 23 Nov 2026 (today), imported 23 Nov 2026 09:40 GMT (under an hour ago)",
+        ),
+        (dt.timedelta(hours=1), 1, "data as of 22 Nov 2026 (1 day old), imported 23 Nov 2026 09:00 GMT (1 hour ago)"),
+        (dt.timedelta(hours=5), 2, "(2 days old), imported 23 Nov 2026 05:00 GMT (5 hours ago)"),
+        (dt.timedelta(days=1, hours=3), 2, "imported 22 Nov 2026 07:00 GMT (1 day ago)"),
+        (dt.timedelta(days=9, hours=20), 10, "(10 days old), imported 13 Nov 2026 14:00 GMT (9 days ago)"),
+    ],
+)
+def test_status_says_how_old_the_data_is_as_a_person_would(session, config, clock, import_age, data_days, said) -> None:
+    """ "(today)", "(1 hour ago)", "(9 days ago)": not "(0 days old)" and "(0.0 days ago)"."""
+    suffolk = config.force("suffolk")
+    now = clock.now()
+    batch(session, "suffolk", "wanted", now - import_age, now.date() - dt.timedelta(days=data_days))
+    w = next(f for f in dataset_freshness(session, config, suffolk, now) if f.dataset == "wanted")
+    assert said in str(render_status(suffolk, [w])[1])

@@ -313,7 +313,7 @@ def test_freshness_check_names_an_old_exports_own_date(rt: Runtime, fake_slack: 
     (dm,) = fake_slack.calls_to("chat.postMessage")
     assert (
         "• Suffolk Constabulary: *Wanted circulations* data as of 2 Nov 2026 (21 days old), "
-        "imported 23 Nov 2026 09:00 GMT (0.0 days ago) (expected every 7 days)"
+        "imported 23 Nov 2026 09:00 GMT (1 hour ago) (expected every 7 days)"
     ) in dm.params["text"]
     assert "UTC" not in dm.params["text"]
 
@@ -358,7 +358,7 @@ def test_freshness_check_takes_the_action_log_as_fresh_as_its_last_change_in_sla
     assert text.startswith(
         ":hourglass: Data overdue for refresh:\n• Suffolk Constabulary: *Action log* last updated in Slack "
     )
-    assert "13 Nov 2026 10:00 GMT (50.0 days ago); log file as of 31 Jul 2022 (expected every 45 days)" in text
+    assert "13 Nov 2026 10:00 GMT (50 days ago); log file as of 31 Jul 2022 (expected every 45 days)" in text
     assert "its owners update it in Slack, not by an import" in text
     assert "please import" not in text and "Norfolk" not in text
 
