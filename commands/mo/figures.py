@@ -48,7 +48,7 @@ REASON = FlagSpec(
 EXPIRING = FlagSpec(
     "--expiring",
     t.DURATION,
-    "bail ending within this long (default: the config's bail_ending_soon_days)",
+    "bail ending within this long (default: 14 days, unless the bot is configured otherwise)",
     metavar="PERIOD",
 )
 

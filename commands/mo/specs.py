@@ -155,7 +155,7 @@ class common:
     DISTRICT = FlagSpec("--district", t.DISTRICT, "one district of your force (name or alias)", greedy=True)
     OFFENCE = FlagSpec("--offence", t.TEXT, "one offence group, e.g. burglary", metavar="GROUP", greedy=True)
     AS_OF = FlagSpec("--as-of", t.AS_OF_DATE, "the figures on an earlier date (default: today)")
-    OLDER_THAN = FlagSpec("--older-than", t.DURATION, "only cases opened longer ago than this, e.g. 90d, 12w, 6m")
+    OLDER_THAN = FlagSpec("--older-than", t.DURATION, "only cases opened longer ago than this")
     LIST = FlagSpec(
         "--list",
         t.SWITCH,
