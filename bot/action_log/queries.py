@@ -4,6 +4,7 @@ overview by pillar and status. Every read is audited in the caller's transaction
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from bot.action_log.counts import counts_by_pillar
 from bot.action_log.service import initials_for, load_action, normalise_reference, to_entry, to_view
 from bot.action_log.types import (
     DEFAULT_PAGE_SIZE,
+    KINDS,
     LIVE_STATUSES,
     PILLARS,
     STATUSES,
@@ -120,8 +122,22 @@ def list_actions(
     views = [to_view(force, r, today) for r in rows]
     if audit:
         audit_read(session, force, actor, f"actions list {filters.describe()} page={page}", now)
+    elsewhere: dict[str, int] = {}
+    if total == 0 and filters.kind in KINDS:
+        for kind in KINDS:
+            if kind != filters.kind:
+                other = replace(filters, kind=kind)
+                n = session.scalar(select(func.count()).select_from(Action).where(*_where(force, other, today)))
+                if n:
+                    elsewhere[kind] = n
     return ActionPage(
-        groups=group_by_pillar(views), page=page, pages=pages, total=total, page_size=page_size, filters=filters
+        groups=group_by_pillar(views),
+        page=page,
+        pages=pages,
+        total=total,
+        page_size=page_size,
+        filters=filters,
+        elsewhere=elsewhere,
     )
 
 

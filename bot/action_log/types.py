@@ -261,6 +261,10 @@ class ActionPage:
     total: int
     page_size: int
     filters: ActionFilters = field(default_factory=ActionFilters)
+    # When nothing of the asked kind matches: how many items of each other kind the same filters match (kind ->
+    # count, those above zero), so an empty list can say where the items are (e.g. the detect pillar holds only
+    # achievements and HMIC recommendations).
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
     @property
     def items(self) -> tuple[ActionView, ...]:

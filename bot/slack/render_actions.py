@@ -65,6 +65,7 @@ from bot.slack.blocks import (
     fallback_text,
     fields_block,
     fit_blocks,
+    fmt_int,
     header_block,
     option,
     section_block,
@@ -198,13 +199,29 @@ def item_menu(a: ActionView, n: int = 0) -> Blk:
 
 
 # --- lists --------------------------------------------------------------------------------------------------------
+_KIND_NOUNS = {"action": ("action", "actions"), "achievement": ("achievement", "achievements"),
+               "hmic": ("HMIC recommendation", "HMIC recommendations")}  # fmt: skip
+
+
+def _elsewhere(counts: dict[str, int]) -> str:
+    """Where the items are when none of the asked kind match: " The same filters match 4 achievements and 2 HMIC
+    recommendations — `--kind all` lists every kind." (nothing when no other kind matches either)."""
+    if not counts:
+        return ""
+    parts = [f"{fmt_int(n)} {_KIND_NOUNS[k][0 if n == 1 else 1]}" for k, n in counts.items()]
+    said = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f" The same filters match {said} — `/mo actions --kind all` with them lists every kind."
+
+
 def render_action_list(page: ActionPage, heading: str, *, interactive: bool = True, page_value: str = "") -> Rendered:
     """One page of the log, grouped by pillar. ``page_value`` (the filters, JSON) rides on the page buttons."""
     blocks: list[Blk] = [header_block(heading)]
     lines = [heading]
     if page.total == 0:
-        blocks.append(section_block("No actions match."))
-        lines.append("No actions match.")
+        noun = _KIND_NOUNS.get(page.filters.kind, ("item", "items"))[1]
+        empty = f"No {noun} match." + _elsewhere(page.elsewhere)
+        blocks.append(section_block(empty))
+        lines.append(empty)
     n = 0
     # Each item's menu names the list it is on (after a "~" in its action_id): a click on an ephemeral list comes
     # without the message (Slack does not send back what only one person saw), and the list is redrawn from this.

@@ -28,6 +28,7 @@ from bot.config import Force
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import Action, ActionHistory, AuditEvent
+from bot.slack.render_actions import render_action_list
 
 OWNER = "UOWNER1"
 OTHER = "UOTHER2"
@@ -422,6 +423,28 @@ def test_list_filters_group_by_pillar(session, force, clock) -> None:
     assert row is not None
     assert {a.reference for a in _page(session, force, clock, overdue=True).items} == {"A-5"}
     assert [a.reference for a in _page(session, force, clock, statuses=("complete",)).items] == ["A-1"]
+
+
+def test_an_empty_list_says_where_the_items_of_other_kinds_are(session, force, clock) -> None:
+    """The detect pillar of the July 2022 log holds only achievements and HMIC recommendations: `/mo actions
+    --pillar detect` finds no action, and says what the same filters do find rather than just "no actions"."""
+    for n, (kind, status) in enumerate((("achievement", "complete"), ("achievement", "complete"), ("hmic", "open"))):
+        session.add(Action(force="suffolk", reference=f"A-{n + 1}", pillar="detect", title=f"t{n}", status=status,
+                           kind=kind, version=1))  # fmt: skip
+    session.commit()
+    empty = _page(session, force, clock, pillar="detect", statuses=STATUSES)
+    assert (empty.total, empty.elsewhere) == (0, {"achievement": 2, "hmic": 1})
+    text = render_action_list(empty, "Action log")[0]
+    assert "No actions match. The same filters match 2 achievements and 1 HMIC recommendation" in text
+    assert "`/mo actions --kind all`" in text
+    # The other kinds' own defaults: achievements count every status, the others the live ones.
+    live = _page(session, force, clock, pillar="detect")
+    assert live.elsewhere == {"achievement": 2, "hmic": 1}
+    assert _page(session, force, clock, pillar="detect", kind="all").elsewhere == {}  # every kind was asked for
+    hmic = _page(session, force, clock, pillar="detect", kind="hmic")
+    assert hmic.total == 1 and hmic.elsewhere == {}  # something matched: nothing more to say
+    nothing = _page(session, force, clock, pillar="divert", statuses=STATUSES)
+    assert nothing.elsewhere == {} and "\nNo actions match.\n" in render_action_list(nothing, "Action log")[0]
 
 
 def test_pagination(session, force, clock) -> None:
