@@ -24,9 +24,11 @@ from slack_sdk.errors import SlackApiError
 from bot.action_log import export, paper, paper_docx, queries, rules, service
 from bot.action_log.service import normalise_reference
 from bot.action_log.types import STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
+from bot.dates import day_month_year
 from bot.slack import action_log_sync
 from bot.slack.escape import esc
 from bot.slack.render_actions import (
+    FIELD_LABEL,
     add_modal,
     render_achievements,
     render_action_card,
@@ -561,8 +563,8 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
             ctx.rt, client, ctx.force, ref, result.written, also_refresh=(ctx.who.user_id, *row.owner_ids)
         )
     text, blocks = render_action_card(result.action, (), ctx.force.timezone)
-    changed = ", ".join(sorted({h.field for h in result.written}))
-    dated = f", dated {result.written[0].effective_on.isoformat()}" if result.written[0].effective_on else ""
+    changed = ", ".join(sorted({FIELD_LABEL.get(h.field, h.field) for h in result.written}))
+    dated = f", dated {day_month_year(result.written[0].effective_on)}" if result.written[0].effective_on else ""
     warned = "".join(f"\n:warning: {esc(w)}" for w in result.warnings)
     return ctx.ok(
         f"Updated {ref} ({changed}{dated}). " + " ".join(result.warnings) + text,
