@@ -7,6 +7,9 @@ not chased against due dates.
   before, those who have not answered get one nudge; on the morning of the meeting the chair gets the digest:
   what changed since the round began, what is overdue, and who did not reply (owners still known only by
   initials are listed there, as they cannot be DMed).
+- People are not DMed about the log at weekends: a first DM or nudge whose day is a Saturday or Sunday goes on the
+  Friday before (:func:`round_dates`), and a run at a weekend sends nothing while a weekday is left before the
+  meeting.
 - Each DM is claimed (a ``round_message`` row, unique per force, meeting, person and kind) before it is sent, so
   nobody is sent the same message of a round twice, whatever runs or replicas ask.
 
@@ -33,6 +36,20 @@ from bot.models import Action, ActionHistory, Meeting, RoundAnswer, RoundMessage
 
 NUDGE_DAYS_BEFORE = 2
 ANSWERS = ("no_change", "update", "done")
+SATURDAY = 5  # date.weekday(): Monday 0 … Sunday 6
+
+
+def _weekday_on_or_before(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=max(0, day.weekday() - SATURDAY + 1))
+
+
+def round_dates(force: Force, meeting: dt.date) -> tuple[dt.date, dt.date]:
+    """The day of the round's first DMs and the day of its nudge: ``round_days_before`` and two days before the
+    meeting, each moved back to the Friday before when it falls at a weekend. (With a round of three days before a
+    Monday meeting both fall on the Friday: the first DMs go, and there is no nudge.)"""
+    first = _weekday_on_or_before(meeting - dt.timedelta(days=force.round_days_before))
+    nudge = _weekday_on_or_before(meeting - dt.timedelta(days=NUDGE_DAYS_BEFORE))
+    return first, nudge
 
 
 @dataclass(frozen=True)
@@ -143,8 +160,12 @@ def plan_round(session: Session, force: Force, now: dt.datetime) -> RoundPlan:
         return RoundPlan(None, "none")
     if today == meeting:
         return RoundPlan(meeting, "digest")
-    days_left = (meeting - today).days
-    if days_left > force.round_days_before:
+    first_day, nudge_day = round_dates(force, meeting)
+    if today < first_day:
+        return RoundPlan(meeting, "none")
+    if today.weekday() >= SATURDAY and _weekday_on_or_before(meeting - dt.timedelta(days=1)) > today:
+        # A weekend, with a working day still to come before the meeting: that day will do (a missed Friday's
+        # step included). Only when none is left does a weekend run send, rather than not at all.
         return RoundPlan(meeting, "none")
     live = _live(session, force, today)
     by_owner: dict[str, list[ActionView]] = {}
@@ -152,7 +173,7 @@ def plan_round(session: Session, force: Force, now: dt.datetime) -> RoundPlan:
         for user in a.owner_ids:
             by_owner.setdefault(user, []).append(a)
     unmapped = tuple(a for a in live if not a.owner_ids or a.unmapped_owners)
-    if days_left <= NUDGE_DAYS_BEFORE:
+    if today >= nudge_day:
         # The nudge: those who were asked and have not answered (an owner first asked today gets the first DM).
         asked, replied, nudged = (_sent(session, force, meeting, "first"), answered(session, force, meeting),
                                   _sent(session, force, meeting, "nudge"))  # fmt: skip

@@ -32,6 +32,12 @@ def _fmt(d: dt.date) -> str:
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
+def _schedule_line(ctx: AnswerContext, meeting: dt.date) -> str:
+    first, nudge = update_round.round_dates(ctx.force, meeting)
+    nudged = f", nudged on {_fmt(nudge)}" if nudge > first else " (no nudge: the round is that short)"
+    return f"• *{_fmt(meeting)}* — owners asked to update on {_fmt(first)}{nudged}"
+
+
 def handle_meeting(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     raw = args.positionals.get("date", "")
     if raw:
@@ -44,15 +50,10 @@ def handle_meeting(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         if refusal is not None:
             return ctx.refused(refusal.reason) if refusal.code == "not_allowed" else ctx.invalid(refusal.reason)
     coming = [m for m in update_round.meetings(ctx.session, ctx.force) if m >= ctx.today]
-    days = ctx.force.round_days_before
     if not coming:
         text = "No meeting is set. The chair can add one: `/mo meeting 2026-12-15`."
     else:
-        lines = [
-            f"• *{_fmt(m)}* — owners asked to update on {_fmt(m - dt.timedelta(days=days))}, "
-            f"nudged on {_fmt(m - dt.timedelta(days=update_round.NUDGE_DAYS_BEFORE))}"
-            for m in coming[:10]
-        ]
+        lines = [_schedule_line(ctx, m) for m in coming[:10]]
         added = f"Added the meeting on {_fmt(day)}.\n" if raw else ""
         text = f"{added}*{esc(ctx.force.name)} meetings to come*\n" + "\n".join(lines)
     return ctx.ok(text.replace("*", ""), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])

@@ -68,27 +68,31 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     clock = bot.rt.clock
     assert isinstance(clock, FixedClock)
     clock.set(_at(20, 10))
-    assert "Added the meeting on Tue 27 Oct 2026" in _answer(bot, "meeting 2026-10-27", CHAIR)
+    # A Wednesday: the first DMs five days before (Friday 23rd, BST), the nudge two days before (Monday 26th, GMT:
+    # the clocks went back on the Sunday between).
+    meeting = dt.date(2026, 10, 28)
+    assert "Added the meeting on Wed 28 Oct 2026" in _answer(bot, "meeting 2026-10-28", CHAIR)
     assert "only an admin" in _answer(bot, "meeting 2026-11-24", OWNER)
     bot.fake.reset()
 
-    assert [r.outcome for r in _tick(bot, _at(21))] == ["done"]  # six days before: nothing due yet
+    assert [r.outcome for r in _tick(bot, _at(22))] == ["done"]  # six days before: nothing due yet
     assert _dms(bot) == []
     # The daily run reopens the recurring actions that came round (A-33 every 6 months, A-39 monthly).
     assert (bot.action("A-33").status, bot.action("A-39").status) == ("open", "open")
 
     # Five days before (BST, 07:45 UTC): one DM to each owner listing their live actions.
-    assert [r.outcome for r in _tick(bot, _at(22))] == ["done"]
+    assert [r.outcome for r in _tick(bot, _at(23))] == ["done"]
     first_other, first_owner = _to(bot, OTHER), _to(bot, OWNER)
     assert len(first_other) == len(first_owner) == len(_to(bot, SILENT)) == 1 and len(_dms(bot)) == 3
     assert silent_ref in blocks_text(_to(bot, SILENT)[0].params["blocks"])
     assert "A-6" in blocks_text(first_owner[0].params["blocks"])
     assert {"A-6", "A-9"} <= {b["block_id"][6:] for b in first_other[0].params["blocks"]
                                if b.get("block_id", "").startswith("round:")}  # fmt: skip
-    # The same morning again, and the next days: nobody is sent the first DM twice.
-    assert [r.outcome for r in _tick(bot, _at(22, 9))] == []
-    _tick(bot, _at(23))
+    # The same morning again, and the weekend (the clocks go back on the Sunday): nobody is sent the first DM
+    # twice, and nobody is DMed at the weekend.
+    assert [r.outcome for r in _tick(bot, _at(23, 9))] == []
     _tick(bot, _at(24))
+    _tick(bot, _at(25))
     assert len(_dms(bot)) == 3
 
     # OWNER answers: "No change" on A-6 (a button in the DM, as Slack posts a click).
@@ -100,34 +104,34 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     assert "No change — answered" in blocks_text(bot.fake.calls_to("chat.update")[-1].params["blocks"])
     assert url is not None and bot.fake.posts_to(url) == []  # the DM is redrawn, not answered beside
 
-    # Two days before — the day the clocks go back (08:45 GMT = 08:45 UTC): those who have not answered are
-    # nudged, once: OTHER and SILENT, not OWNER.
-    _tick(bot, _at(25))
+    # Two days before, the Monday after the clocks went back (08:45 GMT = 08:45 UTC): those who have not answered
+    # are nudged, once: OTHER and SILENT, not OWNER.
+    _tick(bot, _at(26))
     assert len(_to(bot, OTHER)) == len(_to(bot, SILENT)) == 2 and len(_to(bot, OWNER)) == 1
     assert "A reminder" in blocks_text(_to(bot, OTHER)[1].params["blocks"])
-    _tick(bot, _at(25, 12))
+    _tick(bot, _at(26, 12))
     assert len(_dms(bot)) == 5
 
     # OTHER opens "Update" on A-9 and submits the modal: a hold without a note is refused next to the field;
     # then ongoing, with a note, dated the day before.
-    clock.set(_at(26, 8))
+    clock.set(_at(27, 8))
     bot.click(_button(first_other[0], "mo_round_update", "A-9"), user=OTHER, action_id="mo_round_update",
               overflow=False, channel=first_other[0].params["channel"])  # fmt: skip
     modal = bot.last_view()
     assert modal["callback_id"] == "mo_round_update"
     bad = bot.submit(modal, {"status": "held", "note": ""}, user=OTHER)
     assert bad["response_action"] == "errors" and "needs a note" in bad["errors"]["note"]
-    ok = bot.submit(modal, {"status": "ongoing", "note": "brief drafted", "on": "2026-10-25"}, user=OTHER)
+    ok = bot.submit(modal, {"status": "ongoing", "note": "brief drafted", "on": "2026-10-26"}, user=OTHER)
     assert ok == {}
     assert bot.action("A-9").status == "ongoing"
     assert [(h.field, h.note, h.effective_on) for h in bot.history("A-9")] == [
-        ("status", "brief drafted", dt.date(2026, 10, 25))
+        ("status", "brief drafted", dt.date(2026, 10, 26))
     ]
-    _tick(bot, _at(26))
+    _tick(bot, _at(27))
     assert len(_dms(bot)) == 5
 
     # The morning of the meeting (GMT): the chair's digest.
-    _tick(bot, _at(27))
+    _tick(bot, _at(28))
     (digest,) = _to(bot, CHAIR)
     text = blocks_text(digest.params["blocks"])
     assert "A-9" in text and "brief drafted" in text  # what changed
@@ -135,8 +139,8 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     silent = text.split("*Did not reply*")[1].split("*Could not be asked*")[0]
     assert f"<@{SILENT}>" in silent and OTHER not in silent and OWNER not in silent
     assert "A-1" in text.split("*Could not be asked*")[1] and "HH" in text  # owners with no Slack user
-    _tick(bot, _at(27, 12))
-    _tick(bot, _at(28))
+    _tick(bot, _at(28, 12))
+    _tick(bot, _at(29))
     assert len(_to(bot, CHAIR)) == 1 and len(_dms(bot)) == 6
     with bot.rt.sessions() as s:
         kinds = sorted(s.scalars(select(RoundMessage.kind)))
@@ -144,7 +148,7 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     assert not any("norfolk" in json.dumps(c.params) for c in _dms(bot))
     # The paper for the meeting carries the round's answers.
     with bot.rt.sessions() as s:
-        doc = paper.build_paper(s, bot.force, Actor(CHAIR, "admin"), MEETING_DAY, bot.rt.clock.now())
+        doc = paper.build_paper(s, bot.force, Actor(CHAIR, "admin"), meeting, bot.rt.clock.now())
     answers = {(line.reference, line.owner, line.answer) for line in doc.round}
     assert ("A-6", "JG", "no change") in answers and ("A-9", "JM", "updated") in answers
 
@@ -163,7 +167,9 @@ def test_an_answer_redraws_the_dm_and_a_second_click_records_nothing(bot: Bot) -
     clock = bot.rt.clock
     assert isinstance(clock, FixedClock)
     clock.set(_at(20, 10))
-    _answer(bot, "meeting 2026-10-27", CHAIR)
+    listed = _answer(bot, "meeting 2026-10-27", CHAIR)
+    # A Tuesday: the nudge's Sunday moves to the Friday before, and the listing says so.
+    assert "Tue 27 Oct 2026 — owners asked to update on Thu 22 Oct 2026, nudged on Fri 23 Oct 2026" in listed
     _tick(bot, _at(22))
     (first,) = _to(bot, OTHER)  # A-6 (JM & JG) and A-9 (JM) among OTHER's actions
     channel, ts = first.params["channel"], first.response["ts"]
