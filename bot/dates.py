@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 
 
 def as_date(v: object) -> dt.date:
@@ -98,3 +99,58 @@ def age_days(amount: int, unit: str, before: dt.date) -> int:
 def age_words(amount: int, unit: str) -> str:
     """ "12 months", "1 week": a length of time as an answer says it."""
     return f"{amount:,} {AGE_UNITS[unit]}" + ("" if amount == 1 else "s")
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month = (h + ell - 7 * m + 114) // 31
+    day = (h + ell - 7 * m + 114) % 31 + 1
+    return dt.date(year, month, day)
+
+
+def _monday_on_or_after(d: dt.date) -> dt.date:
+    return d + dt.timedelta(days=(7 - d.weekday()) % 7)
+
+
+@functools.cache
+def bank_holidays(year: int) -> frozenset[dt.date]:
+    """England and Wales's bank holidays of ``year`` by their standing rules (both forces are in England), with
+    the substitute days when one falls at a weekend. One-off holidays proclaimed for a year (a coronation, a
+    state funeral) are not known."""
+    new_year = dt.date(year, 1, 1)
+    if new_year.weekday() >= 5:
+        new_year = _monday_on_or_after(new_year)
+    easter = easter_sunday(year)
+    early_may = _monday_on_or_after(dt.date(year, 5, 1))
+    spring = _monday_on_or_after(dt.date(year, 5, 25))  # the last Monday of May
+    summer = _monday_on_or_after(dt.date(year, 8, 25))  # the last Monday of August
+    christmas, boxing = dt.date(year, 12, 25), dt.date(year, 12, 26)
+    if christmas.weekday() == 5:  # Saturday: Monday and Tuesday instead
+        christmas, boxing = dt.date(year, 12, 27), dt.date(year, 12, 28)
+    elif christmas.weekday() == 6:  # Sunday: Boxing Day on the Monday, Christmas on the Tuesday
+        christmas = dt.date(year, 12, 27)
+    elif boxing.weekday() == 5:  # Boxing Day on Saturday: the Monday
+        boxing = dt.date(year, 12, 28)
+    return frozenset(
+        {new_year, easter - dt.timedelta(days=2), easter + dt.timedelta(days=1), early_may, spring, summer,
+         christmas, boxing}
+    )  # fmt: skip
+
+
+def is_working_day(d: dt.date) -> bool:
+    """Monday to Friday, and not a bank holiday in England and Wales."""
+    return d.weekday() < 5 and d not in bank_holidays(d.year)
+
+
+def working_day_on_or_before(d: dt.date) -> dt.date:
+    while not is_working_day(d):
+        d -= dt.timedelta(days=1)
+    return d

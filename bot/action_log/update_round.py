@@ -7,9 +7,9 @@ not chased against due dates.
   before, those who have not answered get one nudge; on the morning of the meeting the chair gets the digest:
   what changed since the round began, what is overdue, and who did not reply (owners still known only by
   initials are listed there, as they cannot be DMed).
-- People are not DMed about the log at weekends: a first DM or nudge whose day is a Saturday or Sunday goes on the
-  Friday before (:func:`round_dates`), and a run at a weekend sends nothing while a weekday is left before the
-  meeting.
+- People are not DMed about the log at weekends or on bank holidays: a first DM or nudge whose day is one goes on
+  the working day before (:func:`round_dates`), and a run on such a day sends nothing while a working day is left
+  before the meeting.
 - Each DM is claimed (a ``round_message`` row, unique per force, meeting, person and kind) before it is sent, so
   nobody is sent the same message of a round twice, whatever runs or replicas ask.
 
@@ -32,23 +32,20 @@ from bot.action_log.types import LIVE_STATUSES, ActionChange, ActionView, Actor,
 from bot.audit import AuditEntry, record
 from bot.clock import Clock, today_in
 from bot.config import Force
+from bot.dates import is_working_day, working_day_on_or_before
 from bot.models import Action, ActionHistory, Meeting, RoundAnswer, RoundMessage
 
 NUDGE_DAYS_BEFORE = 2
 ANSWERS = ("no_change", "update", "done")
-SATURDAY = 5  # date.weekday(): Monday 0 … Sunday 6
-
-
-def _weekday_on_or_before(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=max(0, day.weekday() - SATURDAY + 1))
 
 
 def round_dates(force: Force, meeting: dt.date) -> tuple[dt.date, dt.date]:
     """The day of the round's first DMs and the day of its nudge: ``round_days_before`` and two days before the
-    meeting, each moved back to the Friday before when it falls at a weekend. (With a round of three days before a
-    Monday meeting both fall on the Friday: the first DMs go, and there is no nudge.)"""
-    first = _weekday_on_or_before(meeting - dt.timedelta(days=force.round_days_before))
-    nudge = _weekday_on_or_before(meeting - dt.timedelta(days=NUDGE_DAYS_BEFORE))
+    meeting, each moved back to the working day before when it falls at a weekend or on a bank holiday. (With a
+    round of three days before a Monday meeting both fall on the Friday: the first DMs go, and there is no
+    nudge.)"""
+    first = working_day_on_or_before(meeting - dt.timedelta(days=force.round_days_before))
+    nudge = working_day_on_or_before(meeting - dt.timedelta(days=NUDGE_DAYS_BEFORE))
     return first, nudge
 
 
@@ -163,9 +160,11 @@ def plan_round(session: Session, force: Force, now: dt.datetime) -> RoundPlan:
     first_day, nudge_day = round_dates(force, meeting)
     if today < first_day:
         return RoundPlan(meeting, "none")
-    if today.weekday() >= SATURDAY and _weekday_on_or_before(meeting - dt.timedelta(days=1)) > today:
-        # A weekend, with a working day still to come before the meeting: that day will do (a missed Friday's
-        # step included). Only when none is left does a weekend run send, rather than not at all.
+    working = is_working_day(today)
+    if not working and working_day_on_or_before(meeting - dt.timedelta(days=1)) > today:
+        # A weekend or bank holiday, with a working day still to come before the meeting: that day will do (a
+        # missed Friday's step included). Only when none is left does such a run send the first DMs it missed,
+        # rather than not at all — never a nudge.
         return RoundPlan(meeting, "none")
     live = _live(session, force, today)
     by_owner: dict[str, list[ActionView]] = {}
@@ -173,8 +172,9 @@ def plan_round(session: Session, force: Force, now: dt.datetime) -> RoundPlan:
         for user in a.owner_ids:
             by_owner.setdefault(user, []).append(a)
     unmapped = tuple(a for a in live if not a.owner_ids or a.unmapped_owners)
-    if today >= nudge_day:
+    if working and nudge_day > first_day and today >= nudge_day:
         # The nudge: those who were asked and have not answered (an owner first asked today gets the first DM).
+        # None when the round is so short that its first DMs and its nudge fall on the same working day.
         asked, replied, nudged = (_sent(session, force, meeting, "first"), answered(session, force, meeting),
                                   _sent(session, force, meeting, "nudge"))  # fmt: skip
         first = [OwnerRound(u, tuple(a)) for u, a in sorted(by_owner.items()) if u not in asked]
