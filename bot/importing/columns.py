@@ -276,20 +276,22 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+
 # A status that says how a case closed is a closed status: every spelling of a closure outcome ("Voluntary
 # Attendance", "traced", "in custody" …) as well as those listed above, so an export that writes the outcome in its
 # status column is read, and the status gives the outcome (bot/importing/validate.py). Not "other" (it says
 # nothing of the case being closed) nor the bot's own "not in export".
-_CLOSING_SPELLINGS = tuple(
-    s
-    for outcome, spellings in VOCABULARIES["closure_outcome"].items()
-    if outcome not in ("other", "not_in_export")
-    for s in (outcome.replace("_", " "), *spellings)
+def _with_closing_outcomes(closed: tuple[str, ...], outcomes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    spellings = [s for o, names in outcomes.items() if o not in ("other", "not_in_export") for s in (o, *names)]
+    unique: dict[str, str] = {}
+    for s in (*closed, *(s.replace("_", " ") for s in spellings)):
+        unique.setdefault(s.casefold(), s)  # "NFA" and "nfa" are one spelling: listed once, as first written
+    return tuple(unique.values())
+
+
+VOCABULARIES["case_status"]["closed"] = _with_closing_outcomes(
+    VOCABULARIES["case_status"]["closed"], VOCABULARIES["closure_outcome"]
 )
-_closed: dict[str, str] = {}
-for _s in (*VOCABULARIES["case_status"]["closed"], *_CLOSING_SPELLINGS):
-    _closed.setdefault(_s.casefold(), _s)  # "NFA" and "nfa" are one spelling: listed once, as first written
-VOCABULARIES["case_status"]["closed"] = tuple(_closed.values())
 
 # Headers that would carry names or dates of birth. The bot stores pseudonymous references only
 # (DPA 2018 Part 3, data minimisation), so a file offering them is refused before any data row is read.

@@ -141,7 +141,7 @@ class MonthlySummary:
             return "none kept"
         if t is None:
             return "never imported"
-        if dataset == ACTION_LOG and self.log_updated_in_bot is not None and t == self.log_updated_in_bot:
+        if dataset == ACTION_LOG and self.log_updated_in_bot is not None:  # then t is that update
             changed = local_time(t, ZoneInfo(self.timezone))
             return f"{day_month_year(d)} (last updated in Slack {changed})" if d is not None else changed
         imported = local_time(t, ZoneInfo(self.timezone))

@@ -388,16 +388,19 @@ def _flag_taking(tok: str, spec: CommandSpec, ctx: ParseContext) -> str | None:
 
 
 def _unexpected(tok: str, spec: CommandSpec, ctx: ParseContext) -> ParseError:
-    hint = ""
+    hint, word = "", normalise_token(tok)
     meant = _flag_taking(tok, spec, ctx)
     if meant is not None:
         hint = f"did you mean `{meant}`? "
-    elif normalise_token(tok) in OUTCOME_WORDS and spec.flag("--offence") is not None:
-        hint = f"how cases closed is in the answer itself: `/mo {spec.name}` gives this month's closures by outcome. "
-    elif normalise_token(tok) in BREAKDOWN_WORDS and spec.flag("--offence") is not None:
-        hint = "every answer already breaks its count down (by district, age and offence group). "
-    elif spec.flag("--offence") and normalise_token(tok) not in FUNCTION_WORDS:
-        hint = f"to filter by offence write `--offence {tok}`. "
+    elif spec.flag("--offence") is not None:  # a figures question: the word may be an offence, or part of a sentence
+        if word in OUTCOME_WORDS:
+            hint = (
+                f"how cases closed is in the answer itself: `/mo {spec.name}` gives this month's closures by outcome. "
+            )
+        elif word in BREAKDOWN_WORDS:
+            hint = "every answer already breaks its count down (by district, age and offence group). "
+        elif word not in FUNCTION_WORDS:
+            hint = f"to filter by offence write `--offence {tok}`. "
     return ParseError(
         "unexpected_argument",
         f"`/mo {spec.name}` does not take {tok!r} on its own",
