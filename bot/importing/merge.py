@@ -1,7 +1,8 @@
 """Set-based merge of the staging table into the store, one force at a time.
 
-Upsert keyed by (force, reference): an UPDATE … FROM touches only rows whose values differ (so an unchanged
-row keeps its import_batch_id and a re-import changes nothing), then an INSERT … SELECT adds the new ones.
+Upsert keyed by (force, reference): one pass over the staged rows keeps those that are new or whose values differ,
+then an UPDATE … FROM them touches only the revised rows (so an unchanged row keeps its import_batch_id and a
+re-import changes nothing), and an INSERT … SELECT adds the new ones.
 With ``--snapshot``, open rows of the force absent from the file are closed as of the as-of date.
 The action log is small and every changed field needs a history row, so it is merged row by row.
 """
@@ -138,6 +139,8 @@ class MergeCounts:
 
 # The versions a merge replaced, as they were (every column of the case table): what the day counts take away.
 REPLACED = "mo_replaced"
+# The staged rows a merge writes, new (no case_id) or revised (the id of the case they revise).
+CHANGES = "mo_changes"
 
 
 def merge_cases(
@@ -149,19 +152,31 @@ def merge_cases(
     values = [c for c in cols if c != "reference"]
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
     changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
-    sets = ", ".join(f"{c} = s.{c}" for c in values)
     params: dict[str, Any] = {"f": force, "b": batch_id, "d": _date(session, as_of)}
     id_before = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
+    # One pass over the staged rows finds what the file changes: each staged row is looked up once by its key,
+    # and only the new rows (no case) and the revised ones (a value differs) are kept, with their case's id. Every
+    # later step reads that small table instead of comparing the whole file with the table again (the versions
+    # to replace, the update, and an anti-join for the new rows were three passes over every staged row).
+    _changes_table(session, cols)
+    session.execute(
+        text(
+            f"INSERT INTO {CHANGES} (case_id, {', '.join(cols)}) SELECT t.id, s.{', s.'.join(cols)} "
+            f"FROM {STAGE} AS s LEFT JOIN {table} AS t ON t.force = :f AND t.reference = s.reference "
+            f"WHERE s.force = :f AND (t.id IS NULL OR {changed})"
+        ),
+        params,
+    )
+    session.execute(text(f"CREATE INDEX {CHANGES}_case ON {CHANGES} (case_id)"))
+    if is_pg(session):
+        # Its size and which rows are new, so the steps below probe the table by id rather than scan it.
+        session.execute(text(f"ANALYZE {CHANGES}"))
     # The versions about to be replaced, kept as they are (the day counts take them away), then to the history,
     # valid until this import's as-of date (a version replaced on the day it became current was never valid on
     # any day: not kept).
     _replaced_table(session, table)
     session.execute(
-        text(
-            f"INSERT INTO {REPLACED} SELECT t.* FROM {table} AS t "
-            f"JOIN {STAGE} AS s ON s.force = :f AND t.reference = s.reference WHERE t.force = :f AND ({changed})"
-        ),
-        params,
+        text(f"INSERT INTO {REPLACED} SELECT t.* FROM {table} AS t JOIN {CHANGES} AS c ON t.id = c.case_id")
     )
     hist, hcols = HISTORY[dataset], _history_columns(dataset)
     session.execute(
@@ -171,31 +186,26 @@ def merge_cases(
         ),
         params,
     )
-    # The rows to update are the versions just kept: found by id through them rather than by comparing every
-    # staged row with its case again (at 1M rows with 5 % revised that second comparison was the merge's
-    # costliest statement). Their staged rows are found by reference; the index makes that a lookup on SQLite.
-    session.execute(text(f"CREATE INDEX {REPLACED}_key ON {REPLACED} (reference)"))
+    sets = ", ".join(f"{c} = c.{c}" for c in values)
     updated = rowcount(
         session.execute(
             text(
                 f"UPDATE {table} AS t SET {sets}, import_batch_id = :b, valid_from = :d "
-                f"FROM {REPLACED} AS r JOIN {STAGE} AS s ON s.force = :f AND s.reference = r.reference "
-                f"WHERE t.id = r.id"
+                f"FROM {CHANGES} AS c WHERE t.id = c.case_id"
             ),
-            {"f": force, "b": batch_id, "d": params["d"]},
+            {"b": batch_id, "d": params["d"]},
         )
     )
-    all_cols = ", ".join(["force", *cols])
     added = rowcount(
         session.execute(
             text(
-                f"INSERT INTO {table} ({all_cols}, import_batch_id) SELECT s.{', s.'.join(['force', *cols])}, :b "
-                f"FROM {STAGE} AS s WHERE s.force = :f AND NOT EXISTS "
-                f"(SELECT 1 FROM {table} AS t WHERE t.force = s.force AND t.reference = s.reference)"
+                f"INSERT INTO {table} (force, {', '.join(cols)}, import_batch_id) "
+                f"SELECT :f, {', '.join(cols)}, :b FROM {CHANGES} WHERE case_id IS NULL"
             ),
             params,
         )
     )
+    session.execute(text(f"DROP TABLE {CHANGES}"))
     closed = 0
     if snapshot:
         closed = _snapshot_close(session, dataset, force, batch_id, as_of)
@@ -216,6 +226,18 @@ def _replaced_table(session: Session, table: str) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {REPLACED}"))
     keep = " ON COMMIT DROP" if is_pg(session) else ""
     session.execute(text(f"CREATE TEMP TABLE {REPLACED}{keep} AS SELECT * FROM {table} WHERE 1 = 0"))
+
+
+def _changes_table(session: Session, cols: list[str]) -> None:
+    """An empty temporary table for the staged rows the merge writes: the id of the case each revises (NULL for a
+    new case) and the staged columns, typed as the stage's (dropped by the merge)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {CHANGES}"))
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE {CHANGES} AS SELECT CAST(NULL AS bigint) AS case_id, {', '.join(cols)} "
+            f"FROM {STAGE} WHERE 1 = 0"
+        )
+    )
 
 
 def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:

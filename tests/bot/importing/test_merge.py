@@ -100,9 +100,13 @@ def test_changed_rows_are_updated_and_carry_the_new_batch(session, config, tmp_p
     assert sorted(moved) == ["W100", "W4", "W5"]
     w4 = session.scalars(select(WantedCirculation).where(WantedCirculation.reference == "W4")).one()
     assert (w4.status, w4.closed_on) == ("closed", dt.date(2026, 10, 1))
-    # The copies of the replaced versions the day counts were kept from do not outlive the import on the
-    # connection (a serving process's connection outlives it; on SQLite a temporary table lives as long).
+    w5 = session.scalars(select(WantedCirculation).where(WantedCirculation.reference == "W5")).one()
+    assert w5.reason == "bail_breach"
+    # The copies of the replaced versions the day counts were kept from, and the staged rows the merge wrote, do not
+    # outlive the import on the connection (a serving process's connection outlives it; on SQLite a temporary
+    # table lives as long).
     assert not inspect(session.connection()).has_table(merge.REPLACED)
+    assert not inspect(session.connection()).has_table(merge.CHANGES)
 
 
 # ---- snapshots -----------------------------------------------------------------------------------------------
