@@ -141,6 +141,8 @@ class MergeCounts:
 REPLACED = "mo_replaced"
 # The staged rows a merge writes, new (no case_id) or revised (the id of the case they revise).
 CHANGES = "mo_changes"
+# The ids of the open cases a snapshot closes, absent from the file.
+ABSENT = "mo_absent"
 
 
 def merge_cases(
@@ -243,28 +245,37 @@ def _changes_table(session: Session, cols: list[str]) -> None:
 def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:
     table, opened, closed = TABLES[dataset], OPENED[dataset], CLOSED[dataset]
     sets = f"{closed} = :d, outcome = 'not_in_export'" if dataset == "bail" else f"{closed} = :d, status = 'closed'"
-    # Rows opened after the as-of date (from a later export) are left alone: closing them would close a row
-    # before it opened.
-    absent = (
-        f"force = :f AND {closed} IS NULL AND {opened} <= :d AND NOT EXISTS "
-        f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
-    )
     d = _date(session, as_of)
+    # The open rows absent from the file, found once (an anti-join of the force's open rows with the whole
+    # stage); their history, their copy for the day counts and their update then go by id. Rows opened after the
+    # as-of date (from a later export) are left alone: closing them would close a row before it opened.
+    session.execute(text(f"DROP TABLE IF EXISTS {ABSENT}"))
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE {ABSENT} AS SELECT id FROM {table} "
+            f"WHERE force = :f AND {closed} IS NULL AND {opened} <= :d AND NOT EXISTS "
+            f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
+        ),
+        {"f": force, "d": d},
+    )
+    by_id = f"id IN (SELECT id FROM {ABSENT})"
     hist, hcols = HISTORY[dataset], _history_columns(dataset)
     session.execute(
         text(
             f"INSERT INTO {hist} (case_id, {', '.join(hcols)}, valid_from, valid_to) "
-            f"SELECT id, {', '.join(hcols)}, valid_from, :d FROM {table} WHERE {absent} AND valid_from < :d"
+            f"SELECT id, {', '.join(hcols)}, valid_from, :d FROM {table} WHERE {by_id} AND valid_from < :d"
         ),
-        {"f": force, "d": d},
+        {"d": d},
     )
-    session.execute(text(f"INSERT INTO {REPLACED} SELECT * FROM {table} WHERE {absent}"), {"f": force, "d": d})
-    return rowcount(
+    session.execute(text(f"INSERT INTO {REPLACED} SELECT * FROM {table} WHERE {by_id}"))
+    closed_rows = rowcount(
         session.execute(
-            text(f"UPDATE {table} SET {sets}, import_batch_id = :b, valid_from = :d WHERE {absent}"),
-            {"f": force, "b": batch_id, "d": d},
+            text(f"UPDATE {table} SET {sets}, import_batch_id = :b, valid_from = :d WHERE {by_id}"),
+            {"b": batch_id, "d": d},
         )
     )
+    session.execute(text(f"DROP TABLE {ABSENT}"))
+    return closed_rows
 
 
 def _date(session: Session, d: dt.date) -> Any:
