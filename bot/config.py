@@ -49,6 +49,9 @@ class Force:
     meetings: tuple[dt.date, ...] = ()
     # The update round's first DM goes this many days before each meeting.
     round_days_before: int = 5
+    # Days the round sends nothing besides weekends and England and Wales's standing bank holidays: a one-off bank
+    # holiday (a coronation, a state funeral) or a day the force closes.
+    days_off: frozenset[dt.date] = frozenset()
 
     def district_slugs(self) -> tuple[str, ...]:
         return tuple(d.slug for d in self.districts)
@@ -206,6 +209,9 @@ def _zone(v: Any, path: str) -> ZoneInfo:
         raise ConfigError(f"{path}: unknown timezone {v!r} (expected e.g. 'Europe/London')") from None
 
 
+_KNOWN_FORCE = {
+    "name", "timezone", "slack_team_ids", "owners", "meetings", "round_days_before", "days_off", "districts",
+}  # fmt: skip
 _KNOWN_TOP = {
     "vocabularies",
     "timezone",
@@ -397,6 +403,10 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
             raise ConfigError(f"{p}: force keys must be lower-case slugs like 'suffolk'")
         if not isinstance(fr, Mapping):
             raise ConfigError(f"{p}: expected a table")
+        unknown_keys = set(fr) - _KNOWN_FORCE
+        if unknown_keys:
+            # A misspelt key would otherwise be ignored without a word (``days_of`` leaving the round to DM on them).
+            raise ConfigError(f"{p}.{sorted(unknown_keys)[0]}: unknown key (known: {', '.join(sorted(_KNOWN_FORCE))})")
         dr = fr.get("districts")
         if not isinstance(dr, Mapping) or not dr:
             raise ConfigError(f"{p}.districts: at least one district must be declared")
@@ -445,6 +455,12 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
                 meetings.append(dt.date.fromisoformat(m))
             except ValueError:
                 raise ConfigError(f"{p}.meetings: {m!r} is not a date; expected YYYY-MM-DD") from None
+        days_off: set[dt.date] = set()
+        for d in _str_list(fr.get("days_off", []), f"{p}.days_off"):
+            try:
+                days_off.add(dt.date.fromisoformat(d))
+            except ValueError:
+                raise ConfigError(f"{p}.days_off: {d!r} is not a date; expected YYYY-MM-DD") from None
         days_before = fr.get("round_days_before", 5)
         if not isinstance(days_before, int) or isinstance(days_before, bool) or not 3 <= days_before <= 28:
             # The nudge goes two days before the meeting, so the first DM must come earlier than that.
@@ -458,6 +474,7 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
             owners={k.upper(): v for k, v in owners_raw.items()},
             meetings=tuple(sorted(set(meetings))),
             round_days_before=days_before,
+            days_off=frozenset(days_off),
         )
 
     default_force = raw.get("default_force")

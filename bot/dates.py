@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+from collections.abc import Collection
 
 
 def as_date(v: object) -> dt.date:
@@ -145,12 +146,13 @@ def bank_holidays(year: int) -> frozenset[dt.date]:
     )  # fmt: skip
 
 
-def is_working_day(d: dt.date) -> bool:
-    """Monday to Friday, and not a bank holiday in England and Wales."""
-    return d.weekday() < 5 and d not in bank_holidays(d.year)
+def is_working_day(d: dt.date, days_off: Collection[dt.date] = ()) -> bool:
+    """Monday to Friday, not a bank holiday in England and Wales, and not one of ``days_off`` (a force's own list:
+    a one-off bank holiday the standing rules do not know, a day the force closes)."""
+    return d.weekday() < 5 and d not in bank_holidays(d.year) and d not in days_off
 
 
-def working_day_on_or_before(d: dt.date) -> dt.date:
-    while not is_working_day(d):
+def working_day_on_or_before(d: dt.date, days_off: Collection[dt.date] = ()) -> dt.date:
+    while not is_working_day(d, days_off):
         d -= dt.timedelta(days=1)
     return d

@@ -7,9 +7,9 @@ not chased against due dates.
   before, those who have not answered get one nudge; on the morning of the meeting the chair gets the digest:
   what changed since the round began, what is overdue, and who did not reply (owners still known only by
   initials are listed there, as they cannot be DMed).
-- People are not DMed about the log at weekends or on bank holidays: a first DM or nudge whose day is one goes on
-  the working day before (:func:`round_dates`), and a run on such a day sends nothing while a working day is left
-  before the meeting.
+- People are not DMed about the log at weekends, on bank holidays or on the force's ``days_off`` (a one-off bank
+  holiday): a first DM or nudge whose day is one goes on the working day before (:func:`round_dates`), and a run
+  on such a day sends nothing while a working day is left before the meeting.
 - Each DM is claimed (a ``round_message`` row, unique per force, meeting, person and kind) before it is sent, so
   nobody is sent the same message of a round twice, whatever runs or replicas ask.
 
@@ -41,11 +41,11 @@ ANSWERS = ("no_change", "update", "done")
 
 def round_dates(force: Force, meeting: dt.date) -> tuple[dt.date, dt.date]:
     """The day of the round's first DMs and the day of its nudge: ``round_days_before`` and two days before the
-    meeting, each moved back to the working day before when it falls at a weekend or on a bank holiday. (With a
-    round of three days before a Monday meeting both fall on the Friday: the first DMs go, and there is no
-    nudge.)"""
-    first = working_day_on_or_before(meeting - dt.timedelta(days=force.round_days_before))
-    nudge = working_day_on_or_before(meeting - dt.timedelta(days=NUDGE_DAYS_BEFORE))
+    meeting, each moved back to the working day before when it falls at a weekend, on a bank holiday or on one of
+    the force's ``days_off``. (With a round of three days before a Monday meeting both fall on the Friday: the
+    first DMs go, and there is no nudge.)"""
+    first = working_day_on_or_before(meeting - dt.timedelta(days=force.round_days_before), force.days_off)
+    nudge = working_day_on_or_before(meeting - dt.timedelta(days=NUDGE_DAYS_BEFORE), force.days_off)
     return first, nudge
 
 
@@ -160,8 +160,8 @@ def plan_round(session: Session, force: Force, now: dt.datetime) -> RoundPlan:
     first_day, nudge_day = round_dates(force, meeting)
     if today < first_day:
         return RoundPlan(meeting, "none")
-    working = is_working_day(today)
-    if not working and working_day_on_or_before(meeting - dt.timedelta(days=1)) > today:
+    working = is_working_day(today, force.days_off)
+    if not working and working_day_on_or_before(meeting - dt.timedelta(days=1), force.days_off) > today:
         # A weekend or bank holiday, with a working day still to come before the meeting: that day will do (a
         # missed Friday's step included). Only when none is left does such a run send the first DMs it missed,
         # rather than not at all — never a nudge.

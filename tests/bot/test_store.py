@@ -84,6 +84,9 @@ def test_default_config() -> None:
         ('[forces.a.districts.x]\naliases = ["y"]\n[forces.a.districts.y]\nlabel = "Y"', "forces.a.districts.y"),
         ('[slack.roles]\nsuperuser = ["U1"]', "slack.roles.superuser"),
         ('default_force = "essex"', "default_force"),
+        ('[forces.suffolk]\ndays_of = ["2027-05-03"]', "forces.suffolk.days_of"),
+        ('[forces.suffolk]\ndays_off = ["3 May 2027"]\n[forces.suffolk.districts.ipswich]', "forces.suffolk.days_off"),
+        ('[forces.suffolk]\ndays_off = "2027-05-03"\n[forces.suffolk.districts.ipswich]', "forces.suffolk.days_off"),
     ],
 )
 def test_broken_config_names_the_key(tmp_path, toml: str, names: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 from bot.action_log import service, update_round
 from bot.action_log.types import Actor, NewAction
 from bot.clock import FixedClock
-from bot.config import Force
+from bot.config import Force, load_config
 from bot.dates import bank_holidays, is_working_day
 
 TEAM = "T0SUFFOLK"
@@ -115,3 +115,32 @@ def test_no_nudge_on_a_bank_holiday_when_the_round_is_that_short(session, force,
         plan = update_round.plan_round(session, force, _at(dt.date(2026, 12, day)))
         assert plan.owners == (), day  # nobody is DMed: asked already, and no nudge
         assert plan.step in ("none", "first"), day
+
+
+def test_a_forces_days_off_count_as_holidays(session, force, clock: FixedClock) -> None:
+    """A one-off bank holiday the standing rules cannot know (as the coronation's Monday, 8 May 2023, was), listed
+    in the force's ``days_off``: the nudge that would fall on it goes on the Friday before, and a run on the day
+    itself sends nothing while the Tuesday is left before a Wednesday meeting. Without the list the Monday nudges."""
+    monday = dt.date(2027, 6, 7)
+    meeting = dt.date(2027, 6, 9)
+    six_days = replace(force, round_days_before=6)
+    assert update_round.round_dates(six_days, meeting) == (dt.date(2027, 6, 3), monday)
+    off = replace(six_days, days_off=frozenset({monday}))
+    assert update_round.round_dates(off, meeting) == (dt.date(2027, 6, 3), dt.date(2027, 6, 4))
+
+    new = NewAction("Secure data on length of RUI", "deliver", owner_user_id="UOWNER1", owner_teams=(TEAM,))
+    assert service.create_action(session, off, CHAIR, new, clock).ok
+    assert update_round.set_meeting(session, off, CHAIR, meeting, clock) is None
+    assert update_round.claim_message(session, off, meeting, "UOWNER1", "first", _at(dt.date(2027, 6, 3)))
+    session.commit()
+    assert update_round.plan_round(session, six_days, _at(monday)).step == "nudge"
+    on_the_day_off = update_round.plan_round(session, off, _at(monday))
+    assert on_the_day_off.step == "none" and on_the_day_off.owners == ()
+    friday = update_round.plan_round(session, off, _at(dt.date(2027, 6, 4)))
+    assert friday.step == "nudge" and [o.user_id for o in friday.owners] == ["UOWNER1"]
+
+
+def test_days_off_come_from_the_forces_config(tmp_path) -> None:
+    p = tmp_path / "mo.toml"
+    p.write_text('[forces.suffolk]\ndays_off = ["2027-06-07", "2027-06-07"]\n[forces.suffolk.districts.ipswich]\n')
+    assert load_config(p).force("suffolk").days_off == frozenset({dt.date(2027, 6, 7)})
