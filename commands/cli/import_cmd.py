@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     for p in published:
         print(f"standard answers for {p.force} {p.dataset}: {p.written} computed with the import "
               f"({p.seconds:.1f} s), ready as it committed")  # fmt: skip
+    if warm and report.ok and report.unchanged_since is not None:
+        print("standard answers for the new date: computed by the running bot after the commit (no row changed)")
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     rt.engine.dispose()

@@ -12,8 +12,8 @@ Who computes them: the importing process, in the import's own transaction just b
 (:func:`warm_before_commit`, called by `mo-bot import` and by an import sent in Slack), so the data and its answers
 become visible together and the first questions after an import — the burst when it is announced — find them
 ready. The import takes that much longer (docs/performance.md gives the cost). If the importing process did not
-compute them (MO_WARM_ANSWERS=0, or computing failed), one serving process claims the new generation
-(:func:`bot.shared_answers.claim`: the first to insert the row) and computes them after the commit
+compute them (MO_WARM_ANSWERS=0, an unchanged file, or computing failed), one serving process claims the new
+generation (:func:`bot.shared_answers.claim`: the first to insert the row) and computes them after the commit
 (:func:`start_warming`: a thread of each serving process that looks for new generations every second).
 
 The warm-up discloses nothing (aggregates only, to nobody) but is audited once per generation, as the bot's own
@@ -163,6 +163,12 @@ def warm_before_commit(rt: Runtime, session: Session, report: ImportReport) -> l
     transaction. The caller commits (or rolls back: then nothing of this is kept either)."""
     out: list[Published] = []
     if not report.ok or report.dataset not in COMMANDS:
+        return out
+    if report.unchanged_since is not None:
+        # The file repeats an earlier import: no row changed and no cache went cold, so the answers for its new
+        # as-of date cost what any question costs (the figures come from the day counts). A serving process
+        # computes them after the commit (warm_new_generations) rather than the import holding its commit for
+        # them: recording an unchanged file's new date stays a matter of a second or two at any size.
         return out
     by = f"import:{socket.gethostname()}:{os.getpid()}"
     for force_slug in report.forces:

@@ -50,6 +50,23 @@ def test_an_import_commits_with_its_standard_answers_by_default(
 
 
 @pytest.mark.usefixtures("cli_env")
+def test_the_same_file_again_commits_at_once_and_leaves_its_answers_to_the_running_bot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MO_WARM_ANSWERS", raising=False)
+    export = _export(tmp_path)
+    assert main(["import", "wanted", str(export), "--as-of", "2026-11-01"]) == 0
+    first = _counts(sessions)
+    capsys.readouterr()
+    assert main(["import", "wanted", str(export), "--as-of", "2026-11-02"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since the import of 2026-11-01" in out
+    assert "computed by the running bot after the commit (no row changed)" in out
+    assert "computed with the import" not in out
+    assert _counts(sessions) == (first[0] + 1, *first[1:])  # a new batch; no answers computed, claimed or audited
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_with_warm_answers_off_an_import_leaves_them_to_the_serving_processes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:

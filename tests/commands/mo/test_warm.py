@@ -201,8 +201,8 @@ def _wanted_export(path: Path, refs: list[str]) -> Path:
     return path
 
 
-def _import(rt: Runtime, session: Session, path: Path) -> ImportReport:
-    request = ImportRequest(dataset="wanted", path=path, force="suffolk", as_of=rt.clock.now().date())
+def _import(rt: Runtime, session: Session, path: Path, as_of: dt.date | None = None) -> ImportReport:
+    request = ImportRequest(dataset="wanted", path=path, force="suffolk", as_of=as_of or rt.clock.now().date())
     report = import_file(session, rt.config, request, rt.clock.now())
     assert report.ok, report
     return report
@@ -249,6 +249,31 @@ def test_an_import_commits_with_its_standard_answers_and_no_process_computes_the
     with capturing():  # computed afresh from the committed data (the shared answers are not read while capturing)
         fresh = ask(rt, "wanted --district ipswich")
     assert (shared.text, shared.blocks) == (fresh.text, fresh.blocks)
+
+
+def test_an_unchanged_file_commits_without_computing_and_a_serving_process_warms_its_date(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """The same file a day later changes no row: the import records its new date without computing the answers,
+    and a serving process computes them for the new generation (the answers' as-of date moved)."""
+    seed(rt.sessions)
+    export = _wanted_export(tmp_path / "w.csv", ["W-NEW-1", "W-NEW-2"])
+    with rt.sessions() as s:
+        first = _import(rt, s, export)
+        assert warm_before_commit(rt, s, first)
+        s.commit()
+    with rt.sessions() as s:
+        again = _import(rt, s, export, as_of=rt.clock.now().date() + dt.timedelta(days=1))
+        assert again.unchanged_since == first.as_of
+        assert warm_before_commit(rt, s, again) == []
+        s.commit()
+    generation = again.batch_ids[-1]
+    assert warm_new_generations(rt, "a-serving-process") > 0
+    with rt.sessions() as s:
+        claims = {g: by for g, by in s.execute(select(SharedAnswerWarm.generation, SharedAnswerWarm.claimed_by))}
+        assert claims[generation] == "a-serving-process"
+        stored = s.scalar(select(func.count()).select_from(SharedAnswer).where(SharedAnswer.generation == generation))
+    assert stored >= len(standard_questions(rt.config.force("suffolk"), "wanted", []))
 
 
 def test_an_import_rolled_back_leaves_no_answers_and_nothing_in_the_process_cache(rt: Runtime, tmp_path: Path) -> None:
