@@ -200,6 +200,17 @@ def _str_list(v: Any, path: str) -> tuple[str, ...]:
     return tuple(v)
 
 
+def _date_set(v: Any, path: str) -> frozenset[dt.date]:
+    """A list of ``"YYYY-MM-DD"`` strings, as dates (repeats once)."""
+    out: set[dt.date] = set()
+    for d in _str_list(v, path):
+        try:
+            out.add(dt.date.fromisoformat(d))
+        except ValueError:
+            raise ConfigError(f"{path}: {d!r} is not a date; expected YYYY-MM-DD") from None
+    return frozenset(out)
+
+
 def _zone(v: Any, path: str) -> ZoneInfo:
     if not isinstance(v, str):
         raise ConfigError(f"{path}: expected an IANA timezone name such as 'Europe/London', got {v!r}")
@@ -449,18 +460,8 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
         name = fr.get("name", slug.title())
         if not isinstance(name, str):
             raise ConfigError(f"{p}.name: expected a string")
-        meetings: list[dt.date] = []
-        for m in _str_list(fr.get("meetings", []), f"{p}.meetings"):
-            try:
-                meetings.append(dt.date.fromisoformat(m))
-            except ValueError:
-                raise ConfigError(f"{p}.meetings: {m!r} is not a date; expected YYYY-MM-DD") from None
-        days_off: set[dt.date] = set()
-        for d in _str_list(fr.get("days_off", []), f"{p}.days_off"):
-            try:
-                days_off.add(dt.date.fromisoformat(d))
-            except ValueError:
-                raise ConfigError(f"{p}.days_off: {d!r} is not a date; expected YYYY-MM-DD") from None
+        meetings = _date_set(fr.get("meetings", []), f"{p}.meetings")
+        days_off = _date_set(fr.get("days_off", []), f"{p}.days_off")
         days_before = fr.get("round_days_before", 5)
         if not isinstance(days_before, int) or isinstance(days_before, bool) or not 3 <= days_before <= 28:
             # The nudge goes two days before the meeting, so the first DM must come earlier than that.
@@ -472,9 +473,9 @@ def build_config(raw: Mapping[str, Any], source: str, *, database_url: str | Non
             districts=tuple(districts),
             slack_team_ids=teams,
             owners={k.upper(): v for k, v in owners_raw.items()},
-            meetings=tuple(sorted(set(meetings))),
+            meetings=tuple(sorted(meetings)),
             round_days_before=days_before,
-            days_off=frozenset(days_off),
+            days_off=days_off,
         )
 
     default_force = raw.get("default_force")

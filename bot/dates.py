@@ -125,7 +125,7 @@ def _monday_on_or_after(d: dt.date) -> dt.date:
 def bank_holidays(year: int) -> frozenset[dt.date]:
     """England and Wales's bank holidays of ``year`` by their standing rules (both forces are in England), with
     the substitute days when one falls at a weekend. One-off holidays proclaimed for a year (a coronation, a
-    state funeral) are not known."""
+    state funeral) are not known here: a force lists them in its ``days_off``."""
     new_year = dt.date(year, 1, 1)
     if new_year.weekday() >= 5:
         new_year = _monday_on_or_after(new_year)

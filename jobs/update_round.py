@@ -1,8 +1,8 @@
 """The update round before each meeting (``bot.action_log.update_round``), run every morning by the scheduler:
 the owners' first DMs ``round_days_before`` days before the meeting, the nudge two days before (each on the working
-day before when it falls at a weekend or on a bank holiday), the chair's digest on the morning of the meeting. The
-run itself is claimed once per day (``jobs.claims``); each DM is claimed per person before it is sent, so a rerun, a
-takeover or a second replica never sends anyone the same message twice.
+day before when it falls at a weekend, on a bank holiday or on one of the force's days off), the chair's digest on
+the morning of the meeting. The run itself is claimed once per day (``jobs.claims``); each DM is claimed per person
+before it is sent, so a rerun, a takeover or a second replica never sends anyone the same message twice.
 Each run first reopens the recurring actions that have come round (``bot.action_log.recurring``).
 
 A force's actions go only to its own people (``belongs_to``); the digest goes to the admins (the chair) who

@@ -160,7 +160,8 @@ def merge_cases(
     # and only the new rows (no case) and the revised ones (a value differs) are kept, with their case's id. Every
     # later step reads that small table instead of comparing the whole file with the table again (the versions
     # to replace, the update, and an anti-join for the new rows were three passes over every staged row).
-    _changes_table(session, cols)
+    # Empty, the staged columns typed as the stage's, and the id of the case each row revises (NULL: a new case).
+    _temp_table(session, CHANGES, f"SELECT CAST(NULL AS bigint) AS case_id, {', '.join(cols)} FROM {STAGE} WHERE 1 = 0")
     session.execute(
         text(
             f"INSERT INTO {CHANGES} (case_id, {', '.join(cols)}) SELECT t.id, s.{', s.'.join(cols)} "
@@ -176,7 +177,7 @@ def merge_cases(
     # The versions about to be replaced, kept as they are (the day counts take them away), then to the history,
     # valid until this import's as-of date (a version replaced on the day it became current was never valid on
     # any day: not kept).
-    _replaced_table(session, table)
+    _temp_table(session, REPLACED, f"SELECT * FROM {table} WHERE 1 = 0")  # emptied by each merge
     session.execute(
         text(f"INSERT INTO {REPLACED} SELECT t.* FROM {table} AS t JOIN {CHANGES} AS c ON t.id = c.case_id")
     )
@@ -222,24 +223,12 @@ def drop_replaced(session: Session) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {REPLACED}"))
 
 
-def _replaced_table(session: Session, table: str) -> None:
-    """An empty temporary table shaped like ``table`` for the versions the merge replaces (dropped at commit on
-    PostgreSQL, with the connection on SQLite; emptied by each merge)."""
-    session.execute(text(f"DROP TABLE IF EXISTS {REPLACED}"))
+def _temp_table(session: Session, name: str, select_sql: str, params: dict[str, Any] | None = None) -> None:
+    """A temporary table ``name`` made from ``select_sql``, replacing one left by an earlier merge (dropped at
+    commit on PostgreSQL, with the connection on SQLite, or by the merge when it is done with it)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     keep = " ON COMMIT DROP" if is_pg(session) else ""
-    session.execute(text(f"CREATE TEMP TABLE {REPLACED}{keep} AS SELECT * FROM {table} WHERE 1 = 0"))
-
-
-def _changes_table(session: Session, cols: list[str]) -> None:
-    """An empty temporary table for the staged rows the merge writes: the id of the case each revises (NULL for a
-    new case) and the staged columns, typed as the stage's (dropped by the merge)."""
-    session.execute(text(f"DROP TABLE IF EXISTS {CHANGES}"))
-    session.execute(
-        text(
-            f"CREATE TEMP TABLE {CHANGES} AS SELECT CAST(NULL AS bigint) AS case_id, {', '.join(cols)} "
-            f"FROM {STAGE} WHERE 1 = 0"
-        )
-    )
+    session.execute(text(f"CREATE TEMP TABLE {name}{keep} AS {select_sql}"), params or {})
 
 
 def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:
@@ -249,13 +238,11 @@ def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, a
     # The open rows absent from the file, found once (an anti-join of the force's open rows with the whole
     # stage); their history, their copy for the day counts and their update then go by id. Rows opened after the
     # as-of date (from a later export) are left alone: closing them would close a row before it opened.
-    session.execute(text(f"DROP TABLE IF EXISTS {ABSENT}"))
-    session.execute(
-        text(
-            f"CREATE TEMP TABLE {ABSENT} AS SELECT id FROM {table} "
-            f"WHERE force = :f AND {closed} IS NULL AND {opened} <= :d AND NOT EXISTS "
-            f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)"
-        ),
+    _temp_table(
+        session,
+        ABSENT,
+        f"SELECT id FROM {table} WHERE force = :f AND {closed} IS NULL AND {opened} <= :d AND NOT EXISTS "
+        f"(SELECT 1 FROM {STAGE} AS s WHERE s.force = :f AND s.reference = {table}.reference)",
         {"f": force, "d": d},
     )
     by_id = f"id IN (SELECT id FROM {ABSENT})"
