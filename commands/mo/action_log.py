@@ -109,7 +109,7 @@ SHARE_DIGEST = FlagSpec(
     t.SWITCH,
     "post to the channel (with --overdue: the digest of every overdue action) — the chair and admins",
     min_role="admin",
-    conflicts=(("--export", "the export is sent to you only"),),
+    conflicts=(("--export", "the export is sent to you only"), ("--paper", "the paper is sent to you only")),
 )
 CHANGE_FLAGS = (
     "--status",

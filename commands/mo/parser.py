@@ -42,6 +42,7 @@ ERROR_KINDS = (
     "missing_argument",
     "repeated_flag",
     "no_value_expected",
+    "conflicting_flags",
 )
 
 
@@ -297,6 +298,7 @@ def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedAr
         else:
             positionals[p.name] = tok
             i += 1
+    _refuse_conflicts(spec, values)
     for p in pos_specs:
         if p.required:
             raise ParseError(
@@ -306,6 +308,22 @@ def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedAr
                 command=spec.name,
             )
     return ParsedArgs(command=spec.name, text=norm, values=values, positionals=positionals)
+
+
+def _refuse_conflicts(spec: CommandSpec, values: dict[str, Any]) -> None:
+    """Two options that cannot go together are refused by name, rather than one of them silently ignored."""
+    for flag in spec.flags:
+        if flag.dest not in values:
+            continue
+        for other, why in flag.conflicts:
+            other_flag = spec.flag(other)
+            if other_flag is not None and other_flag.dest in values:
+                raise ParseError(
+                    "conflicting_flags",
+                    f"`{flag.name}` and `{other}` cannot go together: {why}",
+                    f"ask with one of them. usage: `/mo {spec.usage()}`",
+                    command=spec.name,
+                )
 
 
 def _convert(flag: FlagSpec, raw: str, ctx: ParseContext, spec: CommandSpec) -> Any:

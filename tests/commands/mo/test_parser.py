@@ -249,6 +249,23 @@ def test_error_switch_given_a_value() -> None:
     assert e.kind == "no_value_expected"
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("actions --paper --export", "`--paper` and `--export` cannot go together"),
+        ("actions --export --paper", "`--paper` and `--export` cannot go together"),
+        ("actions --share --export", "`--share` and `--export` cannot go together: the export is sent to you only"),
+        ("actions --paper --share", "`--share` and `--paper` cannot go together: the paper is sent to you only"),
+    ],
+)
+def test_error_options_that_cannot_go_together_are_named_not_one_ignored(text: str, named: str) -> None:
+    e = err(text)
+    assert e.kind == "conflicting_flags"
+    assert named in e.message
+    assert "usage: `/mo actions" in e.hint
+    assert parse("actions --paper", REG, ctx=CTX).has("paper")  # each alone is still read
+
+
 def _test_registry() -> Registry:
     reg = build_registry(figures.register_commands)
 
@@ -318,6 +335,7 @@ def test_every_error_kind_is_tested() -> None:
         "missing_argument",
         "repeated_flag",
         "no_value_expected",
+        "conflicting_flags",
     }
     assert tested == set(ERROR_KINDS)
 
