@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.dates import month_end
 from bot.models import ImportBatch, RetentionCutoff
 
 
@@ -33,6 +34,13 @@ def covered_from(session: Session, force: str, dataset: str) -> dt.date | None:
 def is_covered(start: dt.date | None, at: dt.date) -> bool:
     """Whether a figure at ``at`` rests on complete data (``start`` from :func:`covered_from`)."""
     return start is not None and at >= start
+
+
+def month_covered(start: dt.date | None, first: dt.date, as_of: dt.date, *, whole_month: bool = False) -> bool:
+    """Whether the month beginning ``first`` has a figure: its end (the open count at the month's last day, or at
+    ``as_of`` for the current month), or with ``whole_month`` every day of it (its opened and closed counts: a month
+    that coverage starts part-way through would count only its covered days)."""
+    return is_covered(start, first if whole_month else min(month_end(first), as_of))
 
 
 def record_cutoff(session: Session, force: str, cutoff: dt.date) -> None:

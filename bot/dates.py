@@ -156,3 +156,11 @@ def working_day_on_or_before(d: dt.date, days_off: Collection[dt.date] = ()) -> 
     while not is_working_day(d, days_off):
         d -= dt.timedelta(days=1)
     return d
+
+
+def parse_month(value: str) -> dt.date:
+    """'YYYY-MM' → the month's first day; ValueError naming the expected form."""
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a month in the form YYYY-MM (e.g. 2026-10)") from None

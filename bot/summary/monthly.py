@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from bot.action_log.counts import counts_by_pillar, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
-from bot.coverage import covered_from, is_covered
-from bot.dates import add_months, day_month_year, local_time, month_end
+from bot.coverage import covered_from, month_covered
+from bot.dates import add_months, day_month_year, local_time, month_end, parse_month
 from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
@@ -117,8 +117,7 @@ class MonthlySummary:
         series = {"wanted": self.wanted_series, "suspects": self.suspects_series, "bail": self.bail_series}[dataset]
         start = self.covered_from.get(dataset)
         for i, p in enumerate(series):
-            first = parse_month(p.month)
-            if is_covered(start, first if whole_month else min(month_end(first), self.as_of)):
+            if month_covered(start, parse_month(p.month), self.as_of, whole_month=whole_month):
                 return i
         return len(series)
 
@@ -146,14 +145,6 @@ class MonthlySummary:
             return f"{day_month_year(d)} (last updated in Slack {changed})" if d is not None else changed
         imported = local_time(t, ZoneInfo(self.timezone))
         return f"{day_month_year(d)} (imported {imported})" if d is not None else f"imported {imported}"
-
-
-def parse_month(value: str) -> dt.date:
-    """'YYYY-MM' → the month's first day; ValueError naming the expected form."""
-    try:
-        return dt.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise ValueError(f"{value!r} is not a month in the form YYYY-MM (e.g. 2026-10)") from None
 
 
 def build_summary(

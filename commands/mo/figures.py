@@ -16,6 +16,7 @@ from bot.dates import a_month_before
 from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
+from bot.figures.trend import trend
 from bot.figures.types import WANTED_REASONS
 from bot.freshness import dataset_freshness, freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.render_figures import (
@@ -31,6 +32,7 @@ from bot.slack.render_figures import (
     render_suspects,
     render_wanted,
 )
+from bot.slack.render_trend import render_trend
 from commands.mo import values as t
 from commands.mo.args import ParsedArgs
 from commands.mo.reply import AnswerContext, Reply
@@ -45,6 +47,16 @@ REASON = FlagSpec(
     ),
     "why the person is wanted",
 )
+TREND = FlagSpec(
+    "--trend",
+    t.SWITCH,
+    "month by month over the last 12 months: the count at each month's end, and opened and closed in it",
+    conflicts=(
+        ("--list", "a trend counts cases, a list names them: ask for one"),
+        ("--older-than", "a case's age changes from one month end to the next; filter by district, offence or reason"),
+        ("--expiring", "bail ending soon is counted for one day; ask `/mo bail --expiring` on its own"),
+    ),
+)
 EXPIRING = FlagSpec(
     "--expiring",
     t.DURATION,
@@ -54,14 +66,19 @@ EXPIRING = FlagSpec(
 
 
 def register_commands(reg: Registry) -> None:
-    base = (common.DISTRICT, common.OFFENCE, common.AS_OF, common.OLDER_THAN)
+    base = (common.DISTRICT, common.OFFENCE, common.AS_OF, common.OLDER_THAN, TREND)
     reg.add(
         CommandSpec(
             name="wanted",
             summary="Wanted persons: open circulations, change on a month ago, reviews overdue",
             handler=handle_wanted,
             flags=(*base, REASON, common.LIST, common.SHARE),
-            examples=("wanted --district ipswich", "wanted --reason never-arrested --older-than 90d", "wanted --list"),
+            examples=(
+                "wanted --district ipswich",
+                "wanted --reason never-arrested --older-than 90d",
+                "wanted --trend --district lowestoft",
+                "wanted --list",
+            ),
         )
     )
     reg.add(
@@ -89,7 +106,7 @@ def register_commands(reg: Registry) -> None:
             summary="Released under investigation: active RUI and how long it has run",
             handler=handle_rui,
             flags=(*base, common.LIST, common.SHARE),
-            examples=("rui --district ipswich", "rui --older-than 12m --list"),
+            examples=("rui --district ipswich", "rui --trend", "rui --older-than 12m --list"),
         )
     )
     reg.add(
@@ -237,6 +254,22 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     return ctx.ok(text, blocks, records_disclosed=shown)
 
 
+def _trend(ctx: AnswerContext, args: ParsedArgs, dataset: str) -> Reply:
+    """The last 12 months and the current one, each month end as known then (the answer is cached per import)."""
+    as_of = _as_of(ctx, args)
+    source = "bail" if dataset == "rui" else dataset
+    frame = _frame(ctx, args, as_of, source)
+    filters = _filters(args, as_of)
+    return _rendered(
+        ctx,
+        args,
+        source,
+        as_of,
+        frame,
+        lambda: render_trend(trend(ctx.session, dataset, ctx.force, as_of, filters), frame),
+    )
+
+
 def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
     """The bail-ending-soon window this request asks for: ``--expiring``, else the config's."""
     expiring: t.Duration | None = args.get("expiring")
@@ -272,6 +305,8 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return bad
     if early := _not_covered(ctx, args, "wanted"):
         return early
+    if args.has("trend"):
+        return _trend(ctx, args, "wanted")
     if args.has("list"):
         return _list(ctx, args, "wanted")
     as_of = _as_of(ctx, args)
@@ -293,6 +328,8 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return bad
     if early := _not_covered(ctx, args, "suspects"):
         return early
+    if args.has("trend"):
+        return _trend(ctx, args, "suspects")
     if args.has("list"):
         return _list(ctx, args, "suspects")
     as_of = _as_of(ctx, args)
@@ -312,6 +349,8 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return bad
     if early := _not_covered(ctx, args, "bail"):
         return early
+    if args.has("trend"):
+        return _trend(ctx, args, "bail")
     as_of = _as_of(ctx, args)
     days = _ending_days(ctx, args, as_of)
     if args.has("list"):
@@ -336,6 +375,8 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         return bad
     if early := _not_covered(ctx, args, "rui"):
         return early
+    if args.has("trend"):
+        return _trend(ctx, args, "rui")
     if args.has("list"):
         return _list(ctx, args, "rui")
     as_of = _as_of(ctx, args)

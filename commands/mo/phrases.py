@@ -25,11 +25,24 @@ from commands.mo.specs import Registry
 # The sub-commands a phrase can stand for, and the flags each accepts in a phrase.
 FIGURES = ("wanted", "suspects", "bail", "rui", "status")
 _FLAGS = {
-    "wanted": ("--district", "--offence", "--reason", "--older-than"),
-    "suspects": ("--district", "--offence", "--older-than"),
-    "bail": ("--district", "--offence", "--older-than", "--expiring"),
-    "rui": ("--district", "--offence", "--older-than"),
+    "wanted": ("--district", "--offence", "--reason", "--older-than", "--trend"),
+    "suspects": ("--district", "--offence", "--older-than", "--trend"),
+    "bail": ("--district", "--offence", "--older-than", "--expiring", "--trend"),
+    "rui": ("--district", "--offence", "--older-than", "--trend"),
     "status": (),
+}
+# Asking how a figure moved over the months (`--trend`; not with an age or an expiry window, which are one day's).
+_TREND_PHRASES: dict[tuple[str, ...], str] = {
+    ("trend",): "",
+    ("trends",): "",
+    ("over", "time"): "",
+    ("month", "by", "month"): "",
+    ("by", "month"): "",
+    ("per", "month"): "",
+    ("each", "month"): "",
+    ("monthly",): "",
+    ("over", "the", "last", "year"): "",
+    ("over", "the", "year"): "",
 }
 # Other names people give a figure (on top of the registry's names and aliases).
 _FIGURE_PHRASES: dict[tuple[str, ...], str] = {
@@ -168,6 +181,11 @@ def _read(words: list[str], force: Force, names: dict[str, str]) -> Phrased | st
             flags["--reason"] = _REASON_PHRASES[tuple(words[i : i + n])]
             i += n
             continue
+        n = _match(words, i, _TREND_PHRASES)
+        if n:
+            flags["--trend"] = ""
+            i += n
+            continue
         n, value = _expiring(words, i)
         if n:
             flags["--expiring"] = value
@@ -210,10 +228,12 @@ def _read(words: list[str], force: Force, names: dict[str, str]) -> Phrased | st
     for flag in flags:
         if flag not in allowed:
             return None
+    if "--trend" in flags and ("--older-than" in flags or "--expiring" in flags):
+        return None
     parts = [command]
-    for flag in ("--district", "--offence", "--reason", "--older-than", "--expiring"):
+    for flag in ("--district", "--offence", "--reason", "--older-than", "--expiring", "--trend"):
         if flag in flags:
-            parts += [flag, flags[flag]]
+            parts += [flag, flags[flag]] if flags[flag] else [flag]
     return Phrased(" ".join(parts))
 
 

@@ -16,6 +16,7 @@ from bot.access import Requester, identify
 from bot.clock import today_in
 from bot.demo.load import load_demo
 from bot.figures import Filters, wanted_figures
+from bot.figures.trend import trend
 from bot.models import AuditEvent, SlackDelivery
 from bot.runtime import Runtime
 from bot.slack.user_groups import shared_user_groups
@@ -220,6 +221,21 @@ def test_share_is_posted_in_channel(bot: Bot) -> None:
     body = r.json()
     assert r.status == 200 and body["response_type"] == "in_channel" and body["blocks"]
     assert bot.audit()[-1].outcome == "ok"
+
+
+def test_a_shared_trend_is_posted_in_channel_in_the_ack_and_audited(bot: Bot) -> None:
+    r, response_url = bot.command("rui --trend --district east --share")
+    body = r.json()
+    assert r.status == 200 and body["response_type"] == "in_channel"
+    force = bot.rt.config.force("suffolk")
+    with bot.rt.sessions() as s:
+        t = trend(s, "rui", force, today_in(bot.rt.clock, force.timezone), Filters(district="lowestoft"))
+    assert t.covered and t.months[-1].open_at_end  # the demo has RUI in Lowestoft, so the check is not vacuous
+    shown = blocks_text(body["blocks"])
+    assert f"*{t.months[-1].open_at_end:,}* active RUI on " in shown and "```" in shown
+    assert body["blocks"][0]["text"]["text"] == "Released under investigation, month by month — Lowestoft"
+    assert bot.audit()[-1].detail == "rui --trend --district east --share" and bot.audit()[-1].outcome == "ok"
+    assert bot.fake.posts_to(response_url) == []  # answered in the ack: a handful of month counts
 
 
 def test_errors_and_refusals_stay_ephemeral_and_are_audited(bot: Bot) -> None:

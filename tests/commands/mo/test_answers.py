@@ -19,6 +19,7 @@ from bot.config import District, load_config
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
 from bot.figures.cache import figures_cache
 from bot.figures.cases import bail_ending_soon, open_cases
+from bot.figures.trend import trend
 from bot.figures.types import WantedFigures
 from bot.import_generations.announce import announce_imports
 from bot.import_generations.batches import ImportedBatch
@@ -228,6 +229,73 @@ def test_a_date_before_the_data_gets_no_number(rt: Runtime, command: str) -> Non
     assert "over the last month" not in first
     later = blocks_text(ask(rt, f"{command} --as-of 2024-12-23"))
     assert "No comparison" not in later and "over the last month (" in later
+
+
+@pytest.mark.parametrize(
+    ("command", "dataset", "counted"),
+    [
+        ("wanted --trend --district west", "wanted", "open wanted circulations"),
+        ("suspects trend --offence theft", None, None),  # a bare word is matched to its flag, not run
+        ("bail --trend", "bail", "on pre-charge bail (active)"),
+        ("rui --trend", "rui", "active RUI"),
+    ],
+)
+def test_a_trend_gives_each_month_end_as_the_trend_service_counts_it(
+    rt: Runtime, command: str, dataset: str | None, counted: str | None
+) -> None:
+    seed(rt.sessions, n=300)  # complete from 23 Nov 2024: every month of the last 13 is covered
+    r = ask(rt, command)
+    body = blocks_text(r)
+    if dataset is None:
+        assert "did you mean `--trend`?" in body
+        return
+    force = rt.config.force("suffolk")
+    filters = Filters(district="bury-st-edmunds") if "west" in command else Filters()
+    with rt.sessions() as s:
+        t = trend(s, dataset, force, AS_OF, filters)
+    assert len(t.covered) == 13
+    last, first = t.months[-1], t.months[0]
+    assert f"*{fmt_int(last.open_at_end or 0)}* {counted} on 23 Nov 2026" in body
+    assert f"on 30 Nov 2025 ({fmt_int(first.open_at_end or 0)})" in body
+    table = body[body.index("```") :]
+    for m in t.months:
+        label = m.first.strftime("%b %Y") + (" (1–23)" if m is last else "")
+        row = next(x for x in table.splitlines() if x.startswith(label))
+        numbers = [int(n.replace(",", "")) for n in re.findall(r"\b[\d,]+\b", row[len(label) :])]
+        lapsed = [m.lapsed_at_end] if dataset == "bail" else []
+        assert numbers == [m.open_at_end, *lapsed, m.opened, m.closed], row
+    assert "(before the data)" not in body
+    assert ("Bury St Edmunds" in r.blocks[0]["text"]["text"]) == bool(filters.district)
+    assert_within_limits(r)
+
+
+def test_a_trend_starting_before_the_data_shows_no_number_for_those_months(rt: Runtime) -> None:
+    seed(rt.sessions, n=100)  # complete from 23 Nov 2024
+    body = blocks_text(ask(rt, "wanted --trend --as-of 2025-02-10"))
+    table = body[body.index("```") :]
+    assert re.search(r"^Feb–Oct 2024 +— +\(before the data\) +— +—$", table, re.M)  # one row, no zeros
+    assert re.search(r"^Nov 2024 +\d+ +\S* +— +—$", table, re.M)  # its end is covered, not its first 22 days
+    with rt.sessions() as s:
+        t = trend(s, "wanted", rt.config.force("suffolk"), dt.date(2025, 2, 10), Filters())
+    nov = t.covered[0]
+    assert "the first month end the data covers (complete from 23 Nov 2024)" in body
+    assert f"on 30 Nov 2024 ({fmt_int(nov.open_at_end or 0)})" in body
+    assert "—: not covered by the data" in body
+
+
+@pytest.mark.parametrize(
+    ("command", "why"),
+    [
+        ("wanted --trend --list", "a trend counts cases, a list names them"),
+        ("rui --older-than 12m --trend", "a case's age changes from one month end to the next"),
+        ("bail --trend --expiring 7d", "bail ending soon is counted for one day"),
+    ],
+)
+def test_a_trend_with_an_option_it_cannot_honour_is_refused_by_name(rt: Runtime, command: str, why: str) -> None:
+    seed(rt.sessions, n=20)
+    body = blocks_text(ask(rt, command, user=ANALYST))
+    assert "cannot go together" in body and why in body
+    assert "Nothing was changed" in body
 
 
 def test_bail_answer_leads_with_lapsed_bail(rt: Runtime) -> None:
