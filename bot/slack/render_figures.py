@@ -197,6 +197,15 @@ def _month_to_date(as_of: dt.date) -> str:
     return f"Month to date (from {fmt_date(as_of.replace(day=1))})"
 
 
+def _month_uncovered(frame: Frame) -> str:
+    """Why the month to date is not counted — the data begins part-way through it, so the cases opened and closed
+    before then are not in it — or "" when it is."""
+    start = frame.covered_from
+    if start is None or frame.as_of.replace(day=1) >= start:
+        return ""
+    return f"Month to date: not counted, no data before {fmt_date(start)}"
+
+
 def render_no_data(title: str, dataset: str, frame: Frame) -> Rendered:
     """An answer when no export of the dataset was ever imported for the force: no number at all."""
     m = MessageBuilder().header(f"{title} — {frame.place}")
@@ -226,10 +235,13 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
     m.section(
         f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
-        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
-        f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        + (
+            _month_uncovered(frame)
+            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, "
+            f"{fmt_int(fig.closed_in_month)} closed{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None:
+    if fig.closed_in_month and fig.closed_by_outcome is not None and not _month_uncovered(frame):
         breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
@@ -249,10 +261,13 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
     m.section(
         f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
-        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
-        f"{fmt_int(fig.closed_in_month)} dealt with{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        + (
+            _month_uncovered(frame)
+            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
+            f"{fmt_int(fig.closed_in_month)} dealt with{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None:
+    if fig.closed_in_month and fig.closed_by_outcome is not None and not _month_uncovered(frame):
         breakdown(m, "Dealt with this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
@@ -303,11 +318,14 @@ def render_bail(
         f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
         f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago, frame.covered_from)}\n"
         f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
-        f"{_month_to_date(fig.as_of)}: bail {fmt_int(fig.opened_in_month['bail'])} started, "
-        f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
-        f"{fmt_int(fig.closed_in_month['rui'])} ended"
+        + (
+            _month_uncovered(frame)
+            or f"{_month_to_date(fig.as_of)}: bail {fmt_int(fig.opened_in_month['bail'])} started, "
+            f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
+            f"{fmt_int(fig.closed_in_month['rui'])} ended"
+        )
     )
-    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None:
+    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and not _month_uncovered(frame):
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
     if window:
@@ -328,13 +346,15 @@ def render_bail(
 def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int]) -> Rendered:
     m = MessageBuilder().header(f"Released under investigation — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.active_rui)}* active RUI\n"
+        f"*{fmt_int(fig.active_rui)}* active RUI{_people(fig.people['rui'] if fig.people is not None else None)}\n"
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
-        f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
-        f"{fmt_int(fig.closed_in_month['rui'])} concluded"
-        f"{_people(fig.people['rui']) + ' on RUI' if fig.people is not None else ''}"
+        + (
+            _month_uncovered(frame)
+            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+            f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+        )
     )
-    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None:
+    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None and not _month_uncovered(frame):
         breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:

@@ -18,7 +18,7 @@ from bot.freshness import Freshness
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.slack.render_figures import data_freshness, lapsed_line
-from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, outcomes_line
+from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, figure_text, outcomes_line
 
 
 def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> Rendered:
@@ -28,10 +28,7 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
     scope = esc(s.scope_label)
     lines: list[str] = []
     if not s.has_data:
-        msg = (
-            f"*{scope}*: no data for {esc(s.month_label)} — nothing was open or recorded in the month, "
-            "so there are no charts this time."
-        )
+        msg = f"*{scope}*: no data for {esc(s.month_label)} — {s.no_data_reason}, so there are no charts this time."
         b.section(msg)
         lines.append(msg)
     else:
@@ -40,6 +37,11 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
         fields = []
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
+            if h.now is None:
+                figure = esc(figure_text(h))
+                fields.append(f"*{esc(label)}*\n{figure}")
+                lines.append(f"{label}: {figure}")
+                continue
             if h.before is None:
                 change = esc(comparison_text(h))
             else:

@@ -34,7 +34,9 @@ SUMMARY_DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail", "actions")
 class Headline:
     key: str
     label: str
-    now: int  # at the month's end
+    # At the month's end; None when that day is before the dataset's coverage, or the dataset was never imported:
+    # what the imports hold then (the cases still open when the data begins) is not the figure.
+    now: int | None
     # At the previous month's end; None when that day is before the dataset's coverage (bot/coverage.py): the
     # data cannot say, and a rise from "no data" is not a rise.
     before: int | None
@@ -46,7 +48,7 @@ class Headline:
 
     @property
     def change(self) -> int | None:
-        return None if self.before is None else self.now - self.before
+        return None if self.before is None or self.now is None else self.now - self.before
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,25 @@ class MonthlySummary:
         it says nothing about the month.)"""
         if any(h.now or h.before for h in self.headlines):
             return True
-        last = [s[-1] for s in (self.wanted_series, self.suspects_series, self.bail_series, self.rui_series) if s]
+        series = (
+            ("wanted", self.wanted_series),
+            ("suspects", self.suspects_series),
+            ("bail", self.bail_series),
+            ("bail", self.rui_series),
+        )
+        # A month before a dataset's coverage has no figure of it, however many rows the imports hold for it.
+        last = [s[-1] for ds, s in series if s and self.first_covered(ds, whole_month=True) < len(s)]
         return any(p.opened or p.closed for p in last)
+
+    @property
+    def no_data_reason(self) -> str:
+        """Why a month has no data: before every dataset's coverage, or nothing happened in it."""
+        starts = [d for ds, d in self.covered_from.items() if ds != "actions" and d is not None]
+        if not starts:
+            return "no wanted, suspects or bail data has been imported"
+        if self.as_of < min(starts):
+            return f"the imported data is complete only from {day_month_year(min(starts))}"
+        return "nothing was open or recorded in the month"
 
     def first_covered(self, dataset: str, *, whole_month: bool = False) -> int:
         """The index in ``dataset``'s series (wanted, suspects or bail: bail and RUI share their months) of the
@@ -211,7 +230,7 @@ def build_summary(
 
     # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
-    headlines = tuple(_within_coverage(h, coverage, prev) for h in headlines)
+    headlines = tuple(_within_coverage(h, coverage, prev, as_of) for h in headlines)
     first_bail = first_export(session, force.slug, "bail")
     headlines = tuple(_end_dates_known(h, first_bail, prev) for h in headlines)
 
@@ -273,12 +292,16 @@ HEADLINE_DATASETS = {
 }
 
 
-def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.date) -> Headline:
+def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.date, as_of: dt.date) -> Headline:
+    """No figure for a month end the dataset's data does not cover (or a dataset never imported), and no comparison
+    with one: a count from the rows the imports hold for such a day is not what was open then."""
     dataset = HEADLINE_DATASETS.get(h.key)
     if dataset is None:
         return h
     start = coverage[dataset]
-    if start is not None and prev < start:
+    if start is None or as_of < start:
+        return replace(h, now=None, before=None, covered_from=start)
+    if prev < start:
         return replace(h, before=None, covered_from=start)
     return h
 
@@ -302,14 +325,31 @@ def _end_dates_known(h: Headline, first_bail_export: dt.date | None, prev: dt.da
     )
 
 
+def figure_text(h: Headline) -> str:
+    """The headline's figure, or why there is none."""
+    if h.now is not None:
+        return f"{h.now:,}"
+    if h.covered_from is None:
+        return "no figure: never imported"
+    return f"no figure: no data before {day_month_year(h.covered_from)}"
+
+
 def comparison_text(h: Headline) -> str:
     """``previous month 4; +27`` — or why there is none."""
+    if h.now is None:
+        return ""
     if h.before is None:
         if h.no_comparison:
             return f"no comparison: {h.no_comparison}"
         since = f" before {day_month_year(h.covered_from)}" if h.covered_from else ""
         return f"no comparison: no data{since}"
     return f"previous month {h.before:,}; {_signed(h.now - h.before)}"
+
+
+def headline_text(h: Headline) -> str:
+    """``4 (previous month 3; +1)``, or ``no figure: no data before 8 Dec 2024``."""
+    comparison = comparison_text(h)
+    return f"{figure_text(h)} ({comparison})" if comparison else figure_text(h)
 
 
 OUTCOME_WORDS = {
@@ -323,16 +363,32 @@ OUTCOME_WORDS = {
 }
 
 
+def _not_whole(s: MonthlySummary, dataset: str) -> str:
+    """Why the month's closures of ``dataset`` are not counted — its data does not cover every day of the month (the
+    cases closed before the data begins are not in it) — or "" when they are."""
+    series = {"wanted": s.wanted_series, "suspects": s.suspects_series, "bail": s.bail_series}[dataset]
+    if s.first_covered(dataset, whole_month=True) < len(series):
+        return ""
+    start = s.covered_from.get(dataset)
+    return f"the data is complete only from {day_month_year(start)}" if start else "never imported"
+
+
 def outcomes_line(s: MonthlySummary) -> str:
     """How the month's cases ended: wanted closed with and without arrest (and those the export gives no outcome
     for), and each dataset's outcomes."""
     parts = []
     for key, verb in (("wanted", "wanted closed"), ("suspects", "suspects dealt with")):
+        if gap := _not_whole(s, key):
+            parts.append(f"{verb} not counted ({gap})")
+            continue
         by = s.outcomes.get(key, {})
         split = arrest_split(by)
         detail = arrests_text(split) if split.closed else "none"
         parts.append(f"{verb} {split.closed:,} ({detail})")
     for key, verb in (("bail", "bail ended"), ("rui", "RUI concluded")):
+        if gap := _not_whole(s, "bail"):
+            parts.append(f"{verb} not counted ({gap})")
+            continue
         by = s.outcomes.get(key, {})
         detail = ", ".join(f"{OUTCOME_WORDS.get(o, o)} {n:,}" for o, n in by.items()) or "none"
         parts.append(f"{verb} {sum(by.values()):,} ({detail})")
@@ -343,13 +399,13 @@ def summary_text(s: MonthlySummary) -> str:
     """Plain text (Markdown-friendly) of the headline figures, for papers and the terminal."""
     lines = [f"# {s.scope_label}: monthly summary, {s.month_label}", ""]
     if not s.has_data:
-        lines.append(f"No data for {s.month_label}.")
+        lines.append(f"No data for {s.month_label}: {s.no_data_reason}.")
     else:
         lines.append(f"Figures at {day_month_year(s.as_of)} against {day_month_year(s.previous_as_of)}:")
         lines.append("")
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
-            lines.append(f"- {label}: {h.now:,} ({comparison_text(h)})")
+            lines.append(f"- {label}: {headline_text(h)}")
         lines.append("")
         lines.append(outcomes_line(s))
     lines.append("")

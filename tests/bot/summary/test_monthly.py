@@ -178,9 +178,13 @@ def test_no_data_month_says_so(runtime: Runtime) -> None:
     with runtime.sessions() as s:
         empty = build_summary(s, runtime.config, force, "2026-10", TODAY, NOW)
     assert not empty.has_data
-    assert all(h.now == 0 and h.before == 0 for h in empty.headlines)
+    # No dataset was ever imported: no figure at all rather than zeros nobody counted; the action log's are its own.
+    actions = {"actions_overdue", "actions_completed"}
+    assert all(h.now is None and h.before is None for h in empty.headlines if h.key not in actions)
+    assert all(h.now == 0 and h.before == 0 for h in empty.headlines if h.key in actions)
     text = summary_text(empty)
-    assert "No data for October 2026" in text and "never imported" in text
+    assert "No data for October 2026: no wanted, suspects or bail data has been imported" in text
+    assert "never imported" in text
 
 
 def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock: FixedClock) -> None:
@@ -370,3 +374,62 @@ def test_bail_counted_by_end_date_is_compared_only_from_the_first_bail_export(
     # Counts that do not rest on end dates are compared as ever: B1 was active on both days.
     active = norfolk_summary.headline("active_bail")
     assert (active.now, active.before) == (1, 1)
+
+
+def test_a_month_the_data_does_not_cover_has_no_figure_however_many_rows_the_imports_hold(
+    runtime: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Wanted is complete from 10 Sep 2026, suspects only from 1 Nov: an export holds the cases still open when its
+    coverage begins, so rows dated earlier are there — but a count of them at an earlier month end is not what was
+    open then. October: wanted has its figure, suspects none; September: wanted's closures in the month are not
+    counted (the data begins on the 10th); August: no data at all."""
+    clock.set(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    wanted = tmp_path / "wanted.csv"
+    wanted.write_text(
+        "reference,offence,district,reason,circulated_on,closed_on,status\n"
+        "W1,theft,ipswich,never_arrested,2026-03-01,,open\n"  # open throughout
+        "W2,theft,ipswich,never_arrested,2026-06-01,2026-09-20,arrested\n"
+        "W3,theft,ipswich,never_arrested,2026-10-02,,open\n"
+    )
+    suspects = tmp_path / "suspects.csv"
+    suspects.write_text(
+        "reference,offence,district,identified_on,closed_on,status\n"
+        "S1,theft,ipswich,2026-02-01,,open\n"  # open since February: in the export, yet October is not covered
+        "S2,theft,ipswich,2026-11-03,,open\n"
+    )
+    with runtime.sessions() as s:
+        for dataset, path, since in (
+            ("wanted", wanted, dt.date(2026, 9, 10)),
+            ("suspects", suspects, dt.date(2026, 11, 1)),
+        ):
+            request = ImportRequest(
+                dataset=dataset, path=path, force="suffolk", as_of=dt.date(2026, 11, 19), covers_from=since
+            )
+            assert import_file(s, runtime.config, request, clock.now()).ok
+        s.commit()
+    force = runtime.config.force("suffolk")
+    today = dt.date(2026, 11, 20)
+    with runtime.sessions() as s:
+        october = build_summary(s, runtime.config, force, "2026-10", today, clock.now())
+        september = build_summary(s, runtime.config, force, "2026-09", today, clock.now())
+        august = build_summary(s, runtime.config, force, "2026-08", today, clock.now())
+        assert monthly_series(s, "suspects", force, dt.date(2026, 10, 31), 1)[0].open_at_end == 1  # the row is there
+
+    assert (october.headline("wanted").now, october.headline("wanted").before) == (2, 1)
+    assert (october.headline("suspects").now, october.headline("suspects").before) == (None, None)
+    assert october.headline("suspects").change is None
+    text = summary_text(october)
+    assert "- Wanted circulations open: 2 (previous month 1; +1)" in text
+    assert "- Outstanding suspects: no figure: no data before 1 Nov 2026" in text
+    assert "wanted closed 0 (none); suspects dealt with not counted (the data is complete only from 1 Nov 2026)" in text
+    _, blocks = render_summary(october)
+    fields = [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert "*Outstanding suspects*\nno figure: no data before 1 Nov 2026" in fields
+
+    assert september.headline("wanted").now == 1 and september.headline("wanted").before is None
+    assert "wanted closed not counted (the data is complete only from 10 Sep 2026)" in summary_text(september)
+
+    assert not august.has_data
+    assert "No data for August 2026: the imported data is complete only from 10 Sep 2026." in summary_text(august)
+    assert "the imported data is complete only from 10 Sep 2026, so there are no charts" in render_summary(august)[0]
+    assert charts.render_all(august) == []

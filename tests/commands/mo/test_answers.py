@@ -229,6 +229,11 @@ def test_a_date_before_the_data_gets_no_number(rt: Runtime, command: str) -> Non
     assert "over the last month" not in first
     later = blocks_text(ask(rt, f"{command} --as-of 2024-12-23"))
     assert "No comparison" not in later and "over the last month (" in later
+    # The month the data begins in: its first 22 days' openings and closures are not in the data.
+    partial = blocks_text(ask(rt, f"{command} --as-of 2024-11-30"))
+    assert "Month to date: not counted, no data before 23 Nov 2024" in partial
+    assert "Month to date (from" not in partial and "this month, by outcome" not in partial
+    assert "Month to date (from 1 Dec 2024)" in first
 
 
 @pytest.mark.parametrize(
