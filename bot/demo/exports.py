@@ -2,7 +2,8 @@
 
 The files look like what a performance team would circulate: pseudonymous references only (person ``P`` +
 7 digits, crime ``37/12345/24``), officers as collar numbers, a weighted offence mix, 24 months of history up
-to ``end``, both forces (Suffolk ~75 %, Norfolk ~25 %) in one file with a ``force`` column. Each file also
+to ``end`` (with the cases opened before it that were still open on its first day), both forces (Suffolk ~75 %,
+Norfolk ~25 %) in one file with a ``force`` column. Each file also
 exercises a different corner of the import path on purpose:
 
 * ``wanted.csv`` — header aliases (``Offence Group``, ``Date Circulated``, ``Last Reviewed``, ``Date Closed``,
@@ -32,6 +33,13 @@ from bot.dates import add_months
 DATASETS: tuple[str, ...] = ("wanted", "suspects", "bail")
 FILE_NAMES: dict[str, str] = {"wanted": "wanted.csv", "suspects": "suspects.csv", "bail": "bail.csv"}
 HISTORY_MONTHS = 24
+# Cases opened this long before the history window that were still open on its first day are in the files too: a
+# force's caseload does not start from nothing on the day its exports begin. Without them every open count would
+# climb for a year from the window's start (RUI, with its long tail, by two thirds) — a rise that is only the
+# start of the data, in the demo's trend and charts. Two years takes the long-running cases to within a few per cent
+# of a steady state; the rows closed before the window are never written (the files hold every case open on or
+# after its first day, which is what the demo's --covers-from declares).
+BACKLOG_DAYS = 730
 _CHUNK = 10_000
 
 
@@ -172,10 +180,12 @@ def _table(pairs: Sequence[tuple[str, float]]) -> tuple[str, ...]:
 
 
 class _Calendar:
-    """Day-indexed date strings: index 0 is the first day of history, ``last`` is ``end``."""
+    """Day-indexed date strings: index 0 is the first day of the backlog (:data:`BACKLOG_DAYS` before the history
+    window), ``first`` the window's first day, ``last`` is ``end``."""
 
     def __init__(self, end: dt.date, *, future_days: int = 200) -> None:
-        self.start = history_start(end)
+        self.start = history_start(end) - dt.timedelta(days=BACKLOG_DAYS)
+        self.first = BACKLOG_DAYS
         self.last = (end - self.start).days
         days = [self.start + dt.timedelta(days=i) for i in range(self.last + 1 + future_days)]
         self.iso = [d.isoformat() for d in days]
@@ -246,11 +256,15 @@ def wanted_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
     c = _Common(rnd, cal, rows)
     reasons = _table(WANTED_REASONS)
     closed_statuses = _table(WANTED_CLOSED_STATUSES)
-    iso, last, r = cal.iso, cal.last, rnd.random
-    for n in range(1, rows + 1):
-        f = c.force()
+    iso, first, last, r = cal.iso, cal.first, cal.last, rnd.random
+    n = 0
+    while n < rows:
         opened = c.opened_day()
         closed = opened + _case_duration(rnd, 0.80, 0.15, 12, 90, 500)
+        if closed < first:
+            continue  # closed before the window: not in the export
+        n += 1
+        f = c.force()
         is_open = closed > last
         # Reviews every 28 days while open; most open circulations were reviewed in the last 28 days.
         upto = last if is_open else closed
@@ -287,11 +301,15 @@ def wanted_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
 def suspect_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
     c = _Common(rnd, cal, rows)
     closed_statuses = _table(SUSPECT_CLOSED_STATUSES)
-    uk, last, r = cal.uk, cal.last, rnd.random
-    for n in range(1, rows + 1):
-        f = c.force()
+    uk, first, last, r = cal.uk, cal.first, cal.last, rnd.random
+    n = 0
+    while n < rows:
         opened = c.opened_day()
         closed = opened + _case_duration(rnd, 0.72, 0.20, 21, 100, 420)
+        if closed < first:
+            continue  # closed before the window: not in the export
+        n += 1
+        f = c.force()
         is_open = closed > last
         yield (
             f"S-{n:07d}",
@@ -336,9 +354,10 @@ def bail_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
     c = _Common(rnd, cal, rows, district_labels=True)
     bail_outcomes = _table(BAIL_OUTCOMES)
     rui_outcomes = _table(RUI_OUTCOMES)
-    iso, last, r = cal.iso, cal.last, rnd.random
+    iso, first, last, r = cal.iso, cal.first, cal.last, rnd.random
     pending: deque[_Continuation] = deque()
-    for n in range(1, rows + 1):
+    n = 0
+    while n < rows:
         if pending:
             p = pending.popleft()
             kind, started, person, crime, offence, district, f, oic = (
@@ -382,6 +401,9 @@ def bail_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
                 ended_s = iso[ended]
                 if outcome == "converted_to_rui":
                     pending.append(_Continuation("rui", ended, person, crime, offence, district, f, oic))
+                if ended < first:
+                    continue  # ended before the window: not in the export (the RUI that followed may be)
+            n += 1
             yield (
                 f"B-{n:07d}",
                 person,
@@ -407,6 +429,9 @@ def bail_rows(rnd: Random, cal: _Calendar, rows: int) -> Iterator[Row]:
                 ended_s = iso[ended]
                 if outcome == "converted_to_bail":
                     pending.append(_Continuation("bail", ended, person, crime, offence, district, f, oic))
+                if ended < first:
+                    continue  # ended before the window: not in the export (the bail that followed may be)
+            n += 1
             yield (
                 f"B-{n:07d}",
                 person,
