@@ -8,7 +8,9 @@ import argparse
 import json
 
 from bot.audit import AuditEntry, record_separately
+from bot.config import Force
 from bot.freshness import Freshness, dataset_freshness
+from bot.slack.render_figures import freshness_detail
 from commands.cli.common import cli_actor, open_runtime
 
 
@@ -64,24 +66,14 @@ def run(args: argparse.Namespace) -> int:
     for force in forces:
         print(f"{force.name} ({force.slug})")
         for f in report[force.slug]:
-            print(f"  {f.dataset:<9} {_line(f)}")
+            print(f"  {f.dataset:<9} {_line(f, force)}")
     return 0
 
 
-def _line(f: Freshness) -> str:
+def _line(f: Freshness, force: Force) -> str:
+    """The words `/mo status` uses (the data's own date and age first, then its import), in plain text."""
     if not f.kept:
         return "none kept (no action imported or added)"
     if f.updated_at is None:
         return f"never imported (expected every {f.expected_days} days)  STALE"
-    flag = "  STALE" if f.stale else ""
-    every = f"(expected every {f.expected_days} days){flag}"
-    if f.updated_since_import:
-        assert f.updated_in_bot is not None
-        file = f", log file as of {f.file_as_of.isoformat()}" if f.file_as_of else ""
-        changed = f.updated_in_bot.strftime("%Y-%m-%d %H:%M UTC")
-        return f"updated in Slack {changed}{file}, {f.age_days:.1f} days ago {every}"
-    assert f.imported_at is not None
-    return (
-        f"imported {f.imported_at.strftime('%Y-%m-%d %H:%M UTC')}, "
-        f"file as of {f.file_as_of.isoformat() if f.file_as_of else '?'}, {f.age_days:.1f} days ago {every}"
-    )
+    return freshness_detail(f, force) + ("  STALE" if f.stale else "")

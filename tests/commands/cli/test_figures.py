@@ -254,6 +254,10 @@ def test_status_flags_stale_datasets(cli, capsys) -> None:
     assert main(["status", "--force", "suffolk"]) == 0
     text = capsys.readouterr().out
     lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ")}
-    assert "STALE" not in lines["wanted"] and "imported 2026-11-22 10:00 UTC" in lines["wanted"]
+    assert "STALE" not in lines["wanted"] and "imported 22 Nov 2026 10:00 GMT (1 day ago)" in lines["wanted"]
+    # The data's own date and age first, as `/mo status` says them: an export of 1 Nov is old however recent its
+    # import (10 days ago here).
+    assert "data as of 1 Nov 2026 (22 days old), imported 13 Nov 2026 10:00 GMT (10 days ago)" in lines["bail"]
     assert lines["bail"].endswith("STALE") and "never imported" in lines["suspects"]
+    assert " days ago" in text and ".0 days" not in text
     assert "Norfolk" not in text
