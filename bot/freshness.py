@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import DATASETS, Config, Force
+from bot.dates import day_month_year, local_time
 from bot.models import Action, ActionHistory, ImportBatch, RoundAnswer
 
 ACTION_LOG = "actions"
@@ -190,3 +191,42 @@ def dataset_freshness(session: Session, config: Config, force: Force, now: dt.da
         else:
             out.append(freshness(config, dataset, batch.imported_at, now, batch.as_of, tz=force.timezone))
     return out
+
+
+# --- how freshness is said: the same words in Slack, the jobs' messages and the command line ----------------------
+def _ago(age_days: float) -> str:
+    """How long ago, as a person says it: "under an hour ago", "5 hours ago", "1 day ago", "9 days ago". The age is
+    kept to two decimals of a day (~15 minutes), so hours are rounded, not cut."""
+    hours = round(age_days * 24)
+    if hours < 1:
+        return "under an hour ago"
+    if hours < 24:
+        return "1 hour ago" if hours == 1 else f"{hours} hours ago"
+    days = int(age_days)
+    return "1 day ago" if days == 1 else f"{days:,} days ago"
+
+
+def _old(days: int) -> str:
+    """How old the data is by its own date: "today", "1 day old", "21 days old"."""
+    if days <= 0:
+        return "today"
+    return "1 day old" if days == 1 else f"{days:,} days old"
+
+
+def freshness_detail(f: Freshness, force: Force) -> str:
+    """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9 days ago) (expected every 7 days)":
+    the data's own date first (an old export imported a minute ago is still old data), then its import. The action
+    log updated in Slack since its import says so instead: "last updated in Slack 5 Dec 2026 10:12 GMT (2 days
+    ago); log file as of 31 Jul 2022 (expected every 45 days)". For a dataset imported or changed (``updated_at``)."""
+    assert f.updated_at is not None
+    age = f" ({_ago(f.age_days)})" if f.age_days is not None else ""
+    expected = f" (expected every {f.expected_days} days)"
+    if f.updated_since_import:
+        assert f.updated_in_bot is not None
+        imported = f"; log file as of {day_month_year(f.file_as_of)}" if f.file_as_of is not None else ""
+        return f"last updated in Slack {local_time(f.updated_in_bot, force.timezone)}{age}{imported}{expected}"
+    assert f.imported_at is not None
+    data = ""
+    if f.file_as_of is not None and f.data_age_days is not None:
+        data = f"data as of {day_month_year(f.file_as_of)} ({_old(f.data_age_days)}), "
+    return f"{data}imported {local_time(f.imported_at, force.timezone)}{age}{expected}"

@@ -5,10 +5,10 @@ fresh, and nothing for a force that keeps no action log."""
 
 from __future__ import annotations
 
-from bot.freshness import ACTION_LOG, dataset_freshness
+from bot.freshness import ACTION_LOG, dataset_freshness, freshness_detail
 from bot.slack.admins import has_admins, notify_admins
 from bot.slack.escape import esc
-from bot.slack.render_figures import DATASET_LABELS, freshness_detail
+from bot.slack.render_figures import DATASET_LABELS
 from jobs.context import JobContext, JobFailed
 
 LOG_REMEDY = (

@@ -16,7 +16,7 @@ from bot.dates import day_month_year, local_time
 from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.cases import CaseList, CaseRow, EndingSoon
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
-from bot.freshness import Freshness
+from bot.freshness import Freshness, freshness_detail
 from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
 from bot.slack.escape import esc
 
@@ -369,44 +369,6 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     breakdown(m, "By offence group", fig.by_offence["rui"], top=TOP_N)
     m.context(*context_lines(frame))
     return m.build()
-
-
-def _ago(age_days: float) -> str:
-    """How long ago, as a person says it: "under an hour ago", "5 hours ago", "1 day ago", "9 days ago". The age is
-    kept to two decimals of a day (~15 minutes), so hours are rounded, not cut."""
-    hours = round(age_days * 24)
-    if hours < 1:
-        return "under an hour ago"
-    if hours < 24:
-        return "1 hour ago" if hours == 1 else f"{hours} hours ago"
-    days = int(age_days)
-    return "1 day ago" if days == 1 else f"{fmt_int(days)} days ago"
-
-
-def _old(days: int) -> str:
-    """How old the data is by its own date: "today", "1 day old", "21 days old"."""
-    if days <= 0:
-        return "today"
-    return "1 day old" if days == 1 else f"{fmt_int(days)} days old"
-
-
-def freshness_detail(f: Freshness, force: Force) -> str:
-    """ "data as of 14 Nov 2026 (9 days old), imported 14 Nov 2026 10:00 GMT (9 days ago) (expected every 7 days)":
-    the data's own date first (an old export imported a minute ago is still old data), then its import. The action
-    log updated in Slack since its import says so instead: "last updated in Slack 5 Dec 2026 10:12 GMT (2 days
-    ago); log file as of 31 Jul 2022 (expected every 45 days)". For a dataset imported or changed (``updated_at``)."""
-    assert f.updated_at is not None
-    age = f" ({_ago(f.age_days)})" if f.age_days is not None else ""
-    expected = f" (expected every {f.expected_days} days)"
-    if f.updated_since_import:
-        assert f.updated_in_bot is not None
-        imported = f"; log file as of {fmt_date(f.file_as_of)}" if f.file_as_of is not None else ""
-        return f"last updated in Slack {fmt_time(f.updated_in_bot, force)}{age}{imported}{expected}"
-    assert f.imported_at is not None
-    data = ""
-    if f.file_as_of is not None and f.data_age_days is not None:
-        data = f"data as of {fmt_date(f.file_as_of)} ({_old(f.data_age_days)}), "
-    return f"{data}imported {fmt_time(f.imported_at, force)}{age}{expected}"
 
 
 def not_kept_line(force: Force) -> str:

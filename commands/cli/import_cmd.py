@@ -85,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
             raise
         published: list[Published] = []
         if report.ok:
-            if warm:
-                # Imported here: the handlers and their catalogue are needed only once an import has succeeded.
+            if warm and report.unchanged_since is None:
+                # Imported here: the handlers and their catalogue are needed only once an import has changed rows
+                # (an unchanged file leaves its answers to the running bot: see warm_before_commit).
                 from commands.mo.warm import warm_before_commit
 
                 published = warm_before_commit(rt, session, report)

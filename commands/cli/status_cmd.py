@@ -9,8 +9,7 @@ import json
 
 from bot.audit import AuditEntry, record_separately
 from bot.config import Force
-from bot.freshness import Freshness, dataset_freshness
-from bot.slack.render_figures import freshness_detail
+from bot.freshness import Freshness, dataset_freshness, freshness_detail
 from commands.cli.common import cli_actor, open_runtime
 
 
