@@ -23,10 +23,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
@@ -150,6 +153,36 @@ def file_sha256(path: Path) -> str:
     except OSError as e:
         raise FileRefused(f"cannot read {path.name}: {e.strerror or e}") from None
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class HashStarted:
+    """:func:`file_sha256` of ``path``, started on a thread of its own before the caller needed it: hashlib
+    releases the GIL on each block, so the hash runs beside whatever the caller does meanwhile (``mo-bot`` loading
+    its modules). ``future`` gives the hash, or raises what :func:`file_sha256` would."""
+
+    path: Path
+    future: Future[str]
+
+    @classmethod
+    def start(cls, path: Path) -> HashStarted:
+        future: Future[str] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(file_sha256(path))
+            except BaseException as e:  # handed to whoever asks for the result, as file_sha256 would raise it
+                future.set_exception(e)
+
+        threading.Thread(target=run, name="file-sha256", daemon=True).start()
+        return cls(path, future)
+
+    def of(self, path: Path) -> Future[str] | None:
+        """The hash being computed, if ``path`` is the file it is of."""
+        try:
+            return self.future if self.path.resolve() == Path(path).resolve() else None
+        except OSError:
+            return None
 
 
 # -- limits shared by both formats ------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         return report
     try:
         force = resolve_force(config, request.force)
-        report.file_sha256 = file_sha256(path)
+        report.file_sha256 = request.hashing.result() if request.hashing is not None else file_sha256(path)
     except FileRefused as e:
         report.refused = str(e)
         return report

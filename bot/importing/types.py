@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class ImportRequest:
     actor: str = "cli"
     # The file holds every case open on or after this date (default: the as-of date): see bot/coverage.py.
     covers_from: dt.date | None = None
+    # The file's SHA-256, already being computed (`mo-bot import` starts it as it loads: bot.importing.readers
+    # HashStarted); None: the import computes it.
+    hashing: Future[str] | None = field(default=None, compare=False)
 
 
 @dataclass

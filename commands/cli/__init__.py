@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError
+from bot.importing.readers import HashStarted
 from commands.cli import (
     actions_cmd,
     ask_cmd,
@@ -46,9 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, early_hash: HashStarted | None = None) -> int:
+    """``early_hash``: the file `mo-bot import` was given, already being hashed (:mod:`commands.entry`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.early_hash = early_hash
     try:
         return int(args.func(args) or 0)
     except ConfigError as e:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.audit import AuditEntry, record_separately
 from bot.importing.columns import SCHEMAS
+from bot.importing.readers import HashStarted
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.settings import read_environment, warm_answers_on, warm_answers_problem
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rt = open_runtime(args)
     actor = cli_actor()
+    early: HashStarted | None = getattr(args, "early_hash", None)
     request = ImportRequest(
         dataset=args.dataset,
         path=args.file,
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot=args.snapshot,
         actor=actor,
         covers_from=args.covers_from,
+        hashing=early.of(args.file) if early is not None else None,
     )
     now = rt.clock.now()
     with rt.sessions() as session:
