@@ -42,12 +42,22 @@ def test_the_limit_is_configured_and_never_below_excel_s(tmp_path: Path) -> None
         load_config(toml)
 
 
-@pytest.mark.parametrize("short_lines", [0, 1, 99_999, 250_001])
-def test_a_line_past_the_limit_is_refused_naming_its_line(tmp_path: Path, short_lines: int) -> None:
-    """The lines before the long one span several blocks (9 bytes each: 250,001 of them end inside the third);
-    the long one starts wherever they end and runs over blocks. Both readers of the file name the same line."""
+@pytest.mark.parametrize(
+    ("short_line", "short_lines"),
+    [
+        (b"R,theft\n", 0),
+        (b"R,theft\n", 1),
+        (b"R,theft\n", 99_999),
+        (b"R,theft\n", 250_001),
+        (b"R,theft," * 3 + b"\n", 400_000),
+    ],
+)
+def test_a_line_past_the_limit_is_refused_naming_its_line(tmp_path: Path, short_line: bytes, short_lines: int) -> None:
+    """The lines before the long one span several windows (9 bytes each: 250,001 of them end inside the third;
+    400,000 of 25 bytes end in the second 8 MiB block the hash reads); the long one starts wherever they end and
+    runs over windows and blocks. Both readers of the file name the same line."""
     path = tmp_path / "long.csv"
-    path.write_bytes(b"reference\n" + b"R,theft\n" * short_lines + b"x" * (MAX_LINE_BYTES + 1) + b"\nR,theft\n")
+    path.write_bytes(b"reference\n" + short_line * short_lines + b"x" * (MAX_LINE_BYTES + 1) + b"\nR,theft\n")
     line = short_lines + 2
     with pytest.raises(FileRefused, match=rf"long.csv: line {line} is longer than 4 MB"):
         file_sha256(path)
@@ -57,6 +67,7 @@ def test_a_line_past_the_limit_is_refused_naming_its_line(tmp_path: Path, short_
 
 def test_a_line_at_the_limit_is_read_and_hashed(tmp_path: Path) -> None:
     path = tmp_path / "edge.csv"
-    data = b"reference\n" + b"R,theft\n" * 3 + b"x" * MAX_LINE_BYTES + b"\n" + b"R,theft\n" * 200_000
+    # Past two of the hash's blocks, with the long line across the first block's end.
+    data = b"reference\n" + b"R,theft\n" * 1_000_000 + b"x" * MAX_LINE_BYTES + b"\n" + b"R,theft\n" * 1_200_000
     path.write_bytes(data)
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
