@@ -9,7 +9,11 @@ from typing import Any
 import yaml
 from slack_sdk import WebClient
 
+from bot.config import load_config
 from bot.slack.render_actions import SHORTCUT
+from commands.mo.catalog import default_registry
+from commands.mo.parser import parse
+from commands.mo.values import ParseContext
 from tests.support.fakeslack import METHOD_SCOPES
 from tests.support.paths import REPO_ROOT
 
@@ -190,3 +194,13 @@ def test_every_web_api_method_the_code_calls_has_its_scope_in_the_manifest() -> 
                 assert method in NO_SCOPE, f"{method}: add the scope it needs to tests/support/fakeslack.METHOD_SCOPES"
                 continue
             assert scopes.intersection(needed), f"{method} needs one of {needed}; manifest.yml has {sorted(scopes)}"
+
+
+def test_every_question_the_usage_hint_shows_is_one_the_parser_takes() -> None:
+    """Slack shows the hint as people type `/mo`: a question in it that the parser refuses would teach a mistake."""
+    [command] = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["features"]["slash_commands"]
+    ctx = ParseContext(force=load_config().force("suffolk"))
+    questions = [q.strip() for q in command["usage_hint"].split("|")]
+    assert "rui --trend" in questions
+    for q in questions:
+        parse(q, default_registry(), ctx)  # raises ParseError for a question it does not take
