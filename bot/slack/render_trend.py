@@ -103,7 +103,7 @@ def _headline(t: Trend, w: Wording) -> str:
         start = day_month_year(t.covered_from or last.end)
         return f"{now}. No earlier month end to compare: the data is complete only from {start}."
     before = first.open_at_end or 0
-    span = f"{change_text(last.open_at_end, before)} on {day_month_year(first.end)} ({fmt_int(before)})"
+    span = f"{change_text(last.open_at_end, before)} since {day_month_year(first.end)} ({fmt_int(before)})"
     if first is not t.months[0]:
         start = day_month_year(t.covered_from or first.end)
         span += f", the first month end the data covers (complete from {start})"

@@ -53,7 +53,7 @@ def test_months_before_the_data_are_one_row_and_the_comparison_starts_at_the_fir
     frame = Frame(SUFFOLK, "lowestoft", D(2026, 2, 10), None, covered_from=D(2026, 1, 15))
     shown = text(render_trend(t, frame))
     assert "Pre-charge bail, month by month — Lowestoft" in shown
-    assert "*45* on pre-charge bail (active) on 10 Feb 2026: ↑ 15 (+50.0%) on 31 Jan 2026 (30)" in shown
+    assert "*45* on pre-charge bail (active) on 10 Feb 2026: ↑ 15 (+50.0%) since 31 Jan 2026 (30)" in shown
     assert "the first month end the data covers (complete from 15 Jan 2026)" in shown
     rows = shown[shown.index("```") :].splitlines()
     assert rows[1].split() == ["month", "active", "lapsed", "started", "ended"]

@@ -261,7 +261,7 @@ def test_a_trend_gives_each_month_end_as_the_trend_service_counts_it(
     assert len(t.covered) == 13
     last, first = t.months[-1], t.months[0]
     assert f"*{fmt_int(last.open_at_end or 0)}* {counted} on 23 Nov 2026" in body
-    assert f"on 30 Nov 2025 ({fmt_int(first.open_at_end or 0)})" in body
+    assert f"since 30 Nov 2025 ({fmt_int(first.open_at_end or 0)})" in body
     table = body[body.index("```") :]
     for m in t.months:
         label = m.first.strftime("%b %Y") + (" (1–23)" if m is last else "")
@@ -284,7 +284,7 @@ def test_a_trend_starting_before_the_data_shows_no_number_for_those_months(rt: R
         t = trend(s, "wanted", rt.config.force("suffolk"), dt.date(2025, 2, 10), Filters())
     nov = t.covered[0]
     assert "the first month end the data covers (complete from 23 Nov 2024)" in body
-    assert f"on 30 Nov 2024 ({fmt_int(nov.open_at_end or 0)})" in body
+    assert f"since 30 Nov 2024 ({fmt_int(nov.open_at_end or 0)})" in body
     assert "—: not covered by the data" in body
 
 
