@@ -197,13 +197,18 @@ def _month_to_date(as_of: dt.date) -> str:
     return f"Month to date (from {fmt_date(as_of.replace(day=1))})"
 
 
-def _month_uncovered(frame: Frame) -> str:
-    """Why the month to date is not counted — the data begins part-way through it, so the cases opened and closed
-    before then are not in it — or "" when it is."""
-    start = frame.covered_from
-    if start is None or frame.as_of.replace(day=1) >= start:
-        return ""
-    return f"Month to date: not counted, no data before {fmt_date(start)}"
+def _month_counted(frame: Frame) -> bool:
+    """Whether the month to date can be counted: not when the data begins part-way through it (the cases opened and
+    closed before then are not in it)."""
+    return frame.covered_from is None or frame.as_of.replace(day=1) >= frame.covered_from
+
+
+def _month_line(frame: Frame, as_of: dt.date, counts: str) -> str:
+    """ "Month to date (from 1 Dec 2026): <counts>", or why the month is not counted."""
+    if _month_counted(frame):
+        return f"{_month_to_date(as_of)}: {counts}"
+    assert frame.covered_from is not None
+    return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
 
 
 def render_no_data(title: str, dataset: str, frame: Frame) -> Rendered:
@@ -235,13 +240,14 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
     m.section(
         f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
-        + (
-            _month_uncovered(frame)
-            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} circulated, "
-            f"{fmt_int(fig.closed_in_month)} closed{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        + _month_line(
+            frame,
+            fig.as_of,
+            f"{fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+            f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None and not _month_uncovered(frame):
+    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_counted(frame):
         breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
@@ -261,13 +267,14 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
     m.section(
         f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
-        + (
-            _month_uncovered(frame)
-            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month)} identified, "
-            f"{fmt_int(fig.closed_in_month)} dealt with{_arrests(fig.closed_by_outcome, fig.closed_in_month)}"
+        + _month_line(
+            frame,
+            fig.as_of,
+            f"{fmt_int(fig.opened_in_month)} identified, {fmt_int(fig.closed_in_month)} dealt with"
+            f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None and not _month_uncovered(frame):
+    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_counted(frame):
         breakdown(m, "Dealt with this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
@@ -318,14 +325,14 @@ def render_bail(
         f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
         f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago, frame.covered_from)}\n"
         f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
-        + (
-            _month_uncovered(frame)
-            or f"{_month_to_date(fig.as_of)}: bail {fmt_int(fig.opened_in_month['bail'])} started, "
-            f"{fmt_int(fig.closed_in_month['bail'])} ended · RUI {fmt_int(fig.opened_in_month['rui'])} started, "
-            f"{fmt_int(fig.closed_in_month['rui'])} ended"
+        + _month_line(
+            frame,
+            fig.as_of,
+            f"bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} ended · "
+            f"RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended",
         )
     )
-    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and not _month_uncovered(frame):
+    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_counted(frame):
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
     if window:
@@ -348,13 +355,14 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     m.section(
         f"*{fmt_int(fig.active_rui)}* active RUI{_people(fig.people['rui'] if fig.people is not None else None)}\n"
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
-        + (
-            _month_uncovered(frame)
-            or f"{_month_to_date(fig.as_of)}: {fmt_int(fig.opened_in_month['rui'])} released under investigation, "
-            f"{fmt_int(fig.closed_in_month['rui'])} concluded"
+        + _month_line(
+            frame,
+            fig.as_of,
+            f"{fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+            f"{fmt_int(fig.closed_in_month['rui'])} concluded",
         )
     )
-    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None and not _month_uncovered(frame):
+    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None and _month_counted(frame):
         breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:

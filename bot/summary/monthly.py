@@ -107,15 +107,22 @@ class MonthlySummary:
         it says nothing about the month.)"""
         if any(h.now or h.before for h in self.headlines):
             return True
-        series = (
-            ("wanted", self.wanted_series),
-            ("suspects", self.suspects_series),
-            ("bail", self.bail_series),
-            ("bail", self.rui_series),
-        )
         # A month before a dataset's coverage has no figure of it, however many rows the imports hold for it.
-        last = [s[-1] for ds, s in series if s and self.first_covered(ds, whole_month=True) < len(s)]
-        return any(p.opened or p.closed for p in last)
+        series = (
+            (self.wanted_series, "wanted"),
+            (self.suspects_series, "suspects"),
+            (self.bail_series, "bail"),
+            (self.rui_series, "bail"),
+        )
+        return any(s[-1].opened or s[-1].closed for s, ds in series if s and self.month_counted(ds))
+
+    def _series(self, dataset: str) -> tuple[MonthPoint, ...]:
+        """``dataset``'s series (wanted, suspects or bail: bail and RUI share their months)."""
+        return {"wanted": self.wanted_series, "suspects": self.suspects_series, "bail": self.bail_series}[dataset]
+
+    def month_counted(self, dataset: str) -> bool:
+        """Whether ``dataset``'s data covers every day of the month, so that what opened and closed in it counts."""
+        return self.first_covered(dataset, whole_month=True) < len(self._series(dataset))
 
     @property
     def no_data_reason(self) -> str:
@@ -133,7 +140,7 @@ class MonthlySummary:
         comparison is), or with ``whole_month`` every day of which is (the month's opened and closed: a month
         that coverage starts part-way through would count only its covered days). The series' length when no
         month is covered, or the dataset was never imported."""
-        series = {"wanted": self.wanted_series, "suspects": self.suspects_series, "bail": self.bail_series}[dataset]
+        series = self._series(dataset)
         start = self.covered_from.get(dataset)
         for i, p in enumerate(series):
             if month_covered(start, parse_month(p.month), self.as_of, whole_month=whole_month):
@@ -366,8 +373,7 @@ OUTCOME_WORDS = {
 def _not_whole(s: MonthlySummary, dataset: str) -> str:
     """Why the month's closures of ``dataset`` are not counted — its data does not cover every day of the month (the
     cases closed before the data begins are not in it) — or "" when they are."""
-    series = {"wanted": s.wanted_series, "suspects": s.suspects_series, "bail": s.bail_series}[dataset]
-    if s.first_covered(dataset, whole_month=True) < len(series):
+    if s.month_counted(dataset):
         return ""
     start = s.covered_from.get(dataset)
     return f"the data is complete only from {day_month_year(start)}" if start else "never imported"
