@@ -58,6 +58,7 @@ def watch_answer(
             covered_from=covered_from(session, force.slug, dataset),
             rests_on=revised_up_to(session, force.slug, dataset, as_of, latest),
             first_export=rebuilt_from(session, force.slug, dataset, as_of),
+            opened_before=filters.opened_before(as_of),
         )
 
     if spec.figure == "wanted":

@@ -88,10 +88,8 @@ def row_conditions(
         if filters.reason not in WANTED_REASONS:
             raise ValueError(f"unknown reason {filters.reason!r}; expected one of {', '.join(WANTED_REASONS)}")
     conds += group_conditions(m, filters)
-    if filters.older_than_days is not None:
-        if filters.older_than_days < 0:
-            raise ValueError("older_than_days must not be negative")
-        conds.append(val(src.opened) < as_of - dt.timedelta(days=filters.older_than_days))
+    if (cutoff := filters.opened_before(as_of)) is not None:
+        conds.append(val(src.opened) < cutoff)
     return conds
 
 
@@ -170,10 +168,8 @@ def filter_values(
         if filters.reason not in WANTED_REASONS:
             raise ValueError(f"unknown reason {filters.reason!r}; expected one of {', '.join(WANTED_REASONS)}")
         values["reason"] = filters.reason
-    if filters.older_than_days is not None:
-        if filters.older_than_days < 0:
-            raise ValueError("older_than_days must not be negative")
-        values["older_cutoff"] = as_of - dt.timedelta(days=filters.older_than_days)
+    if (cutoff := filters.opened_before(as_of)) is not None:
+        values["older_cutoff"] = cutoff
     shape = Shape(
         district="district" in values,
         offence="offence" in values,

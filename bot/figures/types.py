@@ -22,6 +22,14 @@ class Filters:
     reason: str | None = None  # wanted only: one of WANTED_REASONS
     older_than_days: int | None = None  # only rows opened more than this many days before as_of
 
+    def opened_before(self, as_of: dt.date) -> dt.date | None:
+        """The age filter's cutoff at ``as_of``: only cases opened before this date are counted."""
+        if self.older_than_days is None:
+            return None
+        if self.older_than_days < 0:
+            raise ValueError("older_than_days must not be negative")
+        return as_of - dt.timedelta(days=self.older_than_days)
+
 
 @dataclass(frozen=True)
 class MonthPoint:

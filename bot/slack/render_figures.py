@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from bot.config import Force
 from bot.dates import day_month_year, local_time
 from bot.figures.arrests import arrest_split, arrests_text
+from bot.figures.bail import length_band_ranges
 from bot.figures.cases import CaseList, CaseRow, EndingSoon
-from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
+from bot.figures.types import LENGTH_BANDS, BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness, freshness_detail
 from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
 from bot.slack.escape import esc
@@ -72,6 +73,8 @@ class Frame:
     # The as-of date of the force's first export of the dataset, when ``as_of`` is before it: the figures are rebuilt
     # from that export, each case as it stood then (a bail end date extended since shows the new date).
     first_export: dt.date | None = None
+    # An age filter's cutoff (`--older-than`): only cases opened before this date are counted.
+    opened_before: dt.date | None = None
 
     @property
     def place(self) -> str:
@@ -135,6 +138,17 @@ def breakdown(
     items = list(counts.items())
     lines = [f"• {esc((labels or {}).get(k, k))}: {fmt_int(v)}{pct(v, total)}" for k, v in items] or ["• none"]
     m.lines(heading, lines, max_lines=top or None)
+
+
+def possible_bands(bands: dict[str, int], frame: Frame) -> dict[str, int]:
+    """The length bands a case can fall in under the answer's age filter: under "opened over 12 months ago", a line
+    "under 3 months: 0" says nothing. A band is left out only when every start date in it is on or after the cutoff
+    (and so its count is 0)."""
+    cutoff = frame.opened_before
+    if cutoff is None:
+        return bands
+    after = dict(zip(LENGTH_BANDS, (lo for lo, _ in length_band_ranges(frame.as_of)), strict=True))
+    return {k: n for k, n in bands.items() if n or (lo := after[k]) is None or lo + dt.timedelta(days=1) < cutoff}
 
 
 def filter_lines(offence: str | None, reason: str | None, older_than: str | None) -> list[str]:
@@ -342,7 +356,7 @@ def render_bail(
     else:
         what = "Bail"
         bands, by, offences = fig.length_bands["bail"], fig.by_district["bail"], fig.by_offence["bail"]
-    breakdown(m, f"{what} by time since it started", bands, LENGTH_BAND_LABELS)
+    breakdown(m, f"{what} by time since it started", possible_bands(bands, frame), LENGTH_BAND_LABELS)
     if not fig.district:
         breakdown(m, f"{what} by district", by, district_labels(frame.force, by))
     breakdown(m, f"{what} by offence group", offences, top=TOP_N)
@@ -370,7 +384,7 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
             f":hourglass: *{fmt_int(over)}* RUI running over 12 months{pct(over, fig.active_rui)} — "
             "RUI has no statutory time limit"
         )
-    breakdown(m, "By length of RUI", fig.length_bands["rui"], LENGTH_BAND_LABELS)
+    breakdown(m, "By length of RUI", possible_bands(fig.length_bands["rui"], frame), LENGTH_BAND_LABELS)
     if not fig.district:
         by = fig.by_district["rui"]
         breakdown(m, "By district", by, district_labels(frame.force, by))

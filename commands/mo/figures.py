@@ -162,6 +162,7 @@ def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -
         covered_from=_covered_from(ctx, dataset),
         rests_on=rests_on,
         first_export=first,
+        opened_before=_filters(args, as_of).opened_before(as_of),
     )
 
 

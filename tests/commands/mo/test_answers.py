@@ -215,6 +215,11 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
         assert line(force.district_label(d), n) in rui
     over = fig.length_bands["rui"]["over-12m"]
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+    # Opened over 12 months ago: the bands under 12 months cannot hold a case, so they are not listed as zeros.
+    old = blocks_text(ask(rt, "rui --older-than 12m"))
+    bands = old.split("By length of RUI", 1)[1].split("By district", 1)[0]
+    assert LENGTH_BAND_LABELS["over-12m"] in bands
+    assert not [b for b in ("0-3m", "3-6m", "6-9m", "9-12m") if LENGTH_BAND_LABELS[b] in bands]
 
 
 @pytest.mark.parametrize("command", ["wanted", "suspects", "bail", "rui"])
