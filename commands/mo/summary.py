@@ -55,7 +55,9 @@ def _preview(ctx: AnswerContext, month: str) -> Reply:
     client = ctx.slack.client if ctx.slack else None
     if client is None:
         # The terminal (`mo-bot ask`): the figures as text; the PNGs come from `mo-bot summary --out DIR`.
-        text = summary_text(summary) + f"\nCharts: mo-bot summary --month {month} --out DIR\n"
+        text = summary_text(summary)
+        if summary.has_data:  # a month with no data has no charts to write
+            text += f"\nCharts: mo-bot summary --month {month} --out DIR\n"
         b = MessageBuilder().header(f"Monthly summary — {summary.month_label}")
         b.section(esc(text))
         return ctx.ok(*b.build())

@@ -728,3 +728,13 @@ def test_any_figures_render_within_limits_and_escaped(
     reply = Reply(text=text, blocks=blocks)
     assert_within_limits(reply)
     assert_no_mention(reply)
+
+
+def test_the_terminal_summary_points_to_charts_only_for_a_month_that_has_them(rt: Runtime) -> None:
+    seed(rt.sessions, n=50)  # the seeded exports hold every case open since 23 Nov 2024
+    covered = blocks_text(ask(rt, "summary --month 2026-10"))
+    assert "Monthly summary — October 2026" in covered
+    assert "Charts: mo-bot summary --month 2026-10 --out DIR" in covered
+    before = blocks_text(ask(rt, "summary --month 2024-06"))
+    assert "No data for June 2024: the imported data is complete only from 23 Nov 2024." in before
+    assert "Charts:" not in before
