@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config
+from bot.dates import day_month_year
 from bot.models import Action, ActionHistory, ImportBatch
 
 
@@ -54,10 +55,11 @@ def older_export_refusal(
             f"{later.force} {dataset} figures already come",
             "overwrite newer values and make today's figures wrong",
         )
+    imported = f"{day_month_year(later.imported_at)} {later.imported_at:%H:%M} UTC"
     return (
-        f"{file_name} is an export as of {as_of.isoformat()}, but the {held} from a later one: {later.file_name}, "
-        f"as of {later.as_of.isoformat()} (imported {later.imported_at:%Y-%m-%d %H:%M} UTC). An older export would "
-        f"{harm}. If this file is the newer one, give its date with --as-of YYYY-MM-DD"
+        f"{file_name} is an export as of {day_month_year(as_of)}, but the {held} from a later one: {later.file_name}, "
+        f"as of {day_month_year(later.as_of)} (imported {imported}). An older export would {harm}. If this file is "
+        "the newer one, give its date with --as-of YYYY-MM-DD"
     )
 
 
@@ -90,10 +92,10 @@ class LogConflict(Exception):
 
     def __init__(self, file_name: str, as_of: dt.date, conflicts: list[Conflict]) -> None:
         self.conflicts = conflicts
-        shown = ", ".join(f"{ref} {field} ({on.isoformat()})" for ref, field, on in conflicts[:5])
+        shown = ", ".join(f"{ref} {field} ({day_month_year(on)})" for ref, field, on in conflicts[:5])
         more = f", and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
         super().__init__(
-            f"{file_name} is a log as of {as_of.isoformat()}, but it would undo changes made in the bot since: "
+            f"{file_name} is a log as of {day_month_year(as_of)}, but it would undo changes made in the bot since: "
             f"{shown}{more}. Export the log from the bot (`/mo actions --export`, or `mo-bot actions export`) and "
             "edit that, or, if this file already holds those changes, give its date with --as-of YYYY-MM-DD"
         )

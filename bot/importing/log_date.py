@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.dates import day_month_year
 from bot.log_text import stated
 
 
@@ -45,13 +46,13 @@ def stated_log_date(rows: Iterable[dict[str, Any]], today: dt.date) -> LogDate:
     if not named:
         return LogDate(None)
     if len(named) > 1:
-        listed = ", ".join(f"{d.isoformat()} ({ref})" for d, ref in sorted(named.items())[:4])
+        listed = ", ".join(f"{day_month_year(d)} ({ref})" for d, ref in sorted(named.items())[:4])
         return LogDate(None, f"the rows' sources name different dates for the log ({listed}); say which date the "
                              "log is as of with --as-of YYYY-MM-DD")  # fmt: skip
     (as_of,) = named
     later = [(ref, d) for ref, d in completed if d > as_of]
     if later:
         ref, d = later[0]
-        return LogDate(None, f"the log states its date as {as_of.isoformat()} but {ref} was completed on "
-                             f"{d.isoformat()}, after it; give the date with --as-of YYYY-MM-DD")  # fmt: skip
+        return LogDate(None, f"the log states its date as {day_month_year(as_of)} but {ref} was completed on "
+                             f"{day_month_year(d)}, after it; give the date with --as-of YYYY-MM-DD")  # fmt: skip
     return LogDate(as_of)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Config
 from bot.coverage import covered_from
+from bot.dates import day_month_year
 from bot.figures.ahead import AheadChange, apply_ahead, merge_ahead, rebuild_ahead
 from bot.figures.day_counts import (
     Moves,
@@ -92,7 +93,7 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         if request.covers_from > as_of:
             report.refused = (
                 f"--covers-from {request.covers_from.isoformat()} is after the export's as-of date "
-                f"{as_of.isoformat()}: a file cannot hold cases from after it was made"
+                f"{day_month_year(as_of)}: a file cannot hold cases from after it was made"
             )
             return report
     report.covers_from = request.covers_from

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from bot.dates import day_month_year
 from bot.file_imports.types import (
     ChooseDataset,
     ConfirmNeeded,
@@ -55,7 +56,7 @@ def render(outcome: Outcome) -> Reply:
 def _counts(r: ImportReport) -> str:
     if r.unchanged_since is not None:
         return (
-            f"unchanged since the import of {r.unchanged_since.isoformat()}: {fmt_int(r.added)} added, "
+            f"unchanged since the import of {day_month_year(r.unchanged_since)}: {fmt_int(r.added)} added, "
             f"{fmt_int(r.updated)} updated"
         )
     return (
@@ -66,7 +67,7 @@ def _counts(r: ImportReport) -> str:
 
 def _imported(o: Imported) -> Reply:
     r = o.report
-    as_of = r.as_of.isoformat() if r.as_of else "?"
+    as_of = day_month_year(r.as_of) if r.as_of else "?"
     text = (
         f":white_check_mark: Imported the {_LABELS.get(r.dataset, r.dataset)} export `{esc(r.file_name)}` for "
         f"{esc(o.force_name)}, as of {as_of}: {fmt_int(r.rows_in_file)} rows — {_counts(r)}."
@@ -84,14 +85,14 @@ def coverage_notes(r: ImportReport) -> list[str]:
     if r.dataset == "actions" or r.as_of is None:
         return []
     if r.covers_from is not None:
-        out = [f"this file covers every case open on or after {r.covers_from.isoformat()} (`--covers-from`)"]
+        out = [f"this file covers every case open on or after {day_month_year(r.covers_from)} (`--covers-from`)"]
     else:
         out = [
-            f"this file covers from its as-of date {r.as_of.isoformat()} on; if it holds every case open since an "
+            f"this file covers from its as-of date {day_month_year(r.as_of)} on; if it holds every case open since an "
             "earlier date, send it again with `--covers-from YYYY-MM-DD` to make that history count"
         ]
     label = _LABELS.get(r.dataset, r.dataset)
-    out += [f"{label} figures are complete from {start.isoformat()}" for start in r.covered_from if start is not None]
+    out += [f"{label} figures are complete from {day_month_year(s)}" for s in r.covered_from if s is not None]
     return out
 
 
@@ -141,7 +142,7 @@ def _confirm(o: ConfirmNeeded) -> Reply:
     label = _LABELS.get(o.dataset, o.dataset)
     text = (
         f":warning: This would close *{fmt_int(o.would_close)}* open {label} records of {esc(o.force_name)} that "
-        f"are not in `{esc(o.file_name)}` (as of {o.as_of.isoformat()}), and {_counts_but_closed(o.report)}. "
+        f"are not in `{esc(o.file_name)}` (as of {day_month_year(o.as_of)}), and {_counts_but_closed(o.report)}. "
         "Nothing has changed yet."
     )
     expires = o.expires_at.strftime("%H:%M UTC")

@@ -136,7 +136,7 @@ def test_a_csv_sent_in_a_dm_is_imported_and_reported_in_its_thread(bot: Bot) -> 
     assert bot.open_wanted() == 0
     ts = bot.send(content, text="wanted")
     shown = bot.reply(ts)
-    assert "Imported the wanted export `wanted.csv` for Suffolk Constabulary, as of 2026-11-23: 3 rows" in shown
+    assert "Imported the wanted export `wanted.csv` for Suffolk Constabulary, as of 23 Nov 2026: 3 rows" in shown
     assert "added 3, updated 0, closed 0, unchanged 0" in shown
     assert bot.open_wanted() == 3
     sha = hashlib.sha256(content).hexdigest()
@@ -190,8 +190,8 @@ def test_an_export_older_than_the_last_one_sent_is_refused_and_the_store_is_unch
     assert bot.open_wanted() == 2
     ts = bot.send(wanted_csv("W1", "W2", "W3"), "last-week.csv", text="wanted --as-of 2026-11-16")
     shown = bot.reply(ts)
-    assert "Nothing was imported from `last-week.csv`: last-week.csv is an export as of 2026-11-16" in shown
-    assert "already come from a later one: this-week.csv, as of 2026-11-23" in shown
+    assert "Nothing was imported from `last-week.csv`: last-week.csv is an export as of 16 Nov 2026" in shown
+    assert "already come from a later one: this-week.csv, as of 23 Nov 2026" in shown
     assert "give its date with --as-of YYYY-MM-DD" in shown
     assert bot.open_wanted() == 2 and bot.batches() == 1
     assert [r.outcome for r in bot.audit()] == ["ok", "refused"]
@@ -441,17 +441,17 @@ def test_a_file_sent_with_covers_from_declares_its_coverage_and_the_reply_says_s
     the as-of date and the coverage, and a file that declared nothing is told how to declare more."""
     plain = bot.send(wanted_csv("W1", "W2"), text="wanted --as-of 2026-11-20")
     told = bot.reply(plain)
-    assert "covers from its as-of date 2026-11-20 on" in told and "`--covers-from YYYY-MM-DD`" in told
+    assert "covers from its as-of date 20 Nov 2026 on" in told and "`--covers-from YYYY-MM-DD`" in told
     declared = bot.send(wanted_csv("W1", "W2"), "full.csv", text="wanted --as-of 2026-11-20 --covers-from 2024-01-01")
     told = bot.reply(declared)
-    assert "covers every case open on or after 2024-01-01" in told
-    assert "wanted figures are complete from 2024-01-01" in told
+    assert "covers every case open on or after 1 Jan 2024" in told
+    assert "wanted figures are complete from 1 Jan 2024" in told
     # A snapshot keeps the declaration through its Confirm.
     ts = bot.send(wanted_csv("W1"), "snap.csv", text="import wanted --snapshot --covers-from 2024-01-01")
     assert "This would close *1* open wanted record" in bot.reply(ts)
     prompt = bot.replies(ts)[0]
     bot.click("mo_fimp_confirm", _token(prompt, "mo_fimp_confirm"), msg_ts=prompt.response["ts"])
-    assert "covers every case open on or after 2024-01-01" in bot.reply(ts, 2)
+    assert "covers every case open on or after 1 Jan 2024" in bot.reply(ts, 2)
     with bot.rt.sessions() as s:
         declared_by = s.scalars(select(ImportBatch.covers_from).order_by(ImportBatch.id)).all()
     assert declared_by == [None, dt.date(2024, 1, 1), dt.date(2024, 1, 1)]

@@ -42,8 +42,8 @@ def test_an_older_export_of_both_forces_is_refused_when_staged_and_changes_nothi
     report = run(session, config, dataset, older, NOW, as_of=EARLIER)  # forces from the file's force column
 
     assert report.refused is not None
-    assert report.refused.startswith(f"{older.name} is an export as of {EARLIER.isoformat()}, ")
-    assert f"from a later one: {newer.name}, as of {AS_OF.isoformat()}" in report.refused
+    assert report.refused.startswith(f"{older.name} is an export as of 24 Oct 2026, ")
+    assert f"from a later one: {newer.name}, as of 31 Oct 2026" in report.refused
     assert "overwrite newer values" in report.refused and "--as-of YYYY-MM-DD" in report.refused
     assert state(session, config, AS_OF) == before
     assert session.scalar(select(func.count()).select_from(ImportBatch)) == batches
@@ -136,8 +136,8 @@ def test_an_action_log_that_would_undo_a_change_made_in_the_bot_later_is_refused
     report = _log(session, config, path, NOW + dt.timedelta(hours=1), AS_OF)
 
     assert report.refused == (
-        f"log.csv is a log as of {AS_OF.isoformat()}, but it would undo changes made in the bot since: "
-        f"A-1 status ({NOW.date().isoformat()}), A-1 completed_on ({NOW.date().isoformat()}). Export the log from "
+        "log.csv is a log as of 31 Oct 2026, but it would undo changes made in the bot since: "
+        "A-1 status (23 Nov 2026), A-1 completed_on (23 Nov 2026). Export the log from "
         "the bot (`/mo actions --export`, or `mo-bot actions export`) and edit that, or, if this file already holds "
         "those changes, give its date with --as-of YYYY-MM-DD"
     )

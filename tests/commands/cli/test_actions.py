@@ -220,5 +220,5 @@ def test_the_seed_log_imports_as_of_its_own_date_without_as_of(
     mixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["import", "actions", str(mixed)]) == 2
     said = capsys.readouterr()
-    assert "name different dates for the log (2022-07-31 (A-2), 2022-08-31 (A-1))" in said.out + said.err
+    assert "name different dates for the log (31 Jul 2022 (A-2), 31 Aug 2022 (A-1))" in said.out + said.err
     assert "--as-of" in said.out + said.err

@@ -95,10 +95,11 @@ def test_an_older_export_than_the_latest_is_refused_with_exit_2_and_audited(
     capsys.readouterr()
     assert main(["import", "wanted", str(_export(tmp_path)), "--as-of", "2026-10-25"]) == 2
     out = capsys.readouterr()
-    assert "wanted.csv is an export as of 2026-10-25, but the suffolk wanted figures already come from a later one" in (
-        out.out + out.err
+    assert (
+        "wanted.csv is an export as of 25 Oct 2026, but the suffolk wanted figures already come from a later one"
+        in (out.out + out.err)
     )
     assert _counts(sessions) == before
     with sessions() as s:
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
-    assert (last.action, last.outcome) == ("import", "refused") and "as of 2026-11-01" in last.detail
+    assert (last.action, last.outcome) == ("import", "refused") and "as of 1 Nov 2026" in last.detail
