@@ -133,7 +133,8 @@ def open_cases(
 
 def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:
     """Active bail and RUI at ``at`` (e.g. a month before ``as_of``) under the filters of a question asked at
-    ``as_of`` — the ``older_than`` cutoff stays the one fixed by ``as_of``, as in the figures' own comparisons —
+    ``as_of`` — the ``older_than`` cutoff is the one ``filters`` fix at ``as_of`` (the answers pass filters counted
+    back from ``at``: :meth:`bot.figures.types.Filters.counted_back_from`) —
     counted in the rows as known at ``as_of``: both ends of a comparison with the same knowledge, so the change
     shown is movement, not revision (as the figures' open_a_month_ago). When the rows as known at ``as_of`` are
     today's and the day counts hold them, from those (a row per group); else from the rows."""

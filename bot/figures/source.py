@@ -76,7 +76,8 @@ def row_conditions(
     rows never reach another's figures and every figure of an answer uses the same filters.
 
     ``older_than_days`` keeps rows opened more than N days before ``as_of`` (the cutoff is fixed by as_of
-    for every figure of the answer, including open_a_month_ago and the monthly series)."""
+    for every figure of the call, including open_a_month_ago; the answers' month-ago line asks again with the age
+    counted back from that day, bot/figures/month_ago.py)."""
     m = src.model
     conds: list[ColumnElement[bool]] = [m.force == force]
     if kind is not None:

@@ -5,7 +5,7 @@ reasons and offences by count (descending, then name)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 WANTED_AGE_BANDS: tuple[str, ...] = ("0-27d", "28-90d", "91-180d", "181-365d", "over-365d")
 LENGTH_BANDS: tuple[str, ...] = ("0-3m", "3-6m", "6-9m", "9-12m", "over-12m")
@@ -29,6 +29,20 @@ class Filters:
         if self.older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
         return as_of - dt.timedelta(days=self.older_than_days)
+
+    def counted_back_from(self, as_of: dt.date, at: dt.date, older_than_days_at: int | None = None) -> Filters:
+        """These filters for a count at an earlier date ``at`` beside an answer at ``as_of``, the age filter counting
+        back from ``at``: "over 12 months old on 7 Nov", which is how "111 on 7 Nov" next to today's figure reads.
+        (Counted back from ``as_of`` instead, the earlier figure would be today's cohort a month before, which only
+        shrinks as cases close: a fall every month, whatever the real trend.) The figures take the cutoff as days
+        before the date they are asked at, so it is given as such. ``older_than_days_at``: the age in days back from
+        ``at`` (a calendar age, "12m", is not the same number of days from every date); default the same days."""
+        if self.older_than_days is None:
+            return self
+        if at > as_of:
+            raise ValueError("a comparison date must not be after the answer's date")
+        back = self.older_than_days if older_than_days_at is None else older_than_days_at
+        return replace(self, older_than_days=(as_of - at).days + back)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
 from bot.config import Force
 from bot.coverage import is_covered
+from bot.dates import a_month_before
 from bot.figures import (
     WANTED_REASONS,
     BailFigures,
@@ -27,6 +28,7 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
+from bot.figures.month_ago import with_month_ago_by_age
 from bot.figures.outcomes import with_outcomes
 from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
@@ -88,10 +90,20 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
     as_of = args.as_of or today_in(rt.clock, force.timezone)
     with rt.sessions() as s:
         fig: WantedFigures | SuspectFigures | BailFigures
+        # "a month ago" under an age filter: over N days old on that day (bot/figures/month_ago.py).
+        earlier = filters.counted_back_from(as_of, a_month_before(as_of))
         if args.dataset == "wanted":
-            fig = wanted_figures(s, force, as_of, filters, review_days=cfg.wanted_review_days)
+
+            def wanted(f: Filters) -> WantedFigures:
+                return wanted_figures(s, force, as_of, f, review_days=cfg.wanted_review_days)
+
+            fig = with_month_ago_by_age(wanted(filters), filters, earlier, wanted)
         elif args.dataset == "suspects":
-            fig = suspect_figures(s, force, as_of, filters)
+
+            def suspects(f: Filters) -> SuspectFigures:
+                return suspect_figures(s, force, as_of, f)
+
+            fig = with_month_ago_by_age(suspects(filters), filters, earlier, suspects)
         else:
             fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
         fig = with_outcomes(s, fig, force, filters)

@@ -16,8 +16,9 @@ from bot.dates import a_month_before
 from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
 from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
+from bot.figures.month_ago import with_month_ago_by_age
 from bot.figures.trend import trend
-from bot.figures.types import WANTED_REASONS
+from bot.figures.types import WANTED_REASONS, SuspectFigures, WantedFigures
 from bot.freshness import dataset_freshness, freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.render_figures import (
     Frame,
@@ -134,6 +135,12 @@ def _filters(args: ParsedArgs, as_of: dt.date) -> Filters:
         reason=args.get("reason"),
         older_than_days=older.days(as_of) if older else None,
     )
+
+
+def _filters_a_month_ago(args: ParsedArgs, as_of: dt.date, month_ago: dt.date) -> Filters:
+    """The filters of the "N on <a month ago>" comparison: an age filter counts back from that day."""
+    older: t.Duration | None = args.get("older_than")
+    return _filters(args, as_of).counted_back_from(as_of, month_ago, older.days(month_ago) if older else None)
 
 
 def _descriptions(args: ParsedArgs) -> list[str]:
@@ -314,12 +321,17 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     review_days = ctx.config.wanted_review_days
     frame = _frame(ctx, args, as_of, "wanted")
     filters = _filters(args, as_of)
+    month_ago = a_month_before(as_of)
+    earlier = _filters_a_month_ago(args, as_of, month_ago)
 
     def render() -> Rendered:
-        fig = cache.wanted(ctx.db, ctx.force, as_of, filters, review_days=review_days)
+        def figures(f: Filters) -> WantedFigures:
+            return cache.wanted(ctx.db, ctx.force, as_of, f, review_days=review_days)
+
+        fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
         # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
-        return render_wanted(full, frame, a_month_before(as_of), review_days)
+        return render_wanted(full, frame, month_ago, review_days)
 
     return _rendered(ctx, args, "wanted", as_of, frame, render)
 
@@ -336,11 +348,16 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     as_of = _as_of(ctx, args)
     frame = _frame(ctx, args, as_of, "suspects")
     filters = _filters(args, as_of)
+    month_ago = a_month_before(as_of)
+    earlier = _filters_a_month_ago(args, as_of, month_ago)
 
     def render() -> Rendered:
-        fig = cache.suspects(ctx.db, ctx.force, as_of, filters)
+        def figures(f: Filters) -> SuspectFigures:
+            return cache.suspects(ctx.db, ctx.force, as_of, f)
+
+        fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
-        return render_suspects(full, frame, a_month_before(as_of))
+        return render_suspects(full, frame, month_ago)
 
     return _rendered(ctx, args, "suspects", as_of, frame, render)
 
@@ -363,7 +380,7 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
-        before = _active_a_month_ago(ctx, as_of, month_ago, filters)
+        before = _active_a_month_ago(ctx, as_of, month_ago, _filters_a_month_ago(args, as_of, month_ago))
         soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_bail(full, frame, month_ago, before, soon, window=args.has("expiring"))
@@ -391,7 +408,8 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
-        return render_rui(full, frame, month_ago, _active_a_month_ago(ctx, as_of, month_ago, filters))
+        before = _active_a_month_ago(ctx, as_of, month_ago, _filters_a_month_ago(args, as_of, month_ago))
+        return render_rui(full, frame, month_ago, before)
 
     return _rendered(ctx, args, "bail", as_of, frame, render)
 

@@ -261,3 +261,18 @@ def test_status_flags_stale_datasets(cli, capsys) -> None:
     assert lines["bail"].endswith("STALE") and "never imported" in lines["suspects"]
     assert " days ago" in text and ".0 days" not in text
     assert "Norfolk" not in text
+
+
+def test_a_month_ago_under_an_age_filter_counts_the_cases_over_that_age_on_that_day(cli, capsys) -> None:
+    """Opened over 40 days before 23 Nov: W2 (1 Jun) — W3 (1 Oct) closed on 5 Nov. A month earlier, on 23 Oct, the
+    cases over 40 days old (opened before 13 Sep) and open were W2 alone: W3 was then 22 days old. Today's cohort a
+    month earlier would count W3 too (2), a fall that is only the cohort's cases closing."""
+    seed(cli)
+    assert main(["figures", "wanted", "--older-than-days", "40", "--as-of", "2026-11-23", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["open"], out["open_a_month_ago"]) == (1, 1)
+    assert main(["figures", "suspects", "--older-than-days", "40", "--as-of", "2026-11-23"]) == 0
+    assert "Open: 1 (a month ago: 1)" in capsys.readouterr().out
+    assert main(["figures", "wanted", "--as-of", "2026-11-23", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["open"], out["open_a_month_ago"]) == (2, 2)  # W1 and W2; on 23 Oct W2 and W3
