@@ -349,6 +349,13 @@ def render_bail(
     if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_counted(frame):
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
+    if frame.first_export is not None:
+        # The figures at a date before the first export are rebuilt from it: its bail end dates are after every
+        # extension granted since, so bail ending soon or lapsed on that date and extended later is missed.
+        m.context(
+            f"Bail end dates are as the first export, as of {fmt_date(frame.first_export)}, gives them: bail that was "
+            f"ending soon or had lapsed on {fmt_date(frame.as_of)} and was extended since is not counted as such."
+        )
     if window:
         # `--expiring`: the question is about the bail ending in the window, so the breakdowns are of those.
         what = f"Bail ending within {soon.within_days} days"

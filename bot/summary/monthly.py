@@ -45,6 +45,8 @@ class Headline:
     covered_from: dt.date | None = None  # the dataset's coverage, named when ``before`` is left out
     # Why ``before`` is left out when the data covers that day but cannot say what it was (see _end_dates_known).
     no_comparison: str = ""
+    # Why ``now`` is left out when the data covers the month end but cannot say what it was (see _end_dates_known).
+    no_figure: str = ""
 
     @property
     def change(self) -> int | None:
@@ -239,7 +241,7 @@ def build_summary(
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
     headlines = tuple(_within_coverage(h, coverage, prev, as_of) for h in headlines)
     first_bail = first_export(session, force.slug, "bail")
-    headlines = tuple(_end_dates_known(h, first_bail, prev) for h in headlines)
+    headlines = tuple(_end_dates_known(h, first_bail, prev, as_of) for h in headlines)
 
     districts = (filters.district,) if filters.district else force.district_slugs()
     # Config order first; districts no longer configured (older data) after them.
@@ -317,25 +319,27 @@ def _within_coverage(h: Headline, coverage: dict[str, dt.date | None], prev: dt.
 BY_BAIL_END_DATE = ("lapsed_bail", "bail_ending_soon")
 
 
-def _end_dates_known(h: Headline, first_bail_export: dt.date | None, prev: dt.date) -> Headline:
-    """No comparison for a headline counted by bail end dates when the previous month's end is before the first bail
+def _end_dates_known(h: Headline, first_bail_export: dt.date | None, prev: dt.date, as_of: dt.date) -> Headline:
+    """No figure, or no comparison, for a headline counted by bail end dates at a month end before the first bail
     export: the end dates then are known only as a later export gives them, after the extensions granted since, so
-    the bail that was ending soon (or had lapsed and was extended by a court) at that date is undercounted, and the
-    change would be a rise that is only the start of the data."""
-    if h.key not in BY_BAIL_END_DATE or h.before is None or first_bail_export is None or prev >= first_bail_export:
+    the bail that was ending soon (or had lapsed and was extended by a court) at that date is undercounted — a figure
+    that reads as fact but is only a floor, and a change that is only the start of the data."""
+    if h.key not in BY_BAIL_END_DATE or first_bail_export is None:
         return h
-    return replace(
-        h,
-        before=None,
-        no_comparison="bail end dates are known only from the first bail export, as of "
-        + day_month_year(first_bail_export),
-    )
+    why = "bail end dates are known only from the first bail export, as of " + day_month_year(first_bail_export)
+    if h.now is not None and as_of < first_bail_export:
+        return replace(h, now=None, before=None, no_figure=why)
+    if h.before is None or prev >= first_bail_export:
+        return h
+    return replace(h, before=None, no_comparison=why)
 
 
 def figure_text(h: Headline) -> str:
     """The headline's figure, or why there is none."""
     if h.now is not None:
         return f"{h.now:,}"
+    if h.no_figure:
+        return f"no figure: {h.no_figure}"
     if h.covered_from is None:
         return "no figure: never imported"
     return f"no figure: no data before {day_month_year(h.covered_from)}"

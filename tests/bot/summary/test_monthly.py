@@ -68,12 +68,19 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
             assert getattr(summary.headline("active_bail"), attr) == b.active_bail
             assert getattr(summary.headline("active_rui"), attr) == b.active_rui
             assert getattr(summary.headline("rui_over_12m"), attr) == b.length_bands["rui"]["over-12m"]
-        # Counted by bail end dates: the demo's one export (as of today) is the first, so September's end dates
-        # are known only as extended since; October's count stands, the comparison is left out.
-        b = bail_figures(s, force, end, ending_within_days=cfg.bail_ending_soon_days)
-        assert summary.headline("lapsed_bail").now == b.lapsed_bail
-        assert summary.headline("bail_ending_soon").now == b.bail_ending_soon_total
-        assert summary.headline("lapsed_bail").before is None and summary.headline("bail_ending_soon").before is None
+        # Counted by bail end dates: the demo's one export (as of today) is the first, so October's and September's
+        # end dates are known only as extended since: no figure (a floor would read as fact), no comparison.
+        for key in ("lapsed_bail", "bail_ending_soon"):
+            h = summary.headline(key)
+            assert (h.now, h.before) == (None, None)
+            assert h.no_figure == "bail end dates are known only from the first bail export, as of 23 Nov 2026"
+        # The month that holds the first export has the figure, as the service counts it at that date.
+        current = build_summary(s, cfg, force, "2026-11", TODAY, NOW)
+        b = bail_figures(s, force, current.as_of, ending_within_days=cfg.bail_ending_soon_days)
+        assert current.as_of == TODAY
+        assert current.headline("lapsed_bail").now == b.lapsed_bail
+        assert current.headline("bail_ending_soon").now == b.bail_ending_soon_total > 0
+        assert current.headline("bail_ending_soon").before is None  # 31 Oct: before the first export
         overdue, done = _overdue_and_done(s, "suffolk", dt.date(2026, 10, 1), end)
         assert (summary.headline("actions_overdue").now, summary.headline("actions_completed").now) == (overdue, done)
         assert summary.headline("wanted").now > 0 and summary.headline("active_rui").now > 0
@@ -193,7 +200,7 @@ def test_summary_text_has_every_headline_and_the_data_time(demo: Runtime, clock:
     text = summary_text(summary)
     for h in summary.headlines:
         if h.key in ("lapsed_bail", "bail_ending_soon"):  # the demo's first bail export is as of today
-            assert f"{h.label}: {h.now:,} (no comparison: bail end dates are known only from the first" in text
+            assert f"{h.label}: no figure: bail end dates are known only from the first bail export, as of" in text
             continue
         assert f"{h.label}" in text and f": {h.now:,} (previous month {h.before:,}" in text
     # The export's date first (the demo's exports are as of today), then when it was imported.
@@ -269,15 +276,17 @@ def test_comparisons_with_a_month_before_coverage_are_left_out(runtime: Runtime,
         assert summary.has_data
         later = build_summary(s, demo.config, force, add_months(start, 1).strftime("%Y-%m"), TODAY, NOW)
     text = summary_text(summary)
-    for key in ("wanted", "suspects", "active_bail", "lapsed_bail", "active_rui", "bail_ending_soon"):
+    for key in ("wanted", "suspects", "active_bail", "active_rui"):
         h = summary.headline(key)
         assert h.before is None and h.change is None and h.covered_from == start
         assert f"{h.label}: {h.now:,} (no comparison: no data before {day_month_year(start)})" in text
-        if key in ("lapsed_bail", "bail_ending_soon"):
-            # Covered, but counted by end dates known only from the first bail export (as of today): no comparison.
-            assert later.headline(key).before is None and later.headline(key).no_comparison
-        else:
-            assert later.headline(key).before is not None  # the month after: its previous month end is covered
+        assert later.headline(key).before is not None  # the month after: its previous month end is covered
+    for key in ("lapsed_bail", "bail_ending_soon"):
+        # Covered, but counted by end dates known only from the first bail export (as of today): no figure.
+        h = summary.headline(key)
+        assert h.now is None and h.before is None and h.no_figure
+        assert f"{h.label}: no figure: {h.no_figure}" in text
+        assert later.headline(key).now is None and later.headline(key).no_figure
     # The action log is not an export with coverage: compared as before.
     assert summary.headline("actions_overdue").before is not None
     assert "no comparison" in str(render_summary(summary)[1])
@@ -337,7 +346,7 @@ def test_import_times_are_given_in_the_forces_timezone(runtime: Runtime, clock: 
     assert "UTC" not in summary_text(summary)
 
 
-def test_bail_counted_by_end_date_is_compared_only_from_the_first_bail_export(
+def test_bail_counted_by_end_date_is_counted_and_compared_only_from_the_first_bail_export(
     runtime: Runtime, clock: FixedClock, tmp_path: Path
 ) -> None:
     """Bail B1 was due to end on 5 Nov: at 31 Oct it was ending within 14 days. On 20 Nov it was extended to 5 Feb.
@@ -374,6 +383,17 @@ def test_bail_counted_by_end_date_is_compared_only_from_the_first_bail_export(
     # Counts that do not rest on end dates are compared as ever: B1 was active on both days.
     active = norfolk_summary.headline("active_bail")
     assert (active.now, active.before) == (1, 1)
+    # October's summaries: Suffolk's export of 31 Oct knew B1 was ending within 14 days; Norfolk's data for 31 Oct
+    # is its export of 30 Nov, with the extended date, which would say 0: no figure rather than a false 0.
+    october = make_summary(runtime, runtime.config.force("suffolk"), "2026-10").headline("bail_ending_soon")
+    assert october.now == 1
+    norfolk_october = make_summary(runtime, runtime.config.force("norfolk"), "2026-10")
+    assert norfolk_october.headline("bail_ending_soon").now is None
+    assert (
+        "Bail ending within 14 days: no figure: bail end dates are known only from the first bail export, as of "
+        "30 Nov 2026"
+    ) in summary_text(norfolk_october)
+    assert norfolk_october.headline("active_bail").now == 1
 
 
 def test_a_month_the_data_does_not_cover_has_no_figure_however_many_rows_the_imports_hold(

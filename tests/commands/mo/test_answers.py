@@ -792,3 +792,14 @@ def test_the_terminal_summary_points_to_charts_only_for_a_month_that_has_them(rt
     before = blocks_text(ask(rt, "summary --month 2024-06"))
     assert "No data for June 2024: the imported data is complete only from 23 Nov 2024." in before
     assert "Charts:" not in before
+
+
+def test_bail_at_a_date_before_the_first_export_says_its_end_dates_are_the_later_ones(rt: Runtime) -> None:
+    seed(rt.sessions, n=50)  # one export as of 22 Nov 2026, holding every case open since 23 Nov 2024
+    past = blocks_text(ask(rt, "bail --as-of 2026-10-31"))
+    assert (
+        "Bail end dates are as the first export, as of 22 Nov 2026, gives them: bail that was ending soon or had "
+        "lapsed on 31 Oct 2026 and was extended since is not counted as such."
+    ) in past
+    assert "Bail end dates are as the first export" not in blocks_text(ask(rt, "bail"))
+    assert "Bail end dates are as the first export" not in blocks_text(ask(rt, "rui --as-of 2026-10-31"))
