@@ -225,6 +225,13 @@ def _month_line(frame: Frame, as_of: dt.date, counts: str) -> str:
     return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
 
 
+def _opened(frame: Frame, as_of: dt.date, n: int, verb: str) -> str:
+    """ "12 circulated, ", or "" when no case opened this month can pass the answer's age filter: under "opened over
+    12 months ago", "0 circulated" would read as no new cases at all."""
+    cutoff = frame.opened_before
+    return f"{fmt_int(n)} {verb}, " if cutoff is None or cutoff > as_of.replace(day=1) else ""
+
+
 def render_no_data(title: str, dataset: str, frame: Frame) -> Rendered:
     """An answer when no export of the dataset was ever imported for the force: no number at all."""
     m = MessageBuilder().header(f"{title} — {frame.place}")
@@ -257,7 +264,8 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
         + _month_line(
             frame,
             fig.as_of,
-            f"{fmt_int(fig.opened_in_month)} circulated, {fmt_int(fig.closed_in_month)} closed"
+            f"{_opened(frame, fig.as_of, fig.opened_in_month, 'circulated')}"
+            f"{fmt_int(fig.closed_in_month)} closed"
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
@@ -284,7 +292,8 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
         + _month_line(
             frame,
             fig.as_of,
-            f"{fmt_int(fig.opened_in_month)} identified, {fmt_int(fig.closed_in_month)} dealt with"
+            f"{_opened(frame, fig.as_of, fig.opened_in_month, 'identified')}"
+            f"{fmt_int(fig.closed_in_month)} dealt with"
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
@@ -342,8 +351,10 @@ def render_bail(
         + _month_line(
             frame,
             fig.as_of,
-            f"bail {fmt_int(fig.opened_in_month['bail'])} started, {fmt_int(fig.closed_in_month['bail'])} ended · "
-            f"RUI {fmt_int(fig.opened_in_month['rui'])} started, {fmt_int(fig.closed_in_month['rui'])} ended",
+            f"bail {_opened(frame, fig.as_of, fig.opened_in_month['bail'], 'started')}"
+            f"{fmt_int(fig.closed_in_month['bail'])} ended · "
+            f"RUI {_opened(frame, fig.as_of, fig.opened_in_month['rui'], 'started')}"
+            f"{fmt_int(fig.closed_in_month['rui'])} ended",
         )
     )
     if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_counted(frame):
@@ -379,7 +390,7 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
         + _month_line(
             frame,
             fig.as_of,
-            f"{fmt_int(fig.opened_in_month['rui'])} released under investigation, "
+            f"{_opened(frame, fig.as_of, fig.opened_in_month['rui'], 'released under investigation')}"
             f"{fmt_int(fig.closed_in_month['rui'])} concluded",
         )
     )
