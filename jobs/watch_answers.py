@@ -65,6 +65,7 @@ def watch_answer(
             rests_on=revised_up_to(session, force.slug, dataset, as_of, latest),
             first_export=rebuilt_from(session, force.slug, dataset, as_of),
             opened_before=filters.opened_before(as_of),
+            reason=spec.reason,
         )
 
     if spec.figure == "wanted":

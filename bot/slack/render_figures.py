@@ -15,8 +15,9 @@ from bot.config import Force
 from bot.dates import day_month_year, local_time
 from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.bail import length_band_ranges
+from bot.figures.caseload import AGE_BAND_DAYS
 from bot.figures.cases import CaseList, CaseRow, EndingSoon
-from bot.figures.types import LENGTH_BANDS, BailFigures, SuspectFigures, WantedFigures
+from bot.figures.types import LENGTH_BANDS, WANTED_AGE_BANDS, BailFigures, SuspectFigures, WantedFigures
 from bot.freshness import Freshness, freshness_detail
 from bot.slack.blocks import Blk, MessageBuilder, Rendered, change_text, fmt_int
 from bot.slack.escape import esc
@@ -75,6 +76,7 @@ class Frame:
     first_export: dt.date | None = None
     # An age filter's cutoff (`--older-than`): only cases opened before this date are counted.
     opened_before: dt.date | None = None
+    reason: str | None = None  # wanted: the one reason asked for (`--reason`)
 
     @property
     def place(self) -> str:
@@ -141,14 +143,26 @@ def breakdown(
 
 
 def possible_bands(bands: dict[str, int], frame: Frame) -> dict[str, int]:
-    """The length bands a case can fall in under the answer's age filter: under "opened over 12 months ago", a line
-    "under 3 months: 0" says nothing. A band is left out only when every start date in it is on or after the cutoff
-    (and so its count is 0)."""
+    """The bands of a breakdown by age (bail and RUI by calendar months, wanted and suspects by days) a case can fall
+    in under the answer's age filter: under "opened over 12 months ago", a line "under 3 months: 0" says nothing. A
+    band is left out only when every opening date in it is on or after the cutoff (and so its count is 0)."""
     cutoff = frame.opened_before
     if cutoff is None:
         return bands
-    after = dict(zip(LENGTH_BANDS, (lo for lo, _ in length_band_ranges(frame.as_of)), strict=True))
-    return {k: n for k, n in bands.items() if n or (lo := after[k]) is None or lo + dt.timedelta(days=1) < cutoff}
+    earliest = _earliest_openings(frame.as_of)
+    return {k: n for k, n in bands.items() if n or (first := earliest[k]) is None or first < cutoff}
+
+
+def _earliest_openings(as_of: dt.date) -> dict[str, dt.date | None]:
+    """Band -> the earliest opening date a case in it can have at ``as_of`` (None: no limit)."""
+    one = dt.timedelta(days=1)
+    out: dict[str, dt.date | None] = {
+        k: None if after is None else after + one
+        for k, (after, _) in zip(LENGTH_BANDS, length_band_ranges(as_of), strict=True)
+    }
+    for k, (_, oldest) in zip(WANTED_AGE_BANDS, AGE_BAND_DAYS, strict=True):
+        out[k] = None if oldest is None else as_of - dt.timedelta(days=oldest)
+    return out
 
 
 def filter_lines(offence: str | None, reason: str | None, older_than: str | None) -> list[str]:
@@ -277,8 +291,9 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
         )
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
-    breakdown(m, "By time since circulated", fig.by_age_band, AGE_BAND_LABELS)
-    breakdown(m, "By reason", fig.by_reason, REASON_LABELS)
+    breakdown(m, "By time since circulated", possible_bands(fig.by_age_band, frame), AGE_BAND_LABELS)
+    if not frame.reason:  # one reason asked for: the others would be zeros
+        breakdown(m, "By reason", fig.by_reason, REASON_LABELS)
     breakdown(m, "By offence group", fig.by_offence, top=TOP_N)
     m.context(*context_lines(frame))
     return m.build()
@@ -301,7 +316,7 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
         breakdown(m, "Dealt with this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
-    breakdown(m, "By time since identified", fig.by_age_band, AGE_BAND_LABELS)
+    breakdown(m, "By time since identified", possible_bands(fig.by_age_band, frame), AGE_BAND_LABELS)
     breakdown(m, "By offence group", fig.by_offence, top=TOP_N)
     m.context(*context_lines(frame))
     return m.build()

@@ -170,6 +170,7 @@ def _frame(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date, dataset: str) -
         rests_on=rests_on,
         first_export=first,
         opened_before=_filters(args, as_of).opened_before(as_of),
+        reason=args.get("reason"),
     )
 
 

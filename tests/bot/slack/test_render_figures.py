@@ -1,5 +1,5 @@
-"""The length bands under an age filter: a band no case can fall in is left out, one a case can fall in stays even
-at zero, and without a filter every band shows."""
+"""The bands of an age breakdown under an age filter (bail and RUI by months, wanted and suspects by days): a band no
+case can fall in is left out, one a case can fall in stays even at zero, and without a filter every band shows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from bot.config import load_config
-from bot.figures.types import LENGTH_BANDS, Filters
+from bot.figures.types import LENGTH_BANDS, WANTED_AGE_BANDS, Filters
 from bot.slack.render_figures import Frame, possible_bands
 
 D = dt.date
@@ -39,6 +39,26 @@ def test_a_band_is_left_out_only_when_no_start_in_it_passes_the_filter(
     older_than_days: int | None, shown: tuple[str, ...]
 ) -> None:
     assert tuple(possible_bands(ZERO, frame(older_than_days))) == shown
+
+
+AGES = dict.fromkeys(WANTED_AGE_BANDS, 0)
+
+
+@pytest.mark.parametrize(
+    ("older_than_days", "shown"),
+    [
+        (None, WANTED_AGE_BANDS),
+        (26, WANTED_AGE_BANDS),  # opened more than 26 days ago: 27 days old and up, still in 0–27
+        (27, ("28-90d", "91-180d", "181-365d", "over-365d")),  # 28 days old and up
+        (90, ("91-180d", "181-365d", "over-365d")),
+        (365, ("over-365d",)),
+        (364, ("181-365d", "over-365d")),  # 365 days old is in 181–365 and passes
+    ],
+)
+def test_a_wanted_or_suspects_age_band_is_left_out_only_when_no_age_in_it_passes(
+    older_than_days: int | None, shown: tuple[str, ...]
+) -> None:
+    assert tuple(possible_bands(AGES, frame(older_than_days))) == shown
 
 
 def test_a_band_with_cases_always_shows() -> None:
