@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from bot.coverage import is_covered
+from bot.figures.trend import Trend
 from bot.figures.types import BailFigures, SuspectFigures, WantedFigures
 
 _KEYS: dict[type, tuple[str, ...]] = {
@@ -93,3 +94,33 @@ def figures_to_json(
             value = {k: (dict(v) if isinstance(v, dict) else v) for k, v in value.items()}
         out[key] = value
     return out
+
+
+def trend_to_json(t: Trend, *, force: str, district: str | None) -> dict[str, Any]:
+    """A trend (bot/figures/trend.py) as one JSON object: a month whose end the data does not cover has null counts,
+    and one it covers only part of has null opened and closed, as the answers leave them out."""
+
+    def day(d: dt.date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "dataset": t.dataset,
+        "force": force,
+        "district": district,
+        "as_of": t.as_of.isoformat(),
+        "covered_from": day(t.covered_from),
+        "first_export": day(t.first_export),
+        "months": [
+            {
+                "month": m.first.strftime("%Y-%m"),
+                "end": m.end.isoformat(),
+                "open_at_end": m.open_at_end,
+                "opened": m.opened,
+                "closed": m.closed,
+                **({"lapsed_at_end": m.lapsed_at_end} if t.dataset == "bail" else {}),
+                "change": m.change,
+                "rebuilt": t.first_export is not None and m.open_at_end is not None and m.end < t.first_export,
+            }
+            for m in t.months
+        ],
+    }

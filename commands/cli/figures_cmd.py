@@ -28,8 +28,10 @@ from bot.figures import (
     suspect_figures,
     wanted_figures,
 )
+from bot.figures.json import trend_to_json
 from bot.figures.month_ago import with_month_ago_by_age
 from bot.figures.outcomes import with_outcomes
+from bot.figures.trend import Trend, trend
 from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
 from commands.cli.common import cli_actor, iso_date, open_runtime
@@ -47,6 +49,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--older-than-days", type=int, metavar="N", help="only rows opened more than N days before")
     p.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="date of the figures (default: today)")
     p.add_argument("--within-days", type=int, metavar="N", help="bail: look-ahead for bail ending soon")
+    p.add_argument(
+        "--trend",
+        action="store_true",
+        help="the last twelve month ends and this month, each as known then (bail: bail and RUI apart)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -88,6 +95,8 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
     filters = Filters(district=district, offence=args.offence, reason=args.reason, older_than_days=args.older_than_days)
     now = rt.clock.now()
     as_of = args.as_of or today_in(rt.clock, force.timezone)
+    if args.trend:
+        return _trend(rt, args, force, filters, as_of, now)
     with rt.sessions() as s:
         fig: WantedFigures | SuspectFigures | BailFigures
         # "a month ago" under an age filter: over N days old on that day (bot/figures/month_ago.py).
@@ -130,6 +139,71 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
     else:
         print(render(fig, force, fresh, cfg.wanted_review_days, rests_on, rebuilt))
     return 0
+
+
+def _trend(
+    rt: Runtime, args: argparse.Namespace, force: Force, filters: Filters, as_of: dt.date, now: dt.datetime
+) -> int:
+    """`--trend`: the month-by-month figures `/mo … --trend` answers, as text or JSON."""
+    if filters.older_than_days is not None:
+        print("mo-bot: --trend takes no --older-than-days: a case's age changes from one month end to the next",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    datasets = ("bail", "rui") if args.dataset == "bail" else (args.dataset,)
+    with rt.sessions() as s:
+        trends = [trend(s, d, force, as_of, filters) for d in datasets]
+    record_separately(
+        rt.sessions,
+        AuditEntry(
+            actor=cli_actor(),
+            action="command",
+            outcome="ok",
+            force=force.slug,
+            detail=f"figures {args.dataset} --trend district={filters.district or '-'} offence={args.offence or '-'} "
+            f"reason={args.reason or '-'} as_of={as_of.isoformat()}"[:2000],
+            records_disclosed=0,
+        ),
+        at=now,
+    )
+    if args.json:
+        out = [trend_to_json(t, force=force.slug, district=filters.district) for t in trends]
+        print(json.dumps(out[0] if len(out) == 1 else {"trends": out}, indent=2))
+    else:
+        where = force.district_label(filters.district) if filters.district else "all districts"
+        print("\n\n".join(render_trend_text(t, f"{force.name}, {where}") for t in trends))
+    return 0
+
+
+TREND_TITLES = {
+    "wanted": "Wanted circulations open",
+    "suspects": "Outstanding suspects",
+    "bail": "Active pre-charge bail",
+    "rui": "Active RUI",
+}
+
+
+def render_trend_text(t: Trend, place: str) -> str:
+    """A trend as a plain table: a month end the data does not cover shows "-", not 0."""
+
+    def n(v: int | None) -> str:
+        return "-" if v is None else str(v)
+
+    out = [f"{TREND_TITLES[t.dataset]} by month — {place}, as of {t.as_of.isoformat()}"]
+    lapsed = t.dataset == "bail"
+    out.append(
+        f"{'month':<8} {'end':<10} {'open':>8} {'opened':>7} {'closed':>7}" + (f" {'lapsed':>7}" if lapsed else "")
+    )
+    for m in t.months:
+        row = f"{m.first:%Y-%m}  {m.end.isoformat()} {n(m.open_at_end):>8} {n(m.opened):>7} {n(m.closed):>7}"
+        out.append(row + (f" {n(m.lapsed_at_end):>7}" if lapsed else ""))
+    if t.covered_from is None:
+        out.append("Never imported: no figures.")
+    elif any(m.open_at_end is None or m.opened is None for m in t.months):
+        out.append(f"-: not covered by the data, which is complete from {t.covered_from.isoformat()}.")
+    if t.rebuilt and t.first_export is not None:
+        out.append(f"Month ends before {t.first_export.isoformat()} are rebuilt from the first export, each case as "
+                   "it stood then.")  # fmt: skip
+    return "\n".join(out)
 
 
 def _line(counts: dict[str, int], label: Callable[[str], str] = str) -> str:

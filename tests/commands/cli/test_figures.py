@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.figures import Filters, bail_figures, figures_to_json, suspect_figures, wanted_figures
+from bot.figures.json import trend_to_json
 from bot.figures.outcomes import with_outcomes
+from bot.figures.trend import trend
 from bot.models import AuditEvent, BailPeriod, ImportBatch, OutstandingSuspect, WantedCirculation
 from bot.runtime import Runtime
 from commands.cli import figures_cmd, main, status_cmd
@@ -276,3 +278,34 @@ def test_a_month_ago_under_an_age_filter_counts_the_cases_over_that_age_on_that_
     assert main(["figures", "wanted", "--as-of", "2026-11-23", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["open"], out["open_a_month_ago"]) == (2, 2)  # W1 and W2; on 23 Oct W2 and W3
+
+
+def test_figures_trend_equals_the_trend_service_and_shows_no_number_before_the_data(cli, config, capsys) -> None:
+    seed(cli)  # the wanted export is as of 22 Nov 2026 and declares no earlier coverage: complete from that day
+    assert main(["figures", "wanted", "--trend", "--as-of", "2026-11-23", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    suffolk = config.force("suffolk")
+    with cli() as s:
+        want = trend_to_json(trend(s, "wanted", suffolk, TODAY, Filters()), force="suffolk", district=None)
+        audit = s.scalars(select(AuditEvent)).all()
+    assert out == want
+    months = out["months"]
+    assert [m["month"] for m in months][-2:] == ["2026-10", "2026-11"] and len(months) == 13
+    assert months[-2]["open_at_end"] is None  # 31 Oct: before the data, no figure rather than 0
+    assert (months[-1]["end"], months[-1]["open_at_end"], months[-1]["opened"]) == ("2026-11-23", 2, None)
+    assert [(a.action, a.outcome) for a in audit] == [("command", "ok")]
+    assert audit[0].detail.startswith("figures wanted --trend district=-")
+
+    assert main(["figures", "wanted", "--trend", "--as-of", "2026-11-23"]) == 0
+    text = capsys.readouterr().out
+    assert "2026-10  2026-10-31        -       -       -" in text
+    assert "2026-11  2026-11-23        2       -       -" in text
+    assert "-: not covered by the data, which is complete from 2026-11-22." in text
+
+    assert main(["figures", "bail", "--trend", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert [t["dataset"] for t in both["trends"]] == ["bail", "rui"]
+    assert "lapsed_at_end" in both["trends"][0]["months"][0] and "lapsed_at_end" not in both["trends"][1]["months"][0]
+
+    assert main(["figures", "wanted", "--trend", "--older-than-days", "30"]) == 2
+    assert "--trend takes no --older-than-days" in capsys.readouterr().err
