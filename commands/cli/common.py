@@ -7,6 +7,7 @@ import datetime as dt
 import getpass
 import sys
 
+from bot.audit import AuditEntry, record_separately
 from bot.db import alembic_config, current_revision, upgrade
 from bot.runtime import Runtime
 from bot.settings import read_environment
@@ -30,6 +31,23 @@ def open_runtime(args: argparse.Namespace) -> Runtime:
             )
             raise SystemExit(2)
     return rt
+
+
+def audit_cli(
+    rt: Runtime,
+    force: str | None,
+    detail: str,
+    *,
+    action: str = "command",
+    disclosed: int = 0,
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one audit row for a CLI run that consulted or exported data, as the person at the terminal, in its own
+    transaction."""
+    entry = AuditEntry(
+        actor=cli_actor(), action=action, outcome="ok", force=force, detail=detail[:2000], records_disclosed=disclosed
+    )
+    record_separately(rt.sessions, entry, at=at or rt.clock.now())
 
 
 def cli_actor() -> str:

@@ -12,7 +12,6 @@ import json
 import sys
 from collections.abc import Callable
 
-from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
 from bot.config import Force
 from bot.coverage import is_covered
@@ -34,7 +33,7 @@ from bot.figures.outcomes import with_outcomes
 from bot.figures.trend import Trend, trend
 from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
-from commands.cli.common import cli_actor, iso_date, open_runtime
+from commands.cli.common import audit_cli, iso_date, open_runtime
 
 TITLES = {"wanted": "Wanted circulations", "suspects": "Outstanding suspects", "bail": "Pre-charge bail and RUI"}
 
@@ -120,17 +119,12 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
         rests_on = revised_up_to(s, force.slug, args.dataset, as_of, fresh.file_as_of)
         rebuilt = rebuilt_from(s, force.slug, args.dataset, as_of)
     shown = len(fig.bail_ending_soon) if isinstance(fig, BailFigures) else 0
-    record_separately(
-        rt.sessions,
-        AuditEntry(
-            actor=cli_actor(),
-            action="command",
-            outcome="ok",
-            force=force.slug,
-            detail=f"figures {args.dataset} district={district or '-'} offence={args.offence or '-'} "
-            f"reason={args.reason or '-'} older_than_days={args.older_than_days} as_of={as_of.isoformat()}"[:2000],
-            records_disclosed=shown,
-        ),
+    audit_cli(
+        rt,
+        force.slug,
+        f"figures {args.dataset} district={district or '-'} offence={args.offence or '-'} "
+        f"reason={args.reason or '-'} older_than_days={args.older_than_days} as_of={as_of.isoformat()}",
+        disclosed=shown,
         at=now,
     )
     if args.json:
@@ -152,17 +146,11 @@ def _trend(
     datasets = ("bail", "rui") if args.dataset == "bail" else (args.dataset,)
     with rt.sessions() as s:
         trends = [trend(s, d, force, as_of, filters) for d in datasets]
-    record_separately(
-        rt.sessions,
-        AuditEntry(
-            actor=cli_actor(),
-            action="command",
-            outcome="ok",
-            force=force.slug,
-            detail=f"figures {args.dataset} --trend district={filters.district or '-'} offence={args.offence or '-'} "
-            f"reason={args.reason or '-'} as_of={as_of.isoformat()}"[:2000],
-            records_disclosed=0,
-        ),
+    audit_cli(
+        rt,
+        force.slug,
+        f"figures {args.dataset} --trend district={filters.district or '-'} offence={args.offence or '-'} "
+        f"reason={args.reason or '-'} as_of={as_of.isoformat()}",
         at=now,
     )
     if args.json:

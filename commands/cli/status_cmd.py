@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.audit import AuditEntry, record_separately
 from bot.config import Force
 from bot.freshness import Freshness, dataset_freshness, freshness_detail
-from commands.cli.common import cli_actor, open_runtime
+from commands.cli.common import audit_cli, open_runtime
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,17 +40,7 @@ def run(args: argparse.Namespace) -> int:
         now = rt.clock.now()
         with rt.sessions() as s:
             report = {f.slug: dataset_freshness(s, cfg, f, now) for f in forces}
-        record_separately(
-            rt.sessions,
-            AuditEntry(
-                actor=cli_actor(),
-                action="command",
-                outcome="ok",
-                force=args.force,
-                detail=f"status force={args.force or 'all'}",
-            ),
-            at=now,
-        )
+        audit_cli(rt, args.force, f"status force={args.force or 'all'}", at=now)
     finally:
         rt.engine.dispose()
     if args.json:

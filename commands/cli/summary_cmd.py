@@ -7,12 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.audit import AuditEntry, record_separately
 from bot.clock import today_in
 from bot.dates import last_complete_month
 from bot.summary.charts import render_all
 from bot.summary.monthly import make_summary, parse_month, summary_text
-from commands.cli.common import cli_actor, open_runtime
+from commands.cli.common import audit_cli, open_runtime
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,17 +57,11 @@ def run(args: argparse.Namespace) -> int:
         text += f"![{c.title}]({path.name})\n\n{c.alt_text}\n\n"
     md.write_text(text, encoding="utf-8")
     written.insert(0, md)
-    record_separately(
-        rt.sessions,
-        AuditEntry(
-            actor=cli_actor(),
-            action="export",
-            outcome="ok",
-            force=force.slug,
-            detail=f"mo-bot summary --month {month}{' --district ' + district if district else ''}: "
-            f"{len(charts)} charts written",
-        ),
-        at=rt.clock.now(),
+    audit_cli(
+        rt,
+        force.slug,
+        f"mo-bot summary --month {month}{' --district ' + district if district else ''}: {len(charts)} charts written",
+        action="export",
     )
     print(summary_text(summary), end="")
     for p in written:
