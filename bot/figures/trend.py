@@ -7,7 +7,9 @@ cannot speak for (:mod:`bot.coverage`):
 - a month end before the data's coverage has no open count (None), not a zero;
 - a month that coverage starts part-way through has no opened and closed counts: they would hold only its covered
   days;
-- a change is given only between two covered month ends, so the start of the data never reads as a rise.
+- a change is given only between two covered month ends, so the start of the data never reads as a rise;
+- bail lapsed at a month end before the first bail export has no count (None): the end dates then are known only
+  after the extensions granted since, so the count would be a floor that reads as fact (as the monthly summary).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class TrendMonth:
     open_at_end: int | None  # bail: active (lapsed apart); None: the end is before the data's coverage
     opened: int | None  # None: the month is not covered on every day
     closed: int | None
-    lapsed_at_end: int | None  # bail only (0 for the others); None as open_at_end
+    lapsed_at_end: int | None  # bail only (0 for the others); None as open_at_end, or before the first bail export
     change: int | None  # open_at_end minus the previous month end's; None unless both ends are covered
 
 
@@ -73,6 +75,7 @@ def trend(
         raise ValueError("a trend takes no older_than_days: its cutoff would be one date for every month")
     source, kind = ("bail", dataset) if dataset in ("bail", "rui") else (dataset, None)
     start = covered_from(session, force.slug, source)
+    earliest = first_export(session, force.slug, source)
     points = monthly_series(session, source, force, as_of, months, filters, kind=kind)
     out: list[TrendMonth] = []
     before: int | None = None
@@ -81,17 +84,19 @@ def trend(
         end_covered = month_covered(start, first, as_of)
         whole = month_covered(start, first, as_of, whole_month=True)
         now = p.open_at_end if end_covered else None
+        end = min(month_end(first), as_of)
+        # Lapsed by an end date known only after the extensions since: no count (bail; RUI has no end date).
+        ends_known = dataset != "bail" or earliest is None or end >= earliest
         out.append(
             TrendMonth(
                 first=first,
-                end=min(month_end(first), as_of),
+                end=end,
                 open_at_end=now,
                 opened=p.opened if whole else None,
                 closed=p.closed if whole else None,
-                lapsed_at_end=p.lapsed_at_end if end_covered else None,
+                lapsed_at_end=p.lapsed_at_end if end_covered and ends_known else None,
                 change=now - before if now is not None and before is not None else None,
             )
         )
         before = now
-    earliest = first_export(session, force.slug, source)
     return Trend(dataset=dataset, as_of=as_of, months=tuple(out), covered_from=start, first_export=earliest)

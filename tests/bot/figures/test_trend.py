@@ -108,8 +108,10 @@ def test_bail_and_rui_apart_and_lapsed_bail_not_active(session: Session, config:
     force = config.force("suffolk")
 
     bail = {m.first: m for m in trend(session, "bail", force, AS_OF, Filters()).months}
+    # The one export is as of 20 Nov: the month ends before it have no lapsed count (their end dates are known only
+    # after the extensions since); B2, lapsed from 16 Sep, is still not active at those ends.
     assert [(bail[D(2026, k, 1)].open_at_end, bail[D(2026, k, 1)].lapsed_at_end) for k in (6, 7, 8, 9, 10, 11)] == [
-        (0, 0), (2, 0), (3, 0), (2, 1), (1, 1), (1, 1)
+        (0, None), (2, None), (3, None), (2, None), (1, None), (1, 1)
     ]  # fmt: skip
     assert (bail[D(2026, 7, 1)].opened, bail[D(2026, 10, 1)].closed) == (2, 1)
     assert bail[D(2026, 9, 1)].change == -1  # B2 lapsed: no longer active
@@ -131,3 +133,39 @@ def test_a_trend_refuses_an_age_filter_and_unknown_datasets(session: Session, co
 def test_never_imported_has_no_month_with_a_figure(session: Session, config: Config) -> None:
     t = trend(session, "suspects", config.force("suffolk"), AS_OF, Filters())
     assert t.covered == () and t.covered_from is None and t.first_export is None
+
+
+def test_lapsed_bail_is_counted_from_the_first_bail_export_on(session: Session, config: Config, tmp_path: Path) -> None:
+    """B1's bail ended on 15 Sep and lapsed; by 20 Nov a court had extended it to 15 Feb. With only November's export,
+    September's end would count 0 lapsed where 1 had: no count instead (the next test has September's export)."""
+    header = "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome\n"
+    force = config.force("suffolk")
+
+    def export(name: str, end: str, as_of: dt.date) -> None:
+        path = tmp_path / name
+        path.write_text(header + f"B1,burglary,ipswich,bail,2026-06-20,{end},,\n")
+        request = ImportRequest(dataset="bail", path=path, force="suffolk", as_of=as_of, covers_from=D(2026, 6, 1))
+        assert import_file(session, config, request, NOW).ok
+        session.commit()
+
+    export("nov.csv", "2027-02-15", AS_OF)
+    only_nov = {m.first: m.lapsed_at_end for m in trend(session, "bail", force, AS_OF, Filters()).months}
+    assert (only_nov[D(2026, 9, 1)], only_nov[D(2026, 11, 1)]) == (None, 0)
+
+
+def test_lapsed_bail_at_a_month_end_from_an_export_of_that_time(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    header = "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome\n"
+    force = config.force("suffolk")
+    for name, end, as_of in (("sep.csv", "2026-09-15", D(2026, 9, 30)), ("nov.csv", "2027-02-15", AS_OF)):
+        path = tmp_path / name
+        path.write_text(header + f"B1,burglary,ipswich,bail,2026-06-20,{end},,\n")
+        request = ImportRequest(dataset="bail", path=path, force="suffolk", as_of=as_of, covers_from=D(2026, 6, 1))
+        assert import_file(session, config, request, NOW).ok
+        session.commit()
+    months = {m.first: m for m in trend(session, "bail", force, AS_OF, Filters()).months}
+    sep, nov = months[D(2026, 9, 1)], months[D(2026, 11, 1)]
+    assert (sep.open_at_end, sep.lapsed_at_end) == (0, 1)  # lapsed on 30 Sep, as the September export knew it
+    assert (nov.open_at_end, nov.lapsed_at_end) == (1, 0)  # extended since: active again
+    assert (months[D(2026, 8, 1)].open_at_end, months[D(2026, 8, 1)].lapsed_at_end) == (1, None)  # before Sep's export
