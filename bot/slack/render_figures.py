@@ -476,10 +476,13 @@ def _bail_deadline(r: CaseRow) -> str:
 
 
 def render_case_list(
-    dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str
+    dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str, *, ending_within_days: int | None = None
 ) -> tuple[str, list[Blk], int]:
-    """The list and how many rows it shows (= records disclosed)."""
+    """The list and how many rows it shows (= records disclosed). ``ending_within_days``: a bail list of the window
+    `--expiring` asked for, named as such (not "on pre-charge bail", which is every active period)."""
     title, noun, opened_word = LIST_TITLES[dataset]
+    if ending_within_days is not None:
+        noun = f"on bail ending within {ending_within_days} days"
     m = MessageBuilder().header(f"{title} — case list — {frame.place}")
     lines = []
     for r in cases.rows:

@@ -244,10 +244,15 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     cases = open_cases(
         ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
     )
-    order = "lapsed first, then the soonest bail end dates" if dataset == "bail" else "the oldest first"
+    if dataset != "bail":
+        order = "the oldest first"
+    elif ending_within_days is None:
+        order = "lapsed first, then the soonest bail end dates"
+    else:
+        order = "the soonest bail end dates first"  # lapsed bail is not ending within a window: it has ended
     source = "bail" if dataset == "rui" else dataset
     frame = _frame(ctx, args, as_of, source)
-    text, blocks, shown = render_case_list(dataset, cases, frame, cap, order)
+    text, blocks, shown = render_case_list(dataset, cases, frame, cap, order, ending_within_days=ending_within_days)
     # Which references were shown, so a data subject's consultations can be listed (bot.disclosures).
     record_disclosures(
         ctx.session,

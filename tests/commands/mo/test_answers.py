@@ -415,7 +415,10 @@ def test_bail_list_expiring_matches_ending_soon(rt: Runtime) -> None:
     r = ask(rt, "bail --list --expiring 14d", user=ANALYST)
     refs = re.findall(r"SUB\d{5}", blocks_text(r))
     assert refs == [e.reference for e in fig.bail_ending_soon][:5]
-    assert f"*{fig.bail_ending_soon_total}* on pre-charge bail" in blocks_text(r)
+    # The window is named: "on pre-charge bail" would be every active period, not the ones ending within 14 days.
+    assert (
+        f"*{fig.bail_ending_soon_total}* on bail ending within 14 days; showing the soonest bail end dates first."
+    ) in blocks_text(r)
     assert r.records_disclosed == len(refs) == 5
 
 
