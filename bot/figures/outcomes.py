@@ -5,6 +5,8 @@
   bail outcome vocabulary for bail and RUI; ``not_recorded`` when the export gave none), most first;
 - people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
   a person wanted on three circulations is one person. Person references are counted here, never returned.
+  ``person_ref`` is optional in an export: when none of the force's open rows names a person, the people are not
+  counted at all (None), rather than "0 people" beside a caseload.
   From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py), and
   so do the closures by outcome (bot/figures/closed_ahead.py).
 
@@ -98,23 +100,34 @@ def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, fil
 
 def bail_outcomes(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters
-) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """(kind -> outcome -> ended in the month, kind -> distinct people active) for bail and RUI."""
+) -> tuple[dict[str, dict[str, int]], dict[str, int] | None]:
+    """(kind -> outcome -> ended in the month, kind -> distinct people active, or None when the force's rows name no
+    person) for bail and RUI."""
     ended = {k: closed_by_outcome(session, src, force, as_of, filters, kind=k) for k in KINDS}
-    return ended, bail_people(session, src, force, as_of, filters)
+    return ended, bail_people(session, src, force, as_of, filters) if names_people(session, src, force) else None
 
 
 FiguresT = TypeVar("FiguresT", bound=WantedFigures | SuspectFigures | BailFigures)
 
 
+def names_people(session: Session, src: Source, force: Force) -> bool:
+    """Whether any of the force's open rows names a person: whether its exports carry ``person_ref`` at all. One
+    probe of the index of open rows by person (``ix_<table>_person``, partial on exactly those rows)."""
+    m = src.model
+    probe = select(m.person_ref).where(m.force == force.slug, src.closed.is_(None), m.person_ref.is_not(None)).limit(1)
+    return session.execute(probe).first() is not None
+
+
 def with_outcomes(session: Session, fig: FiguresT, force: Force, filters: Filters) -> FiguresT:
-    """``fig`` with ``closed_by_outcome`` and ``people`` filled in, under the same date and filters."""
+    """``fig`` with ``closed_by_outcome`` and ``people`` filled in, under the same date and filters (``people`` None
+    when the force's rows name no person: see the module docstring)."""
     if isinstance(fig, BailFigures):
         ended, people = bail_outcomes(session, BAIL, force, fig.as_of, filters)
         return replace(fig, closed_by_outcome=ended, people=people)
     src = WANTED if isinstance(fig, WantedFigures) else SUSPECTS
+    counted = names_people(session, src, force)
     return replace(
         fig,
         closed_by_outcome=closed_by_outcome(session, src, force, fig.as_of, filters),
-        people=people_open(session, src, force, fig.as_of, filters),
+        people=people_open(session, src, force, fig.as_of, filters) if counted else None,
     )

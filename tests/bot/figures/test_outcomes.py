@@ -214,3 +214,23 @@ def test_bail_ending_soon_counts_the_window_by_groups(session: Session, config: 
     assert list(soon.by_offence.items()) == [("theft", 5), ("burglary", 1)]
     one = bail_ending_soon(session, config.force("suffolk"), AS_OF, Filters(district="lowestoft"), 14)
     assert (one.total, one.by_district, one.by_offence) == (1, {"lowestoft": 1}, {"burglary": 1})
+
+
+def test_an_export_without_person_references_gives_no_people_rather_than_zero(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """`person_ref` is optional: an export without it leaves the people uncounted, not "3 circulations · 0 people"."""
+    header = "reference,offence,district,reason,circulated_on,closed_on,status"
+    rows = [f"W{i},theft,ipswich,never_arrested,2026-09-0{i},,open" for i in (1, 2, 3)]
+    assert run(session, config, tmp_path, "wanted", "\n".join([header, *rows]) + "\n").ok
+    bail = "reference,offence,district,kind,started_on,bail_end_on\nB1,theft,ipswich,rui,2026-09-01,\n"
+    assert run(session, config, tmp_path, "bail", bail).ok
+    force = config.force("suffolk")
+    fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
+    assert (fig.open, fig.people) == (3, None)
+    assert figures_to_json(fig)["people"] is None
+    frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
+    assert "*3* open wanted circulations\\n" in text and "people" not in text and "person" not in text
+    bail_fig = with_outcomes(session, bail_figures(session, force, AS_OF, ending_within_days=14), force, Filters())
+    assert (bail_fig.active_rui, bail_fig.people) == (1, None)

@@ -92,6 +92,11 @@ def selected(r: Row, force: str, as_of: dt.date, district, offence, reason, olde
     return not (older_than_days is not None and not (as_of - r.opened).days > older_than_days)
 
 
+def names_people(rows: list[Row], force: str) -> bool:
+    """Whether any of the force's rows still open in the table (no closed date at all) names a person."""
+    return any(r.force == force and r.closed is None and r.person is not None for r in rows)
+
+
 def count_desc(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -486,7 +491,9 @@ def test_caseload_figures_match_brute_force(session, config, dataset: str, data:
     assert got.closed_in_month == want["closed_in_month"]
     assert got.open_a_month_ago == want["open_a_month_ago"]
     assert list(got_outcomes.closed_by_outcome.items()) == want["closed_by_outcome"]
-    assert got_outcomes.people == want["people"]
+    # No people at all when none of the force's rows open in the table names a person (the export has no person
+    # references): "0 people" beside a caseload would be a count nobody made.
+    assert got_outcomes.people == (want["people"] if names_people(table, force_slug) else None)
     if wanted:
         assert list(got.by_reason.items()) == want["by_reason"]
         assert got.review_overdue == want["review_overdue"]
@@ -530,7 +537,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
         assert got_series[kind] == series(table, as_of, months, filt, kind)
         assert list(got_outcomes.closed_by_outcome[kind].items()) == want["closed_by_outcome"][kind]
-        assert got_outcomes.people[kind] == want["people"][kind]
+        people = got_outcomes.people[kind] if got_outcomes.people is not None else None
+        assert people == (want["people"][kind] if names_people(table, force_slug) else None)
     assert [
         (e.reference, e.district, e.offence, e.started_on, e.bail_end_on, e.days_left, e.next_authority)
         for e in got.bail_ending_soon

@@ -47,7 +47,8 @@ def test_ask_prints_the_answer_as_text(cli_env, config, capsys) -> None:
     with cli_env() as s:
         fig = wanted_figures(s, config.force("suffolk"), AS_OF, Filters(district="ipswich"))
     assert out.startswith("Wanted — Ipswich\n================")
-    assert f"{fig.open:,} open wanted circulations · " in out  # mrkdwn bold removed for the terminal
+    # mrkdwn bold removed for the terminal; no people: the seeded rows name none
+    assert f"\n{fig.open:,} open wanted circulations\n" in out
     assert f"• under 28 days: {fig.by_age_band['0-27d']:,}" in out
     assert "Suffolk Constabulary · Ipswich · as of 20 Nov 2026" in out
     [ev] = events(cli_env)
