@@ -103,6 +103,8 @@ def trend_to_json(t: Trend, *, force: str, district: str | None) -> dict[str, An
     def day(d: dt.date | None) -> str | None:
         return d.isoformat() if d else None
 
+    rebuilt = t.rebuilt
+
     return {
         "dataset": t.dataset,
         "force": force,
@@ -119,7 +121,7 @@ def trend_to_json(t: Trend, *, force: str, district: str | None) -> dict[str, An
                 "closed": m.closed,
                 **({"lapsed_at_end": m.lapsed_at_end} if t.dataset == "bail" else {}),
                 "change": m.change,
-                "rebuilt": t.first_export is not None and m.open_at_end is not None and m.end < t.first_export,
+                "rebuilt": m in rebuilt,
             }
             for m in t.months
         ],

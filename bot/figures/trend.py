@@ -59,6 +59,11 @@ class Trend:
         return tuple(m for m in self.covered if self.first_export is not None and m.end < self.first_export)
 
     @property
+    def lapsed_unknown(self) -> tuple[TrendMonth, ...]:
+        """Bail: the covered months whose lapsed count is withheld (their end is before the first bail export)."""
+        return tuple(m for m in self.covered if m.lapsed_at_end is None)
+
+    @property
     def covered(self) -> tuple[TrendMonth, ...]:
         """The months whose end has a figure."""
         return tuple(m for m in self.months if m.open_at_end is not None)

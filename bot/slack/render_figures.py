@@ -231,19 +231,19 @@ def _month_counted(frame: Frame) -> bool:
     return frame.covered_from is None or frame.as_of.replace(day=1) >= frame.covered_from
 
 
-def _month_line(frame: Frame, as_of: dt.date, counts: str) -> str:
+def _month_line(frame: Frame, counts: str) -> str:
     """ "Month to date (from 1 Dec 2026): <counts>", or why the month is not counted."""
     if _month_counted(frame):
-        return f"{_month_to_date(as_of)}: {counts}"
+        return f"{_month_to_date(frame.as_of)}: {counts}"
     assert frame.covered_from is not None
     return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
 
 
-def _opened(frame: Frame, as_of: dt.date, n: int, verb: str) -> str:
+def _opened(frame: Frame, n: int, verb: str) -> str:
     """ "12 circulated, ", or "" when no case opened this month can pass the answer's age filter: under "opened over
     12 months ago", "0 circulated" would read as no new cases at all."""
     cutoff = frame.opened_before
-    return f"{fmt_int(n)} {verb}, " if cutoff is None or cutoff > as_of.replace(day=1) else ""
+    return f"{fmt_int(n)} {verb}, " if cutoff is None or cutoff > frame.as_of.replace(day=1) else ""
 
 
 def render_no_data(title: str, dataset: str, frame: Frame) -> Rendered:
@@ -277,8 +277,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
-            fig.as_of,
-            f"{_opened(frame, fig.as_of, fig.opened_in_month, 'circulated')}"
+            f"{_opened(frame, fig.opened_in_month, 'circulated')}"
             f"{fmt_int(fig.closed_in_month)} closed"
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
@@ -306,8 +305,7 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
-            fig.as_of,
-            f"{_opened(frame, fig.as_of, fig.opened_in_month, 'identified')}"
+            f"{_opened(frame, fig.opened_in_month, 'identified')}"
             f"{fmt_int(fig.closed_in_month)} dealt with"
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
@@ -365,10 +363,9 @@ def render_bail(
         f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
-            fig.as_of,
-            f"bail {_opened(frame, fig.as_of, fig.opened_in_month['bail'], 'started')}"
+            f"bail {_opened(frame, fig.opened_in_month['bail'], 'started')}"
             f"{fmt_int(fig.closed_in_month['bail'])} ended · "
-            f"RUI {_opened(frame, fig.as_of, fig.opened_in_month['rui'], 'started')}"
+            f"RUI {_opened(frame, fig.opened_in_month['rui'], 'started')}"
             f"{fmt_int(fig.closed_in_month['rui'])} ended",
         )
     )
@@ -404,8 +401,7 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
-            fig.as_of,
-            f"{_opened(frame, fig.as_of, fig.opened_in_month['rui'], 'released under investigation')}"
+            f"{_opened(frame, fig.opened_in_month['rui'], 'released under investigation')}"
             f"{fmt_int(fig.closed_in_month['rui'])} concluded",
         )
     )

@@ -126,7 +126,7 @@ def render_trend(t: Trend, frame: Frame) -> Rendered:
     ]
     if t.dataset == "bail":
         notes.append("Lapsed: bail whose end date had passed with no outcome recorded — not counted as active.")
-        if any(mo.open_at_end is not None and mo.lapsed_at_end is None for mo in t.months) and t.first_export:
+        if t.lapsed_unknown and t.first_export:
             notes.append(
                 f"Lapsed {NONE} before {day_month_year(t.first_export)}: bail end dates are known only from the first "
                 "bail export, after the extensions granted since, so a count would be too low."

@@ -188,7 +188,7 @@ def render_trend_text(t: Trend, place: str) -> str:
         out.append("Never imported: no figures.")
     elif any(m.open_at_end is None or m.opened is None for m in t.months):
         out.append(f"-: not covered by the data, which is complete from {t.covered_from.isoformat()}.")
-    if lapsed and t.first_export and any(m.open_at_end is not None and m.lapsed_at_end is None for m in t.months):
+    if lapsed and t.first_export and t.lapsed_unknown:
         out.append(f"lapsed -: before the first bail export, as of {t.first_export.isoformat()}, bail end dates are "
                    "known only after the extensions since.")  # fmt: skip
     if t.rebuilt and t.first_export is not None:

@@ -328,12 +328,12 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     frame = _frame(ctx, args, as_of, "wanted")
     filters = _filters(args, as_of)
     month_ago = a_month_before(as_of)
-    earlier = _filters_a_month_ago(args, as_of, month_ago)
 
     def render() -> Rendered:
         def figures(f: Filters) -> WantedFigures:
             return cache.wanted(ctx.db, ctx.force, as_of, f, review_days=review_days)
 
+        earlier = _filters_a_month_ago(args, as_of, month_ago)
         fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
         # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
@@ -355,12 +355,12 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     frame = _frame(ctx, args, as_of, "suspects")
     filters = _filters(args, as_of)
     month_ago = a_month_before(as_of)
-    earlier = _filters_a_month_ago(args, as_of, month_ago)
 
     def render() -> Rendered:
         def figures(f: Filters) -> SuspectFigures:
             return cache.suspects(ctx.db, ctx.force, as_of, f)
 
+        earlier = _filters_a_month_ago(args, as_of, month_ago)
         fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_suspects(full, frame, month_ago)
