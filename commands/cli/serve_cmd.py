@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 def start_scheduler(config_path: str | None) -> Path:
     """Start the scheduler process beside the app (stopped when serve exits); returns its heartbeat file."""
     path = Path(tempfile.mkdtemp(prefix="mo-bot-serve-")) / "scheduler.json"
-    beside = SchedulerBeside(path, config_path).start()
+    beside = SchedulerBeside(path, config_path, owns_directory=True).start()
     atexit.register(beside.stop)
     return path
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -36,9 +37,10 @@ class SchedulerBeside:
     """Starts, watches and stops the scheduler process of one `mo-bot serve` (only in the process that made it:
     gunicorn's workers are forked from serve and inherit this object, and must not touch the process)."""
 
-    def __init__(self, heartbeat_path: Path, config_path: str | None) -> None:
+    def __init__(self, heartbeat_path: Path, config_path: str | None, *, owns_directory: bool = False) -> None:
         self.heartbeat_path = heartbeat_path
         self.config_path = config_path
+        self.owns_directory = owns_directory
         self._owner = os.getpid()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -79,10 +81,13 @@ class SchedulerBeside:
         self._stopping.set()
         with self._lock:
             proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.owns_directory:
+            # The heartbeat's directory was made for this serve alone; a stopped serve leaves nothing in /tmp.
+            shutil.rmtree(self.heartbeat_path.parent, ignore_errors=True)

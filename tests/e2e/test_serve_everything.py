@@ -48,6 +48,9 @@ def test_serve_runs_the_scheduler_reports_it_and_starts_quietly(
     port = _free_port()
     env = serve_env(fake_slack, db_url, _config_file(tmp_path / "mo.toml", fake_slack.team_id, "C0MOBOT01"), port)
     env["LOG_LEVEL"] = "info"  # what a normal start logs
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    env["TMPDIR"] = str(own_tmp)  # where serve keeps the scheduler's heartbeat
     proc = subprocess.Popen([MO_BOT, "serve"], env=env, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -56,6 +59,7 @@ def test_serve_runs_the_scheduler_reports_it_and_starts_quietly(
         assert body["status"] == "ok" and body["scheduler"].startswith("running (next job 20")
         scheduler_pids = _scheduler_pids(proc.pid)
         assert len(scheduler_pids) == 1, "serve runs exactly one scheduler process"
+        assert [p.name for p in own_tmp.iterdir() if p.name.startswith("mo-bot-serve-")], "the heartbeat's directory"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -65,6 +69,8 @@ def test_serve_runs_the_scheduler_reports_it_and_starts_quietly(
     while _alive(scheduler_pids[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(scheduler_pids[0]), "the scheduler outlived serve"
+    leftovers = [p.name for p in own_tmp.iterdir() if p.name.startswith("mo-bot-serve-")]
+    assert leftovers == [], f"a stopped serve left {leftovers} in its temporary directory"
     # A normal start says what runs, not what the libraries do inside.
     assert "scheduler started beside the web process" in log
     for noise in ("alembic", "will be unused", "will be ignored", "Adding job tentatively"):
