@@ -31,8 +31,9 @@ def _value(field: str, raw: str | None) -> object:
     return raw
 
 
-def as_it_stood(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date) -> AsItStood:
-    """``a`` as it stood at the end of ``as_of`` (``history`` in the order written)."""
+def changes_undone(history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date) -> tuple[str | None, dict[str, object]]:
+    """What the changes after the end of ``as_of`` replaced (``history`` in the order written): the owners as the
+    history wrote them then (None: unchanged since), and field → value for the other fields they changed."""
     owners: str | None = None
     undo: dict[str, object] = {}
     for h in reversed(history):
@@ -42,4 +43,10 @@ def as_it_stood(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of
             owners = h.old_value or ""
         elif h.field in _FIELDS and (h.field not in ("status", "pillar", "title", "kind") or h.old_value):
             undo[_FIELDS[h.field]] = _value(h.field, h.old_value)
+    return owners, undo
+
+
+def as_it_stood(a: ActionView, history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date) -> AsItStood:
+    """``a`` as it stood at the end of ``as_of`` (``history`` in the order written)."""
+    owners, undo = changes_undone(history, tz, as_of)
     return AsItStood(replace(a, **undo) if undo else a, owners)  # type: ignore[arg-type]

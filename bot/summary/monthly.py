@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.action_log.counts import counts_by_pillar, month_actions
+from bot.action_log.counts import counts_by_pillar, log_states, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
 from bot.coverage import covered_from, month_covered
@@ -201,8 +201,9 @@ def build_summary(
         "rui": monthly_series(session, "bail", force, as_of, SERIES_MONTHS, filters, kind="rui"),
     }
     bands_now = length_bands_by_district(session, force, as_of, filters)
-    actions_now = month_actions(session, force.slug, first, as_of)
-    actions_prev = month_actions(session, force.slug, add_months(first, -1), prev)
+    action_log = log_states(session, force)
+    actions_now = month_actions(action_log, first, as_of)
+    actions_prev = month_actions(action_log, add_months(first, -1), prev)
 
     def ends(key: str) -> tuple[int, int]:
         s = series[key]

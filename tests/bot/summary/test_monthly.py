@@ -152,6 +152,56 @@ def test_actions_overdue_and_completed_follow_the_month(demo: Runtime) -> None:
     assert oct_.headline("actions_overdue").before == sep.headline("actions_overdue").now
 
 
+def test_a_past_months_action_figures_are_the_log_as_it_stood_then(demo: Runtime, clock: FixedClock) -> None:
+    """October's "Actions overdue" is what the log said on 31 October. Three actions overdue then — one has its due
+    date moved to December, one is cancelled and one completed, each in November — were still overdue that day:
+    the October summary made after those changes says so, as it did before them. November, as of today, counts
+    the log as it is, and its completion."""
+    force = demo.config.force("suffolk")
+    admin = Actor("UCHAIR01", role="admin")
+    with demo.sessions() as s:
+        rows = s.scalars(
+            select(Action).where(Action.force == "suffolk", Action.kind == "action").order_by(Action.id).limit(3)
+        ).all()
+        for a in rows:  # as the imported log had them: due in October, being worked on
+            a.status, a.due_on, a.completed_on = "ongoing", dt.date(2026, 10, 15), None
+        s.commit()
+        moved, cancelled, completed = (a.reference for a in rows)
+        before = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+        nov_before = build_summary(s, demo.config, force, "2026-11", TODAY, NOW)
+    assert before.headline("actions_overdue").now == _overdue_and_done_at(demo, dt.date(2026, 10, 31))[0] >= 3
+
+    changes = (
+        (moved, {"due_on": dt.date(2026, 12, 20)}, dt.date(2026, 11, 5)),
+        (cancelled, {"status": "cancelled"}, dt.date(2026, 11, 6)),
+        (completed, {"status": "complete"}, dt.date(2026, 11, 7)),
+    )
+    for ref, fields, on in changes:
+        with demo.sessions() as s:
+            seen = service.load_action(s, force, ref)
+            assert seen is not None
+            change = ActionChange(ref, seen.version, on=on, note="at the November meeting", **fields)  # type: ignore[arg-type]
+            assert service.change_action(s, force, admin, change, clock).ok
+            s.commit()
+
+    with demo.sessions() as s:
+        after = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+        nov = build_summary(s, demo.config, force, "2026-11", TODAY, NOW)
+        now_overdue, now_done = _overdue_and_done(s, "suffolk", dt.date(2026, 11, 1), TODAY)
+    assert after.headline("actions_overdue").now == before.headline("actions_overdue").now
+    assert after.headline("actions_completed").now == before.headline("actions_completed").now
+    # November, as of today: the log as it is now; none of the three is overdue, one was completed in the month.
+    assert (nov.headline("actions_overdue").now, nov.headline("actions_completed").now) == (now_overdue, now_done)
+    assert nov.headline("actions_overdue").now == nov_before.headline("actions_overdue").now - 3
+    assert nov.headline("actions_completed").now == nov_before.headline("actions_completed").now + 1
+    assert nov.headline("actions_overdue").before == after.headline("actions_overdue").now
+
+
+def _overdue_and_done_at(rt: Runtime, last: dt.date) -> tuple[int, int]:
+    with rt.sessions() as s:
+        return _overdue_and_done(s, "suffolk", last.replace(day=1), last)
+
+
 def test_current_month_is_summarised_up_to_today_and_future_months_are_refused(demo: Runtime) -> None:
     force = demo.config.force("suffolk")
     with demo.sessions() as s:
