@@ -21,6 +21,7 @@ class MonthActions:
 
     overdue: int  # at ``last``: due before it and still being worked on then
     completed: int  # completed from the month's first day to ``last``
+    undated: int = 0  # at ``last``: still being worked on and with no due date (so never counted as overdue)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def month_actions(log: LogStates, first: dt.date, last: dt.date) -> MonthActions
     or a completion made since is undone), so a past month's figures are what the log said then. Overdue at
     ``last``: in the log by then, due before it and still being worked on then — live, or completed only after it
     (a completion recorded by import carries no history). HMIC recommendations are tracked apart: never counted."""
-    overdue = completed = 0
+    overdue = completed = undated = 0
     for now in log.actions:
         if now.opened_on > last:
             continue
@@ -95,7 +96,9 @@ def month_actions(log: LogStates, first: dt.date, last: dt.date) -> MonthActions
             overdue += 1
         if then.status == "complete" and done is not None and first <= done <= last:
             completed += 1
-    return MonthActions(overdue=overdue, completed=completed)
+        if due is None and then.status in LIVE_STATUSES:
+            undated += 1
+    return MonthActions(overdue=overdue, completed=completed, undated=undated)
 
 
 def counts_by_pillar(session: Session, force: str) -> dict[str, dict[str, int]]:

@@ -232,7 +232,14 @@ def build_summary(
             bail_ending_soon_count(session, force, as_of, filters, soon_days),
             bail_ending_soon_count(session, force, prev, filters, soon_days),
         ),
-        Headline("actions_overdue", "Actions overdue", actions_now.overdue, actions_prev.overdue),
+        # "0 overdue" of a log whose live actions have no due date would read as "all on time".
+        Headline(
+            "actions_overdue",
+            "Actions overdue",
+            actions_now.overdue,
+            actions_prev.overdue,
+            note=f"of those with a due date; {actions_now.undated} live with none" if actions_now.undated else "",
+        ),
         Headline(
             "actions_completed", "Actions completed", actions_now.completed, actions_prev.completed, note="in the month"
         ),
