@@ -42,6 +42,9 @@ class ValueType:
     is_switch: bool = False
     # Whether help repeats format_hint after the flag's own help (useful for dates and durations, noise for text).
     help_format: bool = True
+    # A number typed apart from its unit ("--older-than 3 months") is one value: the word after the number is taken
+    # with it when it is one of these units.
+    unit_word: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ def _as_of(raw: str, ctx: ParseContext) -> dt.date:
 
 DURATION_FORMS = "a number and d, w, m or y, e.g. 90d, 12w, 6m or 1y"
 MAX_YEARS = 99  # 9999d or 9999m already reach further back than any case; a year count past this is a typo
-_DURATION = re.compile(r"^(\d{1,4})\s*(d|days?|w|weeks?|m|months?|y|yrs?|years?)$")
+_DURATION_UNITS = r"(d|days?|w|weeks?|m|months?|y|yrs?|years?)"
+_DURATION = re.compile(r"^(\d{1,4})\s*" + _DURATION_UNITS + "$")
 
 
 def _duration(raw: str, _ctx: ParseContext) -> Duration:
@@ -187,7 +191,13 @@ TEXT = ValueType("text", "TEXT", "words", _text, help_format=False)
 SWITCH = ValueType("switch", "", "", _switch, is_switch=True, help_format=False)
 DATE = ValueType("date", "DATE", DATE_FORMATS, _date)
 AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of)
-DURATION = ValueType("duration", "AGE", "a number and d, w, m or y: 90d, 12w, 6m, 1y", _duration)
+DURATION = ValueType(
+    "duration",
+    "AGE",
+    "a number and d, w, m or y: 90d, 12w, 6m, 1y",
+    _duration,
+    unit_word=re.compile(_DURATION_UNITS + "$", re.IGNORECASE),
+)
 MONTH = ValueType("month", "YYYY-MM", "YYYY-MM, e.g. 2026-10", _month)
 DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district, help_format=False)
 USER_OR_ME = ValueType("user", "@USER|me", "a Slack @mention, or me", _user_or_me, help_format=False)

@@ -211,6 +211,22 @@ def test_years_are_twelve_months_and_one_question_with_them() -> None:
     assert "'1q' is not a length of time" in bad.message and "6m or 1y" in bad.hint
 
 
+def test_a_number_typed_apart_from_its_unit_is_one_length_of_time() -> None:
+    """People type "--older-than 3 months" as they would say it: the unit word after the number is taken with it,
+    and the question is the one "3m" asks. A word after the number that is not a unit is still refused by name."""
+    for text, want in (
+        ("wanted --older-than 3 months", Duration(3, "m")),
+        ("wanted --older-than 3 Months --district ipswich", Duration(3, "m")),
+        ("rui --older-than 1 year", Duration(12, "m")),
+        ("bail --expiring 7 days --list", Duration(7, "d")),
+    ):
+        got = parse(text, REG, ctx=CTX)
+        assert got.get("older_than" if "older" in text else "expiring") == want, text
+    assert parse("wanted --older-than 3 months --district ipswich", REG, ctx=CTX).get("district") == "ipswich"
+    e = err("wanted --older-than 3 ipswich")
+    assert e.kind == "bad_value" and "'3' is not a length of time" in e.message
+
+
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
