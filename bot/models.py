@@ -25,10 +25,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    or_,
+    select,
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -633,6 +635,27 @@ class SharedAnswerWarm(Base):
     answers: Mapped[int | None] = mapped_column(Integer)  # how many were written; None until done
 
 
+class ActionHistory(Base):
+    """One changed field of an action: old → new, who, when, why."""
+
+    __tablename__ = "action_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    # The action's version after this change: a writer who saw version N is shown the rows with version > N.
+    version: Mapped[int | None] = mapped_column(Integer)
+    # The day the change took effect when it was recorded later (``--on``), e.g. completed at last week's meeting.
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    action: Mapped[Action] = relationship(back_populates="history")
+
+
 class Action(Base):
     """An item of the Managing Offenders strategy action log (Appendix 1 of the report)."""
 
@@ -671,6 +694,20 @@ class Action(Base):
     history: Mapped[list[ActionHistory]] = relationship(
         back_populates="action", order_by="ActionHistory.id", cascade="all, delete-orphan"
     )
+    # Whether a person recorded the completion in the bot (a change of status to complete that no import wrote): its
+    # date is then the day they gave. An imported completion whose log states no date is known only as done "by"
+    # the log's date (bot.action_log.completion). Loaded with the row, so every view can say which.
+    completion_recorded: Mapped[bool] = column_property(
+        select(ActionHistory.id)
+        .where(
+            ActionHistory.action_id == id,
+            ActionHistory.field == "status",
+            ActionHistory.new_value == "complete",
+            or_(ActionHistory.note.is_(None), ~ActionHistory.note.startswith("import ")),
+        )
+        .correlate_except(ActionHistory)
+        .exists()
+    )
     # Every owner of the action, in the order the log names them ("JM & JG"); loaded with the action.
     owners: Mapped[list[ActionOwner]] = relationship(
         order_by="ActionOwner.position", cascade="all, delete-orphan", lazy="selectin"
@@ -683,27 +720,6 @@ class Action(Base):
         # Lists filter by kind as well (HMIC recommendations are listed apart): a covering index for their count.
         Index("ix_action_force_kind_status_due", "force", "kind", "status", "due_on"),
     )
-
-
-class ActionHistory(Base):
-    """One changed field of an action: old → new, who, when, why."""
-
-    __tablename__ = "action_history"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    action_id: Mapped[int] = mapped_column(BigId, ForeignKey("action.id", ondelete="CASCADE"), index=True)
-    field: Mapped[str] = mapped_column(String(32))
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
-    changed_by: Mapped[str] = mapped_column(String(64))
-    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    note: Mapped[str | None] = mapped_column(Text)
-    # The action's version after this change: a writer who saw version N is shown the rows with version > N.
-    version: Mapped[int | None] = mapped_column(Integer)
-    # The day the change took effect when it was recorded later (``--on``), e.g. completed at last week's meeting.
-    effective_on: Mapped[dt.date | None] = mapped_column(Date)
-
-    action: Mapped[Action] = relationship(back_populates="history")
 
 
 class ActionOwner(Base):

@@ -1,5 +1,9 @@
 """How precisely the log knows when an item was completed, for every place that shows the date.
 
+A completion a person records in the bot has the day they gave. An imported one has the date its log states, or,
+when the log states none, the log's own date: it was done *by* then, and is shown so ("by 31 Jul 2022"), not as a
+day the log never gave.
+
 The seed log states some completions with only a month ("… Oct 21", "Aug 2021"); the import stores the month's
 first day, as a date must have a day. Showing "1 Oct 2021" would claim a day the log never gave, so a completion
 date equal to the month its own text names (title, or an HMIC item's closing evidence) is shown as the month. The
@@ -38,3 +42,16 @@ def completed_label(a: ActionView) -> str:
     if d is None:
         return ""
     return f"{d:%b %Y}" if month_only(a) else f"{d.day} {d:%b %Y}"
+
+
+def completion_text(a: ActionView, recorded: bool | None = None) -> str:
+    """ "13 Sep 2021" (recorded by a person, or the day the log states), "Oct 2021" (the log names only the month),
+    "by 31 Jul 2022" (the log only says it was done by its own date); "" when not completed. ``recorded``: whether a
+    person recorded it (default: as the view says; the paper dated in the past says as of its date)."""
+    if a.completed_on is None:
+        return ""
+    if a.completion_recorded if recorded is None else recorded:
+        return f"{a.completed_on.day} {a.completed_on:%b %Y}"
+    if stated_completion(a) is not None:
+        return completed_label(a)
+    return f"by {a.completed_on.day} {a.completed_on:%b %Y}"

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.action_log.as_of import as_it_stood
-from bot.action_log.completion import completed_label, stated_completion
+from bot.action_log.completion import completion_text
 from bot.action_log.queries import audit_read
 from bot.action_log.service import to_entry, to_view
 from bot.action_log.types import KIND_LABELS, LIVE_STATUSES, PILLARS, ActionView, Actor, HistoryEntry
@@ -111,13 +111,7 @@ def _describe(h: HistoryEntry) -> str:
 def completed_text(a: ActionView, history: list[HistoryEntry]) -> str:
     """How sure the log is of the completion date: recorded by a person (the day), stated in the item's own text
     (the day, or only the month), or only known to be by the date of the log it came in."""
-    if a.completed_on is None:
-        return ""
-    if any(h.field == "status" and h.new_value == "complete" and _is_real(h) for h in history):
-        return fmt(a.completed_on)
-    if stated_completion(a) is not None:
-        return completed_label(a)
-    return f"by {fmt(a.completed_on)}"
+    return completion_text(a, any(h.field == "status" and h.new_value == "complete" and _is_real(h) for h in history))
 
 
 def _item(

@@ -121,6 +121,7 @@ def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
         recur_months=row.recur_months,
         opened_on=row.opened_on or row.created_at.astimezone(force.timezone).date(),
         evidence=row.evidence,
+        completion_recorded=row.completion_recorded,
     )
 
 

@@ -101,6 +101,8 @@ class ActionView:
     recur_months: int | None = None
     opened_on: dt.date | None = None
     evidence: str | None = None
+    # A person recorded the completion in the bot (its date is the day they gave), rather than an import.
+    completion_recorded: bool = False
 
     @property
     def owner_ids(self) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.action_log.completion import completed_label
+from bot.action_log.completion import completion_text
 from bot.action_log.rules import TRANSITIONS
 from bot.action_log.types import (
     PILLARS,
@@ -308,7 +308,7 @@ def render_achievements(groups: Sequence[PillarGroup], since: dt.date | None) ->
             break
         lines = [
             f"• *{esc(a.reference)}* {esc(clip(a.title, 300))}"
-            + (f" — completed {completed_label(a)}" if a.completed_on else "")
+            + (f" — completed {completion_text(a)}" if a.completed_on else "")
             for a in g.items
         ]
         keep: list[str] = []
@@ -362,7 +362,7 @@ def render_action_card(
                 f"*Pillar*\n{esc(a.pillar_label)}",
                 f"*Owner*\n{owner_mrkdwn(a)}",
                 f"*Status*\n{STATUS_EMOJI.get(a.status, '')} {a.status}",
-                f"*Due*\n{due_mrkdwn(a)}" + (f"\n*Completed* {completed_label(a)}" if a.completed_on else ""),
+                f"*Due*\n{due_mrkdwn(a)}" + (f"\n*Completed* {completion_text(a)}" if a.completed_on else ""),
                 f"*Source*\n{source_mrkdwn(a.source)}",
             ],
             block_id=f"card:{a.reference}",

@@ -851,10 +851,12 @@ def test_a_completion_the_log_dates_by_month_shows_as_the_month_on_cards_and_ach
     said = _answer(bot, "achievements", OWNER)
     line = {ln.split("*")[1]: ln for ln in said.splitlines() if ln.startswith("• *A-")}
     assert line["A-23"].endswith("— completed Oct 2021") and line["A-28"].endswith("— completed Aug 2021")
-    assert line["A-17"].endswith("— completed 13 Sep 2021") and line["A-18"].endswith("— completed 31 Jul 2022")
+    # A-18's log states no date: it was done by the log's own date, which is not a day anybody gave.
+    assert line["A-17"].endswith("— completed 13 Sep 2021") and line["A-18"].endswith("— completed by 31 Jul 2022")
     assert "1 Oct 2021" not in said and "1 Aug 2021" not in said
     card = _answer(bot, "action A-23", OWNER)
     assert "*Completed* Oct 2021" in card and "1 Oct 2021" not in card
+    assert "*Completed* by 31 Jul 2022" in _answer(bot, "action A-18", OWNER)
     # Completed by a person on a day: the day is shown.
     with bot.rt.sessions() as s:
         res = service.change_action(s, bot.force, Actor(CHAIR, "admin"), ActionChange("A-9", bot.action("A-9").version,
@@ -862,3 +864,14 @@ def test_a_completion_the_log_dates_by_month_shows_as_the_month_on_cards_and_ach
         s.commit()
     assert res.ok, res.refusal
     assert "*Completed* 1 Aug 2022" in _answer(bot, "action A-9", OWNER)
+    # Completed by a person on the log's own date: the day they gave, not "by" it.
+    with bot.rt.sessions() as s:
+        a5 = bot.action("A-5")  # imported as complete; reopened by the chair, then completed again at the meeting
+        for status in ("ongoing", "complete"):
+            change = ActionChange("A-5", a5.version, status=status, on=dt.date(2022, 7, 31))
+            res = service.change_action(s, bot.force, Actor(CHAIR, "admin"), change, bot.rt.clock)
+            assert res.ok, res.refusal
+            a5 = res.action
+        s.commit()
+    assert a5.completion_recorded
+    assert "*Completed* 31 Jul 2022" in _answer(bot, "action A-5", OWNER)
