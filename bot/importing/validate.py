@@ -33,7 +33,9 @@ from bot.importing.types import MAX_REPORTED_ERRORS, RowError
 from bot.text import controls, first_control
 
 _MEMO_LIMIT = 10_000  # distinct raw spellings remembered per column (a typo per row must not grow memory)
-_UK_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
+# A time of day after the date is read past, as after an ISO date: spreadsheets and force systems write a date
+# column as "31/07/2022 00:00:00" (and a circulation's time when they have it); the column holds the day.
+_UK_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 DATE_HELP = "dates are read day first: 31/07/2022, 31-07-2022, 31.07.2022 or 2022-07-31"
 
@@ -121,8 +123,9 @@ def refuse_personal_header(header: str, sheet: str = "") -> None:
 def parse_date(raw: Cell) -> dt.date | None:
     """Parse a date cell; None for an empty cell; :class:`Bad` when it is not a real date.
 
-    ISO ``2022-07-31`` (optionally with a time), UK day-first ``31/07/2022``, ``31/7/2022``, ``31-07-2022`` or
-    ``31.07.2022``, and real Excel dates. Never month-first: ``07/31/2022`` is an impossible date.
+    ISO ``2022-07-31``, UK day-first ``31/07/2022``, ``31/7/2022``, ``31-07-2022`` or ``31.07.2022`` (each
+    optionally with a time of day: ``31/07/2022 00:00:00``), and real Excel dates. Never month-first:
+    ``07/31/2022`` is an impossible date.
     """
     iso = date_iso(raw, "9999-12-31", False)
     return None if iso is None else dt.date.fromisoformat(iso)

@@ -65,6 +65,13 @@ def test_uk_dated_rows_take_the_fast_path(config: Config) -> None:
     assert v.calls == 1  # the first row teaches the memo both spellings
     assert {(r[7], r[8]) for r in out} == {("2026-07-31", "2026-08-01")}
 
+    # A spreadsheet's date column with the time of day: the day, as the validator reads it.
+    v.calls = 0
+    timed = [(300 + i, suspect(300 + i, "31/07/2026 00:00:00", "01/08/2026 14:32", "closed")) for i in range(20)]
+    out = list(checked_rows(v, timed, copy=False).rows)
+    assert v.calls == 1 and errors.count == 0
+    assert {(r[7], r[8]) for r in out} == {("2026-07-31", "2026-08-01")}
+
 
 BAD_UK_DATES = [
     ("31/02/2026", "not a real date"),
@@ -73,6 +80,9 @@ BAD_UK_DATES = [
     ("01/11/2026", "after the import's as-of date 2026-10-31"),
     ("31/07/26", "write the year in full"),
     ("31/07/2026x", "not a date"),
+    ("31/02/2026 00:00:00", "not a real date"),
+    ("31/07/2026 noon", "not a date"),
+    ("01/11/2026 00:00:00", "after the import's as-of date 2026-10-31"),
 ]
 
 

@@ -507,6 +507,10 @@ def test_iso_and_uk_dates_parse_back_to_themselves(d: dt.date) -> None:
         f"{d.day:02d}.{d.month:02d}.{d.year}",
         f" {d.day}/{d.month:02d}/{d.year} ",
         f"{d.isoformat()} 00:00:00",
+        f"{d.day:02d}/{d.month:02d}/{d.year} 00:00:00",
+        f"{d.day:02d}/{d.month:02d}/{d.year} 00:00",
+        f"{d.day}/{d.month}/{d.year} 14:32:07",
+        f"{d.day:02d}-{d.month:02d}-{d.year} 23:59:59.123",
     ):
         assert parse_date(text) == d, text
     assert parse_date(dt.datetime.combine(d, dt.time(13, 5))) == d
