@@ -1,7 +1,8 @@
 """Case-level queries for `/mo … --list` (analysts only), and two counts the figures results lack.
 
-A list carries case references and where/what/when only — reference, district, offence group, the date opened
-and, for bail, the bail end date, the days left (or how long ago it lapsed), who authorises the next extension
+A list carries case references and where/what/when only — reference, district, offence group, the date opened;
+for wanted, the reason and the last review (whether it is overdue, as the figures count it); for bail, the bail
+end date, the days left (or how long ago it lapsed), who authorises the next extension
 and the officer in the case (whom the bail sergeant must chase) — never a person reference (data
 minimisation). A bail list holds the lapsed periods too (first: the soonest end dates lead), counted apart in
 ``lapsed``, so the list's ``total`` is active bail plus lapsed bail. The rows are exactly those the figures
@@ -51,6 +52,11 @@ class CaseRow:
     days_left: int | None = None
     next_authority: str | None = None
     oic: str | None = None
+    # Wanted lists only: why the person is wanted, the last review recorded (None: never reviewed) and whether the
+    # review is overdue at as_of (neither reviewed nor circulated within the review interval, as the figures count).
+    reason: str | None = None
+    last_reviewed_on: dt.date | None = None
+    review_overdue: bool = False
 
     @property
     def lapsed_days(self) -> int | None:
@@ -62,6 +68,7 @@ class CaseList:
     total: int  # every matching case; rows holds at most `limit` of them
     rows: list[CaseRow]
     lapsed: int = 0  # bail lists: how many of total have lapsed
+    review_overdue: int = 0  # wanted lists: how many of total are overdue for review
 
 
 def open_cases(
@@ -73,10 +80,12 @@ def open_cases(
     limit: int,
     *,
     ending_within_days: int | None = None,
+    review_days: int = 28,
 ) -> CaseList:
     """Cases of ``dataset`` (wanted, suspects, bail or rui) open at ``as_of``: oldest first, except bail, which
     is ordered by the soonest bail end date. ``ending_within_days`` (bail only) keeps bail ending from
-    ``as_of`` to ``as_of + N`` days, as the figures' "bail ending soon" does."""
+    ``as_of`` to ``as_of + N`` days, as the figures' "bail ending soon" does. ``review_days`` (wanted): the review
+    interval (the config's ``wanted_review_days``), past which a circulation is overdue for review."""
     if dataset not in LIST_DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(LIST_DATASETS)}")
     if limit < 1:
@@ -96,21 +105,26 @@ def open_cases(
         cols.append(m.bail_end_on)
     if kind == "bail":
         cols.append(m.oic)
+    if dataset == "wanted":
+        cols += [m.reason, m.last_reviewed_on]
     sub = open_rows(src, as_of, conds, *cols)
     if kind == "bail":
         order = [sub.c.bail_end_on.asc().nulls_last(), sub.c.reference]
     else:
         order = [sub.c.opened_on, sub.c.reference]
-    gone = (
-        func.sum(case((sub.c.bail_end_on < as_of, 1), else_=0)).over()
-        if kind == "bail"
-        else func.sum(literal(0)).over()
-    )
+    # Overdue for review: neither reviewed nor circulated in the last review_days days (bot/figures/wanted.py).
+    due_after = as_of - dt.timedelta(days=review_days)
+    if kind == "bail":
+        gone = func.sum(case((sub.c.bail_end_on < as_of, 1), else_=0)).over()
+    elif dataset == "wanted":
+        gone = func.sum(case((func.coalesce(sub.c.last_reviewed_on, sub.c.opened_on) < due_after, 1), else_=0)).over()
+    else:
+        gone = func.sum(literal(0)).over()
     rows: list[CaseRow] = []
-    total = n_lapsed = 0
-    query = select(sub, func.count().over().label("total"), gone.label("lapsed")).order_by(*order).limit(limit)
+    total = n_flagged = 0
+    query = select(sub, func.count().over().label("total"), gone.label("flagged")).order_by(*order).limit(limit)
     for r in session.execute(query, {"at": as_of}):
-        total, n_lapsed = int(r.total), int(r.lapsed or 0)
+        total, n_flagged = int(r.total), int(r.flagged or 0)
         end = r.bail_end_on if kind is not None else None
         days_left = authority = None
         if kind == "bail" and end is not None:
@@ -126,9 +140,14 @@ def open_cases(
                 days_left=days_left,
                 next_authority=authority,
                 oic=r.oic if kind == "bail" else None,
+                reason=r.reason if dataset == "wanted" else None,
+                last_reviewed_on=r.last_reviewed_on if dataset == "wanted" else None,
+                review_overdue=dataset == "wanted" and (r.last_reviewed_on or r.opened_on) < due_after,
             )
         )
-    return CaseList(total=total, rows=rows, lapsed=n_lapsed)
+    if dataset == "wanted":
+        return CaseList(total=total, rows=rows, review_overdue=n_flagged)
+    return CaseList(total=total, rows=rows, lapsed=n_flagged)
 
 
 def active_by_kind_at(session: Session, force: Force, as_of: dt.date, at: dt.date, filters: Filters) -> dict[str, int]:

@@ -471,6 +471,13 @@ def _bail_deadline(r: CaseRow) -> str:
     return out
 
 
+def _wanted_review(r: CaseRow) -> str:
+    """Why the person is wanted and where the circulation's review stands, which the review officer chases."""
+    out = f" · {REASON_LABELS.get(r.reason or '', esc(r.reason or ''))}" if r.reason else ""
+    seen = f"last reviewed {fmt_date(r.last_reviewed_on)}" if r.last_reviewed_on else "never reviewed"
+    return out + (f" · :warning: *review overdue* ({seen})" if r.review_overdue else f" · {seen}")
+
+
 def render_case_list(
     dataset: str, cases: CaseList, frame: Frame, cap: int, order_note: str, *, ending_within_days: int | None = None
 ) -> tuple[str, list[Blk], int]:
@@ -488,9 +495,13 @@ def render_case_list(
         )
         if r.bail_end_on is not None and dataset == "bail":
             line += _bail_deadline(r)
+        if dataset == "wanted":
+            line += _wanted_review(r)
         lines.append(line)
     showing = f"; showing {order_note}" if cases.total else ""
     lapsed = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
+    if cases.review_overdue:
+        lapsed = f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
     m.section(f"*{fmt_int(cases.total)}* {noun}{lapsed}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     m.context(*context_lines(frame), f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`.")

@@ -242,7 +242,14 @@ def _list(ctx: AnswerContext, args: ParsedArgs, dataset: str, *, ending_within_d
     as_of = _as_of(ctx, args)
     cap = ctx.config.slack.list_cap
     cases = open_cases(
-        ctx.session, dataset, ctx.force, as_of, _filters(args, as_of), cap, ending_within_days=ending_within_days
+        ctx.session,
+        dataset,
+        ctx.force,
+        as_of,
+        _filters(args, as_of),
+        cap,
+        ending_within_days=ending_within_days,
+        review_days=ctx.config.wanted_review_days,
     )
     if dataset != "bail":
         order = "the oldest first"

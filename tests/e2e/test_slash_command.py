@@ -191,6 +191,12 @@ def test_deferred_list_acks_at_once_then_posts_once_to_response_url(bot: Bot) ->
     payload = posts[0].payload
     assert payload["response_type"] == "ephemeral" and "replace_original" not in payload
     assert payload["blocks"] and payload["text"]
+    # Each circulation says why the person is wanted and where its review stands.
+    texts = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section" and "text" in b]
+    rows = [ln for t in texts for ln in t.splitlines() if " · circulated " in ln]
+    assert rows and all(("last reviewed " in ln or "never reviewed" in ln) for ln in rows), rows
+    reasons = ("never arrested", "failed to answer bail", "breach of bail", "RUI")
+    assert all(any(r in ln for r in reasons) for ln in rows), rows
     # Two audit rows: the request accepted (before the ack), then the answer with the records it showed.
     events = bot.audit()[before:]
     assert [(e.action, e.outcome, e.detail) for e in events] == [

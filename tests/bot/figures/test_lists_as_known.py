@@ -91,6 +91,47 @@ def test_wanted_list_at_an_earlier_date_shows_the_earlier_versions(
             assert cases.total == wanted_figures(session, force, day, filters).open == len(refs)
 
 
+def test_wanted_list_names_the_reason_and_the_review_as_known_then(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A wanted list says why each person is wanted and when the circulation was last reviewed, flags those overdue
+    for review, and counts them as the figures do — at a past date with the review recorded as known then."""
+    header = "reference,offence,district,reason,circulated_on,last_reviewed_on,closed_on,status"
+    for i, (as_of, lines) in enumerate(
+        (
+            (FIRST, ["W1,burglary,ipswich,never_arrested,2024-01-10,2024-02-01,,open",
+                     "W2,robbery,ipswich,bail_breach,2024-02-01,,,open",
+                     "W3,theft,ipswich,failed_to_answer_bail,2024-02-28,,,open"]),
+            # W1 reviewed again on 30 March, which the force exported on 1 April.
+            (SECOND, ["W1,burglary,ipswich,never_arrested,2024-01-10,2024-03-30,,open",
+                      "W2,robbery,ipswich,bail_breach,2024-02-01,,,open",
+                      "W3,theft,ipswich,failed_to_answer_bail,2024-02-28,,,open"]),
+        )
+    ):  # fmt: skip
+        path = tmp_path / f"reviews-{i}.csv"
+        path.write_text("\n".join([header, *lines]) + "\n")
+        report = import_file(session, config, ImportRequest("wanted", path, force="suffolk", as_of=as_of), NOW)
+        assert report.ok, (report.refused, report.errors)
+        session.commit()
+    force = config.force("suffolk")
+    days = config.wanted_review_days
+    assert days == 28
+    for day, want in (
+        # 25 March: W1 last reviewed 1 Feb (53 days), W2 never (circulated 1 Feb), W3 circulated 28 Feb (26 days).
+        (BEFORE, [("W1", "never_arrested", dt.date(2024, 2, 1), True), ("W2", "bail_breach", None, True),
+                  ("W3", "failed_to_answer_bail", None, False)]),
+        # 5 April: W1 reviewed 30 March (6 days); W3 circulated 37 days before.
+        (AFTER, [("W1", "never_arrested", dt.date(2024, 3, 30), False), ("W2", "bail_breach", None, True),
+                 ("W3", "failed_to_answer_bail", None, True)]),
+    ):  # fmt: skip
+        cases = open_cases(session, "wanted", force, day, Filters(), 10, review_days=days)
+        assert [(r.reference, r.reason, r.last_reviewed_on, r.review_overdue) for r in cases.rows] == want, day
+        figure = wanted_figures(session, force, day, review_days=days).review_overdue
+        assert cases.review_overdue == figure == sum(1 for w in want if w[3]), day
+        capped = open_cases(session, "wanted", force, day, Filters(), 1, review_days=days)
+        assert capped.review_overdue == figure  # the whole list's count, not only the rows shown
+
+
 def test_suspects_list_at_an_earlier_date_shows_the_earlier_versions(
     session: Session, config: Config, tmp_path: Path
 ) -> None:
