@@ -504,6 +504,8 @@ def render_case_list(
         lapsed = f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
     m.section(f"*{fmt_int(cases.total)}* {noun}{lapsed}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
-    m.context(*context_lines(frame), f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`.")
+    capped = len(cases.rows) < cases.total
+    narrow = f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`." if capped else None
+    m.context(*context_lines(frame), *([narrow] if narrow else []))
     text, blocks = m.build()
     return text, blocks, shown

@@ -126,9 +126,21 @@ def test_analyst_list_is_capped_counted_and_ephemeral(seeded: Runtime) -> None:
     assert refs == [row.reference for row in expected.rows[:5]]  # oldest first, capped at list_cap = 5
     assert r.records_disclosed == 5
     assert f"and {expected.total - 5} more" in blocks_text(r)
+    assert "Lists are capped at 5 rows" in blocks_text(r)  # how to see the rest: narrow the question
     assert "SUW" not in r.text  # references stay out of the notification text
     [ev] = audit(seeded)
     assert (ev.outcome, ev.records_disclosed, ev.actor) == ("ok", 5, ANALYST)
+    # A list that shows every case says nothing of the cap.
+    with seeded.sessions() as s:
+        few = {
+            o: n
+            for o in wanted_figures(s, force, AS_OF, Filters(district="ipswich")).by_offence
+            if 0 < (n := open_cases(s, "wanted", force, AS_OF, Filters(district="ipswich", offence=o), 1000).total) <= 5
+        }
+    assert few, "the seed has an offence group with at most 5 open in Ipswich"
+    offence, n = next(iter(few.items()))
+    short = ask(seeded, f'wanted --list --district ipswich --offence "{offence}"', user=ANALYST)
+    assert short.records_disclosed == n and "capped" not in blocks_text(short)
 
 
 def test_analyst_by_user_group(seeded: Runtime) -> None:
