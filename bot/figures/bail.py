@@ -14,6 +14,9 @@ Definitions, pinned by tests/bot/figures/:
   "start + n months <= D" is evaluated as ``started_on <= T_n`` with T_n from
   :func:`bot.dates.latest_start_reaching`, so the SQL only compares dates;
 - by_district (config order, zeros included) and by_offence (count descending, then name) per kind, active at D;
+- over_12m_by_district and over_12m_by_offence per kind: the active periods in the over-12m band, by district
+  (config order) and by offence group (count descending, then name), non-zero only — how long RUI runs "by
+  offence type and district", as the subgroup asked;
 - bail_ending_soon: active bail (kind bail) with D <= bail_end_on <= D + N (N: ``ending_within_days``, which
   callers take from ``Config.bail_ending_soon_days`` unless the question names another window), ordered by
   bail_end_on then reference, each with days_left and who authorises the next extension under PCSCA 2022:
@@ -55,6 +58,7 @@ from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filt
 from bot.freshness import data_as_of
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
+LONG_MONTHS = LENGTH_BAND_MONTHS[-1]  # "running over 12 months": the band RUI's length is watched by
 ENDING_SOON_CAP = 500
 
 
@@ -108,6 +112,14 @@ def _ending_soon(src: Source, shape: Shape) -> Any:
     )
 
 
+def _summed(counts: dict[tuple[str, str], int], part: int) -> dict[str, int]:
+    """Per district (``part`` 0) or offence (1), the non-zero sums of (district, offence) counts."""
+    out: dict[str, int] = {}
+    for key, n in counts.items():
+        out[key[part]] = out.get(key[part], 0) + n
+    return nonzero(out)
+
+
 def length_band_ranges(as_of: dt.date) -> list[tuple[dt.date | None, dt.date]]:
     """(after, up to) started_on of each length band at ``as_of``; None = no lower limit.
 
@@ -159,9 +171,14 @@ def _add_counts(
     cum: dict[str, list[int]],
     opened_in_month: dict[str, int],
     closed_in_month: dict[str, int],
+    long: dict[str, dict[tuple[str, str], int]],
 ) -> None:
     """Add ``sign`` × per-group counts to the figures (active = open − lapsed): ``+1`` with today's rows' counts
     (from zero), ``-1`` with what the imports after a past date changed (the counts as known then)."""
+    for measure, active_sign in ((length_measure(LONG_MONTHS), 1), (length_measure(LONG_MONTHS, lapsed=True), -1)):
+        for (kind, district, _reason, offence), n in c.groups(measure):
+            key = (district, offence)
+            long[kind][key] = long[kind].get(key, 0) + sign * active_sign * n
     gone: dict[tuple[str, str, str], int] = {}
     for (kind, district, _reason, offence), n in c.groups(LAPSED):
         lapsed[district] = lapsed.get(district, 0) + sign * n
@@ -209,6 +226,8 @@ def bail_figures(
     opened_in_month = dict.fromkeys(KINDS, 0)
     lapsed: dict[str, int] = {}
     closed_in_month = dict.fromkeys(KINDS, 0)
+    # kind -> (district, offence) -> active and running over 12 months: the over-12-months band by place and offence.
+    long: dict[str, dict[tuple[str, str], int]] = {k: {} for k in KINDS}
     # A past date that a later import revised counts the rows as they were known then: today's rows, less the
     # ones revised since, plus the versions valid then (bot/figures/history.py); each count is a sum over rows.
     # A past date that a later import revised: today's rows less what the imports after it changed
@@ -223,9 +242,9 @@ def bail_figures(
     if from_counts:
         assert state is not None
         per_group = counts_at(session, BAIL, shape, values, state, since_ago=False)
-        _add_counts(1, per_group, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+        _add_counts(1, per_group, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month, long)
         if fix is not None:
-            _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+            _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month, long)
     parts = [] if from_counts else [(BAIL, 1)] if fix is not None else parts_at(session, BAIL, force.slug, as_of)
     for part, sign in parts:
         cube, flow = _statements(part, shape)
@@ -240,6 +259,7 @@ def bail_figures(
             c[0] += n
             for j in range(1, nb):
                 c[j] += sign * r[3 + j]
+            long[kind][(district, offence)] = long[kind].get((district, offence), 0) + sign * r[3 + nb - 1]
             opened_in_month[kind] += sign * r[4 + nb]
 
         # 2. Ended in the month, per kind; started in the month = still active (counted above) + ended since.
@@ -249,7 +269,7 @@ def bail_figures(
             closed_in_month[kind] += sign * closed
             opened_in_month[kind] += sign * opened
     if fix is not None and not from_counts:
-        _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month)
+        _add_counts(-1, fix, active, lapsed, districts, offences, cum, opened_in_month, closed_in_month, long)
     lapsed = nonzero(lapsed)
     districts = {k: nonzero(v) for k, v in districts.items()}
     offences = {k: nonzero(v) for k, v in offences.items()}
@@ -294,6 +314,8 @@ def bail_figures(
         length_bands=bands,
         by_district={k: district_counts(force, filters, districts[k]) for k in KINDS},
         by_offence={k: by_count(offences[k]) for k in KINDS},
+        over_12m_by_district={k: nonzero(district_counts(force, filters, _summed(long[k], 0))) for k in KINDS},
+        over_12m_by_offence={k: by_count(_summed(long[k], 1)) for k in KINDS},
         bail_ending_soon=ending,
         bail_ending_within_days=ending_within_days,
         bail_ending_soon_total=total,

@@ -51,6 +51,8 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "length_bands",
         "by_district",
         "by_offence",
+        "over_12m_by_district",
+        "over_12m_by_offence",
         "bail_ending_soon",
         "closed_by_outcome",
         "people",

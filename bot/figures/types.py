@@ -129,6 +129,9 @@ class BailFigures:
     by_district: dict[str, dict[str, int]]  # kind -> district -> count
     by_offence: dict[str, dict[str, int]]  # kind -> offence -> count
     bail_ending_within_days: int  # the look-ahead window N of bail_ending_soon, in days
+    # kind -> district / offence -> active and running over 12 months (non-zero only).
+    over_12m_by_district: dict[str, dict[str, int]] = field(default_factory=dict)
+    over_12m_by_offence: dict[str, dict[str, int]] = field(default_factory=dict)
     bail_ending_soon: list[BailEnding] = field(default_factory=list)
     # All active bail ending within the window; bail_ending_soon may be capped below it.
     bail_ending_soon_total: int = 0

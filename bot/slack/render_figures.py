@@ -133,12 +133,21 @@ def data_freshness(fr: Freshness | None, force: Force) -> str:
 
 
 def breakdown(
-    m: MessageBuilder, heading: str, counts: dict[str, int], labels: dict[str, str] | None = None, *, top: int = 0
+    m: MessageBuilder,
+    heading: str,
+    counts: dict[str, int],
+    labels: dict[str, str] | None = None,
+    *,
+    top: int = 0,
+    notes: dict[str, str] | None = None,
 ) -> None:
-    """``• label: n (p%)`` lines; ``top`` > 0 keeps the first ``top`` and says how many more there are."""
+    """``• label: n (p%)`` lines; ``top`` > 0 keeps the first ``top`` and says how many more there are; ``notes``
+    adds a few words after a line's figure (``— 30 over 12 months``)."""
     total = sum(counts.values())
     items = list(counts.items())
-    lines = [f"• {esc((labels or {}).get(k, k))}: {fmt_int(v)}{pct(v, total)}" for k, v in items] or ["• none"]
+    lines = [
+        f"• {esc((labels or {}).get(k, k))}: {fmt_int(v)}{pct(v, total)}{(notes or {}).get(k, '')}" for k, v in items
+    ] or ["• none"]
     m.lines(heading, lines, max_lines=top or None)
 
 
@@ -414,12 +423,21 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
             "RUI has no statutory time limit"
         )
     breakdown(m, "By length of RUI", possible_bands(fig.length_bands["rui"], frame), LENGTH_BAND_LABELS)
+    # How long RUI runs by place and offence type (the subgroup's action): each line's cases over 12 months. Not
+    # under an age filter, which already says how old the cases counted are.
+    long = frame.opened_before is None and over > 0
     if not fig.district:
         by = fig.by_district["rui"]
-        breakdown(m, "By district", by, district_labels(frame.force, by))
-    breakdown(m, "By offence group", fig.by_offence["rui"], top=TOP_N)
+        notes = _over_12m(fig.over_12m_by_district.get("rui", {})) if long else None
+        breakdown(m, "By district", by, district_labels(frame.force, by), notes=notes)
+    notes = _over_12m(fig.over_12m_by_offence.get("rui", {})) if long else None
+    breakdown(m, "By offence group", fig.by_offence["rui"], top=TOP_N, notes=notes)
     m.context(*context_lines(frame))
     return m.build()
+
+
+def _over_12m(counts: dict[str, int]) -> dict[str, str]:
+    return {k: f" — {fmt_int(n)} over 12 months" for k, n in counts.items() if n}
 
 
 def not_kept_line(force: Force) -> str:

@@ -254,6 +254,9 @@ def render(
         out.append(f"  length: {_line(fig.length_bands[kind])}")
         out.append(f"  by district: {_line(fig.by_district[kind], dl)}")
         out.append(f"  by offence: {_line(fig.by_offence[kind])}")
+        if fig.over_12m_by_offence.get(kind):
+            out.append(f"  over 12 months by district: {_line(fig.over_12m_by_district[kind], dl)}")
+            out.append(f"  over 12 months by offence: {_line(fig.over_12m_by_offence[kind])}")
     n = fig.bail_ending_soon_total
     out.append(f"Bail ending within {fig.bail_ending_within_days} days: {n}")
     if len(fig.bail_ending_soon) < n:

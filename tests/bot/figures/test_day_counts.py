@@ -124,6 +124,7 @@ def test_bail_counts_come_from_the_day_counts_too(session: Session, config: Conf
         kind = "bail" if i % 2 else "rui"
         end = start + dt.timedelta(days=90) if kind == "bail" else None
         lines.append(f"B{i},P{i},{kind},burglary,ipswich,{start},{end or ''},,")
+    lines += ["L1,PL1,rui,theft,lowestoft,2024-11-15,,,", "L2,PL2,rui,burglary,ipswich,2025-01-10,,,"]  # over a year
     p = tmp_path / "bail.csv"
     p.write_text("\n".join(lines) + "\n")
     as_of = dt.date(2026, 2, 27)
@@ -140,4 +141,6 @@ def test_bail_counts_come_from_the_day_counts_too(session: Session, config: Conf
         before.length_bands,
         before.by_district,
     )
+    assert before.over_12m_by_offence["rui"] == {"burglary": 1, "theft": 1} == after.over_12m_by_offence["rui"]
+    assert before.over_12m_by_district["rui"] == {"ipswich": 1, "lowestoft": 1} == after.over_12m_by_district["rui"]
     session.rollback()

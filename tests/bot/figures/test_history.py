@@ -306,6 +306,8 @@ def test_bail_figures_at_past_dates_are_as_known_then(session, config, tmp_path,
         assert list(got.length_bands[kind].items()) == want["length_bands"][kind]
         assert list(got.by_district[kind].items()) == want["by_district"][kind]
         assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
+        assert got.over_12m_by_district[kind] == want["over_12m_by_district"][kind]
+        assert got.over_12m_by_offence[kind] == want["over_12m_by_offence"][kind]
         assert got_series[kind] == series_as_known(d, months, as_ofs, files, kinds, filt, kind)
     assert [(e.reference, e.bail_end_on, e.days_left) for e in got.bail_ending_soon] == [
         (w[0], w[4], w[5]) for w in want["bail_ending_soon"]

@@ -203,6 +203,9 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
         out["length_bands"][kind] = list(bands.items())
         out["by_district"][kind] = district_list(districts, filt["district"], tally(r.district for r in live))
         out["by_offence"][kind] = count_desc(tally(r.offence for r in live))
+        long = [r for r in live if length_band(r.opened, as_of) == "over-12m"]
+        out.setdefault("over_12m_by_district", {})[kind] = tally(r.district for r in long)
+        out.setdefault("over_12m_by_offence", {})[kind] = tally(r.offence for r in long)
         out["opened_in_month"][kind] = sum(1 for r in mine if r.kind == kind and first <= r.opened <= as_of)
         out["closed_in_month"][kind] = sum(
             1 for r in mine if r.kind == kind and r.closed is not None and first <= r.closed <= as_of
@@ -535,6 +538,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         assert list(got.length_bands[kind].items()) == want["length_bands"][kind]
         assert list(got.by_district[kind].items()) == want["by_district"][kind]
         assert list(got.by_offence[kind].items()) == want["by_offence"][kind]
+        assert got.over_12m_by_district[kind] == want["over_12m_by_district"][kind]
+        assert got.over_12m_by_offence[kind] == want["over_12m_by_offence"][kind]
         assert got_series[kind] == series(table, as_of, months, filt, kind)
         assert list(got_outcomes.closed_by_outcome[kind].items()) == want["closed_by_outcome"][kind]
         people = got_outcomes.people[kind] if got_outcomes.people is not None else None

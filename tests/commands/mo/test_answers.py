@@ -231,11 +231,23 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
         assert line(force.district_label(d), n) in rui
     over = fig.length_bands["rui"]["over-12m"]
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+    # How long RUI runs by district and offence group: each line's cases over 12 months, adding up to the band.
+    def noted(label: str, n: int, long: int) -> bool:
+        return re.search(rf"{re.escape(line(label, n))} \(\d+%\) — {fmt_int(long)} over 12 months", rui) is not None
+
+    for d, n in fig.over_12m_by_district["rui"].items():
+        assert noted(force.district_label(d), fig.by_district["rui"][d], n), (d, n)
+    assert sum(fig.over_12m_by_district["rui"].values()) == over == sum(fig.over_12m_by_offence["rui"].values())
+    listed = [o for o in list(fig.by_offence["rui"])[:10] if fig.over_12m_by_offence["rui"].get(o)]
+    assert listed
+    for o in listed:
+        assert noted(o, fig.by_offence["rui"][o], fig.over_12m_by_offence["rui"][o]), o
     # Opened over 12 months ago: the bands under 12 months cannot hold a case, so they are not listed as zeros.
     old = blocks_text(ask(rt, "rui --older-than 12m"))
     bands = old.split("By length of RUI", 1)[1].split("By district", 1)[0]
     assert LENGTH_BAND_LABELS["over-12m"] in bands
     assert not [b for b in ("0-3m", "3-6m", "6-9m", "9-12m") if LENGTH_BAND_LABELS[b] in bands]
+    assert "— " not in old.split("By district", 1)[1].split("Suffolk Constabulary ·")[0]  # no "— N over 12 months"
 
 
 # A month before AS_OF (23 Nov 2026), and each age counted back from that day and from AS_OF.
