@@ -18,7 +18,14 @@ from bot.freshness import Freshness
 from bot.slack.blocks import MAX_FALLBACK, MessageBuilder, Rendered, change_text, clip, fmt_int
 from bot.slack.escape import esc
 from bot.slack.render_figures import data_freshness, lapsed_line
-from bot.summary.monthly import SUMMARY_DATASETS, MonthlySummary, comparison_text, figure_text, outcomes_line
+from bot.summary.monthly import (
+    SUMMARY_DATASETS,
+    MonthlySummary,
+    comparison_text,
+    figure_text,
+    long_rui_line,
+    outcomes_line,
+)
 
 
 def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False) -> Rendered:
@@ -49,6 +56,10 @@ def render_summary(s: MonthlySummary, *, charts: int = 4, preview: bool = False)
             fields.append(f"*{esc(label)}*\n{fmt_int(h.now)}  ·  {change}")
             lines.append(f"{label}: {fmt_int(h.now)}, {change}")
         b.fields(fields)
+        if s.rui_over_12m_by_offence:
+            long_rui = esc(long_rui_line(s))
+            b.section(long_rui)
+            lines.append(long_rui)
         outcomes = esc(outcomes_line(s))
         b.section(outcomes)
         lines.append(outcomes)

@@ -18,6 +18,7 @@ from bot.config import Config, Force
 from bot.coverage import covered_from, month_covered
 from bot.dates import add_months, day_month_year, local_time, month_end, parse_month
 from bot.figures.arrests import arrest_split, arrests_text
+from bot.figures.bail import bail_figures
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
 from bot.figures.outcomes import closed_by_outcome
 from bot.figures.series import monthly_series
@@ -93,6 +94,9 @@ class MonthlySummary:
     # whether the force keeps an action log at all.
     log_updated_in_bot: dt.datetime | None = None
     log_kept: bool = True
+    # Offence group -> RUI active at the month end and running over 12 months (most first; empty when the data does
+    # not cover the month end): how long RUI runs by offence type, beside the chart's districts.
+    rui_over_12m_by_offence: dict[str, int] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -248,6 +252,12 @@ def build_summary(
     # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
     headlines = tuple(_within_coverage(h, coverage, prev, as_of) for h in headlines)
+    bail_start = coverage["bail"]
+    long_rui = (
+        bail_figures(session, force, as_of, filters, ending_within_days=soon_days).over_12m_by_offence["rui"]
+        if bail_start is not None and as_of >= bail_start
+        else {}
+    )
     first_bail = first_export(session, force.slug, "bail")
     headlines = tuple(_end_dates_known(h, first_bail, prev, as_of) for h in headlines)
 
@@ -295,6 +305,7 @@ def build_summary(
         covered_from=coverage,
         log_updated_in_bot=log.updated_in_bot if log.updated_since_import else None,
         log_kept=log.kept,
+        rui_over_12m_by_offence=long_rui,
     )
 
 
@@ -424,11 +435,19 @@ def summary_text(s: MonthlySummary) -> str:
         for h in s.headlines:
             label = f"{h.label} ({h.note})" if h.note else h.label
             lines.append(f"- {label}: {headline_text(h)}")
+            if h.key == "rui_over_12m" and s.rui_over_12m_by_offence:
+                lines.append(f"  - by offence group: {long_rui_line(s, prefix=False)}")
         lines.append("")
         lines.append(outcomes_line(s))
     lines.append("")
     lines.append(data_time_line(s))
     return "\n".join(lines) + "\n"
+
+
+def long_rui_line(s: MonthlySummary, *, prefix: bool = True) -> str:
+    """ "RUI over 12 months by offence group: Domestic abuse 26 · …" (the month end's)."""
+    parts = " · ".join(f"{o} {n:,}" for o, n in s.rui_over_12m_by_offence.items())
+    return f"RUI over 12 months by offence group: {parts}" if prefix else parts
 
 
 def _signed(n: int) -> str:

@@ -68,6 +68,9 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
             assert getattr(summary.headline("active_bail"), attr) == b.active_bail
             assert getattr(summary.headline("active_rui"), attr) == b.active_rui
             assert getattr(summary.headline("rui_over_12m"), attr) == b.length_bands["rui"]["over-12m"]
+            if attr == "now":  # how long RUI runs by offence type: the month end's, adding up to the headline
+                assert summary.rui_over_12m_by_offence == b.over_12m_by_offence["rui"]
+                assert sum(b.over_12m_by_offence["rui"].values()) == b.length_bands["rui"]["over-12m"] > 0
         # Counted by bail end dates: the demo's one export (as of today) is the first, so October's and September's
         # end dates are known only as extended since: no figure (a floor would read as fact), no comparison.
         for key in ("lapsed_bail", "bail_ending_soon"):
@@ -81,6 +84,9 @@ def test_headlines_equal_the_figures_services(demo: Runtime) -> None:
         assert current.headline("lapsed_bail").now == b.lapsed_bail
         assert current.headline("bail_ending_soon").now == b.bail_ending_soon_total > 0
         assert current.headline("bail_ending_soon").before is None  # 31 Oct: before the first export
+        first_line = next(iter(summary.rui_over_12m_by_offence.items()))
+        assert f"  - by offence group: {first_line[0]} {first_line[1]:,} · " in summary_text(summary)
+        assert "RUI over 12 months by offence group: " in str(render_summary(summary, charts=4))
         overdue, done = _overdue_and_done(s, "suffolk", dt.date(2026, 10, 1), end)
         assert (summary.headline("actions_overdue").now, summary.headline("actions_completed").now) == (overdue, done)
         # The demo's live actions have no due date: "0 overdue" says it counts only those that have one.
@@ -509,3 +515,32 @@ def test_a_month_the_data_does_not_cover_has_no_figure_however_many_rows_the_imp
     assert "No data for August 2026: the imported data is complete only from 10 Sep 2026." in summary_text(august)
     assert "the imported data is complete only from 10 Sep 2026, so there are no charts" in render_summary(august)[0]
     assert charts.render_all(august) == []
+
+
+def test_rui_over_12_months_by_offence_only_for_a_month_end_the_bail_data_covers(
+    runtime: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The bail export covers from 1 Nov 2026 and holds an RUI open since 2025: November has its offence line (the
+    headline's 1, by offence), October none — the row is there, but what ran over 12 months then is not known."""
+    clock.set(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    bail = tmp_path / "bail.csv"
+    bail.write_text(
+        "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome\n"
+        "R1,theft,ipswich,rui,2025-06-01,,,\n"
+        "R2,burglary,lowestoft,rui,2026-08-01,,,\n"
+    )
+    with runtime.sessions() as s:
+        request = ImportRequest(
+            dataset="bail", path=bail, force="suffolk", as_of=dt.date(2026, 11, 19), covers_from=dt.date(2026, 11, 1)
+        )
+        assert import_file(s, runtime.config, request, clock.now()).ok
+        s.commit()
+    force = runtime.config.force("suffolk")
+    today = dt.date(2026, 11, 20)
+    with runtime.sessions() as s:
+        november = build_summary(s, runtime.config, force, "2026-11", today, clock.now())
+        october = build_summary(s, runtime.config, force, "2026-10", today, clock.now())
+    assert november.headline("rui_over_12m").now == 1 and november.rui_over_12m_by_offence == {"theft": 1}
+    assert "  - by offence group: theft 1\n" in summary_text(november)
+    assert october.headline("rui_over_12m").now is None and october.rui_over_12m_by_offence == {}
+    assert "by offence group" not in summary_text(october) and "by offence group" not in str(render_summary(october))
