@@ -29,7 +29,7 @@ from bot.models import Action, ImportBatch
 from bot.runtime import Runtime
 from bot.slack.render_summary import render_summary
 from bot.summary import charts
-from bot.summary.monthly import build_summary, make_summary, parse_month, summary_text
+from bot.summary.monthly import MonthlySummary, build_summary, make_summary, parse_month, summary_text
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -479,22 +479,11 @@ def test_a_month_the_data_does_not_cover_has_no_figure_however_many_rows_the_imp
         "S1,theft,ipswich,2026-02-01,,open\n"  # open since February: in the export, yet October is not covered
         "S2,theft,ipswich,2026-11-03,,open\n"
     )
+    _import_covering(runtime, clock, "wanted", wanted, dt.date(2026, 9, 10))
+    _import_covering(runtime, clock, "suspects", suspects, dt.date(2026, 11, 1))
+    october, september, august = _summaries(runtime, clock, "2026-10", "2026-09", "2026-08")
     with runtime.sessions() as s:
-        for dataset, path, since in (
-            ("wanted", wanted, dt.date(2026, 9, 10)),
-            ("suspects", suspects, dt.date(2026, 11, 1)),
-        ):
-            request = ImportRequest(
-                dataset=dataset, path=path, force="suffolk", as_of=dt.date(2026, 11, 19), covers_from=since
-            )
-            assert import_file(s, runtime.config, request, clock.now()).ok
-        s.commit()
-    force = runtime.config.force("suffolk")
-    today = dt.date(2026, 11, 20)
-    with runtime.sessions() as s:
-        october = build_summary(s, runtime.config, force, "2026-10", today, clock.now())
-        september = build_summary(s, runtime.config, force, "2026-09", today, clock.now())
-        august = build_summary(s, runtime.config, force, "2026-08", today, clock.now())
+        force = runtime.config.force("suffolk")
         assert monthly_series(s, "suspects", force, dt.date(2026, 10, 31), 1)[0].open_at_end == 1  # the row is there
 
     assert (october.headline("wanted").now, october.headline("wanted").before) == (2, 1)
@@ -529,18 +518,26 @@ def test_rui_over_12_months_by_offence_only_for_a_month_end_the_bail_data_covers
         "R1,theft,ipswich,rui,2025-06-01,,,\n"
         "R2,burglary,lowestoft,rui,2026-08-01,,,\n"
     )
-    with runtime.sessions() as s:
-        request = ImportRequest(
-            dataset="bail", path=bail, force="suffolk", as_of=dt.date(2026, 11, 19), covers_from=dt.date(2026, 11, 1)
-        )
-        assert import_file(s, runtime.config, request, clock.now()).ok
-        s.commit()
-    force = runtime.config.force("suffolk")
-    today = dt.date(2026, 11, 20)
-    with runtime.sessions() as s:
-        november = build_summary(s, runtime.config, force, "2026-11", today, clock.now())
-        october = build_summary(s, runtime.config, force, "2026-10", today, clock.now())
+    _import_covering(runtime, clock, "bail", bail, dt.date(2026, 11, 1))
+    november, october = _summaries(runtime, clock, "2026-11", "2026-10")
     assert november.headline("rui_over_12m").now == 1 and november.rui_over_12m_by_offence == {"theft": 1}
     assert "  - by offence group: theft 1\n" in summary_text(november)
     assert october.headline("rui_over_12m").now is None and october.rui_over_12m_by_offence == {}
     assert "by offence group" not in summary_text(october) and "by offence group" not in str(render_summary(october))
+
+
+def _import_covering(runtime: Runtime, clock: FixedClock, dataset: str, path: Path, since: dt.date) -> None:
+    """Import ``path`` as of 19 Nov 2026, declared to hold every case open since ``since``."""
+    with runtime.sessions() as s:
+        request = ImportRequest(
+            dataset=dataset, path=path, force="suffolk", as_of=dt.date(2026, 11, 19), covers_from=since
+        )
+        assert import_file(s, runtime.config, request, clock.now()).ok
+        s.commit()
+
+
+def _summaries(runtime: Runtime, clock: FixedClock, *months: str) -> list[MonthlySummary]:
+    """Suffolk's summaries of ``months`` on 20 Nov 2026."""
+    force = runtime.config.force("suffolk")
+    with runtime.sessions() as s:
+        return [build_summary(s, runtime.config, force, m, dt.date(2026, 11, 20), clock.now()) for m in months]
