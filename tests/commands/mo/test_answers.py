@@ -231,6 +231,7 @@ def test_bail_and_rui_answers_equal_service(rt: Runtime) -> None:
         assert line(force.district_label(d), n) in rui
     over = fig.length_bands["rui"]["over-12m"]
     assert over > 0 and f"*{fmt_int(over)}* RUI running over 12 months" in rui
+
     # How long RUI runs by district and offence group: each line's cases over 12 months, adding up to the band.
     def noted(label: str, n: int, long: int) -> bool:
         return re.search(rf"{re.escape(line(label, n))} \(\d+%\) — {fmt_int(long)} over 12 months", rui) is not None
