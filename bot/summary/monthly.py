@@ -444,9 +444,17 @@ def summary_text(s: MonthlySummary) -> str:
     return "\n".join(lines) + "\n"
 
 
+LONG_RUI_TOP = 10  # offence groups named; a force with hundreds would overflow a Slack section (3,000 characters)
+
+
 def long_rui_line(s: MonthlySummary, *, prefix: bool = True) -> str:
-    """ "RUI over 12 months by offence group: Domestic abuse 26 · …" (the month end's)."""
-    parts = " · ".join(f"{o} {n:,}" for o, n in s.rui_over_12m_by_offence.items())
+    """ "RUI over 12 months by offence group: Domestic abuse 26 · …" (the month end's; the first ten groups, then how
+    many more hold the rest)."""
+    items = list(s.rui_over_12m_by_offence.items())
+    parts = " · ".join(f"{o} {n:,}" for o, n in items[:LONG_RUI_TOP])
+    if len(items) > LONG_RUI_TOP:
+        rest = sum(n for _, n in items[LONG_RUI_TOP:])
+        parts += f" · and {rest:,} in {len(items) - LONG_RUI_TOP:,} more groups"
     return f"RUI over 12 months by offence group: {parts}" if prefix else parts
 
 

@@ -4,6 +4,7 @@ previous month's end; action counts equal a count over the rows; a month with no
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -541,3 +542,18 @@ def _summaries(runtime: Runtime, clock: FixedClock, *months: str) -> list[Monthl
     force = runtime.config.force("suffolk")
     with runtime.sessions() as s:
         return [build_summary(s, runtime.config, force, m, dt.date(2026, 11, 20), clock.now()) for m in months]
+
+
+def test_rui_over_12_months_by_offence_stays_within_a_slack_section(demo: Runtime) -> None:
+    """A force with 200 offence groups (64 characters each, the column's width) over 12 months: the line names the
+    first ten and sums the rest, within Slack's 3,000 characters for a section — not cut off mid-list."""
+    force = demo.config.force("suffolk")
+    with demo.sessions() as s:
+        summary = build_summary(s, demo.config, force, "2026-10", TODAY, NOW)
+    many = {f"{i:03d} " + "x" * 60: 200 - i for i in range(200)}
+    wide = replace(summary, rui_over_12m_by_offence=many)
+    _, blocks = render_summary(wide, charts=4)
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    [line] = [t for t in texts if t.startswith("RUI over 12 months by offence group: ")]
+    assert line.endswith(f" · and {sum(range(1, 191)):,} in 190 more groups")
+    assert line.count(" · ") == 10 and all(len(t) <= 3000 for t in texts)
