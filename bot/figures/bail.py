@@ -58,7 +58,7 @@ from bot.figures.types import KINDS, LENGTH_BANDS, BailEnding, BailFigures, Filt
 from bot.freshness import data_as_of
 
 LENGTH_BAND_MONTHS = (3, 6, 9, 12)
-LONG_MONTHS = LENGTH_BAND_MONTHS[-1]  # "running over 12 months": the band RUI's length is watched by
+LONG_MONTHS = LENGTH_BAND_MONTHS[-1]  # "running over 12 months", the band by which the subgroup watches RUI
 ENDING_SOON_CAP = 500
 
 

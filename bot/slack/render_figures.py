@@ -517,10 +517,10 @@ def render_case_list(
             line += _wanted_review(r)
         lines.append(line)
     showing = f"; showing {order_note}" if cases.total else ""
-    lapsed = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
+    flagged = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
     if cases.review_overdue:
-        lapsed = f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
-    m.section(f"*{fmt_int(cases.total)}* {noun}{lapsed}{showing}. Case references only — only you can see this list.")
+        flagged = f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
+    m.section(f"*{fmt_int(cases.total)}* {noun}{flagged}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     capped = len(cases.rows) < cases.total
     narrow = f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`." if capped else None
