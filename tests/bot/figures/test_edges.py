@@ -397,6 +397,8 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "length_bands",
         "by_district",
         "by_offence",
+        "over_12m_by_district",
+        "over_12m_by_offence",
         "bail_ending_soon",
         "closed_by_outcome",
         "people",
