@@ -250,7 +250,8 @@ JOB_NAMES: tuple[str, ...] = (
 )
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _JOB_DEFAULTS: dict[str, dict[str, Any]] = {
-    # The monthly summary goes out on the first weekday of the month (a Saturday 1st posts on Monday the 3rd).
+    # The monthly summary goes out on the first working day of the month: a Saturday 1st posts on Monday the 3rd, and
+    # a bank holiday is skipped (New Year's Day 2027, a Friday: Monday 4 January). The value keeps its old name.
     "monthly_summary": {"at": "09:00", "days": list(WEEKDAYS[:5]), "day_of_month": "first-weekday"},
     "bail_digest": {"at": "08:00", "days": list(WEEKDAYS)},
     "reminders": {"at": "09:30", "days": ["mon"]},

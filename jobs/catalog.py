@@ -37,7 +37,7 @@ JOBS: dict[str, JobDef] = {
     for j in (
         JobDef(
             "monthly_summary",
-            "Monthly summary with charts, per force and channel (first weekday of the month)",
+            "Monthly summary with charts, per force and channel (first working day of the month)",
             target_keys,
             monthly_summary.run,
         ),

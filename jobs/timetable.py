@@ -1,7 +1,7 @@
 """When each job is due: pure functions of the config, the force timezone and "now".
 
 All calendar logic lives here, not in APScheduler triggers, so it is tested with plain datetimes (no waiting)
-and handles what a cron expression cannot say, such as "the first weekday of the month". Local times are
+and handles what a cron expression cannot say, such as "the first working day of the month". Local times are
 built with zoneinfo in the force's timezone, so 09:00 means 09:00 in London in GMT and in BST alike.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config import JobSpec, JobsSettings
-from bot.dates import last_complete_month
+from bot.dates import is_working_day, last_complete_month
 
 # A run started this long after its scheduled time counts as late (caught up rather than on time).
 ON_TIME_TOLERANCE = dt.timedelta(minutes=15)
@@ -26,16 +26,19 @@ class Occurrence:
     late: bool = False
 
 
-def first_weekday(year: int, month: int) -> dt.date:
+def first_working_day(year: int, month: int) -> dt.date:
+    """The month's first weekday that is not a bank holiday in England and Wales (:func:`bot.dates.bank_holidays`):
+    the summary of December goes out on Monday 4 January 2027, not on New Year's Day. At the latest the 5th (Good
+    Friday on the 1st, Easter Monday on the 4th)."""
     d = dt.date(year, month, 1)
-    while d.weekday() >= 5:
+    while not is_working_day(d):
         d += dt.timedelta(days=1)
     return d
 
 
 def fires_on(spec: JobSpec, day: dt.date) -> bool:
     if spec.day_of_month == "first-weekday":
-        return day == first_weekday(day.year, day.month)
+        return day == first_working_day(day.year, day.month)
     if spec.day_of_month is not None:
         return day.day == int(spec.day_of_month)
     return day.weekday() in spec.days

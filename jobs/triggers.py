@@ -26,12 +26,13 @@ SWEEP_MINUTES = 5
 
 
 def cron_trigger(spec: JobSpec, tz: ZoneInfo) -> CronTrigger:
-    """The trigger that wakes the runner at the job's local time. "First weekday of the month" is not a cron
-    expression: the trigger fires on weekdays 1–3 of the month and :func:`jobs.timetable.fires_on` decides."""
+    """The trigger that wakes the runner at the job's local time. "First working day of the month" is not a cron
+    expression: the trigger fires on weekdays 1–5 of the month (the first working day is the 5th at the latest) and
+    :func:`jobs.timetable.fires_on` decides."""
     from apscheduler.triggers.cron import CronTrigger
 
     if spec.day_of_month == "first-weekday":
-        return CronTrigger(day="1-3", day_of_week="mon-fri", hour=spec.hour, minute=spec.minute, timezone=tz)
+        return CronTrigger(day="1-5", day_of_week="mon-fri", hour=spec.hour, minute=spec.minute, timezone=tz)
     if spec.day_of_month is not None:
         return CronTrigger(day=int(spec.day_of_month), hour=spec.hour, minute=spec.minute, timezone=tz)
     days = ",".join(WEEKDAYS[d] for d in spec.days)

@@ -81,7 +81,7 @@ def run_list(args: argparse.Namespace) -> int:
 def _schedule_text(spec: JobSpec) -> str:
     at = f"{spec.hour:02d}:{spec.minute:02d}"
     if spec.day_of_month == "first-weekday":
-        return f"first weekday of the month at {at}"
+        return f"first working day of the month at {at}"
     if spec.day_of_month:
         return f"day {spec.day_of_month} of the month at {at}"
     days = "daily" if len(spec.days) == 7 else ",".join(WEEKDAYS[d] for d in spec.days)

@@ -27,7 +27,7 @@ from tests.support.fakeslack import FakeSlack, fake_slack  # noqa: F401 - the fi
 
 CHANNEL = "C0SUMMARY"
 ADMIN = "UADMIN001"
-# Tue 1 Dec 2026, 09:00 London (GMT) — the first weekday of December: the November summary is due.
+# Tue 1 Dec 2026, 09:00 London (GMT) — the first working day of December: the November summary is due.
 DUE = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

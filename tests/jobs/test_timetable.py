@@ -1,4 +1,4 @@
-"""When jobs are due: 09:00 London in GMT and BST, the first weekday of the month, catch-up within the grace,
+"""When jobs are due: 09:00 London in GMT and BST, the first working day of the month, catch-up within the grace,
 the APScheduler triggers that wake the runner, and the [jobs] config. Pure time logic: no database, no waiting."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import DEFAULTS as CONFIG_DEFAULTS
 from bot.config import Config, ConfigError, build_config, load_config
-from jobs.timetable import due_runs, first_weekday, missed_runs, next_run, occurrences, parse_period
+from jobs.timetable import due_runs, first_working_day, missed_runs, next_run, occurrences, parse_period
 from jobs.triggers import cron_trigger
 
 LONDON = ZoneInfo("Europe/London")
@@ -49,7 +49,7 @@ def test_monthly_summary_fires_at_nine_london_in_summer_bst() -> None:
 
 def test_month_starting_on_saturday_posts_on_monday_the_third() -> None:
     assert dt.date(2026, 8, 1).weekday() == 5  # Saturday
-    assert first_weekday(2026, 8) == dt.date(2026, 8, 3)
+    assert first_working_day(2026, 8) == dt.date(2026, 8, 3)
     # Nothing on the Saturday or the Sunday…
     for day in (1, 2):
         assert _monthly(dt.datetime(2026, 8, day, 12, 0, tzinfo=UTC), {"grace_days": 0}) == []
@@ -57,11 +57,32 @@ def test_month_starting_on_saturday_posts_on_monday_the_third() -> None:
     (o,) = _monthly(dt.datetime(2026, 8, 3, 8, 0, tzinfo=UTC))
     assert (o.period, o.scheduled_at) == ("2026-07", dt.datetime(2026, 8, 3, 8, 0, tzinfo=UTC))
     # A month starting on Sunday (Nov 2026) → Monday the 2nd, in GMT.
-    assert first_weekday(2026, 11) == dt.date(2026, 11, 2)
+    assert first_working_day(2026, 11) == dt.date(2026, 11, 2)
     spec = _cfg().jobs.specs["monthly_summary"]
     year = occurrences(spec, LONDON, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
-    assert [o.scheduled_at.astimezone(LONDON).date() for o in year] == [first_weekday(2026, m) for m in range(1, 13)]
+    assert [o.scheduled_at.astimezone(LONDON).date() for o in year] == [
+        first_working_day(2026, m) for m in range(1, 13)
+    ]
     assert all(o.scheduled_at.astimezone(LONDON).time() == dt.time(9, 0) for o in year)
+
+
+def test_the_summary_skips_a_bank_holiday_at_the_start_of_a_month() -> None:
+    """New Year's Day 2027 is a Friday: the December summary goes out on Monday 4 January, and the trigger wakes for
+    it. Good Friday on 1 April 2067, then the weekend and Easter Monday: Tuesday the 5th, the latest a first working
+    day falls. A plain weekday 1st (1 Dec 2026) is unchanged."""
+    assert first_working_day(2027, 1) == dt.date(2027, 1, 4)
+    assert first_working_day(2067, 4) == dt.date(2067, 4, 5)
+    assert first_working_day(2026, 12) == dt.date(2026, 12, 1)
+    assert _monthly(dt.datetime(2027, 1, 1, 12, 0, tzinfo=UTC), {"grace_days": 0}) == []
+    (o,) = _monthly(dt.datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    assert (o.period, o.scheduled_at) == ("2026-12", dt.datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    trigger = cron_trigger(_cfg().jobs.specs["monthly_summary"], LONDON)
+    for month_start in (dt.datetime(2027, 1, 1, tzinfo=LONDON), dt.datetime(2067, 4, 1, tzinfo=LONDON)):
+        wakes, t = [], month_start - dt.timedelta(seconds=1)
+        while (t := trigger.get_next_fire_time(None, t + dt.timedelta(seconds=1))).month == month_start.month:
+            wakes.append(t.date())
+        assert first_working_day(month_start.year, month_start.month) in wakes
+    assert max(first_working_day(y, m).day for y in range(2000, 2101) for m in range(1, 13)) == 5
 
 
 def test_one_run_per_day_across_both_clock_changes() -> None:
@@ -175,12 +196,12 @@ def test_apscheduler_trigger_wakes_at_nine_london(after: dt.datetime, expected: 
     fire = trigger.get_next_fire_time(None, after.astimezone(LONDON))
     assert fire == expected
     assert fire.astimezone(LONDON).hour == 9
-    # Every wake-up the trigger gives in a year is one the schedule accepts or a later weekday of days 1–3,
-    # and every first weekday is among them.
+    # Every wake-up the trigger gives in a year is one the schedule accepts or a later weekday of days 1–5,
+    # and every first working day is among them.
     wakes, t = [], dt.datetime(2026, 1, 1, tzinfo=LONDON)
     while (t := trigger.get_next_fire_time(None, t + dt.timedelta(seconds=1))) < dt.datetime(2027, 1, 1, tzinfo=LONDON):
         wakes.append(t.date())
-    assert {first_weekday(2026, m) for m in range(1, 13)} <= set(wakes)
+    assert {first_working_day(2026, m) for m in range(1, 13)} <= set(wakes)
 
 
 def test_weekly_trigger_uses_configured_day_and_time() -> None:

@@ -42,10 +42,10 @@ def test_jobs_list_shows_every_job_with_its_next_run_in_london_time(
     out = capsys.readouterr().out
     for name in ("monthly_summary", "bail_digest", "reminders", "freshness_check", "retention"):
         assert name in out
-    assert "Europe/London" in out and "first weekday of the month at 09:00" in out
+    assert "Europe/London" in out and "first working day of the month at 09:00" in out
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("monthly_summary"))
     nxt = dt.datetime.strptime(line.split("next ")[1][:21], "%a %d %b %Y %H:%M")
-    assert nxt.hour == 9 and nxt.minute == 0 and nxt.day <= 3 and nxt.weekday() < 5
+    assert nxt.hour == 9 and nxt.minute == 0 and nxt.day <= 5 and nxt.weekday() < 5
     assert "no channel configured" in out  # the defaults name no summary channel
 
 
