@@ -635,6 +635,11 @@ class SharedAnswerWarm(Base):
     answers: Mapped[int | None] = mapped_column(Integer)  # how many were written; None until done
 
 
+# The note of every history row an action-log import writes ("import actions-2022-07.csv"): its changes are
+# corrections of the transcript, true of the log from the start, not changes a person made on a day.
+IMPORT_NOTE_PREFIX = "import "
+
+
 class ActionHistory(Base):
     """One changed field of an action: old → new, who, when, why."""
 
@@ -703,7 +708,7 @@ class Action(Base):
             ActionHistory.action_id == id,
             ActionHistory.field == "status",
             ActionHistory.new_value == "complete",
-            or_(ActionHistory.note.is_(None), ~ActionHistory.note.startswith("import ")),
+            or_(ActionHistory.note.is_(None), ~ActionHistory.note.startswith(IMPORT_NOTE_PREFIX)),
         )
         .correlate_except(ActionHistory)
         .exists()

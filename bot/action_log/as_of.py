@@ -37,7 +37,7 @@ def changes_undone(history: list[HistoryEntry], tz: dt.tzinfo, as_of: dt.date) -
     owners: str | None = None
     undo: dict[str, object] = {}
     for h in reversed(history):
-        if (h.note or "").startswith("import ") or h.day(tz) <= as_of:
+        if h.by_import or h.day(tz) <= as_of:
             continue
         if h.field == "owner":
             owners = h.old_value or ""

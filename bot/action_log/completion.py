@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.action_log.types import ActionView
+from bot.dates import day_month_year
 from bot.log_text import stated
 
 
@@ -41,7 +42,7 @@ def completed_label(a: ActionView) -> str:
     d = a.completed_on
     if d is None:
         return ""
-    return f"{d:%b %Y}" if month_only(a) else f"{d.day} {d:%b %Y}"
+    return f"{d:%b %Y}" if month_only(a) else day_month_year(d)
 
 
 def completion_text(a: ActionView, recorded: bool | None = None) -> str:
@@ -51,7 +52,7 @@ def completion_text(a: ActionView, recorded: bool | None = None) -> str:
     if a.completed_on is None:
         return ""
     if a.completion_recorded if recorded is None else recorded:
-        return f"{a.completed_on.day} {a.completed_on:%b %Y}"
+        return day_month_year(a.completed_on)
     if stated_completion(a) is not None:
         return completed_label(a)
-    return f"by {a.completed_on.day} {a.completed_on:%b %Y}"
+    return f"by {day_month_year(a.completed_on)}"

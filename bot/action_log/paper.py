@@ -95,7 +95,7 @@ def fmt(d: dt.date | None) -> str:
 
 def _is_real(h: HistoryEntry) -> bool:
     """A change a person (or the recurring schedule) made; an import's corrections of the transcript are not."""
-    return not (h.note or "").startswith("import ") and h.field != "created"
+    return not h.by_import and h.field != "created"
 
 
 def _describe(h: HistoryEntry) -> str:

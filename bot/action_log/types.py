@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bot.models import IMPORT_NOTE_PREFIX
+
 # Pillars of the Managing Offenders strategy (Appendix 1 of the subgroup's report), in the report's order.
 PILLARS: dict[str, str] = {
     "detect": "Detect Crime & Create Confidence",
@@ -67,6 +69,11 @@ class HistoryEntry:
     note: str | None
     version: int | None
     effective_on: dt.date | None = None
+
+    @property
+    def by_import(self) -> bool:
+        """Written by an action-log import (bot.models.IMPORT_NOTE_PREFIX), not by a person on a day."""
+        return (self.note or "").startswith(IMPORT_NOTE_PREFIX)
 
     def day(self, tz: dt.tzinfo) -> dt.date:
         """The day the change took effect: the date it was dated to, else the day it was recorded."""

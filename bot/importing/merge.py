@@ -25,7 +25,7 @@ from bot.importing.date_order import Conflict, LogConflict
 from bot.importing.staging import STAGE, is_pg, iter_stage
 from bot.importing.validate import staging_columns
 from bot.log_text import split_initials, stated_date
-from bot.models import Action, ActionHistory, ActionOwner, Base
+from bot.models import IMPORT_NOTE_PREFIX, Action, ActionHistory, ActionOwner, Base
 
 HISTORY: dict[str, str] = {"wanted": "wanted_history", "suspects": "suspect_history", "bail": "bail_period_history"}
 
@@ -340,7 +340,7 @@ def merge_actions(
     existing = {
         (a.force, a.reference): a for a in session.scalars(select(Action).where(Action.force.in_(list(batches))))
     }
-    note = f"import {file_name}"
+    note = f"{IMPORT_NOTE_PREFIX}{file_name}"
     for row in iter_stage(session, "actions"):
         force = row["force"]
         new = {k: row[k] for k in _ACTION_FIELDS}

@@ -252,10 +252,10 @@ def build_summary(
     # A comparison with a month end before a dataset's coverage is left out, not shown as a rise.
     coverage = {ds: covered_from(session, force.slug, ds) for ds in ("wanted", "suspects", "bail")}
     headlines = tuple(_within_coverage(h, coverage, prev, as_of) for h in headlines)
-    bail_start = coverage["bail"]
+    # By offence group, when the headline has a figure (the bail data covers the month end).
     long_rui = (
         bail_figures(session, force, as_of, filters, ending_within_days=soon_days).over_12m_by_offence["rui"]
-        if bail_start is not None and as_of >= bail_start
+        if next(h for h in headlines if h.key == "rui_over_12m").now is not None
         else {}
     )
     first_bail = first_export(session, force.slug, "bail")
