@@ -563,7 +563,8 @@ class CountState(Base):
 class PeopleAhead(Base):
     """Distinct people among the force's current rows, from the latest import on (bot/figures/people_ahead.py):
     per group at each level of the answers' filters (a filter not given is ``'*'``), how many people stop being
-    counted on ``leaves`` — the day after the last day any of their rows in the group is open (bail: active)."""
+    counted on ``leaves`` — the day after the last day any of their rows in the group is open (bail: active) — and
+    how many of the rows that name a person stop counting then."""
 
     __tablename__ = "people_ahead"
 
@@ -575,6 +576,8 @@ class PeopleAhead(Base):
     offence: Mapped[str] = mapped_column(String(64), primary_key=True)  # lower-cased; '*': any
     leaves: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # 9999-12-31: no end known
     people: Mapped[int] = mapped_column(Integer)
+    # The rows naming a person in the group that stop counting on ``leaves`` (their own end, not their person's).
+    named: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ClosedAhead(Base):

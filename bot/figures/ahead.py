@@ -39,7 +39,7 @@ def rebuild_ahead(session: Session, dataset: str, force: str) -> None:
 class AheadChange:
     """What a merge changed in the people counts, and the first day they answer for after it."""
 
-    people: dict[Key, int]
+    people: dict[Key, tuple[int, int]]  # (people, named rows)
     start: dt.date
 
 

@@ -250,5 +250,6 @@ def with_outcomes(db: Session | Reads, force: Force, fig: FiguresT, filters: Fil
             ("bail_outcomes", as_of, filters),
             lambda: outcomes_service.bail_outcomes(_session(db), BAIL, force, as_of, filters),
         )
-        return replace(fig, closed_by_outcome=ended, people=people)
+        counted, named = outcomes_service.bail_people_fields(people)
+        return replace(fig, closed_by_outcome=ended, people=counted, named_rows=named)
     return outcomes_service.with_outcomes(_session(db), fig, force, filters)

@@ -29,6 +29,7 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "open_a_month_ago",
         "closed_by_outcome",
         "people",
+        "named_rows",
     ),
     SuspectFigures: (
         "open",
@@ -40,6 +41,7 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "open_a_month_ago",
         "closed_by_outcome",
         "people",
+        "named_rows",
     ),
     BailFigures: (
         "active_bail",
@@ -56,6 +58,7 @@ _KEYS: dict[type, tuple[str, ...]] = {
         "bail_ending_soon",
         "closed_by_outcome",
         "people",
+        "named_rows",
     ),
 }
 

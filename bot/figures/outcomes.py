@@ -4,7 +4,9 @@
   ``closed_in_month``), by their recorded outcome (the closure_outcome vocabulary for wanted and suspects, the
   bail outcome vocabulary for bail and RUI; ``not_recorded`` when the export gave none), most first;
 - people: distinct ``person_ref`` among the rows open at ``as_of`` (bail: active, not lapsed) that carry one —
-  a person wanted on three circulations is one person. Person references are counted here, never returned.
+  a person wanted on three circulations is one person — and how many of those rows carry one (``named_rows``), so
+  an answer never sets its people beside rows they were not counted from. Person references are counted here,
+  never returned.
   ``person_ref`` is optional in an export: when none of the force's open rows names a person, the people are not
   counted at all (None), rather than "0 people" beside a caseload.
   From the latest import's as-of date on they come from the import's aggregate (bot/figures/people_ahead.py), and
@@ -35,7 +37,7 @@ from bot.figures.history import source_at
 from bot.figures.lapsed import not_lapsed
 from bot.figures.people_ahead import people_from_aggregate
 from bot.figures.source import BAIL, SUSPECTS, WANTED, Source, open_rows, row_conditions
-from bot.figures.types import KINDS, BailFigures, Filters, SuspectFigures, WantedFigures
+from bot.figures.types import KINDS, BailFigures, Filters, People, SuspectFigures, WantedFigures
 
 
 def closed_by_outcome(
@@ -60,9 +62,9 @@ def closed_by_outcome(
 
 def people_open(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters, *, kind: str | None = None
-) -> int:
-    """Distinct people among the rows open (bail of a ``kind``: active) at ``as_of`` that name one: from the
-    import's aggregate (bot/figures/people_ahead.py) when it answers for ``as_of``, else from the rows."""
+) -> People:
+    """Distinct people among the rows open (bail of a ``kind``: active) at ``as_of`` that name one, and those rows:
+    from the import's aggregate (bot/figures/people_ahead.py) when it answers for ``as_of``, else from the rows."""
     if kind is not None:
         return bail_people(session, src, force, as_of, filters)[kind]
     ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters)
@@ -72,15 +74,15 @@ def people_open(
     m = known.model
     conds = [*row_conditions(known, force.slug, as_of, filters), m.person_ref.is_not(None)]
     rows = open_rows(known, as_of, conds, m.person_ref)
-    n = session.execute(select(func.count(rows.c.person_ref.distinct())), {"at": as_of}).scalar_one()
-    return int(n)
+    people, named = session.execute(select(func.count(rows.c.person_ref.distinct()), func.count()), {"at": as_of}).one()
+    return People(int(people), int(named))
 
 
-def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters) -> dict[str, int]:
-    """Kind -> distinct people active at ``as_of`` (bail: not lapsed): from the import's aggregate for each kind it
-    answers, the others from one read of the rows for both kinds (each kind on its own would read the force's open
-    bail and RUI twice: the index of open rows by person holds the kind after the person)."""
-    out: dict[str, int] = {}
+def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters) -> dict[str, People]:
+    """Kind -> people active at ``as_of`` (bail: not lapsed) and their rows: from the import's aggregate for each
+    kind it answers, the others from one read of the rows for both kinds (each kind on its own would read the
+    force's open bail and RUI twice: the index of open rows by person holds the kind after the person)."""
+    out: dict[str, People] = {}
     for k in KINDS:
         ahead = people_from_aggregate(session, src.dataset, force.slug, as_of, filters, k)
         if ahead is not None:
@@ -92,17 +94,21 @@ def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, fil
         conds = [*row_conditions(known, force.slug, as_of, filters), m.person_ref.is_not(None), m.kind.in_(missing)]
         rows = open_rows(known, as_of, conds, m.person_ref, m.kind, m.bail_end_on)
         active = {"bail": and_(rows.c.kind == "bail", not_lapsed(as_of, rows.c)), "rui": rows.c.kind == "rui"}
-        counts = [func.count(distinct(case((active[k], rows.c.person_ref)))) for k in missing]
+        counts = [
+            c
+            for k in missing
+            for c in (func.count(distinct(case((active[k], rows.c.person_ref)))), func.count(case((active[k], 1))))
+        ]
         found = session.execute(select(*counts), {"at": as_of}).one()
-        out |= {k: int(n) for k, n in zip(missing, found, strict=True)}
+        out |= {k: People(int(found[2 * i]), int(found[2 * i + 1])) for i, k in enumerate(missing)}
     return {k: out[k] for k in KINDS}
 
 
 def bail_outcomes(
     session: Session, src: Source, force: Force, as_of: dt.date, filters: Filters
-) -> tuple[dict[str, dict[str, int]], dict[str, int] | None]:
-    """(kind -> outcome -> ended in the month, kind -> distinct people active, or None when the force's rows name no
-    person) for bail and RUI."""
+) -> tuple[dict[str, dict[str, int]], dict[str, People] | None]:
+    """(kind -> outcome -> ended in the month, kind -> people active and their rows, or None when the force's rows
+    name no person) for bail and RUI."""
     ended = {k: closed_by_outcome(session, src, force, as_of, filters, kind=k) for k in KINDS}
     return ended, bail_people(session, src, force, as_of, filters) if names_people(session, src, force) else None
 
@@ -119,15 +125,25 @@ def names_people(session: Session, src: Source, force: Force) -> bool:
 
 
 def with_outcomes(session: Session, fig: FiguresT, force: Force, filters: Filters) -> FiguresT:
-    """``fig`` with ``closed_by_outcome`` and ``people`` filled in, under the same date and filters (``people`` None
-    when the force's rows name no person: see the module docstring)."""
+    """``fig`` with ``closed_by_outcome``, ``people`` and ``named_rows`` filled in, under the same date and filters
+    (the people None when the force's rows name no person: see the module docstring)."""
     if isinstance(fig, BailFigures):
         ended, people = bail_outcomes(session, BAIL, force, fig.as_of, filters)
-        return replace(fig, closed_by_outcome=ended, people=people)
+        by_kind, named = bail_people_fields(people)
+        return replace(fig, closed_by_outcome=ended, people=by_kind, named_rows=named)
     src = WANTED if isinstance(fig, WantedFigures) else SUSPECTS
-    counted = names_people(session, src, force)
+    counted = people_open(session, src, force, fig.as_of, filters) if names_people(session, src, force) else None
     return replace(
         fig,
         closed_by_outcome=closed_by_outcome(session, src, force, fig.as_of, filters),
-        people=people_open(session, src, force, fig.as_of, filters) if counted else None,
+        people=counted.people if counted else None,
+        named_rows=counted.named_rows if counted else None,
     )
+
+
+def bail_people_fields(people: dict[str, People] | None) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+    """A bail figures result's ``people`` and ``named_rows`` from each kind's (None: the force's rows name no
+    person)."""
+    if people is None:
+        return None, None
+    return {k: p.people for k, p in people.items()}, {k: p.named_rows for k, p in people.items()}

@@ -46,6 +46,15 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class People:
+    """How many people the counted rows are about: the distinct person references among them, and how many of those
+    rows carry one (``person_ref`` is optional row by row: the rest are about people nobody can count)."""
+
+    people: int
+    named_rows: int
+
+
+@dataclass(frozen=True)
 class MonthPoint:
     month: str  # "YYYY-MM"
     open_at_end: int  # open on the month's last day (or on as_of for the current month); bail: active only
@@ -74,6 +83,7 @@ class WantedFigures:
     # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
     closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
     people: int | None = None  # distinct person references among the open rows
+    named_rows: int | None = None  # the open rows that carry one (the others name no person)
     dataset: str = "wanted"
 
 
@@ -95,6 +105,7 @@ class SuspectFigures:
     # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
     closed_by_outcome: dict[str, int] | None = None  # outcome -> closed in the month
     people: int | None = None  # distinct person references among the open rows
+    named_rows: int | None = None  # the open rows that carry one (the others name no person)
     dataset: str = "suspects"
 
 
@@ -140,4 +151,5 @@ class BailFigures:
     # Filled by bot.figures.outcomes.with_outcomes (None until then: read from the table, not the indexes).
     closed_by_outcome: dict[str, dict[str, int]] | None = None  # kind -> outcome -> ended in the month
     people: dict[str, int] | None = None  # kind -> distinct person references, active
+    named_rows: dict[str, int] | None = None  # kind -> the active periods that carry one
     dataset: str = "bail"

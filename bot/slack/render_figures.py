@@ -207,11 +207,17 @@ OUTCOME_LABELS = {
 }
 
 
-def _people(n: int | None) -> str:
-    """Distinct people (person references) — never who they are; nothing when not counted."""
+def _people(n: int | None, named_rows: int | None, rows: int) -> str:
+    """Distinct people (person references) — never who they are; nothing when not counted. When only some of the
+    ``rows`` name a person the people are said to be of those (``named_rows``): "120 people" beside 500 rows of
+    which 350 name nobody would read as 500 rows about 120 people."""
     if n is None:
         return ""
-    return f" · {fmt_int(n)} {'person' if n == 1 else 'people'}"
+    if named_rows is None or named_rows >= rows:
+        return f" · {fmt_int(n)} {'person' if n == 1 else 'people'}"
+    if named_rows == 0:
+        return " · none with a person reference"
+    return f" · {fmt_int(n)} {'person' if n == 1 else 'people'} on the {fmt_int(named_rows)} with a person reference"
 
 
 def _arrests(by_outcome: dict[str, int] | None, closed: int) -> str:
@@ -282,7 +288,7 @@ def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people)}\n"
+        f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people, fig.named_rows, fig.open)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
@@ -310,7 +316,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
 def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people)}\n"
+        f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people, fig.named_rows, fig.open)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
@@ -403,10 +409,16 @@ def render_bail(
     return m.build()
 
 
+def _rui_people(fig: BailFigures) -> str:
+    if fig.people is None:
+        return ""
+    return _people(fig.people["rui"], fig.named_rows["rui"] if fig.named_rows is not None else None, fig.active_rui)
+
+
 def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_ago: dict[str, int]) -> Rendered:
     m = MessageBuilder().header(f"Released under investigation — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.active_rui)}* active RUI{_people(fig.people['rui'] if fig.people is not None else None)}\n"
+        f"*{fmt_int(fig.active_rui)}* active RUI{_rui_people(fig)}\n"
         f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,

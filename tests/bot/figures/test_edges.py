@@ -381,6 +381,7 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "open_a_month_ago",
         "closed_by_outcome",
         "people",
+        "named_rows",
     }
     s = figures_to_json(suspect_figures(session, suffolk, D(2024, 4, 20)))
     assert set(s) == set(w) - {"by_reason", "review_overdue"}
@@ -402,6 +403,7 @@ def test_json_keys_are_exactly_the_figure_names(session, config) -> None:
         "bail_ending_soon",
         "closed_by_outcome",
         "people",
+        "named_rows",
     }
     assert (b["dataset"], b["force"], b["district"], b["as_of"], b["data_as_of"]) == (
         "bail",

@@ -15,7 +15,7 @@ from bot.figures.cases import bail_ending_soon
 from bot.figures.outcomes import with_outcomes
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
-from bot.slack.render_figures import Frame, render_bail, render_suspects, render_wanted
+from bot.slack.render_figures import Frame, render_bail, render_rui, render_suspects, render_wanted
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 11, 20)
@@ -49,14 +49,17 @@ def test_wanted_outcomes_arrests_and_people(session: Session, config: Config, tm
     fig = with_outcomes(session, wanted_figures(session, force, AS_OF), force, Filters())
     assert fig.closed_in_month == 4
     assert fig.closed_by_outcome == {"arrested": 2, "located": 1, "not_recorded": 1}
-    assert (fig.open, fig.people) == (3, 1)  # P5 twice, and a record with no person reference
+    assert (fig.open, fig.people, fig.named_rows) == (3, 1, 2)  # P5 twice, and a record with no person reference
     js = figures_to_json(fig)
-    assert js["closed_by_outcome"] == {"arrested": 2, "located": 1, "not_recorded": 1} and js["people"] == 1
+    assert js["closed_by_outcome"] == {"arrested": 2, "located": 1, "not_recorded": 1}
+    assert (js["people"], js["named_rows"]) == (1, 2)
     frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
     text = str(render_wanted(fig, frame, dt.date(2026, 10, 20), 28)[1])
     # W5 closed with no outcome: not a closure without arrest, which the export does not say.
     assert "4 closed (2 arrested, 1 without arrest, 1 outcome not recorded)" in text
-    assert "• located (not arrested): 1" in text and "1 person" in text
+    assert "• located (not arrested): 1" in text
+    # Not "3 circulations · 1 person": W8 names nobody, and could be anyone.
+    assert "*3* open wanted circulations · 1 person on the 2 with a person reference\\n" in text
     assert "P5" not in text and "P1" not in text  # people are counted, never shown
 
 
@@ -175,6 +178,7 @@ def test_bail_and_rui_outcomes_conversions_and_people(session: Session, config: 
             "B5,P4,theft,ipswich,bail,2026-08-01,2026-11-01,,",  # lapsed: not active, not a person on bail
             "R1,P2,theft,ipswich,rui,2026-11-03,,,",
             "R2,P6,theft,ipswich,rui,2026-06-01,,2026-11-10,NFA",
+            "R3,,theft,ipswich,rui,2026-10-01,,,",  # names nobody
         ]
     )
     assert run(session, config, tmp_path, "bail", text + "\n").ok
@@ -182,7 +186,10 @@ def test_bail_and_rui_outcomes_conversions_and_people(session: Session, config: 
     fig = with_outcomes(session, bail_figures(session, force, AS_OF, ending_within_days=14), force, Filters())
     assert fig.closed_by_outcome == {"bail": {"charged": 1, "converted_to_rui": 1}, "rui": {"nfa": 1}}
     assert fig.people == {"bail": 1, "rui": 1} and (fig.active_bail, fig.lapsed_bail) == (2, 1)
+    assert fig.named_rows == {"bail": 2, "rui": 1} and fig.active_rui == 2
     frame = Frame(force=force, district=None, as_of=AS_OF, freshness=None)
+    rui = str(render_rui(fig, frame, dt.date(2026, 10, 20), {"bail": 0, "rui": 0})[1])
+    assert "*2* active RUI · 1 person on the 1 with a person reference\\n" in rui
     soon = bail_ending_soon(session, force, AS_OF, Filters(), 14)
     shown = str(render_bail(fig, frame, dt.date(2026, 10, 20), {"bail": 0, "rui": 0}, soon)[1])
     assert "• converted to RUI: 1" in shown and "• charged: 1" in shown

@@ -24,7 +24,7 @@ from bot.figures.closed_ahead import closed_from_aggregate
 from bot.figures.outcomes import closed_by_outcome, people_open
 from bot.figures.people_ahead import people_from_aggregate
 from bot.figures.source import SOURCES
-from bot.figures.types import Filters
+from bot.figures.types import Filters, People
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
 from bot.models import AheadState, ImportBatch, PeopleAhead
@@ -41,7 +41,8 @@ from tests.bot.figures.test_property import (
 )
 
 
-def brute(table: list[Row], force: str, at: dt.date, district, offence, reason, kind: str | None) -> int:
+def brute(table: list[Row], force: str, at: dt.date, district, offence, reason, kind: str | None) -> People:
+    """The people counted at ``at``, and the rows naming them."""
     live = [
         r
         for r in table
@@ -50,7 +51,7 @@ def brute(table: list[Row], force: str, at: dt.date, district, offence, reason, 
         and is_active(r, at)
         and r.person is not None
     ]
-    return len({r.person for r in live})
+    return People(len({r.person for r in live}), len(live))
 
 
 def brute_closures(table: list[Row], force: str, at: dt.date, district, offence, reason, kind: str | None) -> dict:
@@ -118,6 +119,7 @@ def test_people_read_no_case_row_and_decline_once_another_import_comes(session: 
             reason="never_arrested"),
         Row("suffolk", "W4", "ipswich", "theft", dt.date(2026, 3, 1), dt.date(2026, 11, 1), person="P3",
             reason="never_arrested"),
+        Row("suffolk", "W5", "ipswich", "theft", dt.date(2026, 4, 1), None, reason="never_arrested"),  # nobody named
     ]  # fmt: skip
     _insert(session, "wanted", table)
     _batches(session, "wanted", as_of)
@@ -127,14 +129,15 @@ def test_people_read_no_case_row_and_decline_once_another_import_comes(session: 
     }
     ipswich = people_open(session, SOURCES["wanted"], force, as_of, Filters(district="ipswich"))
     burglary = people_open(session, SOURCES["wanted"], force, as_of, Filters(offence="BURGLARY"))
-    assert counts == {as_of: 2, dt.date(2026, 12, 10): 1} and ipswich == 2 and burglary == 1
+    assert counts == {as_of: People(2, 3), dt.date(2026, 12, 10): People(1, 2)}
+    assert ipswich == People(2, 2) and burglary == People(1, 2)
     session.execute(delete(SOURCES["wanted"].model))  # the aggregate alone answers
-    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == 2
+    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == People(2, 3)
     # A later import the aggregate was not counted for: it declines, and the rows (none now) answer.
     session.add(ImportBatch(force="suffolk", dataset="wanted", file_name="t.csv", file_sha256="1" * 64, as_of=as_of))
     session.flush()
     assert people_from_aggregate(session, "wanted", "suffolk", as_of, Filters()) is None
-    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == 0
+    assert people_open(session, SOURCES["wanted"], force, as_of, Filters()) == People(0, 0)
     session.rollback()
 
 
@@ -160,11 +163,11 @@ def _kept(session: Session) -> dict:
     def table() -> dict:
         pa = PeopleAhead
         rows = session.execute(
-            select(pa.kind, pa.district, pa.reason, pa.offence, pa.leaves, pa.people).where(
+            select(pa.kind, pa.district, pa.reason, pa.offence, pa.leaves, pa.people, pa.named).where(
                 pa.force == "suffolk", pa.dataset == "bail", pa.leaves > start
             )
         )
-        return {tuple(r[:5]): r[5] for r in rows}
+        return {tuple(r[:5]): (r[5], r[6]) for r in rows}
 
     kept = table()
     with session.begin_nested() as nested:
@@ -175,13 +178,18 @@ def _kept(session: Session) -> dict:
     return kept
 
 
-def _people(session: Session, config: Config, at: dt.date, kind: str) -> tuple[int | None, int]:
+def _people(session: Session, config: Config, at: dt.date, kind: str) -> tuple[People | None, People]:
     """(from the aggregate, from the answer) for Suffolk's bail of ``kind`` at ``at``."""
     force = config.force("suffolk")
     return (
         people_from_aggregate(session, "bail", "suffolk", at, Filters(), kind),
         people_open(session, SOURCES["bail"], force, at, Filters(), kind=kind),
     )
+
+
+def _both(people: int, named_rows: int) -> tuple[People, People]:
+    """What :func:`_people` gives when the aggregate and the answer agree."""
+    return People(people, named_rows), People(people, named_rows)
 
 
 def _refuse(*_a: object, **_k: object) -> None:
@@ -198,14 +206,16 @@ def test_imports_keep_the_people_right(
         "B3,P2,theft,lowestoft,bail,2026-09-01,2026-11-30,,",
         "R1,P3,theft,lowestoft,rui,2026-09-01,,,",
         "R2,P3,drugs,ipswich,rui,2026-09-02,,,",
+        "B6,,theft,ipswich,bail,2026-11-01,2027-01-31,,",  # names nobody: not in the people, nor their rows
+        "R3,,drugs,lowestoft,rui,2026-10-01,,,",
     ]
     _import(session, config, tmp_path, lines, first)
-    assert _people(session, config, first, "bail") == (2, 2)
-    assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)  # P2 lapsed
-    assert _people(session, config, dt.date(2026, 12, 21), "bail") == (0, 0)
-    assert _people(session, config, first, "rui") == (1, 1)
+    assert _people(session, config, first, "bail") == _both(2, 3)  # P1 on B1 and B2, P2 on B3
+    assert _people(session, config, dt.date(2026, 12, 1), "bail") == _both(1, 1)  # B1 and P2's B3 lapsed
+    assert _people(session, config, dt.date(2026, 12, 21), "bail") == _both(0, 0)
+    assert _people(session, config, first, "rui") == _both(1, 2)
     both = people_open(session, SOURCES["bail"], config.force("suffolk"), first, Filters())  # no kind: the rows
-    assert people_from_aggregate(session, "bail", "suffolk", first, Filters()) is None and both == 3
+    assert people_from_aggregate(session, "bail", "suffolk", first, Filters()) is None and both == People(3, 5)
     _kept(session)
     # Revised: B2 ended, P4 bailed; a merge recounts only the people it touched (P1 and P4), never the force whole.
     revised = [*lines[:1], "B2,P1,burglary,ipswich,bail,2026-10-05,2026-12-20,2026-11-26,charged", *lines[2:],
@@ -214,8 +224,8 @@ def test_imports_keep_the_people_right(
     with monkeypatch.context() as refusing:
         refusing.setattr(ahead_module, "count_people", _refuse)
         _import(session, config, tmp_path, revised, second)
-    assert _people(session, config, second, "bail") == (2, 2)  # P2 (until 30 Nov) and P4; P1's bail ended or lapsed
-    assert _people(session, config, dt.date(2026, 12, 1), "bail") == (1, 1)
+    assert _people(session, config, second, "bail") == _both(2, 2)  # P2 (to 30 Nov), P4; P1's ended or lapsed
+    assert _people(session, config, dt.date(2026, 12, 1), "bail") == _both(1, 1)
     _kept(session)
     force = config.force("suffolk")
     assert closed_from_aggregate(session, "bail", "suffolk", second, Filters(), "bail") == {"charged": 1}
@@ -227,8 +237,8 @@ def test_imports_keep_the_people_right(
     state = session.get(AheadState, ("suffolk", "bail"))
     latest = session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()).limit(1))
     assert state is not None and state.import_batch_id == latest
-    assert _people(session, config, third, "bail") == (2, 2)
-    # A snapshot a week later: B3 and R2 are gone from it (closed), P3 moves to bury-st-edmunds, P5 arrives.
+    assert _people(session, config, third, "bail") == _both(2, 2)
+    # A snapshot a week later: B3, R2, B6 and R3 are gone from it (closed), P3 moves to bury-st-edmunds, P5 arrives.
     later = [lines[0], revised[1], "R1,P3,theft,bury-st-edmunds,rui,2026-09-01,,,",
              "B5,P5,drugs,lowestoft,bail,2026-12-01,2027-01-10,,", revised[-1]]  # fmt: skip
     fourth = dt.date(2026, 12, 5)
@@ -236,6 +246,6 @@ def test_imports_keep_the_people_right(
         refusing.setattr(ahead_module, "count_people", _refuse)
         _import(session, config, tmp_path, later, fourth, snapshot=True)
     kept = _kept(session)
-    assert _people(session, config, fourth, "bail") == (2, 2)  # P4 and P5
-    assert _people(session, config, fourth, "rui") == (1, 1)  # P3, once
-    assert sum(n for (kind, d, r, o, _x), n in kept.items() if (kind, d, o) == ("rui", "*", "*")) == 1
+    assert _people(session, config, fourth, "bail") == _both(2, 2)  # P4 and P5
+    assert _people(session, config, fourth, "rui") == _both(1, 1)  # P3, once
+    assert sum(n for (kind, d, r, o, _x), (n, _rows) in kept.items() if (kind, d, o) == ("rui", "*", "*")) == 1

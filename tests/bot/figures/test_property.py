@@ -148,6 +148,7 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
         "open_a_month_ago": sum(1 for r in mine if is_open(r, ago)),
         "closed_by_outcome": outcomes_closed(mine, first, as_of),
         "people": len({r.person for r in live if r.person is not None}),
+        "named_rows": sum(1 for r in live if r.person is not None),
     }
     if wanted:
         reasons = dict.fromkeys(REASONS, 0)
@@ -214,6 +215,7 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
             [r for r in mine if r.kind == kind], first, as_of
         )
         out.setdefault("people", {})[kind] = len({r.person for r in live if r.person is not None})
+        out.setdefault("named_rows", {})[kind] = sum(1 for r in live if r.person is not None)
     soon = [
         r
         for r in mine
@@ -497,6 +499,8 @@ def test_caseload_figures_match_brute_force(session, config, dataset: str, data:
     # No people at all when none of the force's rows open in the table names a person (the export has no person
     # references): "0 people" beside a caseload would be a count nobody made.
     assert got_outcomes.people == (want["people"] if names_people(table, force_slug) else None)
+    # ... and with them the rows they were counted from: the rest name nobody.
+    assert got_outcomes.named_rows == (want["named_rows"] if names_people(table, force_slug) else None)
     if wanted:
         assert list(got.by_reason.items()) == want["by_reason"]
         assert got.review_overdue == want["review_overdue"]
@@ -544,6 +548,8 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
         assert list(got_outcomes.closed_by_outcome[kind].items()) == want["closed_by_outcome"][kind]
         people = got_outcomes.people[kind] if got_outcomes.people is not None else None
         assert people == (want["people"][kind] if names_people(table, force_slug) else None)
+        named = got_outcomes.named_rows[kind] if got_outcomes.named_rows is not None else None
+        assert named == (want["named_rows"][kind] if names_people(table, force_slug) else None)
     assert [
         (e.reference, e.district, e.offence, e.started_on, e.bail_end_on, e.days_left, e.next_authority)
         for e in got.bail_ending_soon

@@ -1,5 +1,6 @@
 """The bands of an age breakdown under an age filter (bail and RUI by months, wanted and suspects by days): a band no
-case can fall in is left out, one a case can fall in stays even at zero, and without a filter every band shows."""
+case can fall in is left out, one a case can fall in stays even at zero, and without a filter every band shows. And
+the people beside a caseload are said to be of the rows that name a person when some do not."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import datetime as dt
 import pytest
 
 from bot.config import load_config
-from bot.figures.types import LENGTH_BANDS, WANTED_AGE_BANDS, Filters
-from bot.slack.render_figures import Frame, possible_bands
+from bot.figures.types import LENGTH_BANDS, WANTED_AGE_BANDS, Filters, WantedFigures
+from bot.slack.render_figures import Frame, possible_bands, render_wanted
 
 D = dt.date
 SUFFOLK = load_config().force("suffolk")
@@ -73,3 +74,44 @@ def test_the_cutoff_is_the_one_the_figures_apply() -> None:
     assert Filters(older_than_days=30).opened_before(AS_OF) == D(2026, 11, 7)
     with pytest.raises(ValueError, match="negative"):
         Filters(older_than_days=-1).opened_before(AS_OF)
+
+
+def _wanted(open_: int, people: int | None, named_rows: int | None) -> WantedFigures:
+    return WantedFigures(
+        force="suffolk",
+        district=None,
+        as_of=AS_OF,
+        data_as_of=None,
+        open=open_,
+        by_district={},
+        by_age_band=dict.fromkeys(WANTED_AGE_BANDS, 0),
+        by_reason={},
+        by_offence={},
+        review_overdue=0,
+        opened_in_month=0,
+        closed_in_month=0,
+        open_a_month_ago=open_,
+        people=people,
+        named_rows=named_rows,
+    )
+
+
+@pytest.mark.parametrize(
+    ("open_", "people", "named_rows", "headline"),
+    [
+        (500, 120, 500, "*500* open wanted circulations · 120 people\n"),
+        (500, 120, 150, "*500* open wanted circulations · 120 people on the 150 with a person reference\n"),
+        (1, 1, 1, "*1* open wanted circulations · 1 person\n"),
+        (3, 1, 2, "*3* open wanted circulations · 1 person on the 2 with a person reference\n"),
+        (40, 0, 0, "*40* open wanted circulations · none with a person reference\n"),  # others elsewhere do
+        (0, 0, 0, "*0* open wanted circulations · 0 people\n"),
+        (40, None, None, "*40* open wanted circulations\n"),  # the force's exports name nobody: no count at all
+    ],
+)
+def test_people_are_said_to_be_of_the_rows_that_name_one(
+    open_: int, people: int | None, named_rows: int | None, headline: str
+) -> None:
+    """Beside 500 circulations, "120 people" reads as 500 circulations about 120 people; when 350 name nobody the
+    count says which rows it is of."""
+    _text, blocks = render_wanted(_wanted(open_, people, named_rows), frame(None), D(2026, 11, 7), 28)
+    assert headline in blocks[1]["text"]["text"]
