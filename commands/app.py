@@ -51,18 +51,19 @@ from commands.listeners import (
 )
 from commands.middleware import Dedupe, Identify, on_listener_error
 from commands.mo.warm import warm_before_commit
-from commands.signing import refused, signature_problem
+from commands.signing import CHECKED_AT_EDGE, refused, signature_problem
 
 
 class VerifySignature(Middleware):
     """Slack's signature, checked by :func:`commands.signing.signature_problem`: any malformed header is a 401 and
-    the log line names the reason only. Socket Mode requests carry no signature (the WebSocket is authenticated)."""
+    the log line names the reason only. Socket Mode requests carry no signature (the WebSocket is authenticated),
+    and one the edge has checked (``commands.web.WebApp``) is not checked twice."""
 
     def __init__(self, signing_secret: str) -> None:
         self._secret = signing_secret
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
-        if req.mode == "socket_mode":
+        if req.mode == "socket_mode" or req.context.get(CHECKED_AT_EDGE) is True:
             return next()
         problem = signature_problem(
             self._secret,

@@ -10,8 +10,9 @@ because of how it fails: it logs every refused request at INFO with its whole bo
 number makes ``int()`` raise inside it, which Bolt answers with a 500 and a traceback. Here every malformed header
 is a 401, and the one log line says why in words of ours — never a header value or a byte of the body.
 
-:func:`signature_problem` is the whole check; ``commands.web.WebApp`` runs it before Bolt parses a body, and
-``VerifySignature`` runs it inside Bolt for a request that reaches the app any other way. This module imports no
+:func:`signature_problem` is the whole check; ``commands.web.WebApp`` runs it before Bolt parses a body (and says
+so in the request's context, :data:`CHECKED_AT_EDGE`), and ``VerifySignature`` runs it inside Bolt for a request
+that reaches the app any other way. This module imports no
 Slack library, so the WSGI app can use it without loading Bolt.
 """
 
@@ -28,6 +29,10 @@ log = logging.getLogger("mo_bot.signing")
 
 # Slack's replay window: a signed request is good for five minutes either side of our clock.
 WINDOW_SECONDS = 5 * 60
+# The key of a Bolt request's context that says the edge (``commands.web.WebApp``) has checked its signature. Set
+# by code in this process after the check, on the request object it builds — never read from anything a client
+# sends — so ``VerifySignature`` need not compute the same HMAC again.
+CHECKED_AT_EDGE = "mo_signature_checked_at_edge"
 # Whole seconds since 1970 in ASCII digits. int() would also take " 12", "+12", "1_2" and Arabic-Indic digits, and
 # the signature covers the header as sent, so only the plain form is accepted.
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")

@@ -11,10 +11,11 @@ in order of cost: a control character in an ``X-Slack-*`` header is a 400; a mis
 timestamp or signature header is a 401 (:func:`commands.signing.header_problem`); a body without a
 ``Content-Length`` (411) or over :data:`MAX_BODY` (413) — all of these before a byte of the body is read; then,
 with the signing secret (as ``mo-bot serve`` builds it), a signature that does not match is a 401 before the body
-is decoded or parsed, and a body that is not UTF-8 is a 400. Bolt then verifies again
-(``commands.app.VerifySignature``: its check guards the app however it is driven), and a body it still cannot
-turn into a request is a 400, never a 500. Bolt's own self-invocation headers (``X-Slack-Bolt-*``) are dropped.
-Each refusal logs one line naming the reason, never the content.
+is decoded or parsed, and a body that is not UTF-8 is a 400. The request handed to Bolt says in its context that
+its signature held here (``commands.signing.CHECKED_AT_EDGE``), so ``commands.app.VerifySignature`` — which guards
+the app however else it is driven, e.g. without the secret here — does not compute the same HMAC twice; a body
+Bolt still cannot turn into a request is a 400, never a 500. Bolt's own self-invocation headers (``X-Slack-Bolt-*``)
+are dropped. Each refusal logs one line naming the reason, never the content.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, text
 
 from commands import heartbeat
-from commands.signing import header_problem, refused, signature_problem
+from commands.signing import CHECKED_AT_EDGE, header_problem, refused, signature_problem
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -164,8 +165,9 @@ class WebApp:
                 headers[key[5:].lower().replace("_", "-")] = value
             elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 headers[key.lower().replace("_", "-")] = value
+        checked = {CHECKED_AT_EDGE: True} if self.signing_secret is not None else None
         try:
-            req = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+            req = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers, context=checked)
         except Exception:  # Bolt parses the body as it builds the request; Slack never sends one it cannot parse
             return _refuse(start_response, 400, "body Bolt cannot parse")
         resp = app.dispatch(req)

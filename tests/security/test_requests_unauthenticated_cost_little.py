@@ -30,7 +30,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+import commands.app as commands_app
 from commands.cli.logfmt import OneLineFormatter
+from commands.signing import CHECKED_AT_EDGE
 from commands.web import MAX_BODY, SLACK_PATH
 from tests.e2e.test_serve import MO_BOT, _config_file, _free_port, _wait_healthy, serve_env
 from tests.security import slack_edge
@@ -306,3 +308,43 @@ def test_mo_bot_serve_refuses_floods_and_forgeries_with_one_line_each(
     # Every line is a record of its own: it starts with the date (our format) or "[" (gunicorn's).
     for line in text.splitlines():
         assert line[:1] in ("2", "[") or line.startswith("    "), line
+
+
+def test_the_edges_word_that_a_signature_held_cannot_come_from_the_request(
+    edge: Edge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The edge tells Bolt's check it has verified a request through the request's context, which Bolt fills from
+    the body's own fields: a body naming that key, with a signature that does not match, is still refused — by the
+    edge, and by Bolt's check where no edge checked it."""
+    caplog.set_level(logging.INFO)
+    form = dict(
+        slash_command(
+            "wanted",
+            user_id="U0ANALYST",
+            team_id=edge.fake.team_id,
+            channel_id=CHANNEL,
+            response_url=edge.fake.new_response_url(),
+        )
+    )
+    form[CHECKED_AT_EDGE] = "true"
+    body = urlencode(form).encode()
+    host, port = edge.host_port
+    r = raw_request(host, port, signed_head(SLACK_PATH, body, signature="v0=" + "0" * 64), body)
+    assert r.status == 401, r
+    assert edge.audit() == [] and edge.fake.calls == []
+
+
+def test_a_request_the_edge_verified_is_not_verified_again(edge: Edge, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One HMAC per request: where the edge has the secret (as `mo-bot serve` builds it) Bolt's check trusts its
+    word; without it, Bolt's check is the one that runs."""
+    calls: list[str] = []
+    real = commands_app.signature_problem
+
+    def counted(*args: object, **kwargs: object) -> str | None:
+        calls.append("bolt")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(commands_app, "signature_problem", counted)
+    reply, _ = edge.command("wanted")
+    assert reply.status == 200 and "Wanted" in blocks_text(reply.json()["blocks"])
+    assert calls == ([] if edge.variant == "serve" else ["bolt"])
