@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.action_log import export, paper, paper_docx, queries, rules, service
 from bot.action_log.service import normalise_reference
-from bot.action_log.types import STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
+from bot.action_log.types import PILLARS, STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
 from bot.dates import day_month_year
 from bot.slack import action_log_sync
 from bot.slack.escape import esc
@@ -310,7 +310,7 @@ def heading_for(f: ActionFilters, me: str | None = None) -> str:
     elif f.statuses:
         parts.append("every status")
     if f.pillar:
-        parts.append(f.pillar)
+        parts.append(PILLARS.get(f.pillar, f.pillar))  # the pillar's name, as the log and the paper give it
     return title.get(f.kind, "Action log") + (" — " + "; ".join(parts) if parts else "")
 
 
