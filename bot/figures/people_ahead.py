@@ -112,7 +112,7 @@ def _per_group(dataset: str, counted: Any, *lead: Any) -> Any:
     grouping by person: a person's ``leaves`` is the latest of their rows in the group), and how many of its rows
     (each its own ``leaves``)."""
     dims = _dims(dataset)
-    people, rows = [], []
+    by_person, by_row = [], []
     for n in range(len(dims) + 1):
         for kept in combinations(dims, n):
             cols = {d: (counted.c[d] if d in kept else literal(ANY)) for d in dims}
@@ -125,10 +125,10 @@ def _per_group(dataset: str, counted: Any, *lead: Any) -> Any:
                 cols["offence"].label("offence"),
             ]
             by = [counted.c.person, counted.c.kind, *(counted.c[d] for d in kept)]
-            people.append(select(*group, func.max(counted.c.leaves).label("leaves")).group_by(*by))
-            rows.append(select(*group, counted.c.leaves.label("leaves")))
-    per_person = union_all(*people).subquery("per_person")
-    per_row = union_all(*rows).subquery("per_row")
+            by_person.append(select(*group, func.max(counted.c.leaves).label("leaves")).group_by(*by))
+            by_row.append(select(*group, counted.c.leaves.label("leaves")))
+    per_person = union_all(*by_person).subquery("per_person")
+    per_row = union_all(*by_row).subquery("per_row")
 
     def tally(u: Any, people: Any, named: Any) -> Any:
         keys = [u.c[k] for k in KEY_COLUMNS]
