@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.file_imports.types import ImportOptions
 from commands.mo.parser import ParseError, normalise, tokenize
-from commands.mo.values import BadValue, parse_date
+from commands.mo.values import BadValue, date_words, parse_date
 
 DATASETS = ("wanted", "suspects", "bail", "actions")
 # Other words people use for a dataset in the subgroup (the /mo sub-commands among them).
@@ -50,7 +50,9 @@ def parse_import_text(text: str) -> ImportOptions:
             flag = "--as-of" if low.startswith("--as-of") else "--covers-from"
             raw = low.split("=", 1)[1] if "=" in low else (words[i + 1] if i + 1 < len(words) else "")
             if "=" not in low:
-                i += 1
+                more = date_words(raw, words[i + 2 :]) if raw else 0  # "30 Nov 2026", as the answers write it
+                raw = " ".join(words[i + 1 : i + 2 + more])
+                i += 1 + more
             try:
                 day = parse_date(raw)
             except BadValue:

@@ -272,16 +272,16 @@ def parse(text: str, reg: Registry, ctx: ParseContext | None = None) -> ParsedAr
                 while j < len(rest) and not _is_flag(rest[j]) and (flag.greedy or not words):
                     words.append(rest[j])
                     j += 1
-                unit = flag.type.unit_word
-                if (
-                    unit is not None
-                    and len(words) == 1
-                    and words[0].isdigit()
-                    and j < len(rest)
-                    and unit.match(rest[j])
-                ):
-                    words.append(rest[j])
-                    j += 1
+                more = flag.type.more_words
+                if more is not None and len(words) == 1:
+                    following = []
+                    for w in rest[j:]:
+                        if _is_flag(w):
+                            break
+                        following.append(w)
+                    n = more(words[0], following)
+                    words += following[:n]
+                    j += n
                 if not words:
                     raise ParseError(
                         "missing_value",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,9 @@ class ValueType:
     is_switch: bool = False
     # Whether help repeats format_hint after the flag's own help (useful for dates and durations, noise for text).
     help_format: bool = True
-    # A number typed apart from its unit ("--older-than 3 months") is one value: the word after the number is taken
-    # with it when it is one of these units.
-    unit_word: re.Pattern[str] | None = None
+    # How many of the words after a value's first word are part of it (a value typed as people say it: "--older-than
+    # 3 months", "--as-of 30 Nov 2026"), given the first word and the words after it (up to the next flag).
+    more_words: Callable[[str, Sequence[str]], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,26 @@ def _switch(raw: str, _ctx: ParseContext) -> bool:
 
 
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY, e.g. 2026-11-01 or 01/11/2026"
+# The way the answers write a date ("30 Nov 2026"), so a date copied from one is understood.
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")  # fmt: skip
+MONTHS = {name: i for i, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])} | {"sept": 9}
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})$", re.IGNORECASE)
+DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY, e.g. 2026-11-01, 01/11/2026 or 1 Nov 2026"
+
+
+def date_words(first: str, after: Sequence[str]) -> int:
+    """How many of the words ``after`` a date's ``first`` word are part of it: a day, a month's name and a year
+    typed apart ("30 Nov 2026") are one date."""
+    if (
+        first.isdigit()
+        and len(first) <= 2
+        and len(after) >= 2
+        and after[0].lower().rstrip(".,") in MONTHS
+        and re.fullmatch(r"\d{4}", after[1])
+    ):
+        return 2
+    return 0
 
 
 def parse_date(raw: str) -> dt.date:
@@ -92,6 +111,9 @@ def parse_date(raw: str) -> dt.date:
         m = _DMY.match(v)
         if m:
             return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        m = _DAY_MONTH_YEAR.match(v)
+        if m and m[2].lower() in MONTHS:
+            return dt.date(int(m[3]), MONTHS[m[2].lower()], int(m[1]))
         if re.match(r"^\d{4}-\d{2}-\d{2}$", v):
             return dt.date.fromisoformat(v)
     except ValueError:
@@ -189,14 +211,18 @@ def choice(*values: str, aliases: dict[str, str] | None = None, metavar: str | N
 
 TEXT = ValueType("text", "TEXT", "words", _text, help_format=False)
 SWITCH = ValueType("switch", "", "", _switch, is_switch=True, help_format=False)
-DATE = ValueType("date", "DATE", DATE_FORMATS, _date)
-AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of)
+_UNIT_WORD = re.compile(_DURATION_UNITS + "$", re.IGNORECASE)
+
+
+def _unit_words(first: str, after: Sequence[str]) -> int:
+    """A number typed apart from its unit ("3 months") is one length of time."""
+    return 1 if first.isdigit() and after and _UNIT_WORD.match(after[0]) else 0
+
+
+DATE = ValueType("date", "DATE", DATE_FORMATS, _date, more_words=date_words)
+AS_OF_DATE = ValueType("as-of date", "DATE", DATE_FORMATS + ", not in the future", _as_of, more_words=date_words)
 DURATION = ValueType(
-    "duration",
-    "AGE",
-    "a number and d, w, m or y: 90d, 12w, 6m, 1y",
-    _duration,
-    unit_word=re.compile(_DURATION_UNITS + "$", re.IGNORECASE),
+    "duration", "AGE", "a number and d, w, m or y: 90d, 12w, 6m, 1y", _duration, more_words=_unit_words
 )
 MONTH = ValueType("month", "YYYY-MM", "YYYY-MM, e.g. 2026-10", _month)
 DISTRICT = ValueType("district", "DISTRICT", "a district of your force, or an alias", _district, help_format=False)

@@ -19,6 +19,14 @@ from commands.import_text import ImportTextError, parse_import_text
         ("RUI", ImportOptions(dataset="bail")),
         ("suspects --as-of 2026-11-30", ImportOptions(dataset="suspects", as_of=dt.date(2026, 11, 30))),
         ("suspects --as-of=30/11/2026", ImportOptions(dataset="suspects", as_of=dt.date(2026, 11, 30))),
+        (
+            "suspects --as-of 30 Nov 2026",
+            ImportOptions(dataset="suspects", as_of=dt.date(2026, 11, 30)),
+        ),  # as answers say
+        (
+            "bail --as-of 1 December 2026 --covers-from 1 Jan 2024 --snapshot",
+            ImportOptions(dataset="bail", as_of=dt.date(2026, 12, 1), covers_from=dt.date(2024, 1, 1), snapshot=True),
+        ),
         ("wanted \u2014snapshot", ImportOptions(dataset="wanted", snapshot=True)),  # Slack's em dash for --
         ("--snapshot", ImportOptions(snapshot=True)),
         (

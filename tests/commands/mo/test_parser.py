@@ -227,6 +227,25 @@ def test_a_number_typed_apart_from_its_unit_is_one_length_of_time() -> None:
     assert e.kind == "bad_value" and "'3' is not a length of time" in e.message
 
 
+def test_a_date_written_as_the_answers_write_it_is_one_date() -> None:
+    """The answers say "30 Nov 2026"; a date copied from one into a question means that day, with the month's name
+    short or in full. A day and month without a year are not guessed at: refused, with the forms that work."""
+    for text, want in (
+        ("wanted --as-of 20 Nov 2026", dt.date(2026, 11, 20)),
+        ("wanted --as-of 1 november 2026 --district ipswich", dt.date(2026, 11, 1)),
+        ("bail --as-of 7 Sept 2025 --list", dt.date(2025, 9, 7)),
+        ("bail --as-of 07 Sep. 2025", dt.date(2025, 9, 7)),
+    ):
+        assert parse(text, REG, ctx=CTX).get("as_of") == want, text
+    assert parse("wanted --as-of 1 Nov 2026 --district ipswich", REG, ctx=CTX).get("district") == "ipswich"
+    e = err("wanted --as-of 30 Nov")
+    assert e.kind == "bad_value" and "'30' is not a date" in e.message and "1 Nov 2026" in e.hint
+    bad = err("wanted --as-of 31 Nov 2025")
+    assert bad.kind == "bad_value" and "'31 Nov 2025' is not a real date" in bad.message
+    future = err("wanted --as-of 24 Nov 2026")  # TODAY is 23 Nov 2026
+    assert future.kind == "bad_value" and "future" in future.message
+
+
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
