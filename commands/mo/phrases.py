@@ -1,7 +1,8 @@
 """Questions in people's own words — "how many wanted in ipswich", "rui over 12 months in lowestoft", "bail ending
 this week", "suspects for burglary older than 3 months", "who's on bail in bury" — read as the `/mo` command they
 mean, by a deterministic grammar over the registry's own vocabulary: its figure sub-commands and their aliases,
-the asker's force's districts and aliases, the wanted reasons, periods, and an offence group named after "for".
+the asker's force's districts and aliases, the wanted reasons, periods, a whole date ("on 31 Oct 2026", "as of
+31/10/2026") and an offence group named after "for".
 No network and no model: the same words always give the same command, and the answer shows that command
 (``as /mo wanted --district ipswich``) so people learn the short form.
 
@@ -15,20 +16,22 @@ that names no figure, or two, is not understood either — the grammar never gue
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
 
 from bot.config import Force
 from commands.mo.specs import Registry
+from commands.mo.values import MONTHS
 
 # The sub-commands a phrase can stand for, and the flags each accepts in a phrase.
 FIGURES = ("wanted", "suspects", "bail", "rui", "status")
 _FLAGS = {
-    "wanted": ("--district", "--offence", "--reason", "--older-than", "--trend"),
-    "suspects": ("--district", "--offence", "--older-than", "--trend"),
-    "bail": ("--district", "--offence", "--older-than", "--expiring", "--trend"),
-    "rui": ("--district", "--offence", "--older-than", "--trend"),
+    "wanted": ("--district", "--offence", "--reason", "--older-than", "--trend", "--as-of"),
+    "suspects": ("--district", "--offence", "--older-than", "--trend", "--as-of"),
+    "bail": ("--district", "--offence", "--older-than", "--expiring", "--trend", "--as-of"),
+    "rui": ("--district", "--offence", "--older-than", "--trend", "--as-of"),
     "status": (),
 }
 # Asking how a figure moved over the months (`--trend`; not with an age or an expiry window, which are one day's).
@@ -186,6 +189,11 @@ def _read(words: list[str], force: Force, names: dict[str, str]) -> Phrased | st
             flags["--trend"] = ""
             i += n
             continue
+        n, value = _on_date(words, i)
+        if n:
+            flags["--as-of"] = value
+            i += n
+            continue
         n, value = _expiring(words, i)
         if n:
             flags["--expiring"] = value
@@ -231,7 +239,7 @@ def _read(words: list[str], force: Force, names: dict[str, str]) -> Phrased | st
     if "--trend" in flags and ("--older-than" in flags or "--expiring" in flags):
         return None
     parts = [command]
-    for flag in ("--district", "--offence", "--reason", "--older-than", "--expiring", "--trend"):
+    for flag in ("--district", "--offence", "--reason", "--older-than", "--expiring", "--trend", "--as-of"):
         if flag in flags:
             parts += [flag, flags[flag]] if flags[flag] else [flag]
     return Phrased(" ".join(parts))
@@ -284,6 +292,33 @@ def _older(words: list[str], i: int) -> tuple[int, str]:
     if got is not None and got[1] is not None and i + got[0] < len(words) and words[i + got[0]] in ("old", "plus"):
         return got[0] + 1, got[1]
     return 0, ""
+
+
+_ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
+
+
+def _on_date(words: list[str], i: int) -> tuple[int, str]:
+    """A whole date at ``i`` (after "as of", if said): ``30 nov 2026`` or ``30th november 2026``, and 30/11/2026 or
+    2026-11-30 (which :func:`words_of` has split into three words) → (words used, ISO date). A day and month without
+    a year is not a date here: which year would be a guess."""
+    j = i + 2 if tuple(words[i : i + 2]) == ("as", "of") else i
+    three = words[j : j + 3]
+    if len(three) < 3:
+        return 0, ""
+    day, month, year = three
+    if len(day) == 4 and day.isdigit():  # ISO order
+        year, month, day = three
+    m = _ORDINAL.match(day)
+    if m is None or len(year) != 4 or not year.isdigit():
+        return 0, ""
+    number = MONTHS.get(month) if not month.isdigit() else int(month)
+    if number is None:
+        return 0, ""
+    try:
+        when = dt.date(int(year), number, int(m[1]))
+    except ValueError:
+        return 0, ""
+    return j - i + 3, when.isoformat()
 
 
 def _expiring(words: list[str], i: int) -> tuple[int, str]:

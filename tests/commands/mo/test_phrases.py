@@ -54,6 +54,14 @@ REAL_PHRASINGS = [
     ("bail in lowestoft over the last year", "bail --district lowestoft --trend"),
     ("suspects for burglary over time", "suspects --offence burglary --trend"),
     ("rui over 12 months trend", None),  # an age is one day's: a trend cannot keep it
+    ("how many wanted in ipswich on 30 Nov 2026", "wanted --district ipswich --as-of 2026-11-30"),
+    ("wanted in ipswich as of 30/11/2026", "wanted --district ipswich --as-of 2026-11-30"),
+    ("rui over 12 months on 2026-10-31", "rui --older-than 12m --as-of 2026-10-31"),
+    ("suspects on 31st October 2026", "suspects --as-of 2026-10-31"),
+    ("bail in lowestoft month by month as of 1 sept 2026", "bail --district lowestoft --trend --as-of 2026-09-01"),
+    ("wanted on 30 nov", None),  # which year would be a guess
+    ("wanted on 31 feb 2026", None),  # no such day
+    ("status on 30 nov 2026", None),  # status is today's
 ]
 
 
