@@ -16,6 +16,7 @@ that names no figure, or two, is not understood either — the grammar never gue
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import re
@@ -136,6 +137,8 @@ class Phrased:
 class NotUnderstood:
     word: str | None  # the first word not understood (None: no figure named, or two)
     suggestions: tuple[str, ...]  # the closest commands, as `/mo` text
+    # A day and month said without a year ("on 30 nov"): (day, month number), so the refusal can say what is missing.
+    no_year: tuple[int, int] | None = None
 
 
 def words_of(text: str) -> list[str]:
@@ -170,7 +173,7 @@ def understand(text: str, force: Force, reg: Registry) -> Phrased | NotUnderstoo
     found = _read(words, force, names)
     if isinstance(found, Phrased):
         return found
-    return NotUnderstood(found, _suggest(words, force, names))
+    return NotUnderstood(found, _suggest(words, force, names), _day_and_month(words))
 
 
 def _read(words: list[str], force: Force, names: dict[str, str]) -> Phrased | str | None:
@@ -319,6 +322,17 @@ def _on_date(words: list[str], i: int) -> tuple[int, str]:
     except ValueError:
         return 0, ""
     return j - i + 3, when.isoformat()
+
+
+def _day_and_month(words: list[str]) -> tuple[int, int] | None:
+    """The first day and month's name said without a year after them ("on 30 nov"), as (day, month)."""
+    for k in range(len(words) - 1):
+        m = _ORDINAL.match(words[k])
+        month = MONTHS.get(words[k + 1])
+        if m and month and not (k + 2 < len(words) and re.fullmatch(r"\d{4}", words[k + 2])):
+            if 1 <= int(m[1]) <= calendar.monthrange(2000, month)[1]:  # a day some year has (2000: a leap year)
+                return int(m[1]), month
+    return None
 
 
 def _expiring(words: list[str], i: int) -> tuple[int, str]:

@@ -160,6 +160,8 @@ def _phrased(
     """A question in the asker's own words (:mod:`commands.mo.phrases`), answered as the command it means with that
     command shown; or the parser's own refusal, with the closest commands when the words were not understood."""
     found = understand(text, force, reg)
+    if isinstance(found, NotUnderstood) and found.no_year is not None:
+        return _invalid(_no_year(found.no_year, today, error.command)), False
     if isinstance(found, NotUnderstood):
         # The bare sub-command the parser already names (its hint says what to add) is no guess worth repeating.
         suggestions = [c for c in found.suggestions if c != error.command and f"did you mean `{c}`" not in error.hint]
@@ -178,6 +180,17 @@ def _phrased(
     note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"as `/mo {found.command}`"}]}
     blocks = [*reply.blocks, note] if len(reply.blocks) < 50 else reply.blocks
     return replace(reply, text=f"{reply.text} (as /mo {found.command})", blocks=blocks), audited
+
+
+def _no_year(day_month: tuple[int, int], today: dt.date, command: str | None) -> ParseError:
+    """A date said without its year is not guessed at: the refusal names it and shows it whole, with the year of its
+    latest day up to today (an example; the answer would be a guess)."""
+    day, month = day_month
+    said = f"{day} {dt.date(2000, month, 1):%b}"
+    year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    return ParseError(
+        "bad_value", f"`{said}` is a date without its year", f"say it whole, e.g. `on {said} {year}`", command
+    )
 
 
 # Parses of recent questions: the same few hundred questions are asked all day, and a parse (tokenising, value

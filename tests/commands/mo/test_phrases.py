@@ -4,6 +4,7 @@ that command, and the answer through the pipeline (same figures, the command sho
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -202,3 +203,17 @@ def test_a_refusal_does_not_offer_the_command_just_typed(rt: Runtime) -> None:
     assert "did you mean `/mo wanted`?" not in shown and "closures by outcome" in shown
     typo = blocks_text(ask(rt, "wantd"))
     assert typo.count("did you mean") == 1 and "`wanted`" in typo
+
+
+def test_a_date_without_its_year_is_named_not_guessed(rt: Runtime, clock: Any) -> None:
+    """ "on 30 nov" could be any year's: the refusal says the year is missing and shows the date whole, with the year
+    of its latest day up to today as the example; the same date with its year is answered."""
+    clock.set(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC))
+    reply = ask(rt, "how many wanted in ipswich on 30 nov")
+    assert reply.outcome == "invalid"
+    shown = blocks_text(reply)
+    assert "`30 Nov` is a date without its year" in shown and "e.g. `on 30 Nov 2026`" in shown
+    assert "e.g. `on 25 Dec 2025`" in blocks_text(ask(rt, "wanted on 25th December"))  # not yet this year
+    assert understand("wanted on 31 feb", SUFFOLK, REG) == NotUnderstood("31", ("wanted",))  # no such day at all
+    whole = ask(rt, "how many wanted in ipswich on 30 nov 2026")
+    assert whole.outcome == "ok" and "as `/mo wanted --district ipswich --as-of 2026-11-30`" in blocks_text(whole)
