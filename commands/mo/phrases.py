@@ -301,12 +301,18 @@ _ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 
 
 def _on_date(words: list[str], i: int) -> tuple[int, str]:
-    """A whole date at ``i`` (after "as of", if said): ``30 nov 2026`` or ``30th november 2026``, and 30/11/2026 or
-    2026-11-30 (which :func:`words_of` has split into three words) → (words used, ISO date). A day and month without
-    a year is not a date here: which year would be a guess."""
+    """A whole date at ``i`` (after "as of", if said): ``30 nov 2026`` or ``30th november 2026``, 30/11/2026 or
+    2026-11-30 (which :func:`words_of` has split into three words), or a month's last day, ``end of october 2026``
+    → (words used, ISO date). A day and month without a year is not a date here: which year would be a guess."""
     j = i + 2 if tuple(words[i : i + 2]) == ("as", "of") else i
     three = words[j : j + 3]
     if len(three) < 3:
+        return 0, ""
+    if three[0] == "end" and words[j + 1 : j + 2] == ["of"]:  # "at the end of october 2026": the month's last day
+        month_name, year = words[j + 2 : j + 4] + [""] * (4 - len(words[j : j + 4]))
+        if month_name in MONTHS and re.fullmatch(r"\d{4}", year):
+            last = calendar.monthrange(int(year), MONTHS[month_name])[1]
+            return j - i + 4, dt.date(int(year), MONTHS[month_name], last).isoformat()
         return 0, ""
     day, month, year = three
     if len(day) == 4 and day.isdigit():  # ISO order
@@ -329,9 +335,10 @@ def _day_and_month(words: list[str]) -> tuple[int, int] | None:
     for k in range(len(words) - 1):
         m = _ORDINAL.match(words[k])
         month = MONTHS.get(words[k + 1])
-        if m and month and not (k + 2 < len(words) and re.fullmatch(r"\d{4}", words[k + 2])):
-            if 1 <= int(m[1]) <= calendar.monthrange(2000, month)[1]:  # a day some year has (2000: a leap year)
-                return int(m[1]), month
+        with_year = k + 2 < len(words) and re.fullmatch(r"\d{4}", words[k + 2])
+        # A day some year has (2000: a leap year); a day no month has is no date at all.
+        if m and month and not with_year and 1 <= int(m[1]) <= calendar.monthrange(2000, month)[1]:
+            return int(m[1]), month
     return None
 
 

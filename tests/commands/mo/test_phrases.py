@@ -60,6 +60,9 @@ REAL_PHRASINGS = [
     ("rui over 12 months on 2026-10-31", "rui --older-than 12m --as-of 2026-10-31"),
     ("suspects on 31st October 2026", "suspects --as-of 2026-10-31"),
     ("bail in lowestoft month by month as of 1 sept 2026", "bail --district lowestoft --trend --as-of 2026-09-01"),
+    ("how many wanted at the end of october 2026", "wanted --as-of 2026-10-31"),  # the month's last day
+    ("rui in lowestoft at end of feb 2024", "rui --district lowestoft --as-of 2024-02-29"),
+    ("wanted at the end of october", None),  # which year would be a guess
     ("wanted on 30 nov", None),  # which year would be a guess
     ("wanted on 31 feb 2026", None),  # no such day
     ("status on 30 nov 2026", None),  # status is today's
