@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bot.config import Force
 from commands.mo.specs import Registry
-from commands.mo.values import MONTHS
+from commands.mo.values import MONTHS, BadValue, parse_date
 
 # The sub-commands a phrase can stand for, and the flags each accepts in a phrase.
 FIGURES = ("wanted", "suspects", "bail", "rui", "status")
@@ -305,6 +305,11 @@ def _on_date(words: list[str], i: int) -> tuple[int, str]:
     2026-11-30 (which :func:`words_of` has split into three words), or a month's last day, ``end of october 2026``
     → (words used, ISO date). A day and month without a year is not a date here: which year would be a guess."""
     j = i + 2 if tuple(words[i : i + 2]) == ("as", "of") else i
+    if j < len(words) and re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", words[j]):  # 30.11.2026: one word
+        try:
+            return j - i + 1, parse_date(words[j]).isoformat()
+        except BadValue:
+            return 0, ""
     three = words[j : j + 3]
     if len(three) < 3:
         return 0, ""

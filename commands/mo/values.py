@@ -82,7 +82,8 @@ def _switch(raw: str, _ctx: ParseContext) -> bool:
     return True
 
 
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Day, month, year: 30/11/2026, and 30.11.2026 or 30-11-2026 as UK forms and spreadsheets also write it.
+_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 # The way the answers write a date ("30 Nov 2026"), so a date copied from one is understood.
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                 "november", "december")  # fmt: skip
@@ -110,7 +111,7 @@ def parse_date(raw: str) -> dt.date:
     try:
         m = _DMY.match(v)
         if m:
-            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+            return dt.date(int(m[4]), int(m[3]), int(m[1]))
         m = _DAY_MONTH_YEAR.match(v)
         if m and m[2].lower() in MONTHS:
             return dt.date(int(m[3]), MONTHS[m[2].lower()], int(m[1]))

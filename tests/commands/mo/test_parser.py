@@ -235,6 +235,8 @@ def test_a_date_written_as_the_answers_write_it_is_one_date() -> None:
         ("wanted --as-of 1 november 2026 --district ipswich", dt.date(2026, 11, 1)),
         ("bail --as-of 7 Sept 2025 --list", dt.date(2025, 9, 7)),
         ("bail --as-of 07 Sep. 2025", dt.date(2025, 9, 7)),
+        ("wanted --as-of 20.11.2026", dt.date(2026, 11, 20)),  # as UK forms write it
+        ("wanted --as-of 20-11-2026", dt.date(2026, 11, 20)),
     ):
         assert parse(text, REG, ctx=CTX).get("as_of") == want, text
     assert parse("wanted --as-of 1 Nov 2026 --district ipswich", REG, ctx=CTX).get("district") == "ipswich"

@@ -62,6 +62,8 @@ REAL_PHRASINGS = [
     ("bail in lowestoft month by month as of 1 sept 2026", "bail --district lowestoft --trend --as-of 2026-09-01"),
     ("how many wanted at the end of october 2026", "wanted --as-of 2026-10-31"),  # the month's last day
     ("rui in lowestoft at end of feb 2024", "rui --district lowestoft --as-of 2024-02-29"),
+    ("suspects in bury as of 30.11.2026", "suspects --district bury-st-edmunds --as-of 2026-11-30"),
+    ("wanted on 31.02.2026", None),  # no such day
     ("wanted at the end of october", None),  # which year would be a guess
     ("wanted on 30 nov", None),  # which year would be a guess
     ("wanted on 31 feb 2026", None),  # no such day
