@@ -9,14 +9,13 @@ Every read is audited as the operator (``cli:<login>``).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
 from bot.action_log.rules import pillar_choices, resolve_pillar
 from bot.action_log.types import PILLARS, STATUSES, ActionFilters, Actor
 from bot.clock import today_in
-from commands.cli.common import cli_actor, open_runtime
+from commands.cli.common import cli_actor, cli_date, open_runtime
 
 # The action log's queries, exports and papers and the reminders job are imported by the handlers that use them:
 # every other `mo-bot` command (an import, a figure) would otherwise load them all at start-up.
@@ -46,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     pp.add_argument("--format", choices=["docx", "xlsx", "csv"], default="docx")
     pp.add_argument("--out", metavar="FILE", required=True, help="the file to write")
-    pp.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the paper's date (default: today)")
+    pp.add_argument("--as-of", type=cli_date, metavar="DATE", help="the paper's date (default: today)")
     pp.set_defaults(func=run_paper)
 
     ls = asub.add_parser("list", help="the filtered log grouped by pillar, as /mo actions shows it")
@@ -67,13 +66,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     r.add_argument("--dry-run", action="store_true", help="print who would be reminded of what; send nothing")
     r.add_argument("--force", metavar="SLUG", help="only this force")
     r.set_defaults(func=run_remind)
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; expected YYYY-MM-DD") from None
 
 
 def run_paper(args: argparse.Namespace) -> int:

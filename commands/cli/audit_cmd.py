@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.audit import AuditEntry, record_separately
 from bot.audit_chain import owner_warning, verify_chain
 from bot.audit_export import export_audit, period_bounds
-from commands.cli.common import cli_actor, iso_date, open_runtime
+from commands.cli.common import cli_actor, cli_date, open_runtime
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="export audit events as CSV or JSON Lines",
         description="Dates are whole days in the deployment's timezone; --until is inclusive.",
     )
-    e.add_argument("--since", type=iso_date, required=True, metavar="YYYY-MM-DD", help="first day to include")
-    e.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="last day to include (default: up to now)")
+    e.add_argument("--since", type=cli_date, required=True, metavar="DATE", help="first day to include")
+    e.add_argument("--until", type=cli_date, metavar="DATE", help="last day to include (default: up to now)")
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
     e.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     e.set_defaults(func=run_export)

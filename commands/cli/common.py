@@ -57,9 +57,11 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
-def iso_date(value: str) -> dt.date:
-    """argparse type for YYYY-MM-DD."""
+def cli_date(value: str) -> dt.date:
+    """argparse type for a date, read as `/mo` reads one: 2026-11-30, 30/11/2026 (or 30.11.2026), "30 Nov 2026"."""
+    from commands.mo.values import BadValue, parse_date
+
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        return parse_date(value)
+    except BadValue as e:
+        raise argparse.ArgumentTypeError(f"{e.message}; {e.hint}") from None

@@ -33,7 +33,7 @@ from bot.figures.outcomes import with_outcomes
 from bot.figures.trend import Trend, trend
 from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
-from commands.cli.common import audit_cli, iso_date, open_runtime
+from commands.cli.common import audit_cli, cli_date, open_runtime
 
 TITLES = {"wanted": "Wanted circulations", "suspects": "Outstanding suspects", "bail": "Pre-charge bail and RUI"}
 
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--offence", metavar="GROUP", help="offence group (case-insensitive)")
     p.add_argument("--reason", metavar="REASON", help=f"wanted only: one of {', '.join(WANTED_REASONS)}")
     p.add_argument("--older-than-days", type=int, metavar="N", help="only rows opened more than N days before")
-    p.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help="date of the figures (default: today)")
+    p.add_argument("--as-of", type=cli_date, metavar="DATE", help="date of the figures (default: today)")
     p.add_argument("--within-days", type=int, metavar="N", help="bail: look-ahead for bail ending soon")
     p.add_argument(
         "--trend",

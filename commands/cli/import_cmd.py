@@ -15,7 +15,7 @@ from bot.importing.readers import HashStarted
 from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.settings import read_environment, warm_answers_on, warm_answers_problem
-from commands.cli.common import cli_actor, iso_date, open_runtime
+from commands.cli.common import cli_actor, cli_date, open_runtime
 
 if TYPE_CHECKING:
     from commands.mo.warm import Published
@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("dataset", choices=list(SCHEMAS))
     p.add_argument("file", type=Path)
     p.add_argument("--force", help="force slug (default: the config's default force, or the file's force column)")
-    p.add_argument("--as-of", type=iso_date, help="the export's as-of date YYYY-MM-DD (default: today)")
+    p.add_argument(
+        "--as-of",
+        type=cli_date,
+        metavar="DATE",
+        help="the export's as-of date, e.g. 2026-11-30 or 30/11/2026 (default: today)",
+    )
     p.add_argument(
         "--snapshot",
         action="store_true",
@@ -39,8 +44,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--covers-from",
-        type=iso_date,
-        help="the file holds every case that was open on or after this date YYYY-MM-DD, so figures from then on "
+        type=cli_date,
+        metavar="DATE",
+        help="the file holds every case that was open on or after this date, so figures from then on "
         "are complete (default: its --as-of date only)",
     )
     p.add_argument("--json", action="store_true", help="also print the report as one JSON object")

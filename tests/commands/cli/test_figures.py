@@ -120,6 +120,24 @@ def test_figures_wanted_json_equals_the_service_and_is_audited(cli, config, caps
     assert audit[0].actor.startswith("cli:")
 
 
+def test_a_date_is_read_as_slash_mo_reads_one(cli, capsys) -> None:
+    """`--as-of 23/11/2026` or "23 Nov 2026" is the day `--as-of 2026-11-23` is; a day that does not exist is refused
+    with the forms that work, and nothing is asked (or audited)."""
+    seed(cli)
+    outs = []
+    for said in ("2026-11-23", "23/11/2026", "23 Nov 2026"):
+        assert main(["figures", "wanted", "--as-of", said, "--json"]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] == outs[2] and outs[0]["as_of"] == "2026-11-23"
+    with pytest.raises(SystemExit) as refused:
+        main(["figures", "wanted", "--as-of", "31/11/2026"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "'31/11/2026' is not a real date" in err and "01/11/2026 or 1 Nov 2026" in err
+    with cli() as s:
+        assert len(s.scalars(select(AuditEvent)).all()) == 3
+
+
 def test_figures_default_as_of_is_today_on_the_clock_and_force_is_respected(cli, config, capsys) -> None:
     seed(cli)
     assert main(["figures", "suspects", "--force", "norfolk", "--json"]) == 0
