@@ -10,6 +10,7 @@ event, whatever the outcome (DPA 2018 s.62).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 import secrets
@@ -188,6 +189,8 @@ def _no_year(day_month: tuple[int, int], today: dt.date, command: str | None) ->
     day, month = day_month
     said = f"{day} {dt.date(2000, month, 1):%b}"
     year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    while not calendar.isleap(year) and (month, day) == (2, 29):  # 29 Feb: the latest year that had one
+        year -= 1
     return ParseError(
         "bad_value", f"`{said}` is a date without its year", f"say it whole, e.g. `on {said} {year}`", command
     )

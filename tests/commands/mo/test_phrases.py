@@ -219,6 +219,7 @@ def test_a_date_without_its_year_is_named_not_guessed(rt: Runtime, clock: Any) -
     shown = blocks_text(reply)
     assert "`30 Nov` is a date without its year" in shown and "e.g. `on 30 Nov 2026`" in shown
     assert "e.g. `on 25 Dec 2025`" in blocks_text(ask(rt, "wanted on 25th December"))  # not yet this year
+    assert "e.g. `on 29 Feb 2024`" in blocks_text(ask(rt, "wanted on 29 feb"))  # the latest year that had one
     assert understand("wanted on 31 feb", SUFFOLK, REG) == NotUnderstood("31", ("wanted",))  # no such day at all
     whole = ask(rt, "how many wanted in ipswich on 30 nov 2026")
     assert whole.outcome == "ok" and "as `/mo wanted --district ipswich --as-of 2026-11-30`" in blocks_text(whole)
