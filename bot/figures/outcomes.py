@@ -100,7 +100,8 @@ def bail_people(session: Session, src: Source, force: Force, as_of: dt.date, fil
             for c in (func.count(distinct(case((active[k], rows.c.person_ref)))), func.count(case((active[k], 1))))
         ]
         found = session.execute(select(*counts), {"at": as_of}).one()
-        out |= {k: People(int(found[2 * i]), int(found[2 * i + 1])) for i, k in enumerate(missing)}
+        pairs = zip(found[0::2], found[1::2], strict=True)  # (people, named rows) per kind, as counted above
+        out |= {k: People(int(people), int(named)) for k, (people, named) in zip(missing, pairs, strict=True)}
     return {k: out[k] for k in KINDS}
 
 

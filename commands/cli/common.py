@@ -11,6 +11,7 @@ from bot.audit import AuditEntry, record_separately
 from bot.db import alembic_config, current_revision, upgrade
 from bot.runtime import Runtime
 from bot.settings import read_environment
+from commands.mo.values import BadValue, parse_date
 
 
 def open_runtime(args: argparse.Namespace) -> Runtime:
@@ -59,8 +60,6 @@ def cli_actor() -> str:
 
 def cli_date(value: str) -> dt.date:
     """argparse type for a date, read as `/mo` reads one: 2026-11-30, 30/11/2026 (or 30.11.2026), "30 Nov 2026"."""
-    from commands.mo.values import BadValue, parse_date
-
     try:
         return parse_date(value)
     except BadValue as e:

@@ -313,11 +313,11 @@ def _on_date(words: list[str], i: int) -> tuple[int, str]:
     three = words[j : j + 3]
     if len(three) < 3:
         return 0, ""
-    if three[0] == "end" and words[j + 1 : j + 2] == ["of"]:  # "at the end of october 2026": the month's last day
-        month_name, year = words[j + 2 : j + 4] + [""] * (4 - len(words[j : j + 4]))
-        if month_name in MONTHS and re.fullmatch(r"\d{4}", year):
-            last = calendar.monthrange(int(year), MONTHS[month_name])[1]
-            return j - i + 4, dt.date(int(year), MONTHS[month_name], last).isoformat()
+    if three[:2] == ["end", "of"]:  # "at the end of october 2026": the month's last day
+        month_year = words[j + 2 : j + 4]
+        if len(month_year) == 2 and month_year[0] in MONTHS and re.fullmatch(r"\d{4}", month_year[1]):
+            in_year, in_month = int(month_year[1]), MONTHS[month_year[0]]
+            return j - i + 4, dt.date(in_year, in_month, calendar.monthrange(in_year, in_month)[1]).isoformat()
         return 0, ""
     day, month, year = three
     if len(day) == 4 and day.isdigit():  # ISO order
