@@ -84,8 +84,17 @@ def import_file(session: Session, config: Config, request: ImportRequest, now: d
         report.refused = str(e)
         return report
     tz = config.force(force).timezone
-    as_of = request.as_of or now.astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    as_of = request.as_of or today
     report.as_of = as_of
+    if as_of > today:
+        # A mistyped year would stand as the latest export: every real export after it is refused as older
+        # (date_order.py), and rows dated up to it would pass as not in the future.
+        report.refused = (
+            f"the as-of date {day_month_year(as_of)} is after today ({day_month_year(today)}): an export is dated "
+            "the day it was made, never later; give that date"
+        )
+        return report
     if request.covers_from is not None:
         if request.dataset == "actions":
             report.refused = "--covers-from applies to wanted, suspects and bail exports, not to the action log"

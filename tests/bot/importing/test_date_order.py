@@ -164,3 +164,26 @@ def test_an_action_log_older_than_the_latest_log_import_is_refused(
     report = _log(session, config, older, NOW, EARLIER)
     assert report.refused and "the suffolk action log already comes from a later one: log.csv" in report.refused
     assert session.scalars(select(Action.status).where(Action.reference == "A-1")).one() == "ongoing"
+
+
+def test_an_export_dated_after_today_is_refused_and_the_real_one_still_imports(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A mistyped year (2027 for 2026) would stand as the latest export: every real one after it would be refused
+    as older, for months, with no way round it."""
+    future_row = _wanted(tmp_path, "typo.csv", ["F1,theft,ipswich,never_arrested,2027-05-01,,open"])
+    real = _wanted(tmp_path, "real.csv", ["W1,theft,ipswich,never_arrested,2026-09-01,,open"])
+    before = state(session, config, AS_OF)
+    today = NOW.date()
+
+    report = run(session, config, "wanted", future_row, NOW, as_of=dt.date(2027, 6, 1), force="suffolk")
+
+    assert report.refused == (
+        "the as-of date 1 Jun 2027 is after today (23 Nov 2026): an export is dated the day it was made, never "
+        "later; give that date"
+    )
+    assert state(session, config, AS_OF) == before
+    assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    # Today itself is the latest an export can be dated, and a later real export is not blocked.
+    assert run(session, config, "wanted", real, NOW, as_of=today, force="suffolk").ok
+    assert wanted_figures(session, config.force("suffolk"), today).open == 1
