@@ -136,9 +136,14 @@ class Config:
         return None
 
 
+# Typographic apostrophes (Excel's and phones' autocorrect of ') read as the plain one: ``King’s Lynn`` is a label.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"))
+
+
 def normalise_token(value: str) -> str:
-    """Lower-case, trim, and fold spaces/underscores to hyphens: ``Bury St Edmunds`` → ``bury-st-edmunds``."""
-    return re.sub(r"[\s_]+", "-", value.strip().lower())
+    """Lower-case, trim, fold typographic apostrophes to ``'`` and spaces/underscores to hyphens:
+    ``Bury St Edmunds`` → ``bury-st-edmunds``, ``King’s Lynn`` → ``king's-lynn``."""
+    return re.sub(r"[\s_]+", "-", value.strip().lower().translate(_APOSTROPHES))
 
 
 DEFAULTS: dict[str, Any] = {

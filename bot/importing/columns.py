@@ -421,9 +421,15 @@ def personal_header_reason(header: object) -> str | None:
     return None
 
 
+# A dot or apostrophe inside a word joins it: ``R.U.I.`` is "rui", ``N.F.A.`` "nfa", ``King’s`` "kings".
+_INSIDE_WORD = re.compile(r"(?<=[0-9a-z])[.'\u2018\u2019\u02bc](?=[0-9a-z])")
+
+
 def value_key(value: str) -> str:
-    """Normalise a vocabulary value: lower case, ``&`` read as "and", runs of other punctuation as one space."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", value.lower().replace("&", " and ")).split())
+    """Normalise a vocabulary value: lower case, ``&`` read as "and", a dot or apostrophe inside a word dropped
+    (abbreviations written with dots), runs of other punctuation as one space."""
+    joined = _INSIDE_WORD.sub("", value.lower().replace("&", " and "))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", joined).split())
 
 
 def header_map(dataset: str) -> dict[str, str]:

@@ -62,6 +62,7 @@ def test_default_config() -> None:
     assert {suffolk.resolve_district(a) for a in ("bury", "BSE", "west", "Bury St Edmunds")} == {"bury-st-edmunds"}
     assert suffolk.resolve_district("east") == "lowestoft"
     assert suffolk.resolve_district("norwich") is None
+    assert cfg.force("norfolk").resolve_district("King\u2019s Lynn") == "kings-lynn"  # Excel's apostrophe
     assert cfg.timezone.key == "Europe/London"
     assert cfg.wanted_review_days == 28
     assert cfg.database_url == "sqlite:///mo-bot.db"

@@ -468,6 +468,29 @@ def test_uk_dates_aliases_and_spellings(session, config, tmp_path) -> None:
     ]
 
 
+def test_abbreviations_written_with_dots_and_typographic_apostrophes(session, config, tmp_path) -> None:
+    """Values match ignoring punctuation: "F.T.A." is FTA and "N.F.A." NFA (dots were read as word breaks, "f t a"),
+    and Excel's autocorrected apostrophe in "King’s Lynn" is the district's own label."""
+    wanted = (
+        "Reference,Offence,District,Reason,Date Circulated\n"
+        "W1,Theft,Ipswich,F.T.A.,01/10/2026\n"
+        "W2,Theft,Ipswich,R.U.I. - fresh evidence,01/10/2026\n"
+    )
+    assert run(session, config, "wanted", write(tmp_path, wanted)).ok
+    reasons = session.scalars(select(WantedCirculation.reason).order_by(WantedCirculation.reference)).all()
+    assert reasons == ["failed_to_answer_bail", "rui_fresh_evidence"]
+    bail = (
+        "Reference,Offence,District,Bail Type,Bail Start Date,Bail End Date,Date Ended,Outcome\n"
+        "B1,Theft,King\u2019s Lynn,R.U.I.,01/10/2026,,,\n"
+        "B2,Theft,King\u2019s Lynn,Bail,01/08/2026,01/11/2026,05/10/2026,N.F.A.\n"
+    )
+    report = run(session, config, "bail", write(tmp_path, bail, "bail.csv"), force="norfolk")
+    assert report.ok, report
+    got = session.execute(select(BailPeriod.reference, BailPeriod.district, BailPeriod.kind, BailPeriod.outcome)
+                          .order_by(BailPeriod.reference)).all()  # fmt: skip
+    assert got == [("B1", "kings-lynn", "rui", None), ("B2", "kings-lynn", "bail", "nfa")]
+
+
 def test_actions_pillars_statuses_and_owners(session, config, tmp_path) -> None:
     rows = (
         "Action Ref,Strategy Pillar,Action,Owner,Status,Due Date,Source,Notes\n"
