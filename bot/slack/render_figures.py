@@ -246,12 +246,31 @@ def _month_counted(frame: Frame) -> bool:
     return frame.covered_from is None or frame.as_of.replace(day=1) >= frame.covered_from
 
 
+def _data_date(frame: Frame) -> dt.date | None:
+    """The latest export's as-of date when the answer's date is after it: nothing is known of the days between."""
+    data = frame.freshness.file_as_of if frame.freshness else None
+    return data if data is not None and data < frame.as_of else None
+
+
+def _month_known(frame: Frame) -> bool:
+    """Whether the month's counts say anything: counted, and an export dated in the month."""
+    data = _data_date(frame)
+    return _month_counted(frame) and (data is None or data >= frame.as_of.replace(day=1))
+
+
 def _month_line(frame: Frame, counts: str) -> str:
-    """ "Month to date (from 1 Dec 2026): <counts>", or why the month is not counted."""
-    if _month_counted(frame):
+    """ "Month to date (from 1 Dec 2026): <counts>", or why the month is not counted. The counts end at the latest
+    export's date: no export yet this month is said as such, not as "0 circulated, 0 closed"."""
+    if not _month_counted(frame):
+        assert frame.covered_from is not None
+        return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
+    data = _data_date(frame)
+    if data is None:
         return f"{_month_to_date(frame.as_of)}: {counts}"
-    assert frame.covered_from is not None
-    return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
+    first = frame.as_of.replace(day=1)
+    if data < first:
+        return f"Month to date: not known yet, no export since the one as of {fmt_date(data)}"
+    return f"Month to date (from {fmt_date(first)} to the latest export's date, {fmt_date(data)}): {counts}"
 
 
 def _opened(frame: Frame, n: int, verb: str) -> str:
@@ -285,10 +304,14 @@ def render_not_covered(title: str, dataset: str, frame: Frame) -> Rendered:
     return m.build()
 
 
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_days: int) -> Rendered:
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* open wanted circulations{_people(fig.people, fig.named_rows, fig.open)}\n"
+        f"*{fmt_int(fig.open)}* open wanted circulation{_s(fig.open)}{_people(fig.people, fig.named_rows, fig.open)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
@@ -297,7 +320,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_counted(frame):
+    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_known(frame):
         breakdown(m, "Closed this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if fig.review_overdue:
         m.section(
@@ -316,7 +339,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
 def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Rendered:
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
-        f"*{fmt_int(fig.open)}* outstanding suspects{_people(fig.people, fig.named_rows, fig.open)}\n"
+        f"*{fmt_int(fig.open)}* outstanding suspect{_s(fig.open)}{_people(fig.people, fig.named_rows, fig.open)}\n"
         f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
         + _month_line(
             frame,
@@ -325,7 +348,7 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
             f"{_arrests(fig.closed_by_outcome, fig.closed_in_month)}",
         )
     )
-    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_counted(frame):
+    if fig.closed_in_month and fig.closed_by_outcome is not None and _month_known(frame):
         breakdown(m, "Dealt with this month, by outcome", fig.closed_by_outcome, OUTCOME_LABELS)
     if not fig.district:
         breakdown(m, "By district", fig.by_district, district_labels(frame.force, fig.by_district))
@@ -384,7 +407,7 @@ def render_bail(
             f"{fmt_int(fig.closed_in_month['rui'])} ended",
         )
     )
-    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_counted(frame):
+    if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_known(frame):
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
     _ending_soon(m, soon)
     if frame.first_export is not None:
@@ -426,7 +449,7 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
             f"{fmt_int(fig.closed_in_month['rui'])} concluded",
         )
     )
-    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None and _month_counted(frame):
+    if fig.closed_in_month["rui"] and fig.closed_by_outcome is not None and _month_known(frame):
         breakdown(m, "RUI concluded this month, by outcome", fig.closed_by_outcome.get("rui", {}), OUTCOME_LABELS)
     over = fig.length_bands["rui"].get("over-12m", 0)
     if over:
@@ -516,6 +539,8 @@ def render_case_list(
     title, noun, opened_word = LIST_TITLES[dataset]
     if ending_within_days is not None:
         noun = f"on bail ending within {ending_within_days} days"
+    elif dataset in ("wanted", "suspects") and cases.total - cases.lapsed == 1:
+        noun = noun.removesuffix("s")
     m = MessageBuilder().header(f"{title} — case list — {frame.place}")
     lines = []
     for r in cases.rows:
@@ -529,10 +554,16 @@ def render_case_list(
             line += _wanted_review(r)
         lines.append(line)
     showing = f"; showing {order_note}" if cases.total else ""
-    flagged = f" (*{fmt_int(cases.lapsed)}* of them lapsed)" if cases.lapsed else ""
+    if cases.lapsed:
+        # Lapsed bail is listed (first) but is not on bail: the count beside the noun is the active figure, as in
+        # the counts' answer, and the lapsed periods are a number of their own.
+        lapsed = f"*{fmt_int(cases.lapsed)}* lapsed bail period{'s' if cases.lapsed != 1 else ''}"
+        counted = f"*{fmt_int(cases.total - cases.lapsed)}* {noun} and {lapsed}"
+    else:
+        counted = f"*{fmt_int(cases.total)}* {noun}"
     if cases.review_overdue:
-        flagged = f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
-    m.section(f"*{fmt_int(cases.total)}* {noun}{flagged}{showing}. Case references only — only you can see this list.")
+        counted += f" (*{fmt_int(cases.review_overdue)}* of them overdue for review)"
+    m.section(f"{counted}{showing}. Case references only — only you can see this list.")
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     capped = len(cases.rows) < cases.total
     narrow = f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`." if capped else None

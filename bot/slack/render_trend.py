@@ -6,6 +6,7 @@ dash, never a zero (the coverage rule is :mod:`bot.figures.trend`'s).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.dates import day_month_year, month_end
@@ -62,7 +63,9 @@ def _cell(n: int | None) -> str:
     return NONE if n is None else fmt_int(n)
 
 
-def _table(t: Trend, w: Wording) -> str:
+def _table(t: Trend, w: Wording, data: dt.date | None) -> str:
+    """``data``: the latest export's date when before the trend's date; a month after it has no counts of what opened
+    and closed (no export has said), rather than zeros."""
     bail = t.dataset == "bail"
     top = max((m.open_at_end or 0) for m in t.months)
     head = ["month", w.at_end, "", *(["lapsed"] if bail else []), w.opened, w.closed]
@@ -72,14 +75,15 @@ def _table(t: Trend, w: Wording) -> str:
     if before:
         rows.append([_span(before[0], before[-1]), NONE, "(before the data)", *([NONE] if bail else []), NONE, NONE])
     for m in t.months[len(before) :]:
+        unknown = data is not None and m.first > data
         rows.append(
             [
                 _month(m),
                 _cell(m.open_at_end),
                 bar(m.open_at_end or 0, top),
                 *([_cell(m.lapsed_at_end)] if bail else []),
-                _cell(m.opened),
-                _cell(m.closed),
+                _cell(None if unknown else m.opened),
+                _cell(None if unknown else m.closed),
             ]
         )
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
@@ -119,7 +123,9 @@ def render_trend(t: Trend, frame: Frame) -> Rendered:
     w = WORDING[t.dataset]
     m = MessageBuilder().header(f"{w.title}, month by month — {frame.place}")
     m.section(_headline(t, w))
-    m.section(_table(t, w))
+    file_as_of = frame.freshness.file_as_of if frame.freshness else None
+    data = file_as_of if file_as_of is not None and file_as_of < t.as_of else None
+    m.section(_table(t, w, data))
     notes = [
         f"Each row: {w.at_end} at the month's end (the current month: on {day_month_year(t.as_of)}), and "
         f"{w.opened} and {w.closed} in the month; each month end as the exports known on that day gave it."
@@ -136,6 +142,11 @@ def render_trend(t: Trend, frame: Frame) -> Rendered:
         notes.append(
             f"Month ends before {day_month_year(t.first_export)} are rebuilt from the first export, as of that date, "
             "each case as it stood then."
+        )
+    if data is not None and any(mo.first > data for mo in t.months):
+        notes.append(
+            f"{w.opened.capitalize()} and {w.closed} after {day_month_year(data)}, the latest export's date: {NONE}, "
+            "not known until an export covers them."
         )
     if any(mo.open_at_end is None or mo.opened is None for mo in t.months):
         notes.append(f"{NONE}: not covered by the data (no figure, rather than a zero).")

@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import load_config
 from bot.figures.types import LENGTH_BANDS, WANTED_AGE_BANDS, Filters, WantedFigures
+from bot.freshness import Freshness
 from bot.slack.render_figures import Frame, possible_bands, render_wanted
 
 D = dt.date
@@ -101,7 +102,7 @@ def _wanted(open_: int, people: int | None, named_rows: int | None) -> WantedFig
     [
         (500, 120, 500, "*500* open wanted circulations · 120 people\n"),
         (500, 120, 150, "*500* open wanted circulations · 120 people on the 150 with a person reference\n"),
-        (1, 1, 1, "*1* open wanted circulations · 1 person\n"),
+        (1, 1, 1, "*1* open wanted circulation · 1 person\n"),  # one circulation, not "circulations"
         (3, 1, 2, "*3* open wanted circulations · 1 person on the 2 with a person reference\n"),
         (40, 0, 0, "*40* open wanted circulations · none with a person reference\n"),  # others elsewhere do
         (0, 0, 0, "*0* open wanted circulations · 0 people\n"),
@@ -115,3 +116,27 @@ def test_people_are_said_to_be_of_the_rows_that_name_one(
     count says which rows it is of."""
     _text, blocks = render_wanted(_wanted(open_, people, named_rows), frame(None), D(2026, 11, 7), 28)
     assert headline in blocks[1]["text"]["text"]
+
+
+def _freshness(data_as_of: D) -> Freshness:
+    return Freshness("wanted", dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC), data_as_of, 7, 0.1, False)
+
+
+@pytest.mark.parametrize(
+    ("data_as_of", "month_line"),
+    [
+        (AS_OF, "Month to date (from 1 Dec 2026): 0 circulated, 0 closed"),
+        (
+            D(2026, 12, 4),
+            "Month to date (from 1 Dec 2026 to the latest export's date, 4 Dec 2026): 0 circulated, 0 closed",
+        ),
+        (D(2026, 11, 30), "Month to date: not known yet, no export since the one as of 30 Nov 2026"),
+    ],
+)
+def test_the_month_to_date_ends_at_the_latest_export(data_as_of: D, month_line: str) -> None:
+    """With the latest export as of 30 Nov, "Month to date (from 1 Dec 2026): 0 circulated, 0 closed" read as a quiet
+    week; nothing is known of December yet."""
+    shown = Frame(force=SUFFOLK, district=None, as_of=AS_OF, freshness=_freshness(data_as_of))
+    _text, blocks = render_wanted(_wanted(5, 5, 5), shown, D(2026, 11, 7), 28)
+    lines = blocks[1]["text"]["text"].splitlines()
+    assert lines[2] == month_line

@@ -7,6 +7,7 @@ import datetime as dt
 
 from bot.config import load_config
 from bot.figures.trend import Trend, TrendMonth
+from bot.freshness import Freshness
 from bot.slack.render_figures import Frame
 from bot.slack.render_trend import BAR_WIDTH, bar, render_trend
 
@@ -76,3 +77,31 @@ def test_only_the_current_month_covered_has_nothing_to_compare() -> None:
     shown = text(render_trend(t, Frame(SUFFOLK, None, D(2026, 2, 10), None)))
     assert "*7* open wanted circulations on 10 Feb 2026. No earlier month end to compare" in shown
     assert "↑" not in shown and "↓" not in shown
+
+
+def test_months_after_the_latest_export_have_no_opened_or_closed_count() -> None:
+    """With the latest export as of 30 Sep, October's and November's "0 circulated, 0 closed" read as quiet months;
+    no export has said anything of them."""
+    t = Trend(
+        "wanted",
+        D(2026, 11, 10),
+        (
+            month(D(2026, 9, 1), D(2026, 9, 30), 6, 3, 1),
+            month(D(2026, 10, 1), D(2026, 10, 31), 6, 0, 0),
+            month(D(2026, 11, 1), D(2026, 11, 10), 6, 0, 0),
+        ),
+        covered_from=D(2026, 9, 1),
+        first_export=D(2026, 9, 1),
+    )
+    fresh = Freshness("wanted", dt.datetime(2026, 9, 30, 9, tzinfo=dt.UTC), D(2026, 9, 30), 7, 41.0, True)
+    shown = text(render_trend(t, Frame(SUFFOLK, None, D(2026, 11, 10), fresh, covered_from=D(2026, 9, 1))))
+    rows = shown[shown.index("```") :].splitlines()
+    assert rows[2].split() == ["Sep", "2026", "6", "█" * BAR_WIDTH, "3", "1"]
+    assert rows[3].split() == ["Oct", "2026", "6", "█" * BAR_WIDTH, "—", "—"]
+    assert rows[4].split() == ["Nov", "2026", "(1–10)", "6", "█" * BAR_WIDTH, "—", "—"]
+    assert "Circulated and closed after 30 Sep 2026, the latest export's date: —, not known until" in shown
+    # With the export of the trend's own date, every month's counts show.
+    current = Freshness("wanted", dt.datetime(2026, 11, 10, 9, tzinfo=dt.UTC), D(2026, 11, 10), 7, 0.1, False)
+    shown = text(render_trend(t, Frame(SUFFOLK, None, D(2026, 11, 10), current, covered_from=D(2026, 9, 1))))
+    assert shown[shown.index("```") :].splitlines()[3].split()[-2:] == ["0", "0"]
+    assert "latest export's date" not in shown
