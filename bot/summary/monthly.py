@@ -16,7 +16,7 @@ from bot.action_log.counts import counts_by_pillar, log_states, month_actions
 from bot.clock import today_in
 from bot.config import Config, Force
 from bot.coverage import covered_from, month_covered
-from bot.dates import add_months, day_month_year, local_time, month_end, parse_month
+from bot.dates import add_months, day_month_year, local_time, month_end, month_start, parse_month
 from bot.figures.arrests import arrest_split, arrests_text
 from bot.figures.bail import bail_figures
 from bot.figures.bail_counts import bail_ending_soon_count, length_bands_by_district, rui_over_12m_count
@@ -465,6 +465,23 @@ def _signed(n: int) -> str:
 def data_time_line(s: MonthlySummary) -> str:
     parts = [f"{ds} {s.data_when(ds)}{' (stale)' if ds in s.stale else ''}" for ds in SUMMARY_DATASETS]
     return "Data as of: " + "; ".join(parts)
+
+
+def month_refusal(month: str, today: dt.date) -> str | None:
+    """Why no summary of ``month`` (``YYYY-MM``) is made on ``today``, or None. A month not over yet is refused: its
+    "in the month" counts (circulated, completed, the last bar of each chart) would stand beside whole months as if
+    one. ValueError for a malformed month."""
+    first = parse_month(month)
+    latest = add_months(month_start(today), -1)
+    if first > today:
+        return f"{first:%B %Y} has not started yet; the last complete month is {latest:%B %Y}"
+    if month_end(first) >= today:
+        return (
+            f"{first:%B %Y} is not over yet (today is {day_month_year(today)}): a month's summary counts the whole "
+            f"month, so it can be made from {day_month_year(month_end(first) + dt.timedelta(days=1))}; the last "
+            f"complete month is {latest:%B %Y}, and `/mo wanted`, `/mo bail` and the others answer for today"
+        )
+    return None
 
 
 def make_summary(rt: Runtime, force: Force, month: str, district: str | None = None) -> MonthlySummary:

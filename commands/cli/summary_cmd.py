@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.clock import today_in
 from bot.dates import last_complete_month
 from bot.summary.charts import render_all
-from bot.summary.monthly import make_summary, parse_month, summary_text
+from bot.summary.monthly import make_summary, month_refusal, summary_text
 from commands.cli.common import audit_cli, open_runtime
 
 
@@ -37,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
             return 2
     month = args.month or last_complete_month(today_in(rt.clock, force.timezone))
     try:
-        parse_month(month)
+        refusal = month_refusal(month, today_in(rt.clock, force.timezone))
+        if refusal is not None:
+            print(f"mo-bot: --month {month}: {refusal}", file=sys.stderr)
+            return 2
         summary = make_summary(rt, force, month, district)
     except ValueError as e:
         print(f"mo-bot: {e}", file=sys.stderr)

@@ -12,14 +12,14 @@ from bot.dates import last_complete_month
 from bot.slack.blocks import MessageBuilder
 from bot.slack.escape import esc
 from bot.slack.summary_post import chart_uploads, post_header, upload_charts
-from bot.summary.monthly import make_summary, summary_text
+from bot.summary.monthly import make_summary, month_refusal, summary_text
 from commands.mo import values as t
 from commands.mo.args import ParsedArgs
 from commands.mo.reply import AnswerContext, Reply
 from commands.mo.specs import CommandSpec, FlagSpec, Registry
 from jobs.runner import JobRunner
 
-MONTH = FlagSpec("--month", t.MONTH, "which month (default: the last complete month)")
+MONTH = FlagSpec("--month", t.MONTH, "which month, once it is over (default: the last complete month)")
 POST = FlagSpec("--post", t.SWITCH, "post it to the summary channel now (admins; never twice)", min_role="admin")
 
 
@@ -36,15 +36,12 @@ def register_commands(reg: Registry) -> None:
     )
 
 
-def _month(ctx: AnswerContext, args: ParsedArgs) -> str | None:
-    month = args.get("month") or last_complete_month(ctx.today)
-    return month if month[:7] <= ctx.today.strftime("%Y-%m") else None
-
-
 def handle_summary(ctx: AnswerContext, args: ParsedArgs) -> Reply:
-    month = _month(ctx, args)
-    if month is None:
-        return ctx.invalid(f"{args.get('month')} has not started yet", "pick this month or an earlier one")
+    month = args.get("month") or last_complete_month(ctx.today)
+    refusal = month_refusal(month, ctx.today)
+    if refusal is not None:
+        return ctx.invalid(f"`--month {month}`: {refusal}", "pick a month that has ended, e.g. `--month "
+                           f"{last_complete_month(ctx.today)}`")  # fmt: skip
     if args.has("post"):
         return _post(ctx, month)
     return _preview(ctx, month)

@@ -100,6 +100,8 @@ def test_summary_writes_four_pngs_and_markdown(
     assert main(["summary", "--month", "2026-10", "--district", "mars", "--out", str(out)]) == 2
     assert main(["summary", "--month", "10/2026", "--out", str(out)]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
+    assert main(["summary", "--month", "2099-01", "--out", str(out)]) == 2  # the CLI's own clock: any month ahead
+    assert "--month 2099-01: January 2099 has not started yet; the last complete month is" in capsys.readouterr().err
 
 
 def test_scheduler_has_a_trigger_per_enabled_job_and_a_start_up_sweep(runtime: Runtime) -> None:

@@ -832,6 +832,21 @@ def test_the_terminal_summary_points_to_charts_only_for_a_month_that_has_them(rt
     assert "Charts:" not in before
 
 
+def test_a_summary_of_a_month_not_over_is_refused_with_the_last_complete_one(rt: Runtime) -> None:
+    """On 23 Nov the November summary's "in the month" counts and its charts' last bar would cover 23 days and stand
+    beside whole months as one."""
+    seed(rt.sessions, n=50)
+    today = rt.clock.now().date()
+    assert today == dt.date(2026, 11, 23)
+    current = blocks_text(ask(rt, "summary --month 2026-11"))
+    assert "`--month 2026-11`: November 2026 is not over yet (today is 23 Nov 2026)" in current
+    assert "so it can be made from 1 Dec 2026; the last complete month is October 2026" in current
+    assert "pick a month that has ended, e.g. `--month 2026-10`" in current
+    future = blocks_text(ask(rt, "summary --month 2027-01"))
+    assert "January 2027 has not started yet; the last complete month is October 2026" in future
+    assert "Monthly summary" in blocks_text(ask(rt, "summary"))  # the default: the last complete month
+
+
 def test_bail_at_a_date_before_the_first_export_says_its_end_dates_are_the_later_ones(rt: Runtime) -> None:
     seed(rt.sessions, n=50)  # one export as of 22 Nov 2026, holding every case open since 23 Nov 2024
     past = blocks_text(ask(rt, "bail --as-of 2026-10-31"))
