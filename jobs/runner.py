@@ -12,10 +12,12 @@ import threading
 from slack_sdk import WebClient
 
 from bot.audit import AuditEntry, record_separately
+from bot.clock import today_in
 from bot.runtime import Runtime
 from bot.slack.admins import notify_admins
 from bot.slack.client import SlackOutcomeUnknown, slack_error_reason
 from bot.slack.escape import esc
+from bot.summary.monthly import month_refusal
 from jobs import watches
 from jobs.catalog import JOBS
 from jobs.claims import Claim, ClaimStore, RunKey
@@ -108,6 +110,10 @@ class JobRunner:
             return [self.execute(k, started, False, explicit=True) for k in watches.run_keys(self.rt, period, scope)]
         if period is None:
             raise ValueError(f"{job} needs a period")
+        if job == "monthly_summary":
+            refusal = month_refusal(period, today_in(self.rt.clock, self.rt.config.timezone))
+            if refusal is not None:
+                raise ValueError(refusal)
         spec = self.rt.config.jobs.specs[job]
         keys = [(s, c) for s, c in self.jobs[job].keys(self.rt, spec) if scope is None or s.split(":")[0] == scope]
         now = self.rt.clock.now()

@@ -126,5 +126,5 @@ def test_admin_post_goes_to_the_channel_once(bot: Bot) -> None:
 
 def test_a_future_month_is_refused_kindly(bot: Bot) -> None:
     _, url = bot.command("summary --month 2027-01")
-    assert "2027-01 has not started yet" in blocks_text(bot.answer(url)["blocks"])
+    assert "`--month 2027-01`: January 2027 has not started yet" in blocks_text(bot.answer(url)["blocks"])
     assert bot.fake.calls_to("files.completeUploadExternal") == []

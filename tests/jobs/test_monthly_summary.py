@@ -352,6 +352,16 @@ def test_month_with_no_data_says_so_and_uploads_no_charts(rt: Runtime, slack: Fa
     assert len(headers_in(slack)) == 1
 
 
+def test_a_month_not_over_is_never_posted_and_claims_nothing(rt: Runtime, slack: FakeSlack) -> None:
+    """An admin's `--post` or `mo-bot jobs run` for the current month: its "in the month" counts would be part of a
+    month, posted once and for good under the month's name."""
+    today = clock_of(rt).now().date()
+    current = today.strftime("%Y-%m")
+    with pytest.raises(ValueError, match=f"{today:%B %Y} is not over yet"):
+        JobRunner(rt, client_for(slack)).run_now("monthly_summary", current)
+    assert headers_in(slack) == [] and [r for r in runs(rt) if r.period == current] == []
+
+
 @pytest.mark.postgres_only
 @pytest.mark.skipif(not IS_PG, reason="two scheduler replicas sharing one database needs PostgreSQL")
 def test_two_scheduler_replicas_on_one_postgresql_database_post_once(
