@@ -12,6 +12,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from bot.action_log.queries import audit_read, last_updates
+from bot.action_log.service import owners_of
 from bot.action_log.types import PILLARS, STATUSES, Actor, ExportRow, HistoryEntry
 from bot.config import Force
 from bot.exports import neutralise, text_cell
@@ -80,7 +81,7 @@ def export_rows(
                 pillar=PILLARS.get(r.pillar, r.pillar),
                 reference=r.reference,
                 action=r.title,
-                owner=owner_for_paper(force, r.owner_initials, r.owner_user_id),
+                owner=" & ".join(owner_for_paper(force, o.initials, o.user_id) for o in owners_of(force, r)),
                 status=r.status.upper(),
                 due=r.due_on,
                 last_update_on=(h.changed_at if h else r.updated_at).astimezone(force.timezone).date(),

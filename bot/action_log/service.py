@@ -66,6 +66,13 @@ def initials_for(force: Force, user_id: str) -> tuple[str, ...]:
     return tuple(i for i, u in force.owners.items() if u == user_id)
 
 
+def owner_by_user(force: Force, user_id: str) -> tuple[str | None, str]:
+    """An owner named by their Slack user, with the initials the force's ``owners`` maps to them (the log names
+    owners by initials: filters, exports and papers find them by those), or none when unmapped."""
+    mapped = initials_for(force, user_id)
+    return (mapped[0] if mapped else None, user_id)
+
+
 def owner_pairs(initials: str | None, user_id: str | None) -> list[tuple[str | None, str | None]]:
     """The (initials, Slack user) of each owner an action's owner text and stored Slack user name. A Slack user
     goes with a single owner only: joint owners' users come from the force's ``owners`` mapping."""
@@ -91,7 +98,11 @@ def owners_of(force: Force, row: Action) -> tuple[Owner, ...]:
     known. A row without owner rows (written straight into the table, as old data was) is read from its own
     owner columns."""
     pairs = [(o.initials, o.user_id) for o in row.owners] or owner_pairs(row.owner_initials, row.owner_user_id)
-    return tuple(Owner(ini, uid or (force.owners.get(ini.upper()) if ini else None)) for ini, uid in pairs)
+    return tuple(
+        Owner(ini, uid or force.owners.get(ini.upper())) if ini else Owner(*owner_by_user(force, uid)) if uid
+        else Owner(None, None)
+        for ini, uid in pairs
+    )  # fmt: skip
 
 
 def to_view(force: Force, row: Action, today: dt.date) -> ActionView:
@@ -225,6 +236,8 @@ def create_action(session: Session, force: Force, actor: Actor, new: NewAction, 
     if new.once is not None and not claim_in(session, once_key(new.once), now):
         return _refuse(session, actor, force, "create action", done_refusal(), now)
     initials = new.owner_initials.strip().upper() if new.owner_initials else None
+    if initials is None and new.owner_user_id:
+        initials = owner_by_user(force, new.owner_user_id)[0]  # named by their Slack user: the log's initials
     owner = new.owner_user_id or effective_owner(force, None, initials)
     note = _clean(new.note)
 
@@ -335,17 +348,19 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
             values["owner_initials"] = remaining[0][0]
     elif change.owner_user_id is not None and change.add_owner:
         if change.owner_user_id not in current.owner_ids:
-            new_owners = [(o.initials, o.user_id) for o in row.owners] + [(None, change.owner_user_id)]
+            new_owners = [(o.initials, o.user_id) for o in row.owners] + [owner_by_user(force, change.owner_user_id)]
             values["owner_user_id"] = row.owner_user_id  # recorded in the history as the owners' change
     elif change.owner_user_id is not None and (
         change.owner_user_id != current.owner_user_id or len(current.owners) > 1
     ):
         values["owner_user_id"] = change.owner_user_id
-        # The initials named the previous owners; keep them only if they map to the new one.
-        if row.owner_initials and force.owners.get(row.owner_initials.upper()) != change.owner_user_id:
-            values["owner_initials"] = None
-        kept = row.owner_initials if "owner_initials" not in values else None
-        new_owners = [(kept.upper() if kept else None, change.owner_user_id)]
+        # The initials named the previous owners; keep them only if they map to the new one, else the new one's.
+        if row.owner_initials and force.owners.get(row.owner_initials.upper()) == change.owner_user_id:
+            new_owners = [(row.owner_initials.upper(), change.owner_user_id)]
+        else:
+            new_owners = [owner_by_user(force, change.owner_user_id)]
+        if new_owners[0][0] != row.owner_initials:
+            values["owner_initials"] = new_owners[0][0]
     if change.clear_due and row.due_on is not None:
         values["due_on"] = None
     elif change.due_on is not None and change.due_on != row.due_on:

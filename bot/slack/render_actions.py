@@ -115,6 +115,9 @@ def fmt_date(d: dt.date | None) -> str:
     return f"{d.day} {d:%b %Y}" if d else "no due date"
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
 def owner_mrkdwn(a: ActionView) -> str:
     if len(a.owners) > 1:  # joint owners, each as a mention or, until mapped, their initials
         return " &amp; ".join(
@@ -325,18 +328,24 @@ def render_achievements(groups: Sequence[PillarGroup], since: dt.date | None) ->
 
 
 # --- one action ---------------------------------------------------------------------------------------------------
+def _owners_text(value: str | None) -> str:
+    """An owner change's side as the history keeps it — initials and Slack users joined by " & " ("JM & U0JG") —
+    with each Slack user as a mention and initials as written."""
+    if not value:
+        return "—"
+    return " & ".join(f"<@{p}>" if _USER_ID.match(p) else esc(p) for p in value.split(" & "))
+
+
 def history_line(h: HistoryEntry, tz: dt.tzinfo) -> str:
     when = h.changed_at.astimezone(tz)
-    who = f"<@{h.changed_by}>" if re.match(r"^[UW][A-Z0-9]+$", h.changed_by) else esc(h.changed_by)
+    who = f"<@{h.changed_by}>" if _USER_ID.match(h.changed_by) else esc(h.changed_by)
     label = FIELD_LABEL.get(h.field, h.field)
     if h.field == "created":
         what = f"created ({esc(h.new_value or '')})"
     elif h.field == "note":
         what = "note"
     elif h.field == "owner":
-        old = f"<@{h.old_value}>" if h.old_value else "—"
-        new = f"<@{h.new_value}>" if h.new_value else "—"
-        what = f"owner {old} → {new}"
+        what = f"owner {_owners_text(h.old_value)} → {_owners_text(h.new_value)}"
     elif h.field in ("detail", "title", "source"):
         what = f"{label} changed"
     else:

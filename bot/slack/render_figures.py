@@ -270,7 +270,8 @@ def _month_line(frame: Frame, counts: str) -> str:
     first = frame.as_of.replace(day=1)
     if data < first:
         return f"Month to date: not known yet, no export since the one as of {fmt_date(data)}"
-    return f"Month to date (from {fmt_date(first)} to the latest export's date, {fmt_date(data)}): {counts}"
+    span = fmt_date(data) if data.day == 1 else f"1–{fmt_date(data)}"
+    return f"Month to date ({span}, to the latest export): {counts}"
 
 
 def _opened(frame: Frame, n: int, verb: str) -> str:

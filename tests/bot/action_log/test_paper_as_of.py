@@ -57,7 +57,8 @@ def test_the_paper_as_of_a_past_date_shows_statuses_and_owners_as_they_were(sess
     assert mid_august["A-1"][1].status == "OPEN"
     now = paper_on(dt.date(2022, 9, 20))
     assert (now["A-1"][0], now["A-1"][1].status, now["A-1"][1].completed) == ("achievement", "COMPLETE", "5 Sep 2022")
-    assert now["A-6"][1].owners == "UJG" and now["A-2"][1].due == dt.date(2022, 10, 31)
+    # Handed to the Slack user whom JG names: the paper names them JG, as the log does (not "UJG").
+    assert now["A-6"][1].owners == "JG" and now["A-2"][1].due == dt.date(2022, 10, 31)
     # The import's corrections of the transcript are not undone: the kinds and stated dates stand on the log's day.
     assert on_log_day["A-17"][0] == "achievement" and on_log_day["A-17"][1].completed == "13 Sep 2021"
     assert on_log_day["A-44"][0] == "hmic"

@@ -126,10 +126,8 @@ def _freshness(data_as_of: D) -> Freshness:
     ("data_as_of", "month_line"),
     [
         (AS_OF, "Month to date (from 1 Dec 2026): 0 circulated, 0 closed"),
-        (
-            D(2026, 12, 4),
-            "Month to date (from 1 Dec 2026 to the latest export's date, 4 Dec 2026): 0 circulated, 0 closed",
-        ),
+        (D(2026, 12, 4), "Month to date (1–4 Dec 2026, to the latest export): 0 circulated, 0 closed"),
+        (D(2026, 12, 1), "Month to date (1 Dec 2026, to the latest export): 0 circulated, 0 closed"),
         (D(2026, 11, 30), "Month to date: not known yet, no export since the one as of 30 Nov 2026"),
     ],
 )

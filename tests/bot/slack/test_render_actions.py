@@ -1,0 +1,28 @@
+"""An action's history as the card shows it: an owner change names each owner — initials as the log writes them,
+a Slack user as a mention — never a whole owner list wrapped in one mention ("<@JM & JG>")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.action_log.types import HistoryEntry
+from bot.slack.render_actions import history_line
+
+AT = dt.datetime(2026, 12, 7, 22, 25, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("HH", "JM", "owner HH → JM"),
+        ("JM & JG", "JM", "owner JM & JG → JM"),
+        ("JM", "JM & U0JG", "owner JM → JM & <@U0JG>"),  # a Slack user the force maps to no initials
+        ("U0VIEW", None, "owner <@U0VIEW> → —"),
+        ("<!channel>", "JM", "owner &lt;!channel&gt; → JM"),  # whatever was stored, escaped
+    ],
+)
+def test_an_owner_change_names_each_owner(old: str, new: str | None, shown: str) -> None:
+    line = history_line(HistoryEntry("owner", old, new, "U0CHAIR", AT, None, 2), dt.UTC)
+    assert line == f"• 7 Dec 2026 22:25 <@U0CHAIR>: {shown}"
