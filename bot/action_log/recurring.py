@@ -19,8 +19,17 @@ from bot.models import Action, ActionHistory
 ACTOR = "job:recurring"
 
 
-def due_again(completed_on: dt.date, months: int) -> dt.date:
-    return add_months(completed_on, months)
+def due_again(completed_on: dt.date, months: int, today: dt.date | None = None) -> dt.date:
+    """When the action comes round again after ``completed_on``; given ``today``, the latest time it came round up to
+    today when that is later (a log imported, or the job not run, for longer than a period: the one due now is the
+    latest, not one years back)."""
+    due = add_months(completed_on, months)
+    if today is None or due > today:
+        return due
+    n = 1
+    while add_months(completed_on, months * (n + 1)) <= today:
+        n += 1
+    return add_months(completed_on, months * n)
 
 
 def reopen_due(session: Session, force: Force, now: dt.datetime, dry_run: bool = False) -> list[ActionView]:
@@ -36,11 +45,14 @@ def reopen_due(session: Session, force: Force, now: dt.datetime, dry_run: bool =
     for row in rows:
         if row.completed_on is None or row.recur_months is None:
             continue
-        due = due_again(row.completed_on, row.recur_months)
-        if due > today:
+        first = due_again(row.completed_on, row.recur_months)
+        if first > today:
             continue
+        due = due_again(row.completed_on, row.recur_months, today)
         if not dry_run:
             note = f"recurs every {row.recur_months} month(s): due again on {due.isoformat()}"
+            if due != first:
+                note += f" (it first came round on {first.isoformat()}, since its completion on {row.completed_on})"
             version = row.version + 1
             for field, old, new in (("status", "complete", "open"), ("due_on", _iso(row.due_on), due.isoformat())):
                 session.add(

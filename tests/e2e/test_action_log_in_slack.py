@@ -763,12 +763,19 @@ def test_recurring_actions_reopen_when_they_come_round(bot: Bot) -> None:
     _import_seed(bot)  # A-33 "Every 6 Months" and A-39 monthly audits, completed by the log of 31 Jul 2022
     send_reminders(bot.rt, make_client(bot.fake.token, bot.fake.base_url), [bot.force])
     a33, a39 = bot.action("A-33"), bot.action("A-39")
-    assert (a33.status, a33.due_on, a33.completed_on) == ("open", dt.date(2023, 1, 31), None)
-    assert (a39.status, a39.due_on) == ("open", dt.date(2022, 8, 31))
+    # Today is 23 Nov 2026: each is due on the latest day it came round, not the first one years back (a monthly
+    # audit due "31 Aug 2022" would read as overdue for four years).
+    assert bot.rt.clock.now().date() == dt.date(2026, 11, 23)
+    assert (a33.status, a33.due_on, a33.completed_on) == ("open", dt.date(2026, 7, 31), None)
+    assert (a39.status, a39.due_on) == ("open", dt.date(2026, 10, 31))
     assert [(h.field, h.new_value, h.changed_by) for h in bot.history("A-33")] == [
         ("status", "open", "job:recurring"),
-        ("due_on", "2023-01-31", "job:recurring"),
+        ("due_on", "2026-07-31", "job:recurring"),
     ]
+    assert bot.history("A-33")[0].note == (
+        "recurs every 6 month(s): due again on 2026-07-31 (it first came round on 2023-01-31, since its completion "
+        "on 2022-07-31)"
+    )
     # Done again: it stays done until it comes round once more.
     done = _answer(bot, "action A-33 --status complete", CHAIR)
     assert "Updated *A-33* (completed, status)" in done and "completed_on" not in done  # field labels, not columns
