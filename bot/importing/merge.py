@@ -145,15 +145,53 @@ CHANGES = "mo_changes"
 ABSENT = "mo_absent"
 
 
+# Columns whose value follows from another (bot/importing/validate.py): a file without the column still says it
+# when it has the other — a closing date says the status, a status may name the outcome, an end date goes with an
+# outcome.
+_SAID_BY: dict[str, dict[str, tuple[str, ...]]] = {
+    "wanted": {"status": ("closed_on",), "closed_on": ("status",), "outcome": ("status",)},
+    "suspects": {"status": ("closed_on",), "closed_on": ("status",), "outcome": ("status",)},
+    "bail": {"ended_on": ("outcome",), "outcome": ("ended_on",)},
+}
+
+
+def kept_columns(dataset: str, present: frozenset[str]) -> tuple[str, ...]:
+    """The staged columns a file with the columns ``present`` says nothing about: a case already stored keeps its
+    values of them. A later export in another layout (no closing date, no officer, no review date) would otherwise
+    clear them — and, without a closing date or status, reopen every closed case it lists."""
+    said_by = _SAID_BY.get(dataset, {})
+    return tuple(
+        c
+        for c in staging_columns(dataset)
+        if c != "reference" and c not in present and not any(o in present for o in said_by.get(c, ()))
+    )
+
+
 def merge_cases(
-    session: Session, dataset: str, force: str, batch_id: int, staged: int, as_of: dt.date, snapshot: bool
+    session: Session,
+    dataset: str,
+    force: str,
+    batch_id: int,
+    staged: int,
+    as_of: dt.date,
+    snapshot: bool,
+    kept: tuple[str, ...] = (),
 ) -> MergeCounts:
-    """Merge the staged rows of ``force`` into the wanted / suspect / bail_period table."""
+    """Merge the staged rows of ``force`` into the wanted / suspect / bail_period table. ``kept``: columns the file
+    does not have (:func:`kept_columns`); a case already stored keeps its values of them, a new one has none."""
     table = TABLES[dataset]
     cols = staging_columns(dataset)
     values = [c for c in cols if c != "reference"]
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
-    changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values)
+    changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values if c not in kept) or "FALSE"
+
+    def staged_value(c: str) -> str:
+        if c not in kept:
+            return f"s.{c}"
+        if c == "bail_end_on":  # an RUI has no bail end date, whatever the period had while it was bail
+            return "CASE WHEN t.id IS NOT NULL AND s.kind = 'bail' THEN t.bail_end_on END"
+        return f"CASE WHEN t.id IS NOT NULL THEN t.{c} ELSE s.{c} END"
+
     params: dict[str, Any] = {"f": force, "b": batch_id, "d": _date(session, as_of)}
     id_before = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
     # One pass over the staged rows finds what the file changes: each staged row is looked up once by its key,
@@ -164,7 +202,7 @@ def merge_cases(
     _temp_table(session, CHANGES, f"SELECT CAST(NULL AS bigint) AS case_id, {', '.join(cols)} FROM {STAGE} WHERE 1 = 0")
     session.execute(
         text(
-            f"INSERT INTO {CHANGES} (case_id, {', '.join(cols)}) SELECT t.id, s.{', s.'.join(cols)} "
+            f"INSERT INTO {CHANGES} (case_id, {', '.join(cols)}) SELECT t.id, {', '.join(map(staged_value, cols))} "
             f"FROM {STAGE} AS s LEFT JOIN {table} AS t ON t.force = :f AND t.reference = s.reference "
             f"WHERE s.force = :f AND (t.id IS NULL OR {changed})"
         ),

@@ -38,6 +38,7 @@ from bot.importing.merge import (
     MergeCounts,
     bulk_mode,
     drop_replaced,
+    kept_columns,
     merge_actions,
     merge_cases,
     table_is_empty,
@@ -259,10 +260,12 @@ def _stage_and_merge(
     else:
         review_days = config.wanted_review_days
         counts = {}
+        kept = kept_columns(dataset, frozenset(validator.positions))
+        report.kept_columns = list(kept)
         with bulk_mode(session, dataset, sum(per_force.values())):
             for f, b in batches.items():
                 counts[f] = c = merge_cases(
-                    session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot
+                    session, dataset, f, b.id, per_force[f] - expired.get(f, 0), as_of, request.snapshot, kept
                 )
                 # What the merge changed in the day counts, from the rows it wrote and replaced; counted whole in
                 # _finish when the day counts were not current.

@@ -52,6 +52,8 @@ class ImportReport:
     past_retention: int = 0
     retention_days: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    # Columns the file does not have, whose stored values the cases already in the store keep (a merge only).
+    kept_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
     error_count: int = 0
     refused: str | None = None  # a whole-file refusal (names/DOB columns, empty file, unreadable format)

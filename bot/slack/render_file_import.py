@@ -76,6 +76,8 @@ def _imported(o: Imported) -> Reply:
     notes += coverage_notes(r)
     if r.ignored_columns:
         notes.append(f"ignored columns: {esc(', '.join(r.ignored_columns))}")
+    if r.kept_columns and (r.updated or r.unchanged):
+        notes.append(f"not in the file, kept as stored for the cases already imported: {', '.join(r.kept_columns)}")
     return Reply(text, [section_block(text), context_block(*notes)])
 
 

@@ -180,6 +180,10 @@ def render(report: ImportReport) -> str:
         lines += _coverage_lines(report)
     if report.ignored_columns:
         lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
+    if report.kept_columns and (report.updated or report.unchanged):
+        lines.append(
+            f"  not in the file, kept as stored for the cases already imported: {', '.join(report.kept_columns)}"
+        )
     return "\n".join(lines)
 
 

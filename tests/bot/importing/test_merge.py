@@ -21,6 +21,7 @@ from bot.importing.service import import_file
 from bot.importing.types import ImportReport, ImportRequest
 from bot.models import Action, ActionHistory, AuditEvent, BailPeriod, Base, ImportBatch, WantedCirculation
 from commands.cli import main
+from commands.cli.import_cmd import render
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 10, 31)
@@ -443,3 +444,77 @@ def test_text_with_backslashes_tabs_and_line_breaks_is_stored_exactly(
 def uniques(session: Session) -> set[str]:
     """Unique keys by name (PostgreSQL reports them as constraints, SQLite as unique indexes)."""
     return {u["name"] for u in inspect(session.get_bind()).get_unique_constraints("wanted") if u["name"]}
+
+
+def test_a_later_export_without_a_column_keeps_the_stored_values_and_closures(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A report in another layout one month (no closing date, status, review date, officer or person): the cases
+    already stored keep what the file does not say. It used to clear them, and reopen every closed case it listed."""
+    full = (
+        "Reference,Person Ref,Offence,District,Reason,Date Circulated,Last Reviewed,Date Closed,Status,OIC\n"
+        "U1,P1,Burglary,Ipswich,FTA,01/10/2026,20/10/2026,,open,PC 1\n"
+        "U2,P2,Burglary,Ipswich,FTA,01/10/2026,,15/10/2026,arrested,PC 2\n"
+    )
+    assert run(session, config, "wanted", write(tmp_path, full), force="suffolk").ok
+    suffolk = config.force("suffolk")
+    assert wanted_figures(session, suffolk, AS_OF).open == 1
+    later = AS_OF + dt.timedelta(days=7)
+    narrow = (
+        "Reference,Offence,District,Reason,Date Circulated\n"
+        "U1,Theft,Ipswich,FTA,01/10/2026\n"  # the offence revised
+        "U2,Burglary,Ipswich,FTA,01/10/2026\n"  # nothing it says is new
+        "U3,Drugs,Lowestoft,FTA,05/11/2026\n"  # a new case: nothing to keep
+    )
+    report = run(session, config, "wanted", write(tmp_path, narrow, "narrow.csv"), force="suffolk", as_of=later)
+    assert report.ok, report
+    assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
+    assert set(report.kept_columns) == {
+        "person_ref", "crime_ref", "last_reviewed_on", "closed_on", "status", "outcome", "oic"
+    }  # fmt: skip
+    rows = {
+        r.reference: (r.offence, r.person_ref, r.last_reviewed_on, r.closed_on, r.status, r.outcome, r.oic)
+        for r in session.scalars(select(WantedCirculation))
+    }
+    assert rows == {
+        "U1": ("Theft", "P1", dt.date(2026, 10, 20), None, "open", None, "PC 1"),
+        "U2": ("Burglary", "P2", None, dt.date(2026, 10, 15), "closed", "arrested", "PC 2"),
+        "U3": ("Drugs", None, None, None, "open", None, None),
+    }
+    assert wanted_figures(session, suffolk, later).open == 2  # U1 and U3; U2 stays closed
+    out = render(report)  # what `mo-bot import` prints
+    assert "not in the file, kept as stored for the cases already imported: person_ref, crime_ref" in out
+
+
+def test_a_closing_date_without_a_status_column_still_closes_and_reopens(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A column another one says is not kept: a closing date says the status (and its absence that it is open)."""
+    first = (
+        "Reference,Offence,District,Reason,Date Circulated,Date Closed\nV1,Theft,Ipswich,FTA,01/10/2026,20/10/2026\n"
+    )
+    assert run(session, config, "wanted", write(tmp_path, first), force="suffolk").ok
+    reopened = "Reference,Offence,District,Reason,Date Circulated,Date Closed\nV1,Theft,Ipswich,FTA,01/10/2026,\n"
+    later = AS_OF + dt.timedelta(days=7)
+    report = run(session, config, "wanted", write(tmp_path, reopened, "b.csv"), force="suffolk", as_of=later)
+    assert report.ok and "closed_on" not in report.kept_columns and "status" not in report.kept_columns
+    row = session.scalars(select(WantedCirculation)).one()
+    assert (row.closed_on, row.status) == (None, "open")
+
+
+def test_a_bail_period_converted_to_rui_in_a_file_without_end_dates_has_no_bail_end(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    first = (
+        "Reference,Offence,District,Kind,Start Date,Bail End Date\n"
+        "B1,Theft,Ipswich,bail,01/09/2026,01/12/2026\nB2,Theft,Ipswich,bail,01/09/2026,01/12/2026\n"
+    )
+    assert run(session, config, "bail", write(tmp_path, first), force="suffolk").ok
+    narrow = (
+        "Reference,Offence,District,Kind,Start Date\n"
+        "B1,Theft,Ipswich,rui,01/09/2026\nB2,Theft,Ipswich,bail,01/09/2026\n"
+    )
+    later = AS_OF + dt.timedelta(days=7)
+    assert run(session, config, "bail", write(tmp_path, narrow, "b.csv"), force="suffolk", as_of=later).ok
+    got = {r.reference: (r.kind, r.bail_end_on) for r in session.scalars(select(BailPeriod))}
+    assert got == {"B1": ("rui", None), "B2": ("bail", dt.date(2026, 12, 1))}
