@@ -271,7 +271,9 @@ def _temp_table(session: Session, name: str, select_sql: str, params: dict[str, 
 
 def _snapshot_close(session: Session, dataset: str, force: str, batch_id: int, as_of: dt.date) -> int:
     table, opened, closed = TABLES[dataset], OPENED[dataset], CLOSED[dataset]
-    sets = f"{closed} = :d, outcome = 'not_in_export'" if dataset == "bail" else f"{closed} = :d, status = 'closed'"
+    # The outcome says why the bot closed it: it left the full export, not how it ended (a wanted circulation so
+    # closed read "outcome not recorded" as if the export had closed it with no outcome).
+    sets = f"{closed} = :d, outcome = 'not_in_export'" + ("" if dataset == "bail" else ", status = 'closed'")
     d = _date(session, as_of)
     # The open rows absent from the file, found once (an anti-join of the force's open rows with the whole
     # stage); their history, their copy for the day counts and their update then go by id. Rows opened after the
