@@ -125,12 +125,32 @@ def open_table(path: Path, *, max_csv_rows: int = MAX_ROWS) -> Iterator[Table]:
         with _open_xlsx(path) as table:
             yield table
     elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        if _is_encrypted_package(path):
+            raise FileRefused(
+                f"{path.name} is a password-protected workbook; save it without a password and import that"
+            )
         raise FileRefused(f"{path.name} is an old-style Excel .xls workbook; {CSV_UTF8_HINT}")
     elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRefused(f"{path.name} is saved as UTF-16 text, not UTF-8; {CSV_UTF8_HINT}")
     else:
         with _LineLimit.open(path) as raw:
-            yield _csv_table(raw, path.name, max_csv_rows)
+            yield _csv_table(raw, path.name, max_csv_rows, path)
+
+
+# The stream a password-protected .xlsx keeps its workbook in, inside a compound file like an old .xls (MS-OFFCRYPTO
+# 2.3.4.4), named in the compound file's directory in UTF-16.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+def _is_encrypted_package(path: Path) -> bool:
+    """Whether a compound file holds an encrypted Office package (a password-protected workbook), not an .xls."""
+    tail = b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            if _ENCRYPTED_PACKAGE in tail + block:
+                return True
+            tail = block[-len(_ENCRYPTED_PACKAGE) :]
+    return False
 
 
 # Blocks the hash reads: big, because on a thread beside other work (HashStarted) every block is a hand-over of the
@@ -346,7 +366,23 @@ def _csv_problem(e: csv.Error) -> str:
     return text
 
 
-def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS) -> Table:
+def _undecodable_row(path: Path) -> int | None:
+    """The row (as the reader numbers them: a quoted cell's line breaks stay in its row) holding the first bytes
+    that are not UTF-8, read line by line from the file; None if every line decodes."""
+    row = 0
+    with path.open("rb") as f:
+        while line := f.readline():
+            row += 1
+            while line.count(b'"') % 2 == 1 and (more := f.readline()):
+                line += more
+            try:
+                line.decode("utf-8-sig" if row == 1 else "utf-8")
+            except UnicodeDecodeError:
+                return row
+    return None
+
+
+def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS, path: Path | None = None) -> Table:
     header, header_row = _csv_header(raw, name)
     reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
     limits = _Counter(name, max_rows)
@@ -366,7 +402,10 @@ def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS) -> Table:
                 if row and (row[0] or any(row)):
                     yield n, row
         except UnicodeDecodeError:
-            raise FileRefused(f"{name} is not UTF-8 text (near row {n + 1}); {CSV_UTF8_HINT}") from None
+            # The text layer decodes ahead of the rows read, so the row is found again from the file's bytes.
+            at = _undecodable_row(path) if path is not None else None
+            where = f"row {at}" if at is not None else f"near row {n + 1}"
+            raise FileRefused(f"{name} is not UTF-8 text ({where}); {CSV_UTF8_HINT}") from None
         except csv.Error as e:
             raise FileRefused(f"{name}: row {n + 1} is not readable CSV ({_csv_problem(e)})") from None
 
@@ -509,10 +548,17 @@ def _open_xlsx(path: Path) -> Iterator[Table]:
             "(is OPENPYXL_DEFUSEDXML set to False?); import the export as CSV UTF-8"
         )
     name = path.name
+    # From an open file, not the path: openpyxl refuses a path not named .xlsx (an export saved as "wanted.csv" from
+    # a system that writes workbooks), and the file's type is known from its content already.
+    fh = path.open("rb")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except (InvalidFileException, *_XLSX_ERRORS) as e:
+        fh.close()
         raise FileRefused(f"{name} is not a readable .xlsx workbook ({_why(e)}); {CSV_UTF8_HINT}") from None
+    except BaseException:
+        fh.close()
+        raise
     try:
         if not wb.worksheets:
             raise FileRefused(f"{name} has no worksheet")
@@ -551,3 +597,4 @@ def _open_xlsx(path: Path) -> Iterator[Table]:
         yield Table(header, rows(), header_row, others)
     finally:
         wb.close()
+        fh.close()

@@ -313,6 +313,36 @@ def test_non_utf8_csv_is_refused_with_a_hint(session, config, tmp_path) -> None:
     assert "not UTF-8" in msg and '"CSV UTF-8' in msg
 
 
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_row(session, config, tmp_path) -> None:
+    """The text layer decodes ahead of the rows read: the error named "near row 2" for a bad byte on row 52."""
+    rows = [f"W{i},P{i},C{i},Theft,ipswich,never_arrested,2026-01-05,,,open,1" for i in range(60)]
+    quoted = 'W0,P0,C0,"Theft\nacross lines",ipswich,never_arrested,2026-01-05,,,open,1'  # one row, two lines
+    body = (
+        "\r\n".join([WANTED_HEADER, quoted, *rows[1:]]).encode().replace(b"W50,P50,C50,Theft", b"W50,P50,C50,Caf\xe9")
+    )
+    msg = refused(session, config, write(tmp_path, body))
+    assert "is not UTF-8 text (row 52);" in msg  # the header is row 1, W0 row 2 (over two lines), W50 row 52
+
+
+def test_a_workbook_is_read_whatever_its_name_and_a_password_protected_one_is_named_so(
+    session, config, tmp_path
+) -> None:
+    """The type is known from the content: a workbook named .csv was refused by openpyxl's check of the name; a
+    password-protected .xlsx (a compound file, like an old .xls) was called an old-style .xls."""
+    from openpyxl import Workbook
+
+    protected = REPO_ROOT / "tests" / "bot" / "importing" / "data" / "password-protected.xlsx"
+    msg = refused(session, config, protected)
+    assert msg == "password-protected.xlsx is a password-protected workbook; save it without a password and import that"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(WANTED_HEADER.split(","))
+    ws.append(GOOD_WANTED.split(","))
+    named_csv = tmp_path / "wanted.csv"
+    wb.save(named_csv)
+    assert run(session, config, "wanted", named_csv).ok
+
+
 def test_unknown_force_option_is_refused(session, config, tmp_path) -> None:
     assert "unknown force 'essex'" in refused(
         session, config, write(tmp_path, f"{WANTED_HEADER}\n{GOOD_WANTED}\n"), force="essex"
