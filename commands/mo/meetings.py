@@ -34,6 +34,13 @@ def _fmt(d: dt.date) -> str:
 
 def _schedule_line(ctx: AnswerContext, meeting: dt.date) -> str:
     first, nudge = update_round.round_dates(ctx.force, meeting)
+    if first < ctx.today:
+        # A meeting set (or a round not run) after its round's first day: the round's next run asks the owners
+        # then, not on a day already gone.
+        return (
+            f"• *{_fmt(meeting)}* — owners asked to update at the round's next run: its first day, {_fmt(first)}, "
+            "has passed"
+        )
     nudged = f", nudged on {_fmt(nudge)}" if nudge > first else " (no nudge: the round is that short)"
     return f"• *{_fmt(meeting)}* — owners asked to update on {_fmt(first)}{nudged}"
 
@@ -46,6 +53,7 @@ def handle_meeting(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         except t.BadValue as e:
             return ctx.invalid(f"{raw!r} is not a date", e.hint or t.DATE_FORMATS)
         actor = Actor(ctx.who.user_id, ctx.role, ctx.who.team_id, ctx.who.channel_id)
+        already = day in update_round.meetings(ctx.session, ctx.force)
         refusal = update_round.set_meeting(ctx.session, ctx.force, actor, day, ctx.rt.clock)
         if refusal is not None:
             return ctx.refused(refusal.reason) if refusal.code == "not_allowed" else ctx.invalid(refusal.reason)
@@ -54,6 +62,8 @@ def handle_meeting(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         text = "No meeting is set. The chair can add one: `/mo meeting 2026-12-15`."
     else:
         lines = [_schedule_line(ctx, m) for m in coming[:10]]
-        added = f"Added the meeting on {_fmt(day)}.\n" if raw else ""
+        added = "" if not raw else f"The meeting on {_fmt(day)} was already set.\n" if already else (
+            f"Added the meeting on {_fmt(day)}.\n"
+        )  # fmt: skip
         text = f"{added}*{esc(ctx.force.name)} meetings to come*\n" + "\n".join(lines)
     return ctx.ok(text.replace("*", ""), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])

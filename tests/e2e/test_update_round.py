@@ -73,6 +73,8 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     meeting = dt.date(2026, 10, 28)
     assert "Added the meeting on Wed 28 Oct 2026" in _answer(bot, "meeting 2026-10-28", CHAIR)
     assert "only an admin" in _answer(bot, "meeting 2026-11-24", OWNER)
+    again = _answer(bot, "meeting 2026-10-28", CHAIR)  # set twice: said so, not "added" again
+    assert "The meeting on Wed 28 Oct 2026 was already set." in again and "Added" not in again
     bot.fake.reset()
 
     assert [r.outcome for r in _tick(bot, _at(22))] == ["done"]  # six days before: nothing due yet
@@ -157,6 +159,20 @@ def _values_in(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The round buttons still in a message: reference → their action_ids."""
     return {b["block_id"][9:]: [e["action_id"] for e in b["elements"]] for b in blocks
             if b.get("block_id", "").startswith("roundctl:")}  # fmt: skip
+
+
+def test_a_meeting_set_after_its_rounds_first_day_says_the_round_asks_at_its_next_run(bot: Bot) -> None:
+    """Set on Tuesday 20th for Thursday 22nd: its round's first day (Friday 16th) has gone, and the listing said the
+    owners were asked on it."""
+    clock = bot.rt.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(_at(20, 10))
+    late = _answer(bot, "meeting 2026-10-22", CHAIR)
+    assert "Added the meeting on Thu 22 Oct 2026" in late
+    assert (
+        "Thu 22 Oct 2026 — owners asked to update at the round's next run: its first day, Fri 16 Oct 2026, has passed"
+        in late
+    )
 
 
 def test_an_answer_redraws_the_dm_and_a_second_click_records_nothing(bot: Bot) -> None:
