@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from bot.config import Force
 from bot.coverage import covered_from
 from bot.dates import add_months, latest_start_reaching
-from bot.figures.caseload import by_count, district_counts, flow_values, nonzero
+from bot.figures.caseload import by_offence, district_counts, flow_values, nonzero
 from bot.figures.day_counts import counts_at, usable_state
 from bot.figures.history import needs_history, parts_at, source_at
 from bot.figures.lapsed import lapsed, not_lapsed
@@ -313,9 +313,9 @@ def bail_figures(
         closed_in_month=closed_in_month,
         length_bands=bands,
         by_district={k: district_counts(force, filters, districts[k]) for k in KINDS},
-        by_offence={k: by_count(offences[k]) for k in KINDS},
+        by_offence={k: by_offence(offences[k]) for k in KINDS},
         over_12m_by_district={k: nonzero(district_counts(force, filters, _summed(long[k], 0))) for k in KINDS},
-        over_12m_by_offence={k: by_count(_summed(long[k], 1)) for k in KINDS},
+        over_12m_by_offence={k: by_offence(_summed(long[k], 1)) for k in KINDS},
         bail_ending_soon=ending,
         bail_ending_within_days=ending_within_days,
         bail_ending_soon_total=total,

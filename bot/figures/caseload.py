@@ -87,6 +87,22 @@ def by_count(counts: dict[str, int], keys: tuple[str, ...] = ()) -> dict[str, in
     return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def by_offence(counts: dict[str, int]) -> dict[str, int]:
+    """Offence groups by count (:func:`by_count`), spellings that differ only in case or spacing as one group named
+    by its most used spelling: an export's "Burglary", "BURGLARY" and "burglary " are one offence group, as
+    ``--offence burglary`` counts them."""
+    groups: dict[str, dict[str, int]] = {}
+    for name, n in counts.items():
+        spellings = groups.setdefault(" ".join(name.split()).casefold(), {})
+        spellings[name] = spellings.get(name, 0) + n
+    out: dict[str, int] = {}
+    for spellings in groups.values():
+        # The most used spelling; on a tie, one in mixed case ("Burglary") before "BURGLARY" and "burglary".
+        best = min(spellings, key=lambda k: (-spellings[k], k.isupper(), k.islower(), k))
+        out[best if len(spellings) == 1 else " ".join(best.split())] = sum(spellings.values())
+    return by_count(out)
+
+
 @cache
 def _statements(src: Source, shape: Shape, is_wanted: bool) -> tuple[Any, Any]:
     m = src.model
@@ -192,7 +208,7 @@ def caseload(
         open=cum[0],
         by_district=district_counts(force, filters, districts),
         by_age_band=dict(zip(WANTED_AGE_BANDS, bands, strict=True)),
-        by_offence=by_count(offences),
+        by_offence=by_offence(offences),
         by_reason=by_count(reason_counts, reasons),
         review_overdue=overdue if is_wanted else 0,
         opened_in_month=opened_in_month,
@@ -218,7 +234,7 @@ def _from_counts(c: Correction, force: Force, filters: Filters, is_wanted: bool,
         open=cum[0],
         by_district=district_counts(force, filters, nonzero(districts)),
         by_age_band=dict(zip(WANTED_AGE_BANDS, bands, strict=True)),
-        by_offence=by_count(nonzero(offences)),
+        by_offence=by_offence(nonzero(offences)),
         by_reason=by_count(nonzero(reason_counts), reasons),
         review_overdue=c.of(OVERDUE) if is_wanted else 0,
         opened_in_month=c.month[(OPENED, "")],

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Force
 from bot.figures.bail import by_authority_order, length_band_ranges, next_authority
-from bot.figures.caseload import by_count, district_counts
+from bot.figures.caseload import by_offence, district_counts
 from bot.figures.day_counts import measure_names, state_counts_at, usable_state
 from bot.figures.history import needs_history, source_at
 from bot.figures.lapsed import not_lapsed
@@ -235,7 +235,7 @@ def bail_ending_soon(session: Session, force: Force, as_of: dt.date, filters: Fi
         by_authority=by_authority_order(by),
         length_bands=bands,
         by_district=district_counts(force, filters, districts),
-        by_offence=by_count(offences),
+        by_offence=by_offence(offences),
     )
 
 

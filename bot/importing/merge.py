@@ -155,6 +155,14 @@ _SAID_BY: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# The columns that say a case closed, and how.
+_CLOSURE: dict[str, frozenset[str]] = {
+    "wanted": frozenset({"closed_on", "status", "outcome"}),
+    "suspects": frozenset({"closed_on", "status", "outcome"}),
+    "bail": frozenset({"ended_on", "outcome"}),
+}
+
+
 def kept_columns(dataset: str, present: frozenset[str]) -> tuple[str, ...]:
     """The staged columns a file with the columns ``present`` says nothing about: a case already stored keeps its
     values of them. A later export in another layout (no closing date, no officer, no review date) would otherwise
@@ -183,14 +191,21 @@ def merge_cases(
     cols = staging_columns(dataset)
     values = [c for c in cols if c != "reference"]
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
-    changed = " OR ".join(f"t.{c}{differs}s.{c}" for c in values if c not in kept) or "FALSE"
-
     def staged_value(c: str) -> str:
         if c not in kept:
             return f"s.{c}"
         if c == "bail_end_on":  # an RUI has no bail end date, whatever the period had while it was bail
             return "CASE WHEN t.id IS NOT NULL AND s.kind = 'bail' THEN t.bail_end_on END"
+        if c in _CLOSURE[dataset]:
+            # A closure a snapshot made (the case was missing from a full export) is the bot's inference, not the
+            # force's record: the case listed again is open again, as it always was.
+            return f"CASE WHEN t.id IS NOT NULL AND t.outcome{differs}'not_in_export' THEN t.{c} ELSE s.{c} END"
         return f"CASE WHEN t.id IS NOT NULL THEN t.{c} ELSE s.{c} END"
+
+    # What the merge would write differs from the stored row (a column kept as stored differs only where a
+    # snapshot's closure is undone, or an RUI drops its bail end).
+    compared = [c for c in values if c not in kept or c in _CLOSURE[dataset] or c == "bail_end_on"]
+    changed = " OR ".join(f"t.{c}{differs}{staged_value(c)}" for c in compared) or "FALSE"
 
     params: dict[str, Any] = {"f": force, "b": batch_id, "d": _date(session, as_of)}
     id_before = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()

@@ -108,6 +108,22 @@ def tally(values) -> dict[str, int]:
     return out
 
 
+def tally_offences(values) -> dict[str, int]:
+    """Offence groups as the answers give them: spellings equal but for case and spacing are one group, named by
+    the most used spelling (on a tie: mixed case, then upper, then lower, then the first in order)."""
+    spellings: dict[str, dict[str, int]] = {}
+    for v in values:
+        key = " ".join(v.split()).lower()
+        spellings.setdefault(key, {})
+        spellings[key][v] = spellings[key].get(v, 0) + 1
+    out: dict[str, int] = {}
+    for names in spellings.values():
+        ranked = sorted(names, key=lambda k: (-names[k], k.isupper(), k.islower(), k))
+        label = ranked[0] if len(names) == 1 else " ".join(ranked[0].split())
+        out[label] = sum(names.values())
+    return out
+
+
 def district_list(config_districts: list[str], chosen: str | None, counts: dict[str, int]) -> list[tuple[str, int]]:
     keys = [chosen] if chosen else list(config_districts)
     out = [(k, counts.get(k, 0)) for k in keys]
@@ -142,7 +158,7 @@ def caseload(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, 
         "open": len(live),
         "by_district": district_list(districts, filt["district"], tally(r.district for r in live)),
         "by_age_band": list(bands.items()),
-        "by_offence": count_desc(tally(r.offence for r in live)),
+        "by_offence": count_desc(tally_offences(r.offence for r in live)),
         "opened_in_month": sum(1 for r in mine if first <= r.opened <= as_of),
         "closed_in_month": sum(1 for r in mine if r.closed is not None and first <= r.closed <= as_of),
         "open_a_month_ago": sum(1 for r in mine if is_open(r, ago)),
@@ -203,10 +219,10 @@ def bail(rows: list[Row], districts: list[str], as_of: dt.date, filt: dict, with
             bands[length_band(r.opened, as_of)] += 1
         out["length_bands"][kind] = list(bands.items())
         out["by_district"][kind] = district_list(districts, filt["district"], tally(r.district for r in live))
-        out["by_offence"][kind] = count_desc(tally(r.offence for r in live))
+        out["by_offence"][kind] = count_desc(tally_offences(r.offence for r in live))
         long = [r for r in live if length_band(r.opened, as_of) == "over-12m"]
         out.setdefault("over_12m_by_district", {})[kind] = tally(r.district for r in long)
-        out.setdefault("over_12m_by_offence", {})[kind] = tally(r.offence for r in long)
+        out.setdefault("over_12m_by_offence", {})[kind] = tally_offences(r.offence for r in long)
         out["opened_in_month"][kind] = sum(1 for r in mine if r.kind == kind and first <= r.opened <= as_of)
         out["closed_in_month"][kind] = sum(
             1 for r in mine if r.kind == kind and r.closed is not None and first <= r.closed <= as_of
@@ -566,7 +582,7 @@ def test_bail_figures_match_brute_force(session, config, data: st.DataObject) ->
     assert list(got_soon.length_bands.items()) == bands
     districts = district_list(FORCE_DISTRICTS[force_slug], filt["district"], tally(e[1] for e in soon))
     assert list(got_soon.by_district.items()) == districts
-    assert list(got_soon.by_offence.items()) == count_desc(tally(e[2] for e in soon))
+    assert list(got_soon.by_offence.items()) == count_desc(tally_offences(e[2] for e in soon))
     mine = [r for r in table if selected(r, force_slug, as_of, filt["district"], filt["offence"], None,
                                          filt["older_than_days"])]  # fmt: skip
     assert got_month_ago == {k: sum(1 for r in mine if r.kind == k and is_active(r, month_ago(as_of))) for k in KINDS}

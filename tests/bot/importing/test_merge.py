@@ -521,3 +521,30 @@ def test_a_bail_period_converted_to_rui_in_a_file_without_end_dates_has_no_bail_
     assert run(session, config, "bail", write(tmp_path, narrow, "b.csv"), force="suffolk", as_of=later).ok
     got = {r.reference: (r.kind, r.bail_end_on) for r in session.scalars(select(BailPeriod))}
     assert got == {"B1": ("rui", None), "B2": ("bail", dt.date(2026, 12, 1))}
+
+
+def test_a_case_a_snapshot_closed_and_an_export_without_closing_columns_lists_again_is_open(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A snapshot's closure is the bot's inference from a case missing from a full export, not the force's record:
+    listed again, the case is open again, even by a file with no closing date or status. A closure the force
+    recorded stays."""
+    header = "Reference,Offence,District,Reason,Date Circulated,Date Closed\n"
+    first = header + "S1,Theft,Ipswich,FTA,01/10/2026,\nS2,Theft,Ipswich,FTA,01/10/2026,\n"
+    first += "S3,Theft,Ipswich,FTA,01/10/2026,20/10/2026\n"
+    assert run(session, config, "wanted", write(tmp_path, first), force="suffolk").ok
+    snap = header + "S1,Theft,Ipswich,FTA,01/10/2026,\n"
+    day = AS_OF + dt.timedelta(days=7)
+    assert run(session, config, "wanted", write(tmp_path, snap, "s.csv"), force="suffolk", as_of=day, snapshot=True).ok
+    narrow = "Reference,Offence,District,Reason,Date Circulated\n" + "".join(
+        f"{r},Theft,Ipswich,FTA,01/10/2026\n" for r in ("S1", "S2", "S3")
+    )
+    later = day + dt.timedelta(days=7)
+    report = run(session, config, "wanted", write(tmp_path, narrow, "n.csv"), force="suffolk", as_of=later)
+    assert report.ok and report.updated == 1  # S2 only
+    got = {r.reference: (r.status, r.closed_on, r.outcome) for r in session.scalars(select(WantedCirculation))}
+    assert got == {
+        "S1": ("open", None, None),
+        "S2": ("open", None, None),  # the snapshot closed it; listed again, open again
+        "S3": ("closed", dt.date(2026, 10, 20), None),  # the force closed it: the file says nothing otherwise
+    }
