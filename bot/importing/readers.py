@@ -363,6 +363,9 @@ def _csv_problem(e: csv.Error) -> str:
     text = str(e)
     if "field larger than field limit" in text:
         return f"a cell longer than {MAX_CELL_CHARS:,} characters"
+    if "new-line character seen in unquoted field" in text:
+        # Lines ended by a carriage return alone: Excel for Mac's "CSV (Macintosh)".
+        return 'its lines end in carriage returns alone (Excel\'s "CSV (Macintosh)"); save it as "CSV UTF-8"'
     return text
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.config import Config, ConfigError
 from bot.importing.columns import (
+    ALIASES,
     CLOSED,
     FORCE,
     OPENED,
@@ -281,10 +282,7 @@ class RowValidator:
                 self.positions[canonical] = i
         missing = [c.name for c in SCHEMAS[self.dataset] if c.required and c.name not in self.positions]
         if missing:
-            raise FileRefused(
-                f"missing required column{'s' if len(missing) > 1 else ''} for {self.dataset}: {', '.join(missing)} "
-                f"(header row {header_row} has: {', '.join(h for h in header if h) or 'nothing'})"
-            )
+            raise FileRefused(_missing_columns(self.dataset, missing, header, header_row))
 
     # -- converters -----------------------------------------------------------------------------------------
     def _converter(self, col: Column) -> Converter:
@@ -524,6 +522,35 @@ class RowValidator:
             return ok
 
         return bail_check
+
+
+def _missing_columns(dataset: str, missing: list[str], header: Sequence[str], header_row: int) -> str:
+    """Why a header lacks required columns: a file of another shape when its header says so (separated by
+    semicolons or tabs, Excel's "sep=" line, a web page saved under a spreadsheet's name), else the columns missing,
+    each with headers that name it."""
+    cells = [h for h in header if h]
+    joined = ",".join(cells)
+    if joined.lstrip().lower().startswith(("<html", "<!doctype", "<table", "<?xml")):
+        return (
+            "the file is a web page (HTML), not a spreadsheet, though a system may name it .xls; open it in Excel "
+            "and save it as CSV UTF-8 (Comma delimited) or .xlsx"
+        )
+    if len(cells) == 1 and cells[0].strip().lower().startswith("sep="):
+        return f'header row {header_row} is Excel\'s "sep=" line; save the file again as CSV UTF-8 (Comma delimited)'
+    for sep, what in ((";", "semicolons"), ("\t", "tabs")):
+        if len(cells) <= 2 and any(c.count(sep) >= 2 for c in cells):
+            return (
+                f"header row {header_row} is separated by {what}, not commas ({joined[:80]!r}); save it from Excel as "
+                '"CSV UTF-8 (Comma delimited)"'
+            )
+    names = []
+    for name in missing:
+        said = ", ".join(ALIASES.get(name, ())[:3])
+        names.append(f"{name} (a header such as {said})" if said else name)
+    return (
+        f"missing required column{'s' if len(missing) > 1 else ''} for {dataset}: {'; '.join(names)} "
+        f"(header row {header_row} has: {', '.join(cells) or 'nothing'})"
+    )
 
 
 def staging_columns(dataset: str) -> list[str]:

@@ -292,8 +292,35 @@ def test_header_only_is_refused(session, config, tmp_path) -> None:
 
 
 def test_missing_required_columns_are_named(session, config, tmp_path) -> None:
-    msg = refused(session, config, write(tmp_path, "reference,offence,district\nW1,Theft,ipswich\n"))
-    assert "missing required columns for wanted: reason, circulated_on" in msg
+    msg = refused(session, config, write(tmp_path, "reference,offence,district,Wanted Since\nW1,Theft,ipswich,x\n"))
+    # Each with headers that name it: "Wanted Since" is not one, and the analyst sees which are.
+    assert msg == (
+        "missing required columns for wanted: reason (a header such as Circulation Reason, Wanted Reason, Reason "
+        "Wanted); circulated_on (a header such as Date Circulated, Circulated, Circulated Date) (header row 1 has: "
+        "reference, offence, district, Wanted Since)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("Reference;Offence;District;Reason;Date Circulated\nW1;Theft;Ipswich;FTA;01/10/2026\n",
+         "header row 1 is separated by semicolons, not commas ('Reference;Offence;District;Reason;Date Circulated'); "
+         'save it from Excel as "CSV UTF-8 (Comma delimited)"'),
+        ("Reference\tOffence\tDistrict\tReason\tDate Circulated\nW1\tTheft\tIpswich\tFTA\t01/10/2026\n",
+         "header row 1 is separated by tabs, not commas"),
+        ("sep=,\nReference,Offence,District,Reason,Date Circulated\nW1,Theft,Ipswich,FTA,01/10/2026\n",
+         'header row 1 is Excel\'s "sep=" line; save the file again as CSV UTF-8 (Comma delimited)'),
+        ("<html><body><table><tr><td>Reference</td></tr></table></body></html>\n<tr><td>W1</td></tr>\n",
+         "the file is a web page (HTML), not a spreadsheet, though a system may name it .xls"),
+        ("Reference,Offence,District,Reason,Date Circulated\rW1,Theft,Ipswich,FTA,01/10/2026\r",
+         'its lines end in carriage returns alone (Excel\'s "CSV (Macintosh)"); save it as "CSV UTF-8"'),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_shape_is_refused_saying_what_it_is(session, config, tmp_path, body: str, said: str) -> None:
+    """Separators, Excel's "sep=" line, a web page saved as .xls, Mac line ends: the refusal said a required column
+    was missing (or quoted Python's csv error), not what to do."""
+    assert said in refused(session, config, write(tmp_path, body))
 
 
 def test_two_headers_for_one_column_are_refused(session, config, tmp_path) -> None:
