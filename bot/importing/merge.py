@@ -191,6 +191,7 @@ def merge_cases(
     cols = staging_columns(dataset)
     values = [c for c in cols if c != "reference"]
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
+
     def staged_value(c: str) -> str:
         if c not in kept:
             return f"s.{c}"
