@@ -246,7 +246,8 @@ def render_action_list(page: ActionPage, heading: str, *, interactive: bool = Tr
         if page.page < page.pages:
             buttons.append(button("Next ▶", f"{ACTION_PREFIX}page_next", _page_value(page_value, page.page + 1)))
         blocks.append(actions_block(buttons, "pages"))
-    footer = f"Page {page.page} of {page.pages} · {page.total} action{'s' if page.total != 1 else ''}"
+    noun = _KIND_NOUNS.get(page.filters.kind, ("item", "items"))[0 if page.total == 1 else 1]
+    footer = f"Page {page.page} of {page.pages} · {fmt_int(page.total)} {noun}"
     if page.pages > 1 and not interactive:
         footer += " · add `--page N` for more"
     blocks.append(context_block(footer))

@@ -23,7 +23,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.action_log import export, paper, paper_docx, queries, rules, service
 from bot.action_log.service import normalise_reference
-from bot.action_log.types import PILLARS, STATUSES, ActionChange, ActionFilters, Actor, ChangeResult, NewAction
+from bot.action_log.types import (
+    PILLARS,
+    STATUSES,
+    ActionChange,
+    ActionFilters,
+    ActionPage,
+    Actor,
+    ChangeResult,
+    NewAction,
+)
 from bot.dates import day_month_year
 from bot.slack import action_log_sync
 from bot.slack.escape import esc
@@ -356,6 +365,8 @@ def handle_actions(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     page = queries.list_actions(
         ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
     )
+    if past := _past_the_end(ctx, args, page):
+        return past
     text, blocks = render_action_list(
         page,
         heading_for(f, ctx.who.user_id),
@@ -428,10 +439,21 @@ def handle_hmic(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     page = queries.list_actions(
         ctx.session, ctx.force, actor_of(ctx), f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
     )
+    if past := _past_the_end(ctx, args, page):
+        return past
     text, blocks = render_action_list(
         page, heading_for(f, ctx.who.user_id), interactive=True, page_value=filters_json(f, ctx.force.slug)
     )
     return ctx.ok(text, blocks)
+
+
+def _past_the_end(ctx: AnswerContext, args: ParsedArgs, page: ActionPage) -> Reply | None:
+    """A ``--page`` after the last: said, rather than the last page shown under the number asked for."""
+    asked = args.get("page") or 1
+    if asked <= page.pages or page.total == 0:
+        return None
+    pages = "is 1 page" if page.pages == 1 else f"are {page.pages} pages"
+    return ctx.invalid(f"`--page {asked}`: there {pages} of these", f"pages go from 1 to {page.pages}")
 
 
 # --- /mo action ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -303,6 +304,13 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
     assert "HH _(not on Slack yet)_" in everything
     assert f"<@{OTHER}>" in everything
     assert "Page 2 of" in everything
+    pages = int(re.search(r"Page 1 of (\d+)", shown)[1])  # type: ignore[index]
+    # A page after the last is said to be one, not the last page shown under its number.
+    past, _ = bot.command(f"actions --page {pages + 1}")
+    assert f"`--page {pages + 1}`: there are {pages} pages of these" in blocks_text(past["blocks"])
+    # The footer counts the kind listed.
+    hmic, _ = bot.command("hmic")
+    assert re.search(r"Page 1 of \d+ · \d+ HMIC recommendations", blocks_text(hmic["blocks"]))
 
 
 def test_add_inline_posts_a_card_and_escapes_mrkdwn(bot: Bot) -> None:
