@@ -11,7 +11,7 @@ from typing import IO
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from bot.action_log.queries import audit_read, last_updates
+from bot.action_log.queries import audit_read, last_updates, log_dates
 from bot.action_log.service import owners_of
 from bot.action_log.types import PILLARS, STATUSES, Actor, ExportRow, HistoryEntry
 from bot.config import Force
@@ -71,11 +71,14 @@ def export_rows(
         stmt.order_by(pillar_order, status_order, Action.due_on.is_(None), Action.due_on, Action.id)
     ).all()
     latest = last_updates(session, [r.id for r in rows])
+    dates = log_dates(session, {r.import_batch_id for r in rows if r.import_batch_id is not None})
     out = []
     for r in rows:
         h = latest.get(r.id)
-        # An action with no history yet (imported): its last update is the import, with the log's own note.
-        fallback = " ".join((r.notes or "imported").split())
+        # An action with no history yet (imported): its last update is the log it came with, dated by the log (not
+        # the day it was imported), with the log's own note.
+        fallback = " ".join((r.notes or "in the log").split())
+        log_day = dates.get(r.import_batch_id) if r.import_batch_id is not None else None
         out.append(
             ExportRow(
                 pillar=PILLARS.get(r.pillar, r.pillar),
@@ -84,7 +87,11 @@ def export_rows(
                 owner=" & ".join(owner_for_paper(force, o.initials, o.user_id) for o in owners_of(force, r)),
                 status=r.status.upper(),
                 due=r.due_on,
-                last_update_on=(h.changed_at if h else r.updated_at).astimezone(force.timezone).date(),
+                last_update_on=(
+                    h.changed_at.astimezone(force.timezone).date()
+                    if h
+                    else log_day or r.updated_at.astimezone(force.timezone).date()
+                ),
                 last_update=describe_update(h) if h else _short(fallback),
             )
         )

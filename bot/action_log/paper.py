@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.action_log.as_of import as_it_stood
 from bot.action_log.completion import completion_text
-from bot.action_log.queries import audit_read
+from bot.action_log.queries import audit_read, log_dates
 from bot.action_log.service import to_entry, to_view
 from bot.action_log.types import KIND_LABELS, LIVE_STATUSES, PILLARS, ActionView, Actor, HistoryEntry
 from bot.config import Force
@@ -121,11 +121,20 @@ def _item(
     as_of: dt.date,
     source: str | None,
     owners: str | None = None,
+    log_of: dt.date | None = None,
 ) -> PaperItem:
+    """``log_of``: the date of the log the item was imported with (None: added in Slack)."""
     history = [h for h in history if h.day(tz) <= as_of]
     real = [h for h in history if _is_real(h)]
     last = real[-1] if real else None
-    update = _describe(last) if last else (f"no update since the log of {fmt(a.opened_on)}" if a.opened_on else "")
+    if last:
+        update = _describe(last)
+    elif log_of is not None:
+        # The log's own date, not the item's first day (an achievement completed in Aug 2021 came with the log of
+        # 31 Jul 2022).
+        update = f"no update since the log of {fmt(log_of)}"
+    else:
+        update = f"no update since it was added on {fmt(a.opened_on)}" if a.opened_on else ""
     return PaperItem(
         reference=a.reference,
         title=a.title,
@@ -151,6 +160,7 @@ def build_paper(session: Session, force: Force, actor: Actor, as_of: dt.date, no
         ):
             history.setdefault(h.action_id, []).append(to_entry(h))
     tz = force.timezone
+    dates = log_dates(session, {r.import_batch_id for r in rows if r.import_batch_id is not None})
     buckets: dict[str, dict[str, list[tuple[ActionView, PaperItem]]]] = {k: {} for k in SECTIONS}
     for r in rows:
         then = as_it_stood(to_view(force, r, as_of), history.get(r.id, []), tz, as_of)
@@ -160,7 +170,8 @@ def build_paper(session: Session, force: Force, actor: Actor, as_of: dt.date, no
         section = _section(a)
         if section is None:
             continue
-        item = _item(a, history.get(r.id, []), tz, as_of, r.source, then.owners)
+        log_of = dates.get(r.import_batch_id) if r.import_batch_id is not None else None
+        item = _item(a, history.get(r.id, []), tz, as_of, r.source, then.owners, log_of)
         buckets[section].setdefault(a.pillar, []).append((a, item))
     sections = []
     for kind in SECTIONS:

@@ -28,7 +28,7 @@ from bot.action_log.types import (
 )
 from bot.audit import AuditEntry, record
 from bot.config import Force
-from bot.models import Action, ActionHistory, ActionOwner
+from bot.models import Action, ActionHistory, ActionOwner, ImportBatch
 
 # Report order of the pillars; unknown pillars (none expected) sort last.
 _PILLAR_ORDER = case({p: i for i, p in enumerate(PILLARS)}, value=Action.pillar, else_=len(PILLARS))
@@ -239,6 +239,17 @@ def last_updates(session: Session, action_ids: list[int]) -> dict[int, HistoryEn
     )
     rows = session.scalars(select(ActionHistory).where(ActionHistory.id.in_(latest))).all()
     return {h.action_id: to_entry(h) for h in rows}
+
+
+def log_dates(session: Session, batch_ids: set[int]) -> dict[int, dt.date]:
+    """The date of each action-log import's log (its as-of date: the log's own date when it states one)."""
+    out: dict[int, dt.date] = {}
+    if batch_ids:
+        for batch_id, day in session.execute(
+            select(ImportBatch.id, ImportBatch.as_of).where(ImportBatch.id.in_(batch_ids))
+        ):
+            out[batch_id] = day
+    return out
 
 
 def find_view(session: Session, force: Force, reference: str, today: dt.date) -> ActionView | None:

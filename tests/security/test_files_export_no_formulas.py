@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.exports import FORMULA_TRIGGERS, PREFIX, neutralise, neutralise_cell
+from bot.log_text import split_initials
 from tests.security.processes import run_mo_bot
 
 EVIL_REF = '=HYPERLINK("http://evil","ref")'
@@ -78,8 +79,10 @@ def test_csv_export_prefixes_every_formula(imported: None, db_url: str, tmp_path
     assert len(by_ref) == len(ROWS)
     for ref, title, owner, _notes in ROWS:
         line = by_ref[neutralise(ref)]
-        # The import trims each value; the export shows what was stored, neutralised.
-        assert line[2] == neutralise(title.strip()) and line[3] == neutralise(owner.strip())
+        # The import trims each value; the export shows what was stored, neutralised (joint owners, "-1+1", as the
+        # log's "A & B").
+        assert line[2] == neutralise(title.strip())
+        assert line[3] == neutralise(" & ".join(split_initials(owner.strip())))
     assert PREFIX + EVIL_REF in by_ref
     for row in rows[1:]:
         for value in row:

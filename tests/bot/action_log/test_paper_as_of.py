@@ -9,7 +9,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from bot.action_log import paper, service
-from bot.action_log.types import ActionChange, Actor
+from bot.action_log.types import ActionChange, Actor, NewAction
 from bot.clock import FixedClock
 from bot.importing.service import import_file
 from bot.importing.types import ImportRequest
@@ -62,3 +62,21 @@ def test_the_paper_as_of_a_past_date_shows_statuses_and_owners_as_they_were(sess
     # The import's corrections of the transcript are not undone: the kinds and stated dates stand on the log's day.
     assert on_log_day["A-17"][0] == "achievement" and on_log_day["A-17"][1].completed == "13 Sep 2021"
     assert on_log_day["A-44"][0] == "hmic"
+
+
+def test_an_item_without_updates_names_the_log_it_came_with_or_the_day_it_was_added(session, config) -> None:
+    """An achievement of Aug 2021 came with the log of 31 Jul 2022: "no update since the log of 1 Aug 2021" named
+    a log that never was. An item added in Slack came with no log at all."""
+    force = replace(config.force("suffolk"), slack_team_ids=("T0SUFFOLK",))
+    clock = FixedClock(dt.datetime(2022, 9, 20, 10, tzinfo=dt.UTC))
+    assert import_file(session, config, ImportRequest("actions", str(SEED), force="suffolk"), clock.now()).ok
+    session.commit()
+    added = service.create_action(
+        session, force, CHAIR, NewAction("Dip sample VA records", "deliver", owner_initials="HH"), clock
+    )
+    assert added.ok
+    session.commit()
+    items = _items(paper.build_paper(session, force, CHAIR, dt.date(2022, 9, 20), clock.now()))
+    assert items["A-28"][1].completed == "Aug 2021"  # "… Aug 2021" in its own text
+    assert items["A-28"][1].update == "no update since the log of 31 Jul 2022"
+    assert items[added.action.reference][1].update == "no update since it was added on 20 Sep 2022"
