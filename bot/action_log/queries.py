@@ -241,6 +241,17 @@ def last_updates(session: Session, action_ids: list[int]) -> dict[int, HistoryEn
     return {h.action_id: to_entry(h) for h in rows}
 
 
+def owner_initials(session: Session, force: Force) -> list[str]:
+    """Every owner's initials in ``force``'s log (any kind, any status), and those the force maps to Slack users."""
+    stored = session.scalars(
+        select(func.upper(ActionOwner.initials))
+        .join(Action, Action.id == ActionOwner.action_id)
+        .where(Action.force == force.slug, ActionOwner.initials.is_not(None))
+        .distinct()
+    ).all()
+    return sorted({*(i for i in stored if i), *force.owners})
+
+
 def log_dates(session: Session, batch_ids: set[int]) -> dict[int, dt.date]:
     """The date of each action-log import's log (its as-of date: the log's own date when it states one)."""
     out: dict[int, dt.date] = {}

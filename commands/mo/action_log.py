@@ -365,6 +365,8 @@ def handle_actions(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     page = queries.list_actions(
         ctx.session, ctx.force, actor, f, ctx.today, ctx.now, page=args.get("page") or 1, audit=False
     )
+    if unknown := _unknown_owner(ctx, f, page):
+        return unknown
     if past := _past_the_end(ctx, args, page):
         return past
     text, blocks = render_action_list(
@@ -445,6 +447,22 @@ def handle_hmic(ctx: AnswerContext, args: ParsedArgs) -> Reply:
         page, heading_for(f, ctx.who.user_id), interactive=True, page_value=filters_json(f, ctx.force.slug)
     )
     return ctx.ok(text, blocks)
+
+
+def _unknown_owner(ctx: AnswerContext, f: ActionFilters, page: ActionPage) -> Reply | None:
+    """``--owner XX`` naming nobody in the log: said, with the initials that are, rather than "No actions match"."""
+    if page.total or page.elsewhere or not f.owner or f.owner == ctx.who.user_id or _USER.match(f.owner):
+        return None
+    known = queries.owner_initials(ctx.session, ctx.force)
+    if f.owner.strip().upper() in known:
+        return None
+    return ctx.invalid(
+        f"`--owner {f.owner}`: nobody of that name owns an item in the log",
+        f"owners: {', '.join(known) or 'none yet'} (or a person, e.g. `--owner @name`, or `--owner me`)",
+    )
+
+
+_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def _past_the_end(ctx: AnswerContext, args: ParsedArgs, page: ActionPage) -> Reply | None:

@@ -311,6 +311,14 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
     # The footer counts the kind listed.
     hmic, _ = bot.command("hmic")
     assert re.search(r"Page 1 of \d+ · \d+ HMIC recommendations", blocks_text(hmic["blocks"]))
+    # Initials nobody in the log has: said so, with those it has, not "No actions match".
+    nobody, _ = bot.command("actions --owner XX")
+    said = blocks_text(nobody["blocks"])
+    assert "`--owner XX`: nobody of that name owns an item in the log" in said
+    assert "owners: AW, DB, DH, HH, JG, JM, MJ, SW" in said
+    # Initials in the log with nothing live of the kind asked: the list says so, as before.
+    held, _ = bot.command("actions --owner DH --status complete --kind hmic")
+    assert "nobody of that name" not in blocks_text(held["blocks"])
 
 
 def test_add_inline_posts_a_card_and_escapes_mrkdwn(bot: Bot) -> None:
