@@ -347,10 +347,14 @@ def history_line(h: HistoryEntry, tz: dt.tzinfo) -> str:
         what = "note"
     elif h.field == "owner":
         what = f"owner {_owners_text(h.old_value)} → {_owners_text(h.new_value)}"
-    elif h.field in ("detail", "title", "source"):
+    elif h.field == "title":
+        what = f"title “{esc(clip(h.old_value or '', 80))}” → “{esc(clip(h.new_value or '', 80))}”"
+    elif h.field in ("detail", "source"):
         what = f"{label} changed"
     else:
         what = f"{label} {esc(h.old_value or '—')} → {esc(h.new_value or '—')}"
+    if h.effective_on is not None and h.effective_on != when.date():
+        what += f" (as of {h.effective_on.day} {h.effective_on:%b %Y})"  # recorded later than it happened
     note = f" — _{esc(clip(h.note, 300))}_" if h.note else ""
     return f"• {when.day} {when:%b %Y %H:%M} {who}: {what}{note}"
 

@@ -26,3 +26,18 @@ AT = dt.datetime(2026, 12, 7, 22, 25, tzinfo=dt.UTC)
 def test_an_owner_change_names_each_owner(old: str, new: str | None, shown: str) -> None:
     line = history_line(HistoryEntry("owner", old, new, "U0CHAIR", AT, None, 2), dt.UTC)
     assert line == f"• 7 Dec 2026 22:25 <@U0CHAIR>: {shown}"
+
+
+def test_a_change_recorded_later_than_it_happened_says_when_it_took_effect() -> None:
+    """`--on 2026-10-15`: the history said only the day it was typed."""
+    h = HistoryEntry("due_on", None, "2026-11-01", "U0CHAIR", AT, None, 2, dt.date(2026, 10, 15))
+    assert history_line(h, dt.UTC) == "• 7 Dec 2026 22:25 <@U0CHAIR>: due date — → 2026-11-01 (as of 15 Oct 2026)"
+    same_day = HistoryEntry("status", "open", "ongoing", "U0CHAIR", AT, None, 3, AT.date())
+    assert "(as of" not in history_line(same_day, dt.UTC)
+
+
+def test_a_title_change_shows_both_titles() -> None:
+    h = HistoryEntry("title", "Review <!channel> cases", "Review IOM cases", "U0CHAIR", AT, None, 2)
+    assert history_line(h, dt.UTC) == (
+        "• 7 Dec 2026 22:25 <@U0CHAIR>: title “Review &lt;!channel&gt; cases” → “Review IOM cases”"
+    )
