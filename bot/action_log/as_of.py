@@ -15,7 +15,7 @@ from bot.action_log.types import ActionView, HistoryEntry
 
 # History field → the view's field it restores (owners are restored as the text the history recorded).
 _FIELDS = {"status": "status", "due_on": "due_on", "completed_on": "completed_on", "pillar": "pillar",
-           "title": "title", "kind": "kind"}  # fmt: skip
+           "title": "title", "kind": "kind", "evidence": "evidence"}  # fmt: skip
 _DATES = {"due_on", "completed_on"}
 
 

@@ -365,7 +365,7 @@ def change_action(session: Session, force: Force, actor: Actor, change: ActionCh
         values["due_on"] = None
     elif change.due_on is not None and change.due_on != row.due_on:
         values["due_on"] = change.due_on
-    for name in ("title", "detail", "source"):
+    for name in ("title", "detail", "source", "evidence"):
         new_value = getattr(change, name)
         if new_value is not None:
             new_value = " ".join(new_value.split()) if name == "title" else _clean(new_value)
@@ -479,7 +479,8 @@ def _validate(force: Force, current: ActionView, change: ActionChange, actor: Ac
     note = _clean(change.note)
     if change.remove_owner is not None and (refusal := _check_remove(force, current, change.remove_owner)):
         return refusal
-    fields = {"title": change.title, "detail": change.detail, "source": change.source, "note": change.note}
+    fields = {"title": change.title, "detail": change.detail, "source": change.source, "evidence": change.evidence,
+              "note": change.note}  # fmt: skip
     if refusal := rules.check_printable(fields):
         return refusal
     if change.status is not None:

@@ -188,6 +188,8 @@ class ActionChange:
     detail: str | None = None
     pillar: str | None = None
     source: str | None = None
+    # The closing evidence of an HMIC recommendation (what showed it was met), as the paper's Evidence column.
+    evidence: str | None = None
     note: str | None = None
     owner_teams: tuple[str, ...] = ()
     once: str | None = None

@@ -103,6 +103,7 @@ FIELD_LABEL = {
     "detail": "detail",
     "pillar": "pillar",
     "source": "source",
+    "evidence": "evidence",
     "completed_on": "completed",
     "note": "note",
     "created": "created",
@@ -349,7 +350,7 @@ def history_line(h: HistoryEntry, tz: dt.tzinfo) -> str:
         what = f"owner {_owners_text(h.old_value)} → {_owners_text(h.new_value)}"
     elif h.field == "title":
         what = f"title “{esc(clip(h.old_value or '', 80))}” → “{esc(clip(h.new_value or '', 80))}”"
-    elif h.field in ("detail", "source"):
+    elif h.field in ("detail", "source", "evidence"):
         what = f"{label} changed"
     else:
         what = f"{label} {esc(h.old_value or '—')} → {esc(h.new_value or '—')}"

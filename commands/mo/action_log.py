@@ -129,6 +129,7 @@ CHANGE_FLAGS = (
     "--note",
     "--pillar",
     "--source",
+    "--evidence",
     "--detail",
     "--title",
     "--on",
@@ -217,6 +218,7 @@ def register_commands(reg: Registry) -> None:
                 FlagSpec("--title", LONG_TEXT, "new title", greedy=True),
                 FlagSpec("--detail", LONG_TEXT, "new detail", greedy=True),
                 FlagSpec("--source", LONG_TEXT, "where it came from, e.g. an HMICFRS recommendation", greedy=True),
+                FlagSpec("--evidence", LONG_TEXT, "what shows an HMIC recommendation is met", greedy=True),
                 FlagSpec("--post", t.SWITCH, "post the action in this channel and keep that message up to date"),
             ),
             examples=(
@@ -588,6 +590,7 @@ def _change(ctx: AnswerContext, args: ParsedArgs, ref: str) -> Reply:
         detail=args.get("detail"),
         pillar=args.get("pillar"),
         source=args.get("source"),
+        evidence=args.get("evidence"),
         note=args.get("note"),
         owner_teams=action_log_sync.owner_teams(client, ctx.force, owner, ctx.who.user_id),
         once=_once(ctx),

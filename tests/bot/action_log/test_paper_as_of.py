@@ -80,3 +80,18 @@ def test_an_item_without_updates_names_the_log_it_came_with_or_the_day_it_was_ad
     assert items["A-28"][1].completed == "Aug 2021"  # "… Aug 2021" in its own text
     assert items["A-28"][1].update == "no update since the log of 31 Jul 2022"
     assert items[added.action.reference][1].update == "no update since it was added on 20 Sep 2022"
+
+
+def test_closing_evidence_is_recorded_from_slack_and_the_paper_shows_it_from_that_day(session, config) -> None:
+    """`/mo action A-51 --evidence …`: the paper's Evidence column had no way to be filled but an import."""
+    force = replace(config.force("suffolk"), slack_team_ids=("T0SUFFOLK",))
+    clock = FixedClock(dt.datetime(2022, 9, 20, 10, tzinfo=dt.UTC))
+    assert import_file(session, config, ImportRequest("actions", str(SEED), force="suffolk"), clock.now()).ok
+    session.commit()
+    _change(session, force, clock, "A-51", status="complete", evidence="Dip sample of 40 lapsed bail cases, Sep 22")
+    a51 = session.scalars(select(Action).where(Action.reference == "A-51")).one()
+    assert a51.evidence == "Dip sample of 40 lapsed bail cases, Sep 22"
+    today = _items(paper.build_paper(session, force, CHAIR, dt.date(2022, 9, 20), clock.now()))
+    assert today["A-51"][1].evidence == "Dip sample of 40 lapsed bail cases, Sep 22"
+    before = _items(paper.build_paper(session, force, CHAIR, dt.date(2022, 9, 1), clock.now()))
+    assert before["A-51"][1].evidence == ""  # recorded on 20 Sep: not on the paper of 1 Sep
