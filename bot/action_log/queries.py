@@ -81,8 +81,11 @@ def _where(force: Force, f: ActionFilters, today: dt.date) -> list[ColumnElement
     conds: list[ColumnElement[bool]] = [Action.force == force.slug]
     if (by_kind := kind_condition(f.kind)) is not None:
         conds.append(by_kind)
-    # Achievements are recorded as done: listing them means every status unless one is asked for.
-    statuses = f.statuses or (STATUSES if f.kind == "achievement" else LIVE_STATUSES)
+    # Achievements are recorded as done: listing them means every status unless one is asked for — but a cancelled
+    # one (a duplicate struck out of the log) is no achievement; `--status cancelled` lists those.
+    statuses = f.statuses or (
+        tuple(s for s in STATUSES if s != "cancelled") if f.kind == "achievement" else LIVE_STATUSES
+    )
     if f.overdue or f.due_within_days is not None:
         # Overdue and due-soon only mean something for actions still being worked on.
         statuses = tuple(s for s in statuses if s in LIVE_STATUSES) or LIVE_STATUSES

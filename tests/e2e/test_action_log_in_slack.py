@@ -311,6 +311,17 @@ def test_seed_log_imported_and_listed_by_pillar_with_pages(bot: Bot) -> None:
     # The footer counts the kind listed.
     hmic, _ = bot.command("hmic")
     assert re.search(r"Page 1 of \d+ · \d+ HMIC recommendations", blocks_text(hmic["blocks"]))
+    # Achievements: every status but cancelled (A-27, a duplicate struck out of the log, is no achievement).
+    with bot.rt.sessions() as s:
+        a27 = s.scalars(select(Action).where(Action.reference == "A-27")).one()
+        assert (a27.kind, a27.status) == ("achievement", "cancelled")
+    achieved, _ = bot.command("actions --kind achievement")
+    pages = int(re.search(r"Page 1 of (\d+)", blocks_text(achieved["blocks"]))[1])  # type: ignore[index]
+    listed = "\n".join(blocks_text(bot.command(f"actions --kind achievement --page {p}")[0]["blocks"])
+                       for p in range(1, pages + 1))  # fmt: skip
+    assert "*A-27*" not in listed and "*A-20*" in listed
+    cancelled, _ = bot.command("actions --kind achievement --status cancelled")
+    assert "*A-27*" in blocks_text(cancelled["blocks"])
     # Initials nobody in the log has: said so, with those it has, not "No actions match".
     nobody, _ = bot.command("actions --owner XX")
     said = blocks_text(nobody["blocks"])
