@@ -71,7 +71,7 @@ def audit(rt: Runtime) -> list[AuditEvent]:
 
 
 def headline(reply: Reply) -> int:
-    m = re.search(r"\*([\d,]+)\* open wanted circulations", blocks_text(reply))
+    m = re.search(r"\*([\d,]+)\* open wanted circulations?\b", blocks_text(reply))
     assert m, blocks_text(reply)
     return int(m[1].replace(",", ""))
 

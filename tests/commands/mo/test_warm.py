@@ -209,7 +209,7 @@ def _import(rt: Runtime, session: Session, path: Path, as_of: dt.date | None = N
 
 
 def _open_in_ipswich(reply: Reply) -> int:
-    found = re.search(r"\*(\d+)\* open wanted circulations", blocks_text(reply.blocks))
+    found = re.search(r"\*(\d+)\* open wanted circulations?\b", blocks_text(reply.blocks))
     assert found is not None, reply.text
     return int(found.group(1))
 
