@@ -46,6 +46,7 @@ DATE_HELP = "dates are read day first: 31/07/2022, 31-07-2022, 31.07.2022 or 202
 # validator accepts (31/7/2022, 31.07.2022, an XLSX date) is remembered as it is met, up to _DATE_MEMO_LIMIT more
 # per memo: only valid dates are remembered, so the memo is bounded by the calendar as well.
 _EARLIEST_KNOWN = dt.date(1950, 1, 1)
+_FIRST_REAL = "1901-01-01"  # an earlier date is a system's placeholder for none (1900-01-01, 0001-01-01)
 _AHEAD_YEARS = 10
 _DATE_MEMO_LIMIT = 40_000
 
@@ -155,6 +156,11 @@ def date_iso(raw: Cell, as_of_iso: str, future_ok: bool) -> str | None:
         raise Bad(f"a number, not a date: format the column as a date ({DATE_HELP})")
     if iso > as_of_iso and not future_ok:
         raise Bad(f"after the import's as-of date {as_of_iso}")
+    if iso < _FIRST_REAL:
+        # 01/01/1900 and 0001-01-01 are what systems write for "no date": counted, they are cases over a century old.
+        raise Bad(f"{iso} is a placeholder for no date, not a real one; leave the cell empty if there is none")
+    if future_ok and as_of_iso != "9999-12-31" and iso > f"{int(as_of_iso[:4]) + _AHEAD_YEARS}{as_of_iso[4:]}":
+        raise Bad(f"{iso} is more than {_AHEAD_YEARS} years ahead: a placeholder (such as 31/12/9999), not a real date")
     return iso
 
 

@@ -574,7 +574,27 @@ def test_actions_pillars_statuses_and_owners(session, config, tmp_path) -> None:
 
 # ---- date parsing properties ---------------------------------------------------------------------------------
 
-dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+dates = st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@pytest.mark.parametrize("placeholder", ["01/01/1900", "1900-01-01", "0001-01-01", "31/12/1899"])
+def test_a_placeholder_for_no_date_is_refused_not_counted_as_a_century_old_case(
+    session, config, tmp_path, placeholder: str
+) -> None:
+    body = f"Reference,Offence,District,Reason,Date Circulated\nW1,Theft,Ipswich,FTA,{placeholder}\n"
+    report = run(session, config, "wanted", write(tmp_path, body))
+    assert not report.ok and report.errors[0].column == "circulated_on"
+    assert "is a placeholder for no date, not a real one; leave the cell empty if there is none" in (
+        report.errors[0].reason
+    )
+
+
+def test_a_bail_end_more_than_ten_years_ahead_is_a_placeholder(session, config, tmp_path) -> None:
+    header = "Reference,Offence,District,Kind,Start Date,Bail End Date\n"
+    far = run(session, config, "bail", write(tmp_path, header + "B1,Theft,Ipswich,bail,01/10/2026,31/12/9999\n"))
+    assert not far.ok and "9999-12-31 is more than 10 years ahead: a placeholder" in far.errors[0].reason
+    near = run(session, config, "bail", write(tmp_path, header + "B1,Theft,Ipswich,bail,01/10/2026,01/10/2036\n"))
+    assert near.ok, near
 
 
 @given(dates)
