@@ -456,7 +456,7 @@ class RowValidator:
                 out.extend(v or (None, None))
             else:
                 out.append(v)
-        if ok and not self.check(row_no, out):
+        if ok and not self.check(row_no, out, cells):
             ok = False
         if not ok:
             return None
@@ -464,35 +464,62 @@ class RowValidator:
             out[self._outcome_at] = self.status_outcome(cells[self.status_pos] if self.status_pos < n else None)
         return tuple(out)
 
-    def _cross_checks(self) -> Callable[[int, list[Any]], bool]:
-        """Checks between the columns of one row; ``out`` indexes are 2 + the schema position."""
+    def _cross_checks(self) -> Callable[[int, list[Any], Sequence[Cell]], bool]:
+        """Checks between the columns of one row; ``out`` indexes are 2 + the schema position. An error quotes the
+        cells as the file has them (``01/10/2026``, ``Arrested``), not as they were read (``2026-10-01``)."""
         cols = [c.name for c in SCHEMAS[self.dataset]]
         if self.dataset == "actions":
-            return lambda row_no, out: True
+            return lambda row_no, out, cells: True
         ix = {name: 2 + i for i, name in enumerate(cols)}
-        errors = self.errors
+        positions = self.positions
         o_col, c_col = OPENED[self.dataset], CLOSED[self.dataset]
         o_i, c_i = ix[o_col], ix[c_col]
+
+        class Errors:
+            """The sink, quoting each column's cell of the row being checked."""
+
+            cells: Sequence[Cell] = ()
+
+            @classmethod
+            def cell(cls, name: str, read: Any) -> Any:
+                pos = positions.get(name, -1)
+                raw = cls.cells[pos] if 0 <= pos < len(cls.cells) else None
+                shown = raw.strip() if isinstance(raw, str) else raw
+                return shown if shown not in (None, "") else read
+
+            @classmethod
+            def add(cls, row_no: int, name: str, read: Any, reason: str) -> None:
+                self.errors.add(row_no, name, cls.cell(name, read), reason)
+
+        errors = Errors
 
         if self.dataset in ("wanted", "suspects"):
             s_i = ix["status"]
             r_i = ix.get("last_reviewed_on")
             oc_i = ix["outcome"]
 
-            def case_check(row_no: int, out: list[Any]) -> bool:
+            def case_check(row_no: int, out: list[Any], cells: Sequence[Cell]) -> bool:
                 ok = True
+                errors.cells = cells
                 opened, closed, status = out[o_i], out[c_i], out[s_i]
                 if closed is not None and closed < opened:
-                    errors.add(row_no, c_col, closed, f"before {o_col} {opened}")
+                    errors.add(row_no, c_col, closed, f"before {o_col} {display(errors.cell(o_col, opened))}")
                     ok = False
                 if r_i is not None and out[r_i] is not None and out[r_i] < opened:
-                    errors.add(row_no, "last_reviewed_on", out[r_i], f"before {o_col} {opened}")
+                    errors.add(
+                        row_no, "last_reviewed_on", out[r_i], f"before {o_col} {display(errors.cell(o_col, opened))}"
+                    )
                     ok = False
                 if status is None:
                     # No status column (or a blank cell): the closing date decides.
                     out[s_i] = "closed" if closed is not None else "open"
                 elif status == "open" and closed is not None:
-                    errors.add(row_no, "status", status, f"status open contradicts {c_col} {closed}")
+                    errors.add(
+                        row_no,
+                        "status",
+                        status,
+                        f"status open contradicts {c_col} {display(errors.cell(c_col, closed))}",
+                    )
                     ok = False
                 elif status == "closed" and closed is None:
                     errors.add(row_no, "status", status, f"status closed but {c_col} is empty")
@@ -506,18 +533,20 @@ class RowValidator:
 
         k_i, b_i, oc_i = ix["kind"], ix["bail_end_on"], ix["outcome"]
 
-        def bail_check(row_no: int, out: list[Any]) -> bool:
+        def bail_check(row_no: int, out: list[Any], cells: Sequence[Cell]) -> bool:
             ok = True
+            errors.cells = cells
             started, ended, bail_end, outcome = out[o_i], out[c_i], out[b_i], out[oc_i]
+            start_shown = display(errors.cell("started_on", started))
             if ended is not None and ended < started:
-                errors.add(row_no, c_col, ended, f"before started_on {started}")
+                errors.add(row_no, c_col, ended, f"before started_on {start_shown}")
                 ok = False
             if bail_end is not None:
                 if out[k_i] == "rui":
                     errors.add(row_no, "bail_end_on", bail_end, "RUI has no bail end date (kind is rui)")
                     ok = False
                 elif bail_end < started:
-                    errors.add(row_no, "bail_end_on", bail_end, f"before started_on {started}")
+                    errors.add(row_no, "bail_end_on", bail_end, f"before started_on {start_shown}")
                     ok = False
             if outcome is not None and ended is None:
                 errors.add(row_no, "outcome", outcome, "an outcome needs ended_on (the date the period ended)")

@@ -178,8 +178,18 @@ def test_future_bail_end_date_is_allowed(session, config, tmp_path) -> None:
 )
 def test_status_contradicts_closing_date(session, config, tmp_path, status: str, closed: str, reason: str) -> None:
     rows = f"{WANTED_HEADER}\nW1,P1,C1,Burglary,ipswich,never_arrested,2026-01-05,,{closed},{status},1\n"
-    expected = "open" if status == "open" else "closed"
-    one_error(bad(session, config, tmp_path, "wanted", rows), 2, "status", expected, reason)
+    # The cell as the file has it ("arrested"), not as it was read ("closed").
+    one_error(bad(session, config, tmp_path, "wanted", rows), 2, "status", status, reason)
+
+
+def test_a_row_error_quotes_the_cells_as_the_file_has_them(session, config, tmp_path) -> None:
+    """ "closed_on = '2026-10-01': before circulated_on 2026-10-10" when the cells say 01/10/2026 and 10/10/2026."""
+    rows = "Reference,Offence,District,Reason,Date Circulated,Date Closed,Status\n"
+    rows += "W1,Theft,Ipswich,FTA,10/10/2026,01/10/2026,Arrested\n"
+    errors = bad(session, config, tmp_path, "wanted", rows)
+    assert [(e.row, e.column, e.value, e.reason) for e in errors] == [
+        (2, "closed_on", "01/10/2026", "before circulated_on 10/10/2026")
+    ]
 
 
 def test_bail_outcome_needs_end_date_and_end_date_needs_outcome(session, config, tmp_path) -> None:
