@@ -228,12 +228,21 @@ def _arrests(by_outcome: dict[str, int] | None, closed: int) -> str:
     return f" ({arrests_text(arrest_split(by_outcome))})"
 
 
-def _change_line(now: int, before: int, when: dt.date, covered_from: dt.date | None = None) -> str:
+def _change_line(
+    now: int, before: int, when: dt.date, covered_from: dt.date | None = None, data: dt.date | None = None
+) -> str:
     """The change over the last month (a calendar month back from as_of, not the month to date) — or, when that
-    day is before the data's coverage, why there is no comparison (a rise from "no data" is not a rise)."""
+    day is before the data's coverage, why there is no comparison (a rise from "no data" is not a rise); and when
+    the latest export (``data``) is older than that day, none either: no export has said what changed since."""
     if covered_from is not None and when < covered_from:
         return f"No comparison with a month ago: no data before {fmt_date(covered_from)}"
+    if data is not None and data < when:
+        return f"No comparison with a month ago: no export since the one as of {fmt_date(data)}"
     return f"{change_text(now, before)} over the last month ({fmt_int(before)} on {fmt_date(when)})"
+
+
+def _change(frame: Frame, now: int, before: int, when: dt.date) -> str:
+    return _change_line(now, before, when, frame.covered_from, _data_date(frame))
 
 
 def _month_to_date(as_of: dt.date) -> str:
@@ -313,7 +322,7 @@ def render_wanted(fig: WantedFigures, frame: Frame, month_ago: dt.date, review_d
     m = MessageBuilder().header(f"Wanted — {frame.place}")
     m.section(
         f"*{fmt_int(fig.open)}* open wanted circulation{_s(fig.open)}{_people(fig.people, fig.named_rows, fig.open)}\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_change(frame, fig.open, fig.open_a_month_ago, month_ago)}\n"
         + _month_line(
             frame,
             f"{_opened(frame, fig.opened_in_month, 'circulated')}"
@@ -341,7 +350,7 @@ def render_suspects(fig: SuspectFigures, frame: Frame, month_ago: dt.date) -> Re
     m = MessageBuilder().header(f"Outstanding suspects — {frame.place}")
     m.section(
         f"*{fmt_int(fig.open)}* outstanding suspect{_s(fig.open)}{_people(fig.people, fig.named_rows, fig.open)}\n"
-        f"{_change_line(fig.open, fig.open_a_month_ago, month_ago, frame.covered_from)}\n"
+        f"{_change(frame, fig.open, fig.open_a_month_ago, month_ago)}\n"
         + _month_line(
             frame,
             f"{_opened(frame, fig.opened_in_month, 'identified')}"
@@ -398,8 +407,8 @@ def render_bail(
     m.section(
         f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation"
         f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
-        f"Bail: {_change_line(fig.active_bail, active_month_ago['bail'], month_ago, frame.covered_from)}\n"
-        f"RUI: {_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"Bail: {_change(frame, fig.active_bail, active_month_ago['bail'], month_ago)}\n"
+        f"RUI: {_change(frame, fig.active_rui, active_month_ago['rui'], month_ago)}\n"
         + _month_line(
             frame,
             f"bail {_opened(frame, fig.opened_in_month['bail'], 'started')}"
@@ -443,7 +452,7 @@ def render_rui(fig: BailFigures, frame: Frame, month_ago: dt.date, active_month_
     m = MessageBuilder().header(f"Released under investigation — {frame.place}")
     m.section(
         f"*{fmt_int(fig.active_rui)}* active RUI{_rui_people(fig)}\n"
-        f"{_change_line(fig.active_rui, active_month_ago['rui'], month_ago, frame.covered_from)}\n"
+        f"{_change(frame, fig.active_rui, active_month_ago['rui'], month_ago)}\n"
         + _month_line(
             frame,
             f"{_opened(frame, fig.opened_in_month['rui'], 'released under investigation')}"

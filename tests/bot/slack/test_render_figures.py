@@ -138,3 +138,14 @@ def test_the_month_to_date_ends_at_the_latest_export(data_as_of: D, month_line: 
     _text, blocks = render_wanted(_wanted(5, 5, 5), shown, D(2026, 11, 7), 28)
     lines = blocks[1]["text"]["text"].splitlines()
     assert lines[2] == month_line
+    assert lines[1] == "no change over the last month (5 on 7 Nov 2026)"
+
+
+def test_no_change_over_a_month_no_export_covers_is_said_as_no_comparison() -> None:
+    """The latest export as of 30 Sep, asked on 7 Dec: "no change over the last month" read as a steady caseload;
+    no export has said anything of the month."""
+    shown = Frame(force=SUFFOLK, district=None, as_of=AS_OF, freshness=_freshness(D(2026, 9, 30)))
+    _text, blocks = render_wanted(_wanted(5, 5, 5), shown, D(2026, 11, 7), 28)
+    assert blocks[1]["text"]["text"].splitlines()[1] == (
+        "No comparison with a month ago: no export since the one as of 30 Sep 2026"
+    )
