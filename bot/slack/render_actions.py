@@ -385,6 +385,9 @@ def render_action_card(
     ]
     if a.detail:
         blocks.append(section_block(esc(clip(a.detail, MAX_SECTION_TEXT - 100))))
+    if a.notes and not any(h.note == a.notes for h in history):
+        # A note no history row carries: the log's own (a cancellation's reason, a transcription's caveat).
+        blocks.append(context_block(f"Note: {esc(clip(a.notes, 1500))}"))
     if interactive and a.status not in ("complete", "cancelled"):
         buttons = []
         if "complete" in TRANSITIONS[a.status]:

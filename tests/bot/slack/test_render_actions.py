@@ -41,3 +41,22 @@ def test_a_title_change_shows_both_titles() -> None:
     assert history_line(h, dt.UTC) == (
         "• 7 Dec 2026 22:25 <@U0CHAIR>: title “Review &lt;!channel&gt; cases” → “Review IOM cases”"
     )
+
+
+def test_the_logs_own_note_shows_on_the_card_once() -> None:
+    """A-27's cancellation reason came with the log and is in no history row: the card never showed it."""
+    from bot.action_log.types import ActionView
+    from bot.slack.render_actions import render_action_card
+
+    a = ActionView(
+        id=27, force="suffolk", reference="A-27", pillar="detect", title="Preventative orders tool kits",
+        detail=None, owner_user_id=None, owner_initials="HH", status="cancelled", due_on=None, completed_on=None,
+        source=None, notes="Duplicate of A-5: <!channel> listed twice", created_by="cli:analyst", created_at=AT,
+        updated_at=AT, version=1, today=AT.date(),
+    )  # fmt: skip
+    _text, blocks = render_action_card(a, ())
+    shown = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert "Note: Duplicate of A-5: &lt;!channel&gt; listed twice" in shown
+    noted = HistoryEntry("note", None, None, "U0CHAIR", AT, a.notes, 2)
+    _text, blocks = render_action_card(a, (noted,))
+    assert not any(e["text"].startswith("Note:") for b in blocks if b["type"] == "context" for e in b["elements"])
