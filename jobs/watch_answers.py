@@ -12,10 +12,9 @@ from bot.config import Config, Force
 from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.figures import Filters, bail_figures, suspect_figures, wanted_figures
-from bot.figures.cases import active_by_kind_at, bail_ending_soon
-from bot.figures.month_ago import with_month_ago_by_age
+from bot.figures.cases import bail_ending_soon
+from bot.figures.month_ago import active_known_then, with_month_ago_known_then
 from bot.figures.outcomes import with_outcomes
-from bot.figures.types import SuspectFigures, WantedFigures
 from bot.freshness import freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.blocks import Rendered
 from bot.slack.render_figures import (
@@ -45,10 +44,9 @@ def watch_answer(
         older_than_days=older_days(spec.older_than, as_of) if spec.older_than else None,
     )
     month_ago = a_month_before(as_of)
-    # The "N on <a month ago>" comparison: an age filter counts back from that day (bot/figures/month_ago.py).
-    earlier = filters.counted_back_from(
-        as_of, month_ago, older_days(spec.older_than, month_ago) if spec.older_than else None
-    )
+    # The "N on <a month ago>": the same question asked that day, its age filter counting back from it
+    # (bot/figures/month_ago.py).
+    then = filters.asked_at(older_days(spec.older_than, month_ago) if spec.older_than else None)
 
     def frame(dataset: str, imported_at: dt.datetime | None) -> Frame:
         # As the /mo handlers frame an answer (commands/mo/figures.py): freshness from the file's own date, and
@@ -71,24 +69,25 @@ def watch_answer(
     if spec.figure == "wanted":
         review = config.wanted_review_days
 
-        def wanted(f: Filters) -> WantedFigures:
-            return wanted_figures(session, force, as_of, f, review_days=review)
-
-        w = with_outcomes(session, with_month_ago_by_age(wanted(filters), filters, earlier, wanted), force, filters)
+        covered = covered_from(session, force.slug, "wanted")
+        w = with_month_ago_known_then(
+            wanted_figures(session, force, as_of, filters, review_days=review), month_ago, covered,
+            lambda: wanted_figures(session, force, month_ago, then, review_days=review),
+        )  # fmt: skip
+        w = with_outcomes(session, w, force, filters)
         return render_wanted(w, frame("wanted", w.data_as_of), month_ago, review)
     if spec.figure == "suspects":
-
-        def suspects(f: Filters) -> SuspectFigures:
-            return suspect_figures(session, force, as_of, f)
-
-        sf = with_outcomes(
-            session, with_month_ago_by_age(suspects(filters), filters, earlier, suspects), force, filters
-        )
+        covered = covered_from(session, force.slug, "suspects")
+        sf = with_month_ago_known_then(
+            suspect_figures(session, force, as_of, filters), month_ago, covered,
+            lambda: suspect_figures(session, force, month_ago, then),
+        )  # fmt: skip
+        sf = with_outcomes(session, sf, force, filters)
         return render_suspects(sf, frame("suspects", sf.data_as_of), month_ago)
     days = config.bail_window()
     b = bail_figures(session, force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
     b = with_outcomes(session, b, force, filters)
-    before = active_by_kind_at(session, force, as_of, month_ago, earlier)
+    before = active_known_then(session, force, month_ago, then)
     if spec.figure == "rui":
         return render_rui(b, frame("bail", b.data_as_of), month_ago, before)
     soon = bail_ending_soon(session, force, as_of, filters, days)

@@ -30,6 +30,13 @@ class Filters:
             raise ValueError("older_than_days must not be negative")
         return as_of - dt.timedelta(days=self.older_than_days)
 
+    def asked_at(self, older_than_days_at: int | None) -> Filters:
+        """These filters for the figures asked at another date, the age filter counting back from that date:
+        ``older_than_days_at`` (a calendar age, "12m", is not the same number of days from every date)."""
+        if self.older_than_days is None or older_than_days_at is None:
+            return self
+        return replace(self, older_than_days=older_than_days_at)
+
     def counted_back_from(self, as_of: dt.date, at: dt.date, older_than_days_at: int | None = None) -> Filters:
         """These filters for a count at an earlier date ``at`` beside an answer at ``as_of``, the age filter counting
         back from ``at``: "over 12 months old on 7 Nov", which is how "111 on 7 Nov" next to today's figure reads.

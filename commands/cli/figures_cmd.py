@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from bot.clock import today_in
 from bot.config import Force
-from bot.coverage import is_covered
+from bot.coverage import covered_from, is_covered
 from bot.dates import a_month_before
 from bot.figures import (
     WANTED_REASONS,
@@ -28,7 +28,7 @@ from bot.figures import (
     wanted_figures,
 )
 from bot.figures.json import trend_to_json
-from bot.figures.month_ago import with_month_ago_by_age
+from bot.figures.month_ago import with_month_ago_by_age, with_month_ago_known_then
 from bot.figures.outcomes import with_outcomes
 from bot.figures.trend import Trend, trend
 from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
@@ -98,20 +98,29 @@ def _run(rt: Runtime, args: argparse.Namespace) -> int:
         return _trend(rt, args, force, filters, as_of, now)
     with rt.sessions() as s:
         fig: WantedFigures | SuspectFigures | BailFigures
-        # "a month ago" under an age filter: over N days old on that day (bot/figures/month_ago.py).
-        earlier = filters.counted_back_from(as_of, a_month_before(as_of))
+        # "a month ago": in the JSON, the services' count with today's knowledge, its age filter counted back from
+        # that day; in the text, as the `/mo` answers give it, the same question asked that day, as known then
+        # (bot/figures/month_ago.py). The age filter is a number of days here, the same back from either date.
+        month_ago = a_month_before(as_of)
+        earlier = filters.counted_back_from(as_of, month_ago)
+        covered = covered_from(s, force.slug, args.dataset)
         if args.dataset == "wanted":
+            review = cfg.wanted_review_days
 
-            def wanted(f: Filters) -> WantedFigures:
-                return wanted_figures(s, force, as_of, f, review_days=cfg.wanted_review_days)
+            def wanted(f: Filters, at: dt.date = as_of) -> WantedFigures:
+                return wanted_figures(s, force, at, f, review_days=review)
 
             fig = with_month_ago_by_age(wanted(filters), filters, earlier, wanted)
+            if not args.json:
+                fig = with_month_ago_known_then(fig, month_ago, covered, lambda: wanted(filters, month_ago))
         elif args.dataset == "suspects":
 
-            def suspects(f: Filters) -> SuspectFigures:
-                return suspect_figures(s, force, as_of, f)
+            def suspects(f: Filters, at: dt.date = as_of) -> SuspectFigures:
+                return suspect_figures(s, force, at, f)
 
             fig = with_month_ago_by_age(suspects(filters), filters, earlier, suspects)
+            if not args.json:
+                fig = with_month_ago_known_then(fig, month_ago, covered, lambda: suspects(filters, month_ago))
         else:
             fig = bail_figures(s, force, as_of, filters, ending_within_days=cfg.bail_window(args.within_days))
         fig = with_outcomes(s, fig, force, filters)

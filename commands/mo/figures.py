@@ -15,10 +15,10 @@ from bot.coverage import covered_from
 from bot.dates import a_month_before
 from bot.disclosures import record_disclosures
 from bot.figures import Filters, cache
-from bot.figures.cases import active_by_kind_at, bail_ending_soon, offence_groups, open_cases
-from bot.figures.month_ago import with_month_ago_by_age
+from bot.figures.cases import bail_ending_soon, offence_groups, open_cases
+from bot.figures.month_ago import active_known_then, with_month_ago_known_then
 from bot.figures.trend import trend
-from bot.figures.types import WANTED_REASONS, SuspectFigures, WantedFigures
+from bot.figures.types import WANTED_REASONS
 from bot.freshness import dataset_freshness, freshness, latest_import, rebuilt_from, revised_up_to
 from bot.slack.render_figures import (
     Frame,
@@ -135,12 +135,6 @@ def _filters(args: ParsedArgs, as_of: dt.date) -> Filters:
         reason=args.get("reason"),
         older_than_days=older.days(as_of) if older else None,
     )
-
-
-def _filters_a_month_ago(args: ParsedArgs, as_of: dt.date, month_ago: dt.date) -> Filters:
-    """The filters of the "N on <a month ago>" comparison: an age filter counts back from that day."""
-    older: t.Duration | None = args.get("older_than")
-    return _filters(args, as_of).counted_back_from(as_of, month_ago, older.days(month_ago) if older else None)
 
 
 def _descriptions(args: ParsedArgs) -> list[str]:
@@ -297,13 +291,15 @@ def _ending_days(ctx: AnswerContext, args: ParsedArgs, as_of: dt.date) -> int:
     return ctx.config.bail_window(expiring.days(as_of) if expiring else None)
 
 
-def _active_a_month_ago(ctx: AnswerContext, as_of: dt.date, month_ago: dt.date, filters: Filters) -> dict[str, int]:
+def _active_a_month_ago(ctx: AnswerContext, args: ParsedArgs, month_ago: dt.date) -> dict[str, int]:
+    """Active bail and RUI a month back, as known that day (bot/figures/month_ago.py)."""
+    then = _filters(args, month_ago)
     return cache.cached(
         ctx.db,
         ctx.force.slug,
         "bail",
-        ("active_by_kind_at", as_of, month_ago, filters),
-        lambda: active_by_kind_at(ctx.session, ctx.force, as_of, month_ago, filters),
+        ("active_known_then", month_ago, then),
+        lambda: active_known_then(ctx.session, ctx.force, month_ago, then),
     )
 
 
@@ -337,11 +333,11 @@ def handle_wanted(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
-        def figures(f: Filters) -> WantedFigures:
-            return cache.wanted(ctx.db, ctx.force, as_of, f, review_days=review_days)
-
-        earlier = _filters_a_month_ago(args, as_of, month_ago)
-        fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
+        # The "N on <a month ago>": the same question asked that day (bot/figures/month_ago.py).
+        fig = with_month_ago_known_then(
+            cache.wanted(ctx.db, ctx.force, as_of, filters, review_days=review_days), month_ago, frame.covered_from,
+            lambda: cache.wanted(ctx.db, ctx.force, month_ago, _filters(args, month_ago), review_days=review_days),
+        )  # fmt: skip
         # Outcomes and people read the table (not the covering indexes): once per import, with the rendering.
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_wanted(full, frame, month_ago, review_days)
@@ -364,11 +360,10 @@ def handle_suspects(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     month_ago = a_month_before(as_of)
 
     def render() -> Rendered:
-        def figures(f: Filters) -> SuspectFigures:
-            return cache.suspects(ctx.db, ctx.force, as_of, f)
-
-        earlier = _filters_a_month_ago(args, as_of, month_ago)
-        fig = with_month_ago_by_age(figures(filters), filters, earlier, figures)
+        fig = with_month_ago_known_then(
+            cache.suspects(ctx.db, ctx.force, as_of, filters), month_ago, frame.covered_from,
+            lambda: cache.suspects(ctx.db, ctx.force, month_ago, _filters(args, month_ago)),
+        )  # fmt: skip
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_suspects(full, frame, month_ago)
 
@@ -393,7 +388,7 @@ def handle_bail(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         # Ending-soon is counted in full by bail_ending_soon; the figures' capped row list is not needed here.
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
-        before = _active_a_month_ago(ctx, as_of, month_ago, _filters_a_month_ago(args, as_of, month_ago))
+        before = _active_a_month_ago(ctx, args, month_ago)
         soon = bail_ending_soon(ctx.session, ctx.force, as_of, filters, days)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
         return render_bail(full, frame, month_ago, before, soon, window=args.has("expiring"))
@@ -421,7 +416,7 @@ def handle_rui(ctx: AnswerContext, args: ParsedArgs) -> Reply:
     def render() -> Rendered:
         fig = cache.bail(ctx.db, ctx.force, as_of, filters, ending_within_days=days, ending_soon_cap=1)
         full = cache.with_outcomes(ctx.db, ctx.force, fig, filters)
-        before = _active_a_month_ago(ctx, as_of, month_ago, _filters_a_month_ago(args, as_of, month_ago))
+        before = _active_a_month_ago(ctx, args, month_ago)
         return render_rui(full, frame, month_ago, before)
 
     return _rendered(ctx, args, "bail", as_of, frame, render)

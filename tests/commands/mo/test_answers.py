@@ -613,6 +613,38 @@ def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
     assert "stale" not in suspects
 
 
+def test_the_month_ago_figure_is_what_the_answer_for_that_day_gives(rt: Runtime, tmp_path) -> None:
+    """B2's bail lapsed on 20 Sep; the export of 31 Oct extended it to 20 Nov. Counted with the 31 Oct export's
+    knowledge, B2 was on bail on 30 Sep: "4 on 30 Sep" stood beside a 30 Sep that `--as-of`, the trend and the
+    summary all gave as 3. The month-ago figure is the one the answer for that day gives. (B3, started 15 Sep and
+    first reported on 31 Oct, counts on 30 Sep in all of them: a case reported late is counted from its opening.)"""
+    header = "reference,offence,district,kind,started_on,bail_end_on,ended_on,outcome\n"
+    exports = {
+        dt.date(2026, 9, 30): "B1,theft,ipswich,bail,2026-08-01,2026-10-31,,\n"
+        "B2,theft,ipswich,bail,2026-07-01,2026-09-20,,\n"
+        "B4,theft,ipswich,bail,2026-09-10,2026-12-09,,\n",
+        dt.date(2026, 10, 31): "B1,theft,ipswich,bail,2026-08-01,2026-12-31,,\n"
+        "B2,theft,ipswich,bail,2026-07-01,2026-11-20,,\n"
+        "B3,theft,ipswich,bail,2026-09-15,2026-11-05,,\n"
+        "B4,theft,ipswich,bail,2026-09-10,2026-12-09,,\n",
+    }
+    with rt.sessions() as s:
+        for as_of, rows in exports.items():
+            path = tmp_path / f"bail-{as_of}.csv"
+            path.write_text(header + rows)
+            request = ImportRequest("bail", path, force="suffolk", as_of=as_of, covers_from=dt.date(2026, 7, 1))
+            assert import_file(s, rt.config, request, rt.clock.now()).ok
+            s.commit()
+    then = blocks_text(ask(rt, "bail --as-of 2026-09-30"))
+    assert "*3* on pre-charge bail · *0* released under investigation · *1* lapsed bail" in then  # B2 lapsed
+    later = blocks_text(ask(rt, "bail --as-of 2026-10-31"))
+    assert "*4* on pre-charge bail" in later
+    assert "Bail: ↑ 1 (+33.3%) over the last month (3 on 30 Sep 2026)" in later
+    with rt.sessions() as s:
+        t = trend(s, "bail", rt.config.force("suffolk"), dt.date(2026, 10, 31), Filters())
+    assert next(m.open_at_end for m in t.months if m.end == dt.date(2026, 9, 30)) == 3
+
+
 def test_a_past_dates_answer_names_the_export_its_figures_are_revised_up_to(rt: Runtime, tmp_path) -> None:
     """A past date's figures apply the revisions known by then, not the latest export's: the answer says which
     export they stop at, besides the latest data's freshness."""
