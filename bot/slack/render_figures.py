@@ -402,11 +402,16 @@ def render_bail(
 ) -> Rendered:
     """``window``: the question named a window (`--expiring`), so the breakdowns are of the bail ending in it."""
     m = MessageBuilder().header(f"Pre-charge bail — {frame.place}")
-    if fig.lapsed_bail:
+    # Before the first bail export its end dates are the ones after every extension granted since: bail lapsed or
+    # ending soon on that day and extended later is not seen, so those counts are floors that would read as facts
+    # (the monthly summary gives no figure for them either).
+    end_dates_known = frame.first_export is None
+    if fig.lapsed_bail and end_dates_known:
         m.section(lapsed_line(fig.lapsed_bail) + "\nList them: `/mo bail --list` (lapsed first).")
+    lapsed = f" · *{fmt_int(fig.lapsed_bail)}* lapsed bail" if fig.lapsed_bail and end_dates_known else ""
     m.section(
         f"*{fmt_int(fig.active_bail)}* on pre-charge bail · *{fmt_int(fig.active_rui)}* released under investigation"
-        f"{f' · *{fmt_int(fig.lapsed_bail)}* lapsed bail' if fig.lapsed_bail else ''}\n"
+        f"{lapsed}\n"
         f"Bail: {_change(frame, fig.active_bail, active_month_ago['bail'], month_ago)}\n"
         f"RUI: {_change(frame, fig.active_rui, active_month_ago['rui'], month_ago)}\n"
         + _month_line(
@@ -419,15 +424,16 @@ def render_bail(
     )
     if fig.closed_in_month["bail"] and fig.closed_by_outcome is not None and _month_known(frame):
         breakdown(m, "Bail ended this month, by outcome", fig.closed_by_outcome.get("bail", {}), OUTCOME_LABELS)
-    _ending_soon(m, soon)
-    if frame.first_export is not None:
-        # The figures at a date before the first export are rebuilt from it: its bail end dates are after every
-        # extension granted since, so bail ending soon or lapsed on that date and extended later is missed.
-        m.context(
-            f"Bail end dates are as the first export, as of {fmt_date(frame.first_export)}, gives them: bail that was "
-            f"ending soon or had lapsed on {fmt_date(frame.as_of)} and was extended since is not counted as such."
+    if end_dates_known:
+        _ending_soon(m, soon)
+    else:
+        assert frame.first_export is not None
+        m.section(
+            f"Lapsed bail and bail ending soon on {fmt_date(frame.as_of)}: no figure — bail end dates are known only "
+            f"from the first bail export, as of {fmt_date(frame.first_export)}, after the extensions granted since, "
+            "so a count would be too low."
         )
-    if window:
+    if window and end_dates_known:
         # `--expiring`: the question is about the bail ending in the window, so the breakdowns are of those.
         what = f"Bail ending within {soon.within_days} days"
         bands, by, offences = soon.length_bands, soon.by_district, soon.by_offence
