@@ -613,6 +613,19 @@ def test_data_time_is_named_and_stale_data_flagged(rt: Runtime) -> None:
     assert "stale" not in suspects
 
 
+def _import_in_order(
+    rt: Runtime, tmp_path, dataset: str, header: str, exports: dict[dt.date, str], *, covers_from: dt.date
+) -> None:
+    """Each export (its as-of date → its rows under ``header``) imported in date order, as the analysts would."""
+    with rt.sessions() as s:
+        for as_of, rows in sorted(exports.items()):
+            path = tmp_path / f"{dataset}-{as_of}.csv"
+            path.write_text(header + rows)
+            request = ImportRequest(dataset, path, force="suffolk", as_of=as_of, covers_from=covers_from)
+            assert import_file(s, rt.config, request, rt.clock.now()).ok
+            s.commit()
+
+
 def test_the_month_ago_figure_is_what_the_answer_for_that_day_gives(rt: Runtime, tmp_path) -> None:
     """B2's bail lapsed on 20 Sep; the export of 31 Oct extended it to 20 Nov. Counted with the 31 Oct export's
     knowledge, B2 was on bail on 30 Sep: "4 on 30 Sep" stood beside a 30 Sep that `--as-of`, the trend and the
@@ -628,13 +641,7 @@ def test_the_month_ago_figure_is_what_the_answer_for_that_day_gives(rt: Runtime,
         "B3,theft,ipswich,bail,2026-09-15,2026-11-05,,\n"
         "B4,theft,ipswich,bail,2026-09-10,2026-12-09,,\n",
     }
-    with rt.sessions() as s:
-        for as_of, rows in exports.items():
-            path = tmp_path / f"bail-{as_of}.csv"
-            path.write_text(header + rows)
-            request = ImportRequest("bail", path, force="suffolk", as_of=as_of, covers_from=dt.date(2026, 7, 1))
-            assert import_file(s, rt.config, request, rt.clock.now()).ok
-            s.commit()
+    _import_in_order(rt, tmp_path, "bail", header, exports, covers_from=dt.date(2026, 7, 1))
     then = blocks_text(ask(rt, "bail --as-of 2026-09-30"))
     assert "*3* on pre-charge bail · *0* released under investigation · *1* lapsed bail" in then  # B2 lapsed
     later = blocks_text(ask(rt, "bail --as-of 2026-10-31"))
@@ -656,13 +663,7 @@ def test_a_past_dates_answer_names_the_export_its_figures_are_revised_up_to(rt: 
         dt.date(2026, 11, 20): "W1,theft,ipswich,never_arrested,2026-10-01,,open\n"
         "W2,theft,ipswich,never_arrested,2026-10-02,2026-11-18,closed\n",
     }
-    with rt.sessions() as s:
-        for as_of, rows in exports.items():
-            path = tmp_path / f"wanted-{as_of}.csv"
-            path.write_text(header + rows)
-            request = ImportRequest("wanted", path, force="suffolk", as_of=as_of, covers_from=dt.date(2026, 10, 1))
-            assert import_file(s, rt.config, request, rt.clock.now()).ok
-            s.commit()
+    _import_in_order(rt, tmp_path, "wanted", header, exports, covers_from=dt.date(2026, 10, 1))
     latest = "latest data as of 20 Nov 2026, imported 23 Nov 2026 10:00 GMT"
     between = blocks_text(ask(rt, "wanted --as-of 2026-11-19"))
     assert "*2* open wanted circulations" in between  # W2 open, as the export of 10 Nov had it
