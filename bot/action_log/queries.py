@@ -28,7 +28,7 @@ from bot.action_log.types import (
 )
 from bot.audit import AuditEntry, record
 from bot.config import Force
-from bot.models import Action, ActionHistory, ActionOwner, ImportBatch
+from bot.models import IMPORT_NOTE_PREFIX, Action, ActionHistory, ActionOwner, ImportBatch
 
 # Report order of the pillars; unknown pillars (none expected) sort last.
 _PILLAR_ORDER = case({p: i for i, p in enumerate(PILLARS)}, value=Action.pillar, else_=len(PILLARS))
@@ -232,12 +232,17 @@ def my_actions(session: Session, force: Force, user_id: str, today: dt.date, lim
 
 
 def last_updates(session: Session, action_ids: list[int]) -> dict[int, HistoryEntry]:
-    """The latest history row of each action (for "last update" columns)."""
+    """The latest update a person (or the recurring schedule) made to each action (for "last update" columns), as
+    the paper counts them: not its creation, nor an import's corrections of the log's transcript."""
     if not action_ids:
         return {}
     latest = (
         select(func.max(ActionHistory.id))
-        .where(ActionHistory.action_id.in_(action_ids))
+        .where(
+            ActionHistory.action_id.in_(action_ids),
+            ActionHistory.field != "created",
+            or_(ActionHistory.note.is_(None), ~ActionHistory.note.startswith(IMPORT_NOTE_PREFIX)),
+        )
         .group_by(ActionHistory.action_id)
     )
     rows = session.scalars(select(ActionHistory).where(ActionHistory.id.in_(latest))).all()

@@ -131,6 +131,11 @@ def _live(session: Session, force: Force, today: dt.date) -> list[ActionView]:
     return [to_view(force, r, today) for r in rows]
 
 
+def round_started(session: Session, force: Force, meeting: dt.date) -> bool:
+    """Whether the round before ``meeting`` has asked anyone yet (its first DMs went)."""
+    return bool(_sent(session, force, meeting, "first"))
+
+
 def _sent(session: Session, force: Force, meeting: dt.date, kind: str) -> set[str]:
     return set(
         session.scalars(

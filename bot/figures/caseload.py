@@ -88,18 +88,17 @@ def by_count(counts: dict[str, int], keys: tuple[str, ...] = ()) -> dict[str, in
 
 
 def by_offence(counts: dict[str, int]) -> dict[str, int]:
-    """Offence groups by count (:func:`by_count`), spellings that differ only in case or spacing as one group named
-    by its most used spelling: an export's "Burglary", "BURGLARY" and "burglary " are one offence group, as
-    ``--offence burglary`` counts them."""
+    """Offence groups by count (:func:`by_count`), spellings that differ only in case as one group named by its most
+    used spelling: an export's "Burglary", "BURGLARY" and "burglary" are one offence group, as ``--offence burglary``
+    counts them."""
     groups: dict[str, dict[str, int]] = {}
     for name, n in counts.items():
-        spellings = groups.setdefault(" ".join(name.split()).casefold(), {})
+        spellings = groups.setdefault(name.lower(), {})  # as the filter matches: lower(offence) = lower(asked)
         spellings[name] = spellings.get(name, 0) + n
     out: dict[str, int] = {}
     for spellings in groups.values():
         # The most used spelling; on a tie, one in mixed case ("Burglary") before "BURGLARY" and "burglary".
-        best = min(spellings, key=lambda k: (-spellings[k], k.isupper(), k.islower(), k))
-        out[best if len(spellings) == 1 else " ".join(best.split())] = sum(spellings.values())
+        out[min(spellings, key=lambda k: (-spellings[k], k.isupper(), k.islower(), k))] = sum(spellings.values())
     return by_count(out)
 
 

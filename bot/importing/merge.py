@@ -146,11 +146,11 @@ ABSENT = "mo_absent"
 
 
 # Columns whose value follows from another (bot/importing/validate.py): a file without the column still says it
-# when it has the other — a closing date says the status, a status may name the outcome, an end date goes with an
-# outcome.
+# when it has the other — a closing date says the status (and its absence that the case is open), an end date goes
+# with an outcome. (A wanted or suspect case's outcome is kept by the closure it describes: see merge_cases.)
 _SAID_BY: dict[str, dict[str, tuple[str, ...]]] = {
-    "wanted": {"status": ("closed_on",), "closed_on": ("status",), "outcome": ("status",)},
-    "suspects": {"status": ("closed_on",), "closed_on": ("status",), "outcome": ("status",)},
+    "wanted": {"status": ("closed_on",), "closed_on": ("status",)},
+    "suspects": {"status": ("closed_on",), "closed_on": ("status",)},
     "bail": {"ended_on": ("outcome",), "outcome": ("ended_on",)},
 }
 
@@ -191,12 +191,20 @@ def merge_cases(
     cols = staging_columns(dataset)
     values = [c for c in cols if c != "reference"]
     differs = " IS DISTINCT FROM " if is_pg(session) else " IS NOT "
+    same = " IS NOT DISTINCT FROM " if is_pg(session) else " IS "
 
     def staged_value(c: str) -> str:
         if c not in kept:
             return f"s.{c}"
         if c == "bail_end_on":  # an RUI has no bail end date, whatever the period had while it was bail
             return "CASE WHEN t.id IS NOT NULL AND s.kind = 'bail' THEN t.bail_end_on END"
+        if c == "outcome" and dataset != "bail":
+            # No outcome column: the outcome a closing status names, else the stored one while the closure it
+            # describes stands (the same closing date) — not given to a case reopened, or closed again later.
+            return (
+                f"COALESCE(s.outcome, CASE WHEN t.id IS NOT NULL AND t.outcome{differs}'not_in_export' "
+                f"AND t.closed_on{same}{staged_value('closed_on')} THEN t.outcome END)"
+            )
         if c in _CLOSURE[dataset]:
             # A closure a snapshot made (the case was missing from a full export) is the bot's inference, not the
             # force's record: the case listed again is open again, as it always was.

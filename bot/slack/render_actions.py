@@ -116,7 +116,9 @@ def fmt_date(d: dt.date | None) -> str:
     return f"{d.day} {d:%b %Y}" if d else "no due date"
 
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+# A Slack user ID (U or W, then letters and digits: a digit among them, or nine or more characters); initials
+# starting with U or W ("WB", "UK") are not one.
+_USER_ID = re.compile(r"^[UW](?:(?=[A-Z0-9]*\d)[A-Z0-9]{2,}|[A-Z0-9]{8,})$")
 
 
 def owner_mrkdwn(a: ActionView) -> str:

@@ -583,6 +583,12 @@ def render_case_list(
     shown = m.lines(None, lines, more=cases.total - len(cases.rows)) if lines else 0
     capped = len(cases.rows) < cases.total
     narrow = f"Lists are capped at {fmt_int(cap)} rows; narrow with `--district`/`--offence`." if capped else None
+    if dataset == "bail" and frame.first_export is not None:
+        m.context(
+            f"Bail end dates are as the first bail export, as of {fmt_date(frame.first_export)}, gives them — after "
+            f"the extensions granted since: a period shown lapsed or ending soon on {fmt_date(frame.as_of)} may have "
+            "been extended in time, and one that lapsed then may show a later end date."
+        )
     m.context(*context_lines(frame), *([narrow] if narrow else []))
     text, blocks = m.build()
     return text, blocks, shown

@@ -31,7 +31,7 @@ from bot.figures.json import trend_to_json
 from bot.figures.month_ago import with_month_ago_by_age, with_month_ago_known_then
 from bot.figures.outcomes import with_outcomes
 from bot.figures.trend import Trend, trend
-from bot.freshness import Freshness, dataset_freshness, rebuilt_from, revised_up_to
+from bot.freshness import Freshness, dataset_freshness, latest_import, rebuilt_from, revised_up_to
 from bot.runtime import Runtime
 from commands.cli.common import audit_cli, cli_date, open_runtime
 
@@ -155,6 +155,8 @@ def _trend(
     datasets = ("bail", "rui") if args.dataset == "bail" else (args.dataset,)
     with rt.sessions() as s:
         trends = [trend(s, d, force, as_of, filters) for d in datasets]
+        batch = latest_import(s, force.slug, "bail" if args.dataset == "bail" else args.dataset)
+        data = batch.as_of if batch is not None else None
     audit_cli(
         rt,
         force.slug,
@@ -167,7 +169,7 @@ def _trend(
         print(json.dumps(out[0] if len(out) == 1 else {"trends": out}, indent=2))
     else:
         where = force.district_label(filters.district) if filters.district else "all districts"
-        print("\n\n".join(render_trend_text(t, f"{force.name}, {where}") for t in trends))
+        print("\n\n".join(render_trend_text(t, f"{force.name}, {where}", data) for t in trends))
     return 0
 
 
@@ -179,11 +181,14 @@ TREND_TITLES = {
 }
 
 
-def render_trend_text(t: Trend, place: str) -> str:
-    """A trend as a plain table: a month end the data does not cover shows "-", not 0."""
+def render_trend_text(t: Trend, place: str, data: dt.date | None = None) -> str:
+    """A trend as a plain table: a month end the data does not cover shows "-", not 0, and so do the openings and
+    closings of a month after ``data``, the latest export's date (as `/mo … --trend` shows them)."""
 
     def n(v: int | None) -> str:
         return "-" if v is None else str(v)
+
+    after = data if data is not None and data < t.as_of else None
 
     out = [f"{TREND_TITLES[t.dataset]} by month — {place}, as of {t.as_of.isoformat()}"]
     lapsed = t.dataset == "bail"
@@ -191,8 +196,12 @@ def render_trend_text(t: Trend, place: str) -> str:
         f"{'month':<8} {'end':<10} {'open':>8} {'opened':>7} {'closed':>7}" + (f" {'lapsed':>7}" if lapsed else "")
     )
     for m in t.months:
-        row = f"{m.first:%Y-%m}  {m.end.isoformat()} {n(m.open_at_end):>8} {n(m.opened):>7} {n(m.closed):>7}"
+        unknown = after is not None and m.first > after
+        opened, closed = (None, None) if unknown else (m.opened, m.closed)
+        row = f"{m.first:%Y-%m}  {m.end.isoformat()} {n(m.open_at_end):>8} {n(opened):>7} {n(closed):>7}"
         out.append(row + (f" {n(m.lapsed_at_end):>7}" if lapsed else ""))
+    if after is not None and any(m.first > after for m in t.months):
+        out.append(f"opened and closed -: after {after.isoformat()}, the latest export's date, not known yet.")
     if t.covered_from is None:
         out.append("Never imported: no figures.")
     elif any(m.open_at_end is None or m.opened is None for m in t.months):
@@ -242,11 +251,18 @@ def render(
         elif rests_on is not None:
             out.append(f"Figures at {fig.as_of.isoformat()} as revised up to the export as of {rests_on.isoformat()}")
     dl = force.district_label
+    # As the /mo answers say it (bot/slack/render_figures.py): nothing after the latest export's date is known.
+    data = fresh.file_as_of if fresh.file_as_of is not None and fresh.file_as_of < fig.as_of else None
+    month_start = fig.as_of.replace(day=1)
+    no_month = f"not known yet, no export since {data.isoformat()}" if data is not None and data < month_start else ""
+    ago = a_month_before(fig.as_of)
     if isinstance(fig, WantedFigures | SuspectFigures):
-        out.append(
-            f"Open: {fig.open} (a month ago: {fig.open_a_month_ago})   "
-            f"Opened this month: {fig.opened_in_month}   Closed this month: {fig.closed_in_month}"
-        )
+        before = f"no export since {data.isoformat()}" if data is not None and data < ago else fig.open_a_month_ago
+        month = (
+            f"This month: {no_month}" if no_month
+            else f"Opened this month: {fig.opened_in_month}   Closed this month: {fig.closed_in_month}"
+        )  # fmt: skip
+        out.append(f"Open: {fig.open} (a month ago: {before})   {month}")
         if isinstance(fig, WantedFigures):
             out.append(f"Review overdue (more than {review_days} days): {fig.review_overdue}")
         out.append(f"By district: {_line(fig.by_district, dl)}")
@@ -255,11 +271,20 @@ def render(
             out.append(f"By reason: {_line(fig.by_reason, lambda k: k.replace('_', ' '))}")
         out.append(f"By offence: {_line(fig.by_offence)}")
         return "\n".join(out)
-    out.append(f"Active: bail {fig.active_bail} · RUI {fig.active_rui}   Lapsed bail: {fig.lapsed_bail}")
+    # Before the first bail export its end dates are those after every extension since: no lapsed or ending-soon
+    # figure (as /mo bail and the summary).
+    no_end_dates = (
+        f"no figure: bail end dates are known only from the first bail export, as of {rebuilt.isoformat()}"
+        if rebuilt is not None
+        else ""
+    )
+    out.append(
+        f"Active: bail {fig.active_bail} · RUI {fig.active_rui}   Lapsed bail: {no_end_dates or fig.lapsed_bail}"
+    )
     for kind, label in (("bail", "Bail"), ("rui", "RUI")):
-        out.append(
-            f"{label}: opened this month {fig.opened_in_month[kind]}, closed this month {fig.closed_in_month[kind]}"
-        )
+        opened, closed = fig.opened_in_month[kind], fig.closed_in_month[kind]
+        month = f"this month {no_month}" if no_month else f"opened this month {opened}, closed this month {closed}"
+        out.append(f"{label}: {month}")
         out.append(f"  length: {_line(fig.length_bands[kind])}")
         out.append(f"  by district: {_line(fig.by_district[kind], dl)}")
         out.append(f"  by offence: {_line(fig.by_offence[kind])}")
@@ -267,6 +292,9 @@ def render(
             out.append(f"  over 12 months by district: {_line(fig.over_12m_by_district[kind], dl)}")
             out.append(f"  over 12 months by offence: {_line(fig.over_12m_by_offence[kind])}")
     n = fig.bail_ending_soon_total
+    if no_end_dates:
+        out.append(f"Bail ending within {fig.bail_ending_within_days} days: {no_end_dates}")
+        return "\n".join(out)
     out.append(f"Bail ending within {fig.bail_ending_within_days} days: {n}")
     if len(fig.bail_ending_soon) < n:
         out.append(f"  (showing the first {len(fig.bail_ending_soon)})")

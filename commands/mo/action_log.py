@@ -464,7 +464,7 @@ def _unknown_owner(ctx: AnswerContext, f: ActionFilters, page: ActionPage) -> Re
     )
 
 
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER = re.compile(r"^[UW](?:(?=[A-Z0-9]*\d)[A-Z0-9]{2,}|[A-Z0-9]{8,})$")  # not initials such as "WJB"
 
 
 def _past_the_end(ctx: AnswerContext, args: ParsedArgs, page: ActionPage) -> Reply | None:

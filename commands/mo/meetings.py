@@ -34,7 +34,7 @@ def _fmt(d: dt.date) -> str:
 
 def _schedule_line(ctx: AnswerContext, meeting: dt.date) -> str:
     first, nudge = update_round.round_dates(ctx.force, meeting)
-    if first < ctx.today:
+    if first < ctx.today and not update_round.round_started(ctx.session, ctx.force, meeting):
         # A meeting set (or a round not run) after its round's first day: the round's next run asks the owners
         # then, not on a day already gone.
         return (

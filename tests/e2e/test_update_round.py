@@ -95,6 +95,9 @@ def test_the_update_round_across_the_clock_change(bot: Bot) -> None:
     assert [r.outcome for r in _tick(bot, _at(23, 9))] == []
     _tick(bot, _at(24))
     _tick(bot, _at(25))
+    # The round's first day has passed and its DMs went: the listing says when, not "at the round's next run".
+    listed = _answer(bot, "meeting", CHAIR)
+    assert "Wed 28 Oct 2026 — owners asked to update on Fri 23 Oct 2026, nudged on Mon 26 Oct 2026" in listed
     assert len(_dms(bot)) == 3
 
     # OWNER answers: "No change" on A-6 (a button in the DM, as Slack posts a click).

@@ -95,3 +95,25 @@ def test_closing_evidence_is_recorded_from_slack_and_the_paper_shows_it_from_tha
     assert today["A-51"][1].evidence == "Dip sample of 40 lapsed bail cases, Sep 22"
     before = _items(paper.build_paper(session, force, CHAIR, dt.date(2022, 9, 1), clock.now()))
     assert before["A-51"][1].evidence == ""  # recorded on 20 Sep: not on the paper of 1 Sep
+
+
+def test_an_item_a_later_log_changed_is_dated_by_that_log_in_the_export_as_on_the_paper(
+    session, config, tmp_path
+) -> None:
+    """The export dated it by the day of the import ("2026-12-07: import a2.csv"); the paper by the log."""
+    from bot.action_log.export import export_rows
+
+    force = replace(config.force("suffolk"), slack_team_ids=("T0SUFFOLK",))
+    clock = FixedClock(dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC))
+    header = "reference,pillar,title,owner,status,due_on\n"
+    logs = {dt.date(2026, 1, 31): "A-1,detect,Review wanted,HH,open,\n",
+            dt.date(2026, 3, 31): "A-1,detect,Review wanted,HH,open,2026-06-30\n"}  # fmt: skip
+    for day, rows in logs.items():
+        path = tmp_path / f"log-{day}.csv"
+        path.write_text(header + rows)
+        assert import_file(session, config, ImportRequest("actions", path, force="suffolk", as_of=day), clock.now()).ok
+        session.commit()
+    (row,) = export_rows(session, force, CHAIR, clock.now())
+    assert (row.reference, row.last_update_on) == ("A-1", dt.date(2026, 3, 31))
+    items = _items(paper.build_paper(session, force, CHAIR, dt.date(2026, 12, 7), clock.now()))
+    assert items["A-1"][1].update == "no update since the log of 31 Mar 2026"

@@ -109,18 +109,15 @@ def tally(values) -> dict[str, int]:
 
 
 def tally_offences(values) -> dict[str, int]:
-    """Offence groups as the answers give them: spellings equal but for case and spacing are one group, named by
-    the most used spelling (on a tie: mixed case, then upper, then lower, then the first in order)."""
+    """Offence groups as the answers give them: spellings equal but for case are one group, named by the most used
+    spelling (on a tie: mixed case, then upper, then lower, then the first in order)."""
     spellings: dict[str, dict[str, int]] = {}
     for v in values:
-        key = " ".join(v.split()).lower()
-        spellings.setdefault(key, {})
-        spellings[key][v] = spellings[key].get(v, 0) + 1
+        spellings.setdefault(v.lower(), {})
+        spellings[v.lower()][v] = spellings[v.lower()].get(v, 0) + 1
     out: dict[str, int] = {}
     for names in spellings.values():
-        ranked = sorted(names, key=lambda k: (-names[k], k.isupper(), k.islower(), k))
-        label = ranked[0] if len(names) == 1 else " ".join(ranked[0].split())
-        out[label] = sum(names.values())
+        out[sorted(names, key=lambda k: (-names[k], k.isupper(), k.islower(), k))[0]] = sum(names.values())
     return out
 
 

@@ -548,3 +548,27 @@ def test_a_case_a_snapshot_closed_and_an_export_without_closing_columns_lists_ag
         "S2": ("open", None, None),  # the snapshot closed it; listed again, open again
         "S3": ("closed", dt.date(2026, 10, 20), None),  # the force closed it: the file says nothing otherwise
     }
+
+
+def test_a_stored_outcome_stays_with_its_closure_only(session: Session, config: Config, tmp_path: Path) -> None:
+    """Files without an outcome column: a status that says only "Closed" keeps the stored "arrested" of the same
+    closure (it was wiped); a case reopened by a file with closing dates loses it, and its next closure — a later
+    one no export gave an outcome — does not inherit it (it was counted as an arrest)."""
+    full = "Reference,Offence,District,Reason,Date Circulated,Date Closed,Status\n"
+    full += "W2,Theft,Ipswich,FTA,01/09/2026,10/09/2026,Arrested\nW4,Theft,Ipswich,FTA,01/09/2026,02/10/2026,Arrested\n"
+    assert run(session, config, "wanted", write(tmp_path, full), force="suffolk").ok
+    day = AS_OF + dt.timedelta(days=7)
+    # W4 again with a plain "Closed", same day; W2 reopened (no closing date).
+    second = "Reference,Offence,District,Reason,Date Circulated,Date Closed,Status\n"
+    second += "W2,Theft,Ipswich,FTA,01/09/2026,,Open\nW4,Theft,Ipswich,FTA,01/09/2026,02/10/2026,Closed\n"
+    assert run(session, config, "wanted", write(tmp_path, second, "b.csv"), force="suffolk", as_of=day).ok
+    third = (
+        "Reference,Offence,District,Reason,Date Circulated,Date Closed\nW2,Theft,Ipswich,FTA,01/09/2026,05/11/2026\n"
+    )
+    later = dt.date(2026, 11, 20)
+    assert run(session, config, "wanted", write(tmp_path, third, "c.csv"), force="suffolk", as_of=later).ok
+    got = {r.reference: (r.closed_on, r.status, r.outcome) for r in session.scalars(select(WantedCirculation))}
+    assert got == {
+        "W2": (dt.date(2026, 11, 5), "closed", None),
+        "W4": (dt.date(2026, 10, 2), "closed", "arrested"),
+    }

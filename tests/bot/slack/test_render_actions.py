@@ -21,6 +21,8 @@ AT = dt.datetime(2026, 12, 7, 22, 25, tzinfo=dt.UTC)
         ("JM", "JM & U0JG", "owner JM → JM & <@U0JG>"),  # a Slack user the force maps to no initials
         ("U0VIEW", None, "owner <@U0VIEW> → —"),
         ("<!channel>", "JM", "owner &lt;!channel&gt; → JM"),  # whatever was stored, escaped
+        ("JM", "WB & UK", "owner JM → WB & UK"),  # initials that start as Slack IDs do are not mentions
+        ("JM", "U012AB3CD", "owner JM → <@U012AB3CD>"),
     ],
 )
 def test_an_owner_change_names_each_owner(old: str, new: str | None, shown: str) -> None:

@@ -327,3 +327,30 @@ def test_figures_trend_equals_the_trend_service_and_shows_no_number_before_the_d
 
     assert main(["figures", "wanted", "--trend", "--older-than-days", "30"]) == 2
     assert "--trend takes no --older-than-days" in capsys.readouterr().err
+
+
+def test_the_text_says_what_no_export_covers_as_the_answers_do(cli, tmp_path, capsys) -> None:
+    """Data as of 30 Sep, asked on 23 Nov: the text said "(a month ago: 2) Opened this month: 0 Closed this month:
+    0" and its trend "0 0" for October and November; bail before the first bail export gave "Lapsed bail: 0" and an
+    ending-soon count from end dates extended since."""
+    wanted = tmp_path / "wanted.csv"
+    wanted.write_text("reference,offence,district,reason,circulated_on\nW1,theft,ipswich,FTA,2026-08-01\n")
+    assert main(["import", "wanted", str(wanted), "--as-of", "2026-09-30", "--covers-from", "2026-08-01"]) == 0
+    bail = tmp_path / "bail.csv"
+    bail.write_text(
+        "reference,offence,district,kind,started_on,bail_end_on\nB1,theft,ipswich,bail,2026-09-01,2026-11-25\n"
+    )
+    assert main(["import", "bail", str(bail), "--as-of", "2026-11-20", "--covers-from", "2026-08-01"]) == 0
+    capsys.readouterr()
+    assert main(["figures", "wanted", "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert "Open: 1 (a month ago: no export since 2026-09-30)   This month: not known yet, no export since" in out
+    assert main(["figures", "wanted", "--trend", "--as-of", "2026-11-23"]) == 0
+    rows = {line[:7]: line.split() for line in capsys.readouterr().out.splitlines() if line[:4] == "2026"}
+    assert rows["2026-09"][3:5] == ["0", "0"] and rows["2026-10"][3:5] == ["-", "-"] and rows["2026-11"][3:5] == [
+        "-", "-"
+    ]  # fmt: skip
+    assert main(["figures", "bail", "--as-of", "2026-10-31"]) == 0
+    out = capsys.readouterr().out
+    no_figure = "no figure: bail end dates are known only from the first bail export, as of 2026-11-20"
+    assert f"Lapsed bail: {no_figure}" in out and f"Bail ending within 14 days: {no_figure}" in out

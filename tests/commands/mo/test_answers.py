@@ -899,3 +899,7 @@ def test_bail_at_a_date_before_the_first_export_gives_no_lapsed_or_ending_soon_f
     today = blocks_text(ask(rt, "bail"))
     assert "no figure" not in today and "ending within" in today
     assert "no figure" not in blocks_text(ask(rt, "rui --as-of 2026-10-31"))
+    # The case list names each case with its end date, which is the later one: it says so.
+    listed = blocks_text(ask(rt, "bail --list --as-of 2026-10-31", user=ANALYST))
+    assert "Bail end dates are as the first bail export, as of 22 Nov 2026, gives them — after the extensions" in listed
+    assert "first bail export" not in blocks_text(ask(rt, "bail --list", user=ANALYST))
