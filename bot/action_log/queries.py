@@ -232,15 +232,14 @@ def my_actions(session: Session, force: Force, user_id: str, today: dt.date, lim
 
 
 def last_updates(session: Session, action_ids: list[int]) -> dict[int, HistoryEntry]:
-    """The latest update a person (or the recurring schedule) made to each action (for "last update" columns), as
-    the paper counts them: not its creation, nor an import's corrections of the log's transcript."""
+    """The latest change of each action made in the bot — by a person, the recurring schedule, or its adding in
+    Slack — for "last update" columns; not an import's (an item a log changed is dated by that log)."""
     if not action_ids:
         return {}
     latest = (
         select(func.max(ActionHistory.id))
         .where(
             ActionHistory.action_id.in_(action_ids),
-            ActionHistory.field != "created",
             or_(ActionHistory.note.is_(None), ~ActionHistory.note.startswith(IMPORT_NOTE_PREFIX)),
         )
         .group_by(ActionHistory.action_id)
