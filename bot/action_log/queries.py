@@ -261,13 +261,10 @@ def owner_initials(session: Session, force: Force) -> list[str]:
 
 def log_dates(session: Session, batch_ids: set[int]) -> dict[int, dt.date]:
     """The date of each action-log import's log (its as-of date: the log's own date when it states one)."""
-    out: dict[int, dt.date] = {}
-    if batch_ids:
-        for batch_id, day in session.execute(
-            select(ImportBatch.id, ImportBatch.as_of).where(ImportBatch.id.in_(batch_ids))
-        ):
-            out[batch_id] = day
-    return out
+    if not batch_ids:
+        return {}
+    rows = session.execute(select(ImportBatch.id, ImportBatch.as_of).where(ImportBatch.id.in_(batch_ids)))
+    return {batch_id: day for batch_id, day in rows}
 
 
 def find_view(session: Session, force: Force, reference: str, today: dt.date) -> ActionView | None:

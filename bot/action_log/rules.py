@@ -127,6 +127,16 @@ def check_due(due: dt.date, today: dt.date, history: bool = False) -> Refusal | 
 _USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
+# Told apart from an owner's initials (which may start with U or W: "WB", "UK", "WJB"): a digit among the characters,
+# or nine or more of them, as Slack's IDs have.
+_USER_NOT_INITIALS = re.compile(r"^[UW](?:(?=[A-Z0-9]*\d)[A-Z0-9]{2,}|[A-Z0-9]{8,})$")
+
+
+def is_user_id(text: str) -> bool:
+    """Whether ``text`` is a Slack user ID rather than initials."""
+    return _USER_NOT_INITIALS.match(text) is not None
+
+
 def check_user(user_id: str) -> Refusal | None:
     if not _USER.match(user_id):
         return Refusal("invalid", f"{user_id!r} is not a Slack user ID", field="owner")

@@ -98,11 +98,16 @@ def owners_of(force: Force, row: Action) -> tuple[Owner, ...]:
     known. A row without owner rows (written straight into the table, as old data was) is read from its own
     owner columns."""
     pairs = [(o.initials, o.user_id) for o in row.owners] or owner_pairs(row.owner_initials, row.owner_user_id)
-    return tuple(
-        Owner(ini, uid or force.owners.get(ini.upper())) if ini else Owner(*owner_by_user(force, uid)) if uid
-        else Owner(None, None)
-        for ini, uid in pairs
-    )  # fmt: skip
+    return tuple(_owner(force, ini, uid) for ini, uid in pairs)
+
+
+def _owner(force: Force, initials: str | None, user_id: str | None) -> Owner:
+    """One owner with both names where the force's ``owners`` maps one to the other."""
+    if initials:
+        return Owner(initials, user_id or force.owners.get(initials.upper()))
+    if user_id:
+        return Owner(*owner_by_user(force, user_id))
+    return Owner(None, None)
 
 
 def to_view(force: Force, row: Action, today: dt.date) -> ActionView:

@@ -26,16 +26,12 @@ from bot.figures.types import Filters, SuspectFigures, WantedFigures
 Caseload = TypeVar("Caseload", WantedFigures, SuspectFigures)
 
 
-def comparable(month_ago: dt.date, covered_from: dt.date | None) -> bool:
-    """Whether there is a figure a month back: not before the data's coverage (the answer says so instead)."""
-    return covered_from is None or month_ago >= covered_from
-
-
 def with_month_ago_known_then(
     fig: Caseload, month_ago: dt.date, covered_from: dt.date | None, then: Callable[[], Caseload]
 ) -> Caseload:
-    """``fig`` with its month-ago count from ``then()``: the same question's figures asked at ``month_ago``."""
-    if not comparable(month_ago, covered_from):
+    """``fig`` with its month-ago count from ``then()``: the same question's figures asked at ``month_ago`` — none
+    before the data's coverage (the answer says there is no comparison instead)."""
+    if covered_from is not None and month_ago < covered_from:
         return fig
     return replace(fig, open_a_month_ago=then().open)
 

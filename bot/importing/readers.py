@@ -134,7 +134,7 @@ def open_table(path: Path, *, max_csv_rows: int = MAX_ROWS) -> Iterator[Table]:
         raise FileRefused(f"{path.name} is saved as UTF-16 text, not UTF-8; {CSV_UTF8_HINT}")
     else:
         with _LineLimit.open(path) as raw:
-            yield _csv_table(raw, path.name, max_csv_rows, path)
+            yield _csv_table(raw, path, max_csv_rows)
 
 
 # The stream a password-protected .xlsx keeps its workbook in, inside a compound file like an old .xls (MS-OFFCRYPTO
@@ -385,7 +385,8 @@ def _undecodable_row(path: Path) -> int | None:
     return None
 
 
-def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS, path: Path | None = None) -> Table:
+def _csv_table(raw: IO[bytes], path: Path, max_rows: int = MAX_ROWS) -> Table:
+    name = path.name
     header, header_row = _csv_header(raw, name)
     reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
     limits = _Counter(name, max_rows)
@@ -406,7 +407,7 @@ def _csv_table(raw: IO[bytes], name: str, max_rows: int = MAX_ROWS, path: Path |
                     yield n, row
         except UnicodeDecodeError:
             # The text layer decodes ahead of the rows read, so the row is found again from the file's bytes.
-            at = _undecodable_row(path) if path is not None else None
+            at = _undecodable_row(path)
             where = f"row {at}" if at is not None else f"near row {n + 1}"
             raise FileRefused(f"{name} is not UTF-8 text ({where}); {CSV_UTF8_HINT}") from None
         except csv.Error as e:

@@ -475,23 +475,20 @@ class RowValidator:
         o_col, c_col = OPENED[self.dataset], CLOSED[self.dataset]
         o_i, c_i = ix[o_col], ix[c_col]
 
-        class Errors:
-            """The sink, quoting each column's cell of the row being checked."""
+        sink = self.errors
 
-            cells: Sequence[Cell] = ()
+        def cell(cells: Sequence[Cell], name: str, read: Any) -> Any:
+            """The column's cell as the file has it (the value as read when the cell is missing or blank)."""
+            pos = positions.get(name, -1)
+            raw = cells[pos] if 0 <= pos < len(cells) else None
+            shown = raw.strip() if isinstance(raw, str) else raw
+            return shown if shown not in (None, "") else read
 
-            @classmethod
-            def cell(cls, name: str, read: Any) -> Any:
-                pos = positions.get(name, -1)
-                raw = cls.cells[pos] if 0 <= pos < len(cls.cells) else None
-                shown = raw.strip() if isinstance(raw, str) else raw
-                return shown if shown not in (None, "") else read
+        def add(cells: Sequence[Cell], row_no: int, name: str, read: Any, reason: str) -> None:
+            sink.add(row_no, name, cell(cells, name, read), reason)
 
-            @classmethod
-            def add(cls, row_no: int, name: str, read: Any, reason: str) -> None:
-                self.errors.add(row_no, name, cls.cell(name, read), reason)
-
-        errors = Errors
+        def before(cells: Sequence[Cell], name: str, read: Any) -> str:
+            return f"before {name} {display(cell(cells, name, read))}"
 
         if self.dataset in ("wanted", "suspects"):
             s_i = ix["status"]
@@ -500,32 +497,25 @@ class RowValidator:
 
             def case_check(row_no: int, out: list[Any], cells: Sequence[Cell]) -> bool:
                 ok = True
-                errors.cells = cells
                 opened, closed, status = out[o_i], out[c_i], out[s_i]
                 if closed is not None and closed < opened:
-                    errors.add(row_no, c_col, closed, f"before {o_col} {display(errors.cell(o_col, opened))}")
+                    add(cells, row_no, c_col, closed, before(cells, o_col, opened))
                     ok = False
                 if r_i is not None and out[r_i] is not None and out[r_i] < opened:
-                    errors.add(
-                        row_no, "last_reviewed_on", out[r_i], f"before {o_col} {display(errors.cell(o_col, opened))}"
-                    )
+                    add(cells, row_no, "last_reviewed_on", out[r_i], before(cells, o_col, opened))
                     ok = False
                 if status is None:
                     # No status column (or a blank cell): the closing date decides.
                     out[s_i] = "closed" if closed is not None else "open"
                 elif status == "open" and closed is not None:
-                    errors.add(
-                        row_no,
-                        "status",
-                        status,
-                        f"status open contradicts {c_col} {display(errors.cell(c_col, closed))}",
-                    )
+                    add(cells, row_no, "status", status,
+                        f"status open contradicts {c_col} {display(cell(cells, c_col, closed))}")  # fmt: skip
                     ok = False
                 elif status == "closed" and closed is None:
-                    errors.add(row_no, "status", status, f"status closed but {c_col} is empty")
+                    add(cells, row_no, "status", status, f"status closed but {c_col} is empty")
                     ok = False
                 if out[oc_i] is not None and closed is None:
-                    errors.add(row_no, "outcome", out[oc_i], f"an outcome needs {c_col} (the date it closed)")
+                    add(cells, row_no, "outcome", out[oc_i], f"an outcome needs {c_col} (the date it closed)")
                     ok = False
                 return ok
 
@@ -535,24 +525,22 @@ class RowValidator:
 
         def bail_check(row_no: int, out: list[Any], cells: Sequence[Cell]) -> bool:
             ok = True
-            errors.cells = cells
             started, ended, bail_end, outcome = out[o_i], out[c_i], out[b_i], out[oc_i]
-            start_shown = display(errors.cell("started_on", started))
             if ended is not None and ended < started:
-                errors.add(row_no, c_col, ended, f"before started_on {start_shown}")
+                add(cells, row_no, c_col, ended, before(cells, o_col, started))
                 ok = False
             if bail_end is not None:
                 if out[k_i] == "rui":
-                    errors.add(row_no, "bail_end_on", bail_end, "RUI has no bail end date (kind is rui)")
+                    add(cells, row_no, "bail_end_on", bail_end, "RUI has no bail end date (kind is rui)")
                     ok = False
                 elif bail_end < started:
-                    errors.add(row_no, "bail_end_on", bail_end, f"before started_on {start_shown}")
+                    add(cells, row_no, "bail_end_on", bail_end, before(cells, o_col, started))
                     ok = False
             if outcome is not None and ended is None:
-                errors.add(row_no, "outcome", outcome, "an outcome needs ended_on (the date the period ended)")
+                add(cells, row_no, "outcome", outcome, "an outcome needs ended_on (the date the period ended)")
                 ok = False
             elif ended is not None and outcome is None:
-                errors.add(row_no, "ended_on", ended, "an ended period needs an outcome")
+                add(cells, row_no, "ended_on", ended, "an ended period needs an outcome")
                 ok = False
             return ok
 

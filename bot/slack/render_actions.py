@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.action_log.completion import completion_text
-from bot.action_log.rules import TRANSITIONS
+from bot.action_log.rules import TRANSITIONS, is_user_id
 from bot.action_log.types import (
     PILLARS,
     STATUSES,
@@ -114,11 +114,6 @@ _URL = re.compile(r"^https://[^\s<>|]+$")
 # --- small pieces -------------------------------------------------------------------------------------------------
 def fmt_date(d: dt.date | None) -> str:
     return f"{d.day} {d:%b %Y}" if d else "no due date"
-
-
-# A Slack user ID (U or W, then letters and digits: a digit among them, or nine or more characters); initials
-# starting with U or W ("WB", "UK") are not one.
-_USER_ID = re.compile(r"^[UW](?:(?=[A-Z0-9]*\d)[A-Z0-9]{2,}|[A-Z0-9]{8,})$")
 
 
 def owner_mrkdwn(a: ActionView) -> str:
@@ -337,12 +332,12 @@ def _owners_text(value: str | None) -> str:
     with each Slack user as a mention and initials as written."""
     if not value:
         return "—"
-    return " & ".join(f"<@{p}>" if _USER_ID.match(p) else esc(p) for p in value.split(" & "))
+    return " & ".join(f"<@{p}>" if is_user_id(p) else esc(p) for p in value.split(" & "))
 
 
 def history_line(h: HistoryEntry, tz: dt.tzinfo) -> str:
     when = h.changed_at.astimezone(tz)
-    who = f"<@{h.changed_by}>" if _USER_ID.match(h.changed_by) else esc(h.changed_by)
+    who = f"<@{h.changed_by}>" if is_user_id(h.changed_by) else esc(h.changed_by)
     label = FIELD_LABEL.get(h.field, h.field)
     if h.field == "created":
         what = f"created ({esc(h.new_value or '')})"

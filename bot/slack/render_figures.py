@@ -242,7 +242,7 @@ def _change_line(
 
 
 def _change(frame: Frame, now: int, before: int, when: dt.date) -> str:
-    return _change_line(now, before, when, frame.covered_from, _data_date(frame))
+    return _change_line(now, before, when, frame.covered_from, data_date(frame))
 
 
 def _month_to_date(as_of: dt.date) -> str:
@@ -255,15 +255,16 @@ def _month_counted(frame: Frame) -> bool:
     return frame.covered_from is None or frame.as_of.replace(day=1) >= frame.covered_from
 
 
-def _data_date(frame: Frame) -> dt.date | None:
-    """The latest export's as-of date when the answer's date is after it: nothing is known of the days between."""
+def data_date(frame: Frame) -> dt.date | None:
+    """The latest export's as-of date when the answer's date is after it: nothing is known of the days between (the
+    answers and the trend say so rather than count zeros)."""
     data = frame.freshness.file_as_of if frame.freshness else None
     return data if data is not None and data < frame.as_of else None
 
 
 def _month_known(frame: Frame) -> bool:
     """Whether the month's counts say anything: counted, and an export dated in the month."""
-    data = _data_date(frame)
+    data = data_date(frame)
     return _month_counted(frame) and (data is None or data >= frame.as_of.replace(day=1))
 
 
@@ -273,7 +274,7 @@ def _month_line(frame: Frame, counts: str) -> str:
     if not _month_counted(frame):
         assert frame.covered_from is not None
         return f"Month to date: not counted, no data before {fmt_date(frame.covered_from)}"
-    data = _data_date(frame)
+    data = data_date(frame)
     if data is None:
         return f"{_month_to_date(frame.as_of)}: {counts}"
     first = frame.as_of.replace(day=1)
@@ -573,7 +574,7 @@ def render_case_list(
     if cases.lapsed:
         # Lapsed bail is listed (first) but is not on bail: the count beside the noun is the active figure, as in
         # the counts' answer, and the lapsed periods are a number of their own.
-        lapsed = f"*{fmt_int(cases.lapsed)}* lapsed bail period{'s' if cases.lapsed != 1 else ''}"
+        lapsed = f"*{fmt_int(cases.lapsed)}* lapsed bail period{_s(cases.lapsed)}"
         counted = f"*{fmt_int(cases.total - cases.lapsed)}* {noun} and {lapsed}"
     else:
         counted = f"*{fmt_int(cases.total)}* {noun}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.dates import day_month_year, month_end
 from bot.figures.trend import Trend, TrendMonth
 from bot.slack.blocks import MessageBuilder, Rendered, change_text, fmt_int
-from bot.slack.render_figures import Frame, context_lines
+from bot.slack.render_figures import Frame, context_lines, data_date
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -123,8 +123,7 @@ def render_trend(t: Trend, frame: Frame) -> Rendered:
     w = WORDING[t.dataset]
     m = MessageBuilder().header(f"{w.title}, month by month — {frame.place}")
     m.section(_headline(t, w))
-    file_as_of = frame.freshness.file_as_of if frame.freshness else None
-    data = file_as_of if file_as_of is not None and file_as_of < t.as_of else None
+    data = data_date(frame)
     m.section(_table(t, w, data))
     notes = [
         f"Each row: {w.at_end} at the month's end (the current month: on {day_month_year(t.as_of)}), and "

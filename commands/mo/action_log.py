@@ -453,7 +453,7 @@ def handle_hmic(ctx: AnswerContext, args: ParsedArgs) -> Reply:
 
 def _unknown_owner(ctx: AnswerContext, f: ActionFilters, page: ActionPage) -> Reply | None:
     """``--owner XX`` naming nobody in the log: said, with the initials that are, rather than "No actions match"."""
-    if page.total or page.elsewhere or not f.owner or f.owner == ctx.who.user_id or _USER.match(f.owner):
+    if page.total or page.elsewhere or not f.owner or f.owner == ctx.who.user_id or rules.is_user_id(f.owner):
         return None
     known = queries.owner_initials(ctx.session, ctx.force)
     if f.owner.strip().upper() in known:
@@ -462,9 +462,6 @@ def _unknown_owner(ctx: AnswerContext, f: ActionFilters, page: ActionPage) -> Re
         f"`--owner {f.owner}`: nobody of that name owns an item in the log",
         f"owners: {', '.join(known) or 'none yet'} (or a person, e.g. `--owner @name`, or `--owner me`)",
     )
-
-
-_USER = re.compile(r"^[UW](?:(?=[A-Z0-9]*\d)[A-Z0-9]{2,}|[A-Z0-9]{8,})$")  # not initials such as "WJB"
 
 
 def _past_the_end(ctx: AnswerContext, args: ParsedArgs, page: ActionPage) -> Reply | None:
